@@ -1,0 +1,115 @@
+package exporter
+
+import "time"
+
+// Result is the immutable outcome of the latest poll of every cluster. The
+// exporter stores it behind an atomic pointer; sinks (Prometheus, CloudWatch,
+// the status page) read it and never trigger a Kafka request. Slices are
+// sorted (clusters, topics, groups by name; partitions by id).
+type Result struct {
+	// Generated is when this Result was assembled.
+	Generated time.Time
+	Clusters  []ClusterResult
+}
+
+// ClusterResult is one cluster as of its last poll.
+type ClusterResult struct {
+	Name string
+	// Up is true when the last poll succeeded (every request answered).
+	Up bool
+	// LastError is the reason the last poll failed, empty when Up.
+	LastError string
+	// LastPoll is when the last poll finished; LastSuccess when the last
+	// successful one finished (zero if none yet). Data below is from the
+	// last successful poll and may be older than LastPoll.
+	LastPoll, LastSuccess time.Time
+	// PollDuration is how long the last poll took.
+	PollDuration time.Duration
+	// Counters since start.
+	Requests   map[string]uint64 // Kafka requests sent, by API name
+	PollErrors uint64            // polls that failed
+	Polls      uint64            // polls attempted
+
+	Brokers int
+	Topics  []TopicResult
+	Groups  []GroupResult
+}
+
+// TopicResult is one topic's partitions and their log bounds.
+type TopicResult struct {
+	Name       string
+	Partitions []PartitionOffsets
+}
+
+// PartitionOffsets are one partition's log start and end offsets. HasStart
+// and HasEnd are false when the offset could not be read: no series then.
+type PartitionOffsets struct {
+	Partition        int32
+	Start, End       int64
+	HasStart, HasEnd bool
+}
+
+// GroupResult is one consumer group's state and lag.
+type GroupResult struct {
+	Name string
+	// Type is classic, consumer (KIP-848), simple or other.
+	Type string
+	// State as named by the broker, or Unknown.
+	State   string
+	Members int
+	// SumLag and MaxLag over every partition with a commit.
+	SumLag, MaxLag int64
+	// PartitionsWithoutCommit counts partitions of the group's topics that
+	// have no committed offset (no lag series is exported for them).
+	PartitionsWithoutCommit int
+	// OutOfRange counts partitions whose commit is below the log start;
+	// RecordsLost sums log start - committed over them.
+	OutOfRange  int
+	RecordsLost int64
+	Topics      []GroupTopicResult
+}
+
+// GroupTopicResult is one group's lag on one topic.
+type GroupTopicResult struct {
+	Topic                   string
+	SumLag, MaxLag          int64
+	PartitionsWithoutCommit int
+	OutOfRange              int
+	RecordsLost             int64
+	Partitions              []PartitionLag
+}
+
+// PartitionLag is one committed partition of a group.
+type PartitionLag struct {
+	Partition int32
+	Committed int64
+	// End is the log end offset used for Lag; HasLag is false when the end
+	// offset is unknown (then no lag series is exported).
+	End    int64
+	Lag    int64
+	HasLag bool
+	// OutOfRange is true when Committed < log start; RecordsLost is then
+	// log start - Committed.
+	OutOfRange  bool
+	RecordsLost int64
+}
+
+// Cluster returns the named cluster's result.
+func (r *Result) Cluster(name string) (*ClusterResult, bool) {
+	for i := range r.Clusters {
+		if r.Clusters[i].Name == name {
+			return &r.Clusters[i], true
+		}
+	}
+	return nil, false
+}
+
+// Group returns the named group's result.
+func (c *ClusterResult) Group(name string) (*GroupResult, bool) {
+	for i := range c.Groups {
+		if c.Groups[i].Name == name {
+			return &c.Groups[i], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,28 @@
+// Package kafkatest runs a real Apache Kafka broker (single-node KRaft, broker+controller) for tests.
+//
+// It is a test rig only: no product code imports it. The jars come from Maven Central via
+// scripts/kafka-jars.sh (cached in ~/.m2 and <repo>/.cache/kafka/<version>/libs), or from the
+// directory named by OFFSETLAG_KAFKA_LIBS. Java 17 must be on PATH (or JAVA_HOME set).
+//
+// Typical use:
+//
+//	b := kafkatest.Start(t, kafkatest.Options{})          // a fresh broker, stopped at t.Cleanup
+//	client, _ := sarama.NewClient([]string{b.Addr}, cfg)
+//	rows := b.ConsumerGroups(t)                           // Kafka's own kafka-consumer-groups as an oracle
+//
+// One broker per test binary (much faster than one per test):
+//
+//	func TestMain(m *testing.M) { os.Exit(kafkatest.Main(m)) }
+//	func TestX(t *testing.T)    { b := kafkatest.Shared(t, kafkatest.Options{}) ... }
+//
+// Version: Options.Version, else env OFFSETLAG_KAFKA_VERSION, else "4.1" (4.1.x, newest pinned
+// patch); "3.9" is supported too. An exact "x.y.z" is passed through to the jar script.
+//
+// Policy when the environment cannot run a broker (no java, no maven, the download fails):
+// the test is skipped with the reason, except when CI=true, where it fails. A broker that
+// fails to start although java and the jars are present always fails the test, and the tail
+// of its log is printed. With -short (and CI!=true) tests using the rig are skipped.
+//
+// Processes are started in their own process group with Pdeathsig=SIGKILL (Linux), from an
+// OS thread that stays alive as long as the process, so no JVM outlives the test binary.
+package kafkatest

@@ -76,9 +76,11 @@ type Partition struct {
 	Leader int32
 	// Start is the log start offset (earliest), End the log end offset
 	// (high watermark, or the last stable offset in read_committed mode).
-	// Either is OffsetUnknown when it could not be read; Err says why.
-	Start, End int64
-	// Err is the per-partition error of the metadata or ListOffsets answer.
+	// Either is OffsetUnknown when it could not be read; StartErr and
+	// EndErr say why.
+	Start, End       int64
+	StartErr, EndErr error
+	// Err is the partition's error in the metadata (no leader, ...).
 	Err error
 }
 

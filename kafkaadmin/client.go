@@ -1,0 +1,251 @@
+package kafkaadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/IBM/sarama"
+)
+
+// Lanes are separate connections to one broker. sarama serialises the
+// requests of one connection (it holds the connection while waiting for the
+// answer), so requests that can run at the same time use different lanes:
+// a round is then Metadata, then three steps, whatever the broker latency.
+const (
+	laneGroups  = iota // ListGroups, DescribeGroups, Metadata
+	laneLatest         // ListOffsets latest, OffsetFetch
+	laneEarliest       // ListOffsets earliest, ConsumerGroupDescribe
+	numLanes
+)
+
+// API keys used here (Kafka protocol numbers).
+const (
+	apiOffsetFetch int16 = 9
+)
+
+// Client polls one cluster. It is safe for one Snapshot at a time; the
+// exporter never runs two polls of a cluster at once.
+type Client struct {
+	cfg    Config
+	sconf  *sarama.Config
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	brokers map[int32]*brokerConn // by id, from the last metadata
+	closed  bool
+}
+
+// brokerConn holds the lanes to one broker and what it supports.
+type brokerConn struct {
+	id    int32
+	addr  string
+	rack  string
+	lanes [numLanes]*sarama.Broker
+	// offsetFetchMax is the broker's highest OffsetFetch version, learned
+	// once per connection with ApiVersions; -1 until known.
+	offsetFetchMax int16
+}
+
+// New validates cfg and returns a client. It makes no connection.
+func New(cfg Config, logger *slog.Logger) (*Client, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sconf, err := cfg.sarama()
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", cfg.Name, err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		cfg:     cfg,
+		sconf:   sconf,
+		logger:  logger.With("component", "kafkaadmin", "cluster_name", cfg.Name),
+		brokers: map[int32]*brokerConn{},
+	}, nil
+}
+
+// Name is the configured cluster name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Close releases every connection. Snapshot after Close fails.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for id, bc := range c.brokers {
+		bc.close()
+		delete(c.brokers, id)
+	}
+	return nil
+}
+
+func (bc *brokerConn) close() {
+	for i, b := range bc.lanes {
+		if b != nil {
+			_ = b.Close()
+			bc.lanes[i] = nil
+		}
+	}
+}
+
+// lane returns a connected sarama.Broker for the lane, (re)opening it if
+// needed. Open is asynchronous; the first request waits for the dial.
+func (c *Client) lane(bc *brokerConn, lane int) *sarama.Broker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := bc.lanes[lane]
+	if b != nil {
+		if ok, _ := b.Connected(); ok {
+			return b
+		}
+		_ = b.Close()
+	}
+	b = sarama.NewBroker(bc.addr)
+	if err := b.Open(c.sconf); err != nil && !errors.Is(err, sarama.ErrAlreadyConnected) {
+		c.logger.Debug("open broker connection", "broker", bc.id, "err", err)
+	}
+	bc.lanes[lane] = b
+	if lane == laneLatest {
+		bc.offsetFetchMax = -1
+	}
+	return b
+}
+
+// updateBrokers replaces the broker set with the one from a Metadata
+// answer, keeping connections whose address did not change.
+func (c *Client) updateBrokers(bs []*sarama.Broker) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seen := make(map[int32]bool, len(bs))
+	for _, b := range bs {
+		seen[b.ID()] = true
+		bc := c.brokers[b.ID()]
+		if bc != nil && bc.addr == b.Addr() {
+			bc.rack = b.Rack()
+			continue
+		}
+		if bc != nil {
+			bc.close()
+		}
+		c.brokers[b.ID()] = &brokerConn{id: b.ID(), addr: b.Addr(), rack: b.Rack(), offsetFetchMax: -1}
+	}
+	for id, bc := range c.brokers {
+		if !seen[id] {
+			bc.close()
+			delete(c.brokers, id)
+		}
+	}
+}
+
+func (c *Client) broker(id int32) *brokerConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.brokers[id]
+}
+
+func (c *Client) brokerList() []*brokerConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*brokerConn, 0, len(c.brokers))
+	for _, bc := range c.brokers {
+		out = append(out, bc)
+	}
+	return out
+}
+
+// call runs fn, which sends one request, and returns when it finishes or
+// ctx ends, whichever is first. sarama requests take no context; a request
+// abandoned at the deadline finishes (or times out) on its own goroutine.
+func call[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	type res struct {
+		v   T
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		v, err := fn()
+		ch <- res{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// offsetFetchVersion returns the broker's highest OffsetFetch version,
+// asking it once per connection.
+func (c *Client) offsetFetchVersion(ctx context.Context, bc *brokerConn, rc *roundCounter) (int16, error) {
+	c.mu.Lock()
+	v := bc.offsetFetchMax
+	c.mu.Unlock()
+	if v >= 0 {
+		return v, nil
+	}
+	b := c.lane(bc, laneLatest)
+	rc.add("ApiVersions")
+	resp, err := call(ctx, func() (*sarama.ApiVersionsResponse, error) {
+		return b.ApiVersions(&sarama.ApiVersionsRequest{Version: 0})
+	})
+	if err != nil {
+		return 0, err
+	}
+	v = 0
+	found := false
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey == apiOffsetFetch {
+			v, found = k.MaxVersion, true
+		}
+	}
+	if !found {
+		return 0, errors.New("broker does not support OffsetFetch")
+	}
+	c.mu.Lock()
+	bc.offsetFetchMax = v
+	c.mu.Unlock()
+	return v, nil
+}
+
+// roundCounter counts the requests of one round by API.
+type roundCounter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (rc *roundCounter) add(api string) {
+	rc.mu.Lock()
+	rc.m[api]++
+	rc.mu.Unlock()
+}
+
+// Request versions are the highest the configured Kafka version allows;
+// sarama lowers them further to what each broker advertises.
+
+func (c *Client) listGroupsVersion() int16 {
+	v := c.sconf.Version
+	switch {
+	case v.IsAtLeast(sarama.V3_8_0_0):
+		return 5 // group types
+	case v.IsAtLeast(sarama.V2_6_0_0):
+		return 4 // group states
+	case v.IsAtLeast(sarama.V2_4_0_0):
+		return 3
+	default:
+		return 2
+	}
+}
+
+func (c *Client) describeGroupsVersion() int16 {
+	if c.sconf.Version.IsAtLeast(sarama.V2_4_0_0) {
+		return 5
+	}
+	return 2
+}

@@ -15,9 +15,9 @@ import (
 // answer), so requests that can run at the same time use different lanes:
 // a round is then Metadata, then three steps, whatever the broker latency.
 const (
-	laneGroups  = iota // ListGroups, DescribeGroups, Metadata
-	laneLatest         // ListOffsets latest, OffsetFetch
-	laneEarliest       // ListOffsets earliest, ConsumerGroupDescribe
+	laneGroups   = iota // ListGroups, DescribeGroups, Metadata
+	laneLatest          // ListOffsets latest, OffsetFetch
+	laneEarliest        // ListOffsets earliest, ConsumerGroupDescribe
 	numLanes
 )
 

@@ -1,0 +1,249 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// Source is one cluster's admin client: kafkaadmin.Client in production,
+// a fake in tests.
+type Source interface {
+	// Name is the cluster name.
+	Name() string
+	// Snapshot performs one poll round.
+	Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error)
+}
+
+// Options configure the exporter.
+type Options struct {
+	// Interval between the starts of two polls of a cluster.
+	Interval time.Duration
+	// Timeout is the deadline of one poll; at most Interval.
+	Timeout time.Duration
+	Logger  *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// OnResult, when set, is called after each poll with the new Result
+	// (from the polling goroutine: it must not block).
+	OnResult func(*Result)
+}
+
+// Defaults.
+const (
+	DefaultInterval = 30 * time.Second
+)
+
+// Exporter polls clusters and publishes Results.
+type Exporter struct {
+	sources []Source
+	opts    Options
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	clusters map[string]*clusterState
+	latest   atomic.Pointer[Result]
+}
+
+// clusterState is what the exporter remembers about a cluster between
+// polls. Guarded by Exporter.mu.
+type clusterState struct {
+	result   ClusterResult // the published one (immutable once published)
+	requests map[string]uint64
+	lastErr  string // to log a failure once, not once per poll
+}
+
+// New returns an exporter for the given sources. It starts nothing.
+func New(sources []Source, opts Options) (*Exporter, error) {
+	if len(sources) == 0 {
+		return nil, errors.New("no clusters")
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Timeout <= 0 || opts.Timeout > opts.Interval {
+		opts.Timeout = opts.Interval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Exporter{sources: sources, opts: opts, log: opts.Logger.With("component", "exporter"),
+		clusters: map[string]*clusterState{}}
+	seen := map[string]bool{}
+	for _, s := range sources {
+		if seen[s.Name()] {
+			return nil, fmt.Errorf("cluster %q configured twice", s.Name())
+		}
+		seen[s.Name()] = true
+		e.clusters[s.Name()] = &clusterState{
+			result:   ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
+			requests: map[string]uint64{},
+		}
+	}
+	e.publish()
+	return e, nil
+}
+
+// Latest returns the latest Result. It never blocks on Kafka.
+func (e *Exporter) Latest() *Result { return e.latest.Load() }
+
+// Ready reports whether every cluster has had a successful poll.
+func (e *Exporter) Ready() bool {
+	r := e.Latest()
+	for _, c := range r.Clusters {
+		if c.LastSuccess.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// Run polls every cluster on its own goroutine until ctx ends. The first
+// poll starts at once; a poll slower than the interval delays the next one
+// (polls of a cluster never overlap or pile up).
+func (e *Exporter) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, s := range e.sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(e.opts.Interval)
+			defer t.Stop()
+			for {
+				e.Poll(ctx, s)
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// PollAll polls every cluster once, in parallel, and returns the Result.
+func (e *Exporter) PollAll(ctx context.Context) *Result {
+	var wg sync.WaitGroup
+	for _, s := range e.sources {
+		wg.Add(1)
+		go func() { defer wg.Done(); e.Poll(ctx, s) }()
+	}
+	wg.Wait()
+	return e.Latest()
+}
+
+// Poll polls one cluster once and publishes the new Result.
+func (e *Exporter) Poll(ctx context.Context, s Source) {
+	if ctx.Err() != nil {
+		return
+	}
+	log := e.log.With("cluster_name", s.Name())
+	pctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	start := e.opts.Now()
+	snap, err := s.Snapshot(pctx)
+	cancel()
+	end := e.opts.Now()
+	if ctx.Err() != nil {
+		return // shutting down: a cut-short poll is not a failure
+	}
+
+	// Compute outside the lock: the math is the expensive part.
+	var topics []TopicResult
+	var groups []GroupResult
+	if snap != nil {
+		topics = ComputeTopics(snap)
+		groups = ComputeGroups(snap)
+	}
+
+	e.mu.Lock()
+	st := e.clusters[s.Name()]
+	prev := st.result
+	cr := ClusterResult{
+		Name:         s.Name(),
+		LastPoll:     end,
+		LastSuccess:  prev.LastSuccess,
+		PollDuration: end.Sub(start),
+		Polls:        prev.Polls + 1,
+		PollErrors:   prev.PollErrors,
+		Brokers:      prev.Brokers,
+		Topics:       prev.Topics,
+		Groups:       prev.Groups,
+	}
+	if snap != nil {
+		for api, n := range snap.Requests {
+			st.requests[api] += uint64(n)
+		}
+	}
+	cr.Requests = make(map[string]uint64, len(st.requests))
+	for api, n := range st.requests {
+		cr.Requests[api] = n
+	}
+	var failure string
+	switch {
+	case err != nil:
+		failure = err.Error()
+	case !snap.Complete():
+		msgs := make([]string, 0, len(snap.Errors))
+		for _, re := range snap.Errors {
+			msgs = append(msgs, re.Error())
+		}
+		failure = fmt.Sprintf("%d requests failed: %s", len(snap.Errors), strings.Join(msgs, "; "))
+	}
+	if snap != nil {
+		// A partial snapshot is still the best view there is of what it did
+		// read; up=0 tells that it is partial.
+		cr.Brokers, cr.Topics, cr.Groups = len(snap.Brokers), topics, groups
+	}
+	if failure == "" {
+		cr.Up, cr.LastSuccess = true, end
+	} else {
+		cr.LastError = failure
+		cr.PollErrors++
+	}
+	st.result = cr
+	logFailure := failure != "" && failure != st.lastErr
+	recovered := failure == "" && st.lastErr != ""
+	st.lastErr = failure
+	res := e.publishLocked()
+	e.mu.Unlock()
+
+	switch {
+	case logFailure:
+		log.Warn("poll failed; serving the last data read", "err", failure, "duration", cr.PollDuration)
+	case recovered:
+		log.Info("poll succeeded again", "duration", cr.PollDuration, "groups", len(cr.Groups))
+	default:
+		log.Debug("poll done", "duration", cr.PollDuration, "groups", len(cr.Groups), "up", cr.Up)
+	}
+	if e.opts.OnResult != nil {
+		e.opts.OnResult(res)
+	}
+}
+
+func (e *Exporter) publish() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.publishLocked()
+}
+
+func (e *Exporter) publishLocked() *Result {
+	r := &Result{Generated: e.opts.Now(), Clusters: make([]ClusterResult, 0, len(e.clusters))}
+	for _, st := range e.clusters {
+		r.Clusters = append(r.Clusters, st.result)
+	}
+	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
+	e.latest.Store(r)
+	return r
+}

@@ -1,0 +1,113 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// fakeSource returns scripted snapshots.
+type fakeSource struct {
+	name string
+	mu   sync.Mutex
+	snap *kafkaadmin.Snapshot
+	err  error
+}
+
+func (f *fakeSource) Name() string { return f.name }
+func (f *fakeSource) Snapshot(context.Context) (*kafkaadmin.Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap, f.err
+}
+func (f *fakeSource) set(s *kafkaadmin.Snapshot, err error) {
+	f.mu.Lock()
+	f.snap, f.err = s, err
+	f.mu.Unlock()
+}
+
+func withGroup(s *kafkaadmin.Snapshot) *kafkaadmin.Snapshot {
+	s.Groups = []kafkaadmin.Group{{Name: "g", Type: kafkaadmin.GroupSimple, State: "Empty",
+		Offsets: []kafkaadmin.CommittedOffset{{Topic: "a", Partition: 0, Offset: 90}}}}
+	s.Requests = map[string]int{"Metadata": 1, "OffsetFetch": 1}
+	s.Brokers = []kafkaadmin.Broker{{ID: 1}}
+	return s
+}
+
+func TestExporterUpDownRecover(t *testing.T) {
+	src := &fakeSource{name: "c"}
+	var results int
+	e, err := New([]Source{src}, Options{Interval: time.Second, OnResult: func(*Result) { results++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Ready() {
+		t.Fatal("ready before any poll")
+	}
+	ctx := context.Background()
+
+	src.set(withGroup(testSnapshot()), nil)
+	r := e.PollAll(ctx)
+	c, _ := r.Cluster("c")
+	if !c.Up || c.LastSuccess.IsZero() || !e.Ready() {
+		t.Fatalf("after a good poll: up=%v ready=%v", c.Up, e.Ready())
+	}
+	g, ok := c.Group("g")
+	if !ok || g.SumLag != 10 {
+		t.Fatalf("group g = %+v, want lag 10", g)
+	}
+
+	src.set(nil, errors.New("dial tcp: connection refused"))
+	r = e.PollAll(ctx)
+	c, _ = r.Cluster("c")
+	if c.Up || c.LastError == "" || c.PollErrors != 1 || c.Polls != 2 {
+		t.Fatalf("after a failed poll: %+v", c)
+	}
+	if g, ok := c.Group("g"); !ok || g.SumLag != 10 {
+		t.Errorf("last good data not kept while down: %+v", g)
+	}
+
+	partial := withGroup(testSnapshot())
+	partial.Errors = []kafkaadmin.RequestError{{API: "ListOffsets", Broker: 2, Err: errors.New("timeout")}}
+	src.set(partial, nil)
+	c, _ = e.PollAll(ctx).Cluster("c")
+	if c.Up || c.PollErrors != 2 {
+		t.Errorf("partial snapshot reported up: %+v", c)
+	}
+
+	src.set(withGroup(testSnapshot()), nil)
+	c, _ = e.PollAll(ctx).Cluster("c")
+	if !c.Up || c.LastError != "" || c.Requests["Metadata"] != 3 {
+		t.Errorf("after recovery: up=%v err=%q requests=%v", c.Up, c.LastError, c.Requests)
+	}
+	if results != 4 {
+		t.Errorf("OnResult called %d times, want 4", results)
+	}
+}
+
+func TestExporterRejectsDuplicateClusters(t *testing.T) {
+	if _, err := New([]Source{&fakeSource{name: "a"}, &fakeSource{name: "a"}}, Options{}); err == nil {
+		t.Error("duplicate cluster names accepted")
+	}
+	if _, err := New(nil, Options{}); err == nil {
+		t.Error("no clusters accepted")
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	src := &fakeSource{name: "c"}
+	src.set(withGroup(testSnapshot()), nil)
+	e, _ := New([]Source{src}, Options{Interval: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.Run(ctx); close(done) }()
+	for !e.Ready() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+}

@@ -1,0 +1,131 @@
+package exporter
+
+import (
+	"sort"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// Lag is records between a committed offset and the log end, clamped at 0:
+// the two offsets are read by different requests, so a commit can be seen
+// ahead of the end it was compared with (or be beyond it for real, after a
+// topic was recreated). Negative lag is never reported.
+func Lag(end, committed int64) int64 {
+	if committed >= end {
+		return 0
+	}
+	return end - committed
+}
+
+// OutOfRange reports whether a committed offset is below the log start,
+// and how many records were deleted by retention before the group read
+// them. A consumer resuming there resets to its auto.offset.reset
+// (Lambda: StartingPosition).
+func OutOfRange(start, committed int64) (bool, int64) {
+	if start < 0 || committed >= start {
+		return false, 0
+	}
+	return true, start - committed
+}
+
+// ComputeTopics returns the log bounds of every partition in s.
+func ComputeTopics(s *kafkaadmin.Snapshot) []TopicResult {
+	out := make([]TopicResult, 0, len(s.Topics))
+	for _, t := range s.Topics {
+		tr := TopicResult{Name: t.Name, Partitions: make([]PartitionOffsets, len(t.Partitions))}
+		for i, p := range t.Partitions {
+			po := PartitionOffsets{Partition: p.ID}
+			if p.StartErr == nil && p.Start >= 0 {
+				po.Start, po.HasStart = p.Start, true
+			}
+			if p.EndErr == nil && p.End >= 0 {
+				po.End, po.HasEnd = p.End, true
+			}
+			tr.Partitions[i] = po
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+// ComputeGroup computes one group's lag against the snapshot's log bounds.
+// Commits on topics or partitions the snapshot does not have (deleted,
+// filtered out) are ignored; commits whose end offset is unknown get no lag
+// (HasLag false) rather than a wrong one.
+func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) GroupResult {
+	gr := GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
+	byTopic := map[string]*GroupTopicResult{}
+	topicOf := func(name string) *GroupTopicResult {
+		gt := byTopic[name]
+		if gt == nil {
+			gt = &GroupTopicResult{Topic: name}
+			byTopic[name] = gt
+		}
+		return gt
+	}
+	for _, co := range g.Offsets {
+		if co.Err != nil || co.Offset < 0 {
+			continue
+		}
+		t, ok := s.TopicByName(co.Topic)
+		if !ok || co.Partition < 0 || int(co.Partition) >= len(t.Partitions) {
+			continue
+		}
+		p := t.Partitions[co.Partition]
+		pl := PartitionLag{Partition: co.Partition, Committed: co.Offset}
+		if p.EndErr == nil && p.End >= 0 {
+			pl.End, pl.Lag, pl.HasLag = p.End, Lag(p.End, co.Offset), true
+		}
+		if p.StartErr == nil {
+			pl.OutOfRange, pl.RecordsLost = OutOfRange(p.Start, co.Offset)
+		}
+		gt := topicOf(co.Topic)
+		gt.Partitions = append(gt.Partitions, pl)
+	}
+	// Topics assigned to members but without any commit yet.
+	for _, m := range g.Members {
+		for topic := range m.Assignment {
+			if _, ok := s.TopicByName(topic); ok {
+				topicOf(topic)
+			}
+		}
+	}
+	names := make([]string, 0, len(byTopic))
+	for name := range byTopic {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	gr.Topics = make([]GroupTopicResult, 0, len(names))
+	for _, name := range names {
+		gt := byTopic[name]
+		t, _ := s.TopicByName(name)
+		sort.Slice(gt.Partitions, func(i, j int) bool { return gt.Partitions[i].Partition < gt.Partitions[j].Partition })
+		gt.PartitionsWithoutCommit = len(t.Partitions) - len(gt.Partitions)
+		for _, pl := range gt.Partitions {
+			if pl.HasLag {
+				gt.SumLag += pl.Lag
+				gt.MaxLag = max(gt.MaxLag, pl.Lag)
+			}
+			if pl.OutOfRange {
+				gt.OutOfRange++
+				gt.RecordsLost += pl.RecordsLost
+			}
+		}
+		gr.SumLag += gt.SumLag
+		gr.MaxLag = max(gr.MaxLag, gt.MaxLag)
+		gr.PartitionsWithoutCommit += gt.PartitionsWithoutCommit
+		gr.OutOfRange += gt.OutOfRange
+		gr.RecordsLost += gt.RecordsLost
+		gr.Topics = append(gr.Topics, *gt)
+	}
+	return gr
+}
+
+// ComputeGroups computes every group of the snapshot.
+func ComputeGroups(s *kafkaadmin.Snapshot) []GroupResult {
+	out := make([]GroupResult, len(s.Groups))
+	for i := range s.Groups {
+		out[i] = ComputeGroup(s, &s.Groups[i])
+	}
+	return out
+}

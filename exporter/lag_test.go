@@ -1,0 +1,145 @@
+package exporter
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+func TestLag(t *testing.T) {
+	tests := []struct {
+		name           string
+		end, committed int64
+		want           int64
+	}{
+		{"behind", 100, 40, 60},
+		{"caught up", 100, 100, 0},
+		{"commit read after a newer end: clamped", 100, 105, 0},
+		{"empty partition", 0, 0, 0},
+		{"nothing consumed yet", 7, 0, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Lag(tt.end, tt.committed); got != tt.want {
+				t.Errorf("Lag(%d, %d) = %d, want %d", tt.end, tt.committed, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOutOfRange(t *testing.T) {
+	tests := []struct {
+		name             string
+		start, committed int64
+		want             bool
+		lost             int64
+	}{
+		{"inside the log", 10, 12, false, 0},
+		{"at the log start", 10, 10, false, 0},
+		{"below the log start", 10, 4, true, 6},
+		{"unknown start", -1, 4, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, lost := OutOfRange(tt.start, tt.committed)
+			if got != tt.want || lost != tt.lost {
+				t.Errorf("OutOfRange(%d, %d) = %v, %d; want %v, %d", tt.start, tt.committed, got, lost, tt.want, tt.lost)
+			}
+		})
+	}
+}
+
+func testSnapshot() *kafkaadmin.Snapshot {
+	return &kafkaadmin.Snapshot{
+		Cluster: "c",
+		Topics: []kafkaadmin.Topic{
+			{Name: "a", Partitions: []kafkaadmin.Partition{
+				{ID: 0, Start: 0, End: 100},
+				{ID: 1, Start: 50, End: 80},
+				{ID: 2, Start: 0, End: -1, EndErr: errors.New("leader gone")},
+			}},
+			{Name: "b", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 10}}},
+			{Name: "c", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 3}, {ID: 1, Start: 0, End: 3}}},
+		},
+	}
+}
+
+func TestComputeGroup(t *testing.T) {
+	s := testSnapshot()
+	g := kafkaadmin.Group{Name: "g", Type: kafkaadmin.GroupClassic, State: "Stable",
+		Members: []kafkaadmin.Member{{ID: "m", Assignment: map[string][]int32{"a": {0, 1, 2}, "c": {0, 1}, "gone": {0}}}},
+		Offsets: []kafkaadmin.CommittedOffset{
+			{Topic: "a", Partition: 0, Offset: 40},      // lag 60
+			{Topic: "a", Partition: 1, Offset: 20},      // below start 50: out of range, 30 lost, lag 60
+			{Topic: "a", Partition: 2, Offset: 5},       // end unknown: no lag
+			{Topic: "b", Partition: 0, Offset: 99},      // beyond end: lag 0
+			{Topic: "b", Partition: 7, Offset: 1},       // partition unknown: ignored
+			{Topic: "deleted", Partition: 0, Offset: 1}, // topic unknown: ignored
+			{Topic: "a", Partition: 9, Offset: -1, Err: errors.New("x")},
+		}}
+	gr := ComputeGroup(s, &g)
+	if gr.SumLag != 120 || gr.MaxLag != 60 {
+		t.Errorf("group sum/max = %d/%d, want 120/60", gr.SumLag, gr.MaxLag)
+	}
+	if gr.OutOfRange != 1 || gr.RecordsLost != 30 {
+		t.Errorf("out of range = %d lost %d, want 1 and 30", gr.OutOfRange, gr.RecordsLost)
+	}
+	if gr.Members != 1 || gr.State != "Stable" || gr.Type != "classic" {
+		t.Errorf("members/state/type = %d/%s/%s", gr.Members, gr.State, gr.Type)
+	}
+	if len(gr.Topics) != 3 {
+		t.Fatalf("topics = %+v, want a, b and c (assigned, no commit)", gr.Topics)
+	}
+	a, b, c := gr.Topics[0], gr.Topics[1], gr.Topics[2]
+	if a.Topic != "a" || len(a.Partitions) != 3 || a.SumLag != 120 || a.PartitionsWithoutCommit != 0 {
+		t.Errorf("topic a = %+v", a)
+	}
+	if a.Partitions[2].HasLag {
+		t.Errorf("partition with unknown end has lag: %+v", a.Partitions[2])
+	}
+	if !a.Partitions[1].OutOfRange || a.Partitions[1].Lag != 60 {
+		t.Errorf("a/1 = %+v", a.Partitions[1])
+	}
+	if b.Topic != "b" || b.SumLag != 0 || !b.Partitions[0].HasLag || len(b.Partitions) != 1 {
+		t.Errorf("topic b = %+v", b)
+	}
+	if c.Topic != "c" || len(c.Partitions) != 0 || c.PartitionsWithoutCommit != 2 {
+		t.Errorf("topic c = %+v", c)
+	}
+	if gr.PartitionsWithoutCommit != 2 {
+		t.Errorf("group partitions without commit = %d, want 2", gr.PartitionsWithoutCommit)
+	}
+}
+
+func TestComputeTopics(t *testing.T) {
+	ts := ComputeTopics(testSnapshot())
+	if len(ts) != 3 || len(ts[0].Partitions) != 3 {
+		t.Fatalf("topics = %+v", ts)
+	}
+	p := ts[0].Partitions
+	if !p[0].HasEnd || p[0].End != 100 || !p[1].HasStart || p[1].Start != 50 || p[2].HasEnd {
+		t.Errorf("partitions = %+v", p)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	f, err := NewFilter("group", []string{"orders-.*", "billing"}, []string{".*-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{
+		"orders-a": true, "billing": true, "billing2": false, "orders-test": false, "other": false,
+	} {
+		if got := f.Match(name); got != want {
+			t.Errorf("Match(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if _, err := NewFilter("group", []string{"("}, nil); err == nil {
+		t.Error("bad regex accepted")
+	}
+	var none *Filter
+	if !none.Match("x") {
+		t.Error("nil filter rejects")
+	}
+}

@@ -1,0 +1,257 @@
+package mototest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+)
+
+// EnvEndpoint names an already running moto server to use instead of starting one.
+const EnvEndpoint = "OFFSETLAG_MOTO_ENDPOINT"
+
+// Region and static credentials that moto accepts.
+const (
+	Region    = "us-east-1"
+	AccessKey = "testing"
+	SecretKey = "testing"
+)
+
+type envError struct{ err error }
+
+func (e envError) Error() string { return e.err.Error() }
+
+// InCI reports whether CI=true, where the rig must fail instead of skipping.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+func bail(t testing.TB, err error) {
+	t.Helper()
+	var ee envError
+	if errors.As(err, &ee) && !InCI() {
+		t.Skipf("mototest: moto server not available (set CI=true to make this fatal): %v", err)
+	}
+	t.Fatalf("mototest: %v", err)
+}
+
+// Start returns the endpoint ("http://127.0.0.1:PORT") of a moto server: OFFSETLAG_MOTO_ENDPOINT
+// if set, else a fresh server started for this test and stopped at t.Cleanup.
+func Start(t testing.TB) string {
+	t.Helper()
+	if ep := strings.TrimRight(os.Getenv(EnvEndpoint), "/"); ep != "" {
+		if err := waitAnswers(ep, 5*time.Second, nil); err != nil {
+			bail(t, envError{fmt.Errorf("%s=%s does not answer: %v", EnvEndpoint, ep, err)})
+		}
+		return ep
+	}
+	dir := t.TempDir()
+	s, err := start(dir)
+	if err != nil {
+		bail(t, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("mototest: tail of %s:\n%s", s.logPath, tailFile(s.logPath, 40))
+		}
+		s.stop()
+	})
+	return s.endpoint
+}
+
+// Reset drops all state of the moto server (POST /moto-api/reset).
+func Reset(endpoint string) error {
+	resp, err := http.Post(strings.TrimRight(endpoint, "/")+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("moto reset: HTTP %s", resp.Status)
+	}
+	return nil
+}
+
+// AWSConfig is an aws.Config for moto: static credentials, region us-east-1, BaseEndpoint = endpoint.
+func AWSConfig(endpoint string) aws.Config {
+	return aws.Config{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+		BaseEndpoint: aws.String(endpoint),
+	}
+}
+
+// JSONProtocol sets a CloudWatch client to the AWS JSON 1.0 protocol (moto does not speak the SDK's
+// default Smithy RPC v2 CBOR): cloudwatch.NewFromConfig(cfg, mototest.JSONProtocol).
+func JSONProtocol(o *cloudwatch.Options) {
+	o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
+}
+
+// CloudWatch returns a CloudWatch client for moto on the AWS JSON 1.0 protocol.
+func CloudWatch(endpoint string, optFns ...func(*cloudwatch.Options)) *cloudwatch.Client {
+	return cloudwatch.NewFromConfig(AWSConfig(endpoint), append([]func(*cloudwatch.Options){JSONProtocol}, optFns...)...)
+}
+
+type server struct {
+	endpoint string
+	logPath  string
+	cmd      *exec.Cmd
+	done     chan struct{}
+}
+
+func start(dir string) (*server, error) {
+	motoServer, err := ensureVenv()
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		endpoint: fmt.Sprintf("http://127.0.0.1:%d", port),
+		logPath:  filepath.Join(dir, "moto.log"),
+		done:     make(chan struct{}),
+	}
+	out, err := os.Create(s.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	s.cmd = exec.Command(motoServer, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	s.cmd.Stdout, s.cmd.Stderr, s.cmd.Dir = out, out, dir
+	setProcAttrs(s.cmd)
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // Pdeathsig is tied to this thread: keep it alive as long as the child
+		if err := s.cmd.Start(); err != nil {
+			close(s.done)
+			started <- err
+			return
+		}
+		started <- nil
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
+	if err := <-started; err != nil {
+		return nil, envError{fmt.Errorf("start %s: %w", motoServer, err)}
+	}
+	if err := waitAnswers(s.endpoint, 60*time.Second, s.done); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("moto_server on %s: %v; log:\n%s", s.endpoint, err, tailFile(s.logPath, 30))
+	}
+	return s, nil
+}
+
+func (s *server) stop() {
+	_ = signalGroup(s.cmd, syscall.SIGTERM)
+	select {
+	case <-s.done:
+		return
+	case <-time.After(5 * time.Second):
+	}
+	_ = signalGroup(s.cmd, syscall.SIGKILL)
+	<-s.done
+}
+
+func waitAnswers(endpoint string, timeout time.Duration, died <-chan struct{}) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-died:
+			return errors.New("moto_server exited")
+		default:
+		}
+		resp, err := client.Get(endpoint + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("HTTP %s", resp.Status)
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer within %s: %v", timeout, last)
+}
+
+// ensureVenv runs scripts/moto.sh venv and returns the moto_server path.
+func ensureVenv() (string, error) {
+	script, err := findScript("moto.sh")
+	if err != nil {
+		return "", envError{err}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script, "venv")
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", envError{fmt.Errorf("%s venv: %v: %s", script, err, strings.TrimSpace(errOut.String()))}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	path := strings.TrimSpace(lines[len(lines)-1])
+	if _, err := os.Stat(path); err != nil {
+		return "", envError{fmt.Errorf("%s venv printed %q: %v", script, path, err)}
+	}
+	return path, nil
+}
+
+func findScript(name string) (string, error) {
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			p := filepath.Join(d, "scripts", name)
+			if _, err := os.Stat(p); err == nil {
+				return p, nil
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		p := filepath.Join(filepath.Dir(file), "..", "..", "scripts", name)
+		if _, err := os.Stat(p); err == nil {
+			return filepath.Clean(p), nil
+		}
+	}
+	return "", fmt.Errorf("cannot find scripts/%s above the working directory", name)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tailFile(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

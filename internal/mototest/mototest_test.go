@@ -1,0 +1,113 @@
+package mototest_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/offsetlag/offsetlag/internal/mototest"
+)
+
+func TestDynamoDB(t *testing.T) {
+	ep := mototest.Start(t)
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(mototest.AWSConfig(ep))
+	table := fmt.Sprintf("factors-%d", time.Now().UnixNano())
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("n"), AttributeType: ddbtypes.ScalarAttributeTypeN}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("n"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+		"n":       &ddbtypes.AttributeValueMemberN{Value: "12"},
+		"factors": &ddbtypes.AttributeValueMemberS{Value: "1,2,3,4,6,12"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"n": &ddbtypes.AttributeValueMemberN{Value: "12"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := out.Item["factors"].(*ddbtypes.AttributeValueMemberS)
+	if !ok || f.Value != "1,2,3,4,6,12" {
+		t.Fatalf("GetItem = %#v", out.Item)
+	}
+
+	// Reset drops the table.
+	if err := mototest.Reset(ep); err != nil {
+		t.Fatal(err)
+	}
+	tables, err := db.ListTables(ctx, &dynamodb.ListTablesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables.TableNames) != 0 {
+		t.Fatalf("tables after reset: %v", tables.TableNames)
+	}
+}
+
+func TestCloudWatchJSON(t *testing.T) {
+	ep := mototest.Start(t)
+	ctx := context.Background()
+	// cloudwatch.New (not NewFromConfig) always gzips PutMetricData: moto must accept that too.
+	for name, cw := range map[string]*cloudwatch.Client{
+		"NewFromConfig": mototest.CloudWatch(ep),
+		"New": cloudwatch.New(cloudwatch.Options{
+			Region: mototest.Region, BaseEndpoint: aws.String(ep),
+			Credentials: mototest.AWSConfig(ep).Credentials,
+		}, mototest.JSONProtocol),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ns := "offsetlag/test/" + name
+			now := time.Now().Truncate(time.Second)
+			dims := []cwtypes.Dimension{
+				// A cluster name unique per subtest: moto 5.2.5's GetMetricData ignores the namespace
+				// when the query has dimensions, so equal dimensions would mix the subtests' data.
+				{Name: aws.String("Cluster Name"), Value: aws.String("c-" + name)},
+				{Name: aws.String("Consumer Group"), Value: aws.String("g1")},
+				{Name: aws.String("Topic"), Value: aws.String("t1")},
+			}
+			_, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+				Namespace: aws.String(ns),
+				MetricData: []cwtypes.MetricDatum{
+					{MetricName: aws.String("SumOffsetLag"), Dimensions: dims, Value: aws.Float64(42), Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(now)},
+					{MetricName: aws.String("MaxOffsetLag"), Dimensions: dims, Value: aws.Float64(17), Unit: cwtypes.StandardUnitCount, Timestamp: aws.Time(now)},
+				},
+			})
+			if err != nil {
+				t.Fatalf("PutMetricData: %v", err)
+			}
+			out, err := cw.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
+				StartTime: aws.Time(now.Add(-5 * time.Minute)),
+				EndTime:   aws.Time(now.Add(5 * time.Minute)),
+				MetricDataQueries: []cwtypes.MetricDataQuery{
+					{Id: aws.String("sum"), MetricStat: &cwtypes.MetricStat{Metric: &cwtypes.Metric{Namespace: aws.String(ns), MetricName: aws.String("SumOffsetLag"), Dimensions: dims}, Period: aws.Int32(60), Stat: aws.String("Maximum")}},
+					{Id: aws.String("max"), MetricStat: &cwtypes.MetricStat{Metric: &cwtypes.Metric{Namespace: aws.String(ns), MetricName: aws.String("MaxOffsetLag"), Dimensions: dims}, Period: aws.Int32(60), Stat: aws.String("Maximum")}},
+				},
+			})
+			if err != nil {
+				t.Fatalf("GetMetricData: %v", err)
+			}
+			got := map[string][]float64{}
+			for _, r := range out.MetricDataResults {
+				got[aws.ToString(r.Id)] = r.Values
+			}
+			if len(got["sum"]) != 1 || got["sum"][0] != 42 || len(got["max"]) != 1 || got["max"][0] != 17 {
+				t.Fatalf("GetMetricData values = %v", got)
+			}
+		})
+	}
+}

@@ -79,26 +79,32 @@ var GroupTypes = []string{"classic", "consumer", "simple", "other"}
 // exporter.Result as const metrics. It never talks to Kafka; each Collect
 // reads the Result once and emits from it, so concurrent scrapes are cheap
 // and consistent. Series that are gone from the Result disappear.
+//
+// For very large Results, WriteText and Handler render the same series
+// straight to the text exposition format, skipping the registry.
 type Collector struct {
 	source       func() *exporter.Result
 	perPartition bool
-	descs        []namedDesc // everything Describe sends
+	families     []*family // everything Describe sends, sorted by name
 
 	// Per-partition families (GranularityPartition only).
-	lag, committed, endOffset, startOffset *prometheus.Desc
+	lag, committed, endOffset, startOffset *family
 	// Group+topic families.
-	topicSumLag, topicMaxLag, withoutCommit, outOfRange, recordsLost *prometheus.Desc
+	topicSumLag, topicMaxLag, withoutCommit, outOfRange, recordsLost *family
 	// Group families.
-	sumLag, maxLag, members, state, info *prometheus.Desc
+	sumLag, maxLag, members, state, info *family
 	// Self-metrics, per cluster.
-	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *prometheus.Desc
+	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *family
 }
 
-// namedDesc keeps a Desc's fully-qualified name, which Desc does not
-// expose, for tests and documentation.
-type namedDesc struct {
-	name string
-	desc *prometheus.Desc
+// family is one metric family: its Desc and, since Desc does not expose
+// them, the parts WriteText needs.
+type family struct {
+	name, help string
+	typ        prometheus.ValueType
+	labels     []string
+	desc       *prometheus.Desc
+	idx        int // position in Collector.families
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
@@ -115,102 +121,125 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		perPartition: opts.Granularity != GranularityTopic,
 	}
 	var (
-		gp = []string{labelCluster, labelGroup, labelTopic, labelPartition}
-		tp = []string{labelCluster, labelTopic, labelPartition}
-		gt = []string{labelCluster, labelGroup, labelTopic}
-		g  = []string{labelCluster, labelGroup}
-		cl = []string{labelCluster}
+		gp    = []string{labelCluster, labelGroup, labelTopic, labelPartition}
+		tp    = []string{labelCluster, labelTopic, labelPartition}
+		gt    = []string{labelCluster, labelGroup, labelTopic}
+		g     = []string{labelCluster, labelGroup}
+		cl    = []string{labelCluster}
+		gauge = prometheus.GaugeValue
 	)
 	if c.perPartition {
-		c.lag = c.newDesc("offsetlag_consumergroup_lag",
+		c.lag = c.newFamily("offsetlag_consumergroup_lag", gauge,
 			"Records the group is behind on the partition as of the last poll: log end offset minus committed offset, at least 0. Absent when the partition has no commit or its end offset is unknown.", gp)
-		c.committed = c.newDesc("offsetlag_consumergroup_committed_offset",
+		c.committed = c.newFamily("offsetlag_consumergroup_committed_offset", gauge,
 			"Offset the group last committed on the partition, as of the last poll.", gp)
-		c.endOffset = c.newDesc("offsetlag_partition_end_offset",
+		c.endOffset = c.newFamily("offsetlag_partition_end_offset", gauge,
 			"Log end offset (high watermark) of the partition as of the last poll.", tp)
-		c.startOffset = c.newDesc("offsetlag_partition_start_offset",
+		c.startOffset = c.newFamily("offsetlag_partition_start_offset", gauge,
 			"Log start offset of the partition as of the last poll.", tp)
 	}
-	c.topicSumLag = c.newDesc("offsetlag_consumergroup_topic_sum_lag",
+	c.topicSumLag = c.newFamily("offsetlag_consumergroup_topic_sum_lag", gauge,
 		"Sum of the group's lag over the topic's committed partitions as of the last poll.", gt)
-	c.topicMaxLag = c.newDesc("offsetlag_consumergroup_topic_max_lag",
+	c.topicMaxLag = c.newFamily("offsetlag_consumergroup_topic_max_lag", gauge,
 		"Largest lag of the group on any partition of the topic as of the last poll.", gt)
-	c.withoutCommit = c.newDesc("offsetlag_consumergroup_partitions_without_commit",
+	c.withoutCommit = c.newFamily("offsetlag_consumergroup_partitions_without_commit", gauge,
 		"Partitions of the topic on which the group has no committed offset (and so no lag series) as of the last poll.", gt)
-	c.outOfRange = c.newDesc("offsetlag_consumergroup_out_of_range_partitions",
+	c.outOfRange = c.newFamily("offsetlag_consumergroup_out_of_range_partitions", gauge,
 		"Partitions of the topic whose committed offset is below the log start offset as of the last poll; the consumer will reset its position.", gt)
-	c.recordsLost = c.newDesc("offsetlag_consumergroup_records_lost",
+	c.recordsLost = c.newFamily("offsetlag_consumergroup_records_lost", gauge,
 		"Records deleted by retention before the group read them, as of the last poll: log start offset minus committed offset, summed over the topic's out-of-range partitions.", gt)
-	c.sumLag = c.newDesc("offsetlag_consumergroup_sum_lag",
+	c.sumLag = c.newFamily("offsetlag_consumergroup_sum_lag", gauge,
 		"Sum of the group's lag over all its committed partitions as of the last poll.", g)
-	c.maxLag = c.newDesc("offsetlag_consumergroup_max_lag",
+	c.maxLag = c.newFamily("offsetlag_consumergroup_max_lag", gauge,
 		"Largest lag of the group on any partition as of the last poll.", g)
-	c.members = c.newDesc("offsetlag_consumergroup_members",
+	c.members = c.newFamily("offsetlag_consumergroup_members", gauge,
 		"Members of the group as of the last poll.", g)
-	c.state = c.newDesc("offsetlag_consumergroup_state",
+	c.state = c.newFamily("offsetlag_consumergroup_state", gauge,
 		"1 for the state the group is in as of the last poll, 0 for the other states.", []string{labelCluster, labelGroup, labelState})
-	c.info = c.newDesc("offsetlag_consumergroup_info",
+	c.info = c.newFamily("offsetlag_consumergroup_info", gauge,
 		"Always 1; the group_type label says which protocol the group uses (classic, consumer, simple, other) as of the last poll.", []string{labelCluster, labelGroup, labelGroupType})
-	c.up = c.newDesc("offsetlag_up",
+	c.up = c.newFamily("offsetlag_up", gauge,
 		"1 if the last poll of the cluster succeeded, 0 if it failed.", cl)
-	c.pollDuration = c.newDesc("offsetlag_poll_duration_seconds",
+	c.pollDuration = c.newFamily("offsetlag_poll_duration_seconds", gauge,
 		"Duration of the last poll of the cluster.", cl)
-	c.lastPoll = c.newDesc("offsetlag_last_poll_timestamp_seconds",
+	c.lastPoll = c.newFamily("offsetlag_last_poll_timestamp_seconds", gauge,
 		"Unix time the last poll of the cluster finished, successful or not.", cl)
-	c.lastSuccess = c.newDesc("offsetlag_last_successful_poll_timestamp_seconds",
+	c.lastSuccess = c.newFamily("offsetlag_last_successful_poll_timestamp_seconds", gauge,
 		"Unix time the last successful poll of the cluster finished; the data series are as of this poll. Absent until the first success.", cl)
-	c.requests = c.newDesc("offsetlag_kafka_requests_total",
+	c.requests = c.newFamily("offsetlag_kafka_requests_total", prometheus.CounterValue,
 		"Kafka requests sent to the cluster since start, by API.", []string{labelCluster, labelAPI})
-	c.polls = c.newDesc("offsetlag_polls_total",
+	c.polls = c.newFamily("offsetlag_polls_total", prometheus.CounterValue,
 		"Polls of the cluster attempted since start.", cl)
-	c.pollErrors = c.newDesc("offsetlag_poll_errors_total",
+	c.pollErrors = c.newFamily("offsetlag_poll_errors_total", prometheus.CounterValue,
 		"Polls of the cluster that failed since start.", cl)
-	c.brokers = c.newDesc("offsetlag_brokers",
+	c.brokers = c.newFamily("offsetlag_brokers", gauge,
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
+
+	slices.SortFunc(c.families, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	for i, f := range c.families {
+		f.idx = i
+	}
 	return c
 }
 
-func (c *Collector) newDesc(name, help string, labels []string) *prometheus.Desc {
-	d := prometheus.NewDesc(name, help, labels, nil)
-	c.descs = append(c.descs, namedDesc{name: name, desc: d})
-	return d
+func (c *Collector) newFamily(name string, typ prometheus.ValueType, help string, labels []string) *family {
+	f := &family{
+		name: name, help: help, typ: typ, labels: labels,
+		desc: prometheus.NewDesc(name, help, labels, nil),
+	}
+	c.families = append(c.families, f)
+	return f
 }
 
 // Describe sends the Desc of every family this Collector can emit with its
 // Granularity.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d.desc
+	for _, f := range c.families {
+		ch <- f.desc
 	}
 }
 
 // Collect emits the latest Result's series.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	r := c.source()
-	if r == nil {
-		return
-	}
-	e := emitter{ch: ch}
-	for i := range r.Clusters {
-		c.collectCluster(&e, &r.Clusters[i])
+	if r := c.source(); r != nil {
+		c.walk(r, &chanSink{ch: ch})
 	}
 }
 
-func (c *Collector) collectCluster(e *emitter, cr *exporter.ClusterResult) {
+// sink receives every series of one rendering. labelValues is reused by the
+// caller after emit returns.
+type sink interface {
+	emit(f *family, v float64, labelValues []string)
+	// partition returns the label value of a partition id.
+	partition(p int32) string
+}
+
+// walk sends every series of r to s. It is the single place that decides
+// which series exist, shared by Collect and WriteText.
+func (c *Collector) walk(r *exporter.Result, s sink) {
+	for i := range r.Clusters {
+		c.walkCluster(s, &r.Clusters[i])
+	}
+}
+
+func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 	cluster := validLabel(cr.Name)
+	var lv [4]string
+	lv[0] = cluster
+	cl := lv[:1]
 
 	// Self-metrics.
-	e.gauge(c.up, boolFloat(cr.Up), cluster)
+	s.emit(c.up, boolFloat(cr.Up), cl)
 	if !cr.LastPoll.IsZero() {
-		e.gauge(c.pollDuration, cr.PollDuration.Seconds(), cluster)
-		e.gauge(c.lastPoll, unixSeconds(cr.LastPoll), cluster)
+		s.emit(c.pollDuration, cr.PollDuration.Seconds(), cl)
+		s.emit(c.lastPoll, unixSeconds(cr.LastPoll), cl)
 	}
 	if !cr.LastSuccess.IsZero() {
-		e.gauge(c.lastSuccess, unixSeconds(cr.LastSuccess), cluster)
-		e.gauge(c.brokers, float64(cr.Brokers), cluster)
+		s.emit(c.lastSuccess, unixSeconds(cr.LastSuccess), cl)
+		s.emit(c.brokers, float64(cr.Brokers), cl)
 	}
-	e.counter(c.polls, float64(cr.Polls), cluster)
-	e.counter(c.pollErrors, float64(cr.PollErrors), cluster)
+	s.emit(c.polls, float64(cr.Polls), cl)
+	s.emit(c.pollErrors, float64(cr.PollErrors), cl)
 	if len(cr.Requests) > 0 {
 		apis := make([]string, 0, len(cr.Requests))
 		for api := range cr.Requests {
@@ -218,14 +247,13 @@ func (c *Collector) collectCluster(e *emitter, cr *exporter.ClusterResult) {
 		}
 		slices.Sort(apis)
 		for _, api := range apis {
-			e.counter(c.requests, float64(cr.Requests[api]), cluster, validLabel(api))
+			lv[1] = validLabel(api)
+			s.emit(c.requests, float64(cr.Requests[api]), lv[:2])
 		}
 	}
 
 	// Log bounds per partition.
 	if c.perPartition {
-		var lv [3]string
-		lv[0] = cluster
 		for ti := range cr.Topics {
 			t := &cr.Topics[ti]
 			lv[1] = validLabel(t.Name)
@@ -234,41 +262,44 @@ func (c *Collector) collectCluster(e *emitter, cr *exporter.ClusterResult) {
 				if !p.HasStart && !p.HasEnd {
 					continue
 				}
-				lv[2] = e.partition(p.Partition)
+				lv[2] = s.partition(p.Partition)
 				if p.HasEnd {
-					e.gauge(c.endOffset, float64(p.End), lv[:]...)
+					s.emit(c.endOffset, float64(p.End), lv[:3])
 				}
 				if p.HasStart {
-					e.gauge(c.startOffset, float64(p.Start), lv[:]...)
+					s.emit(c.startOffset, float64(p.Start), lv[:3])
 				}
 			}
 		}
 	}
 
 	for gi := range cr.Groups {
-		c.collectGroup(e, cluster, &cr.Groups[gi])
+		c.walkGroup(s, cluster, &cr.Groups[gi])
 	}
 }
 
-func (c *Collector) collectGroup(e *emitter, cluster string, g *exporter.GroupResult) {
-	group := validLabel(g.Name)
-	e.gauge(c.members, float64(g.Members), cluster, group)
-	state := normalizeState(g.State)
-	for _, s := range GroupStates {
-		e.gauge(c.state, boolFloat(s == state), cluster, group, s)
-	}
-	e.gauge(c.info, 1, cluster, group, normalizeType(g.Type))
+func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
+	var lv [4]string // cluster, group, topic|state|group_type, partition
+	lv[0], lv[1] = cluster, validLabel(g.Name)
+	cg := lv[:2]
 
-	var lv [4]string // cluster, group, topic, partition
-	lv[0], lv[1] = cluster, group
+	s.emit(c.members, float64(g.Members), cg)
+	state := normalizeState(g.State)
+	for _, st := range GroupStates {
+		lv[2] = st
+		s.emit(c.state, boolFloat(st == state), lv[:3])
+	}
+	lv[2] = normalizeType(g.Type)
+	s.emit(c.info, 1, lv[:3])
+
 	groupHasLag := false
 	for ti := range g.Topics {
 		t := &g.Topics[ti]
 		lv[2] = validLabel(t.Topic)
 		gt := lv[:3]
-		e.gauge(c.withoutCommit, float64(t.PartitionsWithoutCommit), gt...)
-		e.gauge(c.outOfRange, float64(t.OutOfRange), gt...)
-		e.gauge(c.recordsLost, float64(max(t.RecordsLost, 0)), gt...)
+		s.emit(c.withoutCommit, float64(t.PartitionsWithoutCommit), gt)
+		s.emit(c.outOfRange, float64(t.OutOfRange), gt)
+		s.emit(c.recordsLost, float64(max(t.RecordsLost, 0)), gt)
 
 		topicHasLag := false
 		if c.perPartition {
@@ -277,13 +308,13 @@ func (c *Collector) collectGroup(e *emitter, cluster string, g *exporter.GroupRe
 				if p.Committed < 0 && !p.HasLag {
 					continue // a sentinel, not an offset
 				}
-				lv[3] = e.partition(p.Partition)
+				lv[3] = s.partition(p.Partition)
 				if p.Committed >= 0 {
-					e.gauge(c.committed, float64(p.Committed), lv[:]...)
+					s.emit(c.committed, float64(p.Committed), lv[:4])
 				}
 				if p.HasLag {
 					topicHasLag = true
-					e.gauge(c.lag, float64(max(p.Lag, 0)), lv[:]...)
+					s.emit(c.lag, float64(max(p.Lag, 0)), lv[:4])
 				}
 			}
 		} else {
@@ -297,60 +328,54 @@ func (c *Collector) collectGroup(e *emitter, cluster string, g *exporter.GroupRe
 		// Sum and max over no known lag are unknown, not 0.
 		if topicHasLag {
 			groupHasLag = true
-			e.gauge(c.topicSumLag, float64(max(t.SumLag, 0)), gt...)
-			e.gauge(c.topicMaxLag, float64(max(t.MaxLag, 0)), gt...)
+			s.emit(c.topicSumLag, float64(max(t.SumLag, 0)), gt)
+			s.emit(c.topicMaxLag, float64(max(t.MaxLag, 0)), gt)
 		}
 	}
 	if groupHasLag {
-		e.gauge(c.sumLag, float64(max(g.SumLag, 0)), cluster, group)
-		e.gauge(c.maxLag, float64(max(g.MaxLag, 0)), cluster, group)
+		s.emit(c.sumLag, float64(max(g.SumLag, 0)), cg)
+		s.emit(c.maxLag, float64(max(g.MaxLag, 0)), cg)
 	}
 }
 
-// emitter sends const metrics for one Collect call.
-type emitter struct {
-	ch chan<- prometheus.Metric
-	// parts caches partition id labels for this Collect: partition ids are
-	// small and repeat across groups, so each is formatted once.
-	parts []string
-}
+// partitionLabels caches partition id labels for one rendering: ids are
+// small and repeat across groups, so each is formatted once.
+type partitionLabels []string
 
 // maxCachedPartition bounds the partition label cache.
 const maxCachedPartition = 1 << 16
 
-func (e *emitter) partition(p int32) string {
+func (pl *partitionLabels) partition(p int32) string {
 	if p < 0 || p >= maxCachedPartition {
 		return strconv.FormatInt(int64(p), 10)
 	}
-	if int(p) >= len(e.parts) {
-		e.parts = append(e.parts, make([]string, int(p)+1-len(e.parts))...)
+	if int(p) >= len(*pl) {
+		*pl = append(*pl, make([]string, int(p)+1-len(*pl))...)
 	}
-	s := e.parts[p]
+	s := (*pl)[p]
 	if s == "" {
 		s = strconv.FormatInt(int64(p), 10)
-		e.parts[p] = s
+		(*pl)[p] = s
 	}
 	return s
 }
 
-func (e *emitter) gauge(d *prometheus.Desc, v float64, labelValues ...string) {
-	e.send(d, prometheus.GaugeValue, v, labelValues)
+// chanSink turns series into const metrics for Collect.
+type chanSink struct {
+	ch chan<- prometheus.Metric
+	partitionLabels
 }
 
-func (e *emitter) counter(d *prometheus.Desc, v float64, labelValues ...string) {
-	e.send(d, prometheus.CounterValue, v, labelValues)
-}
-
-// send emits one const metric. NewConstMetric copies the label values, so
+// emit sends one const metric. NewConstMetric copies the label values, so
 // callers may reuse labelValues. It fails only on a programming error (label
 // count) since label values are made valid UTF-8 beforehand; the error then
 // reaches the registry as an invalid metric instead of a panic.
-func (e *emitter) send(d *prometheus.Desc, t prometheus.ValueType, v float64, labelValues []string) {
-	m, err := prometheus.NewConstMetric(d, t, v, labelValues...)
+func (s *chanSink) emit(f *family, v float64, labelValues []string) {
+	m, err := prometheus.NewConstMetric(f.desc, f.typ, v, labelValues...)
 	if err != nil {
-		m = prometheus.NewInvalidMetric(d, err)
+		m = prometheus.NewInvalidMetric(f.desc, err)
 	}
-	e.ch <- m
+	s.ch <- m
 }
 
 // normalizeState maps a broker's group state to one of GroupStates,

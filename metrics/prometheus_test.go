@@ -2,9 +2,12 @@ package metrics
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,7 +18,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/offsetlag/offsetlag/exporter"
 )
@@ -154,6 +159,104 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// textGatherer parses WriteText's output back into metric families;
+// prometheus.Gatherers sorts them as a registry would.
+func textGatherer(c *Collector) prometheus.Gatherer {
+	return prometheus.Gatherers{prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		var b bytes.Buffer
+		if err := c.WriteText(&b); err != nil {
+			return nil, err
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		byName, err := parser.TextToMetricFamilies(&b)
+		if err != nil {
+			return nil, err
+		}
+		var mfs []*dto.MetricFamily
+		for _, mf := range byName {
+			mfs = append(mfs, mf)
+		}
+		return mfs, nil
+	})}
+}
+
+// TestWriteTextMatchesGolden checks that the fast text path renders exactly
+// the series, values, HELP and TYPE of the registry path.
+func TestWriteTextMatchesGolden(t *testing.T) {
+	for _, g := range []Granularity{GranularityPartition, GranularityTopic} {
+		t.Run(string(g), func(t *testing.T) {
+			c := NewCollector(static(fixture()), Options{Granularity: g})
+			want, err := os.ReadFile(filepath.Join("testdata", string(g)+".prom"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := testutil.GatherAndCompare(textGatherer(c), bytes.NewReader(want)); err != nil {
+				t.Fatal(err)
+			}
+			problems, err := testutil.GatherAndLint(textGatherer(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				t.Errorf("lint: %s: %s", p.Metric, p.Text)
+			}
+		})
+	}
+}
+
+func TestWriteTextEscapesAndEmpty(t *testing.T) {
+	r := &exporter.Result{Clusters: []exporter.ClusterResult{{
+		Name: `c"1`, Up: true,
+		Groups: []exporter.GroupResult{{Name: "back\\slash\nnew\nline", Type: "classic", State: "Stable"}},
+	}}}
+	var b bytes.Buffer
+	if err := NewCollector(static(r), Options{}).WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `offsetlag_consumergroup_members{cluster_name="c\"1",group="back\\slash\nnew\nline"} 0`
+	if !strings.Contains(b.String(), want+"\n") {
+		t.Errorf("want line %s in\n%s", want, b.String())
+	}
+	if _, err := textGatherer(NewCollector(static(r), Options{})).Gather(); err != nil {
+		t.Errorf("parse back: %v", err)
+	}
+
+	b.Reset()
+	if err := NewCollector(static(nil), Options{}).WriteText(&b); err != nil || b.Len() != 0 {
+		t.Errorf("nil Result: %q, %v", b.String(), err)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	extra := prometheus.NewRegistry()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "offsetlag_build_info", Help: "Build information.", ConstLabels: prometheus.Labels{"version": "test"}})
+	build.Set(1)
+	extra.MustRegister(build)
+
+	h := NewCollector(static(fixture()), Options{}).Handler(extra)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	body := rec.Body.String()
+	for _, s := range []string{`offsetlag_build_info{version="test"} 1`, `offsetlag_up{cluster_name="beta"} 0`, `offsetlag_consumergroup_lag{cluster_name="alpha",group="billing",topic="orders",partition="1"} 180`} {
+		if !strings.Contains(body, s+"\n") {
+			t.Errorf("body lacks %s:\n%s", s, body)
+		}
+	}
+
+	failing := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("boom") })
+	rec = httptest.NewRecorder()
+	NewCollector(static(fixture()), Options{}).Handler(failing).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("failing extra gatherer: status %d", rec.Code)
+	}
+}
+
 func TestLint(t *testing.T) {
 	for _, g := range []Granularity{GranularityPartition, GranularityTopic} {
 		t.Run(string(g), func(t *testing.T) {
@@ -192,11 +295,11 @@ func TestDescribeMatchesCollect(t *testing.T) {
 			c.Describe(ch)
 			close(ch)
 			for d := range ch {
-				i := slices.IndexFunc(c.descs, func(n namedDesc) bool { return n.desc == d })
+				i := slices.IndexFunc(c.families, func(f *family) bool { return f.desc == d })
 				if i < 0 {
 					t.Fatalf("described unknown desc %s", d)
 				}
-				described = append(described, c.descs[i].name)
+				described = append(described, c.families[i].name)
 			}
 			slices.Sort(described)
 			if !slices.Equal(gathered, described) {
@@ -423,6 +526,21 @@ func BenchmarkCollect(b *testing.B) {
 					if err := enc.Encode(mf); err != nil {
 						b.Fatal(err)
 					}
+				}
+			}
+			b.ReportMetric(float64(cw), "exposition_bytes")
+		})
+	}
+	// The fast path: WriteText straight from the Result, no registry.
+	for _, g := range []Granularity{GranularityPartition, GranularityTopic} {
+		b.Run("text_"+string(g), func(b *testing.B) {
+			c := NewCollector(static(r), Options{Granularity: g})
+			var cw countingWriter
+			b.ReportAllocs()
+			for b.Loop() {
+				cw = 0
+				if err := c.WriteText(&cw); err != nil {
+					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(cw), "exposition_bytes")

@@ -99,7 +99,7 @@ func (r *round) metadata(ctx context.Context) (*sarama.MetadataResponse, error) 
 		}
 		errs = append(errs, fmt.Errorf("broker %d (%s): %w", bc.id, bc.addr, err))
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("metadata: %w", errors.Join(errs...))
+			return nil, fmt.Errorf("metadata: %w", joinErrs(errs))
 		}
 	}
 	for _, addr := range r.c.cfg.Brokers {
@@ -121,7 +121,7 @@ func (r *round) metadata(ctx context.Context) (*sarama.MetadataResponse, error) 
 			break
 		}
 	}
-	return nil, fmt.Errorf("metadata: no broker answered: %w", errors.Join(errs...))
+	return nil, fmt.Errorf("metadata: no broker answered: %w", joinErrs(errs))
 }
 
 func (r *round) applyMetadata(md *sarama.MetadataResponse) {
@@ -323,3 +323,23 @@ func (r *round) retryPartitions(ctx context.Context) bool {
 	wg.Wait()
 	return true
 }
+
+// joinErrs joins errors on one line ("a; b"), keeping them for errors.Is.
+func joinErrs(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return oneLineErr{errs}
+}
+
+type oneLineErr struct{ errs []error }
+
+func (e oneLineErr) Error() string {
+	msgs := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e oneLineErr) Unwrap() []error { return e.errs }

@@ -1,0 +1,160 @@
+// Command offsetlag-exporter polls Kafka clusters for consumer-group lag
+// and serves it to Prometheus. See README.md for the configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/spf13/pflag"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/internal/httpapi"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+	"github.com/offsetlag/offsetlag/metrics"
+)
+
+const name = "offsetlag-exporter"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the exit, for tests; it stops when ctx ends (SIGTERM
+// or SIGINT in main). Exit codes: 0 after a clean shutdown, 1 when serving
+// failed, 2 for bad flags or configuration.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	fs := appconfig.Flags(name)
+	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [flags]\n\n"+
+			"Polls Kafka clusters for consumer-group lag and serves it as Prometheus metrics.\n"+
+			"Every flag can also be set in the YAML file given with --config, or as an\n"+
+			"environment variable OFFSETLAG_<FLAG> (upper case, . and - as _), e.g.\n"+
+			"OFFSETLAG_KAFKA_BROKERS=b1:9092,b2:9092. Flags win over the environment,\n"+
+			"which wins over the file.\n\nFlags:\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Print(name))
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
+		return 2
+	}
+	cfg, err := appconfig.Load(fs, environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+
+	logger := newLogger(cfg.Log, stderr)
+	if err := serve(ctx, cfg, logger); err != nil {
+		logger.Error("exiting", "err", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}
+
+func newLogger(lc appconfig.LogConfig, w io.Writer) *slog.Logger {
+	pc := &promslog.Config{Level: promslog.NewLevel(), Format: promslog.NewFormat(), Writer: w}
+	_ = pc.Level.Set(lc.Level)
+	_ = pc.Format.Set(lc.Format)
+	return promslog.New(pc)
+}
+
+func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) error {
+	groups, _ := exporter.NewFilter("groups", cfg.Groups.Allow, cfg.Groups.Deny)
+	topics, _ := exporter.NewFilter("topics", cfg.Topics.Allow, cfg.Topics.Deny)
+	var sources []exporter.Source
+	for _, cl := range cfg.ClusterList() {
+		kc := cl.Admin()
+		kc.IncludeGroup, kc.IncludeTopic = groups.Match, topics.Match
+		c, err := kafkaadmin.New(kc, logger)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		sources = append(sources, c)
+		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers)
+	}
+	exp, err := exporter.New(sources, exporter.Options{
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)}),
+		versioncollector.NewCollector("offsetlag"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	mux, err := httpapi.NewMux(exp, reg, httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info()})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	flags := &web.FlagConfig{
+		WebListenAddresses: &cfg.Web.ListenAddress,
+		WebSystemdSocket:   new(bool),
+		WebConfigFile:      &cfg.Web.ConfigFile,
+	}
+
+	pollDone := make(chan struct{})
+	go func() { exp.Run(ctx); close(pollDone) }()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- web.ListenAndServe(srv, flags, logger) }()
+
+	select {
+	case err = <-srvErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		<-srvErr
+	}
+	if err != nil {
+		err = fmt.Errorf("http server: %w", err)
+	}
+	// Polls stop with ctx; when the server failed first, stop them too.
+	if ctx.Err() == nil {
+		return err
+	}
+	<-pollDone
+	return err
+}

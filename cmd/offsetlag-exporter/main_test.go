@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func TestBadConfigExitsTwo(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"no brokers", nil, nil, "no Kafka brokers"},
+		{"broker without port", []string{"--kafka.brokers", "kafka"}, nil, `broker "kafka": want host:port`},
+		{"bad duration", []string{"--kafka.brokers", "k:1", "--poll.interval", "soon"}, nil, "--poll.interval"},
+		{"bad regex", []string{"--kafka.brokers", "k:1", "--groups.deny", "(x"}, nil, `groups deny regex "(x"`},
+		{"unknown flag", []string{"--kafka.broker", "k:1"}, nil, "unknown flag: --kafka.broker"},
+		{"unknown env", []string{"--kafka.brokers", "k:1"}, []string{"OFFSETLAG_POLL_INTERVALL=1s"}, "OFFSETLAG_POLL_INTERVALL: unknown option"},
+		{"bad env duration", nil, []string{"OFFSETLAG_KAFKA_BROKERS=k:1", "OFFSETLAG_POLL_INTERVAL=1y"}, "poll.interval"},
+		{"bad granularity", []string{"--kafka.brokers", "k:1", "--metrics.granularity", "broker"}, nil, "metrics.granularity"},
+		{"missing config file", []string{"--config", "/nonexistent.yaml"}, nil, "config file"},
+		{"stray argument", []string{"--kafka.brokers", "k:1", "extra"}, nil, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), tt.args, tt.env, &out, &errOut)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2 (stderr %q)", code, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("stderr %q does not name the problem (%q)", errOut.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpExplainsEveryFlag(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--help"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("--help exit code %d", code)
+	}
+	for _, flag := range []string{"--kafka.brokers", "--poll.interval", "--config", "--web.listen-address",
+		"--web.config-file", "--groups.allow", "--topics.deny", "--metrics.granularity", "--kafka.isolation"} {
+		if !strings.Contains(errOut.String(), flag) {
+			t.Errorf("--help does not mention %s", flag)
+		}
+	}
+}
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// seed fills a fresh cluster: topic t with 3 partitions of 10 records, and
+// group g committed at 3, 5 and 10.
+func seed(t *testing.T, c *kfake.Cluster) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var rs []*kgo.Record
+	for p := int32(0); p < 3; p++ {
+		for i := 0; i < 10; i++ {
+			rs = append(rs, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")})
+		}
+	}
+	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	os := kadm.Offsets{}
+	for p, at := range []int64{3, 5, 10} {
+		os.Add(kadm.Offset{Topic: "t", Partition: int32(p), At: at, LeaderEpoch: -1})
+	}
+	if err := kadm.NewClient(cl).CommitAllOffsets(ctx, "g", os); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// waitFor scrapes until every line is present, or fails after 20 s.
+func waitFor(t *testing.T, url string, lines ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var body string
+	for time.Now().Before(deadline) {
+		body = scrape(t, url)
+		ok := true
+		for _, l := range lines {
+			if !strings.Contains(body, l+"\n") {
+				ok = false
+			}
+		}
+		if ok {
+			return body
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never showed %q; last body:\n%s", url, lines, body)
+	return ""
+}
+
+// TestServeOutageAndRecovery runs the real binary's main loop against an
+// in-process cluster: correct lag and up 1; cluster gone: still serving,
+// up 0, the reason logged; cluster back on the same ports: up 1 again.
+func TestServeOutageAndRecovery(t *testing.T) {
+	ports := freePorts(t, 4)
+	kports, webPort := ports[:3], ports[3]
+	cluster, err := kfake.NewCluster(kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed(t, cluster)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan int)
+	args := []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
+		"--kafka.dial-timeout", "1s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}
+	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
+	base := fmt.Sprintf("http://127.0.0.1:%d", webPort)
+
+	lag := func(p, v int) string {
+		return fmt.Sprintf(`offsetlag_consumergroup_lag{cluster_name="default",group="g",partition="%d",topic="t"} %d`, p, v)
+	}
+	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7), lag(1, 5), lag(2, 0),
+		`offsetlag_consumergroup_sum_lag{cluster_name="default",group="g"} 12`)
+	if body := scrape(t, base+"/readyz"); !strings.Contains(body, "ready") {
+		t.Errorf("/readyz = %q", body)
+	}
+
+	cluster.Close()
+	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 0`)
+	if !strings.Contains(logs.String(), "poll failed") {
+		t.Errorf("outage not logged; logs:\n%s", logs.String())
+	}
+
+	cluster, err = kfake.NewCluster(kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	seed(t, cluster)
+	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7))
+	if !strings.Contains(logs.String(), "poll succeeded again") {
+		t.Errorf("recovery not logged; logs:\n%s", logs.String())
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit code after shutdown = %d, want 0", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not shut down within 15 s")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

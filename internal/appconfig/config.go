@@ -1,0 +1,334 @@
+// Package appconfig composes the exporter's configuration from a YAML file,
+// OFFSETLAG_* environment variables and command-line flags (in rising
+// precedence), strictly: unknown keys, bad durations, bad regular
+// expressions and missing brokers are errors that name the problem.
+package appconfig
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+	"github.com/offsetlag/offsetlag/metrics"
+)
+
+// Config is the whole exporter configuration.
+type Config struct {
+	// Kafka is the single-cluster shorthand (--kafka.brokers).
+	Kafka    KafkaConfig     `mapstructure:"kafka"`
+	Clusters []ClusterConfig `mapstructure:"clusters"`
+	Poll     PollConfig      `mapstructure:"poll"`
+	Groups   FilterConfig    `mapstructure:"groups"`
+	Topics   FilterConfig    `mapstructure:"topics"`
+	Metrics  MetricsConfig   `mapstructure:"metrics"`
+	Web      WebConfig       `mapstructure:"web"`
+	Log      LogConfig       `mapstructure:"log"`
+}
+
+// KafkaConfig is the single-cluster shorthand; its settings other than
+// brokers are also the defaults of every cluster in the clusters list.
+type KafkaConfig struct {
+	ClusterName string        `mapstructure:"cluster-name"`
+	Brokers     []string      `mapstructure:"brokers"`
+	Version     string        `mapstructure:"version"`
+	Isolation   string        `mapstructure:"isolation"`
+	ClientID    string        `mapstructure:"client-id"`
+	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+}
+
+// ClusterConfig is one Kafka cluster.
+type ClusterConfig struct {
+	Name        string        `mapstructure:"name"`
+	Brokers     []string      `mapstructure:"brokers"`
+	Version     string        `mapstructure:"version"`
+	Isolation   string        `mapstructure:"isolation"`
+	ClientID    string        `mapstructure:"client-id"`
+	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+}
+
+// PollConfig sets how often clusters are polled.
+type PollConfig struct {
+	Interval time.Duration `mapstructure:"interval"`
+	Timeout  time.Duration `mapstructure:"timeout"`
+}
+
+// FilterConfig is a pair of anchored regular expression lists.
+type FilterConfig struct {
+	Allow []string `mapstructure:"allow"`
+	Deny  []string `mapstructure:"deny"`
+}
+
+// MetricsConfig shapes the Prometheus output.
+type MetricsConfig struct {
+	Granularity string `mapstructure:"granularity"`
+}
+
+// WebConfig is the HTTP server.
+type WebConfig struct {
+	ListenAddress []string `mapstructure:"listen-address"`
+	ConfigFile    string   `mapstructure:"config-file"`
+	TelemetryPath string   `mapstructure:"telemetry-path"`
+}
+
+// LogConfig is the logger.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// flagDefs are every flag: key, default, help. Keys are the YAML paths;
+// the environment variable is OFFSETLAG_ + the key upper-cased with . and -
+// replaced by _.
+var flagDefs = []struct {
+	key  string
+	def  any
+	help string
+}{
+	{"config", "", "YAML configuration file (see configs/exporter.yaml); flags and OFFSETLAG_* variables override it"},
+	{"kafka.brokers", []string{}, "bootstrap brokers of a single cluster, host:port[,host:port] (or use clusters: in the config file)"},
+	{"kafka.cluster-name", "default", "cluster_name label of the --kafka.brokers cluster"},
+	{"kafka.version", kafkaadmin.DefaultVersion, "highest Kafka version whose protocol to use (brokers lower it to what they support; at least 2.1.0)"},
+	{"kafka.isolation", string(kafkaadmin.ReadUncommitted), "end offset lag is measured against: read_uncommitted (high watermark) or read_committed (last stable offset)"},
+	{"kafka.client-id", kafkaadmin.DefaultClientID, "client id sent to the brokers"},
+	{"kafka.dial-timeout", kafkaadmin.DefaultDialTimeout, "timeout to connect to a broker"},
+	{"poll.interval", exporter.DefaultInterval, "time between two polls of a cluster; /metrics serves the last poll's data"},
+	{"poll.timeout", time.Duration(0), "deadline of one poll (0: the poll interval)"},
+	{"groups.allow", []string{}, "only export consumer groups matching one of these anchored regular expressions (default: all)"},
+	{"groups.deny", []string{}, "never export consumer groups matching one of these anchored regular expressions (wins over allow)"},
+	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},
+	{"topics.deny", []string{}, "never export topics matching one of these anchored regular expressions (wins over allow)"},
+	{"metrics.granularity", string(metrics.GranularityPartition), "partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"},
+	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
+	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
+	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
+	{"log.level", "info", "log level: debug, info, warn, error"},
+	{"log.format", "logfmt", "log format: logfmt or json"},
+}
+
+// Flags returns a flag set with every option.
+func Flags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	for _, d := range flagDefs {
+		switch v := d.def.(type) {
+		case string:
+			fs.String(d.key, v, d.help)
+		case []string:
+			fs.StringSlice(d.key, v, d.help)
+		case time.Duration:
+			fs.Duration(d.key, v, d.help)
+		}
+	}
+	return fs
+}
+
+// Load reads the configuration: defaults, then the file named by --config
+// (or OFFSETLAG_CONFIG), then the environment, then flags set on the command
+// line. fs must come from Flags and be parsed.
+func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix("OFFSETLAG")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	for _, d := range flagDefs {
+		if d.key == "config" {
+			continue
+		}
+		v.SetDefault(d.key, d.def)
+	}
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OFFSETLAG_") {
+			env[k] = val
+		}
+	}
+	envName := func(key string) string {
+		return "OFFSETLAG_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToUpper(key))
+	}
+
+	file, _ := fs.GetString("config")
+	if !fs.Changed("config") {
+		if f, ok := env[envName("config")]; ok {
+			file = f
+		}
+	}
+	if file != "" {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		v.SetConfigType("yaml")
+		if err := v.ReadConfig(strings.NewReader(string(raw))); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", file, err)
+		}
+	}
+	for _, d := range flagDefs {
+		if d.key == "config" {
+			continue
+		}
+		if val, ok := env[envName(d.key)]; ok {
+			v.Set(d.key, val)
+		}
+		if f := fs.Lookup(d.key); f != nil && f.Changed {
+			switch d.def.(type) {
+			case []string:
+				s, _ := fs.GetStringSlice(d.key)
+				v.Set(d.key, s)
+			default:
+				v.Set(d.key, f.Value.String())
+			}
+		}
+	}
+	for k := range env {
+		if k == envName("config") {
+			continue
+		}
+		known := false
+		for _, d := range flagDefs {
+			if envName(d.key) == k {
+				known = true
+			}
+		}
+		if !known {
+			return nil, fmt.Errorf("environment variable %s: unknown option", k)
+		}
+	}
+
+	var c Config
+	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		commaSliceHook,
+	)))
+	if err != nil {
+		return nil, fmt.Errorf("config: %s", oneLine(err))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// commaSliceHook turns "a,b" into []string{"a", "b"} (environment values).
+func commaSliceHook(f reflect.Type, t reflect.Type, data any) (any, error) {
+	if f.Kind() != reflect.String || t.Kind() != reflect.Slice {
+		return data, nil
+	}
+	s := strings.TrimSpace(data.(string))
+	if s == "" {
+		return []string{}, nil
+	}
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts, nil
+}
+
+func oneLine(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "decoding failed due to the following error(s):")
+	var parts []string
+	for _, line := range strings.Split(msg, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ClusterList returns the configured clusters: the clusters list, plus the
+// kafka shorthand when it has brokers. Cluster fields left empty inherit
+// the kafka.* values.
+func (c *Config) ClusterList() []ClusterConfig {
+	var out []ClusterConfig
+	if len(c.Kafka.Brokers) > 0 {
+		out = append(out, ClusterConfig{Name: c.Kafka.ClusterName, Brokers: c.Kafka.Brokers,
+			Version: c.Kafka.Version, Isolation: c.Kafka.Isolation, ClientID: c.Kafka.ClientID,
+			DialTimeout: c.Kafka.DialTimeout})
+	}
+	for _, cl := range c.Clusters {
+		if cl.Version == "" {
+			cl.Version = c.Kafka.Version
+		}
+		if cl.Isolation == "" {
+			cl.Isolation = c.Kafka.Isolation
+		}
+		if cl.ClientID == "" {
+			cl.ClientID = c.Kafka.ClientID
+		}
+		if cl.DialTimeout == 0 {
+			cl.DialTimeout = c.Kafka.DialTimeout
+		}
+		out = append(out, cl)
+	}
+	return out
+}
+
+// Validate reports the first problem.
+func (c *Config) Validate() error {
+	clusters := c.ClusterList()
+	if len(clusters) == 0 {
+		return errors.New("no Kafka brokers: set --kafka.brokers host:port or clusters: in the config file")
+	}
+	seen := map[string]bool{}
+	for _, cl := range clusters {
+		kc := cl.Admin()
+		if err := kc.Validate(); err != nil {
+			return err
+		}
+		if seen[cl.Name] {
+			return fmt.Errorf("cluster %q configured twice", cl.Name)
+		}
+		seen[cl.Name] = true
+	}
+	if c.Poll.Interval <= 0 {
+		return fmt.Errorf("poll.interval %s: must be positive", c.Poll.Interval)
+	}
+	if c.Poll.Timeout < 0 {
+		return fmt.Errorf("poll.timeout %s: must not be negative", c.Poll.Timeout)
+	}
+	if _, err := exporter.NewFilter("groups", c.Groups.Allow, c.Groups.Deny); err != nil {
+		return err
+	}
+	if _, err := exporter.NewFilter("topics", c.Topics.Allow, c.Topics.Deny); err != nil {
+		return err
+	}
+	switch metrics.Granularity(c.Metrics.Granularity) {
+	case metrics.GranularityPartition, metrics.GranularityTopic:
+	default:
+		return fmt.Errorf("metrics.granularity %q: want partition or topic", c.Metrics.Granularity)
+	}
+	if len(c.Web.ListenAddress) == 0 {
+		return errors.New("web.listen-address: at least one address")
+	}
+	if !strings.HasPrefix(c.Web.TelemetryPath, "/") || c.Web.TelemetryPath == "/" {
+		return fmt.Errorf("web.telemetry-path %q: must start with / and not be /", c.Web.TelemetryPath)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "logfmt", "json":
+	default:
+		return fmt.Errorf("log.format %q: want logfmt or json", c.Log.Format)
+	}
+	return nil
+}
+
+// Admin returns the kafkaadmin configuration of the cluster (without
+// filters).
+func (cl ClusterConfig) Admin() kafkaadmin.Config {
+	kc := kafkaadmin.Config{Name: cl.Name, Brokers: cl.Brokers, Version: cl.Version,
+		Isolation: kafkaadmin.Isolation(cl.Isolation), ClientID: cl.ClientID, DialTimeout: cl.DialTimeout}
+	kc.SetDefaults()
+	return kc
+}

@@ -1,0 +1,83 @@
+package appconfig
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, args []string, env []string) (*Config, error) {
+	t.Helper()
+	fs := Flags("test")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs, env)
+}
+
+// Every example in configs/ must load, so the documentation never rots.
+func TestExampleConfigsLoad(t *testing.T) {
+	files, _ := filepath.Glob("../../configs/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no example configs found")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, err := load(t, []string{"--config", f}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.ClusterList()) == 0 {
+				t.Error("no clusters")
+			}
+		})
+	}
+}
+
+func TestExporterYAML(t *testing.T) {
+	c, err := load(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := c.ClusterList()
+	if len(cl) != 2 || cl[0].Name != "default" || cl[1].Name != "analytics" {
+		t.Fatalf("clusters = %+v", cl)
+	}
+	if cl[1].Isolation != "read_committed" || cl[1].Version != "4.1.0" || cl[1].DialTimeout != 10*time.Second {
+		t.Errorf("analytics did not inherit kafka.* defaults or keep its own: %+v", cl[1])
+	}
+	if c.Poll.Interval != 30*time.Second || c.Groups.Deny[0] != "console-consumer-.*" {
+		t.Errorf("poll/groups = %+v %+v", c.Poll, c.Groups)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(f, []byte("kafka:\n  brokers: [file:1]\npoll:\n  interval: 10s\n  timeout: 4s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, []string{"--config", f, "--poll.interval", "20s"},
+		[]string{"OFFSETLAG_POLL_INTERVAL=15s", "OFFSETLAG_KAFKA_BROKERS=env:1,env:2", "PATH=/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Poll.Interval != 20*time.Second {
+		t.Errorf("interval = %s, want the flag's 20s", c.Poll.Interval)
+	}
+	if c.Poll.Timeout != 4*time.Second {
+		t.Errorf("timeout = %s, want the file's 4s", c.Poll.Timeout)
+	}
+	if got := c.Kafka.Brokers; len(got) != 2 || got[0] != "env:1" {
+		t.Errorf("brokers = %v, want the environment's", got)
+	}
+}
+
+func TestUnknownKeyInFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	_ = os.WriteFile(f, []byte("kafka:\n  brokers: [a:1]\npol:\n  interval: 1s\n"), 0o600)
+	if _, err := load(t, []string{"--config", f}, nil); err == nil {
+		t.Error("unknown key accepted")
+	}
+}

@@ -1,0 +1,80 @@
+// Package httpapi builds the exporter's HTTP handlers: the landing page,
+// the metrics endpoint, and the health and readiness probes. It reads the
+// exporter's latest Result only; no handler causes a Kafka request.
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/offsetlag/offsetlag/exporter"
+)
+
+// Options configure the handlers.
+type Options struct {
+	// TelemetryPath is where metrics are served ("/metrics").
+	TelemetryPath string
+	// Version is shown on the landing page.
+	Version string
+}
+
+// Latest is the part of the exporter the handlers need.
+type Latest interface {
+	Latest() *exporter.Result
+	Ready() bool
+}
+
+// NewMux returns the exporter's routes.
+func NewMux(src Latest, gatherer prometheus.Gatherer, opts Options) (*http.ServeMux, error) {
+	if opts.TelemetryPath == "" {
+		opts.TelemetryPath = "/metrics"
+	}
+	mux := http.NewServeMux()
+	mux.Handle(opts.TelemetryPath, promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
+		ErrorHandling:     promhttp.ContinueOnError,
+		EnableOpenMetrics: true,
+	}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if src.Ready() {
+			fmt.Fprintln(w, "ready")
+			return
+		}
+		var waiting []string
+		for _, c := range src.Latest().Clusters {
+			if c.LastSuccess.IsZero() {
+				reason := "no poll yet"
+				if c.LastError != "" {
+					reason = c.LastError
+				}
+				waiting = append(waiting, c.Name+": "+reason)
+			}
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "not ready: no successful poll yet of %s\n", strings.Join(waiting, "; "))
+	})
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "offsetlag-exporter",
+		Description: "Kafka consumer lag, time lag and committed-offset expiry exporter",
+		Version:     opts.Version,
+		Links: []web.LandingLinks{
+			{Address: opts.TelemetryPath, Text: "Metrics", Description: "Prometheus metrics, as of the last poll"},
+			{Address: "/healthz", Text: "Health", Description: "200 while the process runs"},
+			{Address: "/readyz", Text: "Readiness", Description: "200 once every cluster had a successful poll"},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("landing page: %w", err)
+	}
+	mux.Handle("/", landing)
+	return mux, nil
+}

@@ -32,4 +32,13 @@
 //     neither resolve nor flap while Kafka is unreachable.
 //   - Granularity "topic" drops every per-partition family to cap
 //     cardinality; the group+topic and group aggregates stay.
+//
+// One walk over the Result (Collector.walk) decides which series exist; it
+// feeds two renderers. Collect turns each series into a const metric for a
+// prometheus.Registry, which is the normal path and supports every
+// exposition format. WriteText and Handler append the same series straight
+// to the text format, skipping the registry's per-series objects, hashing
+// and sorting: at a million committed partitions a registry Gather takes
+// tens of seconds and gigabytes, WriteText a fraction of a second (see
+// BenchmarkCollect). Tests hold both to the same golden files.
 package metrics

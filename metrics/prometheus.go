@@ -63,17 +63,17 @@ const (
 	labelAPI       = "api"
 )
 
-// GroupStates is the fixed set of values of the state label of
+// groupStates is the fixed set of values of the state label of
 // offsetlag_consumergroup_state, classic and KIP-848 states together. A
 // state the broker names that is not in this list is exported as Unknown.
-var GroupStates = []string{
+var groupStates = []string{
 	"Stable", "PreparingRebalance", "CompletingRebalance", "Empty", "Dead",
 	"Assigning", "Reconciling", "Unknown",
 }
 
-// GroupTypes is the fixed set of values of the group_type label of
+// groupTypes is the fixed set of values of the group_type label of
 // offsetlag_consumergroup_info; anything else is exported as other.
-var GroupTypes = []string{"classic", "consumer", "simple", "other"}
+var groupTypes = []string{"classic", "consumer", "simple", "other"}
 
 // Collector is a prometheus.Collector that renders the latest
 // exporter.Result as const metrics. It never talks to Kafka; each Collect
@@ -285,7 +285,7 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 
 	s.emit(c.members, float64(g.Members), cg)
 	state := normalizeState(g.State)
-	for _, st := range GroupStates {
+	for _, st := range groupStates {
 		lv[2] = st
 		s.emit(c.state, boolFloat(st == state), lv[:3])
 	}
@@ -378,10 +378,10 @@ func (s *chanSink) emit(f *family, v float64, labelValues []string) {
 	s.ch <- m
 }
 
-// normalizeState maps a broker's group state to one of GroupStates,
+// normalizeState maps a broker's group state to one of groupStates,
 // ignoring case (KIP-848 tools print STABLE, classic ones Stable).
 func normalizeState(s string) string {
-	for _, known := range GroupStates {
+	for _, known := range groupStates {
 		if strings.EqualFold(s, known) {
 			return known
 		}
@@ -389,9 +389,9 @@ func normalizeState(s string) string {
 	return "Unknown"
 }
 
-// normalizeType maps a group type to one of GroupTypes.
+// normalizeType maps a group type to one of groupTypes.
 func normalizeType(t string) string {
-	for _, known := range GroupTypes {
+	for _, known := range groupTypes {
 		if strings.EqualFold(t, known) {
 			return known
 		}

@@ -23,22 +23,22 @@ func (c *Collector) WriteText(w io.Writer) error {
 	if r == nil {
 		return nil
 	}
-	s := &textSink{bufs: make([][]byte, len(c.families))}
+	s := &textSink{bufs: make([]chunks, len(c.families))}
 	c.walk(r, s)
 	var head []byte
 	for i, f := range c.families {
-		body := s.bufs[i]
-		if len(body) == 0 {
+		body := &s.bufs[i]
+		if body.empty() {
 			continue
 		}
 		head = appendHeader(head[:0], f)
 		if _, err := w.Write(head); err != nil {
 			return err
 		}
-		if _, err := w.Write(body); err != nil {
+		if err := body.writeTo(w); err != nil {
 			return err
 		}
-		s.bufs[i] = nil // let the GC have it while later families are written
+		*body = chunks{} // let the GC have it while later families are written
 	}
 	return nil
 }
@@ -74,12 +74,13 @@ func (c *Collector) Handler(extra prometheus.Gatherer) http.Handler {
 // textSink appends each series as a text exposition line to its family's
 // buffer, so families come out contiguous although walk interleaves them.
 type textSink struct {
-	bufs [][]byte
+	bufs []chunks
 	partitionLabels
 }
 
 func (s *textSink) emit(f *family, v float64, labelValues []string) {
-	b := s.bufs[f.idx]
+	c := &s.bufs[f.idx]
+	b := c.reserve()
 	b = append(b, f.name...)
 	b = append(b, '{')
 	for i, l := range f.labels {
@@ -94,7 +95,45 @@ func (s *textSink) emit(f *family, v float64, labelValues []string) {
 	b = append(b, '}', ' ')
 	b = appendValue(b, v)
 	b = append(b, '\n')
-	s.bufs[f.idx] = b
+	c.cur = b
+}
+
+// chunks is an append-only byte buffer made of fixed-size chunks, so a
+// family of hundreds of megabytes is never copied to grow.
+type chunks struct {
+	full [][]byte
+	cur  []byte
+}
+
+const (
+	chunkSize = 256 << 10
+	// chunkSlack is room kept for one line; a longer line just grows the
+	// current chunk.
+	chunkSlack = 1 << 10
+)
+
+// reserve returns the current chunk with room for at least one typical
+// line.
+func (c *chunks) reserve() []byte {
+	if cap(c.cur)-len(c.cur) < chunkSlack {
+		if len(c.cur) > 0 {
+			c.full = append(c.full, c.cur)
+		}
+		c.cur = make([]byte, 0, chunkSize)
+	}
+	return c.cur
+}
+
+func (c *chunks) empty() bool { return len(c.full) == 0 && len(c.cur) == 0 }
+
+func (c *chunks) writeTo(w io.Writer) error {
+	for _, b := range c.full {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(c.cur)
+	return err
 }
 
 func appendHeader(b []byte, f *family) []byte {

@@ -267,7 +267,7 @@ func (b *Broker) Bootstrap() []string { return []string{b.Addr} }
 func (b *Broker) format() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, errOut, err := b.run(ctx, "kafka.tools.StorageTool", "format", "-t", b.ClusterID, "-c", b.propsPath())
+	out, errOut, err := b.run(ctx, MainStorageTool, "format", "-t", b.ClusterID, "-c", b.propsPath())
 	if err != nil {
 		return fmt.Errorf("format storage: %v\nstdout: %s\nstderr: %s", err, out, errOut)
 	}
@@ -300,7 +300,7 @@ func (b *Broker) start() error {
 		"-Dlog4j2.configurationFile="+filepath.Join(b.Dir, "log4j2.properties"),
 		"-Dkafka.logs.dir="+b.Dir,
 		"-cp", b.classpath(),
-		"kafka.Kafka", b.propsPath())
+		MainBroker, b.propsPath())
 	cmd := exec.Command(b.java, args...)
 	cmd.Dir = b.Dir
 	cmd.Stdout = out
@@ -476,7 +476,7 @@ func (b *Broker) DescribeConsumerGroups(ctx context.Context, selection ...string
 		selection = []string{"--all-groups"}
 	}
 	args := append([]string{"--bootstrap-server", b.Addr, "--describe"}, selection...)
-	out, errOut, err := b.run(ctx, "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", args...)
+	out, errOut, err := b.run(ctx, MainConsumerGroupCommand, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ConsumerGroupCommand %v: %v\nstdout: %s\nstderr: %s", args, err, out, errOut)
 	}

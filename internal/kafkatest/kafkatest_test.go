@@ -1,9 +1,11 @@
 package kafkatest_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,26 +135,23 @@ func (h *markHandler) finish(s sarama.ConsumerGroupSession) {
 	}
 }
 
-func testVersion(t *testing.T, version string) {
-	b := kafkatest.Start(t, kafkatest.Options{Version: version})
-	if want := version + "."; len(b.Version) < len(want) || b.Version[:len(want)] != want {
-		t.Fatalf("Version = %q, want %s.x", b.Version, version)
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
-	exercise(t, b, "t1", "g1")
+}
 
-	addr := b.Addr
-	t0 := time.Now()
-	if err := b.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("restart took %s", time.Since(t0).Round(time.Millisecond))
-	if b.Addr != addr {
-		t.Fatalf("address changed across restart: %s -> %s", addr, b.Addr)
-	}
-	// Offsets survive the restart.
+func checkOffsetsKept(t *testing.T, b *kafkatest.Broker, topic, group string) {
+	t.Helper()
 	found := 0
 	for _, r := range b.ConsumerGroups(t) {
-		if r.Group == "g1" && r.Topic == "t1" {
+		if r.Group == group && r.Topic == topic {
 			found++
 			if (r.Partition == 0 && (r.CurrentOffset != 6 || r.LogEndOffset != 10)) ||
 				(r.Partition == 1 && (r.CurrentOffset != 2 || r.LogEndOffset != 3)) {
@@ -161,10 +160,138 @@ func testVersion(t *testing.T, version string) {
 		}
 	}
 	if found != 2 {
-		t.Fatalf("after restart: %d rows of g1/t1, want 2", found)
+		t.Fatalf("after restart: %d rows of %s/%s, want 2", found, group, topic)
 	}
 }
 
-func TestKafka41(t *testing.T) { testVersion(t, "4.1") }
+func wantVersion(t *testing.T, b *kafkatest.Broker, line string) {
+	t.Helper()
+	if !strings.HasPrefix(b.Version, line+".") {
+		t.Fatalf("Version = %q, want %s.x", b.Version, line)
+	}
+}
 
-func TestKafka39(t *testing.T) { testVersion(t, "3.9") }
+var opts41 = kafkatest.Options{Version: "4.1"}
+
+// TestKafka41 uses the package's shared 4.1 broker: a classic group checked against Kafka's CLI,
+// then a KIP-848 group (Kafka's console consumer with group.protocol=consumer).
+func TestKafka41(t *testing.T) {
+	b := kafkatest.Shared(t, opts41)
+	wantVersion(t, b, "4.1")
+	exercise(t, b, "t41", "g41")
+
+	cmd := b.Command(t, kafkatest.MainConsoleConsumer, "--bootstrap-server", b.Addr, "--topic", "t41",
+		"--group", "g848", "--from-beginning",
+		"--consumer-property", "group.protocol=consumer",
+		"--consumer-property", "auto.commit.interval.ms=200")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	for n := 0; n < 13 && sc.Scan(); n++ {
+	}
+	waitFor(t, 30*time.Second, "g848 commits 10+3", func() bool {
+		sum := int64(0)
+		for _, r := range b.ConsumerGroups(t) {
+			if r.Group == "g848" && r.ConsumerID != "-" && r.Lag == 0 {
+				sum += r.CurrentOffset
+			}
+		}
+		return sum == 13
+	})
+	var got kafkatest.GroupListing
+	for _, g := range b.Groups(t) {
+		if g.Group == "g848" {
+			got = g
+		}
+	}
+	if got.State != "Stable" || got.Type != "Consumer" {
+		t.Fatalf("g848 listed as %+v, want Stable Consumer", got)
+	}
+}
+
+func TestKafka41Restart(t *testing.T) {
+	b := kafkatest.Shared(t, opts41)
+	exercise(t, b, "t41r", "g41r")
+	addr := b.Addr
+	t0 := time.Now()
+	if err := b.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("graceful restart took %s", time.Since(t0).Round(time.Millisecond))
+	if b.Addr != addr {
+		t.Fatalf("address changed across restart: %s -> %s", addr, b.Addr)
+	}
+	checkOffsetsKept(t, b, "t41r", "g41r")
+}
+
+func TestSharedIsShared(t *testing.T) {
+	if kafkatest.Shared(t, opts41) != kafkatest.Shared(t, kafkatest.Options{Version: "4.1"}) {
+		t.Fatal("Shared returned two brokers for the same options")
+	}
+}
+
+// TestKafka39 starts its own 3.9 broker, runs the same checks, and restarts it after a crash.
+func TestKafka39(t *testing.T) {
+	b := kafkatest.Start(t, kafkatest.Options{Version: "3.9"})
+	wantVersion(t, b, "3.9")
+	exercise(t, b, "t39", "g39")
+	if err := b.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Running() {
+		t.Fatal("running after Kill")
+	}
+	t0 := time.Now()
+	if err := b.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("restart after SIGKILL took %s", time.Since(t0).Round(time.Millisecond))
+	checkOffsetsKept(t, b, "t39", "g39")
+	gs := b.Groups(t)
+	if len(gs) != 1 || gs[0] != (kafkatest.GroupListing{Group: "g39", State: "Empty"}) {
+		t.Fatalf("groups = %+v", gs)
+	}
+}
+
+func TestParseConsumerGroups(t *testing.T) {
+	// Kafka 3.9.2 output: two tables, the second with a wider CONSUMER-ID column.
+	out := `
+GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID     HOST            CLIENT-ID
+g1              t1              1          2               3               1               -               -               -
+g1              t1              0          -               10              -               -               -               -
+GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID                                           HOST            CLIENT-ID
+g848            t1              0          10              10              0               console-consumer-3ea92c72-749e-4874-824b-57d9f8c57b2f /127.0.0.1      console-consumer
+
+Consumer group 'g2' has no active members.
+`
+	rows, err := kafkatest.ParseConsumerGroups(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []kafkatest.GroupOffset{
+		{Group: "g1", Topic: "t1", Partition: 1, CurrentOffset: 2, LogEndOffset: 3, Lag: 1, ConsumerID: "-", Host: "-", ClientID: "-"},
+		{Group: "g1", Topic: "t1", Partition: 0, CurrentOffset: -1, LogEndOffset: 10, Lag: -1, ConsumerID: "-", Host: "-", ClientID: "-"},
+		{Group: "g848", Topic: "t1", Partition: 0, CurrentOffset: 10, LogEndOffset: 10, Lag: 0, ConsumerID: "console-consumer-3ea92c72-749e-4874-824b-57d9f8c57b2f", Host: "/127.0.0.1", ClientID: "console-consumer"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows: %+v", len(rows), rows)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d = %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	gs, err := kafkatest.ParseGroupListing("GROUP                     TYPE                     STATE               \ng848                      Consumer                 Stable              \ng1                        Classic                  Empty               \n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gs) != 2 || gs[0] != (kafkatest.GroupListing{Group: "g848", State: "Stable", Type: "Consumer"}) || gs[1].Type != "Classic" {
+		t.Fatalf("listing = %+v", gs)
+	}
+}

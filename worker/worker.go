@@ -1,0 +1,147 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/offsetlag/offsetlag/worker/store"
+)
+
+// Worker consumes the source topics with event-source-mapping semantics.
+//
+// Lifecycle: New validates and makes no connections; Run connects, consumes
+// until its context is cancelled, finishes the in-flight batches, commits
+// and closes every connection it opened. A Worker runs once.
+type Worker struct {
+	cfg     Config
+	store   store.Store
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+}
+
+// New returns a Worker. cfg gets defaults applied and is validated.
+func New(cfg Config, st store.Store, log *slog.Logger, m *Metrics) (*Worker, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("worker config: %w", err)
+	}
+	if st == nil {
+		return nil, errors.New("worker: nil store")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		var err error
+		if m, err = NewMetrics(nil); err != nil {
+			return nil, err
+		}
+	}
+	return &Worker{cfg: cfg, store: st, log: log.With("component", "worker"), metrics: m, now: time.Now}, nil
+}
+
+// SaramaConfig returns the sarama configuration the worker uses.
+func SaramaConfig(cfg Config) *sarama.Config {
+	sc := sarama.NewConfig()
+	sc.Version = cfg.KafkaVersion
+	sc.ClientID = cfg.ClientID
+	// Offsets are committed synchronously after each batch, never in the background.
+	sc.Consumer.Offsets.AutoCommit.Enable = false
+	// Fallback only: Setup resolves the starting position explicitly.
+	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
+	if cfg.StartingPosition == Latest {
+		sc.Consumer.Offsets.Initial = sarama.OffsetNewest
+	}
+	sc.Consumer.Group.ResetInvalidOffsets = true
+	// Eager rebalancing: every claim of a generation goes through Setup,
+	// where the starting position is applied.
+	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRange()}
+	sc.Consumer.Return.Errors = true
+	sc.Producer.RequiredAcks = sarama.WaitForAll
+	sc.Producer.Return.Successes = true
+	sc.Producer.Idempotent = true
+	sc.Net.MaxOpenRequests = 1
+	sc.Producer.MaxMessageBytes = max(sc.Producer.MaxMessageBytes, cfg.MaxDeadLetterValueBytes+4096)
+	return sc
+}
+
+// Run consumes until ctx is cancelled, then finishes the in-flight batches,
+// commits and returns nil. It returns an error if it cannot connect or the
+// consumer group fails for good.
+func (w *Worker) Run(ctx context.Context) error {
+	client, err := sarama.NewClient(w.cfg.Brokers, SaramaConfig(w.cfg))
+	if err != nil {
+		return fmt.Errorf("connect to kafka %v: %w", w.cfg.Brokers, err)
+	}
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		client.Close()
+		return fmt.Errorf("kafka admin: %w", err)
+	}
+	defer admin.Close() // closes client
+	producer, err := sarama.NewSyncProducerFromClient(client)
+	if err != nil {
+		return fmt.Errorf("dead-letter producer: %w", err)
+	}
+	defer producer.Close()
+	group, err := sarama.NewConsumerGroupFromClient(w.cfg.Group, client)
+	if err != nil {
+		return fmt.Errorf("consumer group %s: %w", w.cfg.Group, err)
+	}
+	defer group.Close()
+
+	errDone := make(chan struct{})
+	go func() {
+		defer close(errDone)
+		for err := range group.Errors() {
+			w.log.Warn("consumer group error", "group", w.cfg.Group, "err", err)
+		}
+	}()
+
+	h := &handler{w: w, client: client, admin: admin, producer: producer, log: w.log}
+	w.log.Info("worker started", "brokers", w.cfg.Brokers, "topics", w.cfg.Topics, "group", w.cfg.Group,
+		"starting_position", w.cfg.StartingPosition, "batch_size", w.cfg.BatchSize, "batch_window", w.cfg.BatchWindow)
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := group.Consume(ctx, w.cfg.Topics, h)
+		if ctx.Err() != nil {
+			break
+		}
+		if errors.Is(err, sarama.ErrClosedConsumerGroup) {
+			return fmt.Errorf("consumer group %s closed: %w", w.cfg.Group, err)
+		}
+		if err != nil {
+			w.log.Warn("consume session ended", "group", w.cfg.Group, "err", err)
+			if !sleepCtx(ctx, backoff) {
+				break
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+	}
+	if err := group.Close(); err != nil {
+		w.log.Warn("close consumer group", "group", w.cfg.Group, "err", err)
+	}
+	<-errDone
+	w.log.Info("worker stopped", "group", w.cfg.Group)
+	return nil
+}
+
+// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -427,7 +427,7 @@ func TestStartingPositions(t *testing.T) {
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, 1, 1)
-			e.produce(0, base, numbers(100, 10)...)                  // offsets 0-9, old
+			e.produce(0, base, numbers(100, 10)...)                // offsets 0-9, old
 			e.produce(0, base.Add(time.Hour), numbers(200, 10)...) // offsets 10-19, newer
 			group := fmt.Sprintf("g-start-%d", i)
 			if c.preCommit >= 0 {

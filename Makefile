@@ -1,0 +1,40 @@
+# offsetlag: build, test and run.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w \
+	-X github.com/prometheus/common/version.Version=$(VERSION) \
+	-X github.com/prometheus/common/version.Revision=$(REVISION) \
+	-X github.com/prometheus/common/version.Branch=main
+CMDS     := offsetlag-exporter factor-worker
+
+.PHONY: all build test test-short lint fmt deps clean
+
+all: build
+
+## build: compile every binary into bin/
+build:
+	@mkdir -p bin
+	@for c in $(CMDS); do \
+		if ls cmd/$$c/*.go >/dev/null 2>&1; then CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$c ./cmd/$$c || exit 1; fi; \
+	done
+
+## deps: install what the tests need (Kafka jars, moto venv, Chromium, Go modules)
+deps:
+	bash scripts/ci-deps.sh
+
+## lint: gofmt and go vet must be clean
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## test: the whole suite with the race detector (real Kafka, kfake, moto)
+test: lint
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-short: fast tests only (no real broker, no scale tests)
+test-short:
+	$(GO) test -short -count=1 ./...
+
+clean:
+	rm -rf bin

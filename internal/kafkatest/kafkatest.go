@@ -127,7 +127,7 @@ func Start(t testing.TB, opts Options) *Broker {
 			t.Logf("kafkatest: stop: %v", err)
 		}
 	})
-	if err := b.start(); err != nil {
+	if err := b.startFresh(); err != nil {
 		t.Logf("kafkatest: tail of %s:\n%s", b.LogPath(), b.LogTail(80))
 		bail(t, err)
 	}
@@ -151,27 +151,60 @@ func newBroker(opts Options, dir string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
 	b := &Broker{
-		Addr:           fmt.Sprintf("127.0.0.1:%d", ports[0]),
-		ControllerAddr: fmt.Sprintf("127.0.0.1:%d", ports[1]),
-		Version:        version,
-		Libs:           libs,
-		Dir:            dir,
-		ClusterID:      randomClusterID(),
-		opts:           opts,
-		java:           java,
+		Version:   version,
+		Libs:      libs,
+		Dir:       dir,
+		ClusterID: randomClusterID(),
+		opts:      opts,
+		java:      java,
 	}
-	if err := b.writeConfigs(ports[0], ports[1]); err != nil {
-		return nil, err
-	}
-	if err := b.format(); err != nil {
+	if err := b.prepare(); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// prepare picks free ports, writes the configuration and formats empty storage.
+func (b *Broker) prepare() error {
+	ports, err := freePorts(2)
+	if err != nil {
+		return err
+	}
+	b.Addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
+	b.ControllerAddr = fmt.Sprintf("127.0.0.1:%d", ports[1])
+	if err := os.RemoveAll(filepath.Join(b.Dir, "data")); err != nil {
+		return err
+	}
+	if err := b.writeConfigs(ports[0], ports[1]); err != nil {
+		return err
+	}
+	return b.format()
+}
+
+// startFresh is the first start: if a port picked by prepare was taken in the meantime
+// (BindException), it prepares again with new ports, up to 3 times.
+func (b *Broker) startFresh() error {
+	for attempt := 1; ; attempt++ {
+		err := b.start()
+		if err == nil || attempt == 3 || !b.bindFailed() {
+			return err
+		}
+		_ = os.Rename(b.LogPath(), b.LogPath()+fmt.Sprintf(".bind-failure-%d", attempt))
+		_ = os.Remove(b.jvmOutPath())
+		if err := b.prepare(); err != nil {
+			return err
+		}
+	}
+}
+
+func (b *Broker) bindFailed() bool {
+	for _, f := range []string{b.LogPath(), b.jvmOutPath()} {
+		if data, err := os.ReadFile(f); err == nil && bytes.Contains(data, []byte("Address already in use")) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Broker) writeConfigs(port, cport int) error {
@@ -317,6 +350,10 @@ func (b *Broker) start() error {
 		if p.exited() {
 			return fmt.Errorf("Kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, tailFile(b.jvmOutPath(), 30))
 		}
+		if b.bindFailed() {
+			b.stopLocked(true)
+			return fmt.Errorf("Kafka %s could not bind %s or %s (Address already in use)", b.Version, b.Addr, b.ControllerAddr)
+		}
 		if lastErr = metadataOK(b.Addr); lastErr == nil {
 			b.started = time.Since(t0)
 			return nil
@@ -333,8 +370,8 @@ func metadataOK(addr string) error {
 	cfg.Version = sarama.V2_1_0_0
 	cfg.ClientID = "kafkatest-probe"
 	cfg.Net.DialTimeout = 2 * time.Second
-	cfg.Net.ReadTimeout = 5 * time.Second
-	cfg.Net.WriteTimeout = 5 * time.Second
+	cfg.Net.ReadTimeout = 2 * time.Second
+	cfg.Net.WriteTimeout = 2 * time.Second
 	br := sarama.NewBroker(addr)
 	if err := br.Open(cfg); err != nil {
 		return err
@@ -586,7 +623,8 @@ func (p *proc) exited() bool {
 	}
 }
 
-func freePorts(n int) ([]int, error) {
+// freePorts is a variable so an internal test can hand out a taken port.
+var freePorts = func(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {

@@ -51,7 +51,7 @@ func Shared(t testing.TB, opts Options) *Broker {
 			os.RemoveAll(dir)
 			return
 		}
-		if err := b.start(); err != nil {
+		if err := b.startFresh(); err != nil {
 			sb.err = fmt.Errorf("%w\nlog tail:\n%s", err, b.LogTail(80))
 			b.Stop()
 			return

@@ -3,6 +3,8 @@ package mototest_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,14 +65,19 @@ func TestCloudWatchJSON(t *testing.T) {
 	ep := mototest.Start(t)
 	ctx := context.Background()
 	// cloudwatch.New (not NewFromConfig) always gzips PutMetricData: moto must accept that too.
-	for name, cw := range map[string]*cloudwatch.Client{
-		"NewFromConfig": mototest.CloudWatch(ep),
-		"New": cloudwatch.New(cloudwatch.Options{
-			Region: mototest.Region, BaseEndpoint: aws.String(ep),
-			Credentials: mototest.AWSConfig(ep).Credentials,
-		}, mototest.JSONProtocol),
-	} {
+	for _, name := range []string{"NewFromConfig", "New"} {
 		t.Run(name, func(t *testing.T) {
+			rec := &recorder{}
+			var cw *cloudwatch.Client
+			if name == "New" {
+				cw = cloudwatch.New(cloudwatch.Options{
+					Region: mototest.Region, BaseEndpoint: aws.String(ep),
+					Credentials: mototest.AWSConfig(ep).Credentials,
+					HTTPClient:  &http.Client{Transport: rec},
+				}, mototest.JSONProtocol)
+			} else {
+				cw = mototest.CloudWatch(ep, func(o *cloudwatch.Options) { o.HTTPClient = &http.Client{Transport: rec} })
+			}
 			ns := "offsetlag/test/" + name
 			now := time.Now().Truncate(time.Second)
 			dims := []cwtypes.Dimension{
@@ -108,6 +115,36 @@ func TestCloudWatchJSON(t *testing.T) {
 			if len(got["sum"]) != 1 || got["sum"][0] != 42 || len(got["max"]) != 1 || got["max"][0] != 17 {
 				t.Fatalf("GetMetricData values = %v", got)
 			}
+			// The JSON protocol went over the wire, and the small PutMetricData was gzipped. Both clients
+			// gzip here: the 10 KiB threshold (RequestMinCompressSizeBytes) is set by
+			// config.LoadDefaultConfig, and a bare aws.Config (as AWSConfig returns) leaves it at 0.
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.reqs) != 2 {
+				t.Fatalf("recorded %d requests, want 2", len(rec.reqs))
+			}
+			put := rec.reqs[0]
+			if put.target != "GraniteServiceVersion20100801.PutMetricData" || put.contentType != "application/x-amz-json-1.0" {
+				t.Errorf("PutMetricData sent as target=%q content-type=%q", put.target, put.contentType)
+			}
+			if put.encoding != "gzip" {
+				t.Errorf("PutMetricData Content-Encoding = %q (client %s)", put.encoding, name)
+			}
 		})
 	}
+}
+
+type recorded struct{ target, contentType, encoding string }
+
+// recorder is an http.RoundTripper that records the protocol headers of each request.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []recorded
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, recorded{req.Header.Get("X-Amz-Target"), req.Header.Get("Content-Type"), req.Header.Get("Content-Encoding")})
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
 }

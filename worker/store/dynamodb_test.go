@@ -3,16 +3,16 @@ package store
 import (
 	"context"
 	"errors"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/offsetlag/offsetlag/internal/mototest"
 )
 
 // fakeDynamo records BatchWriteItem calls and leaves the last `unprocessed`
@@ -97,28 +97,13 @@ func TestDynamoDBGivesUp(t *testing.T) {
 	}
 }
 
-// motoEndpoint returns OFFSETLAG_MOTO_ENDPOINT. Without it the test is
-// skipped locally and fails in CI (CI must never skip a real component).
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("OFFSETLAG_MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("OFFSETLAG_MOTO_ENDPOINT is not set in CI: start moto (scripts/moto.sh) first")
-		}
-		t.Skip("OFFSETLAG_MOTO_ENDPOINT not set; start moto_server and set it to run the DynamoDB test")
-	}
-	return ep
-}
-
 func TestDynamoDBAgainstMoto(t *testing.T) {
-	ep := motoEndpoint(t)
+	// OFFSETLAG_MOTO_ENDPOINT if set, else a moto server started for this
+	// test; skipped when moto cannot run, except with CI=true (fatal).
+	ep := mototest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	awsCfg := aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-	}
+	awsCfg := mototest.AWSConfig(ep)
 	table := "factor-results-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	d, err := OpenDynamoDB(awsCfg, DynamoDBConfig{Table: table, Endpoint: ep})
 	if err != nil {

@@ -46,7 +46,11 @@ ensure_venv() {
     rm -rf "$venv"
     "$py" -m venv "$venv" >&2 || { log "'$py -m venv' failed (Debian: apt-get install python3-venv)"; exit 3; }
   fi
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" >&2
+  # pip's own byte-compilation is serial (~25 s); --no-compile plus a parallel compileall is faster.
+  # The .pyc files matter: moto_server starts in ~0.5 s with them, ~2 s without (and nothing writes
+  # them at run time when PYTHONDONTWRITEBYTECODE is set).
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-compile -r "$req" >&2
+  "$venv/bin/python" -m compileall -q -j 0 "$venv/lib" >/dev/null 2>&1 || true
   echo "$want" >"$venv/.requirements.sha256"
   log "venv ready in $(( $(date +%s) - start ))s"
 }

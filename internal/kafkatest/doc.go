@@ -10,6 +10,17 @@
 //	client, _ := sarama.NewClient([]string{b.Addr}, cfg)
 //	rows := b.ConsumerGroups(t)                           // Kafka's own kafka-consumer-groups as an oracle
 //
+// Kafka's own tools, as oracles or as clients:
+//
+//	rows := b.ConsumerGroups(t)          // --describe --all-groups, parsed; "-" becomes -1
+//	groups := b.Groups(t)                // --list --state (--type on 4.x)
+//	cmd := b.Command(t, kafkatest.MainConsoleConsumer, "--bootstrap-server", b.Addr, "--topic", "t",
+//		"--group", "g", "--consumer-property", "group.protocol=consumer") // KIP-848, 4.1
+//	cmd.Start()                           // killed at t.Cleanup if still running
+//
+// Reliability tests: b.Restart() (graceful stop, same ports and data), b.Kill() (SIGKILL) then
+// b.Restart(), b.Stop().
+//
 // One broker per test binary (much faster than one per test):
 //
 //	func TestMain(m *testing.M) { os.Exit(kafkatest.Main(m)) }

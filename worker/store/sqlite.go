@@ -120,3 +120,24 @@ func (s *SQLite) Count(ctx context.Context) (int, error) {
 
 // Close implements Store.
 func (s *SQLite) Close() error { return s.db.Close() }
+
+// MsgIDs returns every stored msg_id.
+func (s *SQLite) MsgIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT msg_id FROM results`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite list msg_ids: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite scan msg_id: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite list msg_ids: %w", err)
+	}
+	return ids, nil
+}

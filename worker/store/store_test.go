@@ -59,6 +59,9 @@ func TestSQLiteIdempotentRoundTrip(t *testing.T) {
 		got.Topic != "numbers" || got.Partition != 0 || got.Offset != 0 {
 		t.Fatalf("Get = %+v, want %+v (first write wins)", got, rs[0])
 	}
+	if ids, err := s.MsgIDs(ctx); err != nil || len(ids) != 12 || !slices.Contains(ids, "numbers-2-11") {
+		t.Fatalf("MsgIDs = %v, %v", ids, err)
+	}
 	if _, ok, err := s.Get(ctx, "nope"); ok || err != nil {
 		t.Fatalf("Get(missing) = %v, %v", ok, err)
 	}

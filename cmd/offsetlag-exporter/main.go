@@ -113,14 +113,17 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		return err
 	}
 
+	// The lag families are written straight to text from the latest Result
+	// (a registry scrape of a million series takes tens of seconds); the
+	// process families come from a small registry beside them.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)}),
 		versioncollector.NewCollector("offsetlag"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	mux, err := httpapi.NewMux(exp, reg, httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info()})
+	collector := metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)})
+	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info()})
 	if err != nil {
 		return err
 	}

@@ -163,7 +163,7 @@ func TestServeOutageAndRecovery(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", webPort)
 
 	lag := func(p, v int) string {
-		return fmt.Sprintf(`offsetlag_consumergroup_lag{cluster_name="default",group="g",partition="%d",topic="t"} %d`, p, v)
+		return fmt.Sprintf(`offsetlag_consumergroup_lag{cluster_name="default",group="g",topic="t",partition="%d"} %d`, p, v)
 	}
 	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7), lag(1, 5), lag(2, 0),
 		`offsetlag_consumergroup_sum_lag{cluster_name="default",group="g"} 12`)

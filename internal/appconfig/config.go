@@ -32,6 +32,10 @@ type Config struct {
 	Metrics  MetricsConfig   `mapstructure:"metrics"`
 	Web      WebConfig       `mapstructure:"web"`
 	Log      LogConfig       `mapstructure:"log"`
+	// Expiry configures offset-expiry prediction (expiry.go).
+	Expiry ExpiryConfig `mapstructure:"expiry"`
+	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
+	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
 }
 
 // KafkaConfig is the single-cluster shorthand; its settings other than
@@ -88,11 +92,21 @@ type LogConfig struct {
 // flagDefs are every flag: key, default, help. Keys are the YAML paths;
 // the environment variable is OFFSETLAG_ + the key upper-cased with . and -
 // replaced by _.
-var flagDefs = []struct {
+type flagDef struct {
 	key  string
 	def  any
 	help string
-}{
+}
+
+// allFlagDefs are the core flags followed by each feature's own.
+func allFlagDefs() []flagDef {
+	out := append([]flagDef(nil), flagDefs...)
+	out = append(out, expiryFlagDefs...)
+	out = append(out, cloudwatchFlagDefs...)
+	return out
+}
+
+var flagDefs = []flagDef{
 	{"config", "", "YAML configuration file (see configs/exporter.yaml); flags and OFFSETLAG_* variables override it"},
 	{"kafka.brokers", []string{}, "bootstrap brokers of a single cluster, host:port[,host:port] (or use clusters: in the config file)"},
 	{"kafka.cluster-name", "default", "cluster_name label of the --kafka.brokers cluster"},
@@ -118,7 +132,7 @@ var flagDefs = []struct {
 func Flags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
-	for _, d := range flagDefs {
+	for _, d := range allFlagDefs() {
 		switch v := d.def.(type) {
 		case string:
 			fs.String(d.key, v, d.help)
@@ -138,7 +152,7 @@ func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
 	v := viper.New()
 	v.SetEnvPrefix("OFFSETLAG")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
-	for _, d := range flagDefs {
+	for _, d := range allFlagDefs() {
 		if d.key == "config" {
 			continue
 		}
@@ -170,7 +184,7 @@ func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
 			return nil, fmt.Errorf("config file %s: %w", file, err)
 		}
 	}
-	for _, d := range flagDefs {
+	for _, d := range allFlagDefs() {
 		if d.key == "config" {
 			continue
 		}
@@ -192,7 +206,7 @@ func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
 			continue
 		}
 		known := false
-		for _, d := range flagDefs {
+		for _, d := range allFlagDefs() {
 			if envName(d.key) == k {
 				known = true
 			}
@@ -321,7 +335,10 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("log.format %q: want logfmt or json", c.Log.Format)
 	}
-	return nil
+	if err := c.Expiry.Validate(); err != nil {
+		return err
+	}
+	return c.CloudWatch.Validate()
 }
 
 // Admin returns the kafkaadmin configuration of the cluster (without

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/offsetlag/offsetlag/exporter"
@@ -29,16 +27,13 @@ type Latest interface {
 	Ready() bool
 }
 
-// NewMux returns the exporter's routes.
-func NewMux(src Latest, gatherer prometheus.Gatherer, opts Options) (*http.ServeMux, error) {
+// NewMux returns the exporter's routes; metrics serves the telemetry path.
+func NewMux(src Latest, metrics http.Handler, opts Options) (*http.ServeMux, error) {
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
 	mux := http.NewServeMux()
-	mux.Handle(opts.TelemetryPath, promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
-		ErrorHandling:     promhttp.ContinueOnError,
-		EnableOpenMetrics: true,
-	}))
+	mux.Handle(opts.TelemetryPath, metrics)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

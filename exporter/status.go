@@ -1,0 +1,148 @@
+package exporter
+
+import (
+	"time"
+)
+
+// Status is a consumer's health over the last polls, in the spirit of
+// Burrow's evaluator. The rules (EvaluatePartition) are written in README.
+type Status string
+
+// Statuses, from best to worst (Severity).
+const (
+	StatusOK      Status = "OK"
+	StatusWarn    Status = "WARN"
+	StatusStall   Status = "STALL"
+	StatusStop    Status = "STOP"
+	StatusRewind  Status = "REWIND"
+	StatusExpired Status = "EXPIRED"
+	StatusErr     Status = "ERR"
+)
+
+// Statuses lists every status, for exposition (one series each).
+var Statuses = []Status{StatusOK, StatusWarn, StatusStall, StatusStop, StatusRewind, StatusExpired, StatusErr}
+
+// Severity orders statuses; a group's status is its worst partition's.
+func (s Status) Severity() int {
+	for i, st := range Statuses {
+		if st == s {
+			return i
+		}
+	}
+	return 0
+}
+
+// Worse returns the more severe of a and b.
+func Worse(a, b Status) Status {
+	if b.Severity() > a.Severity() {
+		return b
+	}
+	return a
+}
+
+// Observation is one poll's view of a group's partition.
+type Observation struct {
+	At        time.Time
+	Committed int64
+	End       int64
+}
+
+// Lag is the observation's lag, clamped at 0.
+func (o Observation) Lag() int64 { return Lag(o.End, o.Committed) }
+
+// MinWindow is how many observations the trend rules (WARN, STALL, STOP)
+// need; with fewer a lagging partition is OK until proven otherwise.
+const MinWindow = 3
+
+// EvaluatePartition applies the rules, in order, to a partition's window
+// of observations (oldest first) and the group's member count:
+//
+//  1. REWIND: the committed offset moved backwards within the window.
+//  2. OK: the latest lag is 0.
+//  3. STOP: the committed offset did not move over the whole window (at
+//     least MinWindow observations), lag > 0, and the group has no members:
+//     nobody is consuming.
+//  4. STALL: the same with members: a consumer is there but not progressing.
+//  5. WARN: lag grew at every step of the window (at least MinWindow
+//     observations) while commits moved: the consumer is falling behind.
+//  6. OK otherwise.
+func EvaluatePartition(obs []Observation, members int) Status {
+	n := len(obs)
+	if n == 0 {
+		return StatusOK
+	}
+	for i := 1; i < n; i++ {
+		if obs[i].Committed < obs[i-1].Committed {
+			return StatusRewind
+		}
+	}
+	last := obs[n-1]
+	if last.Lag() == 0 {
+		return StatusOK
+	}
+	if n < MinWindow {
+		return StatusOK
+	}
+	if obs[0].Committed == last.Committed {
+		if members == 0 {
+			return StatusStop
+		}
+		return StatusStall
+	}
+	growing := true
+	for i := 1; i < n; i++ {
+		if obs[i].Lag() <= obs[i-1].Lag() {
+			growing = false
+			break
+		}
+	}
+	if growing {
+		return StatusWarn
+	}
+	return StatusOK
+}
+
+// Rates are records per second over a window, and the time the consumer
+// needs to catch up at those rates.
+type Rates struct {
+	// Produce is the log end's growth, Consume the commits' progress, in
+	// records per second. Valid is false with fewer than two observations
+	// or no time between them.
+	Produce, Consume float64
+	Valid            bool
+	// CatchUp is lag / (Consume - Produce) when the consumer is gaining;
+	// CatchUpKnown is false when it is not (it never catches up at these
+	// rates) or is already caught up (CatchUp 0, known).
+	CatchUp      time.Duration
+	CatchUpKnown bool
+}
+
+// ComputeRates sums per-partition windows of one group+topic into rates.
+// Each window is oldest first; partitions with fewer than two observations
+// are left out.
+func ComputeRates(windows [][]Observation) Rates {
+	var dEnd, dCommit, lag int64
+	var span time.Duration
+	for _, w := range windows {
+		if len(w) < 2 {
+			continue
+		}
+		first, last := w[0], w[len(w)-1]
+		dEnd += last.End - first.End
+		dCommit += last.Committed - first.Committed
+		lag += last.Lag()
+		span = max(span, last.At.Sub(first.At))
+	}
+	if span <= 0 {
+		return Rates{}
+	}
+	r := Rates{Valid: true, Produce: float64(dEnd) / span.Seconds(), Consume: float64(dCommit) / span.Seconds()}
+	switch {
+	case lag == 0:
+		r.CatchUpKnown = true
+	case r.Consume > r.Produce:
+		r.CatchUp = time.Duration(float64(lag) / (r.Consume - r.Produce) * float64(time.Second))
+		r.CatchUpKnown = true
+	}
+	return r
+}

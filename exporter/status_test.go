@@ -1,0 +1,70 @@
+package exporter
+
+import (
+	"testing"
+	"time"
+)
+
+// obs builds a window from (committed, end) pairs, one poll every 30 s.
+func obs(pairs ...[2]int64) []Observation {
+	out := make([]Observation, len(pairs))
+	for i, p := range pairs {
+		out[i] = Observation{At: at(30 * i), Committed: p[0], End: p[1]}
+	}
+	return out
+}
+
+func TestEvaluatePartition(t *testing.T) {
+	tests := []struct {
+		name    string
+		obs     []Observation
+		members int
+		want    Status
+	}{
+		{"no observations", nil, 1, StatusOK},
+		{"caught up", obs([2]int64{10, 10}, [2]int64{20, 20}, [2]int64{30, 30}), 1, StatusOK},
+		{"keeping up with steady lag", obs([2]int64{10, 15}, [2]int64{20, 25}, [2]int64{30, 35}), 1, StatusOK},
+		{"falling behind", obs([2]int64{10, 15}, [2]int64{15, 25}, [2]int64{20, 35}), 1, StatusWarn},
+		{"too few polls to judge", obs([2]int64{10, 15}, [2]int64{10, 25}), 1, StatusOK},
+		{"commits frozen with members", obs([2]int64{10, 15}, [2]int64{10, 25}, [2]int64{10, 35}), 2, StatusStall},
+		{"commits frozen without members", obs([2]int64{10, 15}, [2]int64{10, 15}, [2]int64{10, 15}), 0, StatusStop},
+		{"commit moved back", obs([2]int64{10, 15}, [2]int64{4, 15}, [2]int64{15, 15}), 1, StatusRewind},
+		{"frozen but caught up is fine", obs([2]int64{10, 10}, [2]int64{10, 10}, [2]int64{10, 10}), 0, StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := EvaluatePartition(tt.obs, tt.members); got != tt.want {
+				t.Errorf("EvaluatePartition = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWorse(t *testing.T) {
+	if Worse(StatusOK, StatusStall) != StatusStall || Worse(StatusRewind, StatusWarn) != StatusRewind {
+		t.Error("Worse does not pick the more severe status")
+	}
+}
+
+func TestComputeRates(t *testing.T) {
+	// Two partitions over 60 s: ends +600 and +0; commits +900 and +0.
+	w := [][]Observation{
+		obs([2]int64{0, 1000}, [2]int64{450, 1300}, [2]int64{900, 1600}),
+		obs([2]int64{5, 5}, [2]int64{5, 5}, [2]int64{5, 5}),
+	}
+	r := ComputeRates(w)
+	if !r.Valid || r.Produce != 10 || r.Consume != 15 {
+		t.Fatalf("rates = %+v, want produce 10/s consume 15/s", r)
+	}
+	// Lag 700, gaining 5 records/s: 140 s.
+	if !r.CatchUpKnown || r.CatchUp != 140*time.Second {
+		t.Errorf("catch up = %s (known %v), want 140s", r.CatchUp, r.CatchUpKnown)
+	}
+	losing := ComputeRates([][]Observation{obs([2]int64{0, 100}, [2]int64{10, 200})})
+	if losing.CatchUpKnown {
+		t.Errorf("a consumer slower than the producer got a catch-up time: %+v", losing)
+	}
+	if ComputeRates([][]Observation{obs([2]int64{0, 100})}).Valid {
+		t.Error("one observation gave rates")
+	}
+}

@@ -35,6 +35,8 @@ type Options struct {
 	// OnResult, when set, is called after each poll with the new Result
 	// (from the polling goroutine: it must not block).
 	OnResult func(*Result)
+	// Trends configure time lag and status (trends.go).
+	Trends TrendOptions
 }
 
 // Defaults.
@@ -59,6 +61,8 @@ type clusterState struct {
 	result   ClusterResult // the published one (immutable once published)
 	requests map[string]uint64
 	lastErr  string // to log a failure once, not once per poll
+	// trends is used by the cluster's poll only (never concurrently).
+	trends *trends
 }
 
 // New returns an exporter for the given sources. It starts nothing.
@@ -78,6 +82,10 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Trends.SetDefaults()
+	if err := opts.Trends.Validate(); err != nil {
+		return nil, err
+	}
 	e := &Exporter{sources: sources, opts: opts, log: opts.Logger.With("component", "exporter"),
 		clusters: map[string]*clusterState{}}
 	seen := map[string]bool{}
@@ -89,6 +97,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		e.clusters[s.Name()] = &clusterState{
 			result:   ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
 			requests: map[string]uint64{},
+			trends:   newTrends(opts.Trends),
 		}
 	}
 	e.publish()
@@ -152,19 +161,27 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	log := e.log.With("cluster_name", s.Name())
 	pctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	start := e.opts.Now()
+	defer cancel()
 	snap, err := s.Snapshot(pctx)
-	cancel()
 	end := e.opts.Now()
 	if ctx.Err() != nil {
 		return // shutting down: a cut-short poll is not a failure
 	}
 
-	// Compute outside the lock: the math is the expensive part.
+	// Compute outside the lock: the math is the expensive part. The
+	// cluster's trends are only touched by its own (serial) polls.
 	var topics []TopicResult
 	var groups []GroupResult
 	if snap != nil {
 		topics = ComputeTopics(snap)
 		groups = ComputeGroups(snap)
+		if snap.Requests == nil {
+			snap.Requests = map[string]int{}
+		}
+		timer, _ := s.(RecordTimer)
+		for api, n := range e.clusters[s.Name()].trends.apply(pctx, snap, groups, end, timer) {
+			snap.Requests[api] += n
+		}
 	}
 
 	e.mu.Lock()

@@ -54,6 +54,9 @@ func ComputeTopics(s *kafkaadmin.Snapshot) []TopicResult {
 // (HasLag false) rather than a wrong one.
 func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) GroupResult {
 	gr := GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
+	if g.FetchErr != nil {
+		gr.Status = string(StatusErr)
+	}
 	byTopic := map[string]*GroupTopicResult{}
 	topicOf := func(name string) *GroupTopicResult {
 		gt := byTopic[name]

@@ -66,7 +66,14 @@ type GroupResult struct {
 	// RecordsLost sums log start - committed over them.
 	OutOfRange  int
 	RecordsLost int64
-	Topics      []GroupTopicResult
+	// MaxLagSeconds is the largest partition time lag; HasLagSeconds is
+	// false when no partition has one (timelag.go).
+	MaxLagSeconds float64
+	HasLagSeconds bool
+	// Status is the worst partition status (status.go), or ERR when the
+	// group's offsets could not be read.
+	Status string
+	Topics []GroupTopicResult
 }
 
 // GroupTopicResult is one group's lag on one topic.
@@ -76,7 +83,18 @@ type GroupTopicResult struct {
 	PartitionsWithoutCommit int
 	OutOfRange              int
 	RecordsLost             int64
-	Partitions              []PartitionLag
+	MaxLagSeconds           float64
+	HasLagSeconds           bool
+	Status                  string
+	// ProduceRate and ConsumeRate are records/s over the status window
+	// (HasRates false until two polls). CatchUpSeconds is the time to
+	// reach the log end at those rates; HasCatchUp is false when the
+	// consumer is not gaining.
+	ProduceRate, ConsumeRate float64
+	HasRates                 bool
+	CatchUpSeconds           float64
+	HasCatchUp               bool
+	Partitions               []PartitionLag
 }
 
 // PartitionLag is one committed partition of a group.
@@ -92,6 +110,13 @@ type PartitionLag struct {
 	// log start - Committed.
 	OutOfRange  bool
 	RecordsLost int64
+	// LagSeconds is the age of the record at the committed offset
+	// (0 when caught up); LagSecondsSource says how it was obtained
+	// (caught_up, interpolated, exact) and is empty when there is none.
+	LagSeconds       float64
+	LagSecondsSource string
+	// Status by the rules of EvaluatePartition.
+	Status string
 }
 
 // Cluster returns the named cluster's result.

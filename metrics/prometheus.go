@@ -61,7 +61,14 @@ const (
 	labelState     = "state"
 	labelGroupType = "group_type"
 	labelAPI       = "api"
+	labelStatus    = "status"
+	labelSource    = "source"
 )
+
+// lagSources is the fixed set of values of the source label of
+// offsetlag_consumergroup_topic_lag_seconds_partitions ("none": no
+// estimate this poll).
+var lagSources = []string{"caught_up", "interpolated", "exact", "none"}
 
 // groupStates is the fixed set of values of the state label of
 // offsetlag_consumergroup_state, classic and KIP-848 states together. A
@@ -93,6 +100,9 @@ type Collector struct {
 	topicSumLag, topicMaxLag, withoutCommit, outOfRange, recordsLost *family
 	// Group families.
 	sumLag, maxLag, members, state, info *family
+	// Time lag, status and rates (per partition, group+topic, group).
+	lagSeconds, topicMaxLagSeconds, topicLagSources, maxLagSeconds *family
+	topicStatus, status, produceRate, consumeRate, catchUp         *family
 	// Self-metrics, per cluster.
 	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *family
 }
@@ -138,6 +148,26 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		c.startOffset = c.newFamily("offsetlag_partition_start_offset", gauge,
 			"Log start offset of the partition as of the last poll.", tp)
 	}
+	if c.perPartition {
+		c.lagSeconds = c.newFamily("offsetlag_consumergroup_lag_seconds", gauge,
+			"Age of the record at the group's committed offset as of the last poll: how long ago the oldest unprocessed record was appended; 0 when caught up. Absent when it cannot be estimated.", gp)
+	}
+	c.topicMaxLagSeconds = c.newFamily("offsetlag_consumergroup_topic_max_lag_seconds", gauge,
+		"Largest time lag of the group on any partition of the topic as of the last poll.", gt)
+	c.topicLagSources = c.newFamily("offsetlag_consumergroup_topic_lag_seconds_partitions", gauge,
+		"Partitions of the topic whose time lag came from each source as of the last poll: caught_up, interpolated (end-offset history), exact (record timestamp) or none.", []string{labelCluster, labelGroup, labelTopic, labelSource})
+	c.maxLagSeconds = c.newFamily("offsetlag_consumergroup_max_lag_seconds", gauge,
+		"Largest time lag of the group on any partition as of the last poll.", g)
+	c.topicStatus = c.newFamily("offsetlag_consumergroup_topic_status", gauge,
+		"1 for the group's status on the topic (its worst partition's) as of the last poll, 0 for the others: OK, WARN, STALL, STOP, REWIND, EXPIRED, ERR.", []string{labelCluster, labelGroup, labelTopic, labelStatus})
+	c.status = c.newFamily("offsetlag_consumergroup_status", gauge,
+		"1 for the group's status (its worst partition's) as of the last poll, 0 for the others: OK, WARN, STALL, STOP, REWIND, EXPIRED, ERR.", []string{labelCluster, labelGroup, labelStatus})
+	c.produceRate = c.newFamily("offsetlag_consumergroup_topic_produce_rate", gauge,
+		"Records per second appended to the topic's partitions the group commits on, over the status window, as of the last poll.", gt)
+	c.consumeRate = c.newFamily("offsetlag_consumergroup_topic_consume_rate", gauge,
+		"Records per second the group's commits advanced on the topic, over the status window, as of the last poll.", gt)
+	c.catchUp = c.newFamily("offsetlag_consumergroup_topic_catch_up_seconds", gauge,
+		"Time the group needs to reach the log end of the topic at the current produce and consume rates; absent when it is not gaining.", gt)
 	c.topicSumLag = c.newFamily("offsetlag_consumergroup_topic_sum_lag", gauge,
 		"Sum of the group's lag over the topic's committed partitions as of the last poll.", gt)
 	c.topicMaxLag = c.newFamily("offsetlag_consumergroup_topic_max_lag", gauge,
@@ -291,6 +321,15 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	}
 	lv[2] = normalizeType(g.Type)
 	s.emit(c.info, 1, lv[:3])
+	if g.Status != "" {
+		for _, st := range exporter.Statuses {
+			lv[2] = string(st)
+			s.emit(c.status, boolFloat(string(st) == g.Status), lv[:3])
+		}
+	}
+	if g.HasLagSeconds {
+		s.emit(c.maxLagSeconds, max(g.MaxLagSeconds, 0), cg)
+	}
 
 	groupHasLag := false
 	for ti := range g.Topics {
@@ -300,6 +339,7 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 		s.emit(c.withoutCommit, float64(t.PartitionsWithoutCommit), gt)
 		s.emit(c.outOfRange, float64(t.OutOfRange), gt)
 		s.emit(c.recordsLost, float64(max(t.RecordsLost, 0)), gt)
+		c.walkTrends(s, t, lv)
 
 		topicHasLag := false
 		if c.perPartition {
@@ -315,6 +355,9 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 				if p.HasLag {
 					topicHasLag = true
 					s.emit(c.lag, float64(max(p.Lag, 0)), lv[:4])
+				}
+				if p.LagSecondsSource != "" {
+					s.emit(c.lagSeconds, max(p.LagSeconds, 0), lv[:4])
 				}
 			}
 		} else {
@@ -335,6 +378,48 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	if groupHasLag {
 		s.emit(c.sumLag, float64(max(g.SumLag, 0)), cg)
 		s.emit(c.maxLag, float64(max(g.MaxLag, 0)), cg)
+	}
+}
+
+// walkTrends emits a group+topic's time lag, status and rates; lv holds
+// cluster, group, topic.
+func (c *Collector) walkTrends(s sink, t *exporter.GroupTopicResult, lv [4]string) {
+	gt := lv[:3]
+	if t.HasLagSeconds {
+		s.emit(c.topicMaxLagSeconds, max(t.MaxLagSeconds, 0), gt)
+	}
+	var counts [4]int
+	lagging := 0
+	for pi := range t.Partitions {
+		p := &t.Partitions[pi]
+		if !p.HasLag {
+			continue
+		}
+		lagging++
+		i := slices.Index(lagSources, p.LagSecondsSource)
+		if i < 0 {
+			i = len(lagSources) - 1
+		}
+		counts[i]++
+	}
+	if lagging > 0 {
+		for i, src := range lagSources {
+			lv[3] = src
+			s.emit(c.topicLagSources, float64(counts[i]), lv[:4])
+		}
+	}
+	if t.Status != "" {
+		for _, st := range exporter.Statuses {
+			lv[3] = string(st)
+			s.emit(c.topicStatus, boolFloat(string(st) == t.Status), lv[:4])
+		}
+	}
+	if t.HasRates {
+		s.emit(c.produceRate, max(t.ProduceRate, 0), gt)
+		s.emit(c.consumeRate, max(t.ConsumeRate, 0), gt)
+	}
+	if t.HasCatchUp {
+		s.emit(c.catchUp, max(t.CatchUpSeconds, 0), gt)
 	}
 }
 

@@ -64,11 +64,13 @@ func fixture() *exporter.Result {
 				Groups: []exporter.GroupResult{
 					{
 						// Committed by an admin tool on partition 0 of orders only.
-						Name: "admin-tool", Type: "simple", State: "Empty",
+						Name: "admin-tool", Type: "simple", State: "Empty", Status: "OK",
+						HasLagSeconds: true,
 						Topics: []exporter.GroupTopicResult{{
-							Topic: "orders",
+							Topic: "orders", Status: "OK", HasLagSeconds: true,
 							Partitions: []exporter.PartitionLag{
-								{Partition: 0, Committed: 100, End: 100, Lag: 0, HasLag: true},
+								{Partition: 0, Committed: 100, End: 100, Lag: 0, HasLag: true,
+									LagSecondsSource: "caught_up", Status: "OK"},
 							},
 							PartitionsWithoutCommit: 2,
 						}},
@@ -91,14 +93,20 @@ func fixture() *exporter.Result {
 						Name: "billing", Type: "classic", State: "Stable", Members: 2,
 						SumLag: 190, MaxLag: 180, OutOfRange: 1, RecordsLost: 30,
 						PartitionsWithoutCommit: 2,
+						MaxLagSeconds:           300, HasLagSeconds: true, Status: "STALL",
 						Topics: []exporter.GroupTopicResult{
 							{
 								Topic:  "orders",
 								SumLag: 190, MaxLag: 180, OutOfRange: 1, RecordsLost: 30,
+								MaxLagSeconds: 300, HasLagSeconds: true, Status: "STALL",
+								// Gaining 1 record/s on a lag of 190: 190 s to catch up.
+								ProduceRate: 2.5, ConsumeRate: 3.5, HasRates: true, CatchUpSeconds: 190, HasCatchUp: true,
 								Partitions: []exporter.PartitionLag{
-									{Partition: 0, Committed: 90, End: 100, Lag: 10, HasLag: true},
+									{Partition: 0, Committed: 90, End: 100, Lag: 10, HasLag: true,
+										LagSeconds: 12.5, LagSecondsSource: "interpolated", Status: "OK"},
 									// Committed below log start 50: out of range, 30 records lost.
-									{Partition: 1, Committed: 20, End: 200, Lag: 180, HasLag: true, OutOfRange: true, RecordsLost: 30},
+									{Partition: 1, Committed: 20, End: 200, Lag: 180, HasLag: true, OutOfRange: true, RecordsLost: 30,
+										LagSeconds: 300, LagSecondsSource: "exact", Status: "STALL"},
 									// End offset unknown: committed offset but no lag series.
 									{Partition: 2, Committed: 15},
 								},

@@ -54,6 +54,9 @@ func (o *TrendOptions) SetDefaults() {
 	if o.ExactBudget == 0 {
 		o.ExactBudget = DefaultExactBudget
 	}
+	if o.ExactBudget < 0 {
+		o.ExactBudget = 0 // explicitly none
+	}
 	if o.ExactAboveRecords == 0 {
 		o.ExactAboveRecords = DefaultExactAboveRecords
 	}
@@ -68,9 +71,6 @@ func (o *TrendOptions) Validate() error {
 	case TimeLagInterpolate, TimeLagExact, TimeLagHybrid:
 	default:
 		return fmt.Errorf("timelag.mode %q: want interpolate, exact or hybrid", o.Mode)
-	}
-	if o.ExactBudget < 0 {
-		return fmt.Errorf("timelag.exact-budget %d: must not be negative", o.ExactBudget)
 	}
 	if o.Window < MinWindow {
 		return fmt.Errorf("status.window %d: must be at least %d polls", o.Window, MinWindow)

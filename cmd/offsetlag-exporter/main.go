@@ -107,7 +107,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers)
 	}
 	exp, err := exporter.New(sources, exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger,
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
 	})
 	if err != nil {
 		return err

@@ -32,6 +32,9 @@ type Config struct {
 	Metrics  MetricsConfig   `mapstructure:"metrics"`
 	Web      WebConfig       `mapstructure:"web"`
 	Log      LogConfig       `mapstructure:"log"`
+	// TimeLag and Status configure trends (trends.go).
+	TimeLag TimeLagConfig `mapstructure:"timelag"`
+	Status  StatusConfig  `mapstructure:"status"`
 	// Expiry configures offset-expiry prediction (expiry.go).
 	Expiry ExpiryConfig `mapstructure:"expiry"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
@@ -101,6 +104,7 @@ type flagDef struct {
 // allFlagDefs are the core flags followed by each feature's own.
 func allFlagDefs() []flagDef {
 	out := append([]flagDef(nil), flagDefs...)
+	out = append(out, trendsFlagDefs...)
 	out = append(out, expiryFlagDefs...)
 	out = append(out, cloudwatchFlagDefs...)
 	return out
@@ -140,6 +144,10 @@ func Flags(name string) *pflag.FlagSet {
 			fs.StringSlice(d.key, v, d.help)
 		case time.Duration:
 			fs.Duration(d.key, v, d.help)
+		case int:
+			fs.Int(d.key, v, d.help)
+		case int64:
+			fs.Int64(d.key, v, d.help)
 		}
 	}
 	return fs
@@ -335,6 +343,9 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("log.format %q: want logfmt or json", c.Log.Format)
 	}
+	if err := c.Trends().Validate(); err != nil {
+		return err
+	}
 	if err := c.Expiry.Validate(); err != nil {
 		return err
 	}
@@ -349,3 +360,6 @@ func (cl ClusterConfig) Admin() kafkaadmin.Config {
 	kc.SetDefaults()
 	return kc
 }
+
+// Trends returns the time lag and status settings.
+func (c *Config) Trends() TrendsConfig { return TrendsConfig{TimeLag: c.TimeLag, Status: c.Status} }

@@ -1,0 +1,52 @@
+package appconfig
+
+import (
+	"fmt"
+
+	"github.com/offsetlag/offsetlag/exporter"
+)
+
+// TrendsConfig configures time lag and group status.
+type TrendsConfig struct {
+	TimeLag TimeLagConfig `mapstructure:"timelag"`
+	Status  StatusConfig  `mapstructure:"status"`
+}
+
+// TimeLagConfig is the time-lag estimator.
+type TimeLagConfig struct {
+	Mode              string `mapstructure:"mode"`
+	ExactBudget       int    `mapstructure:"exact-budget"`
+	ExactAboveRecords int64  `mapstructure:"exact-above-records"`
+}
+
+// StatusConfig is the status evaluator.
+type StatusConfig struct {
+	Window int `mapstructure:"window"`
+}
+
+var trendsFlagDefs = []flagDef{
+	{"timelag.mode", string(exporter.TimeLagHybrid), "time lag estimation: interpolate (end-offset history only), exact (read the record timestamp at each lagging commit), hybrid (interpolate; read exactly where history cannot tell or lag is large)"},
+	{"timelag.exact-budget", exporter.DefaultExactBudget, "most partitions whose record timestamp is read per poll (largest lag first)"},
+	{"timelag.exact-above-records", int64(exporter.DefaultExactAboveRecords), "hybrid mode: read exact timestamps for partitions lagging at least this many records"},
+	{"status.window", exporter.DefaultStatusWindow, "polls the status rules (WARN, STALL, STOP, REWIND) and rates look back over"},
+}
+
+// Options returns the exporter's trend options.
+func (t TrendsConfig) Options() exporter.TrendOptions {
+	o := exporter.TrendOptions{Mode: exporter.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
+		ExactAboveRecords: t.TimeLag.ExactAboveRecords, Window: t.Status.Window}
+	if o.ExactBudget == 0 {
+		o.ExactBudget = -1 // 0 in the config means "never read exactly"
+	}
+	return o
+}
+
+// Validate reports the first problem.
+func (t TrendsConfig) Validate() error {
+	if t.TimeLag.ExactBudget < 0 {
+		return fmt.Errorf("timelag.exact-budget %d: must not be negative", t.TimeLag.ExactBudget)
+	}
+	o := t.Options()
+	o.SetDefaults()
+	return o.Validate()
+}

@@ -1,0 +1,49 @@
+package cloudwatch
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Reasons of offsetlag_cloudwatch_datums_dropped_total.
+const (
+	reasonQueueFull = "queue_full" // the oldest queued poll made room for a new one
+	reasonBudget    = "budget"     // over the per-poll datum budget
+	reasonInvalid   = "invalid"    // NaN/Inf or a dimension value CloudWatch rejects
+	reasonShutdown  = "shutdown"   // still queued when Stop's deadline passed
+)
+
+// selfMetrics are the publisher's own Prometheus metrics.
+type selfMetrics struct {
+	sent, failed, retries, pollsDropped prometheus.Counter
+	dropped                             *prometheus.CounterVec
+	duration                            prometheus.Histogram
+	queueLength                         prometheus.Gauge
+}
+
+func newSelfMetrics() *selfMetrics {
+	m := &selfMetrics{
+		sent: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_datums_sent_total",
+			Help: "Datums CloudWatch accepted (or EMF lines written)."}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_datums_failed_total",
+			Help: "Datums of requests that failed after their last attempt."}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_retries_total",
+			Help: "PutMetricData attempts retried after throttling, 5xx, a network error or a timeout."}),
+		pollsDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_polls_dropped_total",
+			Help: "Queued polls dropped because the queue was full (their datums count as dropped, reason queue_full)."}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_datums_dropped_total",
+			Help: "Datums never sent: queue_full, budget (over the per-poll datum budget), invalid, shutdown."}, []string{"reason"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "offsetlag_cloudwatch_request_duration_seconds",
+			Help:    "Duration of one PutMetricData attempt (or one EMF write).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}),
+		queueLength: prometheus.NewGauge(prometheus.GaugeOpts{Name: "offsetlag_cloudwatch_queue_length",
+			Help: "Polls waiting to be published."}),
+	}
+	for _, r := range []string{reasonQueueFull, reasonBudget, reasonInvalid, reasonShutdown} {
+		m.dropped.WithLabelValues(r)
+	}
+	return m
+}
+
+// Collectors are the publisher's self-metrics, for the process registry.
+func (p *Publisher) Collectors() []prometheus.Collector {
+	m := p.metrics
+	return []prometheus.Collector{m.sent, m.failed, m.retries, m.pollsDropped, m.dropped, m.duration, m.queueLength}
+}

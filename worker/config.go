@@ -58,6 +58,15 @@ type Config struct {
 	MaxDeadLetterValueBytes int
 
 	KafkaVersion sarama.KafkaVersion // protocol version; at least V2_1_0_0
+
+	// TransactionalID, when set, writes a batch's dead letters and its
+	// offset commit in one Kafka transaction, so read_committed readers of
+	// the failure topic see each dead letter exactly once even across a
+	// crash. It must be stable across restarts of one worker instance and
+	// unique among concurrently running instances. Empty: the failure topic
+	// is at-least-once (a crash between the dead-letter write and the commit
+	// writes that batch's dead letters again).
+	TransactionalID string
 }
 
 // SetDefaults fills zero fields with defaults.

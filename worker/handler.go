@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -37,6 +38,7 @@ type handler struct {
 	admin    sarama.ClusterAdmin
 	producer sarama.SyncProducer
 	log      *slog.Logger
+	txMu     sync.Mutex // one transaction at a time on the shared producer
 }
 
 var _ sarama.ConsumerGroupHandler = (*handler)(nil)
@@ -157,7 +159,8 @@ func (h *handler) process(sess sarama.ConsumerGroupSession, claim sarama.Consume
 	}
 	if len(dead) > 0 {
 		slices.SortFunc(dead, func(a, b deadLetter) int { return cmp.Compare(a.msg.Offset, b.msg.Offset) })
-		if err := h.sendDeadLetters(sess.Context(), dead, log); err != nil {
+		last := batch[len(batch)-1]
+		if err := h.sendDeadLetters(sess.Context(), dead, last, log); err != nil {
 			return err
 		}
 	}
@@ -212,7 +215,7 @@ func (h *handler) storeWithRetry(sessCtx context.Context, first *sarama.Consumer
 // sendDeadLetters produces the records to the failure topic, retrying until
 // it succeeds or the session ends (a record is never committed before it is
 // stored or dead-lettered).
-func (h *handler) sendDeadLetters(sessCtx context.Context, dead []deadLetter, log *slog.Logger) error {
+func (h *handler) sendDeadLetters(sessCtx context.Context, dead []deadLetter, last *sarama.ConsumerMessage, log *slog.Logger) error {
 	cfg, m := h.w.cfg, h.w.metrics
 	msgs := make([]*sarama.ProducerMessage, len(dead))
 	for i, d := range dead {
@@ -235,14 +238,18 @@ func (h *handler) sendDeadLetters(sessCtx context.Context, dead []deadLetter, lo
 		msgs[i] = pm
 	}
 	backoff := cfg.RetryBackoff
+	send := h.producer.SendMessages
+	if cfg.TransactionalID != "" {
+		send = func(msgs []*sarama.ProducerMessage) error { return h.sendInTxn(msgs, last) }
+	}
 	for {
-		err := h.producer.SendMessages(msgs)
+		err := send(msgs)
 		if err == nil {
 			break
 		}
 		// Resend only what failed, so a partial failure adds no duplicates.
 		var perrs sarama.ProducerErrors
-		if errors.As(err, &perrs) && len(perrs) > 0 {
+		if cfg.TransactionalID == "" && errors.As(err, &perrs) && len(perrs) > 0 {
 			msgs = msgs[:0]
 			for _, pe := range perrs {
 				msgs = append(msgs, pe.Msg)
@@ -259,6 +266,36 @@ func (h *handler) sendDeadLetters(sessCtx context.Context, dead []deadLetter, lo
 	}
 	m.Records.WithLabelValues("dead_lettered").Add(float64(len(dead)))
 	log.Info("records dead-lettered", "failure_topic", cfg.FailureTopic, "records", len(dead), "first_reason", dead[0].reason)
+	return nil
+}
+
+// sendInTxn writes msgs and the offset after last in one transaction.
+func (h *handler) sendInTxn(msgs []*sarama.ProducerMessage, last *sarama.ConsumerMessage) error {
+	h.txMu.Lock()
+	defer h.txMu.Unlock()
+	abort := func(err error) error {
+		if h.producer.TxnStatus()&sarama.ProducerTxnFlagInTransaction != 0 {
+			if aerr := h.producer.AbortTxn(); aerr != nil {
+				return fmt.Errorf("%w (abort: %v)", err, aerr)
+			}
+		}
+		return err
+	}
+	if err := h.producer.BeginTxn(); err != nil {
+		return abort(fmt.Errorf("begin transaction: %w", err))
+	}
+	if err := h.producer.SendMessages(msgs); err != nil {
+		return abort(fmt.Errorf("send dead letters: %w", err))
+	}
+	offsets := map[string][]*sarama.PartitionOffsetMetadata{
+		last.Topic: {{Partition: last.Partition, Offset: last.Offset + 1, LeaderEpoch: -1}},
+	}
+	if err := h.producer.AddOffsetsToTxn(offsets, h.w.cfg.Group); err != nil {
+		return abort(fmt.Errorf("add offsets to transaction: %w", err))
+	}
+	if err := h.producer.CommitTxn(); err != nil {
+		return abort(fmt.Errorf("commit transaction: %w", err))
+	}
 	return nil
 }
 

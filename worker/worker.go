@@ -67,6 +67,9 @@ func SaramaConfig(cfg Config) *sarama.Config {
 	sc.Producer.Return.Successes = true
 	sc.Producer.Idempotent = true
 	sc.Net.MaxOpenRequests = 1
+	if cfg.TransactionalID != "" {
+		sc.Producer.Transaction.ID = cfg.TransactionalID
+	}
 	sc.Producer.MaxMessageBytes = max(sc.Producer.MaxMessageBytes, cfg.MaxDeadLetterValueBytes+4096)
 	return sc
 }
@@ -86,6 +89,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	defer admin.Close() // closes client
 	producer, err := sarama.NewSyncProducerFromClient(client)
+	// After a crash the broker first aborts the dead incarnation's open
+	// transaction; InitProducerId answers CONCURRENT_TRANSACTIONS meanwhile.
+	for i := 0; err != nil && errors.Is(err, sarama.ErrConcurrentTransactions) && i < 60; i++ {
+		w.log.Info("previous transaction still being aborted, retrying", "transactional_id", w.cfg.TransactionalID)
+		if !sleepCtx(ctx, time.Second) {
+			return nil
+		}
+		producer, err = sarama.NewSyncProducerFromClient(client)
+	}
 	if err != nil {
 		return fmt.Errorf("dead-letter producer: %w", err)
 	}

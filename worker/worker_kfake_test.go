@@ -158,7 +158,7 @@ func (e *env) commit(group string, p int32, at int64) {
 func (e *env) deadLetters(want int) []*kgo.Record {
 	e.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...), kgo.ConsumeTopics(failTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -347,6 +347,22 @@ func TestBadInputDeadLettered(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(r.m.Records.WithLabelValues("dead_lettered")); got != 6 {
 		t.Fatalf("records dead_lettered = %v", got)
+	}
+}
+
+// TestTransactionalDeadLetters runs the bad-input case with a
+// transactional id: dead letters are readable (read_committed) and the
+// offsets committed through the transaction.
+func TestTransactionalDeadLetters(t *testing.T) {
+	e := newEnv(t, 1, 1)
+	e.produce(0, time.Time{}, `{"number": 6}`, `bad`, `{"number": -1}`, `{"number": 8}`)
+	st := newMemStore()
+	e.start("g-txn", st, func(c *Config) { c.TransactionalID = "test-txn-0"; c.BatchSize = 2 })
+	waitFor(t, "rows", func() bool { return st.count() == 2 })
+	waitFor(t, "commit", func() bool { return e.committed("g-txn", 0) == 4 })
+	dl := e.deadLetters(2)
+	if header(dl[0], HeaderSourceOffset) != "1" || header(dl[1], HeaderReason) != "negative" {
+		t.Fatalf("dead letters %v / %v", dl[0].Headers, dl[1].Headers)
 	}
 }
 

@@ -160,6 +160,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	startTS := fs.String("starting-timestamp", "", "RFC 3339 time for AT_TIMESTAMP, e.g. 2025-01-02T15:04:05Z")
 	maxNumber := fs.Uint64("max-number", message.DefaultMaxNumber, "largest N accepted; larger numbers are dead-lettered with reason above_max")
 	maxBytes := fs.Int("max-record-bytes", message.DefaultMaxBytes, "largest record value accepted; larger ones are dead-lettered with reason payload_too_large")
+	txnID := fs.String("transactional-id", "", "write each batch's dead letters and its offset commit in one Kafka transaction with this transactional.id (exactly-once failure topic for read_committed readers); stable per instance, unique across instances; empty = at-least-once")
 	storeKind := fs.String("store", "sqlite", "result store: sqlite or dynamodb")
 	sqlitePath := fs.String("sqlite-path", "factor-results.db", "SQLite database file (--store sqlite)")
 	ddbTable := fs.String("dynamodb-table", "factor-results", "DynamoDB table, hash key msg_id (S) (--store dynamodb)")
@@ -194,8 +195,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		BatchSize: *batchSize, BatchWindow: *batchWindow, MaxRetries: *maxRetries, MaxRecordAge: *maxRecordAge,
 		RetryBackoff: *retryBackoff, MaxRetryBackoff: *maxRetryBackoff, StoreTimeout: *storeTimeout,
 		StartingPosition: pos, StartingTimestamp: ts,
-		Limits:       message.Limits{MaxNumber: *maxNumber, MaxBytes: *maxBytes},
-		KafkaVersion: kv,
+		Limits:          message.Limits{MaxNumber: *maxNumber, MaxBytes: *maxBytes},
+		KafkaVersion:    kv,
+		TransactionalID: *txnID,
 	}
 	// SetDefaults fills zero values; zero is never a valid flag value here.
 	if *maxNumber == 0 {

@@ -14,8 +14,7 @@ import (
 )
 
 // saramaConfig is the clients' configuration: protocol 3.7 (served by 3.9
-// and 4.1 alike), no automatic commits (the tests commit exactly what they
-// mean to).
+// and 4.1 alike).
 func saramaConfig(clientID string) *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.V3_7_0_0
@@ -127,6 +126,10 @@ func startClassicGroup(t *testing.T, b *kafkatest.Broker, group string, members 
 	for i := 0; i < members; i++ {
 		cfg := saramaConfig(fmt.Sprintf("%s-%d", group, i))
 		cfg.Consumer.IsolationLevel = isolation
+		// Marked offsets are committed every 100ms and on Close; a
+		// synchronous commit per message costs tens of milliseconds each.
+		cfg.Consumer.Offsets.AutoCommit.Enable = true
+		cfg.Consumer.Offsets.AutoCommit.Interval = 100 * time.Millisecond
 		cg, err := sarama.NewConsumerGroup(b.Bootstrap(), group, cfg)
 		if err != nil {
 			cancel()
@@ -158,9 +161,8 @@ func (g *classicGroup) stop() {
 	g.members = nil
 }
 
-// targetHandler marks every message below its partition's target and
-// commits synchronously when the target is reached; later messages are
-// drained without marking.
+// targetHandler marks every message below its partition's target (the
+// auto-commit sends the marks); later messages are drained without marking.
 type targetHandler struct {
 	targets map[tp]int64 // nil: mark everything delivered
 }
@@ -181,7 +183,6 @@ func (h *targetHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sar
 			}
 			if all || msg.Offset < target {
 				sess.MarkMessage(msg, "")
-				sess.Commit()
 			}
 		case <-sess.Context().Done():
 			return nil

@@ -3,6 +3,7 @@ package e2e
 import (
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,15 +55,18 @@ func TestLagMatchesKafkaCLI(t *testing.T) {
 		for i, s := range specs {
 			groups[i] = startClassicGroup(t, b, s.group, s.members, s.topics, s.targets, sarama.ReadUncommitted)
 		}
+		var stops sync.WaitGroup
 		for i, s := range specs {
 			waitCommitted(t, adm, s.group, parts, nonZero(s.targets))
 			if s.stop {
-				groups[i].stop()
+				stops.Add(1)
+				go func() { defer stops.Done(); groups[i].stop() }()
 				wantState[s.group], wantMembers[s.group] = "Empty", 0
 			} else {
 				wantState[s.group], wantMembers[s.group] = "Stable", s.members
 			}
 		}
+		stops.Wait()
 		// Stable groups: every member has its assignment (no rebalance in flight).
 		waitGroupStates(t, adm, wantState, wantMembers)
 		ready := time.Since(start)

@@ -470,3 +470,6 @@ func (p *Publisher) Stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// Namespace is the namespace the publisher writes to.
+func (p *Publisher) Namespace() string { return p.opts.Namespace }

@@ -1,0 +1,277 @@
+package cloudwatch_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
+)
+
+// selfMetric reads one of the publisher's self-metrics ("" label: none).
+func selfMetric(t *testing.T, p *cloudwatch.Publisher, name, reason string) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(p.Collectors()...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if reason != "" && (len(m.GetLabel()) == 0 || m.GetLabel()[0].GetValue() != reason) {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue()
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	t.Fatalf("no metric %s{reason=%q}", name, reason)
+	return 0
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func newPublisher(t *testing.T, endpoint string, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {
+	t.Helper()
+	o := cloudwatch.Options{
+		Client:     mototest.CloudWatch(endpoint),
+		Namespace:  uniqueName("offsetlag-test"),
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	p, err := cloudwatch.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = p.Stop(ctx)
+	})
+	return p
+}
+
+// series names one CloudWatch metric.
+type series struct {
+	name string
+	dims []cloudwatch.Dimension
+}
+
+func (s series) String() string { return fmt.Sprintf("%s%v", s.name, s.dims) }
+
+func dims(kv ...string) []cloudwatch.Dimension {
+	var out []cloudwatch.Dimension
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, cloudwatch.Dimension{Name: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
+// getValues returns each series' values in the second holding ts
+// (GetMetricData, Maximum, 500 queries per call).
+func getValues(t *testing.T, cw *awscw.Client, namespace string, ts time.Time, ss []series) map[string][]float64 {
+	t.Helper()
+	start := ts.Truncate(time.Second)
+	out := map[string][]float64{}
+	for from := 0; from < len(ss); from += 500 {
+		to := min(from+500, len(ss))
+		var qs []types.MetricDataQuery
+		for i := from; i < to; i++ {
+			var ds []types.Dimension
+			for _, d := range ss[i].dims {
+				ds = append(ds, types.Dimension{Name: aws.String(d.Name), Value: aws.String(d.Value)})
+			}
+			qs = append(qs, types.MetricDataQuery{Id: aws.String("q" + strconv.Itoa(i)), MetricStat: &types.MetricStat{
+				Metric: &types.Metric{Namespace: aws.String(namespace), MetricName: aws.String(ss[i].name), Dimensions: ds},
+				Period: aws.Int32(60), Stat: aws.String("Maximum")}})
+		}
+		res, err := cw.GetMetricData(context.Background(), &awscw.GetMetricDataInput{
+			StartTime: aws.Time(start), EndTime: aws.Time(start.Add(time.Second)), MetricDataQueries: qs})
+		if err != nil {
+			t.Fatalf("GetMetricData: %v", err)
+		}
+		for _, r := range res.MetricDataResults {
+			i, _ := strconv.Atoi(aws.ToString(r.Id)[1:])
+			out[ss[i].String()] = r.Values
+		}
+	}
+	return out
+}
+
+// 5,000 partition datums (plus the aggregates) go out in at least 5
+// requests of at most 1,000, and every one reaches CloudWatch.
+func TestFiveThousandPartitions(t *testing.T) {
+	ep := mototest.Start(t)
+	proxy := newFaultProxy(t, ep)
+	p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) {
+		o.PartitionMetrics, o.MaxDatumsPerPoll = true, 10_000
+	})
+	cluster := uniqueName("c5000")
+	ts := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	p.Enqueue(synthResult(cluster, ts, 5000))
+	want := 5000 + 3 + 1 + 3 + 1 // g1/t1 partitions + aggregates, g1/t2, g2/t1 + partition
+	waitFor(t, "all datums sent", 60*time.Second, func() bool {
+		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == float64(want)
+	})
+	c := proxy.counts()
+	if c.puts < 5 || c.faulted != 0 || c.datums != want {
+		t.Fatalf("proxy saw %+v, want >= 5 requests carrying %d datums", c, want)
+	}
+	if f := selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", ""); f != 0 {
+		t.Fatalf("failed %v", f)
+	}
+	// Every partition's metric exists in moto (ListMetrics) ...
+	cw := mototest.CloudWatch(ep)
+	seen := map[string]bool{}
+	pages := awscw.NewListMetricsPaginator(cw, &awscw.ListMetricsInput{Namespace: aws.String(p.Namespace()), MetricName: aws.String("OffsetLag"),
+		Dimensions: []types.DimensionFilter{{Name: aws.String("Cluster Name"), Value: aws.String(cluster)}}})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("ListMetrics: %v", err)
+		}
+		for _, m := range page.Metrics {
+			for _, d := range m.Dimensions {
+				if aws.ToString(d.Name) == "Partition" {
+					seen[aws.ToString(d.Value)] = true
+				}
+			}
+		}
+	}
+	for part := range 5000 {
+		if !seen[strconv.Itoa(part)] {
+			t.Fatalf("partition %d missing from ListMetrics (%d seen)", part, len(seen))
+		}
+	}
+	// ... and holds the right value: the first and last datum of every
+	// request, and a spread between (GetMetricData on moto is slow per query).
+	var ss []series
+	for part := 0; part < 5000; part += 37 {
+		ss = append(ss, series{"OffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1", "Partition", strconv.Itoa(part))})
+	}
+	for _, part := range []int{996, 997, 1996, 1997, 2996, 2997, 3996, 3997, 4999} {
+		ss = append(ss, series{"OffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1", "Partition", strconv.Itoa(part))})
+	}
+	ss = append(ss, series{"SumOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")},
+		series{"MaxOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")})
+	got := getValues(t, cw, "", ts, ss)
+	for _, s := range ss[:len(ss)-2] {
+		part, _ := strconv.Atoi(s.dims[3].Value)
+		if v := got[s.String()]; len(v) != 1 || v[0] != float64(part+1) {
+			t.Fatalf("%s = %v, want [%d]", s, v, part+1)
+		}
+	}
+	if v := got[ss[len(ss)-2].String()]; len(v) != 1 || v[0] != 5000*5001/2 {
+		t.Errorf("SumOffsetLag = %v", v)
+	}
+	if v := got[ss[len(ss)-1].String()]; len(v) != 1 || v[0] != 5000 {
+		t.Errorf("MaxOffsetLag = %v", v)
+	}
+}
+
+// Throttling, 5xx and a dropped connection are retried until CloudWatch
+// accepts; a validation error is not retried.
+func TestRetries(t *testing.T) {
+	ep := mototest.Start(t)
+	cw := mototest.CloudWatch(ep)
+	t.Run("throttling, 5xx and network errors", func(t *testing.T) {
+		proxy := newFaultProxy(t, ep)
+		p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.MaxAttempts = 6 })
+		proxy.inject(faultThrottle, faultInternal, faultUnavail, faultClose, faultThrottle)
+		cluster := uniqueName("retry")
+		ts := time.Now().Add(-time.Minute)
+		p.Enqueue(synthResult(cluster, ts, 3))
+		waitFor(t, "datums sent", 30*time.Second, func() bool {
+			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 7
+		})
+		if c := proxy.counts(); c.puts != 6 || c.faulted != 5 || c.datums != 7 {
+			t.Errorf("proxy %+v, want 6 requests of which 5 faulted", c)
+		}
+		if r := selfMetric(t, p, "offsetlag_cloudwatch_retries_total", ""); r != 5 {
+			t.Errorf("retries %v, want 5", r)
+		}
+		if n := selfMetric(t, p, "offsetlag_cloudwatch_request_duration_seconds", ""); n != 6 {
+			t.Errorf("request duration observations %v, want 6", n)
+		}
+		s := series{"MaxOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")}
+		if v := getValues(t, cw, "", ts, []series{s})[s.String()]; len(v) != 1 || v[0] != 3 {
+			t.Errorf("%s = %v", s, v)
+		}
+	})
+	t.Run("gives up after MaxAttempts", func(t *testing.T) {
+		proxy := newFaultProxy(t, ep)
+		p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.MaxAttempts = 3 })
+		proxy.inject(faultInternal, faultInternal, faultInternal)
+		p.Enqueue(synthResult(uniqueName("giveup"), time.Now(), 3))
+		waitFor(t, "datums failed", 30*time.Second, func() bool {
+			return selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", "") == 7
+		})
+		if c := proxy.counts(); c.puts != 3 {
+			t.Errorf("proxy %+v, want 3 attempts", c)
+		}
+	})
+	t.Run("validation error is not retried", func(t *testing.T) {
+		proxy := newFaultProxy(t, ep)
+		p := newPublisher(t, proxy.URL(), nil)
+		proxy.inject(faultValidation)
+		p.Enqueue(synthResult(uniqueName("invalid"), time.Now(), 3))
+		waitFor(t, "datums failed", 30*time.Second, func() bool {
+			return selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", "") == 7
+		})
+		if c := proxy.counts(); c.puts != 1 {
+			t.Errorf("proxy %+v, want 1 request", c)
+		}
+		if r := selfMetric(t, p, "offsetlag_cloudwatch_retries_total", ""); r != 0 {
+			t.Errorf("retries %v", r)
+		}
+	})
+}
+
+// The budget drops per-partition datums first and counts them.
+func TestBudget(t *testing.T) {
+	ep := mototest.Start(t)
+	proxy := newFaultProxy(t, ep)
+	p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.PartitionMetrics, o.MaxDatumsPerPoll = true, 10 })
+	p.Enqueue(synthResult(uniqueName("budget"), time.Now(), 20)) // 20+1 partition datums, 7 aggregates
+	waitFor(t, "sent", 30*time.Second, func() bool {
+		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 10
+	})
+	if d := selfMetric(t, p, "offsetlag_cloudwatch_datums_dropped_total", "budget"); d != 18 {
+		t.Errorf("dropped by budget %v, want 18", d)
+	}
+	proxy.mu.Lock()
+	defer proxy.mu.Unlock()
+	if proxy.names["SumOffsetLag"] != 2 || proxy.names["MaxOffsetLag"] != 2 || proxy.names["PartitionsOutOfRange"] != 3 || proxy.names["OffsetLag"] != 3 {
+		t.Errorf("sent by name %v", proxy.names)
+	}
+}

@@ -68,8 +68,8 @@ func TestBuild(t *testing.T) {
 		{"OffsetLag", base + ",Partition=0"}: 1, {"OffsetLag", base + ",Partition=1"}: 2, {"OffsetLag", base + ",Partition=2"}: 3,
 		// t2 has no known lag: no Sum/Max, only the out-of-range count.
 		{"PartitionsOutOfRange", "Cluster Name=c1,Consumer Group=g1,Topic=t2"}: 0,
-		{"SumOffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}: 7, {"MaxOffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}: 7,
-		{"PartitionsOutOfRange", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}: 1,
+		{"SumOffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}:         7, {"MaxOffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}: 7,
+		{"PartitionsOutOfRange", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}:  1,
 		{"OffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1,Partition=0"}: 7,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {

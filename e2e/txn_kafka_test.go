@@ -209,4 +209,3 @@ func sendTxnRecords(t *testing.T, prod sarama.SyncProducer, topic string, n int)
 		t.Fatal(err)
 	}
 }
-

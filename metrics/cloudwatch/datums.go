@@ -24,6 +24,8 @@ const (
 	MetricSumOffsetLag             = "SumOffsetLag"
 	MetricMaxOffsetLag             = "MaxOffsetLag"
 	MetricOffsetLag                = "OffsetLag"
+	MetricEstimatedMaxTimeLag      = "EstimatedMaxTimeLag"
+	MetricEstimatedTimeLag         = "EstimatedTimeLag"
 	MetricPartitionsOutOfRange     = "PartitionsOutOfRange"
 	MetricOffsetsExpired           = "OffsetsExpired"
 	MetricSecondsUntilOffsetExpiry = "SecondsUntilOffsetExpiry"
@@ -110,6 +112,9 @@ func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
 				add(MetricSumOffsetLag, types.StandardUnitCount, float64(max(t.SumLag, 0)), PriorityLag)
 				add(MetricMaxOffsetLag, types.StandardUnitCount, float64(max(t.MaxLag, 0)), PriorityLag)
 			}
+			if t.HasLagSeconds && finite(t.MaxLagSeconds) {
+				add(MetricEstimatedMaxTimeLag, types.StandardUnitSeconds, max(t.MaxLagSeconds, 0), PriorityLag)
+			}
 			add(MetricPartitionsOutOfRange, types.StandardUnitCount, float64(t.OutOfRange), PriorityOutOfRange)
 			out = appendExpiry(out, t, dims, ts)
 			if !o.PartitionMetrics {
@@ -117,17 +122,26 @@ func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
 			}
 			for pi := range t.Partitions {
 				p := &t.Partitions[pi]
-				if !p.HasLag {
+				hasTime := p.LagSecondsSource != "" && finite(p.LagSeconds)
+				if !p.HasLag && !hasTime {
 					continue
 				}
 				pd := []Dimension{cluster, group, {DimTopic, t.Topic}, {DimPartition, strconv.FormatInt(int64(p.Partition), 10)}}
-				out = append(out, Datum{Name: MetricOffsetLag, Unit: types.StandardUnitCount,
-					Value: float64(max(p.Lag, 0)), Time: ts, Dimensions: pd, Priority: PriorityPartition})
+				if p.HasLag {
+					out = append(out, Datum{Name: MetricOffsetLag, Unit: types.StandardUnitCount,
+						Value: float64(max(p.Lag, 0)), Time: ts, Dimensions: pd, Priority: PriorityPartition})
+				}
+				if hasTime {
+					out = append(out, Datum{Name: MetricEstimatedTimeLag, Unit: types.StandardUnitSeconds,
+						Value: max(p.LagSeconds, 0), Time: ts, Dimensions: pd, Priority: PriorityPartition})
+				}
 			}
 		}
 	}
 	return out
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // appendExpiry adds OffsetsExpired and SecondsUntilOffsetExpiry once
 // exporter.Result carries expiry data. It does not yet: nothing is added.

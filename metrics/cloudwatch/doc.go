@@ -10,13 +10,14 @@
 // namespace, AWS/Kafka, is reserved: customers cannot write to it). The
 // default namespace is DefaultNamespace ("offsetlag").
 //
-//	SumOffsetLag, MaxOffsetLag       Count    Cluster Name, Consumer Group, Topic
-//	PartitionsOutOfRange             Count    Cluster Name, Consumer Group, Topic
-//	OffsetLag (opt-in, per partition) Count   Cluster Name, Consumer Group, Topic, Partition
+//	SumOffsetLag, MaxOffsetLag     Count    Cluster Name, Consumer Group, Topic
+//	EstimatedMaxTimeLag            Seconds  Cluster Name, Consumer Group, Topic
+//	PartitionsOutOfRange           Count    Cluster Name, Consumer Group, Topic
+//	OffsetLag (opt-in)             Count    Cluster Name, Consumer Group, Topic, Partition
+//	EstimatedTimeLag (opt-in)      Seconds  Cluster Name, Consumer Group, Topic, Partition
 //
-// EstimatedMaxTimeLag / EstimatedTimeLag are not published: exporter.Result
-// has no time lag yet. OffsetsExpired and SecondsUntilOffsetExpiry are
-// published once the Result carries expiry data (see datums.go).
+// OffsetsExpired and SecondsUntilOffsetExpiry are published once the
+// Result carries expiry data (see appendExpiry in datums.go).
 //
 // A datum is left out, never sent as -1, NaN or Inf, when its value is
 // unknown: SumOffsetLag and MaxOffsetLag exist only when at least one

@@ -50,6 +50,13 @@ func parseEMF(t *testing.T, out string) []emfLine {
 func TestBuild(t *testing.T) {
 	ts := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	r := synthResult("c1", ts, 3)
+	// Time lag on g1/t1: partition p is p*1.5 s behind; partition 2's
+	// source is unknown (no EstimatedTimeLag).
+	t1 := &r.Clusters[0].Groups[0].Topics[0]
+	t1.HasLagSeconds, t1.MaxLagSeconds = true, 1.5
+	for i := range t1.Partitions[:2] {
+		t1.Partitions[i].LagSeconds, t1.Partitions[i].LagSecondsSource = float64(i)*1.5, "interpolated"
+	}
 	type key struct{ name, dims string }
 	got := map[key]float64{}
 	for _, d := range cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true}) {
@@ -57,14 +64,19 @@ func TestBuild(t *testing.T) {
 		for _, dim := range d.Dimensions {
 			dims = append(dims, dim.Name+"="+dim.Value)
 		}
-		if !d.Time.Equal(ts) || d.Unit != types.StandardUnitCount {
+		unit := types.StandardUnitCount
+		if strings.HasPrefix(d.Name, "Estimated") {
+			unit = types.StandardUnitSeconds
+		}
+		if !d.Time.Equal(ts) || d.Unit != unit {
 			t.Errorf("%s: time %s unit %s", d.Name, d.Time, d.Unit)
 		}
 		got[key{d.Name, strings.Join(dims, ",")}] = d.Value
 	}
 	base := "Cluster Name=c1,Consumer Group=g1,Topic=t1"
 	want := map[key]float64{
-		{"SumOffsetLag", base}: 6, {"MaxOffsetLag", base}: 3, {"PartitionsOutOfRange", base}: 0,
+		{"SumOffsetLag", base}: 6, {"MaxOffsetLag", base}: 3, {"EstimatedMaxTimeLag", base}: 1.5, {"PartitionsOutOfRange", base}: 0,
+		{"EstimatedTimeLag", base + ",Partition=0"}: 0, {"EstimatedTimeLag", base + ",Partition=1"}: 1.5,
 		{"OffsetLag", base + ",Partition=0"}: 1, {"OffsetLag", base + ",Partition=1"}: 2, {"OffsetLag", base + ",Partition=2"}: 3,
 		// t2 has no known lag: no Sum/Max, only the out-of-range count.
 		{"PartitionsOutOfRange", "Cluster Name=c1,Consumer Group=g1,Topic=t2"}: 0,
@@ -75,8 +87,8 @@ func TestBuild(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("datums\n got %v\nwant %v", got, want)
 	}
-	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{})); n != 7 {
-		t.Errorf("without partition metrics: %d datums, want 7", n)
+	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{})); n != 8 {
+		t.Errorf("without partition metrics: %d datums, want 8", n)
 	}
 	r.Clusters[0].LastSuccess = time.Time{}
 	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true})); n != 0 {

@@ -37,6 +37,12 @@ type Options struct {
 	OnResult func(*Result)
 	// Trends configure time lag and status (trends.go).
 	Trends TrendOptions
+	// Expiry configures committed-offset expiry tracking by cluster name
+	// (expiry.go); a cluster without an entry uses the defaults.
+	Expiry map[string]ExpiryConfig
+	// State, when set, persists the expiry tracker's state across
+	// restarts (state.go); nil keeps it in memory only.
+	State *StateStore
 }
 
 // Defaults.
@@ -53,6 +59,10 @@ type Exporter struct {
 	mu       sync.Mutex
 	clusters map[string]*clusterState
 	latest   atomic.Pointer[Result]
+
+	// expiry is the committed-offset expiry tracker of every cluster, with
+	// its own lock (expiry_poll.go).
+	expiry expiryTracker
 }
 
 // clusterState is what the exporter remembers about a cluster between
@@ -100,6 +110,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 			trends:   newTrends(opts.Trends),
 		}
 	}
+	e.initExpiry()
 	e.publish()
 	return e, nil
 }
@@ -140,6 +151,7 @@ func (e *Exporter) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	e.saveExpiry(true)
 }
 
 // PollAll polls every cluster once, in parallel, and returns the Result.
@@ -172,9 +184,11 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	// cluster's trends are only touched by its own (serial) polls.
 	var topics []TopicResult
 	var groups []GroupResult
+	var expiry *ExpiryOutcome
 	if snap != nil {
 		topics = ComputeTopics(snap)
 		groups = ComputeGroups(snap)
+		expiry = e.observeExpiry(s.Name(), snap, end)
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}
@@ -197,6 +211,14 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		Brokers:      prev.Brokers,
 		Topics:       prev.Topics,
 		Groups:       prev.Groups,
+
+		OffsetsRetention:       prev.OffsetsRetention,
+		OffsetsRetentionSource: prev.OffsetsRetentionSource,
+		Expiry:                 prev.Expiry,
+	}
+	if expiry != nil {
+		cr.OffsetsRetention, cr.OffsetsRetentionSource = expiry.Retention, expiry.RetentionSource
+		cr.Expiry = expiry.Groups
 	}
 	if snap != nil {
 		for api, n := range snap.Requests {
@@ -243,6 +265,11 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		log.Info("poll succeeded again", "duration", cr.PollDuration, "groups", len(cr.Groups))
 	default:
 		log.Debug("poll done", "duration", cr.PollDuration, "groups", len(cr.Groups), "up", cr.Up)
+	}
+	if expiry != nil {
+		for _, ev := range expiry.Events {
+			ev.Log(log)
+		}
 	}
 	if e.opts.OnResult != nil {
 		e.opts.OnResult(res)

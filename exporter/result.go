@@ -33,6 +33,92 @@ type ClusterResult struct {
 	Brokers int
 	Topics  []TopicResult
 	Groups  []GroupResult
+
+	// OffsetsRetention is the committed-offset retention used for expiry
+	// predictions (Kafka's offsets.retention.minutes) and
+	// OffsetsRetentionSource where it came from: "config" (the cluster's
+	// offsets-retention override), "broker" (DescribeConfigs) or "default"
+	// (Kafka's default of 7 days, when neither is known).
+	OffsetsRetention       time.Duration
+	OffsetsRetentionSource string
+	// Expiry is the committed-offset expiry view of every group the expiry
+	// tracker knows, sorted by group: groups listed by the last poll, groups
+	// gone whose offsets expired (until pruned, one retention later) and
+	// expected groups from the configuration, seen or not. See expiry.go
+	// for the rules.
+	Expiry []GroupExpiry
+}
+
+// GroupExpiry is one group's committed-offset expiry state as of the last
+// poll.
+type GroupExpiry struct {
+	Group string
+	// Type (classic, consumer, simple, other) and State are as last seen;
+	// empty for an expected group never seen.
+	Type, State string
+	// Present is true when the group was listed by the last poll.
+	Present bool
+	// Expected is true when the group is listed in the configuration;
+	// StartingPosition is then its configured starting position
+	// (earliest, latest, timestamp; empty when not configured).
+	Expected         bool
+	StartingPosition string
+	// Missing is true for an expected group that has no committed offset at
+	// all as of the last complete poll (never created, deleted or expired):
+	// its consumer will start from its StartingPosition.
+	Missing bool
+	// EmptySince is the first poll that saw the (classic or KIP-848) group
+	// Empty, zero when it is not Empty. EmptySinceExact is false when that
+	// poll was not the one right after a poll that saw it with members (the
+	// group was already Empty when first seen, or the exporter was down):
+	// the group may have been Empty for longer.
+	EmptySince      time.Time
+	EmptySinceExact bool
+	// ExpiresAt is when the broker is predicted to delete the first of the
+	// group's committed offsets (the earliest Topics[i].ExpiresAt), zero
+	// when no expiry clock is running (the group has members).
+	// ExpiresIn is ExpiresAt minus the poll time, at least 0.
+	ExpiresAt time.Time
+	ExpiresIn time.Duration
+	// Topics are the topics the group has (or had) commits on, and the
+	// configured topics of an expected group, sorted by name.
+	Topics []TopicExpiry
+}
+
+// TopicExpiry is one group's committed offsets on one topic, for expiry.
+type TopicExpiry struct {
+	Topic string
+	// LastCommitChange is the first poll that saw the group's commits on the
+	// topic as they are now (zero for a configured topic never seen).
+	LastCommitChange time.Time
+	// ExpiresAt is when the broker is predicted to delete these commits,
+	// zero when no expiry clock is running.
+	ExpiresAt time.Time
+	// Expired is true once commits seen before (or expected by the
+	// configuration) are gone at or after their predicted expiry; ExpiredAt
+	// is the poll that saw them gone. It stays true until the group commits
+	// on the topic again.
+	Expired   bool
+	ExpiredAt time.Time
+	// RecordsAtRisk is what a consumer restarting without these commits
+	// would do, by starting position; present while an expiry clock runs
+	// and once expired. See RecordsAtRisk.
+	RecordsAtRisk []RecordsAtRisk
+}
+
+// RecordsAtRisk is the impact of losing a group's commits on a topic for a
+// consumer starting at StartingPosition:
+//
+//   - earliest: records it would process again, the sum over partitions of
+//     last committed offset minus log start (log end minus log start when
+//     no commit was ever seen);
+//   - latest: records it would skip, the sum over partitions of log end
+//     minus last committed offset.
+//
+// timestamp positions are not estimated.
+type RecordsAtRisk struct {
+	StartingPosition string
+	Records          int64
 }
 
 // TopicResult is one topic's partitions and their log bounds.

@@ -36,6 +36,7 @@ type Client struct {
 	mu      sync.Mutex
 	brokers map[int32]*brokerConn // by id, from the last metadata
 	closed  bool
+	configs brokerConfigs // broker configs, refreshed every cfg.ConfigRefresh (configs.go)
 }
 
 // brokerConn holds the lanes to one broker and what it supports.

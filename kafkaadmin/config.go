@@ -45,6 +45,9 @@ type Config struct {
 	IncludeTopic func(topic string) bool
 	// TLS, when set, enables TLS to the brokers.
 	TLS *tls.Config
+	// ConfigRefresh is how often broker configs (offsets.retention.minutes)
+	// are read again with DescribeConfigs; DefaultConfigRefresh when 0.
+	ConfigRefresh time.Duration
 	// Customize, when set, is applied last to the sarama configuration
 	// (SASL and other security settings).
 	Customize func(*sarama.Config) error
@@ -70,6 +73,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.ConfigRefresh <= 0 {
+		c.ConfigRefresh = DefaultConfigRefresh
 	}
 }
 

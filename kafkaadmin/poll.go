@@ -66,7 +66,8 @@ func (r *round) run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	var groups []Group
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); r.describeConfigs(ctx) }()
 	go func() { defer wg.Done(); r.listOffsets(ctx, sarama.OffsetNewest) }()
 	go func() { defer wg.Done(); r.listOffsets(ctx, sarama.OffsetOldest) }()
 	go func() { defer wg.Done(); groups = r.groups(ctx) }()

@@ -53,6 +53,15 @@ type Snapshot struct {
 	// Requests counts the requests this round sent, by API name
 	// ("Metadata", "ListOffsets", ...), retries included.
 	Requests map[string]int
+	// OffsetsRetention is the brokers' offsets.retention.minutes: how long
+	// the committed offsets of a group without members are kept. It is read
+	// with DescribeConfigs every Config.ConfigRefresh, not every round, so
+	// it may be older than the round; 0 when it has never been read.
+	OffsetsRetention time.Duration
+	// ConfigErr is the error of the last DescribeConfigs, nil when it
+	// succeeded. It does not make the snapshot incomplete (lag does not
+	// depend on it); OffsetsRetention keeps the last value read.
+	ConfigErr error
 }
 
 // Broker is one broker of the cluster.

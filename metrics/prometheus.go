@@ -105,6 +105,8 @@ type Collector struct {
 	topicStatus, status, produceRate, consumeRate, catchUp         *family
 	// Self-metrics, per cluster.
 	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *family
+	// Committed-offset expiry (prometheus_expiry.go).
+	expiryFamilies
 }
 
 // family is one metric family: its Desc and, since Desc does not expose
@@ -204,6 +206,7 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		"Polls of the cluster that failed since start.", cl)
 	c.brokers = c.newFamily("offsetlag_brokers", gauge,
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
+	c.newExpiryFamilies()
 
 	slices.SortFunc(c.families, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for i, f := range c.families {
@@ -306,6 +309,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 	for gi := range cr.Groups {
 		c.walkGroup(s, cluster, &cr.Groups[gi])
 	}
+	c.walkExpiry(s, cluster, cr)
 }
 
 func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {

@@ -48,6 +48,39 @@ func fixture() *exporter.Result {
 				Polls:      12,
 				PollErrors: 1,
 				Brokers:    3,
+				// Expiry: retention 7 days from the brokers.
+				OffsetsRetention: 7 * 24 * time.Hour, OffsetsRetentionSource: "broker",
+				Expiry: []exporter.GroupExpiry{
+					{
+						// Simple group: clock from its last commit change,
+						// 1 hour left; unknown starting position: both
+						// estimates.
+						Group: "admin-tool", Type: "simple", State: "Empty", Present: true,
+						ExpiresAt: at.Add(time.Hour), ExpiresIn: time.Hour,
+						Topics: []exporter.TopicExpiry{{Topic: "orders", LastCommitChange: at.Add(-167 * time.Hour),
+							ExpiresAt: at.Add(time.Hour), RecordsAtRisk: []exporter.RecordsAtRisk{
+								{StartingPosition: "earliest", Records: 100}, {StartingPosition: "latest", Records: 0}}}},
+					},
+					{
+						// Stable classic group: no clock, expired 0.
+						Group: "billing", Type: "classic", State: "Stable", Present: true,
+						Topics: []exporter.TopicExpiry{{Topic: "orders", LastCommitChange: at}},
+					},
+					{
+						// Expected (a disabled Lambda ESM), gone: expired on
+						// orders, missing, 150 records skipped with latest.
+						Group: "lambda-esm", Expected: true, StartingPosition: "latest", Missing: true,
+						Topics: []exporter.TopicExpiry{{Topic: "orders", Expired: true, ExpiredAt: at.Add(-time.Hour),
+							RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "latest", Records: 150}}}},
+					},
+					{
+						// Empty classic group past due: expiry seconds clamp at 0.
+						Group: "reports", Type: "classic", State: "Empty", Present: true,
+						EmptySince: at.Add(-8 * 24 * time.Hour), EmptySinceExact: true,
+						ExpiresAt: at.Add(-24 * time.Hour), ExpiresIn: 0,
+						Topics: []exporter.TopicExpiry{{Topic: "payments", ExpiresAt: at.Add(-24 * time.Hour)}},
+					},
+				},
 				Topics: []exporter.TopicResult{
 					{Name: "orders", Partitions: []exporter.PartitionOffsets{
 						{Partition: 0, Start: 0, End: 100, HasStart: true, HasEnd: true},
@@ -371,6 +404,8 @@ func TestStaleSeriesDisappear(t *testing.T) {
 	alpha := &next.Clusters[0]
 	alpha.Groups = slices.DeleteFunc(alpha.Groups, func(g exporter.GroupResult) bool { return g.Name == "billing" })
 	alpha.Groups = slices.DeleteFunc(alpha.Groups, func(g exporter.GroupResult) bool { return g.Name == "audit" })
+	// The expiry tracker forgets a deleted group, and commits on a deleted topic.
+	alpha.Expiry = slices.DeleteFunc(alpha.Expiry, func(g exporter.GroupExpiry) bool { return g.Group == "billing" || g.Group == "reports" })
 	alpha.Topics = alpha.Topics[:1]                             // payments deleted
 	alpha.Topics[0].Partitions = alpha.Topics[0].Partitions[:1] // orders shrunk (test-only)
 	cur.Store(next)

@@ -1,0 +1,673 @@
+package exporter
+
+// Committed-offset expiry: prediction and detection.
+//
+// Kafka deletes the committed offsets of a group that has had no members
+// for offsets.retention.minutes (KIP-211; 7 days by default). The next
+// consumer with that group id starts from its auto.offset.reset (a Lambda
+// event source mapping: its StartingPosition): latest skips every record
+// written meanwhile, earliest processes the whole topic again. The tracker
+// here predicts when that will happen and notices when it did.
+//
+// # The broker's rule, and ours
+//
+// The group coordinator checks every offsets.retention.check.interval.ms
+// (10 minutes by default) and deletes an offset when
+//
+//   - classic group with a protocol type, state Empty: the retention has
+//     passed since the group became Empty (its state timestamp), whatever
+//     the commit time;
+//   - simple group (no protocol type, no members: admin tools, assign()
+//     consumers, a Lambda ESM before its first poll): the retention has
+//     passed since the offset was committed;
+//   - KIP-848 ("consumer" protocol) group without members: the retention
+//     has passed since the offset was committed;
+//   - groups with members: never for subscribed topics (unsubscribed topics
+//     follow the commit time; not predicted here).
+//
+// The exporter cannot read those timestamps, so it observes them:
+//
+//   - EmptySince is the first poll that saw the group Empty (late by less
+//     than one poll interval);
+//   - per topic, LastCommitChange is the first poll that saw the topic's
+//     committed offsets as they are now. A consumer that commits the same
+//     offsets again refreshes the broker's commit time without a visible
+//     change, so for simple and KIP-848 groups the prediction is a lower
+//     bound: the offsets expire at ExpiresAt or later, never earlier
+//     (except by the one poll interval of observation lag). Tracking per
+//     topic rather than per partition matches how consumers commit (all
+//     assigned partitions at once, changed or not).
+//
+// ExpiresAt = base + retention, recomputed every poll, so a retention that
+// changes while a group is Empty moves the prediction.
+//
+// # Expired or deleted on purpose
+//
+// Commits that were seen before and are now gone (the group is no longer
+// listed, or it is listed without commits on the topic) are "expired" when
+// they vanish at or after their predicted expiry minus a tolerance (by
+// default two poll intervals, which covers the observation lag), and
+// "deleted on purpose" (DeleteGroups, DeleteOffsets, kafka-consumer-groups
+// --delete) when they vanish before it or while no expiry clock was
+// running. Deleted state is forgotten; expired state is kept (and persisted)
+// until the group commits on the topic again or one retention has passed.
+// Commits on a topic that was itself deleted are forgotten.
+//
+// The configuration may list expected groups (a disabled Lambda ESM's group
+// id), with their starting position and topics. They are watched before
+// they are seen: a configured topic without commits counts as expired, and
+// an expected group without any commit is Missing.
+//
+// Nothing is ever concluded from a partial snapshot (a failed ListGroups or
+// OffsetFetch would make live groups look gone): gone-ness is decided only
+// on complete snapshots, and a group whose OffsetFetch failed keeps its
+// previous commits.
+
+import (
+	"log/slog"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// StartingPosition is where a consumer without committed offsets starts.
+type StartingPosition string
+
+// Starting positions (Lambda: LATEST, TRIM_HORIZON, AT_TIMESTAMP).
+const (
+	StartEarliest  StartingPosition = "earliest"
+	StartLatest    StartingPosition = "latest"
+	StartTimestamp StartingPosition = "timestamp"
+)
+
+// DefaultOffsetsRetention is Kafka's default offsets.retention.minutes
+// (7 days), used when neither the configuration nor the brokers say.
+const DefaultOffsetsRetention = 7 * 24 * time.Hour
+
+// Retention sources (ClusterResult.OffsetsRetentionSource).
+const (
+	RetentionFromConfig  = "config"
+	RetentionFromBroker  = "broker"
+	RetentionFromDefault = "default"
+)
+
+// ExpectedGroup is a group watched even before it has been seen.
+type ExpectedGroup struct {
+	Group string
+	// StartingPosition is the consumer's position without commits; empty
+	// when unknown (records at risk are then given for both earliest and
+	// latest).
+	StartingPosition StartingPosition
+	// Topics the group consumes; a configured topic without commits counts
+	// as expired. May be empty.
+	Topics []string
+}
+
+// ExpiryConfig configures expiry tracking of one cluster.
+type ExpiryConfig struct {
+	// Retention overrides the brokers' offsets.retention.minutes when > 0.
+	Retention time.Duration
+	// Expected groups of this cluster.
+	Expected []ExpectedGroup
+	// Tolerance: commits that vanish no earlier than ExpiresAt - Tolerance
+	// expired; earlier, they were deleted on purpose. The exporter sets it
+	// to two poll intervals when 0.
+	Tolerance time.Duration
+	// IncludeGroup, when set, says which groups are tracked (the groups
+	// filter); state of other groups is dropped.
+	IncludeGroup func(string) bool
+}
+
+// ExpiryState is what the tracker remembers of one cluster between polls.
+// It is persisted as JSON (state.go); field names are part of the file
+// format.
+type ExpiryState struct {
+	// LastPoll is the last snapshot observed.
+	LastPoll time.Time              `json:"last_poll,omitzero"`
+	Groups   map[string]*GroupState `json:"groups"`
+}
+
+// GroupState is the tracker's memory of one group.
+type GroupState struct {
+	Type  string `json:"type,omitempty"`
+	State string `json:"state,omitempty"`
+	// EmptySince: see GroupExpiry.
+	EmptySince      time.Time `json:"empty_since,omitzero"`
+	EmptySinceExact bool      `json:"empty_since_exact,omitempty"`
+	// GoneSince is the first complete poll that did not list the group.
+	GoneSince time.Time `json:"gone_since,omitzero"`
+	// Missing: an expected group without commits (logged once).
+	Missing bool                   `json:"missing,omitempty"`
+	Topics  map[string]*TopicState `json:"topics,omitempty"`
+}
+
+// TopicState is the tracker's memory of one group's commits on one topic.
+type TopicState struct {
+	LastChange time.Time `json:"last_change,omitzero"`
+	// Offsets are the last committed offsets seen, by partition.
+	Offsets map[int32]int64 `json:"offsets,omitempty"`
+	// ExpiresAt is the last prediction, kept to judge a vanish.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Expired is the poll that saw the commits gone (expired), zero if not.
+	Expired time.Time `json:"expired,omitzero"`
+	// OutOfRange are the partitions last seen committed below the log
+	// start (so the event is logged once per partition).
+	OutOfRange []int32 `json:"out_of_range,omitempty"`
+}
+
+// ExpiryEventKind names a tracker event.
+type ExpiryEventKind string
+
+// Events, each logged once when it happens (not once per poll).
+const (
+	// EventExpired: commits seen before are gone at or after the predicted
+	// expiry (Warn).
+	EventExpired ExpiryEventKind = "expired"
+	// EventMissing: an expected group has no commit at all (Warn).
+	EventMissing ExpiryEventKind = "missing"
+	// EventOutOfRange: a commit fell below the log start (Warn).
+	EventOutOfRange ExpiryEventKind = "out_of_range"
+	// EventDeleted: commits vanished before their predicted expiry, or
+	// while no expiry clock ran: deleted on purpose (Info).
+	EventDeleted ExpiryEventKind = "deleted"
+	// EventCommitsBack: an expired group committed on the topic again (Info).
+	EventCommitsBack ExpiryEventKind = "commits_back"
+)
+
+// ExpiryEvent is one thing that happened, to be logged once.
+type ExpiryEvent struct {
+	Kind  ExpiryEventKind
+	Group string
+	// Topic and Partition, when the event concerns one (Partition -1 if
+	// not).
+	Topic     string
+	Partition int32
+	// ExpiresAt is the prediction the commits had; EmptySince the group's.
+	ExpiresAt, EmptySince time.Time
+	// Committed and LogStart for EventOutOfRange.
+	Committed, LogStart int64
+	// RecordsAtRisk for EventExpired and EventMissing.
+	RecordsAtRisk []RecordsAtRisk
+}
+
+// Log writes the event as one structured line.
+func (ev ExpiryEvent) Log(log *slog.Logger) {
+	attrs := []any{"group", ev.Group}
+	if ev.Topic != "" {
+		attrs = append(attrs, "topic", ev.Topic)
+	}
+	if ev.Partition >= 0 {
+		attrs = append(attrs, "partition", ev.Partition)
+	}
+	if !ev.ExpiresAt.IsZero() {
+		attrs = append(attrs, "predicted_expiry", ev.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if !ev.EmptySince.IsZero() {
+		attrs = append(attrs, "empty_since", ev.EmptySince.UTC().Format(time.RFC3339))
+	}
+	for _, r := range ev.RecordsAtRisk {
+		attrs = append(attrs, "records_at_risk_"+r.StartingPosition, r.Records)
+	}
+	switch ev.Kind {
+	case EventExpired:
+		log.Warn("committed offsets expired: a consumer restarting with this group id starts from its starting position", attrs...)
+	case EventMissing:
+		log.Warn("expected consumer group has no committed offsets: it will start from its starting position", attrs...)
+	case EventOutOfRange:
+		attrs = append(attrs, "committed", ev.Committed, "log_start", ev.LogStart, "records_lost", ev.LogStart-ev.Committed)
+		log.Warn("committed offset is below the log start: records were deleted by retention before the group read them", attrs...)
+	case EventDeleted:
+		log.Info("committed offsets deleted before their predicted expiry (deleted on purpose, not expired)", attrs...)
+	case EventCommitsBack:
+		log.Info("group commits again on a topic whose offsets had expired", attrs...)
+	}
+}
+
+// ExpiryOutcome is the result of one observation.
+type ExpiryOutcome struct {
+	Retention       time.Duration
+	RetentionSource string
+	Groups          []GroupExpiry
+	Events          []ExpiryEvent
+	// Changed is true when the state changed; Transition when it changed in
+	// a way that must be persisted at once (a group became Empty, commits
+	// expired, ...), rather than with the next periodic save.
+	Changed, Transition bool
+}
+
+// ResolveRetention picks the retention: the override, else the brokers',
+// else Kafka's default.
+func ResolveRetention(override, broker time.Duration) (time.Duration, string) {
+	switch {
+	case override > 0:
+		return override, RetentionFromConfig
+	case broker > 0:
+		return broker, RetentionFromBroker
+	default:
+		return DefaultOffsetsRetention, RetentionFromDefault
+	}
+}
+
+// NewExpiryState returns an empty state.
+func NewExpiryState() *ExpiryState {
+	return &ExpiryState{Groups: map[string]*GroupState{}}
+}
+
+// ObserveExpiry advances st by one snapshot of its cluster, taken at now,
+// and returns the cluster's expiry view. It is a pure function of st, the
+// snapshot, the configuration and now (no clock, no I/O); it mutates st.
+func ObserveExpiry(st *ExpiryState, snap *kafkaadmin.Snapshot, cfg ExpiryConfig, now time.Time) ExpiryOutcome {
+	if st.Groups == nil {
+		st.Groups = map[string]*GroupState{}
+	}
+	o := &observation{st: st, snap: snap, cfg: cfg, now: now, complete: snap.Complete(),
+		expected: map[string]ExpectedGroup{}}
+	o.out.Retention, o.out.RetentionSource = ResolveRetention(cfg.Retention, snap.OffsetsRetention)
+	for _, eg := range cfg.Expected {
+		o.expected[eg.Group] = eg
+	}
+	prevPoll := st.LastPoll
+	present := map[string]*kafkaadmin.Group{}
+	for i := range snap.Groups {
+		g := &snap.Groups[i]
+		if o.included(g.Name) {
+			present[g.Name] = g
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(present)) {
+		o.present(name, present[name], prevPoll)
+	}
+	if o.complete {
+		for _, name := range slices.Sorted(maps.Keys(st.Groups)) {
+			if present[name] == nil {
+				o.absent(name)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(o.expected)) {
+			g := present[name]
+			if g == nil || g.FetchErr == nil { // its commits are known
+				o.expectedGroup(name)
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(st.Groups)) {
+		o.prune(name, present[name] != nil)
+	}
+	st.LastPoll = now
+	o.out.Groups = o.view(present)
+	return o.out
+}
+
+type observation struct {
+	st       *ExpiryState
+	snap     *kafkaadmin.Snapshot
+	cfg      ExpiryConfig
+	now      time.Time
+	complete bool
+	expected map[string]ExpectedGroup
+	out      ExpiryOutcome
+}
+
+func (o *observation) included(name string) bool {
+	if _, ok := o.expected[name]; ok {
+		return true
+	}
+	return o.cfg.IncludeGroup == nil || o.cfg.IncludeGroup(name)
+}
+
+func (o *observation) changed()    { o.out.Changed = true }
+func (o *observation) transition() { o.out.Changed, o.out.Transition = true, true }
+func (o *observation) event(ev ExpiryEvent) {
+	o.out.Events = append(o.out.Events, ev)
+}
+
+func isEmptyState(s string) bool { return strings.EqualFold(s, "Empty") }
+
+// present updates a group listed by the snapshot.
+func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Time) {
+	gs := o.st.Groups[name]
+	if gs == nil {
+		gs = &GroupState{Topics: map[string]*TopicState{}}
+		o.st.Groups[name] = gs
+		o.transition()
+	}
+	if gs.Topics == nil {
+		gs.Topics = map[string]*TopicState{}
+	}
+	wasGone := !gs.GoneSince.IsZero()
+	if wasGone {
+		gs.GoneSince = time.Time{}
+		o.transition()
+	}
+	if g.DescribeErr == nil {
+		typ := string(g.Type)
+		if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
+			if gs.EmptySince.IsZero() {
+				// Exact when the previous poll, not long ago, saw members.
+				knownBusy := gs.State != "" && !isEmptyState(gs.State) && !wasGone
+				gs.EmptySince = o.now
+				gs.EmptySinceExact = knownBusy && !prevPoll.IsZero() && o.now.Sub(prevPoll) <= o.tolerance()
+				o.transition()
+			}
+		} else if !gs.EmptySince.IsZero() {
+			gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
+			o.transition()
+		}
+		if gs.Type != typ || gs.State != g.State {
+			gs.Type, gs.State = typ, g.State
+			o.changed()
+		}
+	}
+	if g.FetchErr != nil {
+		o.predict(name, gs)
+		return // commits unknown this poll: keep the previous ones
+	}
+	byTopic := map[string]map[int32]int64{}
+	for _, co := range g.Offsets {
+		if co.Err != nil || co.Offset < 0 {
+			continue
+		}
+		if _, ok := o.snap.TopicByName(co.Topic); !ok {
+			continue // deleted or filtered-out topic: not tracked, as for lag
+		}
+		m := byTopic[co.Topic]
+		if m == nil {
+			m = map[int32]int64{}
+			byTopic[co.Topic] = m
+		}
+		m[co.Partition] = co.Offset
+	}
+	for _, topic := range slices.Sorted(maps.Keys(byTopic)) {
+		offs := byTopic[topic]
+		ts := gs.Topics[topic]
+		if ts == nil {
+			ts = &TopicState{LastChange: o.now}
+			gs.Topics[topic] = ts
+			o.transition()
+		} else if !maps.Equal(ts.Offsets, offs) {
+			ts.LastChange = o.now
+			o.changed()
+		}
+		ts.Offsets = offs
+		if !ts.Expired.IsZero() {
+			ts.Expired = time.Time{}
+			o.transition()
+			o.event(ExpiryEvent{Kind: EventCommitsBack, Group: name, Topic: topic, Partition: -1})
+		}
+		o.outOfRange(name, topic, ts)
+	}
+	if o.complete {
+		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
+			if _, ok := byTopic[topic]; !ok {
+				o.vanished(name, gs, topic)
+			}
+		}
+	}
+	if gs.Missing && len(byTopic) > 0 {
+		gs.Missing = false
+		o.transition()
+	}
+	o.predict(name, gs)
+}
+
+// outOfRange logs once each partition whose commit falls below the log
+// start.
+func (o *observation) outOfRange(group, topic string, ts *TopicState) {
+	t, _ := o.snap.TopicByName(topic)
+	var now []int32
+	for _, p := range slices.Sorted(maps.Keys(ts.Offsets)) {
+		if p < 0 || int(p) >= len(t.Partitions) {
+			continue
+		}
+		part := t.Partitions[p]
+		if part.StartErr != nil {
+			if slices.Contains(ts.OutOfRange, p) {
+				now = append(now, p) // unknown this poll: keep
+			}
+			continue
+		}
+		if oor, _ := OutOfRange(part.Start, ts.Offsets[p]); oor {
+			now = append(now, p)
+			if !slices.Contains(ts.OutOfRange, p) {
+				o.event(ExpiryEvent{Kind: EventOutOfRange, Group: group, Topic: topic, Partition: p,
+					Committed: ts.Offsets[p], LogStart: part.Start})
+			}
+		}
+	}
+	if !slices.Equal(now, ts.OutOfRange) {
+		ts.OutOfRange = now
+		o.transition()
+	}
+}
+
+// vanished decides about commits seen before and gone now (complete
+// snapshots only).
+func (o *observation) vanished(group string, gs *GroupState, topic string) {
+	ts := gs.Topics[topic]
+	if !ts.Expired.IsZero() {
+		return // already expired: stays so
+	}
+	if _, ok := o.snap.TopicByName(topic); !ok {
+		delete(gs.Topics, topic) // the topic is gone, not the commits
+		o.changed()
+		return
+	}
+	o.transition()
+	if !ts.ExpiresAt.IsZero() && !o.now.Before(ts.ExpiresAt.Add(-o.tolerance())) {
+		ts.Expired = o.now
+		o.event(ExpiryEvent{Kind: EventExpired, Group: group, Topic: topic, Partition: -1,
+			ExpiresAt: ts.ExpiresAt, EmptySince: gs.EmptySince,
+			RecordsAtRisk: o.atRisk(group, topic, ts)})
+		return
+	}
+	o.event(ExpiryEvent{Kind: EventDeleted, Group: group, Topic: topic, Partition: -1, ExpiresAt: ts.ExpiresAt})
+	delete(gs.Topics, topic)
+}
+
+// absent handles a tracked group the (complete) snapshot does not list.
+func (o *observation) absent(name string) {
+	gs := o.st.Groups[name]
+	if !o.included(name) {
+		delete(o.st.Groups, name)
+		o.changed()
+		return
+	}
+	if gs.GoneSince.IsZero() {
+		gs.GoneSince = o.now
+		o.transition()
+		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
+			o.vanished(name, gs, topic)
+		}
+		gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
+	}
+}
+
+// prune bounds the state: expired commits are forgotten one retention after
+// they expired, and a gone group once nothing is left of it. Expected
+// groups are never pruned (they would only be judged again at once).
+func (o *observation) prune(name string, present bool) {
+	if _, exp := o.expected[name]; exp {
+		return
+	}
+	gs := o.st.Groups[name]
+	for topic, ts := range gs.Topics {
+		if !ts.Expired.IsZero() && o.now.Sub(ts.Expired) > o.out.Retention {
+			delete(gs.Topics, topic)
+			o.changed()
+		}
+	}
+	if !present && !gs.GoneSince.IsZero() && len(gs.Topics) == 0 {
+		delete(o.st.Groups, name)
+		o.changed()
+	}
+}
+
+// expectedGroup watches a configured group (complete snapshots, commits
+// known). It runs after present/absent, so every topic state left either
+// has live commits or is expired; a configured topic without one has no
+// commits and counts as expired.
+func (o *observation) expectedGroup(name string) {
+	eg := o.expected[name]
+	gs := o.st.Groups[name]
+	if gs == nil {
+		gs = &GroupState{Topics: map[string]*TopicState{}, GoneSince: o.now}
+		o.st.Groups[name] = gs
+		o.transition()
+	}
+	if gs.Topics == nil {
+		gs.Topics = map[string]*TopicState{}
+	}
+	for _, topic := range eg.Topics {
+		if gs.Topics[topic] != nil {
+			continue // live commits, or already expired
+		}
+		if _, ok := o.snap.TopicByName(topic); !ok {
+			continue // no such topic (yet): nothing to lose
+		}
+		ts := &TopicState{Expired: o.now}
+		gs.Topics[topic] = ts
+		o.transition()
+		o.event(ExpiryEvent{Kind: EventExpired, Group: name, Topic: topic, Partition: -1,
+			RecordsAtRisk: o.atRisk(name, topic, ts)})
+	}
+	live := false
+	for _, ts := range gs.Topics {
+		if ts.Expired.IsZero() && len(ts.Offsets) > 0 {
+			live = true
+		}
+	}
+	if !live && !gs.Missing {
+		gs.Missing = true
+		o.transition()
+		o.event(ExpiryEvent{Kind: EventMissing, Group: name, Partition: -1})
+	}
+	if live && gs.Missing {
+		gs.Missing = false
+		o.transition()
+	}
+}
+
+func (o *observation) tolerance() time.Duration { return o.cfg.Tolerance }
+
+// predict computes each topic's ExpiresAt from the broker's rule.
+func (o *observation) predict(name string, gs *GroupState) {
+	for _, ts := range gs.Topics {
+		if !ts.Expired.IsZero() {
+			continue
+		}
+		var base time.Time
+		switch {
+		case gs.Type == string(kafkaadmin.GroupSimple):
+			base = ts.LastChange
+		case gs.Type == string(kafkaadmin.GroupConsumer) && isEmptyState(gs.State):
+			base = ts.LastChange
+		case gs.Type == string(kafkaadmin.GroupClassic) && isEmptyState(gs.State):
+			base = gs.EmptySince
+		}
+		var at time.Time
+		if !base.IsZero() {
+			at = base.Add(o.out.Retention)
+		}
+		if !at.Equal(ts.ExpiresAt) {
+			ts.ExpiresAt = at
+			o.changed()
+		}
+	}
+}
+
+// atRisk estimates what a restart without the group's commits on topic
+// would cost, for the configured starting position or, when unknown, for
+// both earliest and latest. Partitions whose log bounds are unknown are
+// left out.
+func (o *observation) atRisk(group, topic string, ts *TopicState) []RecordsAtRisk {
+	t, ok := o.snap.TopicByName(topic)
+	if !ok {
+		return nil
+	}
+	positions := []StartingPosition{StartEarliest, StartLatest}
+	if eg, ok := o.expected[group]; ok && eg.StartingPosition != "" {
+		positions = []StartingPosition{eg.StartingPosition}
+	}
+	var out []RecordsAtRisk
+	for _, pos := range positions {
+		var n int64
+		known := false
+		switch pos {
+		case StartEarliest:
+			for _, p := range t.Partitions {
+				if p.StartErr != nil || p.Start < 0 {
+					continue
+				}
+				if len(ts.Offsets) == 0 {
+					if p.EndErr == nil && p.End >= 0 {
+						n += max(0, p.End-p.Start)
+						known = true
+					}
+				} else if off, ok := ts.Offsets[p.ID]; ok {
+					n += max(0, off-p.Start)
+					known = true
+				}
+			}
+		case StartLatest:
+			for _, p := range t.Partitions {
+				if off, ok := ts.Offsets[p.ID]; ok && p.EndErr == nil && p.End >= 0 {
+					n += Lag(p.End, off)
+					known = true
+				}
+			}
+		}
+		if known {
+			out = append(out, RecordsAtRisk{StartingPosition: string(pos), Records: n})
+		}
+	}
+	return out
+}
+
+// view builds the published expiry view of every tracked group.
+func (o *observation) view(present map[string]*kafkaadmin.Group) []GroupExpiry {
+	names := slices.Sorted(maps.Keys(o.st.Groups))
+	for name := range o.expected {
+		if o.st.Groups[name] == nil {
+			names = append(names, name) // not yet judged (no complete poll)
+		}
+	}
+	sort.Strings(names)
+	out := make([]GroupExpiry, 0, len(names))
+	for _, name := range names {
+		gs := o.st.Groups[name]
+		if gs == nil {
+			gs = &GroupState{}
+		}
+		eg, expected := o.expected[name]
+		ge := GroupExpiry{Group: name, Type: gs.Type, State: gs.State, Present: present[name] != nil,
+			Expected: expected, StartingPosition: string(eg.StartingPosition), Missing: gs.Missing,
+			EmptySince: gs.EmptySince, EmptySinceExact: gs.EmptySinceExact}
+		if !ge.Present {
+			ge.EmptySince, ge.EmptySinceExact = time.Time{}, false
+		}
+		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
+			ts := gs.Topics[topic]
+			te := TopicExpiry{Topic: topic, LastCommitChange: ts.LastChange, Expired: !ts.Expired.IsZero(),
+				ExpiredAt: ts.Expired}
+			if ge.Present && !te.Expired {
+				te.ExpiresAt = ts.ExpiresAt
+			}
+			if te.Expired || !te.ExpiresAt.IsZero() {
+				te.RecordsAtRisk = o.atRisk(name, topic, ts)
+			}
+			if !te.ExpiresAt.IsZero() && (ge.ExpiresAt.IsZero() || te.ExpiresAt.Before(ge.ExpiresAt)) {
+				ge.ExpiresAt = te.ExpiresAt
+			}
+			ge.Topics = append(ge.Topics, te)
+		}
+		if !ge.ExpiresAt.IsZero() {
+			ge.ExpiresIn = max(0, ge.ExpiresAt.Sub(o.now))
+		}
+		out = append(out, ge)
+	}
+	return out
+}

@@ -1,0 +1,91 @@
+package exporter
+
+import (
+	"sync"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// stateSaveEvery bounds how often routine changes (commits moving) are
+// written to the state file; transitions (Empty, expired, gone) are written
+// at once. A restart loses at most this much of LastCommitChange, which
+// only makes simple/KIP-848 predictions earlier (the safe side).
+const stateSaveEvery = time.Minute
+
+// expiryTracker holds the tracker state of every cluster and persists it.
+type expiryTracker struct {
+	mu       sync.Mutex
+	states   map[string]*ExpiryState
+	dirty    bool
+	lastSave time.Time
+	saveErr  string // last save error, to log it once
+}
+
+// initExpiry loads the persisted state (if any) and fills the defaults of
+// each cluster's expiry configuration.
+func (e *Exporter) initExpiry() {
+	cfgs := make(map[string]ExpiryConfig, len(e.clusters))
+	for name := range e.clusters {
+		c := e.opts.Expiry[name]
+		if c.Tolerance <= 0 {
+			c.Tolerance = 2 * e.opts.Interval
+		}
+		cfgs[name] = c
+	}
+	e.opts.Expiry = cfgs
+	e.expiry.states = map[string]*ExpiryState{}
+	if e.opts.State != nil {
+		for name, st := range e.opts.State.Load(e.opts.Now()) {
+			if _, ok := e.clusters[name]; ok {
+				e.expiry.states[name] = st
+			}
+		}
+		e.expiry.lastSave = e.opts.Now()
+	}
+	for name := range e.clusters {
+		if e.expiry.states[name] == nil {
+			e.expiry.states[name] = NewExpiryState()
+		}
+	}
+}
+
+// observeExpiry runs the tracker on a cluster's snapshot and saves the
+// state when it changed in a way worth persisting.
+func (e *Exporter) observeExpiry(cluster string, snap *kafkaadmin.Snapshot, now time.Time) *ExpiryOutcome {
+	t := &e.expiry
+	t.mu.Lock()
+	out := ObserveExpiry(t.states[cluster], snap, e.opts.Expiry[cluster], now)
+	t.dirty = t.dirty || out.Changed
+	t.mu.Unlock()
+	e.saveExpiry(out.Transition)
+	return &out
+}
+
+// saveExpiry writes the state file if there is one and the state is dirty,
+// at once when now is set, else at most every stateSaveEvery.
+func (e *Exporter) saveExpiry(now bool) {
+	if e.opts.State == nil {
+		return
+	}
+	t := &e.expiry
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	at := e.opts.Now()
+	if !t.dirty || (!now && at.Sub(t.lastSave) < stateSaveEvery) {
+		return
+	}
+	err := e.opts.State.Save(t.states, at)
+	if err != nil {
+		if msg := err.Error(); msg != t.saveErr {
+			e.log.Warn("cannot save the expiry state; predictions will not survive a restart", "path", e.opts.State.Path(), "err", err)
+			t.saveErr = msg
+		}
+		return
+	}
+	if t.saveErr != "" {
+		e.log.Info("expiry state saved again", "path", e.opts.State.Path())
+		t.saveErr = ""
+	}
+	t.dirty, t.lastSave = false, at
+}

@@ -1,0 +1,441 @@
+package exporter
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// Expiry tracker tests: the tracker is driven by hand-built snapshots and an
+// explicit clock. Every case is a script of polls; each poll names the
+// snapshot and checks the outcome.
+
+var expT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const (
+	testRetention = 7 * 24 * time.Hour
+	testInterval  = 30 * time.Second
+)
+
+// at is expT0 plus d.
+func expAt(d time.Duration) time.Time { return expT0.Add(d) }
+
+// snapT builds a complete snapshot with topic "t" (2 partitions, log 10..100
+// and 20..200) and the given groups; the broker retention is testRetention.
+func snapT(groups ...kafkaadmin.Group) *kafkaadmin.Snapshot {
+	return &kafkaadmin.Snapshot{
+		Cluster: "c",
+		Topics: []kafkaadmin.Topic{{Name: "t", Partitions: []kafkaadmin.Partition{
+			{ID: 0, Start: 10, End: 100}, {ID: 1, Start: 20, End: 200},
+		}}},
+		Groups:           groups,
+		OffsetsRetention: testRetention,
+	}
+}
+
+// grp builds a group committed on t at the given offsets (partition i at
+// offs[i]); members > 0 means a group with that many members.
+func grp(name string, typ kafkaadmin.GroupType, state string, members int, offs ...int64) kafkaadmin.Group {
+	g := kafkaadmin.Group{Name: name, Type: typ, State: state}
+	for i := 0; i < members; i++ {
+		g.Members = append(g.Members, kafkaadmin.Member{ID: string(rune('a' + i))})
+	}
+	for p, o := range offs {
+		g.Offsets = append(g.Offsets, kafkaadmin.CommittedOffset{Topic: "t", Partition: int32(p), Offset: o})
+	}
+	return g
+}
+
+func classic(state string, offs ...int64) kafkaadmin.Group {
+	members := 0
+	if state != "Empty" {
+		members = 1
+	}
+	return grp("g", kafkaadmin.GroupClassic, state, members, offs...)
+}
+
+func partial(s *kafkaadmin.Snapshot) *kafkaadmin.Snapshot {
+	s.Errors = []kafkaadmin.RequestError{{API: "ListGroups", Broker: 2, Err: errors.New("timeout")}}
+	return s
+}
+
+func findGroup(t *testing.T, o ExpiryOutcome, name string) *GroupExpiry {
+	t.Helper()
+	for i := range o.Groups {
+		if o.Groups[i].Group == name {
+			return &o.Groups[i]
+		}
+	}
+	return nil
+}
+
+func kinds(o ExpiryOutcome) []ExpiryEventKind {
+	var ks []ExpiryEventKind
+	for _, ev := range o.Events {
+		ks = append(ks, ev.Kind)
+	}
+	return ks
+}
+
+type poll struct {
+	at    time.Duration // after expT0
+	snap  *kafkaadmin.Snapshot
+	cfg   *ExpiryConfig // nil: the case's config
+	check func(t *testing.T, o ExpiryOutcome, g *GroupExpiry)
+	// restart round-trips the state through the file encoding before this
+	// poll, as an exporter restart does.
+	restart bool
+}
+
+func wantExpires(want time.Time) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
+	return func(t *testing.T, _ ExpiryOutcome, g *GroupExpiry) {
+		t.Helper()
+		if g == nil || !g.ExpiresAt.Equal(want) {
+			t.Fatalf("group = %+v, want expires at %s", g, want)
+		}
+	}
+}
+
+func wantNoExpiry(t *testing.T, _ ExpiryOutcome, g *GroupExpiry) {
+	t.Helper()
+	if g == nil || !g.ExpiresAt.IsZero() || !g.EmptySince.IsZero() {
+		t.Fatalf("group = %+v, want no expiry clock", g)
+	}
+}
+
+func wantExpired(expired bool, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
+	return func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+		t.Helper()
+		got := g != nil && len(g.Topics) > 0 && g.Topics[0].Expired
+		if got != expired {
+			t.Fatalf("expired = %v, want %v (group %+v)", got, expired, g)
+		}
+		if !slices.Equal(kinds(o), events) {
+			t.Fatalf("events = %v, want %v", kinds(o), events)
+		}
+	}
+}
+
+func TestObserveExpiry(t *testing.T) {
+	R := testRetention
+	cases := []struct {
+		name  string
+		cfg   ExpiryConfig
+		polls []poll
+	}{
+		{
+			// Classic: the clock runs from the first poll that saw Empty,
+			// stops when members come back, and starts over.
+			name: "classic Empty then Stable then Empty again",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact {
+						t.Fatalf("empty since %s exact %v", g.EmptySince, g.EmptySinceExact)
+					}
+					wantExpires(expAt(testInterval+R))(t, o, g)
+					if g.ExpiresIn != R {
+						t.Fatalf("expires in %s", g.ExpiresIn)
+					}
+					if !o.Transition {
+						t.Fatal("becoming Empty is not a transition")
+					}
+				}},
+				// A commit while Empty (an admin reset) does not move the
+				// clock of a classic group: Kafka counts from Empty.
+				{at: time.Hour, snap: snapT(classic("Empty", 70, 60)), check: wantExpires(expAt(testInterval + R))},
+				{at: 2 * time.Hour, snap: snapT(classic("Stable", 70, 60)), check: wantNoExpiry},
+				{at: 3 * time.Hour, snap: snapT(classic("Empty", 70, 60)), check: wantExpires(expAt(3*time.Hour + R))},
+			},
+		},
+		{
+			name: "already Empty when first seen is not exact",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if !g.EmptySince.Equal(expT0) || g.EmptySinceExact {
+						t.Fatalf("empty since %s exact %v", g.EmptySince, g.EmptySinceExact)
+					}
+				}},
+			},
+		},
+		{
+			// The state file carries empty_since across a restart: the
+			// prediction does not restart from the restart.
+			name: "restart with persisted state",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
+				{at: 5 * time.Hour, restart: true, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
+				{at: testInterval + R + time.Minute, restart: true, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: testInterval + R + 2*time.Minute, restart: true, snap: snapT(), check: wantExpired(true)},
+			},
+		},
+		{
+			// Simple groups count from the last commit change, per topic.
+			name: "simple group counts from the last commit change",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
+				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					wantExpires(expT0.Add(R))(t, o, g)
+					if !g.EmptySince.IsZero() {
+						t.Fatal("simple group has an empty_since")
+					}
+					if g.ExpiresIn != R-time.Hour {
+						t.Fatalf("expires in %s", g.ExpiresIn)
+					}
+				}},
+				{at: 2 * time.Hour, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 55, 60)), check: wantExpires(expAt(2*time.Hour + R))},
+			},
+		},
+		{
+			// KIP-848: no clock while members are there; without members
+			// it counts from the last commit change, not from Empty.
+			name: "KIP-848 group counts from the last commit change once Empty",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Stable", 1, 50, 60)), check: wantNoExpiry},
+				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Stable", 1, 50, 60)), check: wantNoExpiry},
+				{at: 5 * time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					wantExpires(expT0.Add(R))(t, o, g)
+					if !g.EmptySince.Equal(expAt(5 * time.Hour)) {
+						t.Fatalf("empty since %s", g.EmptySince)
+					}
+				}},
+			},
+		},
+		{
+			// The prediction follows the retention: the brokers' value
+			// when read, the override when configured.
+			name: "retention changed while Empty",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
+				{at: time.Hour, snap: func() *kafkaadmin.Snapshot {
+					s := snapT(classic("Empty", 50, 60))
+					s.OffsetsRetention = 24 * time.Hour
+					return s
+				}(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					wantExpires(expAt(testInterval+24*time.Hour))(t, o, g)
+					if o.RetentionSource != RetentionFromBroker {
+						t.Fatalf("source %s", o.RetentionSource)
+					}
+				}},
+				{at: 2 * time.Hour, cfg: &ExpiryConfig{Retention: time.Hour, Tolerance: 2 * testInterval}, snap: snapT(classic("Empty", 50, 60)),
+					check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+						wantExpires(expAt(testInterval+time.Hour))(t, o, g)
+						if g.ExpiresIn != 0 || o.RetentionSource != RetentionFromConfig {
+							t.Fatalf("expires in %s (want clamped at 0), source %s", g.ExpiresIn, o.RetentionSource)
+						}
+					}},
+			},
+		},
+		{
+			// DeleteGroups before the predicted expiry is not an expiry.
+			name: "group deleted on purpose",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
+				{at: R / 2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if g != nil {
+						t.Fatalf("deleted group still tracked: %+v", g)
+					}
+					if !slices.Equal(kinds(o), []ExpiryEventKind{EventDeleted}) {
+						t.Fatalf("events %v", kinds(o))
+					}
+				}},
+			},
+		},
+		{
+			name: "group with members deleted between two polls is not expired",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
+				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if g != nil || !slices.Equal(kinds(o), []ExpiryEventKind{EventDeleted}) {
+						t.Fatalf("group %+v events %v", g, kinds(o))
+					}
+				}},
+			},
+		},
+		{
+			// Gone at the predicted expiry (a little early is within the
+			// tolerance): expired, logged once, kept until commits return.
+			name: "group expired, does not flap, clears on commit",
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
+				{at: R, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					wantExpired(true, EventExpired)(t, o, g)
+					if g.Present || !g.ExpiresAt.IsZero() || g.Topics[0].ExpiredAt != expAt(R) {
+						t.Fatalf("expired group %+v", g)
+					}
+					if !o.Transition {
+						t.Fatal("expiry is not a transition")
+					}
+					ev := o.Events[0]
+					if ev.Topic != "t" || !ev.ExpiresAt.Equal(expAt(testInterval+R)) {
+						t.Fatalf("event %+v", ev)
+					}
+					// Last commits 50, 60; log 10..100, 20..200.
+					want := []RecordsAtRisk{{"earliest", 40 + 40}, {"latest", 50 + 140}}
+					if !slices.Equal(g.Topics[0].RecordsAtRisk, want) || !slices.Equal(ev.RecordsAtRisk, want) {
+						t.Fatalf("at risk %+v / %+v, want %+v", g.Topics[0].RecordsAtRisk, ev.RecordsAtRisk, want)
+					}
+				}},
+				{at: R + testInterval, snap: snapT(), check: wantExpired(true)},
+				{at: R + 2*testInterval, snap: partial(snapT()), check: wantExpired(true)},
+				// A consumer joins: still expired until it commits.
+				{at: R + 3*testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1)), check: wantExpired(true)},
+				{at: R + 4*testInterval, snap: snapT(classic("Stable", 100, 200)), check: wantExpired(false, EventCommitsBack)},
+			},
+		},
+		{
+			// Commits gone while the group is still listed count the same.
+			name: "commits vanish while the group is listed",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
+				{at: R + time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(true, EventExpired)},
+			},
+		},
+		{
+			// A failed ListGroups makes a live group look gone: no
+			// conclusion until a complete snapshot.
+			name: "partial snapshot does not mark expired",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
+				{at: R + time.Minute, snap: partial(snapT()), check: wantExpired(false)},
+				{at: R + 2*time.Minute, snap: partial(snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0))), check: wantExpired(false)},
+				{at: R + 3*time.Minute, snap: snapT(), check: wantExpired(true, EventExpired)},
+			},
+		},
+		{
+			// A failed OffsetFetch for one group keeps its commits.
+			name: "fetch error keeps the commits",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
+				{at: R + time.Minute, snap: func() *kafkaadmin.Snapshot {
+					g := grp("g", kafkaadmin.GroupSimple, "Empty", 0)
+					g.FetchErr = errors.New("coordinator load in progress")
+					return snapT(g)
+				}(), check: wantExpired(false)},
+			},
+		},
+		{
+			// A disabled Lambda ESM: configured, never seen.
+			name: "expected group never seen",
+			cfg: ExpiryConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: StartEarliest, Topics: []string{"t", "not-yet"}}},
+				Tolerance: 2 * testInterval},
+			polls: []poll{
+				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if g == nil || !g.Expected || g.Missing || len(o.Events) != 0 {
+						t.Fatalf("before a complete poll: %+v %v", g, kinds(o))
+					}
+				}},
+				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					wantExpired(true, EventExpired, EventMissing)(t, o, g)
+					if !g.Missing || g.StartingPosition != "earliest" || len(g.Topics) != 1 {
+						t.Fatalf("group %+v", g)
+					}
+					// Never committed: earliest reads the whole log.
+					if want := []RecordsAtRisk{{"earliest", 90 + 180}}; !slices.Equal(g.Topics[0].RecordsAtRisk, want) {
+						t.Fatalf("at risk %+v", g.Topics[0].RecordsAtRisk)
+					}
+				}},
+				{at: 2 * testInterval, restart: true, snap: snapT(), check: wantExpired(true)},
+				{at: 3 * testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1, 100, 200)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					wantExpired(false, EventCommitsBack)(t, o, g)
+					if g.Missing {
+						t.Fatal("still missing")
+					}
+				}},
+			},
+		},
+		{
+			name: "commit below the log start is logged once",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o ExpiryOutcome, _ *GroupExpiry) {
+					if len(o.Events) != 1 || o.Events[0].Kind != EventOutOfRange || o.Events[0].Partition != 0 ||
+						o.Events[0].Committed != 5 || o.Events[0].LogStart != 10 {
+						t.Fatalf("events %+v", o.Events)
+					}
+				}},
+				{at: testInterval, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: wantExpired(false)},
+				{at: 2 * testInterval, restart: true, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: wantExpired(false)},
+			},
+		},
+		{
+			name: "expired gone group is pruned one retention later",
+			polls: []poll{
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60))},
+				{at: R, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if g != nil {
+						t.Fatalf("not pruned: %+v", g)
+					}
+				}},
+			},
+		},
+		{
+			name: "groups filtered out are not tracked",
+			cfg:  ExpiryConfig{IncludeGroup: func(string) bool { return false }, Tolerance: 2 * testInterval},
+			polls: []poll{
+				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if g != nil {
+						t.Fatalf("filtered group tracked: %+v", g)
+					}
+				}},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			if cfg.Tolerance == 0 {
+				cfg.Tolerance = 2 * testInterval
+			}
+			st := NewExpiryState()
+			for i, p := range tc.polls {
+				if p.restart {
+					raw, err := EncodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
+					if err != nil {
+						t.Fatal(err)
+					}
+					m, err := DecodeState(raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					st = m["c"]
+				}
+				c := cfg
+				if p.cfg != nil {
+					c = *p.cfg
+				}
+				o := ObserveExpiry(st, p.snap, c, expAt(p.at))
+				if p.check != nil {
+					t.Run(string(rune('0'+i)), func(t *testing.T) { p.check(t, o, findGroup(t, o, "g")) })
+				}
+			}
+		})
+	}
+}
+
+func TestResolveRetention(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		override, broker time.Duration
+		want             time.Duration
+		source           string
+	}{
+		{"override wins", time.Hour, 2 * time.Hour, time.Hour, RetentionFromConfig},
+		{"broker", 0, 2 * time.Hour, 2 * time.Hour, RetentionFromBroker},
+		{"default", 0, 0, DefaultOffsetsRetention, RetentionFromDefault},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, src := ResolveRetention(tc.override, tc.broker)
+			if got != tc.want || src != tc.source {
+				t.Errorf("= %s %s, want %s %s", got, src, tc.want, tc.source)
+			}
+		})
+	}
+}

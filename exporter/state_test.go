@@ -1,0 +1,130 @@
+package exporter
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStateStoreRoundTrip(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nested", "state")
+	s, err := NewStateStore(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Load(expT0); len(got) != 0 {
+		t.Fatalf("missing file loaded as %v", got)
+	}
+	st := NewExpiryState()
+	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
+	ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Tolerance: time.Minute}, expAt(testInterval))
+	if err := s.Save(map[string]*ExpiryState{"c": st}, expAt(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Load(expAt(time.Hour))["c"]
+	g := got.Groups["g"]
+	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets[1] != 60 {
+		t.Fatalf("loaded %+v", g)
+	}
+	// Only the state file is left: no temporary files.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != StateFileName {
+		t.Fatalf("directory holds %v", entries)
+	}
+}
+
+func TestStateStoreCorruptFileMovedAside(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		content string
+	}{
+		{"truncated", `{"version":1,"clusters":{"c":{"groups":{"g":{"ty`},
+		{"not json", "\x00\x01garbage"},
+		{"other version", `{"version":99,"clusters":{}}`},
+		{"wrong types", `{"version":1,"clusters":{"c":{"groups":{"g":{"topics":{"t":{"offsets":{"x":1}}}}}}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var logs bytes.Buffer
+			s, err := NewStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(s.Path(), []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Load(expT0); len(got) != 0 {
+				t.Fatalf("corrupt file loaded as %v", got)
+			}
+			aside := s.Path() + ".corrupt-" + "1772366400"
+			if b, err := os.ReadFile(aside); err != nil || string(b) != tc.content {
+				t.Fatalf("not moved aside to %s: %v", aside, err)
+			}
+			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "moved aside") {
+				t.Fatalf("no warning: %s", logs.String())
+			}
+			if _, err := os.Stat(s.Path()); !os.IsNotExist(err) {
+				t.Fatalf("corrupt file still in place: %v", err)
+			}
+			// Fresh start: saving works again.
+			if err := s.Save(map[string]*ExpiryState{"c": NewExpiryState()}, expT0); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Load(expT0); got["c"] == nil {
+				t.Fatalf("after fresh save: %v", got)
+			}
+		})
+	}
+}
+
+func TestDecodeStateDropsNulls(t *testing.T) {
+	m, err := DecodeState([]byte(`{"version":1,"clusters":{"a":null,"b":{"groups":{"g":null,"h":{"topics":{"t":null}}}},"c":{}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["a"]; ok {
+		t.Error("null cluster kept")
+	}
+	if m["b"].Groups["g"] != nil || len(m["b"].Groups["h"].Topics) != 0 || m["c"].Groups == nil {
+		t.Errorf("decoded %+v", m)
+	}
+	// The tracker accepts what DecodeState returns.
+	for _, st := range m {
+		ObserveExpiry(st, snapT(), ExpiryConfig{}, expT0)
+	}
+}
+
+// FuzzDecodeState: any file content either decodes into a state the
+// tracker can run on (and that encodes and decodes again) or is an error;
+// it never panics.
+func FuzzDecodeState(f *testing.F) {
+	st := NewExpiryState()
+	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
+	ObserveExpiry(st, snapT(classic("Empty", 5, 60)), ExpiryConfig{}, expAt(time.Minute))
+	good, _ := EncodeState(map[string]*ExpiryState{"c": st}, expT0)
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"clusters":{"c":{"groups":{"g":null}}}}`))
+	f.Add([]byte(`{"version":1}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := DecodeState(raw)
+		if err != nil {
+			return
+		}
+		for _, st := range m {
+			ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Expected: []ExpectedGroup{{Group: "e", Topics: []string{"t"}}}}, expAt(time.Hour))
+			ObserveExpiry(st, snapT(), ExpiryConfig{}, expAt(30*24*time.Hour))
+		}
+		again, err := EncodeState(m, expT0)
+		if err != nil {
+			t.Fatalf("encode decoded state: %v", err)
+		}
+		if _, err := DecodeState(again); err != nil {
+			t.Fatalf("decode re-encoded state: %v", err)
+		}
+	})
+}

@@ -313,3 +313,5 @@ func parseInt(t *testing.T, s string) int64 {
 	}
 	return v
 }
+
+func itoa[I ~int32 | ~int64 | ~int](i I) string { return strconv.FormatInt(int64(i), 10) }

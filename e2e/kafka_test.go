@@ -195,22 +195,28 @@ func (h *targetHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sar
 func waitCommitted(t *testing.T, adm sarama.ClusterAdmin, group string, topics map[string][]int32, want map[tp]int64) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	var got map[tp]int64
+	var (
+		got map[tp]int64
+		err error
+	)
 	for time.Now().Before(deadline) {
-		got = committed(t, adm, group, topics)
-		if equalOffsets(got, want) {
+		// A fresh broker's coordinator may still be loading its offsets.
+		got, err = committed(adm, group, topics)
+		if err == nil && equalOffsets(got, want) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("group %s: committed offsets %v, want %v", group, sortedOffsets(got), sortedOffsets(want))
+	t.Fatalf("group %s: committed offsets %v (err %v), want %v", group, sortedOffsets(got), err, sortedOffsets(want))
 }
 
-func committed(t *testing.T, adm sarama.ClusterAdmin, group string, topics map[string][]int32) map[tp]int64 {
-	t.Helper()
+func committed(adm sarama.ClusterAdmin, group string, topics map[string][]int32) (map[tp]int64, error) {
 	resp, err := adm.ListConsumerGroupOffsets(group, topics)
 	if err != nil {
-		t.Fatalf("offset fetch %s: %v", group, err)
+		return nil, fmt.Errorf("offset fetch %s: %w", group, err)
+	}
+	if resp.Err != sarama.ErrNoError {
+		return nil, fmt.Errorf("offset fetch %s: %w", group, resp.Err)
 	}
 	got := map[tp]int64{}
 	for topic, parts := range resp.Blocks {
@@ -220,7 +226,7 @@ func committed(t *testing.T, adm sarama.ClusterAdmin, group string, topics map[s
 			}
 		}
 	}
-	return got
+	return got, nil
 }
 
 func equalOffsets(a, b map[tp]int64) bool {

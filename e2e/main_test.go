@@ -36,18 +36,34 @@ func suiteVersions() []string {
 // shared broker. The subtests run in parallel: the brokers start side by side.
 func forEachVersion(t *testing.T, f func(t *testing.T, b *kafkatest.Broker)) {
 	t.Helper()
+	forVersions(t, suiteVersions(), f)
+}
+
+// forEach4x is forEachVersion for the 4.x versions only (KIP-848 is
+// generally available from 4.0; 3.9 has it as early access only).
+func forEach4x(t *testing.T, f func(t *testing.T, b *kafkatest.Broker)) {
+	t.Helper()
+	var vs []string
 	for _, v := range suiteVersions() {
+		if !strings.HasPrefix(v, "3.") && !strings.HasPrefix(v, "2.") {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		t.Logf("no Kafka 4.x among %v: nothing to run", suiteVersions())
+	}
+	forVersions(t, vs, f)
+}
+
+func forVersions(t *testing.T, versions []string, f func(t *testing.T, b *kafkatest.Broker)) {
+	t.Helper()
+	for _, v := range versions {
 		t.Run("kafka-"+v, func(t *testing.T) {
 			t.Parallel()
 			b := kafkatest.Shared(t, kafkatest.Options{Version: v})
 			f(t, b)
 		})
 	}
-}
-
-// is4x reports whether b runs Kafka 4 or later (KIP-848 generally available).
-func is4x(b *kafkatest.Broker) bool {
-	return !strings.HasPrefix(b.Version, "3.") && !strings.HasPrefix(b.Version, "2.")
 }
 
 var (

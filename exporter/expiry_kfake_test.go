@@ -1,0 +1,213 @@
+package exporter_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// syncBuffer is a log sink safe for the polling goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) count(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Count(s.b.String(), sub)
+}
+
+func expiryOf(r *exporter.Result, group string) *exporter.GroupExpiry {
+	c, _ := r.Cluster("c")
+	for i := range c.Expiry {
+		if c.Expiry[i].Group == group {
+			return &c.Expiry[i]
+		}
+	}
+	return nil
+}
+
+// TestExpiryKfake runs the tracker end to end through exporter.Poll against
+// an in-process cluster that expires offsets after 1.5 s: a classic
+// consumer that leaves (expires, predicted from when it became Empty), a
+// simple group (predicted from its commit), a group deleted on purpose
+// before its expiry (not expired), an expected group never seen (expired at
+// once, missing), and a commit below the log start (logged once). The state
+// directory is reused by a second exporter half-way, as after a restart.
+func TestExpiryKfake(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"),
+		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	for p := int32(0); p < 2; p++ {
+		for i := 0; i < 10; i++ {
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	const interval = 100 * time.Millisecond
+	logs := &syncBuffer{}
+	dir := t.TempDir()
+	newExporter := func() (*exporter.Exporter, func()) {
+		ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := exporter.NewStateStore(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
+			Interval: interval, Logger: slog.New(slog.NewTextHandler(logs, nil)), State: store,
+			Expiry: map[string]exporter.ExpiryConfig{"c": {
+				Retention: 1500 * time.Millisecond,
+				Expected:  []exporter.ExpectedGroup{{Group: "esm", StartingPosition: exporter.StartEarliest, Topics: []string{"t"}}},
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, func() { _ = ac.Close() }
+	}
+	e, closeFirst := newExporter()
+
+	// A classic consumer reads everything, commits and leaves: Empty.
+	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("classic"),
+		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < 20; {
+		fs := cons.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatal("classic consumer: no records")
+		}
+		n += fs.NumRecords()
+	}
+	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.PollAll(ctx) // sees it with its member
+	cons.Close()
+
+	commit := func(group string, at int64) {
+		os := kadm.Offsets{}
+		os.Add(kadm.Offset{Topic: "t", Partition: 0, At: at, LeaderEpoch: -1})
+		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit("simple", 4)
+	commit("doomed", 4)
+	commit("behind", 2)
+	del := kadm.Offsets{}
+	del.Add(kadm.Offset{Topic: "t", Partition: 0, At: 3, LeaderEpoch: -1})
+	if _, err := adm.DeleteRecords(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	committedAt := time.Now()
+
+	r := e.PollAll(ctx)
+	g := expiryOf(r, "classic")
+	if g == nil || g.EmptySince.IsZero() || !g.EmptySinceExact || g.ExpiresAt.IsZero() {
+		t.Fatalf("classic after leaving: %+v", g)
+	}
+	classicExpires := g.ExpiresAt
+	if d := g.ExpiresAt.Sub(g.EmptySince); d != 1500*time.Millisecond {
+		t.Errorf("classic expires %s after Empty, want the retention", d)
+	}
+	s := expiryOf(r, "simple")
+	if s == nil || s.ExpiresAt.IsZero() || s.ExpiresAt.Sub(committedAt) > 1500*time.Millisecond+2*interval {
+		t.Fatalf("simple: %+v (committed at %s)", s, committedAt)
+	}
+	esm := expiryOf(r, "esm")
+	if esm == nil || !esm.Missing || len(esm.Topics) != 1 || !esm.Topics[0].Expired {
+		t.Fatalf("expected group never seen: %+v", esm)
+	}
+	if rr := esm.Topics[0].RecordsAtRisk; len(rr) != 1 || rr[0].StartingPosition != "earliest" || rr[0].Records != 20-3 {
+		t.Errorf("esm records at risk %+v, want earliest 17 (log 3..10 and 0..10)", rr)
+	}
+	// Deleted on purpose, long before its predicted expiry.
+	if _, err := adm.DeleteGroup(ctx, "doomed"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart half-way: a new exporter on the same state directory.
+	e.PollAll(ctx)
+	closeFirst()
+	e, closeSecond := newExporter()
+	defer closeSecond()
+	r = e.PollAll(ctx)
+	if g := expiryOf(r, "classic"); g == nil || !g.ExpiresAt.Equal(classicExpires) {
+		t.Fatalf("classic after restart: %+v, want expiry %s", g, classicExpires)
+	}
+
+	// Poll until both groups expired; each flag must appear no earlier
+	// than the prediction minus the tolerance, and soon after it.
+	deadline := time.Now().Add(15 * time.Second)
+	seen := map[string]time.Time{}
+	for len(seen) < 2 && time.Now().Before(deadline) {
+		time.Sleep(interval)
+		r = e.PollAll(ctx)
+		for _, name := range []string{"classic", "simple"} {
+			if g := expiryOf(r, name); g != nil && len(g.Topics) > 0 && g.Topics[0].Expired && seen[name].IsZero() {
+				seen[name] = g.Topics[0].ExpiredAt
+			}
+		}
+	}
+	if d := seen["classic"].Sub(classicExpires); seen["classic"].IsZero() || d < -2*interval || d > time.Second {
+		t.Errorf("classic expired at %s, %s after its prediction %s", seen["classic"], d, classicExpires)
+	}
+	if seen["simple"].IsZero() {
+		t.Error("simple group never expired")
+	}
+	if g := expiryOf(r, "doomed"); g != nil {
+		t.Errorf("group deleted on purpose is tracked: %+v", g)
+	}
+	// Expired stays expired, poll after poll.
+	for i := 0; i < 3; i++ {
+		r = e.PollAll(ctx)
+	}
+	if g := expiryOf(r, "classic"); g == nil || !g.Topics[0].Expired {
+		t.Errorf("classic expired flag flapped: %+v", g)
+	}
+	if n := logs.count(`msg="committed offsets expired`); n != 4 { // classic (2 partitions on one topic: 1), simple, behind, esm
+		t.Errorf("%d expired lines, want 4 (one per group and topic):\n%s", n, logs.b.String())
+	}
+	if n := logs.count(`msg="committed offset is below the log start`); n != 1 {
+		t.Errorf("%d out-of-range lines, want 1", n)
+	}
+	if n := logs.count(`msg="committed offsets deleted before`); n != 1 {
+		t.Errorf("%d deleted lines, want 1", n)
+	}
+}

@@ -1,10 +1,116 @@
 package appconfig
 
-// CloudWatchConfig configures the CloudWatch publisher.
-type CloudWatchConfig struct{}
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
+)
+
+// CloudWatch publishing modes.
+const (
+	CloudWatchOff = "off" // no CloudWatch output (default)
+	CloudWatchAPI = "api" // PutMetricData calls
+	CloudWatchEMF = "emf" // Embedded Metric Format lines on stdout or a file
+)
+
+// CloudWatchConfig configures the CloudWatch publisher (metrics/cloudwatch).
+type CloudWatchConfig struct {
+	Mode      string `mapstructure:"mode"`
+	Namespace string `mapstructure:"namespace"`
+	// Region and Endpoint override the default AWS chain's; credentials
+	// always come from the default chain.
+	Region   string `mapstructure:"region"`
+	Endpoint string `mapstructure:"endpoint"`
+	Protocol string `mapstructure:"protocol"`
+	// StorageResolution is 60 or 1 seconds.
+	StorageResolution int  `mapstructure:"storage-resolution"`
+	PartitionMetrics  bool `mapstructure:"partition-metrics"`
+	MaxDatumsPerPoll  int  `mapstructure:"max-datums-per-poll"`
+	QueueSize         int  `mapstructure:"queue-size"`
+	Concurrency       int  `mapstructure:"concurrency"`
+	MaxAttempts       int  `mapstructure:"max-attempts"`
+	// RequestTimeout bounds one PutMetricData attempt; FlushTimeout the
+	// flush at shutdown.
+	RequestTimeout time.Duration `mapstructure:"request-timeout"`
+	FlushTimeout   time.Duration `mapstructure:"flush-timeout"`
+	// EMFOutput is "stdout" or a file path (appended to).
+	EMFOutput string `mapstructure:"emf-output"`
+}
 
 // cloudwatchFlagDefs are the cloudwatch.* options.
-var cloudwatchFlagDefs = []flagDef{}
+var cloudwatchFlagDefs = []flagDef{
+	{"cloudwatch.mode", CloudWatchOff, "CloudWatch output: off, api (PutMetricData) or emf (Embedded Metric Format lines, see --cloudwatch.emf-output)"},
+	{"cloudwatch.namespace", cloudwatch.DefaultNamespace, "CloudWatch namespace (MSK's AWS/Kafka is reserved to AWS)"},
+	{"cloudwatch.region", "", "AWS region (default: the AWS default chain, e.g. AWS_REGION)"},
+	{"cloudwatch.endpoint", "", "CloudWatch endpoint URL override (VPC endpoint, test server)"},
+	{"cloudwatch.protocol", string(cloudwatch.ProtocolDefault), "wire protocol: default (the SDK's, Smithy RPC v2 CBOR), json or query"},
+	{"cloudwatch.storage-resolution", cloudwatch.DefaultStorageResolution, "storage resolution in seconds: 60 (standard) or 1 (high resolution)"},
+	{"cloudwatch.partition-metrics", false, "also publish per-partition OffsetLag and EstimatedTimeLag (one custom metric per group-partition: mind the cost)"},
+	{"cloudwatch.max-datums-per-poll", cloudwatch.DefaultMaxDatumsPerPoll, "datum budget of one cluster's poll; beyond it per-partition datums are dropped first, with a warning (0: no budget)"},
+	{"cloudwatch.queue-size", cloudwatch.DefaultQueueSize, "polls waiting to be published at most; when full the oldest is dropped"},
+	{"cloudwatch.concurrency", cloudwatch.DefaultConcurrency, "PutMetricData requests in flight at most"},
+	{"cloudwatch.max-attempts", cloudwatch.DefaultMaxAttempts, "attempts per request (throttling, 5xx and network errors are retried with backoff)"},
+	{"cloudwatch.request-timeout", cloudwatch.DefaultRequestTimeout, "timeout of one PutMetricData attempt"},
+	{"cloudwatch.flush-timeout", 10 * time.Second, "time given to publish queued polls at shutdown"},
+	{"cloudwatch.emf-output", "stdout", "where emf mode writes: stdout or a file path (appended to)"},
+}
 
 // Validate reports the first problem.
-func (c *CloudWatchConfig) Validate() error { return nil }
+func (c *CloudWatchConfig) Validate() error {
+	switch c.Mode {
+	case CloudWatchOff, CloudWatchAPI, CloudWatchEMF:
+	default:
+		return fmt.Errorf("cloudwatch.mode %q: want off, api or emf", c.Mode)
+	}
+	if c.Mode == CloudWatchOff {
+		return nil
+	}
+	if c.Namespace == "" || strings.HasPrefix(c.Namespace, "AWS/") || len(c.Namespace) > 255 {
+		return fmt.Errorf("cloudwatch.namespace %q: 1 to 255 characters, not starting with AWS/", c.Namespace)
+	}
+	if err := (cloudwatch.ClientOptions{Protocol: cloudwatch.Protocol(c.Protocol)}).Validate(); err != nil {
+		return fmt.Errorf("cloudwatch.%w", err)
+	}
+	if c.StorageResolution != 1 && c.StorageResolution != 60 {
+		return fmt.Errorf("cloudwatch.storage-resolution %d: want 60 or 1", c.StorageResolution)
+	}
+	for _, v := range []struct {
+		key string
+		n   int
+		min int
+	}{{"max-datums-per-poll", c.MaxDatumsPerPoll, 0}, {"queue-size", c.QueueSize, 1},
+		{"concurrency", c.Concurrency, 1}, {"max-attempts", c.MaxAttempts, 1}} {
+		if v.n < v.min {
+			return fmt.Errorf("cloudwatch.%s %d: must be at least %d", v.key, v.n, v.min)
+		}
+	}
+	if c.RequestTimeout <= 0 || c.FlushTimeout < 0 {
+		return fmt.Errorf("cloudwatch.request-timeout %s / flush-timeout %s: must be positive", c.RequestTimeout, c.FlushTimeout)
+	}
+	if c.Mode == CloudWatchEMF && c.EMFOutput == "" {
+		return fmt.Errorf("cloudwatch.emf-output: stdout or a file path")
+	}
+	return nil
+}
+
+// PublisherOptions returns the publisher options (without the client or
+// EMF writer, which the caller makes).
+func (c *CloudWatchConfig) PublisherOptions() cloudwatch.Options {
+	return cloudwatch.Options{
+		Namespace:         c.Namespace,
+		StorageResolution: c.StorageResolution,
+		BuildOptions:      cloudwatch.BuildOptions{PartitionMetrics: c.PartitionMetrics},
+		MaxDatumsPerPoll:  c.MaxDatumsPerPoll,
+		QueueSize:         c.QueueSize,
+		Concurrency:       c.Concurrency,
+		MaxAttempts:       c.MaxAttempts,
+		RequestTimeout:    c.RequestTimeout,
+	}
+}
+
+// ClientOptions returns the AWS client options.
+func (c *CloudWatchConfig) ClientOptions() cloudwatch.ClientOptions {
+	return cloudwatch.ClientOptions{Region: c.Region, Endpoint: c.Endpoint, Protocol: cloudwatch.Protocol(c.Protocol)}
+}

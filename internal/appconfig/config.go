@@ -148,6 +148,8 @@ func Flags(name string) *pflag.FlagSet {
 			fs.Int(d.key, v, d.help)
 		case int64:
 			fs.Int64(d.key, v, d.help)
+		case bool:
+			fs.Bool(d.key, v, d.help)
 		}
 	}
 	return fs

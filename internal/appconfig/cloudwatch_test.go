@@ -1,0 +1,60 @@
+package appconfig
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCloudWatchConfig(t *testing.T) {
+	base := []string{"--kafka.brokers", "b:9092"}
+	t.Run("defaults: off", func(t *testing.T) {
+		c, err := load(t, base, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cw := c.CloudWatch
+		if cw.Mode != CloudWatchOff || cw.Namespace != "offsetlag" || cw.StorageResolution != 60 || cw.PartitionMetrics ||
+			cw.MaxDatumsPerPoll != 5000 || cw.QueueSize != 10 || cw.Protocol != "default" || cw.EMFOutput != "stdout" ||
+			cw.FlushTimeout != 10*time.Second {
+			t.Fatalf("defaults %+v", cw)
+		}
+	})
+	t.Run("flags and environment", func(t *testing.T) {
+		c, err := load(t, append(base, "--cloudwatch.mode", "api", "--cloudwatch.partition-metrics",
+			"--cloudwatch.storage-resolution", "1", "--cloudwatch.protocol", "json"),
+			[]string{"OFFSETLAG_CLOUDWATCH_NAMESPACE=team/lag", "OFFSETLAG_CLOUDWATCH_MAX_DATUMS_PER_POLL=100",
+				"OFFSETLAG_CLOUDWATCH_ENDPOINT=http://127.0.0.1:5000"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cw := c.CloudWatch
+		if cw.Mode != "api" || !cw.PartitionMetrics || cw.StorageResolution != 1 || cw.Protocol != "json" ||
+			cw.Namespace != "team/lag" || cw.MaxDatumsPerPoll != 100 || cw.Endpoint != "http://127.0.0.1:5000" {
+			t.Fatalf("%+v", cw)
+		}
+		po := cw.PublisherOptions()
+		if !po.PartitionMetrics || po.MaxDatumsPerPoll != 100 || po.Namespace != "team/lag" {
+			t.Fatalf("publisher options %+v", po)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"mode", []string{"--cloudwatch.mode", "sns"}, "cloudwatch.mode"},
+		{"AWS namespace", []string{"--cloudwatch.mode", "api", "--cloudwatch.namespace", "AWS/Kafka"}, "cloudwatch.namespace"},
+		{"protocol", []string{"--cloudwatch.mode", "api", "--cloudwatch.protocol", "cbor2"}, "cloudwatch.protocol"},
+		{"resolution", []string{"--cloudwatch.mode", "emf", "--cloudwatch.storage-resolution", "30"}, "cloudwatch.storage-resolution"},
+		{"queue", []string{"--cloudwatch.mode", "api", "--cloudwatch.queue-size", "0"}, "cloudwatch.queue-size"},
+		{"budget", []string{"--cloudwatch.mode", "api", "--cloudwatch.max-datums-per-poll", "-1"}, "cloudwatch.max-datums-per-poll"},
+	} {
+		t.Run("bad "+tc.name, func(t *testing.T) {
+			_, err := load(t, append(base, tc.args...), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

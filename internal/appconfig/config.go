@@ -35,8 +35,10 @@ type Config struct {
 	// TimeLag and Status configure trends (trends.go).
 	TimeLag TimeLagConfig `mapstructure:"timelag"`
 	Status  StatusConfig  `mapstructure:"status"`
-	// Expiry configures offset-expiry prediction (expiry.go).
+	// Expiry configures offset-expiry prediction and State where its state
+	// is kept (expiry.go).
 	Expiry ExpiryConfig `mapstructure:"expiry"`
+	State  StateConfig  `mapstructure:"state"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
 }
@@ -50,6 +52,9 @@ type KafkaConfig struct {
 	Isolation   string        `mapstructure:"isolation"`
 	ClientID    string        `mapstructure:"client-id"`
 	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+	// OffsetsRetention overrides the brokers' offsets.retention.minutes
+	// for expiry predictions (expiry.go); 0 reads it from the brokers.
+	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
 }
 
 // ClusterConfig is one Kafka cluster.
@@ -60,6 +65,8 @@ type ClusterConfig struct {
 	Isolation   string        `mapstructure:"isolation"`
 	ClientID    string        `mapstructure:"client-id"`
 	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+	// OffsetsRetention: see KafkaConfig.
+	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
 }
 
 // PollConfig sets how often clusters are polled.
@@ -275,7 +282,7 @@ func (c *Config) ClusterList() []ClusterConfig {
 	if len(c.Kafka.Brokers) > 0 {
 		out = append(out, ClusterConfig{Name: c.Kafka.ClusterName, Brokers: c.Kafka.Brokers,
 			Version: c.Kafka.Version, Isolation: c.Kafka.Isolation, ClientID: c.Kafka.ClientID,
-			DialTimeout: c.Kafka.DialTimeout})
+			DialTimeout: c.Kafka.DialTimeout, OffsetsRetention: c.Kafka.OffsetsRetention})
 	}
 	for _, cl := range c.Clusters {
 		if cl.Version == "" {
@@ -289,6 +296,9 @@ func (c *Config) ClusterList() []ClusterConfig {
 		}
 		if cl.DialTimeout == 0 {
 			cl.DialTimeout = c.Kafka.DialTimeout
+		}
+		if cl.OffsetsRetention == 0 {
+			cl.OffsetsRetention = c.Kafka.OffsetsRetention
 		}
 		out = append(out, cl)
 	}
@@ -348,7 +358,7 @@ func (c *Config) Validate() error {
 	if err := c.Trends().Validate(); err != nil {
 		return err
 	}
-	if err := c.Expiry.Validate(); err != nil {
+	if err := c.validateExpiry(); err != nil {
 		return err
 	}
 	return c.CloudWatch.Validate()

@@ -1,10 +1,101 @@
 package appconfig
 
-// ExpiryConfig configures committed-offset expiry prediction.
-type ExpiryConfig struct{}
+import (
+	"errors"
+	"fmt"
+	"time"
 
-// expiryFlagDefs are the expiry.* options.
-var expiryFlagDefs = []flagDef{}
+	"github.com/offsetlag/offsetlag/exporter"
+)
 
-// Validate reports the first problem.
-func (e *ExpiryConfig) Validate() error { return nil }
+// ExpiryConfig configures committed-offset expiry prediction (see
+// exporter/expiry.go for the rules). The retention itself is per cluster:
+// kafka.offsets-retention / clusters[].offsets-retention.
+type ExpiryConfig struct {
+	// Tolerance: commits that vanish no earlier than their predicted
+	// expiry minus the tolerance count as expired, earlier ones as deleted
+	// on purpose. 0 means two poll intervals.
+	Tolerance time.Duration `mapstructure:"tolerance"`
+	// ExpectedGroups are watched even before they are seen (file only).
+	ExpectedGroups []ExpectedGroupConfig `mapstructure:"expected-groups"`
+}
+
+// ExpectedGroupConfig is one expected group, for example the group id of a
+// Lambda event source mapping (its UUID unless set) that may be disabled.
+type ExpectedGroupConfig struct {
+	// Cluster is the cluster name; empty means every cluster.
+	Cluster string `mapstructure:"cluster"`
+	Group   string `mapstructure:"group"`
+	// StartingPosition is where the consumer starts without commits:
+	// earliest (Lambda TRIM_HORIZON), latest (LATEST) or timestamp
+	// (AT_TIMESTAMP). Empty: unknown (both estimates are exported).
+	StartingPosition string `mapstructure:"starting-position"`
+	// Topics the group consumes; a topic without commits counts as expired.
+	Topics []string `mapstructure:"topics"`
+}
+
+// StateConfig is where the exporter keeps state across restarts.
+type StateConfig struct {
+	// Dir holds the expiry tracker's state file; empty keeps the state in
+	// memory only (predictions restart from scratch after a restart).
+	Dir string `mapstructure:"dir"`
+}
+
+// expiryFlagDefs are the expiry.*, state.* and offsets-retention options.
+var expiryFlagDefs = []flagDef{
+	{"kafka.offsets-retention", time.Duration(0), "committed-offset retention for expiry predictions, overriding the brokers' offsets.retention.minutes (0: read it from the brokers with DescribeConfigs)"},
+	{"expiry.tolerance", time.Duration(0), "commits that vanish no earlier than their predicted expiry minus this count as expired, earlier ones as deleted on purpose (0: two poll intervals)"},
+	{"state.dir", "", "directory of the state file that keeps expiry predictions across restarts (empty: in memory only)"},
+}
+
+// validateExpiry reports the first problem with the expiry settings.
+func (c *Config) validateExpiry() error {
+	if c.Expiry.Tolerance < 0 {
+		return fmt.Errorf("expiry.tolerance %s: must not be negative", c.Expiry.Tolerance)
+	}
+	clusters := map[string]bool{}
+	for _, cl := range c.ClusterList() {
+		if cl.OffsetsRetention < 0 {
+			return fmt.Errorf("cluster %q: offsets-retention %s: must not be negative", cl.Name, cl.OffsetsRetention)
+		}
+		clusters[cl.Name] = true
+	}
+	seen := map[[2]string]bool{}
+	for i, eg := range c.Expiry.ExpectedGroups {
+		where := fmt.Sprintf("expiry.expected-groups[%d]", i)
+		if eg.Group == "" {
+			return errors.New(where + ": group is empty")
+		}
+		if eg.Cluster != "" && !clusters[eg.Cluster] {
+			return fmt.Errorf("%s (%s): unknown cluster %q", where, eg.Group, eg.Cluster)
+		}
+		switch exporter.StartingPosition(eg.StartingPosition) {
+		case "", exporter.StartEarliest, exporter.StartLatest, exporter.StartTimestamp:
+		default:
+			return fmt.Errorf("%s (%s): starting-position %q: want earliest, latest or timestamp", where, eg.Group, eg.StartingPosition)
+		}
+		key := [2]string{eg.Cluster, eg.Group}
+		if seen[key] {
+			return fmt.Errorf("%s: group %q listed twice", where, eg.Group)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// ExpiryOptions returns each cluster's expiry configuration for the
+// exporter; include is the groups filter (nil: all groups).
+func (c *Config) ExpiryOptions(include func(string) bool) map[string]exporter.ExpiryConfig {
+	out := map[string]exporter.ExpiryConfig{}
+	for _, cl := range c.ClusterList() {
+		ec := exporter.ExpiryConfig{Retention: cl.OffsetsRetention, Tolerance: c.Expiry.Tolerance, IncludeGroup: include}
+		for _, eg := range c.Expiry.ExpectedGroups {
+			if eg.Cluster == "" || eg.Cluster == cl.Name {
+				ec.Expected = append(ec.Expected, exporter.ExpectedGroup{Group: eg.Group,
+					StartingPosition: exporter.StartingPosition(eg.StartingPosition), Topics: eg.Topics})
+			}
+		}
+		out[cl.Name] = ec
+	}
+	return out
+}

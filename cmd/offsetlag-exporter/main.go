@@ -120,14 +120,8 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		sources = append(sources, c)
 		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers)
 	}
-	cw, err := newCloudWatch(ctx, cfg.CloudWatch, logger)
-	if err != nil {
-		return err
-	}
-	defer cw.stop() // runs after the polls stopped: flushes what is queued
 	exp, err := exporter.New(sources, exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
-		OnResult: cw.onResult(),
 		Expiry: cfg.ExpiryOptions(includeGroup), State: store,
 	})
 	if err != nil {
@@ -143,7 +137,6 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	reg.MustRegister(cw.collectors()...)
 	collector := metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)})
 	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info()})
 	if err != nil {

@@ -139,20 +139,13 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// waitPoll waits until the exporter has finished a successful poll that
-// started after since: its last successful poll timestamp is at least
-// since plus one poll interval (the timestamp is taken at the end of a poll,
-// and the poll started at most one interval before it... so two intervals
-// past since is on the safe side), and offsetlag_up is 1.
+// waitPoll waits until offsetlag_up is 1 and the last successful poll
+// started after since (its end timestamp minus its duration; since zero:
+// any successful poll).
 func (p *exporterProc) waitPoll(t *testing.T, since time.Time, timeout time.Duration) error {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	want := float64(0)
-	if !since.IsZero() {
-		// A poll finishing a full interval plus its own duration after since
-		// started after since. 1s covers the 500ms interval and a slow poll.
-		want = float64(since.Add(time.Second).UnixNano()) / 1e9
-	}
+	want := float64(since.UnixNano()) / 1e9
 	var last error
 	for time.Now().Before(deadline) {
 		select {
@@ -163,11 +156,14 @@ func (p *exporterProc) waitPoll(t *testing.T, since time.Time, timeout time.Dura
 		ms, err := p.scrape()
 		if err == nil {
 			up := ms.value("offsetlag_up", nil)
-			ts := ms.value("offsetlag_last_successful_poll_timestamp_seconds", nil)
-			if up == 1 && ts >= want && ts > 0 {
+			end := ms.value("offsetlag_last_successful_poll_timestamp_seconds", nil)
+			dur := ms.value("offsetlag_poll_duration_seconds", nil)
+			// up == 1: the last poll is the successful one, so its
+			// duration belongs to the timestamp.
+			if up == 1 && end > 0 && dur >= 0 && (since.IsZero() || end-dur > want) {
 				return nil
 			}
-			err = fmt.Errorf("offsetlag_up=%v last_successful_poll=%v, want >= %v", up, ts, want)
+			err = fmt.Errorf("offsetlag_up=%v last_successful_poll=%v duration=%v, want a poll started after %v", up, end, dur, want)
 		}
 		last = err
 		time.Sleep(100 * time.Millisecond)

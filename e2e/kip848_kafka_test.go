@@ -19,7 +19,7 @@ func TestKIP848ConsumerGroup(t *testing.T) {
 	forEach4x(t, func(t *testing.T, b *kafkatest.Broker) {
 		start := time.Now()
 		adm := newAdmin(t, b)
-		const pre = "kip848-"
+		pre := uniq("kip848")
 		topic, group := pre+"events", pre+"console"
 		createTopic(t, b, adm, topic, 30, 45)
 		parts := map[string][]int32{topic: {0, 1}}

@@ -20,7 +20,7 @@ func TestLagMatchesKafkaCLI(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, b *kafkatest.Broker) {
 		start := time.Now()
 		adm := newAdmin(t, b)
-		const pre = "lag-"
+		pre := uniq("lag")
 		orders, payments := pre+"orders", pre+"payments"
 		createTopic(t, b, adm, orders, 40, 55, 70)
 		createTopic(t, b, adm, payments, 25, 90)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/offsetlag/offsetlag/internal/kafkatest"
@@ -98,4 +99,13 @@ func exporterBinary(t testing.TB) string {
 		t.Fatal(binErr)
 	}
 	return binPath
+}
+
+var runs atomic.Int64
+
+// uniq returns prefix plus a number unique in this test binary, and a dash:
+// the shared brokers outlive a test (go test -count=2 runs it again on the
+// same broker), so topic and group names must not repeat.
+func uniq(prefix string) string {
+	return fmt.Sprintf("%s%d-", prefix, runs.Add(1))
 }

@@ -41,7 +41,7 @@ func TestTransactions(t *testing.T) {
 	forEachVersion(t, func(t *testing.T, b *kafkatest.Broker) {
 		start := time.Now()
 		adm := newAdmin(t, b)
-		const pre = "txn-"
+		pre := uniq("txn")
 		topic := pre + "events"
 		if err := adm.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
+)
+
+// cloudWatch is the optional CloudWatch publisher; its methods do nothing
+// when cloudwatch.mode is off (nil receiver).
+type cloudWatch struct {
+	pub   *cloudwatch.Publisher
+	cfg   appconfig.CloudWatchConfig
+	log   *slog.Logger
+	close func() error
+}
+
+// newCloudWatch configures the publisher (no AWS request is made) and
+// starts it; nil when cloudwatch.mode is off.
+func newCloudWatch(ctx context.Context, cfg appconfig.CloudWatchConfig, logger *slog.Logger) (*cloudWatch, error) {
+	if cfg.Mode == appconfig.CloudWatchOff {
+		return nil, nil
+	}
+	opts := cfg.PublisherOptions()
+	opts.Logger = logger
+	cw := &cloudWatch{cfg: cfg, log: logger, close: func() error { return nil }}
+	switch cfg.Mode {
+	case appconfig.CloudWatchAPI:
+		client, err := cloudwatch.NewClient(ctx, cfg.ClientOptions())
+		if err != nil {
+			return nil, fmt.Errorf("cloudwatch: %w", err)
+		}
+		opts.Client = client
+	case appconfig.CloudWatchEMF:
+		if cfg.EMFOutput == "stdout" {
+			opts.EMF = os.Stdout
+		} else {
+			f, err := os.OpenFile(cfg.EMFOutput, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+			if err != nil {
+				return nil, fmt.Errorf("cloudwatch.emf-output: %w", err)
+			}
+			opts.EMF, cw.close = f, f.Close
+		}
+	}
+	pub, err := cloudwatch.New(opts)
+	if err != nil {
+		_ = cw.close()
+		return nil, err
+	}
+	cw.pub = pub
+	pub.Start()
+	logger.Info("publishing to CloudWatch", "mode", cfg.Mode, "namespace", opts.Namespace,
+		"partition_metrics", cfg.PartitionMetrics, "max_datums_per_poll", cfg.MaxDatumsPerPoll)
+	return cw, nil
+}
+
+// onResult is the exporter's OnResult hook (nil when off).
+func (c *cloudWatch) onResult() func(*exporter.Result) {
+	if c == nil {
+		return nil
+	}
+	return c.pub.Enqueue
+}
+
+// collectors are the publisher's self-metrics.
+func (c *cloudWatch) collectors() []prometheus.Collector {
+	if c == nil {
+		return nil
+	}
+	return c.pub.Collectors()
+}
+
+// stop flushes the queue for at most cloudwatch.flush-timeout.
+func (c *cloudWatch) stop() {
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FlushTimeout)
+	defer cancel()
+	if err := c.pub.Stop(ctx); err != nil {
+		c.log.Warn("CloudWatch flush cut short", "err", err)
+	}
+	_ = c.close()
+}

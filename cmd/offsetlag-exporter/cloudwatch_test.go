@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/offsetlag/offsetlag/internal/mototest"
+)
+
+// runExporter runs the binary's main loop on a seeded kfake cluster with
+// extra flags and returns the /metrics URL and a stop function that
+// returns the exit code.
+func runExporter(t *testing.T, extra ...string) (string, func() int) {
+	t.Helper()
+	cluster, err := kfake.NewCluster(kfake.SeedTopics(3, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	seed(t, cluster)
+	webPort := freePorts(t, 1)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	args := append([]string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}, extra...)
+	var logs syncBuffer
+	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
+	stop := func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(20 * time.Second):
+			t.Fatalf("did not shut down; logs:\n%s", logs.String())
+			return -1
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	return fmt.Sprintf("http://127.0.0.1:%d/metrics", webPort), stop
+}
+
+var sentRE = regexp.MustCompile(`(?m)^offsetlag_cloudwatch_datums_sent_total ([0-9.e+]+)$`)
+
+// With cloudwatch.mode api, polls reach CloudWatch (moto), the
+// self-metrics are on /metrics, and shutdown flushes.
+func TestCloudWatchAPIMode(t *testing.T) {
+	ep := mototest.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", mototest.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", mototest.SecretKey)
+	t.Setenv("AWS_REGION", mototest.Region)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	name := fmt.Sprintf("main-%d", time.Now().UnixNano())
+	url, stop := runExporter(t, "--kafka.cluster-name", name, "--cloudwatch.mode", "api",
+		"--cloudwatch.endpoint", ep, "--cloudwatch.protocol", "json", "--cloudwatch.namespace", "offsetlag/main-test")
+	waitFor(t, url, `offsetlag_cloudwatch_datums_dropped_total{reason="queue_full"} 0`,
+		`offsetlag_consumergroup_topic_sum_lag{cluster_name="`+name+`",group="g",topic="t"} 12`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing sent to CloudWatch")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	now := time.Now()
+	out, err := mototest.CloudWatch(ep).GetMetricData(context.Background(), &awscw.GetMetricDataInput{
+		StartTime: aws.Time(now.Add(-5 * time.Minute)), EndTime: aws.Time(now.Add(time.Minute)),
+		MetricDataQueries: []types.MetricDataQuery{{Id: aws.String("sum"), MetricStat: &types.MetricStat{
+			Metric: &types.Metric{Namespace: aws.String("offsetlag/main-test"), MetricName: aws.String("SumOffsetLag"),
+				Dimensions: []types.Dimension{{Name: aws.String("Cluster Name"), Value: aws.String(name)},
+					{Name: aws.String("Consumer Group"), Value: aws.String("g")}, {Name: aws.String("Topic"), Value: aws.String("t")}}},
+			Period: aws.Int32(60), Stat: aws.String("Maximum")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := out.MetricDataResults[0].Values; len(v) == 0 || v[0] != 12 {
+		t.Fatalf("SumOffsetLag in CloudWatch = %v, want 12", v)
+	}
+}
+
+// With cloudwatch.mode emf, EMF lines go to the file.
+func TestCloudWatchEMFMode(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "emf.log")
+	url, stop := runExporter(t, "--cloudwatch.mode", "emf", "--cloudwatch.emf-output", file)
+	waitFor(t, url, `offsetlag_consumergroup_topic_sum_lag{cluster_name="default",group="g",topic="t"} 12`)
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"SumOffsetLag":12`) || !strings.Contains(string(b), `"Namespace":"offsetlag"`) {
+		t.Fatalf("EMF file:\n%s", b)
+	}
+}

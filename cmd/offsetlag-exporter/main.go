@@ -94,10 +94,24 @@ func newLogger(lc appconfig.LogConfig, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) error {
 	groups, _ := exporter.NewFilter("groups", cfg.Groups.Allow, cfg.Groups.Deny)
 	topics, _ := exporter.NewFilter("topics", cfg.Topics.Allow, cfg.Topics.Deny)
+	// Expected groups are polled even when the groups filter leaves them
+	// out: they are watched by name.
+	expected := map[string]bool{}
+	for _, eg := range cfg.Expiry.ExpectedGroups {
+		expected[eg.Group] = true
+	}
+	includeGroup := func(g string) bool { return expected[g] || groups.Match(g) }
+	var store *exporter.StateStore
+	if cfg.State.Dir != "" {
+		var err error
+		if store, err = exporter.NewStateStore(cfg.State.Dir, logger); err != nil {
+			return err
+		}
+	}
 	var sources []exporter.Source
 	for _, cl := range cfg.ClusterList() {
 		kc := cl.Admin()
-		kc.IncludeGroup, kc.IncludeTopic = groups.Match, topics.Match
+		kc.IncludeGroup, kc.IncludeTopic = includeGroup, topics.Match
 		c, err := kafkaadmin.New(kc, logger)
 		if err != nil {
 			return err
@@ -114,6 +128,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	exp, err := exporter.New(sources, exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
 		OnResult: cw.onResult(),
+		Expiry:   cfg.ExpiryOptions(includeGroup), State: store,
 	})
 	if err != nil {
 		return err

@@ -116,7 +116,6 @@ func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
 				add(MetricEstimatedMaxTimeLag, types.StandardUnitSeconds, max(t.MaxLagSeconds, 0), PriorityLag)
 			}
 			add(MetricPartitionsOutOfRange, types.StandardUnitCount, float64(t.OutOfRange), PriorityOutOfRange)
-			out = appendExpiry(out, t, dims, ts)
 			if !o.PartitionMetrics {
 				continue
 			}
@@ -138,14 +137,35 @@ func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
 			}
 		}
 	}
-	return out
+	return appendExpiry(out, cr, ts)
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
-// appendExpiry adds OffsetsExpired and SecondsUntilOffsetExpiry once
-// exporter.Result carries expiry data. It does not yet: nothing is added.
-func appendExpiry(out []Datum, _ *exporter.GroupTopicResult, _ []Dimension, _ time.Time) []Datum {
+// appendExpiry adds, for every group+topic of the expiry view (groups
+// listed by the poll, gone groups whose offsets expired, expected groups):
+// OffsetsExpired (1 once the commits expired, else 0) and, while an expiry
+// clock runs, SecondsUntilOffsetExpiry (predicted expiry minus poll time,
+// at least 0).
+func appendExpiry(out []Datum, cr *exporter.ClusterResult, ts time.Time) []Datum {
+	cluster := Dimension{DimClusterName, cr.Name}
+	for gi := range cr.Expiry {
+		ge := &cr.Expiry[gi]
+		for ti := range ge.Topics {
+			te := &ge.Topics[ti]
+			dims := []Dimension{cluster, {DimConsumerGroup, ge.Group}, {DimTopic, te.Topic}}
+			expired := 0.0
+			if te.Expired {
+				expired = 1
+			}
+			out = append(out, Datum{Name: MetricOffsetsExpired, Unit: types.StandardUnitCount, Value: expired,
+				Time: ts, Dimensions: dims, Priority: PriorityExpiry})
+			if !te.ExpiresAt.IsZero() {
+				out = append(out, Datum{Name: MetricSecondsUntilOffsetExpiry, Unit: types.StandardUnitSeconds,
+					Value: max(te.ExpiresAt.Sub(ts).Seconds(), 0), Time: ts, Dimensions: dims, Priority: PriorityExpiry})
+			}
+		}
+	}
 	return out
 }
 

@@ -15,9 +15,13 @@
 //	PartitionsOutOfRange           Count    Cluster Name, Consumer Group, Topic
 //	OffsetLag (opt-in)             Count    Cluster Name, Consumer Group, Topic, Partition
 //	EstimatedTimeLag (opt-in)      Seconds  Cluster Name, Consumer Group, Topic, Partition
+//	OffsetsExpired                 Count    Cluster Name, Consumer Group, Topic
+//	SecondsUntilOffsetExpiry       Seconds  Cluster Name, Consumer Group, Topic
 //
-// OffsetsExpired and SecondsUntilOffsetExpiry are published once the
-// Result carries expiry data (see appendExpiry in datums.go).
+// The expiry metrics come from the Result's expiry view (ClusterResult.Expiry):
+// OffsetsExpired is 0 or 1 for every group+topic it lists (including gone
+// and expected groups), SecondsUntilOffsetExpiry only while an expiry clock
+// runs (the group is Empty).
 //
 // A datum is left out, never sent as -1, NaN or Inf, when its value is
 // unknown: SumOffsetLag and MaxOffsetLag exist only when at least one

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
@@ -57,6 +58,11 @@ func TestBuild(t *testing.T) {
 	for i := range t1.Partitions[:2] {
 		t1.Partitions[i].LagSeconds, t1.Partitions[i].LagSecondsSource = float64(i)*1.5, "interpolated"
 	}
+	// Expiry: g1's commits on t1 expire in 90 s; gone's on old expired.
+	r.Clusters[0].Expiry = []exporter.GroupExpiry{
+		{Group: "g1", Topics: []exporter.TopicExpiry{{Topic: "t1", ExpiresAt: ts.Add(90 * time.Second)}}},
+		{Group: "gone", Topics: []exporter.TopicExpiry{{Topic: "old", Expired: true, ExpiredAt: ts}}},
+	}
 	type key struct{ name, dims string }
 	got := map[key]float64{}
 	for _, d := range cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true}) {
@@ -65,7 +71,7 @@ func TestBuild(t *testing.T) {
 			dims = append(dims, dim.Name+"="+dim.Value)
 		}
 		unit := types.StandardUnitCount
-		if strings.HasPrefix(d.Name, "Estimated") {
+		if strings.HasPrefix(d.Name, "Estimated") || d.Name == "SecondsUntilOffsetExpiry" {
 			unit = types.StandardUnitSeconds
 		}
 		if !d.Time.Equal(ts) || d.Unit != unit {
@@ -83,12 +89,14 @@ func TestBuild(t *testing.T) {
 		{"SumOffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}:         7, {"MaxOffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}: 7,
 		{"PartitionsOutOfRange", "Cluster Name=c1,Consumer Group=g2,Topic=t1"}:  1,
 		{"OffsetLag", "Cluster Name=c1,Consumer Group=g2,Topic=t1,Partition=0"}: 7,
+		{"OffsetsExpired", base}: 0, {"SecondsUntilOffsetExpiry", base}: 90,
+		{"OffsetsExpired", "Cluster Name=c1,Consumer Group=gone,Topic=old"}: 1,
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("datums\n got %v\nwant %v", got, want)
 	}
-	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{})); n != 8 {
-		t.Errorf("without partition metrics: %d datums, want 8", n)
+	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{})); n != 11 {
+		t.Errorf("without partition metrics: %d datums, want 11", n)
 	}
 	r.Clusters[0].LastSuccess = time.Time{}
 	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true})); n != 0 {

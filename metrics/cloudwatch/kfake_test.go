@@ -3,6 +3,7 @@ package cloudwatch_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -111,6 +112,7 @@ var cwFamilies = map[string]string{
 	"offsetlag_consumergroup_out_of_range_partitions": cloudwatch.MetricPartitionsOutOfRange,
 	"offsetlag_consumergroup_lag":                     cloudwatch.MetricOffsetLag,
 	"offsetlag_consumergroup_lag_seconds":             cloudwatch.MetricEstimatedTimeLag,
+	"offsetlag_consumergroup_offsets_expired":         cloudwatch.MetricOffsetsExpired,
 }
 
 // promSeries returns what /metrics shows for the families of cwFamilies,
@@ -125,6 +127,45 @@ func promSeries(t *testing.T, e *exporter.Exporter) ([]series, map[string]float6
 	}
 	var ss []series
 	want := map[string]float64{}
+	// SecondsUntilOffsetExpiry is per group+topic in CloudWatch, per group
+	// (the earliest topic) on /metrics: take it from the Result and check
+	// each group's minimum against /metrics.
+	cr := &e.Latest().Clusters[0]
+	groupMin := map[string]float64{}
+	for _, ge := range cr.Expiry {
+		for _, te := range ge.Topics {
+			if te.ExpiresAt.IsZero() {
+				continue
+			}
+			v := max(te.ExpiresAt.Sub(cr.LastSuccess).Seconds(), 0)
+			s := series{cloudwatch.MetricSecondsUntilOffsetExpiry, dims("Cluster Name", cr.Name, "Consumer Group", ge.Group, "Topic", te.Topic)}
+			ss = append(ss, s)
+			want[s.String()] = v
+			if m, ok := groupMin[ge.Group]; !ok || v < m {
+				groupMin[ge.Group] = v
+			}
+		}
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "offsetlag_consumergroup_offsets_expiry_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var group string
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "group" {
+					group = l.GetValue()
+				}
+			}
+			if v, ok := groupMin[group]; !ok || math.Abs(v-m.GetGauge().GetValue()) > 1e-6 {
+				t.Errorf("group %s: /metrics expiry %v s, CloudWatch minimum %v s", group, m.GetGauge().GetValue(), v)
+			}
+			delete(groupMin, group)
+		}
+	}
+	if len(groupMin) > 0 {
+		t.Errorf("expiry countdowns missing from /metrics: %v", groupMin)
+	}
 	dimOf := map[string]string{"cluster_name": cloudwatch.DimClusterName, "group": cloudwatch.DimConsumerGroup,
 		"topic": cloudwatch.DimTopic, "partition": cloudwatch.DimPartition}
 	order := []string{"cluster_name", "group", "topic", "partition"}

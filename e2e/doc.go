@@ -4,7 +4,7 @@
 // kafka-consumer-groups tool.
 //
 // The suite runs against Kafka 4.1 and 3.9 in one `go test ./e2e/...` (one
-// shared broker per version); OFFSETLAG_KAFKA_VERSION=4.1 or =3.9 restricts it
+// shared broker per version); OFFSETLAG_TEST_KAFKA_VERSION=4.1 or =3.9 restricts it
 // to that version. KIP-848 tests run on 4.x only. With -short (and CI unset)
 // the suite is skipped; with CI=true a broker that cannot start fails it.
 //

@@ -51,7 +51,7 @@ func (l *lockedBuffer) String() string {
 // startExporter runs the built exporter against b with a 500ms poll interval
 // on a free port, plus args, and waits until it serves a successful poll. It
 // is killed at t.Cleanup. The environment is scrubbed of OFFSETLAG_* so the
-// rig's own variables (OFFSETLAG_KAFKA_VERSION=3.9) do not configure it.
+// rig's own variables (OFFSETLAG_TEST_KAFKA_VERSION=3.9) do not configure it.
 func startExporter(t *testing.T, b *kafkatest.Broker, args ...string) *exporterProc {
 	t.Helper()
 	bin := exporterBinary(t)

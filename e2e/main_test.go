@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 }
 
 // suiteVersions are the Kafka lines the suite runs against: the one named by
-// OFFSETLAG_KAFKA_VERSION alone when it is set, else 4.1 and 3.9, so that a
+// OFFSETLAG_TEST_KAFKA_VERSION alone when it is set, else 4.1 and 3.9, so that a
 // plain `go test ./...` (and so CI) covers both.
 func suiteVersions() []string {
 	if v := os.Getenv(kafkatest.EnvVersion); v != "" {

@@ -4,11 +4,11 @@
 #   scripts/kafka-jars.sh [VERSION]      # VERSION: 4.1 (default), 3.9, or an exact x.y.z
 #
 # No tarball, no docker: a generated pom and maven-dependency-plugin copy-dependencies.
-# Output: $OFFSETLAG_KAFKA_CACHE/<version>/libs (default <repo>/.cache/kafka/<version>/libs);
+# Output: $OFFSETLAG_TEST_KAFKA_CACHE/<version>/libs (default <repo>/.cache/kafka/<version>/libs);
 # the last line printed on stdout is that directory. Maven's own cache is ~/.m2 as usual.
 # Idempotent and concurrency-safe (flock): a second run with the jars present returns at once.
 #
-# Env: KAFKA_VERSION (used when no argument), OFFSETLAG_KAFKA_CACHE, MVN (maven command, default mvn).
+# Env: KAFKA_VERSION (used when no argument), OFFSETLAG_TEST_KAFKA_CACHE, MVN (maven command, default mvn).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +27,7 @@ case "$want" in
   *) echo "kafka-jars.sh: unsupported version '$want' (use 4.1, 3.9 or x.y.z)" >&2; exit 2 ;;
 esac
 
-cache="${OFFSETLAG_KAFKA_CACHE:-$repo/.cache/kafka}"
+cache="${OFFSETLAG_TEST_KAFKA_CACHE:-$repo/.cache/kafka}"
 dir="$cache/$ver"
 libs="$dir/libs"
 marker="$dir/.complete"

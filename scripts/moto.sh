@@ -8,7 +8,7 @@
 #   scripts/moto.sh stop    stop the server started by `start`
 #   scripts/moto.sh status  print the endpoint and exit 0 if the server answers
 #
-# Env: PYTHON (default python3), MOTO_PORT, OFFSETLAG_MOTO_VENV (default <repo>/.cache/moto-venv).
+# Env: PYTHON (default python3), MOTO_PORT, OFFSETLAG_TEST_MOTO_VENV (default <repo>/.cache/moto-venv).
 # Idempotent: `venv` reinstalls only when scripts/moto-requirements.txt changed; `start` returns the
 # running server's endpoint if one is already up.
 set -euo pipefail
@@ -16,7 +16,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 req="$here/moto-requirements.txt"
-venv="${OFFSETLAG_MOTO_VENV:-$repo/.cache/moto-venv}"
+venv="${OFFSETLAG_TEST_MOTO_VENV:-$repo/.cache/moto-venv}"
 state="$repo/.cache/moto"
 pidfile="$state/moto.pid"
 epfile="$state/endpoint"
@@ -100,7 +100,7 @@ case "$cmd" in
   env)
     ep="$(running_endpoint)" || { log "not running (scripts/moto.sh start)"; exit 1; }
     cat <<ENV
-export OFFSETLAG_MOTO_ENDPOINT=$ep
+export OFFSETLAG_TEST_MOTO_ENDPOINT=$ep
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
 export AWS_REGION=us-east-1

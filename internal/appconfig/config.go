@@ -177,7 +177,8 @@ func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
 	}
 	env := map[string]string{}
 	for _, kv := range environ {
-		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OFFSETLAG_") {
+		// OFFSETLAG_TEST_* belong to the test rigs, not to the exporter.
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OFFSETLAG_") && !strings.HasPrefix(k, "OFFSETLAG_TEST_") {
 			env[k] = val
 		}
 	}

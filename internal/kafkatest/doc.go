@@ -2,7 +2,7 @@
 //
 // It is a test rig only: no product code imports it. The jars come from Maven Central via
 // scripts/kafka-jars.sh (cached in ~/.m2 and <repo>/.cache/kafka/<version>/libs), or from the
-// directory named by OFFSETLAG_KAFKA_LIBS. Java 17 must be on PATH (or JAVA_HOME set).
+// directory named by OFFSETLAG_TEST_KAFKA_LIBS. Java 17 must be on PATH (or JAVA_HOME set).
 //
 // Typical use:
 //
@@ -26,7 +26,7 @@
 //	func TestMain(m *testing.M) { os.Exit(kafkatest.Main(m)) }
 //	func TestX(t *testing.T)    { b := kafkatest.Shared(t, kafkatest.Options{}) ... }
 //
-// Version: Options.Version, else env OFFSETLAG_KAFKA_VERSION, else "4.1" (4.1.x, newest pinned
+// Version: Options.Version, else env OFFSETLAG_TEST_KAFKA_VERSION, else "4.1" (4.1.x, newest pinned
 // patch); "3.9" is supported too. An exact "x.y.z" is passed through to the jar script.
 //
 // Policy when the environment cannot run a broker (no java, no maven, the download fails):

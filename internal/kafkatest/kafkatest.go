@@ -25,13 +25,13 @@ import (
 
 // Environment variables read by this package.
 const (
-	EnvVersion  = "OFFSETLAG_KAFKA_VERSION"   // default Kafka version: "4.1" (default), "3.9" or x.y.z
-	EnvLibs     = "OFFSETLAG_KAFKA_LIBS"      // a directory of jars to use instead of running scripts/kafka-jars.sh
-	EnvJVMOpts  = "OFFSETLAG_KAFKA_JVM_OPTS"  // replaces the broker's default JVM flags
-	EnvKeepLogs = "OFFSETLAG_KAFKA_KEEP_LOGS" // "1": always print the broker log tail at cleanup
+	EnvVersion  = "OFFSETLAG_TEST_KAFKA_VERSION"   // default Kafka version: "4.1" (default), "3.9" or x.y.z
+	EnvLibs     = "OFFSETLAG_TEST_KAFKA_LIBS"      // a directory of jars to use instead of running scripts/kafka-jars.sh
+	EnvJVMOpts  = "OFFSETLAG_TEST_KAFKA_JVM_OPTS"  // replaces the broker's default JVM flags
+	EnvKeepLogs = "OFFSETLAG_TEST_KAFKA_KEEP_LOGS" // "1": always print the broker log tail at cleanup
 )
 
-// DefaultVersion is the Kafka line used when neither Options.Version nor OFFSETLAG_KAFKA_VERSION is set.
+// DefaultVersion is the Kafka line used when neither Options.Version nor OFFSETLAG_TEST_KAFKA_VERSION is set.
 const DefaultVersion = "4.1"
 
 // DefaultJVMOpts are the broker's JVM flags, tuned for start-up speed on a small (2-core) machine.
@@ -42,7 +42,7 @@ var toolJVMOpts = []string{"-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:Tiere
 
 // Options configure a broker.
 type Options struct {
-	// Version: "4.1" (default), "3.9", or an exact "x.y.z". Empty: env OFFSETLAG_KAFKA_VERSION, else 4.1.
+	// Version: "4.1" (default), "3.9", or an exact "x.y.z". Empty: env OFFSETLAG_TEST_KAFKA_VERSION, else 4.1.
 	Version string
 	// Configs are extra broker properties (server.properties), applied over the defaults. Examples:
 	// "offsets.retention.minutes": "1", "offsets.retention.check.interval.ms": "1000".

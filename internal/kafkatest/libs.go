@@ -21,7 +21,7 @@ type libsResult struct {
 	err          error
 }
 
-// RequestedVersion returns v, else env OFFSETLAG_KAFKA_VERSION, else DefaultVersion.
+// RequestedVersion returns v, else env OFFSETLAG_TEST_KAFKA_VERSION, else DefaultVersion.
 func RequestedVersion(v string) string {
 	if v != "" {
 		return v
@@ -33,7 +33,7 @@ func RequestedVersion(v string) string {
 }
 
 // ResolveLibs returns the jar directory and exact Kafka version for version ("4.1", "3.9",
-// "x.y.z" or "" for the default). OFFSETLAG_KAFKA_LIBS wins when its version matches (or when
+// "x.y.z" or "" for the default). OFFSETLAG_TEST_KAFKA_LIBS wins when its version matches (or when
 // no version was asked for at all); otherwise scripts/kafka-jars.sh downloads (or finds) the jars.
 func ResolveLibs(version string) (dir, exact string, err error) {
 	explicit := version != "" || os.Getenv(EnvVersion) != ""

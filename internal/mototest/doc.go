@@ -6,7 +6,7 @@
 //	ddb := dynamodb.NewFromConfig(mototest.AWSConfig(ep))
 //	mototest.Reset(ep)                           // POST /moto-api/reset: drop all state
 //
-// With OFFSETLAG_MOTO_ENDPOINT set (for example from `eval "$(scripts/moto.sh env)"`), Start uses
+// With OFFSETLAG_TEST_MOTO_ENDPOINT set (for example from `eval "$(scripts/moto.sh env)"`), Start uses
 // that server instead of starting one (and does not reset it). Otherwise it creates the venv with
 // scripts/moto.sh venv (cached in .cache/moto-venv) and runs moto_server itself, in its own process
 // group with Pdeathsig=SIGKILL.

@@ -24,7 +24,7 @@ import (
 )
 
 // EnvEndpoint names an already running moto server to use instead of starting one.
-const EnvEndpoint = "OFFSETLAG_MOTO_ENDPOINT"
+const EnvEndpoint = "OFFSETLAG_TEST_MOTO_ENDPOINT"
 
 // Region and static credentials that moto accepts.
 const (
@@ -49,7 +49,7 @@ func bail(t testing.TB, err error) {
 	t.Fatalf("mototest: %v", err)
 }
 
-// Start returns the endpoint ("http://127.0.0.1:PORT") of a moto server: OFFSETLAG_MOTO_ENDPOINT
+// Start returns the endpoint ("http://127.0.0.1:PORT") of a moto server: OFFSETLAG_TEST_MOTO_ENDPOINT
 // if set, else a fresh server started for this test and stopped at t.Cleanup.
 func Start(t testing.TB) string {
 	t.Helper()

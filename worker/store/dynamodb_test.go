@@ -98,7 +98,7 @@ func TestDynamoDBGivesUp(t *testing.T) {
 }
 
 func TestDynamoDBAgainstMoto(t *testing.T) {
-	// OFFSETLAG_MOTO_ENDPOINT if set, else a moto server started for this
+	// OFFSETLAG_TEST_MOTO_ENDPOINT if set, else a moto server started for this
 	// test; skipped when moto cannot run, except with CI=true (fatal).
 	ep := mototest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

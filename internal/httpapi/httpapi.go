@@ -1,6 +1,7 @@
-// Package httpapi builds the exporter's HTTP handlers: the landing page,
-// the metrics endpoint, and the health and readiness probes. It reads the
-// exporter's latest Result only; no handler causes a Kafka request.
+// Package httpapi builds the exporter's HTTP handlers: the status page (or
+// the toolkit landing page without one), the metrics endpoint, and the
+// health and readiness probes. It reads the exporter's latest Result only;
+// no handler causes a Kafka request.
 package httpapi
 
 import (
@@ -19,6 +20,10 @@ type Options struct {
 	TelemetryPath string
 	// Version is shown on the landing page.
 	Version string
+	// StatusPage, when set, serves "/" and everything not routed here
+	// (the status page and its JSON API, internal/statuspage) instead of
+	// the toolkit landing page.
+	StatusPage http.Handler
 }
 
 // Latest is the part of the exporter the handlers need.
@@ -57,6 +62,10 @@ func NewMux(src Latest, metrics http.Handler, opts Options) (*http.ServeMux, err
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "not ready: no successful poll yet of %s\n", strings.Join(waiting, "; "))
 	})
+	if opts.StatusPage != nil {
+		mux.Handle("/", opts.StatusPage)
+		return mux, nil
+	}
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name:        "offsetlag-exporter",
 		Description: "Kafka consumer lag, time lag and committed-offset expiry exporter",

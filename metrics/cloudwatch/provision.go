@@ -78,12 +78,12 @@ func quoteSearch(s string) string {
 	return s
 }
 
-func expr(e, id, label string) map[string]string {
-	return map[string]string{"expression": e, "id": id, "label": label}
+func expr(e, id string) map[string]string {
+	return map[string]string{"expression": e, "id": id}
 }
 
-// BuildDashboard returns the dashboard: max and sum lag per group and topic,
-// partitions out of range, the offset-expiry countdown and expired offsets,
+// BuildDashboard returns the dashboard: max and sum lag and time lag per
+// group and topic, partitions out of range, the offset-expiry countdown and expired offsets,
 // and with a Lambda function and MSK cluster the seed's Lambda and MSK
 // widgets. The lag widgets use SEARCH, so new groups appear by themselves.
 func BuildDashboard(o DashboardOptions) (*Dashboard, error) {
@@ -112,14 +112,16 @@ func BuildDashboard(o DashboardOptions) (*Dashboard, error) {
 		{Type: "text", Width: 24, Height: 2, Properties: WidgetProperties{Markdown: "# " + title +
 			"\nMSK-compatible metrics published by offsetlag-exporter to namespace `" + ns + "`."}},
 		metric("MaxOffsetLag by group and topic", "Maximum",
-			[]any{expr(searchExpr(ns, MetricMaxOffsetLag, cl, "Maximum", per), "maxlag", "")}),
+			[]any{expr(searchExpr(ns, MetricMaxOffsetLag, cl, "Maximum", per), "maxlag")}),
 		metric("SumOffsetLag by group and topic", "Maximum",
-			[]any{expr(searchExpr(ns, MetricSumOffsetLag, cl, "Maximum", per), "sumlag", "")}),
+			[]any{expr(searchExpr(ns, MetricSumOffsetLag, cl, "Maximum", per), "sumlag")}),
+		metric("EstimatedMaxTimeLag (seconds) by group and topic", "Maximum",
+			[]any{expr(searchExpr(ns, MetricEstimatedMaxTimeLag, cl, "Maximum", per), "timelag")}),
 		metric("Seconds until committed offsets expire", "Minimum",
-			[]any{expr(searchExpr(ns, MetricSecondsUntilOffsetExpiry, cl, "Minimum", per), "expiry", "")}),
+			[]any{expr(searchExpr(ns, MetricSecondsUntilOffsetExpiry, cl, "Minimum", per), "expiry")}),
 		metric("Offsets expired / partitions out of range", "Maximum",
-			[]any{expr(searchExpr(ns, MetricOffsetsExpired, cl, "Maximum", per), "expired", "")},
-			[]any{expr(searchExpr(ns, MetricPartitionsOutOfRange, cl, "Maximum", per), "outofrange", "")}),
+			[]any{expr(searchExpr(ns, MetricOffsetsExpired, cl, "Maximum", per), "expired")},
+			[]any{expr(searchExpr(ns, MetricPartitionsOutOfRange, cl, "Maximum", per), "outofrange")}),
 	}
 	if o.LambdaFunction != "" {
 		fn := o.LambdaFunction
@@ -135,7 +137,7 @@ func BuildDashboard(o DashboardOptions) (*Dashboard, error) {
 				[]any{"AWS/Lambda", "Errors", "FunctionName", fn},
 				[]any{"AWS/Lambda", "Invocations", "FunctionName", fn}),
 			metric("MSK BytesInPerSec: "+o.MSKCluster, "Average",
-				[]any{expr(fmt.Sprintf("SEARCH('%s', 'Average', %d)", strings.ReplaceAll(bytesIn, "'", `\'`), per), "bytesin", "")}),
+				[]any{expr(fmt.Sprintf("SEARCH('%s', 'Average', %d)", strings.ReplaceAll(bytesIn, "'", `\'`), per), "bytesin")}),
 		)
 	}
 	// Lay out: text on top, then two columns.

@@ -125,9 +125,14 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		return err
 	}
 	defer cw.stop() // runs after the polls stopped: flushes what is queued
-	exp, err := exporter.New(sources, exporter.Options{
+	var exp *exporter.Exporter
+	page, err := newStatusPage(func() *exporter.Result { return exp.Latest() }, cfg.Web.TelemetryPath, version.Version)
+	if err != nil {
+		return err
+	}
+	exp, err = exporter.New(sources, exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
-		OnResult: cw.onResult(),
+		OnResult: onResults(cw.onResult(), page.Record),
 		Expiry:   cfg.ExpiryOptions(includeGroup), State: store,
 	})
 	if err != nil {
@@ -145,7 +150,8 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	)
 	reg.MustRegister(cw.collectors()...)
 	collector := metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)})
-	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info()})
+	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info(),
+		StatusPage: page})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/statuspage"
+)
+
+// onResults calls every non-nil f in order with each new Result (the
+// exporter has one OnResult; the status page history and the CloudWatch
+// publisher both want it). Each f must not block. nil when there is none.
+func onResults(fs ...func(*exporter.Result)) func(*exporter.Result) {
+	var set []func(*exporter.Result)
+	for _, f := range fs {
+		if f != nil {
+			set = append(set, f)
+		}
+	}
+	switch len(set) {
+	case 0:
+		return nil
+	case 1:
+		return set[0]
+	}
+	return func(r *exporter.Result) {
+		for _, f := range set {
+			f(r)
+		}
+	}
+}
+
+// newStatusPage builds the status page; latest is read only when serving.
+func newStatusPage(latest func() *exporter.Result, telemetryPath, version string) (*statuspage.Page, error) {
+	return statuspage.New(latest, statuspage.Options{Version: version, Links: []statuspage.Link{
+		{Href: telemetryPath, Text: "Metrics"},
+		{Href: "/healthz", Text: "Health"},
+		{Href: "/readyz", Text: "Readiness"},
+	}})
+}

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/offsetlag/offsetlag/exporter"
+)
+
+func TestOnResults(t *testing.T) {
+	if onResults() != nil || onResults(nil, nil) != nil {
+		t.Fatal("no functions: want nil")
+	}
+	var calls []string
+	a := func(*exporter.Result) { calls = append(calls, "a") }
+	b := func(*exporter.Result) { calls = append(calls, "b") }
+	onResults(nil, a)(&exporter.Result{})
+	onResults(a, nil, b)(&exporter.Result{})
+	if got := len(calls); got != 3 || calls[0] != "a" || calls[1] != "a" || calls[2] != "b" {
+		t.Fatalf("calls %v", calls)
+	}
+}

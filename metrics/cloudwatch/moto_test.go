@@ -275,3 +275,20 @@ func TestBudget(t *testing.T) {
 		t.Errorf("sent by name %v", proxy.names)
 	}
 }
+
+// The query protocol (protocol: query) works against moto too.
+func TestQueryProtocol(t *testing.T) {
+	ep := mototest.Start(t)
+	client := awscw.NewFromConfig(mototest.AWSConfig(ep), cloudwatch.ProtocolOption(cloudwatch.ProtocolQuery))
+	p := newPublisher(t, ep, func(o *cloudwatch.Options) { o.Client = client })
+	cluster := uniqueName("query")
+	ts := time.Now().Add(-time.Minute)
+	p.Enqueue(synthResult(cluster, ts, 2))
+	waitFor(t, "sent", 30*time.Second, func() bool {
+		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 7
+	})
+	s := series{"SumOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")}
+	if v := getValues(t, mototest.CloudWatch(ep), "", ts, []series{s})[s.String()]; len(v) != 1 || v[0] != 3 {
+		t.Fatalf("%s = %v", s, v)
+	}
+}

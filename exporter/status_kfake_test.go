@@ -1,0 +1,92 @@
+package exporter_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// TestStatusTransitions scripts a consumer over real polls of an
+// in-process cluster: keeping up (OK), commits stop while records keep
+// coming (STOP: no members), commit moved back (REWIND), then keeping up
+// again (OK once the rewind leaves the window).
+func TestStatusTransitions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: 30 * time.Second,
+		Now: func() time.Time { return now }, Trends: exporter.TrendOptions{Mode: exporter.TimeLagInterpolate, Window: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := int64(0)
+	step := func(produce int, commitAt func() int64) (string, string) {
+		t.Helper()
+		for i := 0; i < produce; i++ {
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "events", Value: []byte("x")}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			end++
+		}
+		if commit := commitAt(); commit >= 0 {
+			os := kadm.Offsets{}
+			os.Add(kadm.Offset{Topic: "events", Partition: 0, At: commit, LeaderEpoch: -1})
+			if err := adm.CommitAllOffsets(ctx, "app", os); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now = now.Add(30 * time.Second)
+		cr, _ := e.PollAll(ctx).Cluster("c")
+		g, ok := cr.Group("app")
+		if !ok {
+			t.Fatalf("group app missing: %+v err %q", cr.Groups, cr.LastError)
+		}
+		return g.Status, g.Topics[0].Partitions[0].Status
+	}
+	type stepT struct {
+		name    string
+		produce int
+		commit  func() int64
+		want    exporter.Status
+	}
+	keepUp := func() int64 { return end - 2 } // evaluated after the step's records
+	steps := []stepT{
+		{"keeping up 1", 10, keepUp, exporter.StatusOK},
+		{"keeping up 2", 10, keepUp, exporter.StatusOK},
+		{"keeping up 3", 10, keepUp, exporter.StatusOK},
+		{"commits stop 1", 10, func() int64 { return -1 }, exporter.StatusOK},
+		{"commits stop 2", 10, func() int64 { return -1 }, exporter.StatusStop},
+		{"rewound", 10, func() int64 { return 5 }, exporter.StatusRewind},
+		{"resumed: the rewind is still in the window of 3", 10, keepUp, exporter.StatusRewind},
+		{"rewind left the window", 10, keepUp, exporter.StatusOK},
+	}
+	for _, s := range steps {
+		group, part := step(s.produce, s.commit)
+		if group != string(s.want) || part != string(s.want) {
+			t.Errorf("%s: group %s partition %s, want %s", s.name, group, part, s.want)
+		}
+	}
+}

@@ -100,7 +100,12 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	for _, eg := range cfg.Expiry.ExpectedGroups {
 		expected[eg.Group] = true
 	}
-	includeGroup := func(g string) bool { return expected[g] || groups.Match(g) }
+	// With --shard.count > 1 this replica polls only its own groups.
+	shard := cfg.Shard()
+	includeGroup := func(g string) bool { return shard.Match(g) && (expected[g] || groups.Match(g)) }
+	if shard.Enabled() {
+		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
+	}
 	var store *exporter.StateStore
 	if cfg.State.Dir != "" {
 		var err error
@@ -130,10 +135,10 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	exp, err = exporter.New(sources, exporter.Options{
+	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
 		OnResult: onResults(cw.onResult(), page.Record),
-		Expiry:   cfg.ExpiryOptions(includeGroup), State: store,
+		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
 	})
 	if err != nil {
 		return err

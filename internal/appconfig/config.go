@@ -41,6 +41,8 @@ type Config struct {
 	State  StateConfig  `mapstructure:"state"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
+	// Sharding splits the groups across replicas (shard.go).
+	Sharding ShardConfig `mapstructure:"shard"`
 }
 
 // KafkaConfig is the single-cluster shorthand; its settings other than
@@ -73,6 +75,9 @@ type ClusterConfig struct {
 type PollConfig struct {
 	Interval time.Duration `mapstructure:"interval"`
 	Timeout  time.Duration `mapstructure:"timeout"`
+	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
+	// 0 polls all at once.
+	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters"`
 }
 
 // FilterConfig is a pair of anchored regular expression lists.
@@ -114,6 +119,7 @@ func allFlagDefs() []flagDef {
 	out = append(out, trendsFlagDefs...)
 	out = append(out, expiryFlagDefs...)
 	out = append(out, cloudwatchFlagDefs...)
+	out = append(out, shardFlagDefs...)
 	return out
 }
 
@@ -360,6 +366,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateExpiry(); err != nil {
+		return err
+	}
+	if err := c.validateShard(); err != nil {
 		return err
 	}
 	return c.CloudWatch.Validate()

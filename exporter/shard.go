@@ -1,0 +1,115 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// Shard splits the groups of every cluster across exporter replicas: the
+// replica with Index i of Count exports the groups whose stable hash
+// (FNV-1a 64 of the group name) is i modulo Count. The hash depends on the
+// name alone, so every replica agrees without talking to the others, and a
+// restart or a new group never moves other groups. The zero value (Count 0
+// or 1) is one shard that matches every group.
+//
+// Each replica still reads every partition's offsets (one ListOffsets per
+// leader, cheap) but describes and fetches only its own groups, and
+// exports only their series: the per-group work and the /metrics size are
+// divided by Count. Topic-level series (log start and end offsets) are
+// exported by every replica.
+type Shard struct {
+	Index, Count int
+}
+
+// Validate reports a shard that cannot exist.
+func (s Shard) Validate() error {
+	if s.Count < 0 {
+		return fmt.Errorf("shard count %d: must not be negative", s.Count)
+	}
+	if s.Index < 0 || (s.Count > 0 && s.Index >= s.Count) || (s.Count == 0 && s.Index != 0) {
+		return fmt.Errorf("shard index %d: want 0 <= index < count (%d)", s.Index, max(s.Count, 1))
+	}
+	return nil
+}
+
+// Enabled reports whether the shard leaves some groups out.
+func (s Shard) Enabled() bool { return s.Count > 1 }
+
+// Match reports whether group belongs to this shard.
+func (s Shard) Match(group string) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	return ShardOf(group, s.Count) == s.Index
+}
+
+// ShardOf is the shard (0 to count-1) of group: FNV-1a 64 of the name,
+// modulo count. It never changes for a name.
+func ShardOf(group string, count int) int {
+	if count <= 1 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(group))
+	return int(h.Sum64() % uint64(count))
+}
+
+// LimitPolls returns sources that share a limit of n polls at a time (for
+// fleets of many clusters in one process): a poll waits for a free slot
+// before its Snapshot (and before its exact time-lag reads), and its deadline keeps running while it waits. n <= 0
+// returns the sources unchanged. The wrappers keep the RecordTimer of the
+// source (exact time lag).
+func LimitPolls(sources []Source, n int) []Source {
+	if n <= 0 || n >= len(sources) {
+		return sources
+	}
+	sem := make(chan struct{}, n)
+	out := make([]Source, len(sources))
+	for i, s := range sources {
+		ls := limitedSource{Source: s, sem: sem}
+		if rt, ok := s.(RecordTimer); ok {
+			out[i] = limitedTimer{ls, rt}
+		} else {
+			out[i] = ls
+		}
+	}
+	return out
+}
+
+type limitedSource struct {
+	Source
+	sem chan struct{}
+}
+
+func (l limitedSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a poll slot (poll.max-concurrent-clusters): %w", ctx.Err())
+	}
+	defer func() { <-l.sem }()
+	return l.Source.Snapshot(ctx)
+}
+
+type limitedTimer struct {
+	limitedSource
+	rt RecordTimer
+}
+
+// RecordTimes takes a slot too: it is the poll's other burst of requests.
+func (l limitedTimer) RecordTimes(ctx context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		out := make([]kafkaadmin.RecordTime, len(reqs))
+		for i := range out {
+			out[i].RecordTimeRequest, out[i].Found, out[i].Err = reqs[i], -1, ctx.Err()
+		}
+		return out, nil
+	}
+	defer func() { <-l.sem }()
+	return l.rt.RecordTimes(ctx, reqs)
+}

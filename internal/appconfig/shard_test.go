@@ -1,0 +1,85 @@
+package appconfig
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/offsetlag/offsetlag/exporter"
+)
+
+func TestShardFlags(t *testing.T) {
+	c, err := load(t, []string{"--kafka.brokers", "a:1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Shard(); s.Enabled() || s.Count != 1 || s.Index != 0 || c.Poll.MaxConcurrentClusters != 0 {
+		t.Errorf("defaults: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	}
+
+	c, err = load(t, []string{"--kafka.brokers", "a:1", "--shard.index", "2", "--shard.count", "3",
+		"--poll.max-concurrent-clusters", "4"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Shard(); s != (exporter.Shard{Index: 2, Count: 3}) || c.Poll.MaxConcurrentClusters != 4 {
+		t.Errorf("flags: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	}
+
+	c, err = load(t, []string{"--kafka.brokers", "a:1"}, []string{"OFFSETLAG_SHARD_INDEX=1", "OFFSETLAG_SHARD_COUNT=2",
+		"OFFSETLAG_POLL_MAX_CONCURRENT_CLUSTERS=8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Shard(); s != (exporter.Shard{Index: 1, Count: 2}) || c.Poll.MaxConcurrentClusters != 8 {
+		t.Errorf("environment: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	}
+
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	yaml := "kafka:\n  brokers: [a:1]\nshard:\n  index: 0\n  count: 2\npoll:\n  max-concurrent-clusters: 2\n"
+	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = load(t, []string{"--config", f}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Shard(); s != (exporter.Shard{Index: 0, Count: 2}) || c.Poll.MaxConcurrentClusters != 2 {
+		t.Errorf("file: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	}
+
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shard.index", "3", "--shard.count", "3"}, "shard.index 3"},
+		{[]string{"--shard.index", "-1", "--shard.count", "3"}, "shard.index -1"},
+		{[]string{"--shard.count", "0"}, "shard.count 0"},
+		{[]string{"--poll.max-concurrent-clusters", "-1"}, "poll.max-concurrent-clusters -1"},
+	} {
+		_, err := load(t, append([]string{"--kafka.brokers", "a:1"}, bad.args...), nil)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%v: err %v, want %q", bad.args, err, bad.want)
+		}
+	}
+}
+
+func TestShardExpiry(t *testing.T) {
+	c, err := load(t, []string{"--kafka.brokers", "a:1", "--shard.index", "1", "--shard.count", "2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []exporter.ExpectedGroup
+	for _, g := range []string{"a", "b", "c", "d", "e", "f"} {
+		groups = append(groups, exporter.ExpectedGroup{Group: g})
+	}
+	m := c.ShardExpiry(map[string]exporter.ExpiryConfig{"default": {Expected: groups}})
+	for _, eg := range m["default"].Expected {
+		if exporter.ShardOf(eg.Group, 2) != 1 {
+			t.Errorf("expected group %s of shard 0 kept on shard 1", eg.Group)
+		}
+	}
+	if n := len(m["default"].Expected); n == 0 || n == len(groups) {
+		t.Errorf("kept %d of %d expected groups", n, len(groups))
+	}
+}

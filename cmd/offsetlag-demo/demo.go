@@ -183,7 +183,11 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 		Interval: cfg.PollInterval, Logger: log, OnResult: page.Record,
 		// The brokers report offsets.retention.minutes (7 days); the
 		// demo's retention is the kfake extension above, so say it here.
-		Expiry: map[string]exporter.ExpiryConfig{clusterName: {Retention: cfg.Retention}},
+		// The tolerance absorbs the lag of observing Empty (a poll late on
+		// a busy machine); with a retention of seconds, two poll intervals
+		// are not enough.
+		Expiry: map[string]exporter.ExpiryConfig{clusterName: {Retention: cfg.Retention,
+			Tolerance: max(2*cfg.PollInterval, cfg.Retention/3)}},
 	})
 	if err != nil {
 		return nil, err

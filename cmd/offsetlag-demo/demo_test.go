@@ -95,7 +95,7 @@ func TestDemoInBrowser(t *testing.T) {
 	exe := chromium(t)
 	cfg := defaultConfig()
 	cfg.ListenAddress = "127.0.0.1:0"
-	cfg.Retention, cfg.CheckInterval = 6*time.Second, 500*time.Millisecond
+	cfg.Retention, cfg.CheckInterval = 8*time.Second, 500*time.Millisecond
 	cfg.PollInterval, cfg.Refresh = 500*time.Millisecond, time.Second
 	cfg.Rate, cfg.BurstEvery, cfg.BurstSize = 50, 4*time.Second, 1500
 	cfg.NightlyAfter, cfg.NightlyFor = 500*time.Millisecond, 3*time.Second
@@ -103,7 +103,7 @@ func TestDemoInBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
-	log := newTestLogger(&logs)
+	log, logw := newTestLogger(&logs)
 	d, err := start(ctx, cfg, log, log)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestDemoInBrowser(t *testing.T) {
 	defer stop()
 
 	// 1. The API: the worker is there and nightly-report expired (it
-	// stops after 3.5s, is Empty, and 6s later its offsets are deleted).
+	// stops after 3.5s, is Empty, and 8s later its offsets are deleted).
 	waitGroups(t, d.URL, 40*time.Second, func(g map[string]statuspage.Group) bool {
 		w, n := g[workerGroup], g[nightlyGroup]
 		return w.Present && w.SumLag != nil && n.Expiry != nil && n.Expiry.Expired
@@ -153,7 +153,7 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.AttributeValue(expiredBadge, "title", &expiredTitle, nil, chromedp.ByQuery),
 		chromedp.Text(`#count`, &count, chromedp.ByQuery),
 	); err != nil {
-		t.Fatalf("status page: %v\n%s", err, logs.String())
+		t.Fatalf("status page: %v\n%s", err, logw.String())
 	}
 	if strings.Join(rows, ",") != "factor-worker,nightly-report" || count != "2" {
 		t.Errorf("rows %v, count %q", rows, count)

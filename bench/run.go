@@ -1,0 +1,412 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Options configure a run of the suite.
+type Options struct {
+	Sizes       []Size
+	Polls       int           // measured polls per strategy (after one warm-up)
+	NaivePolls  int           // measured polls of the naive strategy
+	NaiveSample int           // most partitions the naive strategy reads per poll (then extrapolates)
+	Latency     time.Duration // injected latency of the latency scenario (0: skip it)
+	LatencySize string        // size of the latency scenario
+	// Probe is the command that runs a probe: argv, to which the JSON
+	// ProbeArgs are appended.
+	Probe []string
+	Log   io.Writer
+	// ProfileDir, when set, receives a CPU profile of each probe's
+	// measured polls (SIZE-MODE.pprof).
+	ProfileDir string
+}
+
+// Figures are the medians of one strategy at one size.
+type Figures struct {
+	Size, Mode   string
+	Requests     float64          // per poll, counted by the cluster (scaled for a sampled naive run)
+	ByAPI        map[string]int64 // per poll
+	Wall, CPU    time.Duration
+	Round        time.Duration // exporter: the kafkaadmin round (Snapshot) within Wall
+	Mallocs      uint64
+	AllocBytes   uint64
+	PeakRSS      int64
+	Render       time.Duration
+	MetricsBytes int64
+	Scale        float64
+	Latency      time.Duration // injected per request
+	Probe        ProbeResult
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Started  time.Time
+	Took     time.Duration
+	Builds   map[string]time.Duration
+	Figures  []Figures
+	Machine  string
+	Targets  []Target
+	Failures int
+}
+
+// Target is one checked ratio.
+type Target struct {
+	Name, Value, Limit string
+	Pass               bool
+}
+
+// Run builds each cluster in turn and measures every strategy on it.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{Started: time.Now(), Builds: map[string]time.Duration{}, Machine: Machine()}
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	if o.ProfileDir != "" {
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range o.Sizes {
+		logf("size %s: building %d partitions, %d groups, %d committed offsets", s.Name, s.Partitions(), s.Groups, s.Offsets())
+		c, err := NewCluster(ctx, s)
+		if err != nil {
+			return nil, fmt.Errorf("size %s: %w", s.Name, err)
+		}
+		rep.Builds[s.Name] = c.Build
+		logf("size %s: built in %s", s.Name, c.Build.Round(time.Millisecond))
+		runs := []struct {
+			mode    string
+			polls   int
+			latency time.Duration
+		}{{ModeBare, o.Polls, 0}, {ModeExporter, o.Polls, 0}, {ModeNaive, o.NaivePolls, 0}}
+		if o.Latency > 0 && s.Name == o.LatencySize {
+			runs = append(runs, struct {
+				mode    string
+				polls   int
+				latency time.Duration
+			}{ModeBare, o.Polls, o.Latency}, struct {
+				mode    string
+				polls   int
+				latency time.Duration
+			}{ModeExporter, o.Polls, o.Latency})
+		}
+		for _, r := range runs {
+			c.SetLatency(r.latency)
+			f, err := probe(ctx, o, c, ProbeArgs{Mode: r.mode, Brokers: c.Addrs(), Polls: r.polls, Sample: o.NaiveSample})
+			c.SetLatency(0)
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("size %s %s: %w", s.Name, r.mode, err)
+			}
+			f.Latency = r.latency
+			logf("size %s: %-8s latency %-5s requests/poll %.0f wall %s cpu %s", s.Name, r.mode, r.latency,
+				f.Requests, f.Wall.Round(time.Microsecond), f.CPU.Round(time.Microsecond))
+			rep.Figures = append(rep.Figures, f)
+		}
+		c.Close()
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
+	rep.Took = time.Since(rep.Started)
+	rep.check(o)
+	return rep, nil
+}
+
+// probe runs one child and collects its figures.
+func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, error) {
+	if o.ProfileDir != "" {
+		a.CPUProfile = filepath.Join(o.ProfileDir, fmt.Sprintf("%s-%s-%s.pprof", c.Size.Name, a.Mode, c.latencyName()))
+	}
+	args, _ := json.Marshal(a)
+	cmd := exec.CommandContext(ctx, o.Probe[0], append(o.Probe[1:], string(args))...)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return Figures{}, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return Figures{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return Figures{}, err
+	}
+	defer func() { _ = cmd.Wait() }()
+	rd := bufio.NewReader(stdout)
+	line, err := rd.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "READY" {
+		_ = cmd.Process.Kill()
+		return Figures{}, fmt.Errorf("probe did not get ready: %q %v", line, err)
+	}
+	c.ResetCounts()
+	if _, err := io.WriteString(stdin, "GO\n"); err != nil {
+		return Figures{}, err
+	}
+	line, err = rd.ReadString('\n')
+	if err != nil {
+		return Figures{}, fmt.Errorf("probe result: %w", err)
+	}
+	counts := c.Counts()
+	_ = stdin.Close()
+	var res ProbeResult
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		return Figures{}, fmt.Errorf("probe result %q: %w", line, err)
+	}
+	f := Figures{Size: c.Size.Name, Mode: a.Mode, ByAPI: map[string]int64{}, PeakRSS: res.PeakRSS,
+		MetricsBytes: res.MetricsBytes, Scale: res.Scale, Probe: res}
+	var total int64
+	for api, n := range counts {
+		per := int64(float64(n)*res.Scale) / int64(len(res.Samples))
+		f.ByAPI[api] = per
+		total += per
+	}
+	f.Requests = float64(total)
+	var walls, cpus, rounds []time.Duration
+	var mallocs, bytes []uint64
+	for _, s := range res.Samples {
+		walls = append(walls, time.Duration(float64(s.Wall)*res.Scale))
+		cpus = append(cpus, time.Duration(float64(s.CPU)*res.Scale))
+		rounds = append(rounds, s.Round)
+		mallocs = append(mallocs, uint64(float64(s.Mallocs)*res.Scale))
+		bytes = append(bytes, uint64(float64(s.Bytes)*res.Scale))
+	}
+	f.Wall, f.CPU, f.Mallocs, f.AllocBytes = median(walls), median(cpus), median(mallocs), median(bytes)
+	f.Round = median(rounds)
+	if len(res.Renders) > 0 {
+		f.Render = median(res.Renders)
+	}
+	return f, nil
+}
+
+func median[T ~int64 | ~uint64](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]T(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// Find returns the figures of a size, strategy and latency.
+func (r *Report) Find(size, mode string, latency time.Duration) (Figures, bool) {
+	for _, f := range r.Figures {
+		if f.Size == size && f.Mode == mode && f.Latency == latency {
+			return f, true
+		}
+	}
+	return Figures{}, false
+}
+
+func (r *Report) check(o Options) {
+	add := func(name, value, limit string, pass bool) {
+		r.Targets = append(r.Targets, Target{name, value, limit, pass})
+		if !pass {
+			r.Failures++
+		}
+	}
+	for _, s := range o.Sizes {
+		ex, ok1 := r.Find(s.Name, ModeExporter, 0)
+		bare, ok2 := r.Find(s.Name, ModeBare, 0)
+		if !ok1 || !ok2 {
+			continue
+		}
+		if s.Name == "M" || s.Name == "L" {
+			ratio := float64(ex.Wall) / float64(bare.Wall)
+			add(fmt.Sprintf("%s: poll wall / bare round wall", s.Name), fmt.Sprintf("%.2f (%s / %s)", ratio, ms(ex.Wall), ms(bare.Wall)),
+				"<= 1.5", ratio <= 1.5)
+		}
+		p := bare.Probe
+		limit := 3*NumBrokers + 3*p.Coordinators + (p.OffsetFetchChunks - p.Coordinators)
+		add(fmt.Sprintf("%s: requests per poll", s.Name), fmt.Sprintf("%.0f (%s)", ex.Requests, apis(ex.ByAPI)),
+			fmt.Sprintf("<= %d (3x%d brokers + 3x%d coordinators + %d extra OffsetFetch chunks)", limit, NumBrokers,
+				p.Coordinators, p.OffsetFetchChunks-p.Coordinators), ex.Requests <= float64(limit))
+		if s.Name == "M" {
+			if nv, ok := r.Find(s.Name, ModeNaive, 0); ok {
+				rq := nv.Requests / ex.Requests
+				add("M: naive requests / poll requests", fmt.Sprintf("%.0fx (%.0f / %.0f)", rq, nv.Requests, ex.Requests), ">= 100x", rq >= 100)
+				w := float64(nv.Wall) / float64(ex.Wall)
+				add("M: naive wall / poll wall", fmt.Sprintf("%.1fx (%s / %s)", w, ms(nv.Wall), ms(ex.Wall)), ">= 10x", w >= 10)
+			}
+		}
+	}
+	m, ok1 := r.Find("M", ModeExporter, 0)
+	l, ok2 := r.Find("L", ModeExporter, 0)
+	if ok1 && ok2 {
+		ratio := float64(l.CPU) / float64(m.CPU)
+		add("CPU per poll L / M (10x the work)", fmt.Sprintf("%.1f (%s / %s)", ratio, ms(l.CPU), ms(m.CPU)), "<= 12", ratio <= 12)
+		add("L: peak RSS of the exporter process", mb(l.PeakRSS), "<= 512 MB", l.PeakRSS <= 512<<20)
+		add("L: /metrics render (WriteText)", fmt.Sprintf("%s (%s)", ms(l.Render), mb(l.MetricsBytes)), "<= 1 s", l.Render <= time.Second)
+	}
+	if o.Latency > 0 {
+		if f, ok := r.Find(o.LatencySize, ModeExporter, o.Latency); ok {
+			limit := 4 * o.Latency
+			add(fmt.Sprintf("%s with %s per request: poll wall", o.LatencySize, o.Latency), ms(f.Wall), "<= "+ms(limit), f.Wall <= limit)
+		}
+	}
+}
+
+func ms(d time.Duration) string {
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= 100*time.Millisecond:
+		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	}
+}
+
+func mb(b int64) string {
+	if b < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MB", float64(b)/(1<<20))
+}
+
+// apis abbreviates requests by API: "ListOffsets 6, OffsetFetch 3".
+func apis(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func count(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// Markdown renders the report.
+func (r *Report) Markdown(command string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# offsetlag performance (issue 10)\n\n")
+	fmt.Fprintf(&b, "Produced by `%s` on %s (took %s).\n\n", command, r.Started.UTC().Format("2006-01-02 15:04 MST"),
+		r.Took.Round(time.Second))
+	fmt.Fprintf(&b, "## Machine\n\n%s\n", r.Machine)
+	fmt.Fprintf(&b, "## Per poll (median after one warm-up poll)\n\n")
+	fmt.Fprintf(&b, "In-process kfake cluster, %d brokers. Sizes: ", NumBrokers)
+	var sz []string
+	for _, f := range r.Figures {
+		if s, ok := SizeByName(f.Size); ok && !contains(sz, s.Name) {
+			sz = append(sz, s.Name)
+			_ = s
+		}
+	}
+	var desc []string
+	for _, n := range sz {
+		s, _ := SizeByName(n)
+		desc = append(desc, fmt.Sprintf("%s = %s partitions, %s groups, %s committed offsets (built in %s)", s.Name,
+			count(float64(s.Partitions())), count(float64(s.Groups)), count(float64(s.Offsets())), r.Builds[n].Round(100*time.Millisecond)))
+	}
+	b.WriteString(strings.Join(desc, "; ") + ".\n\n")
+	b.WriteString("| size | strategy | latency | requests/poll | requests by API | wall | of which round | CPU | allocs | alloc MB | peak RSS | /metrics render | /metrics size |\n")
+	b.WriteString("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, f := range r.Figures {
+		mode := f.Mode
+		if f.Scale > 1 {
+			mode += fmt.Sprintf(" (1/%.0f sampled, x%.0f)", f.Scale, f.Scale)
+		}
+		lat := "-"
+		if f.Latency > 0 {
+			lat = ms(f.Latency)
+		}
+		render, size := "-", "-"
+		if f.MetricsBytes > 0 {
+			render, size = ms(f.Render), mb(f.MetricsBytes)
+		}
+		round := "-"
+		if f.Round > 0 {
+			round = ms(f.Round)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", f.Size, mode, lat, count(f.Requests),
+			apis(f.ByAPI), ms(f.Wall), round, ms(f.CPU), count(float64(f.Mallocs)), float64(f.AllocBytes)/(1<<20), mb(f.PeakRSS), render, size)
+	}
+	b.WriteString("\nStrategies: **exporter** = `exporter.Poll` with production defaults (kafkaadmin round, lag, trends with " +
+		"hybrid time lag, expiry), *of which round* being its kafkaadmin Snapshot alone; **bare** = only the batched requests (ListOffsets latest per leader, OffsetFetch v8 per " +
+		"coordinator and chunk of 1,000 groups), prebuilt, raw sarama connections, all at once: the floor; **naive** = one " +
+		"ListOffsets per partition and one OffsetFetch per group (kafka_exporter/kminion style), one connection per broker, " +
+		"brokers in parallel. Requests are counted by the cluster. Each strategy runs in its own child process: CPU " +
+		"(getrusage), allocations (MemStats) and peak RSS (VmHWM, after the polls and the /metrics renders) are the " +
+		"strategy's alone, not kfake's. Wall time includes kfake's own work (it serves every request on one goroutine " +
+		"and shares the machine's cores). Sampled naive rows read every k-th partition and group and multiply by k.\n\n")
+	b.WriteString("## Targets\n\n| target | measured | limit | result |\n|---|---|---|---|\n")
+	for _, t := range r.Targets {
+		res := "PASS"
+		if !t.Pass {
+			res = "**FAIL**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Value, t.Limit, res)
+	}
+	fmt.Fprintf(&b, "\n%d of %d targets met.\n", len(r.Targets)-r.Failures, len(r.Targets))
+	return b.String()
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Machine describes the machine and toolchain.
+func Machine() string {
+	cpu := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := "unknown"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+				var kb int64
+				fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+				mem = fmt.Sprintf("%.1f GB", float64(kb)/(1<<20))
+			}
+		}
+	}
+	kfake := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/twmb/franz-go/pkg/kfake" {
+				kfake = d.Version
+			}
+		}
+	}
+	return fmt.Sprintf("- CPUs (nproc): %d, GOMAXPROCS %d\n- CPU model: %s\n- Memory: %s\n- Go: %s %s/%s\n- kfake: %s\n",
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpu, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, kfake)
+}

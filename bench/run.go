@@ -255,6 +255,14 @@ func (r *Report) check(o Options) {
 		if f, ok := r.Find(o.LatencySize, ModeExporter, o.Latency); ok {
 			limit := 4 * o.Latency
 			add(fmt.Sprintf("%s with %s per request: poll wall", o.LatencySize, o.Latency), ms(f.Wall), "<= "+ms(limit), f.Wall <= limit)
+			if f0, ok := r.Find(o.LatencySize, ModeExporter, 0); ok {
+				// What the latency added: serial request steps x latency,
+				// without the poll's own CPU work (the line above has both).
+				d := f.Wall - f0.Wall
+				add(fmt.Sprintf("%s: wall added by %s per request", o.LatencySize, o.Latency),
+					fmt.Sprintf("%s (%s - %s), %.1f serial steps", ms(d), ms(f.Wall), ms(f0.Wall), float64(d)/float64(o.Latency)),
+					"<= "+ms(limit), d <= limit)
+			}
 		}
 	}
 }

@@ -105,6 +105,54 @@ type ExpectedGroup struct {
 	// Topics the group consumes; a configured topic without commits counts
 	// as expired. May be empty.
 	Topics []string
+	// Lambda are the event source mappings consuming with this group id
+	// (discovered, see Options.ExpectedGroups); passed on to GroupExpiry.
+	Lambda []LambdaESM
+}
+
+// MergeExpected merges runtime expected groups (such as discovered Lambda
+// event source mappings) into the configured ones. For a group in both, the
+// configured starting position wins when set, topics are united and the
+// Lambda mappings appended; runtime entries for one group that disagree on
+// the starting position leave it empty (both estimates are exported).
+func MergeExpected(configured, runtime []ExpectedGroup) []ExpectedGroup {
+	if len(runtime) == 0 {
+		return configured
+	}
+	out := slices.Clone(configured)
+	idx := make(map[string]int, len(out))
+	fixed := map[string]bool{}
+	for i, eg := range out {
+		idx[eg.Group] = i
+		fixed[eg.Group] = eg.StartingPosition != ""
+	}
+	seen := map[string]bool{}
+	for _, rg := range runtime {
+		i, ok := idx[rg.Group]
+		if !ok {
+			rg.Topics, rg.Lambda = slices.Clone(rg.Topics), slices.Clone(rg.Lambda)
+			idx[rg.Group] = len(out)
+			out = append(out, rg)
+			seen[rg.Group] = true
+			continue
+		}
+		eg := &out[i]
+		switch {
+		case fixed[rg.Group]:
+		case !seen[rg.Group]:
+			eg.StartingPosition = rg.StartingPosition
+		case eg.StartingPosition != rg.StartingPosition:
+			eg.StartingPosition = ""
+		}
+		seen[rg.Group] = true
+		for _, t := range rg.Topics {
+			if !slices.Contains(eg.Topics, t) {
+				eg.Topics = append(slices.Clip(eg.Topics), t)
+			}
+		}
+		eg.Lambda = append(slices.Clip(eg.Lambda), rg.Lambda...)
+	}
+	return out
 }
 
 // ExpiryConfig configures expiry tracking of one cluster.
@@ -666,6 +714,11 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []GroupExpiry {
 		}
 		if !ge.ExpiresAt.IsZero() {
 			ge.ExpiresIn = max(0, ge.ExpiresAt.Sub(o.now))
+		}
+		for _, l := range eg.Lambda {
+			l.ExpiresWithinHorizon = l.Inactive() && l.Horizon > 0 && !ge.ExpiresAt.IsZero() &&
+				ge.ExpiresAt.Sub(o.now) <= l.Horizon
+			ge.Lambda = append(ge.Lambda, l)
 		}
 		out = append(out, ge)
 	}

@@ -53,9 +53,13 @@ func (e *Exporter) initExpiry() {
 // observeExpiry runs the tracker on a cluster's snapshot and saves the
 // state when it changed in a way worth persisting.
 func (e *Exporter) observeExpiry(cluster string, snap *kafkaadmin.Snapshot, now time.Time) *ExpiryOutcome {
+	cfg := e.opts.Expiry[cluster]
+	if e.opts.ExpectedGroups != nil {
+		cfg.Expected = MergeExpected(cfg.Expected, e.opts.ExpectedGroups(cluster))
+	}
 	t := &e.expiry
 	t.mu.Lock()
-	out := ObserveExpiry(t.states[cluster], snap, e.opts.Expiry[cluster], now)
+	out := ObserveExpiry(t.states[cluster], snap, cfg, now)
 	t.dirty = t.dirty || out.Changed
 	t.mu.Unlock()
 	e.saveExpiry(out.Transition)

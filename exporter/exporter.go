@@ -40,6 +40,12 @@ type Options struct {
 	// Expiry configures committed-offset expiry tracking by cluster name
 	// (expiry.go); a cluster without an entry uses the defaults.
 	Expiry map[string]ExpiryConfig
+	// ExpectedGroups, when set, is asked for a cluster's runtime expected
+	// groups (discovered Lambda event source mappings) at every poll; they
+	// are merged into Expiry[cluster].Expected (MergeExpected). It is called
+	// from the polling goroutines and must be safe for concurrent use and
+	// fast (read an atomic snapshot, do no I/O).
+	ExpectedGroups func(cluster string) []ExpectedGroup
 	// State, when set, persists the expiry tracker's state across
 	// restarts (state.go); nil keeps it in memory only.
 	State *StateStore

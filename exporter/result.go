@@ -83,7 +83,39 @@ type GroupExpiry struct {
 	// Topics are the topics the group has (or had) commits on, and the
 	// configured topics of an expected group, sorted by name.
 	Topics []TopicExpiry
+	// Lambda are the Lambda event source mappings that consume with this
+	// group id (an expected group fed by discovery/lambdaesm), with
+	// ExpiresWithinHorizon evaluated as of the poll.
+	Lambda []LambdaESM
 }
+
+// LambdaESM is a Lambda event source mapping (ESM) consuming with a group
+// id. It is given with the ExpectedGroup and comes back in GroupExpiry.
+type LambdaESM struct {
+	// Region, FunctionName (from the function ARN), FunctionARN and UUID
+	// identify the mapping.
+	Region, FunctionName, FunctionARN, UUID string
+	// State as Lambda names it: Creating, Enabling, Enabled, Disabling,
+	// Disabled, Updating, Deleting.
+	State string
+	// StartingPosition is Lambda's StartingPosition mapped: TRIM_HORIZON
+	// earliest, LATEST latest, AT_TIMESTAMP timestamp (at
+	// StartingPositionTimestamp).
+	StartingPosition          StartingPosition
+	StartingPositionTimestamp time.Time
+	// Horizon: a Disabled or Disabling mapping whose group's offsets are
+	// predicted to expire within it is flagged (0: never).
+	Horizon time.Duration
+	// ExpiresWithinHorizon (set in GroupExpiry) is true when the mapping is
+	// Disabled or Disabling and the group's committed offsets are predicted
+	// to expire within Horizon of the poll (not yet expired): enabled after
+	// that, the function starts from its StartingPosition.
+	ExpiresWithinHorizon bool
+}
+
+// Inactive reports whether the mapping is Disabled or Disabling: its group
+// has no members and its offsets are on the expiry clock.
+func (l LambdaESM) Inactive() bool { return l.State == "Disabled" || l.State == "Disabling" }
 
 // TopicExpiry is one group's committed offsets on one topic, for expiry.
 type TopicExpiry struct {

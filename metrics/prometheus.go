@@ -107,6 +107,8 @@ type Collector struct {
 	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *family
 	// Committed-offset expiry (prometheus_expiry.go).
 	expiryFamilies
+	// Lambda event source mappings (prometheus_lambda.go).
+	lambdaFamilies
 }
 
 // family is one metric family: its Desc and, since Desc does not expose
@@ -207,6 +209,7 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 	c.brokers = c.newFamily("offsetlag_brokers", gauge,
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
 	c.newExpiryFamilies()
+	c.newLambdaFamilies()
 
 	slices.SortFunc(c.families, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for i, f := range c.families {

@@ -63,6 +63,7 @@ func (c *Collector) walkExpiry(s sink, cluster string, cr *exporter.ClusterResul
 		if ge.Expected {
 			s.emit(c.missing, boolFloat(ge.Missing), lv[:2])
 		}
+		c.walkLambda(s, lv, ge)
 		for ti := range ge.Topics {
 			te := &ge.Topics[ti]
 			lv[2] = validLabel(te.Topic)

@@ -60,6 +60,9 @@ func fixture() *exporter.Result {
 						Topics: []exporter.TopicExpiry{{Topic: "orders", LastCommitChange: at.Add(-167 * time.Hour),
 							ExpiresAt: at.Add(time.Hour), RecordsAtRisk: []exporter.RecordsAtRisk{
 								{StartingPosition: "earliest", Records: 100}, {StartingPosition: "latest", Records: 0}}}},
+						// A disabled Lambda ESM on it, within its horizon.
+						Lambda: []exporter.LambdaESM{{FunctionName: "factor", UUID: "a1b2", State: "Disabled",
+							StartingPosition: "earliest", Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}},
 					},
 					{
 						// Stable classic group: no clock, expired 0.
@@ -72,6 +75,9 @@ func fixture() *exporter.Result {
 						Group: "lambda-esm", Expected: true, StartingPosition: "latest", Missing: true,
 						Topics: []exporter.TopicExpiry{{Topic: "orders", Expired: true, ExpiredAt: at.Add(-time.Hour),
 							RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "latest", Records: 150}}}},
+						// Its ESM: already expired, so no longer "within".
+						Lambda: []exporter.LambdaESM{{FunctionName: "nightly", UUID: "c3d4", State: "Disabled",
+							StartingPosition: "latest", Horizon: 48 * time.Hour}},
 					},
 					{
 						// Empty classic group past due: expiry seconds clamp at 0.

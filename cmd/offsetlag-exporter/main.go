@@ -100,9 +100,14 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	for _, eg := range cfg.Expiry.ExpectedGroups {
 		expected[eg.Group] = true
 	}
+	// Groups of discovered Lambda event source mappings likewise.
+	esm, err := newLambdaESM(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
 	// With --shard.count > 1 this replica polls only its own groups.
 	shard := cfg.Shard()
-	includeGroup := func(g string) bool { return shard.Match(g) && (expected[g] || groups.Match(g)) }
+	includeGroup := func(g string) bool { return shard.Match(g) && (expected[g] || esm.hasGroup(g) || groups.Match(g)) }
 	if shard.Enabled() {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
@@ -137,8 +142,9 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	}
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
-		OnResult: onResults(cw.onResult(), page.Record),
+		OnResult: onResults(cw.onResult(), page.Record, esm.onResult()),
 		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
+		ExpectedGroups: esm.expectedGroups(shard.Match),
 	})
 	if err != nil {
 		return err
@@ -169,6 +175,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 
 	pollDone := make(chan struct{})
 	go func() { exp.Run(ctx); close(pollDone) }()
+	go esm.run(ctx)
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- web.ListenAndServe(srv, flags, logger) }()
 

@@ -41,6 +41,8 @@ type Config struct {
 	State  StateConfig  `mapstructure:"state"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
+	// LambdaESM configures Lambda event source mapping discovery (esm.go).
+	LambdaESM LambdaESMConfig `mapstructure:"lambda-esm"`
 	// Sharding splits the groups across replicas (shard.go).
 	Sharding ShardConfig `mapstructure:"shard"`
 }
@@ -57,6 +59,9 @@ type KafkaConfig struct {
 	// OffsetsRetention overrides the brokers' offsets.retention.minutes
 	// for expiry predictions (expiry.go); 0 reads it from the brokers.
 	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
+	// MSKClusterARN matches Lambda event source mappings to the cluster
+	// (esm.go); not inherited by the clusters list.
+	MSKClusterARN string `mapstructure:"msk-cluster-arn"`
 }
 
 // ClusterConfig is one Kafka cluster.
@@ -69,6 +74,8 @@ type ClusterConfig struct {
 	DialTimeout time.Duration `mapstructure:"dial-timeout"`
 	// OffsetsRetention: see KafkaConfig.
 	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
+	// MSKClusterARN: see KafkaConfig.
+	MSKClusterARN string `mapstructure:"msk-cluster-arn"`
 }
 
 // PollConfig sets how often clusters are polled.
@@ -119,6 +126,7 @@ func allFlagDefs() []flagDef {
 	out = append(out, trendsFlagDefs...)
 	out = append(out, expiryFlagDefs...)
 	out = append(out, cloudwatchFlagDefs...)
+	out = append(out, esmFlagDefs...)
 	out = append(out, shardFlagDefs...)
 	return out
 }
@@ -289,7 +297,8 @@ func (c *Config) ClusterList() []ClusterConfig {
 	if len(c.Kafka.Brokers) > 0 {
 		out = append(out, ClusterConfig{Name: c.Kafka.ClusterName, Brokers: c.Kafka.Brokers,
 			Version: c.Kafka.Version, Isolation: c.Kafka.Isolation, ClientID: c.Kafka.ClientID,
-			DialTimeout: c.Kafka.DialTimeout, OffsetsRetention: c.Kafka.OffsetsRetention})
+			DialTimeout: c.Kafka.DialTimeout, OffsetsRetention: c.Kafka.OffsetsRetention,
+			MSKClusterARN: c.Kafka.MSKClusterARN})
 	}
 	for _, cl := range c.Clusters {
 		if cl.Version == "" {
@@ -366,6 +375,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateExpiry(); err != nil {
+		return err
+	}
+	if err := c.validateLambdaESM(); err != nil {
 		return err
 	}
 	if err := c.validateShard(); err != nil {

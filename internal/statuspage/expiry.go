@@ -32,6 +32,20 @@ type Expiry struct {
 	// consumer restarting without the commits would do, by starting
 	// position (earliest: records processed again; latest: skipped).
 	RecordsAtRisk []RecordsAtRisk `json:"records_at_risk,omitempty"`
+	// Lambda are the Lambda event source mappings consuming with the
+	// group id (discovery/lambdaesm).
+	Lambda []LambdaESM `json:"lambda,omitempty"`
+}
+
+// LambdaESM is exporter.LambdaESM: the function beside the group.
+type LambdaESM struct {
+	FunctionName     string `json:"function_name"`
+	UUID             string `json:"esm_uuid"`
+	State            string `json:"esm_state"`
+	StartingPosition string `json:"starting_position,omitempty"`
+	// ExpiresWithinHorizon: disabled, and the offsets expire within the
+	// configured horizon.
+	ExpiresWithinHorizon bool `json:"expires_within_horizon"`
 }
 
 // RecordsAtRisk is exporter.RecordsAtRisk.
@@ -52,6 +66,10 @@ func expiryView(e *exporter.GroupExpiry) *Expiry {
 		EmptySince: e.EmptySince, EmptySinceExact: e.EmptySinceExact, ExpiresAt: e.ExpiresAt}
 	if !e.ExpiresAt.IsZero() {
 		out.ExpiresInSeconds = ptr(e.ExpiresIn.Seconds())
+	}
+	for _, l := range e.Lambda {
+		out.Lambda = append(out.Lambda, LambdaESM{FunctionName: l.FunctionName, UUID: l.UUID, State: l.State,
+			StartingPosition: string(l.StartingPosition), ExpiresWithinHorizon: l.ExpiresWithinHorizon})
 	}
 	risk := map[string]int64{}
 	for _, t := range e.Topics {

@@ -67,6 +67,12 @@
         m.title = "expected group without committed offsets";
         out.push(m);
       }
+      (x.lambda || []).forEach(function (l) {
+        var lb = el("span", "badge lambda" + (l.expires_within_horizon ? " expiring" : ""), "\u03bb " + l.function_name);
+        lb.title = "Lambda event source mapping " + l.esm_uuid + " (" + l.esm_state + ", starting position " +
+          (l.starting_position || "") + ")" + (l.expires_within_horizon ? ": disabled, its offsets expire within the horizon" : "");
+        out.push(lb);
+      });
     }
     if (g.out_of_range) {
       var o = el("span", "badge oor", "out of range");
@@ -162,6 +168,7 @@
     if (x.expired) hay.push("expired");
     if (x.expires_at) hay.push("expiring");
     if (x.missing) hay.push("missing");
+    (x.lambda || []).forEach(function (l) { hay.push("lambda " + l.function_name + " " + l.esm_state); });
     if (g.out_of_range) hay.push("out of range");
     hay = hay.join(" ").toLowerCase();
     return words.every(function (w) { return hay.indexOf(w) >= 0; });

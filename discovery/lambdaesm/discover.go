@@ -1,0 +1,304 @@
+package lambdaesm
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
+
+	"github.com/offsetlag/offsetlag/exporter"
+)
+
+// Defaults.
+const (
+	DefaultRefreshInterval = 5 * time.Minute
+	DefaultHorizon         = 48 * time.Hour
+)
+
+// pageSize is MaxItems of one ListEventSourceMappings page (Lambda's
+// maximum is 10,000; 100 keeps responses small).
+const pageSize = 100
+
+// Config configures discovery.
+type Config struct {
+	// Regions to list mappings in; empty: the SDK's region (AWS_REGION,
+	// shared config).
+	Regions []string
+	// IncludeFunction, when set, says which functions' mappings are kept
+	// (by function name).
+	IncludeFunction func(name string) bool
+	// RefreshInterval between two listings; DefaultRefreshInterval when 0.
+	RefreshInterval time.Duration
+	// Horizon: a Disabled mapping whose group's offsets expire within it is
+	// flagged; DefaultHorizon when 0.
+	Horizon time.Duration
+	// Endpoint overrides the Lambda endpoint (tests, VPC endpoints).
+	Endpoint string
+	// Clusters mappings are matched to.
+	Clusters []Cluster
+	Logger   *slog.Logger
+	// AWSConfig, when set, is used instead of the default credential and
+	// region chain (tests).
+	AWSConfig *aws.Config
+	// ClientOptions are applied to every Lambda client (tests: retryer).
+	ClientOptions []func(*lambda.Options)
+}
+
+// Lister is the part of the Lambda client discovery uses.
+type Lister interface {
+	lambda.ListEventSourceMappingsAPIClient
+}
+
+// Discoverer lists the Kafka event source mappings and serves them, from an
+// atomic snapshot, as expected groups.
+type Discoverer struct {
+	cfg     Config
+	log     *slog.Logger
+	regions []string
+	clients map[string]Lister
+	snap    atomic.Pointer[Snapshot]
+
+	mu      sync.Mutex // serializes Refresh and guards the fields below
+	byReg   map[string][]Mapping
+	lastErr map[string]string
+	known   map[string]string // uuid -> state, to log changes once
+	unmatch map[string]bool   // uuids logged as matching no cluster
+}
+
+// Snapshot is the result of the last refresh.
+type Snapshot struct {
+	// At is when it was taken.
+	At time.Time
+	// Mappings are the Kafka mappings kept, sorted by region and UUID, with
+	// their Cluster set (empty when unmatched).
+	Mappings []Mapping
+	expected map[string][]exporter.ExpectedGroup // by cluster
+	groups   map[string]bool
+}
+
+// New returns a Discoverer; it sends no request.
+func New(ctx context.Context, cfg Config) (*Discoverer, error) {
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = DefaultRefreshInterval
+	}
+	if cfg.Horizon <= 0 {
+		cfg.Horizon = DefaultHorizon
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	var base aws.Config
+	if cfg.AWSConfig != nil {
+		base = cfg.AWSConfig.Copy()
+	} else {
+		var load []func(*config.LoadOptions) error
+		if len(cfg.Regions) > 0 {
+			load = append(load, config.WithRegion(cfg.Regions[0]))
+		}
+		var err error
+		if base, err = config.LoadDefaultConfig(ctx, load...); err != nil {
+			return nil, fmt.Errorf("lambda-esm: aws config: %w", err)
+		}
+	}
+	regions := slices.Compact(slices.Sorted(slices.Values(cfg.Regions)))
+	if len(regions) == 0 {
+		if base.Region == "" {
+			return nil, errors.New("lambda-esm: no AWS region: set lambda-esm.regions or AWS_REGION")
+		}
+		regions = []string{base.Region}
+	}
+	d := &Discoverer{cfg: cfg, log: cfg.Logger.With("component", "lambda-esm"), regions: regions,
+		clients: map[string]Lister{}, byReg: map[string][]Mapping{}, lastErr: map[string]string{},
+		known: map[string]string{}, unmatch: map[string]bool{}}
+	for _, r := range regions {
+		fns := []func(*lambda.Options){func(o *lambda.Options) { o.Region = r }}
+		if cfg.Endpoint != "" {
+			fns = append(fns, func(o *lambda.Options) { o.BaseEndpoint = aws.String(cfg.Endpoint) })
+		}
+		d.clients[r] = lambda.NewFromConfig(base, append(fns, cfg.ClientOptions...)...)
+	}
+	d.snap.Store(&Snapshot{expected: map[string][]exporter.ExpectedGroup{}, groups: map[string]bool{}})
+	return d, nil
+}
+
+// Regions are the regions listed.
+func (d *Discoverer) Regions() []string { return slices.Clone(d.regions) }
+
+// RefreshInterval is the configured interval.
+func (d *Discoverer) RefreshInterval() time.Duration { return d.cfg.RefreshInterval }
+
+// Snapshot returns the last refresh's result.
+func (d *Discoverer) Snapshot() *Snapshot { return d.snap.Load() }
+
+// ExpectedGroups returns the expected groups of a cluster (for
+// exporter.Options.ExpectedGroups). Safe for concurrent use; no I/O.
+func (d *Discoverer) ExpectedGroups(cluster string) []exporter.ExpectedGroup {
+	return d.snap.Load().expected[cluster]
+}
+
+// HasGroup reports whether a discovered mapping consumes with this group
+// id (on any cluster): such groups are polled even when the groups filter
+// leaves them out.
+func (d *Discoverer) HasGroup(group string) bool { return d.snap.Load().groups[group] }
+
+// Run refreshes every RefreshInterval until ctx ends. The first refresh is
+// one interval away: call Refresh first.
+func (d *Discoverer) Run(ctx context.Context) {
+	t := time.NewTicker(d.cfg.RefreshInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = d.Refresh(ctx)
+		}
+	}
+}
+
+// Refresh lists the mappings of every region and publishes a new
+// snapshot. A region whose listing fails keeps its previous mappings (a
+// throttled or denied call must not make disabled functions vanish); the
+// error is logged once and returned.
+func (d *Discoverer) Refresh(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for _, r := range d.regions {
+		ms, err := d.list(ctx, r)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if msg := errKey(err); msg != d.lastErr[r] {
+				d.log.Warn("cannot list Lambda event source mappings; keeping the last ones", "region", r, "err", err)
+				d.lastErr[r] = msg
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", r, err))
+			continue
+		}
+		if d.lastErr[r] != "" {
+			d.log.Info("listing Lambda event source mappings works again", "region", r)
+			delete(d.lastErr, r)
+		}
+		d.byReg[r] = ms
+	}
+	d.publish()
+	return errors.Join(errs...)
+}
+
+// list reads every page of one region.
+func (d *Discoverer) list(ctx context.Context, region string) ([]Mapping, error) {
+	var out []Mapping
+	p := lambda.NewListEventSourceMappingsPaginator(d.clients[region],
+		&lambda.ListEventSourceMappingsInput{MaxItems: aws.Int32(pageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.EventSourceMappings {
+			m, ok := FromConfiguration(region, c)
+			if !ok {
+				continue
+			}
+			if d.cfg.IncludeFunction != nil && !d.cfg.IncludeFunction(m.FunctionName) {
+				continue
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// publish matches the mappings to clusters and stores a new snapshot.
+// Called with d.mu held.
+func (d *Discoverer) publish() {
+	s := &Snapshot{At: time.Now(), expected: map[string][]exporter.ExpectedGroup{}, groups: map[string]bool{}}
+	seen := map[string]bool{}
+	for _, r := range d.regions {
+		for _, m := range d.byReg[r] {
+			for _, c := range d.cfg.Clusters {
+				if c.Matches(m) {
+					m.Cluster = c.Name
+					break
+				}
+			}
+			s.Mappings = append(s.Mappings, m)
+		}
+	}
+	slices.SortFunc(s.Mappings, func(a, b Mapping) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.UUID, b.UUID))
+	})
+	for _, m := range s.Mappings {
+		seen[m.UUID] = true
+		d.logChange(m)
+		// A mapping being deleted will not come back for its offsets.
+		if m.Cluster == "" || m.State == "Deleting" {
+			continue
+		}
+		s.expected[m.Cluster] = append(s.expected[m.Cluster], m.Expected(d.cfg.Horizon))
+		s.groups[m.GroupID] = true
+	}
+	for uuid := range d.known {
+		if !seen[uuid] {
+			d.log.Info("Lambda event source mapping is gone", "esm_uuid", uuid)
+			delete(d.known, uuid)
+			delete(d.unmatch, uuid)
+		}
+	}
+	d.snap.Store(s)
+}
+
+// logChange logs a mapping seen for the first time or in a new state, and
+// once a mapping that matches no configured cluster.
+func (d *Discoverer) logChange(m Mapping) {
+	attrs := []any{"function_name", m.FunctionName, "esm_uuid", m.UUID, "esm_state", m.State, "group", m.GroupID,
+		"topics", m.Topics, "starting_position", m.StartingPosition, "region", m.Region}
+	if m.Cluster == "" {
+		if !d.unmatch[m.UUID] {
+			d.unmatch[m.UUID] = true
+			where := []any{"msk_cluster_arn", m.MSKClusterARN}
+			if m.MSKClusterARN == "" {
+				where = []any{"bootstrap_servers", m.BootstrapServers}
+			}
+			d.log.Info("Kafka event source mapping matches no configured cluster (set msk-cluster-arn or brokers); not watched",
+				append(attrs, where...)...)
+		}
+	} else {
+		delete(d.unmatch, m.UUID)
+	}
+	prev, ok := d.known[m.UUID]
+	if ok && prev == m.State {
+		return
+	}
+	d.known[m.UUID] = m.State
+	if m.Cluster == "" {
+		return
+	}
+	if ok {
+		d.log.Info("Lambda event source mapping changed state", append(attrs, "cluster_name", m.Cluster, "previous_state", prev)...)
+		return
+	}
+	d.log.Info("watching the consumer group of a Lambda event source mapping", append(attrs, "cluster_name", m.Cluster)...)
+}
+
+// errKey identifies an error for log-once purposes: the API error code and
+// message (the full text carries a request id that changes every time).
+func errKey(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}

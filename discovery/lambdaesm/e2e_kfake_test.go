@@ -1,0 +1,208 @@
+package lambdaesm_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDisabledESMKfake runs the feature end to end: two "disabled" event
+// source mappings (listed by the Lambda stand-in, self-managed Kafka
+// pointing at an in-process cluster that expires offsets after 1.5 s) whose
+// groups consumed, committed and went Empty. The exporter watches them as
+// expected groups with their real StartingPosition; each is flagged (and
+// logged once) when its offsets expire within the 1 s horizon, and
+// flagged expired after, with records_at_risk for its own starting position
+// only: LATEST skips the 10 records written after it stopped, TRIM_HORIZON
+// reprocesses the 20 it had processed.
+func TestDisabledESMKfake(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"),
+		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	produce := func(perPartition int) {
+		for p := int32(0); p < 2; p++ {
+			for i := 0; i < perPartition; i++ {
+				if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "numbers", Partition: p, Value: []byte("42")}).FirstErr(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	produce(10)
+
+	// The stand-in lists both mappings as Disabled. The first has no
+	// ConsumerGroupId: its group id is its UUID.
+	const latestUUID = "a7e3c1d2-0000-4000-8000-000000000001"
+	s := newStandIn(t,
+		selfManagedMapping(latestUUID, "factor", "Disabled", "LATEST", "", c.ListenAddrs(), "numbers"),
+		selfManagedMapping("a7e3c1d2-0000-4000-8000-000000000002", "audit", "Disabled", "TRIM_HORIZON",
+			"audit-esm", c.ListenAddrs(), "numbers"),
+	)
+	logs := &syncBuf{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	d := newDiscoverer(t, s, lambdaesm.Config{Horizon: time.Second, Logger: logger,
+		Clusters: []lambdaesm.Cluster{{Name: "c", Brokers: c.ListenAddrs()}}})
+	if err := d.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// What Lambda did before the mappings were disabled: consume
+	// everything and commit, as members of the groups.
+	var members []*kgo.Client
+	for _, group := range []string{latestUUID, "audit-esm"} {
+		cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group),
+			kgo.ConsumeTopics("numbers"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n < 20; {
+			fs := cons.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("%s: no records", group)
+			}
+			n += fs.NumRecords()
+		}
+		if err := cons.CommitUncommittedOffsets(ctx); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, cons)
+	}
+
+	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	warner := lambdaesm.NewWarner(logger)
+	const interval = 100 * time.Millisecond
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
+		Interval: interval, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,
+		Expiry: map[string]exporter.ExpiryConfig{"c": {Retention: 1500 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := func(r *exporter.Result, name string) *exporter.GroupExpiry {
+		cr, _ := r.Cluster("c")
+		for i := range cr.Expiry {
+			if cr.Expiry[i].Group == name {
+				return &cr.Expiry[i]
+			}
+		}
+		t.Fatalf("group %s not tracked", name)
+		return nil
+	}
+
+	// With members: no clock, no warning.
+	r := e.PollAll(ctx)
+	for _, name := range []string{latestUUID, "audit-esm"} {
+		g := group(r, name)
+		if !g.Expected || len(g.Lambda) != 1 || g.Lambda[0].ExpiresWithinHorizon || !g.ExpiresAt.IsZero() {
+			t.Fatalf("%s with members: %+v", name, g)
+		}
+	}
+	for _, m := range members {
+		m.Close() // the mappings are disabled: Empty
+	}
+	produce(5) // 10 records written while the functions are disabled
+	emptyAt := time.Now()
+
+	type seen struct{ within, expired time.Time }
+	got := map[string]*seen{latestUUID: {}, "audit-esm": {}}
+	var last *exporter.Result
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(interval) {
+		last = e.PollAll(ctx)
+		done := true
+		for name, sn := range got {
+			g := group(last, name)
+			if g.Lambda[0].ExpiresWithinHorizon && sn.within.IsZero() {
+				sn.within = time.Now()
+				if g.ExpiresIn > time.Second {
+					t.Errorf("%s flagged %s before its expiry, horizon 1s", name, g.ExpiresIn)
+				}
+			}
+			if len(g.Topics) > 0 && g.Topics[0].Expired && sn.expired.IsZero() {
+				sn.expired = time.Now()
+				if g.Lambda[0].ExpiresWithinHorizon {
+					t.Errorf("%s: still within the horizon once expired", name)
+				}
+			}
+			done = done && !sn.expired.IsZero()
+		}
+		if done {
+			break
+		}
+	}
+	for name, sn := range got {
+		if sn.within.IsZero() || sn.expired.IsZero() || !sn.within.Before(sn.expired) {
+			t.Fatalf("%s: within horizon at %v, expired at %v (Empty at %v); want the warning first",
+				name, sn.within, sn.expired, emptyAt)
+		}
+	}
+	// Records at risk once expired, for each mapping's own position only.
+	for name, want := range map[string]exporter.RecordsAtRisk{
+		latestUUID:  {StartingPosition: "latest", Records: 10},
+		"audit-esm": {StartingPosition: "earliest", Records: 20},
+	} {
+		g := group(last, name)
+		if rr := g.Topics[0].RecordsAtRisk; len(rr) != 1 || rr[0] != want {
+			t.Errorf("%s records at risk %+v, want %+v", name, rr, want)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		e.PollAll(ctx)
+	}
+	out := logs.String()
+	for _, want := range []string{
+		"function factor will skip (LATEST) about 10 records if enabled after ",
+		"function audit will reprocess (TRIM_HORIZON) about 20 records if enabled after ",
+	} {
+		if n := strings.Count(out, want); n != 1 {
+			t.Errorf("%d lines %q, want 1 (one per mapping and episode):\n%s", n, want, out)
+		}
+	}
+	if n := strings.Count(out, "no longer at risk"); n != 2 {
+		t.Errorf("%d episode ends, want 2", n)
+	}
+	if n := strings.Count(out, `msg="committed offsets expired`); n != 2 {
+		t.Errorf("%d expired lines, want 2", n)
+	}
+}

@@ -1,0 +1,163 @@
+package lambdaesm
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/offsetlag/offsetlag/exporter"
+)
+
+// Lambda's starting positions.
+const (
+	TrimHorizon = "TRIM_HORIZON"
+	Latest      = "LATEST"
+	AtTimestamp = "AT_TIMESTAMP"
+)
+
+// bootstrapServersKey is the SelfManagedEventSource endpoint of a Kafka
+// cluster.
+const bootstrapServersKey = "KAFKA_BOOTSTRAP_SERVERS"
+
+// Mapping is one Kafka event source mapping.
+type Mapping struct {
+	// Region the mapping was listed in.
+	Region string
+	// UUID identifies the mapping; FunctionARN its function and
+	// FunctionName the name in it.
+	UUID, FunctionARN, FunctionName string
+	// State: Creating, Enabling, Enabled, Disabling, Disabled, Updating,
+	// Deleting.
+	State                 string
+	StateTransitionReason string
+	LastModified          time.Time
+	Topics                []string
+	// StartingPosition as Lambda names it (TRIM_HORIZON, LATEST,
+	// AT_TIMESTAMP; empty when not set) and its timestamp.
+	StartingPosition          string
+	StartingPositionTimestamp time.Time
+	// GroupID is the consumer group id: the configured ConsumerGroupId,
+	// else the UUID (GroupIDIsUUID); see the package documentation.
+	GroupID       string
+	GroupIDIsUUID bool
+	// MSKClusterARN is the EventSourceArn of an Amazon MSK mapping;
+	// BootstrapServers the KAFKA_BOOTSTRAP_SERVERS of a self-managed one.
+	MSKClusterARN    string
+	BootstrapServers []string
+	// Cluster is the configured cluster the mapping was matched to, empty
+	// when none.
+	Cluster string
+}
+
+// FromConfiguration reads a listed mapping; ok is false when it is not a
+// Kafka mapping (SQS, Kinesis, DynamoDB, MQ, DocumentDB).
+func FromConfiguration(region string, c types.EventSourceMappingConfiguration) (m Mapping, ok bool) {
+	m = Mapping{Region: region, UUID: aws.ToString(c.UUID), FunctionARN: aws.ToString(c.FunctionArn),
+		State: aws.ToString(c.State), StateTransitionReason: aws.ToString(c.StateTransitionReason),
+		Topics: slices.Clone(c.Topics), StartingPosition: string(c.StartingPosition)}
+	m.FunctionName = FunctionName(m.FunctionARN)
+	if c.LastModified != nil {
+		m.LastModified = *c.LastModified
+	}
+	if c.StartingPositionTimestamp != nil {
+		m.StartingPositionTimestamp = *c.StartingPositionTimestamp
+	}
+	arn := aws.ToString(c.EventSourceArn)
+	switch {
+	case IsMSKClusterARN(arn):
+		m.MSKClusterARN = arn
+		if c.AmazonManagedKafkaEventSourceConfig != nil {
+			m.GroupID = aws.ToString(c.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId)
+		}
+	case c.SelfManagedEventSource != nil && len(c.SelfManagedEventSource.Endpoints[bootstrapServersKey]) > 0:
+		m.BootstrapServers = slices.Clone(c.SelfManagedEventSource.Endpoints[bootstrapServersKey])
+		if c.SelfManagedKafkaEventSourceConfig != nil {
+			m.GroupID = aws.ToString(c.SelfManagedKafkaEventSourceConfig.ConsumerGroupId)
+		}
+	default:
+		return Mapping{}, false
+	}
+	if m.UUID == "" {
+		return Mapping{}, false
+	}
+	if m.GroupID == "" {
+		// Lambda's consumer group is created with the mapping's UUID as its
+		// id: AWS Lambda Developer Guide, "Using Lambda with Amazon MSK",
+		// "Lambda consumer group" (doc_source/with-msk.md in
+		// awsdocs/aws-lambda-developer-guide). See doc.go.
+		m.GroupID, m.GroupIDIsUUID = m.UUID, true
+	}
+	return m, true
+}
+
+// IsMSKClusterARN reports whether arn names an Amazon MSK cluster
+// (arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>).
+func IsMSKClusterARN(arn string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "kafka" && strings.HasPrefix(parts[5], "cluster/")
+}
+
+// FunctionName is the function name in a function ARN
+// (arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]); s
+// itself when it is not one.
+func FunctionName(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" {
+		return parts[6]
+	}
+	return arn
+}
+
+// Position maps Lambda's StartingPosition to the exporter's: TRIM_HORIZON
+// earliest, LATEST latest, AT_TIMESTAMP timestamp; empty when unknown.
+func Position(sp string) exporter.StartingPosition {
+	switch sp {
+	case TrimHorizon:
+		return exporter.StartEarliest
+	case Latest:
+		return exporter.StartLatest
+	case AtTimestamp:
+		return exporter.StartTimestamp
+	}
+	return ""
+}
+
+// Cluster is a configured Kafka cluster mappings are matched to.
+type Cluster struct {
+	Name string
+	// MSKClusterARN matches Amazon MSK mappings (their EventSourceArn).
+	MSKClusterARN string
+	// Brokers match self-managed mappings whose bootstrap servers share at
+	// least one host:port (case-insensitive).
+	Brokers []string
+}
+
+// Matches reports whether m consumes from c.
+func (c Cluster) Matches(m Mapping) bool {
+	if m.MSKClusterARN != "" {
+		return c.MSKClusterARN != "" && m.MSKClusterARN == c.MSKClusterARN
+	}
+	for _, b := range m.BootstrapServers {
+		for _, cb := range c.Brokers {
+			if normAddr(b) == normAddr(cb) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func normAddr(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Expected is the expected group m feeds to the exporter, with horizon as
+// the warning horizon.
+func (m Mapping) Expected(horizon time.Duration) exporter.ExpectedGroup {
+	pos := Position(m.StartingPosition)
+	return exporter.ExpectedGroup{Group: m.GroupID, StartingPosition: pos, Topics: slices.Clone(m.Topics),
+		Lambda: []exporter.LambdaESM{{Region: m.Region, FunctionName: m.FunctionName, FunctionARN: m.FunctionARN,
+			UUID: m.UUID, State: m.State, StartingPosition: pos, StartingPositionTimestamp: m.StartingPositionTimestamp,
+			Horizon: horizon}}}
+}

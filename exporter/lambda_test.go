@@ -1,0 +1,60 @@
+package exporter
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestMergeExpected(t *testing.T) {
+	configured := []ExpectedGroup{
+		{Group: "cfg-only", StartingPosition: StartEarliest, Topics: []string{"a"}},
+		{Group: "both-fixed", StartingPosition: StartEarliest, Topics: []string{"a"}},
+		{Group: "both-open", Topics: []string{"a"}},
+	}
+	esm := func(group string, pos StartingPosition, uuid string, topics ...string) ExpectedGroup {
+		return ExpectedGroup{Group: group, StartingPosition: pos, Topics: topics,
+			Lambda: []LambdaESM{{UUID: uuid, State: "Disabled", StartingPosition: pos}}}
+	}
+	runtime := []ExpectedGroup{
+		esm("both-fixed", StartLatest, "1", "b"),
+		esm("both-open", StartLatest, "2", "a", "b"),
+		esm("esm-only", StartLatest, "3", "c"),
+		esm("two-esms", StartLatest, "4", "c"),
+		esm("two-esms", StartEarliest, "5", "d"),
+	}
+	got := MergeExpected(configured, runtime)
+	if len(configured[1].Topics) != 1 || configured[1].Lambda != nil {
+		t.Fatalf("configured groups modified: %+v", configured)
+	}
+	byName := map[string]ExpectedGroup{}
+	for _, g := range got {
+		byName[g.Group] = g
+	}
+	for _, c := range []struct {
+		group  string
+		pos    StartingPosition
+		topics []string
+		uuids  []string
+	}{
+		{"cfg-only", StartEarliest, []string{"a"}, nil},
+		{"both-fixed", StartEarliest, []string{"a", "b"}, []string{"1"}}, // the configured position wins
+		{"both-open", StartLatest, []string{"a", "b"}, []string{"2"}},    // the mapping fills it in
+		{"esm-only", StartLatest, []string{"c"}, []string{"3"}},
+		{"two-esms", "", []string{"c", "d"}, []string{"4", "5"}}, // disagreeing mappings: unknown
+	} {
+		g := byName[c.group]
+		var uuids []string
+		for _, l := range g.Lambda {
+			uuids = append(uuids, l.UUID)
+		}
+		if g.StartingPosition != c.pos || !slices.Equal(g.Topics, c.topics) || !slices.Equal(uuids, c.uuids) {
+			t.Errorf("%s = %+v, want %s %v %v", c.group, g, c.pos, c.topics, c.uuids)
+		}
+	}
+	if len(got) != 5 {
+		t.Errorf("%d groups, want 5", len(got))
+	}
+	if out := MergeExpected(configured, nil); len(out) != 3 {
+		t.Error("nil runtime")
+	}
+}

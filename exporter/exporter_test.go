@@ -111,3 +111,44 @@ func TestRunStopsOnCancel(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// timedSource is a fakeSource that also reads record timestamps, counting
+// the partitions it was asked for.
+type timedSource struct {
+	fakeSource
+	asked int
+}
+
+func (s *timedSource) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int) {
+	s.asked += len(reqs)
+	out := make([]kafkaadmin.RecordTime, len(reqs))
+	for i, r := range reqs {
+		out[i] = kafkaadmin.RecordTime{RecordTimeRequest: r, Found: r.Offset, Timestamp: at(0)}
+	}
+	return out, map[string]int{"Fetch": 1}
+}
+
+// A consumer that stopped on a quiet topic: the record at its commit is
+// read once, not on every poll.
+func TestExactTimeLagCachedWhileCommitStands(t *testing.T) {
+	src := &timedSource{fakeSource: fakeSource{name: "c"}}
+	src.set(withGroup(testSnapshot()), nil)
+	now := at(600)
+	e, err := New([]Source{src}, Options{Interval: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		now = now.Add(time.Minute)
+		src.set(withGroup(testSnapshot()), nil)
+		c, _ := e.PollAll(context.Background()).Cluster("c")
+		g, _ := c.Group("g")
+		pl := g.Topics[0].Partitions[0]
+		if pl.LagSecondsSource != "exact" || pl.LagSeconds != now.Sub(at(0)).Seconds() {
+			t.Fatalf("poll %d: time lag %v (%s), want %v exact", i, pl.LagSeconds, pl.LagSecondsSource, now.Sub(at(0)).Seconds())
+		}
+	}
+	if src.asked != 1 {
+		t.Errorf("record timestamp read %d times over 3 polls with the same commit, want once", src.asked)
+	}
+}

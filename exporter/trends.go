@@ -119,6 +119,29 @@ type topicWindows struct {
 type partWindow struct {
 	gen uint64
 	obs []Observation
+	// exact caches the record timestamp read at a committed offset: while
+	// the commit does not move, the record's time does not change, so it
+	// is not read again (a stopped consumer would otherwise cost a Fetch
+	// every poll).
+	exactAt   int64 // committed offset the cached time belongs to
+	exactTime time.Time
+	exactOK   bool
+}
+
+// part returns the window of a group's topic partition, creating it; the
+// topic's slice is sized to its partition count at once so that pointers
+// handed out during a poll stay valid.
+func (tr *trends) part(group, topic string, partition int32, partitions int) *partWindow {
+	k := gtKey{group, topic}
+	tw := tr.windows[k]
+	if tw == nil {
+		tw = &topicWindows{}
+		tr.windows[k] = tw
+	}
+	if n := max(int(partition)+1, partitions); n > len(tw.parts) {
+		tw.parts = append(tw.parts, make([]partWindow, n-len(tw.parts))...)
+	}
+	return &tw.parts[partition]
 }
 
 func newTrends(opts TrendOptions) *trends {
@@ -166,6 +189,7 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 	// Time lag: interpolate, then read exactly where the mode says.
 	type need struct {
 		pl  *PartitionLag
+		pw  *partWindow
 		req kafkaadmin.RecordTimeRequest
 		lag int64
 	}
@@ -192,8 +216,13 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				wantExact := src == SourceNone ||
 					(tr.opts.Mode == TimeLagHybrid && src == SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
+					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
+					if pw.exactOK && pw.exactAt == pl.Committed {
+						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), string(SourceExact)
+						continue
+					}
 					p := t.Partitions[pl.Partition]
-					needs = append(needs, need{pl, kafkaadmin.RecordTimeRequest{Topic: gt.Topic, Partition: pl.Partition,
+					needs = append(needs, need{pl, pw, kafkaadmin.RecordTimeRequest{Topic: gt.Topic, Partition: pl.Partition,
 						Offset: pl.Committed, Leader: p.Leader, Start: p.Start}, pl.Lag})
 				}
 			}
@@ -220,6 +249,8 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				pl.LagSeconds, pl.LagSecondsSource = 0, string(SourceCaughtUp)
 			default:
 				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(SourceExact)
+				pw := needs[i].pw
+				pw.exactAt, pw.exactTime, pw.exactOK = pl.Committed, rt.Timestamp, true
 			}
 		}
 	}

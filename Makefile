@@ -6,9 +6,9 @@ LDFLAGS  := -s -w \
 	-X github.com/prometheus/common/version.Version=$(VERSION) \
 	-X github.com/prometheus/common/version.Revision=$(REVISION) \
 	-X github.com/prometheus/common/version.Branch=main
-CMDS     := offsetlag-exporter factor-worker
+CMDS     := offsetlag-exporter factor-worker offsetlag-demo offsetlag-cloudwatch
 
-.PHONY: all build test test-short lint fmt deps clean
+.PHONY: all build test test-short lint fmt deps clean demo screenshot bench
 
 all: build
 
@@ -35,6 +35,18 @@ test: lint
 ## test-short: fast tests only (no real broker, no scale tests)
 test-short:
 	$(GO) test -short -count=1 ./...
+
+## demo: the whole product in one process (in-process Kafka, producer, worker, exporter); Ctrl-C stops it
+demo:
+	$(GO) run ./cmd/offsetlag-demo $(DEMO_FLAGS)
+
+## screenshot: refresh docs/status-page*.png from the headless-Chromium test
+screenshot:
+	$(GO) test -count=1 -run TestDemoInBrowser ./cmd/offsetlag-demo -update-screenshot
+
+## bench: performance suite: S/M/L in-process clusters; prints the table, writes bench/results.md (~1-2 min)
+bench:
+	$(GO) run ./cmd/offsetlag-bench -out bench/results.md
 
 clean:
 	rm -rf bin

@@ -67,6 +67,10 @@ type Config struct {
 	// is at-least-once (a crash between the dead-letter write and the commit
 	// writes that batch's dead letters again).
 	TransactionalID string
+
+	// Customize, when set, is applied last to the sarama configuration:
+	// TLS and SASL (internal/kafkasec Config.Apply).
+	Customize func(*sarama.Config) error
 }
 
 // SetDefaults fills zero fields with defaults.

@@ -78,7 +78,13 @@ func SaramaConfig(cfg Config) *sarama.Config {
 // commits and returns nil. It returns an error if it cannot connect or the
 // consumer group fails for good.
 func (w *Worker) Run(ctx context.Context) error {
-	client, err := sarama.NewClient(w.cfg.Brokers, SaramaConfig(w.cfg))
+	sc := SaramaConfig(w.cfg)
+	if w.cfg.Customize != nil {
+		if err := w.cfg.Customize(sc); err != nil {
+			return fmt.Errorf("kafka security: %w", err)
+		}
+	}
+	client, err := sarama.NewClient(w.cfg.Brokers, sc)
 	if err != nil {
 		return fmt.Errorf("connect to kafka %v: %w", w.cfg.Brokers, err)
 	}

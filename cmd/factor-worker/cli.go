@@ -169,10 +169,15 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	metricsListen := fs.String("metrics-listen", ":9309", "address of the Prometheus /metrics endpoint; empty disables it")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	security := securityFlags(fs)
 	if err := parseFlags(fs, args, stdout, runSummary); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	customize, err := applySecurity(security(), log)
 	if err != nil {
 		return err
 	}
@@ -198,6 +203,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		Limits:          message.Limits{MaxNumber: *maxNumber, MaxBytes: *maxBytes},
 		KafkaVersion:    kv,
 		TransactionalID: *txnID,
+		Customize:       customize,
 	}
 	// SetDefaults fills zero values; zero is never a valid flag value here.
 	if *maxNumber == 0 {
@@ -332,10 +338,15 @@ func produceCmd(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed")
 	kafkaVersion := fs.String("kafka-version", "3.7.0", "Kafka protocol version to speak (>= 2.1.0)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	security := securityFlags(fs)
 	if err := parseFlags(fs, args, stdout, produceSummary); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logLevel, "text")
+	if err != nil {
+		return err
+	}
+	customize, err := applySecurity(security(), log)
 	if err != nil {
 		return err
 	}
@@ -346,6 +357,7 @@ func produceCmd(args []string, stdout, stderr io.Writer) error {
 	cfg := loadgen.Config{
 		Brokers: *brokers, Topic: *topic, Count: *count, Rate: *rate, Distribution: loadgen.Distribution(*dist),
 		Min: *minN, Max: *maxN, LargeShare: *large, Malformed: *malformed, Seed: *seed, KafkaVersion: kv,
+		Customize: customize,
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}

@@ -18,6 +18,13 @@
 //		"--group", "g", "--consumer-property", "group.protocol=consumer") // KIP-848, 4.1
 //	cmd.Start()                           // killed at t.Cleanup if still running
 //
+// Secured listeners beside PLAINTEXT (inter-broker traffic stays PLAINTEXT):
+//
+//	b := kafkatest.Start(t, kafkatest.Options{
+//		SASLUsers: map[string]string{"admin": "secret"},          // b.SASLAddr: PLAIN, SCRAM-SHA-256/512
+//		TLS:       &kafkatest.TLSOptions{ClientAuth: "required"}, // b.TLSAddr, certificates in b.PKI
+//	})
+//
 // Reliability tests: b.Restart() (graceful stop, same ports and data), b.Kill() (SIGKILL) then
 // b.Restart(), b.Stop().
 //

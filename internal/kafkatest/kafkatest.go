@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/offsetlag/offsetlag/internal/testpki"
 )
 
 // Environment variables read by this package.
@@ -51,15 +53,24 @@ type Options struct {
 	StartTimeout time.Duration
 	// StopTimeout bounds a graceful stop (SIGTERM) before SIGKILL. Default 30 seconds.
 	StopTimeout time.Duration
+	// SASLUsers, when set, add a SASL_PLAINTEXT listener (Broker.SASLAddr) with mechanisms PLAIN,
+	// SCRAM-SHA-256 and SCRAM-SHA-512 and these users (name -> password; letters and digits). The
+	// SCRAM credentials are created by `format --add-scram` (security.go).
+	SASLUsers map[string]string
+	// TLS, when set, adds an SSL listener (Broker.TLSAddr) with generated certificates (Broker.PKI).
+	TLS *TLSOptions
 }
 
 // Broker is a running (or stopped) single-node KRaft Kafka: broker and controller in one JVM.
 type Broker struct {
-	Addr           string // PLAINTEXT listener, "127.0.0.1:PORT"
-	ControllerAddr string // CONTROLLER listener, "127.0.0.1:PORT"
-	Version        string // exact Kafka version, for example "4.1.2"
-	Libs           string // directory of the jars (the classpath is Libs/*)
-	Dir            string // working directory: server.properties, log4j2 files, server.log, data/
+	Addr           string       // PLAINTEXT listener, "127.0.0.1:PORT"
+	ControllerAddr string       // CONTROLLER listener, "127.0.0.1:PORT"
+	SASLAddr       string       // SASL_PLAINTEXT listener with Options.SASLUsers, or ""
+	TLSAddr        string       // SSL listener with Options.TLS, or ""
+	PKI            *testpki.PKI // CA and certificates of the SSL listener (Options.TLS), or nil
+	Version        string       // exact Kafka version, for example "4.1.2"
+	Libs           string       // directory of the jars (the classpath is Libs/*)
+	Dir            string       // working directory: server.properties, log4j2 files, server.log, data/
 	ClusterID      string
 
 	opts    Options
@@ -167,12 +178,15 @@ func newBroker(opts Options, dir string) (*Broker, error) {
 
 // prepare picks free ports, writes the configuration and formats empty storage.
 func (b *Broker) prepare() error {
-	ports, err := freePorts(2)
+	ports, err := freePorts(2 + b.opts.securityPorts())
 	if err != nil {
 		return err
 	}
 	b.Addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	b.ControllerAddr = fmt.Sprintf("127.0.0.1:%d", ports[1])
+	if err := b.setSecurityAddrs(ports[2:]); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(filepath.Join(b.Dir, "data")); err != nil {
 		return err
 	}
@@ -238,6 +252,7 @@ func (b *Broker) writeConfigs(port, cport int) error {
 		delete(props, "share.coordinator.state.topic.replication.factor")
 		delete(props, "share.coordinator.state.topic.min.isr")
 	}
+	b.securityProps(props)
 	for k, v := range b.opts.Configs {
 		props[k] = v
 	}
@@ -300,7 +315,8 @@ func (b *Broker) Bootstrap() []string { return []string{b.Addr} }
 func (b *Broker) format() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, errOut, err := b.run(ctx, MainStorageTool, "format", "-t", b.ClusterID, "-c", b.propsPath())
+	args := append([]string{"format", "-t", b.ClusterID, "-c", b.propsPath()}, b.scramFormatArgs()...)
+	out, errOut, err := b.run(ctx, MainStorageTool, args...)
 	if err != nil {
 		return fmt.Errorf("format storage: %v\nstdout: %s\nstderr: %s", err, out, errOut)
 	}

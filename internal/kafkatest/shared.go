@@ -97,5 +97,5 @@ func sharedKey(opts Options) string {
 		keys = append(keys, k+"="+opts.Configs[k])
 	}
 	sort.Strings(keys)
-	return RequestedVersion(opts.Version) + "|" + strings.Join(keys, ",")
+	return RequestedVersion(opts.Version) + "|" + strings.Join(keys, ",") + "|" + opts.securityKey()
 }

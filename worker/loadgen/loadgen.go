@@ -37,6 +37,9 @@ type Config struct {
 	Malformed    float64 // share of malformed records, 0..1
 	Seed         uint64  // random seed (same seed, same records)
 	KafkaVersion sarama.KafkaVersion
+	// Customize, when set, is applied last to the sarama configuration
+	// (TLS, SASL).
+	Customize func(*sarama.Config) error
 }
 
 // Validate reports invalid fields.
@@ -137,6 +140,11 @@ func Produce(ctx context.Context, cfg Config, log *slog.Logger) (Stats, error) {
 	sc.Net.MaxOpenRequests = 1
 	sc.Producer.Flush.Frequency = 5 * time.Millisecond
 	sc.Producer.Flush.Messages = 500
+	if cfg.Customize != nil {
+		if err := cfg.Customize(sc); err != nil {
+			return Stats{}, fmt.Errorf("kafka security: %w", err)
+		}
+	}
 	p, err := sarama.NewAsyncProducer(cfg.Brokers, sc)
 	if err != nil {
 		return Stats{}, fmt.Errorf("producer for %v: %w", cfg.Brokers, err)

@@ -128,7 +128,10 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		}
 		defer c.Close()
 		sources = append(sources, c)
-		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers)
+		for _, w := range cl.Security().Warnings() {
+			logger.Warn(w, "cluster_name", cl.Name)
+		}
+		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
 	}
 	cw, err := newCloudWatch(ctx, cfg.CloudWatch, logger)
 	if err != nil {

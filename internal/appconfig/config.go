@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/kafkasec"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
@@ -56,6 +57,10 @@ type KafkaConfig struct {
 	Isolation   string        `mapstructure:"isolation"`
 	ClientID    string        `mapstructure:"client-id"`
 	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+	// TLS and SASL secure the connections (security.go); a cluster of the
+	// clusters list without its own blocks inherits the kafka ones.
+	TLS  kafkasec.TLSConfig  `mapstructure:"tls"`
+	SASL kafkasec.SASLConfig `mapstructure:"sasl"`
 	// OffsetsRetention overrides the brokers' offsets.retention.minutes
 	// for expiry predictions (expiry.go); 0 reads it from the brokers.
 	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
@@ -72,6 +77,10 @@ type ClusterConfig struct {
 	Isolation   string        `mapstructure:"isolation"`
 	ClientID    string        `mapstructure:"client-id"`
 	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+	// TLS and SASL secure the connections (security.go); a cluster of the
+	// clusters list without its own blocks inherits the kafka ones.
+	TLS  kafkasec.TLSConfig  `mapstructure:"tls"`
+	SASL kafkasec.SASLConfig `mapstructure:"sasl"`
 	// OffsetsRetention: see KafkaConfig.
 	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
 	// MSKClusterARN: see KafkaConfig.
@@ -126,6 +135,7 @@ func allFlagDefs() []flagDef {
 	out = append(out, trendsFlagDefs...)
 	out = append(out, expiryFlagDefs...)
 	out = append(out, cloudwatchFlagDefs...)
+	out = append(out, securityFlagDefs...)
 	out = append(out, esmFlagDefs...)
 	out = append(out, shardFlagDefs...)
 	return out
@@ -318,6 +328,9 @@ func (c *Config) ClusterList() []ClusterConfig {
 		}
 		out = append(out, cl)
 	}
+	for i := range out {
+		out[i] = c.withKafkaSecurity(out[i])
+	}
 	return out
 }
 
@@ -326,6 +339,9 @@ func (c *Config) Validate() error {
 	clusters := c.ClusterList()
 	if len(clusters) == 0 {
 		return errors.New("no Kafka brokers: set --kafka.brokers host:port or clusters: in the config file")
+	}
+	if err := c.validateSecurity(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for _, cl := range clusters {
@@ -391,6 +407,9 @@ func (c *Config) Validate() error {
 func (cl ClusterConfig) Admin() kafkaadmin.Config {
 	kc := kafkaadmin.Config{Name: cl.Name, Brokers: cl.Brokers, Version: cl.Version,
 		Isolation: kafkaadmin.Isolation(cl.Isolation), ClientID: cl.ClientID, DialTimeout: cl.DialTimeout}
+	if sec := cl.Security(); !sec.IsZero() {
+		kc.Customize = sec.Apply
+	}
 	kc.SetDefaults()
 	return kc
 }

@@ -8,7 +8,7 @@ LDFLAGS  := -s -w \
 	-X github.com/prometheus/common/version.Branch=main
 CMDS     := offsetlag-exporter factor-worker offsetlag-demo offsetlag-cloudwatch
 
-.PHONY: all build test test-short lint fmt deps clean demo screenshot bench
+.PHONY: all build test test-short lint fmt deps clean demo screenshot bench docker-check docker
 
 all: build
 
@@ -47,6 +47,14 @@ screenshot:
 ## bench: performance suite: S/M/L in-process clusters; prints the table, writes bench/results.md (~1-2 min)
 bench:
 	$(GO) run ./cmd/offsetlag-bench -out bench/results.md
+
+## docker-check: run the Dockerfile's go build lines on the host (no Docker needed; CI runs it via deploy/deploy_test.go)
+docker-check:
+	bash scripts/dockerfile-check.sh
+
+## docker: build the image (needs a Docker engine)
+docker:
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t offsetlag:$(VERSION) .
 
 clean:
 	rm -rf bin

@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/internal/appconfig"
 )
 
 func TestBadConfigExitsTwo(t *testing.T) {
@@ -54,11 +57,16 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	if code := run(context.Background(), []string{"--help"}, nil, &out, &errOut); code != 0 {
 		t.Fatalf("--help exit code %d", code)
 	}
-	for _, flag := range []string{"--kafka.brokers", "--poll.interval", "--config", "--web.listen-address",
-		"--web.config-file", "--groups.allow", "--topics.deny", "--metrics.granularity", "--kafka.isolation"} {
-		if !strings.Contains(errOut.String(), flag) {
-			t.Errorf("--help does not mention %s", flag)
+	n := 0
+	appconfig.Flags(name).VisitAll(func(f *pflag.Flag) {
+		n++
+		help := errOut.String()
+		if !(strings.Contains(help, "--"+f.Name+" ") || strings.Contains(help, "--"+f.Name+"[")) || strings.TrimSpace(f.Usage) == "" {
+			t.Errorf("--help does not explain --%s", f.Name)
 		}
+	})
+	if n < 40 {
+		t.Errorf("only %d flags defined", n)
 	}
 }
 

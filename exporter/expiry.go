@@ -561,6 +561,13 @@ func (o *observation) prune(name string, present bool) {
 func (o *observation) expectedGroup(name string) {
 	eg := o.expected[name]
 	gs := o.st.Groups[name]
+	// A group consumed by a running Lambda mapping that has not committed
+	// yet (a new mapping) has nothing to lose: it is neither expired nor
+	// missing until a disabled mapping leaves it without commits.
+	running := runningMapping(eg)
+	if running && gs == nil {
+		return
+	}
 	if gs == nil {
 		gs = &GroupState{Topics: map[string]*TopicState{}, GoneSince: o.now}
 		o.st.Groups[name] = gs
@@ -576,6 +583,9 @@ func (o *observation) expectedGroup(name string) {
 		if _, ok := o.snap.TopicByName(topic); !ok {
 			continue // no such topic (yet): nothing to lose
 		}
+		if running {
+			continue
+		}
 		ts := &TopicState{Expired: o.now}
 		gs.Topics[topic] = ts
 		o.transition()
@@ -588,7 +598,7 @@ func (o *observation) expectedGroup(name string) {
 			live = true
 		}
 	}
-	if !live && !gs.Missing {
+	if !live && !gs.Missing && !running {
 		gs.Missing = true
 		o.transition()
 		o.event(ExpiryEvent{Kind: EventMissing, Group: name, Partition: -1})
@@ -597,6 +607,19 @@ func (o *observation) expectedGroup(name string) {
 		gs.Missing = false
 		o.transition()
 	}
+}
+
+// runningMapping reports whether a Lambda mapping consumes with the group
+// and is running or about to (not Disabled, Disabling or Deleting).
+func runningMapping(eg ExpectedGroup) bool {
+	for _, m := range eg.Lambda {
+		switch m.State {
+		case "Disabled", "Disabling", "Deleting":
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func (o *observation) tolerance() time.Duration { return o.cfg.Tolerance }

@@ -439,3 +439,45 @@ func TestResolveRetention(t *testing.T) {
 		})
 	}
 }
+
+// A new, Enabled Lambda mapping whose group has not committed yet is not
+// reported expired or missing; once the mapping is Disabled without
+// commits, it is.
+func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
+	st := NewExpiryState()
+	cfg := func(state string) ExpiryConfig {
+		return ExpiryConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: StartLatest, Topics: []string{"t"},
+			Lambda: []LambdaESM{{FunctionName: "f", UUID: "esm", State: state}}}}}
+	}
+	expired := func(g GroupExpiry) int {
+		n := 0
+		for _, te := range g.Topics {
+			if te.Expired {
+				n++
+			}
+		}
+		return n
+	}
+	find := func(out ExpiryOutcome) (GroupExpiry, bool) {
+		for _, g := range out.Groups {
+			if g.Group == "esm" {
+				return g, true
+			}
+		}
+		return GroupExpiry{}, false
+	}
+	for i, state := range []string{"Creating", "Enabled"} {
+		out := ObserveExpiry(st, snapT(), cfg(state), expAt(time.Duration(i)*testInterval))
+		if g, ok := find(out); ok && (g.Missing || expired(g) > 0) {
+			t.Fatalf("%s mapping without commits reported missing/expired: %+v", state, g)
+		}
+		for _, ev := range out.Events {
+			t.Errorf("%s mapping without commits: unexpected event %+v", state, ev)
+		}
+	}
+	out := ObserveExpiry(st, snapT(), cfg("Disabled"), expAt(3*testInterval))
+	g, ok := find(out)
+	if !ok || !g.Missing || expired(g) != 1 {
+		t.Errorf("Disabled mapping without commits not reported missing and expired: %+v", g)
+	}
+}

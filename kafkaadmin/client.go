@@ -45,6 +45,14 @@ type brokerConn struct {
 	addr  string
 	rack  string
 	lanes [numLanes]*sarama.Broker
+	// sem holds one token per lane while a request is in flight on it
+	// (onLane). sarama holds a connection's lock for a whole request, so a
+	// request abandoned at a poll's deadline would otherwise block the next
+	// poll past its own deadline; waiting for the token respects the
+	// context instead, and at most one request per lane is ever in flight.
+	sem [numLanes]chan struct{}
+	// dead is set once the connection is closed (guarded by Client.mu).
+	dead bool
 	// offsetFetchMax is the broker's highest OffsetFetch version, learned
 	// once per connection with ApiVersions; -1 until known.
 	offsetFetchMax int16
@@ -86,21 +94,56 @@ func (c *Client) Close() error {
 	return nil
 }
 
+func newBrokerConn(id int32, addr, rack string) *brokerConn {
+	bc := &brokerConn{id: id, addr: addr, rack: rack, offsetFetchMax: -1}
+	for i := range bc.sem {
+		bc.sem[i] = make(chan struct{}, 1)
+	}
+	return bc
+}
+
+// close closes every lane. Called with Client.mu held: sarama's Close waits
+// for a request in flight, so it runs on its own goroutine.
 func (bc *brokerConn) close() {
+	bc.dead = true
 	for i, b := range bc.lanes {
 		if b != nil {
-			_ = b.Close()
+			go func() { _ = b.Close() }()
 			bc.lanes[i] = nil
 		}
 	}
 }
 
+// onLane sends one request (fn) on bc's lane, with call's deadline
+// semantics. It first waits, at most until ctx ends, for the lane's
+// previous request to finish, including one abandoned by an earlier poll:
+// a broker slower than the poll deadline then costs that poll its deadline
+// and nothing more, and requests never pile up on a connection.
+func onLane[T any](ctx context.Context, c *Client, bc *brokerConn, lane int, fn func(*sarama.Broker) (T, error)) (T, error) {
+	var zero T
+	select {
+	case bc.sem[lane] <- struct{}{}:
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+	return call(ctx, func() (T, error) {
+		defer func() { <-bc.sem[lane] }()
+		if err := ctx.Err(); err != nil {
+			return zero, err
+		}
+		return fn(c.lane(bc, lane))
+	})
+}
+
 // lane returns a connected sarama.Broker for the lane, (re)opening it if
-// needed. Open is asynchronous; the first request waits for the dial.
+// needed. Open is asynchronous; the first request waits for the dial. Only
+// the holder of the lane's token (onLane) calls it, so the lane is not in
+// use: Connected and Close do not wait. They still run outside c.mu, which
+// must never wait on a connection.
 func (c *Client) lane(bc *brokerConn, lane int) *sarama.Broker {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	b := bc.lanes[lane]
+	c.mu.Unlock()
 	if b != nil {
 		if ok, _ := b.Connected(); ok {
 			return b
@@ -110,6 +153,14 @@ func (c *Client) lane(bc *brokerConn, lane int) *sarama.Broker {
 	b = sarama.NewBroker(bc.addr)
 	if err := b.Open(c.sconf); err != nil && !errors.Is(err, sarama.ErrAlreadyConnected) {
 		c.logger.Debug("open broker connection", "broker", bc.id, "err", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bc.dead {
+		// Closed (client closed, broker gone) while we dialled: this
+		// request fails, and the connection is not kept.
+		go func() { _ = b.Close() }()
+		return b
 	}
 	bc.lanes[lane] = b
 	if lane == laneLatest {
@@ -134,7 +185,7 @@ func (c *Client) updateBrokers(bs []*sarama.Broker) {
 		if bc != nil {
 			bc.close()
 		}
-		c.brokers[b.ID()] = &brokerConn{id: b.ID(), addr: b.Addr(), rack: b.Rack(), offsetFetchMax: -1}
+		c.brokers[b.ID()] = newBrokerConn(b.ID(), b.Addr(), b.Rack())
 	}
 	for id, bc := range c.brokers {
 		if !seen[id] {
@@ -191,9 +242,8 @@ func (c *Client) offsetFetchVersion(ctx context.Context, bc *brokerConn, rc *rou
 	if v >= 0 {
 		return v, nil
 	}
-	b := c.lane(bc, laneLatest)
 	rc.add("ApiVersions")
-	resp, err := call(ctx, func() (*sarama.ApiVersionsResponse, error) {
+	resp, err := onLane(ctx, c, bc, laneLatest, func(b *sarama.Broker) (*sarama.ApiVersionsResponse, error) {
 		return b.ApiVersions(&sarama.ApiVersionsRequest{Version: 0})
 	})
 	if err != nil {

@@ -86,9 +86,10 @@ func (r *round) readRetention(ctx context.Context) (time.Duration, error) {
 	req := &sarama.DescribeConfigsRequest{Version: 1, Resources: []*sarama.ConfigResource{{
 		Type: sarama.BrokerResource, Name: strconv.Itoa(int(bc.id)), ConfigNames: []string{configOffsetsRetention},
 	}}}
-	b := r.c.lane(bc, laneGroups)
 	r.rc.add("DescribeConfigs")
-	resp, err := call(ctx, func() (*sarama.DescribeConfigsResponse, error) { return b.DescribeConfigs(req) })
+	resp, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.DescribeConfigsResponse, error) {
+		return b.DescribeConfigs(req)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("describe configs of broker %d: %w", bc.id, err)
 	}

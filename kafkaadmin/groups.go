@@ -88,9 +88,8 @@ func (r *round) listGroups(ctx context.Context) map[string]listedGroup {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := r.c.lane(bc, laneGroups)
 			r.rc.add("ListGroups")
-			resp, err := call(ctx, func() (*sarama.ListGroupsResponse, error) {
+			resp, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.ListGroupsResponse, error) {
 				return b.ListGroups(&sarama.ListGroupsRequest{Version: r.c.listGroupsVersion()})
 			})
 			if err == nil && resp.Err != sarama.ErrNoError {
@@ -176,9 +175,10 @@ func (r *round) describeClassic(ctx context.Context, bc *brokerConn, gs []*Group
 		idx[g.Name] = g
 		req.Groups = append(req.Groups, g.Name)
 	}
-	b := r.c.lane(bc, laneGroups)
 	r.rc.add("DescribeGroups")
-	resp, err := call(ctx, func() (*sarama.DescribeGroupsResponse, error) { return b.DescribeGroups(req) })
+	resp, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.DescribeGroupsResponse, error) {
+		return b.DescribeGroups(req)
+	})
 	if err != nil {
 		r.fail("DescribeGroups", bc.id, err)
 		for _, g := range gs {
@@ -231,9 +231,10 @@ func (r *round) describeConsumer(ctx context.Context, bc *brokerConn, gs []*Grou
 		idx[g.Name] = g
 		req.GroupIDs = append(req.GroupIDs, g.Name)
 	}
-	b := r.c.lane(bc, laneEarliest)
 	r.rc.add("ConsumerGroupDescribe")
-	resp, err := call(ctx, func() (*sarama.ConsumerGroupDescribeResponse, error) { return b.ConsumerGroupDescribe(req) })
+	resp, err := onLane(ctx, r.c, bc, laneEarliest, func(b *sarama.Broker) (*sarama.ConsumerGroupDescribeResponse, error) {
+		return b.ConsumerGroupDescribe(req)
+	})
 	if err != nil {
 		r.fail("ConsumerGroupDescribe", bc.id, err)
 		for _, g := range gs {
@@ -282,7 +283,11 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 		}
 		return
 	}
-	b := r.c.lane(bc, laneLatest)
+	fetch := func(req *sarama.OffsetFetchRequest) (*sarama.OffsetFetchResponse, error) {
+		return onLane(ctx, r.c, bc, laneLatest, func(b *sarama.Broker) (*sarama.OffsetFetchResponse, error) {
+			return b.FetchOffset(req)
+		})
+	}
 	if v < 8 || !r.c.sconf.Version.IsAtLeast(sarama.V3_0_0_0) {
 		for _, g := range gs {
 			if ctx.Err() != nil {
@@ -291,7 +296,7 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 			}
 			req := &sarama.OffsetFetchRequest{Version: min(v, 7), ConsumerGroup: g.Name}
 			r.rc.add("OffsetFetch")
-			resp, err := call(ctx, func() (*sarama.OffsetFetchResponse, error) { return b.FetchOffset(req) })
+			resp, err := fetch(req)
 			if err != nil {
 				r.fail("OffsetFetch", bc.id, err)
 				g.FetchErr = err
@@ -314,7 +319,7 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 			req.Groups = append(req.Groups, sarama.OffsetFetchRequestGroup{GroupId: g.Name})
 		}
 		r.rc.add("OffsetFetch")
-		resp, err := call(ctx, func() (*sarama.OffsetFetchResponse, error) { return b.FetchOffset(req) })
+		resp, err := fetch(req)
 		if err != nil {
 			r.fail("OffsetFetch", bc.id, err)
 			for _, g := range chunk {

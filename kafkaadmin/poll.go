@@ -90,9 +90,8 @@ func (r *round) run(ctx context.Context) error {
 func (r *round) metadata(ctx context.Context) (*sarama.MetadataResponse, error) {
 	var errs []error
 	for _, bc := range r.c.brokerList() {
-		b := r.c.lane(bc, laneGroups)
 		r.rc.add("Metadata")
-		md, err := call(ctx, func() (*sarama.MetadataResponse, error) {
+		md, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.MetadataResponse, error) {
 			return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
 		})
 		if err == nil {
@@ -231,9 +230,10 @@ func (r *round) listOffsetsOne(ctx context.Context, which int64, lane int, leade
 	for _, pr := range parts {
 		req.AddBlock(pr.topic, pr.p.ID, which, 1)
 	}
-	b := r.c.lane(bc, lane)
 	r.rc.add("ListOffsets")
-	resp, err := call(ctx, func() (*sarama.OffsetResponse, error) { return b.GetAvailableOffsets(req) })
+	resp, err := onLane(ctx, r.c, bc, lane, func(b *sarama.Broker) (*sarama.OffsetResponse, error) {
+		return b.GetAvailableOffsets(req)
+	})
 	if err != nil {
 		r.fail("ListOffsets", leader, err)
 		for _, pr := range parts {

@@ -120,9 +120,8 @@ func (c *Client) fetchTimes(ctx context.Context, rc *roundCounter, leader int32,
 	for _, i := range idx {
 		req.AddBlock(out[i].Topic, out[i].Partition, out[i].Offset, perPartition, -1)
 	}
-	b := c.lane(bc, laneEarliest)
 	rc.add("Fetch")
-	resp, err := call(ctx, func() (*sarama.FetchResponse, error) { return b.Fetch(req) })
+	resp, err := onLane(ctx, c, bc, laneEarliest, func(b *sarama.Broker) (*sarama.FetchResponse, error) { return b.Fetch(req) })
 	if err != nil {
 		for _, i := range idx {
 			out[i].Err = err

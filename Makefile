@@ -8,7 +8,7 @@ LDFLAGS  := -s -w \
 	-X github.com/prometheus/common/version.Branch=main
 CMDS     := offsetlag-exporter factor-worker offsetlag-demo offsetlag-cloudwatch
 
-.PHONY: all build test test-short lint fmt deps clean demo screenshot bench docker-check docker
+.PHONY: all build test test-short lint fmt deps clean demo screenshot bench docker-check docker soak
 
 all: build
 
@@ -55,6 +55,10 @@ docker-check:
 ## docker: build the image (needs a Docker engine)
 docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t offsetlag:$(VERSION) .
+
+## soak: the whole product in one process for DURATION (default 30m), sampling RSS, goroutines, threads and fds every 10 s (not in CI)
+soak:
+	DURATION=$(or $(DURATION),30m) bash scripts/soak.sh
 
 clean:
 	rm -rf bin

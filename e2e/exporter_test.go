@@ -54,61 +54,12 @@ func (l *lockedBuffer) String() string {
 // rig's own variables (OFFSETLAG_TEST_KAFKA_VERSION=3.9) do not configure it.
 func startExporter(t *testing.T, b *kafkatest.Broker, args ...string) *exporterProc {
 	t.Helper()
-	bin := exporterBinary(t)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OFFSETLAG_") {
-			env = append(env, kv)
-		}
-	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		all := append([]string{
-			"--kafka.brokers", b.Addr,
-			"--kafka.cluster-name", "e2e",
-			"--poll.interval", "500ms",
-			"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
-		}, args...)
-		p := &exporterProc{
-			url:  fmt.Sprintf("http://127.0.0.1:%d", port),
-			cmd:  exec.Command(bin, all...),
-			logs: &lockedBuffer{},
-			done: make(chan struct{}),
-		}
-		p.cmd.Env = env
-		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-		setProcAttrs(p.cmd)
-		started := make(chan error, 1)
-		go func() {
-			// Pdeathsig fires when the starting thread dies: keep it alive
-			// as long as the process (never unlocked on purpose).
-			runtime.LockOSThread()
-			if err := p.cmd.Start(); err != nil {
-				started <- err
-				close(p.done)
-				return
-			}
-			started <- nil
-			_ = p.cmd.Wait()
-			close(p.done)
-		}()
-		if err := <-started; err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			if t.Failed() {
-				t.Logf("exporter %v log:\n%s", all, tail(p.logs.String(), 40))
-			}
-		})
-		err = p.waitPoll(t, time.Time{}, 30*time.Second)
+		p := launchExporter(t, b.Addr, nil, args...)
+		err := p.waitPoll(t, time.Time{}, 30*time.Second)
 		if err == nil {
-			t.Logf("exporter on %s: %s", p.url, strings.Join(all, " "))
+			t.Logf("exporter on %s: %s", p.url, strings.Join(p.cmd.Args[1:], " "))
 			return p
 		}
 		lastErr = err
@@ -120,6 +71,65 @@ func startExporter(t *testing.T, b *kafkatest.Broker, args ...string) *exporterP
 	}
 	t.Fatalf("exporter did not start: %v", lastErr)
 	return nil
+}
+
+// launchExporter starts the built exporter against addr on a free port with
+// a 500ms poll interval, the environment without OFFSETLAG_* variables plus
+// env, and args after the defaults. It does not wait for a poll; the process
+// is killed at cleanup, and its log printed when the test failed.
+func launchExporter(t *testing.T, addr string, env []string, args ...string) *exporterProc {
+	t.Helper()
+	bin := exporterBinary(t)
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OFFSETLAG_") {
+			base = append(base, kv)
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append([]string{
+		"--kafka.brokers", addr,
+		"--kafka.cluster-name", "e2e",
+		"--poll.interval", "500ms",
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
+	}, args...)
+	p := &exporterProc{
+		url:  fmt.Sprintf("http://127.0.0.1:%d", port),
+		cmd:  exec.Command(bin, all...),
+		logs: &lockedBuffer{},
+		done: make(chan struct{}),
+	}
+	p.cmd.Env = append(base, env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	setProcAttrs(p.cmd)
+	started := make(chan error, 1)
+	go func() {
+		// Pdeathsig fires when the starting thread dies: keep it alive
+		// as long as the process (never unlocked on purpose).
+		runtime.LockOSThread()
+		if err := p.cmd.Start(); err != nil {
+			started <- err
+			close(p.done)
+			return
+		}
+		started <- nil
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("exporter %v log:\n%s", all, tail(p.logs.String(), 40))
+		}
+	})
+	return p
 }
 
 func freePort() (int, error) {

@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -156,47 +154,7 @@ func checkNoSecret(t *testing.T, who, logs string) {
 // environment variables and flags, without waiting for a successful poll.
 func startSecureExporter(t *testing.T, addr string, env []string, args ...string) *exporterProc {
 	t.Helper()
-	bin := exporterBinary(t)
-	var base []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OFFSETLAG_") {
-			base = append(base, kv)
-		}
-	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := append([]string{"--kafka.brokers", addr, "--kafka.cluster-name", "e2e", "--poll.interval", "500ms",
-		"--poll.timeout", "5s", "--kafka.dial-timeout", "3s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port)}, args...)
-	p := &exporterProc{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: exec.Command(bin, all...),
-		logs: &lockedBuffer{}, done: make(chan struct{})}
-	p.cmd.Env = append(base, env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	setProcAttrs(p.cmd)
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // Pdeathsig is tied to this thread: never unlocked
-		if err := p.cmd.Start(); err != nil {
-			started <- err
-			close(p.done)
-			return
-		}
-		started <- nil
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("exporter %v log:\n%s", all, tail(p.logs.String(), 30))
-		}
-	})
-	return p
+	return launchExporter(t, addr, env, append([]string{"--poll.timeout", "5s", "--kafka.dial-timeout", "3s"}, args...)...)
 }
 
 // waitMetric scrapes p until ok holds (60 s at most).

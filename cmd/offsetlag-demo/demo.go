@@ -23,6 +23,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/statuspage"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -202,7 +203,7 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 		return nil, fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
 	d.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New(mux, httpserver.Limits{}) // read/write/idle timeouts, header cap: internal/httpserver defaults
 
 	d.goRun("web server", func() error {
 		go func() {

@@ -25,6 +25,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
@@ -172,7 +173,10 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Read, write and idle timeouts and a header cap (--web.*): a scraper
+	// that stalls is cut off after the write timeout, idle keep-alive
+	// connections after the idle timeout.
+	srv := httpserver.New(mux, cfg.Web.Limits())
 	flags := &web.FlagConfig{
 		WebListenAddresses: &cfg.Web.ListenAddress,
 		WebSystemdSocket:   new(bool),

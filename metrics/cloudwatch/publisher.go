@@ -148,6 +148,11 @@ type Publisher struct {
 	mapped      map[string]bool // dimension values already logged as mapped or dropped
 	mapCache    map[string]string
 	rejectedLog map[string]bool // groups already logged as rejected
+	// rejectedIDs are datums CloudWatch rejected on their own (by
+	// identity): later publishes leave them out instead of bisecting
+	// again; forgotten every hour (rejectedEpoch) to check again.
+	rejectedIDs   map[string]bool
+	rejectedEpoch int64
 
 	mu       sync.Mutex
 	queue    []*pollBatch
@@ -198,6 +203,7 @@ func New(opts Options) (*Publisher, error) {
 		mapped:      map[string]bool{},
 		mapCache:    map[string]string{},
 		rejectedLog: map[string]bool{},
+		rejectedIDs: map[string]bool{},
 		notify:      make(chan struct{}, 1),
 		stopTick:    make(chan struct{}),
 		sem:         make(chan struct{}, opts.Concurrency),
@@ -308,8 +314,12 @@ func (p *Publisher) publishLatest() {
 		p.pubMu.Unlock()
 		return
 	}
+	hour := time.Now().Unix() / 3600
+	if hour != p.rejectedEpoch {
+		p.rejectedEpoch, p.rejectedIDs = hour, map[string]bool{}
+	}
 	ds := p.sanitize(all)
-	kept, cut := applyBudget(ds, p.opts.MaxMetrics, time.Now().Unix()/3600)
+	kept, cut := applyBudget(ds, p.opts.MaxMetrics, hour)
 	if len(cut) > 0 {
 		p.metrics.dropped.WithLabelValues(reasonBudget).Add(float64(len(cut)))
 	}
@@ -379,6 +389,10 @@ func (p *Publisher) sanitize(all []Datum) []Datum {
 			droppedName++
 			continue
 		}
+		if len(p.rejectedIDs) > 0 && p.rejectedIDs[identity(&d)] {
+			p.metrics.dropped.WithLabelValues(reasonRejected).Inc()
+			continue
+		}
 		if mapped > 0 {
 			p.metrics.mapped.Inc()
 			mapped = 0
@@ -392,6 +406,19 @@ func (p *Publisher) sanitize(all []Datum) []Datum {
 		p.metrics.dropped.WithLabelValues(reasonInvalidName).Add(float64(droppedName))
 	}
 	return ds
+}
+
+// identity is a datum's metric identity: name and dimensions.
+func identity(d *Datum) string {
+	var b strings.Builder
+	b.WriteString(d.Name)
+	for _, dim := range d.Dimensions {
+		b.WriteByte(0)
+		b.WriteString(dim.Name)
+		b.WriteByte(0)
+		b.WriteString(dim.Value)
+	}
+	return b.String()
 }
 
 // maxLogged bounds the sets of values logged once.
@@ -553,7 +580,8 @@ func (p *Publisher) sendSplit(ds []Datum) (sent, failed int, err error) {
 	return s1 + s2, f1 + f2, e2
 }
 
-// rejected counts a datum CloudWatch rejected on its own and logs its
+// rejected counts a datum CloudWatch rejected on its own, remembers it
+// (later publishes leave it out for the rest of the hour) and logs its
 // group (or cluster) once.
 func (p *Publisher) rejected(d *Datum, err error) {
 	p.metrics.dropped.WithLabelValues(reasonRejected).Inc()
@@ -573,6 +601,9 @@ func (p *Publisher) rejected(d *Datum, err error) {
 	first := !p.rejectedLog[key] && len(p.rejectedLog) < maxLogged
 	if first {
 		p.rejectedLog[key] = true
+	}
+	if len(p.rejectedIDs) < maxLogged {
+		p.rejectedIDs[identity(d)] = true
 	}
 	p.pubMu.Unlock()
 	if first {

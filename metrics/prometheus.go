@@ -109,6 +109,9 @@ type Collector struct {
 	expiryFamilies
 	// Lambda event source mappings (prometheus_lambda.go).
 	lambdaFamilies
+
+	// render caches the text exposition of the latest Result (exposition.go).
+	render renderState
 }
 
 // family is one metric family: its Desc and, since Desc does not expose

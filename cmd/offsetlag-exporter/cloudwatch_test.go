@@ -59,7 +59,7 @@ func TestCloudWatchAPIMode(t *testing.T) {
 	ep := mototest.Start(t)
 	mototest.HermeticAWSEnv(t)
 	name := fmt.Sprintf("main-%d", time.Now().UnixNano())
-	url, stop := runExporter(t, "--kafka.cluster-name", name, "--cloudwatch.mode", "api", "--cloudwatch.publish-period", "500ms",
+	url, stop := runExporter(t, "--kafka.cluster-name", name, "--cloudwatch.mode", "api", "--cloudwatch.publish-period", "1s",
 		"--cloudwatch.endpoint", ep, "--cloudwatch.protocol", "json", "--cloudwatch.namespace", "offsetlag/main-test")
 	waitFor(t, url, `offsetlag_cloudwatch_datums_dropped_total{reason="queue_full"} 0`,
 		`offsetlag_consumergroup_topic_sum_lag{cluster_name="`+name+`",group="g",topic="t"} 12`)

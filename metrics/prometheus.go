@@ -109,6 +109,8 @@ type Collector struct {
 	expiryFamilies
 	// Lambda event source mappings (prometheus_lambda.go).
 	lambdaFamilies
+	// Data age and broker health (prometheus_health.go).
+	healthFamilies
 }
 
 // family is one metric family: its Desc and, since Desc does not expose
@@ -210,6 +212,7 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
 	c.newExpiryFamilies()
 	c.newLambdaFamilies()
+	c.newHealthFamilies()
 
 	slices.SortFunc(c.families, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for i, f := range c.families {
@@ -313,6 +316,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 		c.walkGroup(s, cluster, &cr.Groups[gi])
 	}
 	c.walkExpiry(s, cluster, cr)
+	c.walkHealth(s, cluster, cr)
 }
 
 func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {

@@ -91,6 +91,9 @@ type ClusterConfig struct {
 type PollConfig struct {
 	Interval time.Duration `mapstructure:"interval"`
 	Timeout  time.Duration `mapstructure:"timeout"`
+	// StaleAfter bounds how long data a partial poll could not read is
+	// carried from its last good read; 0 means 3 poll intervals.
+	StaleAfter time.Duration `mapstructure:"stale-after"`
 	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
 	// 0 polls all at once.
 	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters"`
@@ -151,6 +154,7 @@ var flagDefs = []flagDef{
 	{"kafka.dial-timeout", kafkaadmin.DefaultDialTimeout, "timeout to connect to a broker"},
 	{"poll.interval", exporter.DefaultInterval, "time between two polls of a cluster; /metrics serves the last poll's data"},
 	{"poll.timeout", time.Duration(0), "deadline of one poll (0: the poll interval)"},
+	{"poll.stale-after", time.Duration(0), "what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"},
 	{"groups.allow", []string{}, "only export consumer groups matching one of these anchored regular expressions (default: all)"},
 	{"groups.deny", []string{}, "never export consumer groups matching one of these anchored regular expressions (wins over allow)"},
 	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},
@@ -359,6 +363,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Poll.Timeout < 0 {
 		return fmt.Errorf("poll.timeout %s: must not be negative", c.Poll.Timeout)
+	}
+	if c.Poll.StaleAfter < 0 {
+		return fmt.Errorf("poll.stale-after %s: must not be negative", c.Poll.StaleAfter)
 	}
 	if _, err := exporter.NewFilter("groups", c.Groups.Allow, c.Groups.Deny); err != nil {
 		return err

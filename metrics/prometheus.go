@@ -111,6 +111,9 @@ type Collector struct {
 	lambdaFamilies
 	// Data age and broker health (prometheus_health.go).
 	healthFamilies
+
+	// render caches the text exposition of the latest Result (exposition.go).
+	render renderState
 }
 
 // family is one metric family: its Desc and, since Desc does not expose

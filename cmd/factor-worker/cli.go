@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
 
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/worker"
 	"github.com/offsetlag/offsetlag/worker/loadgen"
 	"github.com/offsetlag/offsetlag/worker/message"
@@ -306,7 +307,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (*htt
 		}
 		io.WriteString(w, "<html><body><h1>factor-worker</h1><a href=\"/metrics\">metrics</a></body></html>\n")
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New(mux, httpserver.Limits{}) // read/write/idle timeouts, header cap: internal/httpserver defaults
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server", "addr", addr, "err", err)

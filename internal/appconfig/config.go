@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -115,6 +116,18 @@ type WebConfig struct {
 	ListenAddress []string `mapstructure:"listen-address"`
 	ConfigFile    string   `mapstructure:"config-file"`
 	TelemetryPath string   `mapstructure:"telemetry-path"`
+	// ReadTimeout, WriteTimeout, IdleTimeout and MaxHeaderBytes bound
+	// every connection (internal/httpserver; README "HTTP limits").
+	ReadTimeout    time.Duration `mapstructure:"read-timeout"`
+	WriteTimeout   time.Duration `mapstructure:"write-timeout"`
+	IdleTimeout    time.Duration `mapstructure:"idle-timeout"`
+	MaxHeaderBytes int           `mapstructure:"max-header-bytes"`
+}
+
+// Limits returns the HTTP server limits.
+func (w WebConfig) Limits() httpserver.Limits {
+	return httpserver.Limits{ReadTimeout: w.ReadTimeout, WriteTimeout: w.WriteTimeout, IdleTimeout: w.IdleTimeout,
+		MaxHeaderBytes: w.MaxHeaderBytes}
 }
 
 // LogConfig is the logger.
@@ -163,6 +176,10 @@ var flagDefs = []flagDef{
 	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
 	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
 	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
+	{"web.read-timeout", httpserver.DefaultReadTimeout, "time to read a whole request, headers and body, from a client"},
+	{"web.write-timeout", httpserver.DefaultWriteTimeout, "time to write a whole response: a client that reads slower (or stalls) is disconnected; keep it above the largest scrape_timeout and the time /metrics takes"},
+	{"web.idle-timeout", httpserver.DefaultIdleTimeout, "keep-alive connections idle this long are closed"},
+	{"web.max-header-bytes", httpserver.DefaultMaxHeaderBytes, "largest request header accepted (431 beyond)"},
 	{"log.level", "info", "log level: debug, info, warn, error"},
 	{"log.format", "logfmt", "log format: logfmt or json"},
 }
@@ -172,19 +189,23 @@ func Flags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	for _, d := range allFlagDefs() {
+		help := d.help
+		if b, ok := boundOf(d.key); ok {
+			help += " (range: " + b.rangeText() + ")"
+		}
 		switch v := d.def.(type) {
 		case string:
-			fs.String(d.key, v, d.help)
+			fs.String(d.key, v, help)
 		case []string:
-			fs.StringSlice(d.key, v, d.help)
+			fs.StringSlice(d.key, v, help)
 		case time.Duration:
-			fs.Duration(d.key, v, d.help)
+			fs.Duration(d.key, v, help)
 		case int:
-			fs.Int(d.key, v, d.help)
+			fs.Int(d.key, v, help)
 		case int64:
-			fs.Int64(d.key, v, d.help)
+			fs.Int64(d.key, v, help)
 		case bool:
-			fs.Bool(d.key, v, d.help)
+			fs.Bool(d.key, v, help)
 		}
 	}
 	return fs
@@ -264,6 +285,8 @@ func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
 
 	var c Config
 	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		strictDurationHook,
+		strictIntHook,
 		mapstructure.StringToTimeDurationHookFunc(),
 		commaSliceHook,
 	)))
@@ -297,6 +320,10 @@ func oneLine(err error) string {
 	var parts []string
 	for _, line := range strings.Split(msg, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
+			// mapstructure's "'poll.interval' msg" reads as "poll.interval: msg".
+			if key, rest, ok := strings.Cut(strings.TrimPrefix(line, "'"), "' "); ok && strings.HasPrefix(line, "'") && key != "" {
+				line = key + ": " + rest
+			}
 			parts = append(parts, line)
 		}
 	}
@@ -344,6 +371,9 @@ func (c *Config) Validate() error {
 	if len(clusters) == 0 {
 		return errors.New("no Kafka brokers: set --kafka.brokers host:port or clusters: in the config file")
 	}
+	if err := c.validateBounds(); err != nil {
+		return err
+	}
 	if err := c.validateSecurity(); err != nil {
 		return err
 	}
@@ -357,15 +387,6 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("cluster %q configured twice", cl.Name)
 		}
 		seen[cl.Name] = true
-	}
-	if c.Poll.Interval <= 0 {
-		return fmt.Errorf("poll.interval %s: must be positive", c.Poll.Interval)
-	}
-	if c.Poll.Timeout < 0 {
-		return fmt.Errorf("poll.timeout %s: must not be negative", c.Poll.Timeout)
-	}
-	if c.Poll.StaleAfter < 0 {
-		return fmt.Errorf("poll.stale-after %s: must not be negative", c.Poll.StaleAfter)
 	}
 	if _, err := exporter.NewFilter("groups", c.Groups.Allow, c.Groups.Deny); err != nil {
 		return err

@@ -109,6 +109,8 @@ type FilterConfig struct {
 // MetricsConfig shapes the Prometheus output.
 type MetricsConfig struct {
 	Granularity string `mapstructure:"granularity"`
+	// Enums: all or current (metrics.Enums).
+	Enums string `mapstructure:"enums"`
 }
 
 // WebConfig is the HTTP server.
@@ -173,6 +175,7 @@ var flagDefs = []flagDef{
 	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},
 	{"topics.deny", []string{}, "never export topics matching one of these anchored regular expressions (wins over allow)"},
 	{"metrics.granularity", string(metrics.GranularityPartition), "partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"},
+	{"metrics.enums", string(metrics.EnumsAll), "all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"},
 	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
 	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
 	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
@@ -398,6 +401,11 @@ func (c *Config) Validate() error {
 	case metrics.GranularityPartition, metrics.GranularityTopic:
 	default:
 		return fmt.Errorf("metrics.granularity %q: want partition or topic", c.Metrics.Granularity)
+	}
+	switch metrics.Enums(c.Metrics.Enums) {
+	case metrics.EnumsAll, metrics.EnumsCurrent:
+	default:
+		return fmt.Errorf("metrics.enums %q: want all or current", c.Metrics.Enums)
 	}
 	if len(c.Web.ListenAddress) == 0 {
 		return errors.New("web.listen-address: at least one address")

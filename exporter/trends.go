@@ -114,6 +114,10 @@ type trends struct {
 	// EvaluatePartition; cands is the exact-read selection, reused.
 	scratch []Observation
 	cands   []exactCand
+	// clock times the exact reads; exactTook is how long they took in the
+	// last apply (a poll phase of its own: requests, not math).
+	clock     func() time.Time
+	exactTook time.Duration
 }
 
 type gtKey struct{ group, topic string }
@@ -193,17 +197,28 @@ func (tr *trends) window(group, topic string) *topicWindows {
 	return tw
 }
 
+// newTrendsClock is newTrends with the clock that times the exact reads
+// (time.Now when nil).
+func newTrendsClock(opts TrendOptions, clock func() time.Time) *trends {
+	tr := newTrends(opts)
+	if clock != nil {
+		tr.clock = clock
+	}
+	return tr
+}
+
 func newTrends(opts TrendOptions) *trends {
 	w := max(opts.Window, 1)
 	opts.Window = w
 	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{},
-		times: make([]time.Time, w), scratch: make([]Observation, 0, w)}
+		times: make([]time.Time, w), scratch: make([]Observation, 0, w), clock: time.Now}
 }
 
 // apply records this poll's observations and fills the time lag, status
 // and rate fields of groups. exact may be nil.
 func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
+	tr.exactTook = 0
 	W := tr.opts.Window
 	slot := int(tr.gen % uint64(W))
 	tr.times[slot] = now
@@ -315,7 +330,9 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				Offset: pl.Committed, Leader: p.Leader, Start: p.Start}
 		}
 		var times []kafkaadmin.RecordTime
+		t0 := tr.clock()
 		times, requests = exact.RecordTimes(ctx, reqs)
+		tr.exactTook = tr.clock().Sub(t0)
 		for i, rt := range times {
 			c := cands[i]
 			g := &groups[c.gi]

@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		}
 		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
 	}
-	cw, err := newCloudWatch(ctx, cfg.CloudWatch, logger)
+	cw, err := newCloudWatch(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

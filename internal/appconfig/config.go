@@ -431,7 +431,7 @@ func (c *Config) Validate() error {
 	if err := c.validateShard(); err != nil {
 		return err
 	}
-	return c.CloudWatch.Validate()
+	return c.validateCloudWatch()
 }
 
 // Admin returns the kafkaadmin configuration of the cluster (without

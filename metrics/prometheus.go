@@ -138,6 +138,8 @@ type Collector struct {
 	expiryFamilies
 	// Lambda event source mappings (prometheus_lambda.go).
 	lambdaFamilies
+	// Data age and broker health (prometheus_health.go).
+	healthFamilies
 
 	// render caches the text exposition of the latest Result (exposition.go).
 	render renderState
@@ -245,6 +247,7 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
 	c.newExpiryFamilies()
 	c.newLambdaFamilies()
+	c.newHealthFamilies()
 	if c.currentEnums {
 		for _, f := range []*family{c.state, c.status, c.topicStatus, c.topicLagSources} {
 			f.help += " Only the current value's series is exported (metrics.enums=current): the others are absent, not 0."
@@ -358,6 +361,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 		c.walkGroup(s, cluster, &cr.Groups[gi])
 	}
 	c.walkExpiry(s, cluster, cr)
+	c.walkHealth(s, cluster, cr)
 }
 
 func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {

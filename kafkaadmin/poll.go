@@ -32,7 +32,9 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 		rc:   &roundCounter{m: map[string]int{}},
 		snap: &Snapshot{Cluster: c.cfg.Name, Started: time.Now()},
 	}
-	if err := r.run(ctx); err != nil {
+	err := r.run(ctx)
+	r.noteHealth()
+	if err != nil {
 		return nil, err
 	}
 	r.snap.Finished = time.Now()
@@ -47,6 +49,10 @@ type round struct {
 	snap *Snapshot
 
 	errMu sync.Mutex
+	// metaFailed are the addresses (known brokers' or bootstrap) whose
+	// Metadata attempt failed or was overtaken by another broker's answer
+	// (guarded by errMu).
+	metaFailed map[string]bool
 	// topicIdx maps a topic name to its index in snap.Topics.
 	topicIdx map[string]int
 }
@@ -75,57 +81,231 @@ func (r *round) run(ctx context.Context) error {
 
 	r.retryPartitions(ctx)
 	r.snap.Groups = groups
-	sort.Slice(r.snap.Errors, func(i, j int) bool {
-		a, b := r.snap.Errors[i], r.snap.Errors[j]
-		if a.API != b.API {
-			return a.API < b.API
-		}
-		return a.Broker < b.Broker
-	})
+	sortErrors(r.snap.Errors)
 	return nil
 }
 
-// metadata asks a known broker, then the bootstrap addresses, for the
-// cluster's metadata (all topics).
+// metadata asks the cluster's metadata (all topics) of the known brokers,
+// then of the bootstrap addresses (metadataAttempts gives the order), hedged:
+// the first is asked at once, and each next one when the previous attempts
+// failed or stayed unanswered for the attempt timeout. The first answer
+// wins; attempts still in flight are abandoned. A healthy first broker
+// answers within the attempt timeout, so a healthy poll sends one Metadata.
 func (r *round) metadata(ctx context.Context) (*sarama.MetadataResponse, error) {
-	var errs []error
-	for _, bc := range r.c.brokerList() {
+	atts := r.c.metadataAttempts()
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel() // abandons the attempts still in flight
+	type result struct {
+		i   int
+		md  *sarama.MetadataResponse
+		err error
+	}
+	results := make(chan result, len(atts))
+	errs := make([]error, len(atts))
+	answered := make([]bool, len(atts))
+	hedge := time.NewTimer(time.Hour)
+	defer hedge.Stop()
+	next, pending := 0, 0
+	launch := func() {
+		i := next
+		next++
+		pending++
 		r.rc.add("Metadata")
-		md, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.MetadataResponse, error) {
-			return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
-		})
-		if err == nil {
-			return md, nil
-		}
-		errs = append(errs, fmt.Errorf("broker %d (%s): %w", bc.id, bc.addr, err))
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("metadata: %w", joinErrs(errs))
+		go func() {
+			md, err := r.metadataFrom(actx, atts[i])
+			results <- result{i, md, err}
+		}()
+		if next < len(atts) {
+			hedge.Reset(r.c.attemptTimeout(ctx))
 		}
 	}
-	for _, addr := range r.c.cfg.Brokers {
-		b := sarama.NewBroker(addr)
-		if err := b.Open(r.c.sconf); err != nil {
-			errs = append(errs, fmt.Errorf("bootstrap %s: %w", addr, err))
+	launch()
+	var won *sarama.MetadataResponse
+	winner := -1
+wait:
+	for pending > 0 {
+		select {
+		case res := <-results:
+			pending--
+			answered[res.i] = true
+			if res.err == nil {
+				won, winner = res.md, res.i
+				break wait
+			}
+			errs[res.i] = res.err
+			if next < len(atts) {
+				launch()
+			}
+		case <-hedge.C:
+			if next < len(atts) {
+				launch()
+			}
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	// Known brokers that failed, or were asked and had not answered when
+	// the round went on without them, are asked last next time.
+	for i, a := range atts[:next] {
+		if i != winner {
+			r.noteMetadataFailed(a)
+		}
+	}
+	if winner >= 0 {
+		if a := atts[winner]; a.bc == nil {
+			r.c.mu.Lock()
+			r.c.bootstrapOK = a.addr
+			r.c.mu.Unlock()
+		}
+		for i := range atts[:next] {
+			if errs[i] != nil || !answered[i] {
+				r.c.logger.Debug("metadata answered by another broker", "tried", atts[i].label(),
+					"answered_by", atts[winner].label(), "err", errs[i])
+			}
+		}
+		return won, nil
+	}
+	// Every attempt failed: the message lists them in a fixed order
+	// (known brokers by id, then bootstrap addresses as configured), not
+	// in the order they were tried, so that it is the same every poll.
+	ranked := make([]int, 0, next)
+	for i := range atts[:next] {
+		if !answered[i] {
+			errs[i] = ctx.Err()
+		}
+		ranked = append(ranked, i)
+	}
+	sort.Slice(ranked, func(a, b int) bool { return atts[ranked[a]].rank < atts[ranked[b]].rank })
+	msgs := make([]error, 0, len(ranked))
+	for _, i := range ranked {
+		msgs = append(msgs, fmt.Errorf("%s: %w", atts[i].label(), errs[i]))
+	}
+	return nil, fmt.Errorf("metadata: no broker answered: %w", joinErrs(msgs))
+}
+
+// mdAttempt is one place the metadata can be asked for: a known broker (on
+// its groups lane) or a bootstrap address (on a connection of its own).
+type mdAttempt struct {
+	bc   *brokerConn // nil for a bootstrap address
+	addr string
+	// rank orders error messages: known brokers by id, then bootstrap
+	// addresses in the configured order.
+	rank int
+}
+
+func (a mdAttempt) label() string {
+	if a.bc != nil {
+		return fmt.Sprintf("broker %d (%s)", a.bc.id, a.addr)
+	}
+	return "bootstrap " + a.addr
+}
+
+// metadataAttempts lists where to ask for metadata, in order: the known
+// brokers that answered in the last round (by id), the other known brokers
+// (by id), then the bootstrap addresses not already among the known
+// brokers: the one that answered last time first, then as configured.
+func (c *Client) metadataAttempts() []mdAttempt {
+	known := c.brokerList()
+	c.mu.Lock()
+	ok := c.bootstrapOK
+	c.mu.Unlock()
+	byID := make([]int32, len(known))
+	addrs := map[string]bool{}
+	for i, bc := range known {
+		byID[i] = bc.id
+		addrs[bc.addr] = true
+	}
+	sort.Slice(byID, func(i, j int) bool { return byID[i] < byID[j] })
+	out := make([]mdAttempt, 0, len(known)+len(c.cfg.Brokers))
+	for _, bc := range known {
+		out = append(out, mdAttempt{bc: bc, addr: bc.addr, rank: sort.Search(len(byID), func(i int) bool { return byID[i] >= bc.id })})
+	}
+	var boot []mdAttempt
+	for i, addr := range c.cfg.Brokers {
+		if addrs[addr] {
 			continue
 		}
-		r.rc.add("Metadata")
-		md, err := call(ctx, func() (*sarama.MetadataResponse, error) {
-			return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
-		})
-		go func() { _ = b.Close() }() // Close waits for an abandoned request
-		if err == nil {
-			return md, nil
-		}
-		errs = append(errs, fmt.Errorf("bootstrap %s: %w", addr, err))
-		if ctx.Err() != nil {
-			break
+		addrs[addr] = true
+		a := mdAttempt{addr: addr, rank: len(known) + i}
+		if addr == ok {
+			boot = append([]mdAttempt{a}, boot...)
+		} else {
+			boot = append(boot, a)
 		}
 	}
-	return nil, fmt.Errorf("metadata: no broker answered: %w", joinErrs(errs))
+	return append(out, boot...)
+}
+
+// metadataFrom sends one Metadata request for all topics.
+func (r *round) metadataFrom(ctx context.Context, a mdAttempt) (*sarama.MetadataResponse, error) {
+	req := func(b *sarama.Broker) (*sarama.MetadataResponse, error) {
+		return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
+	}
+	if a.bc != nil {
+		return onLane(ctx, r.c, a.bc, laneGroups, req)
+	}
+	b := sarama.NewBroker(a.addr)
+	if err := b.Open(r.c.sconf); err != nil {
+		return nil, err
+	}
+	defer func() { go func() { _ = b.Close() }() }() // Close waits for an abandoned request
+	return call(ctx, func() (*sarama.MetadataResponse, error) { return req(b) })
+}
+
+func (r *round) noteMetadataFailed(a mdAttempt) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if r.metaFailed == nil {
+		r.metaFailed = map[string]bool{}
+	}
+	r.metaFailed[a.addr] = true
+}
+
+// metaFailedAddrs returns the addresses noteMetadataFailed collected.
+func (r *round) metaFailedAddrs() map[string]bool {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	out := make(map[string]bool, len(r.metaFailed))
+	for a := range r.metaFailed {
+		out[a] = true
+	}
+	return out
+}
+
+// noteHealth tells the client which brokers failed in this round: those
+// named in a failed request, and those whose address did not answer a
+// Metadata attempt before another broker did (brokerConn.failed).
+func (r *round) noteHealth() {
+	failed := map[int32]bool{}
+	r.errMu.Lock()
+	for _, e := range r.snap.Errors {
+		failed[e.Broker] = true
+	}
+	r.errMu.Unlock()
+	r.c.markHealth(failed, r.metaFailedAddrs())
+}
+
+// sortErrors orders the round's errors by API, broker, then message, so
+// that the texts built from them are the same from poll to poll.
+func sortErrors(errs []RequestError) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if a.API != b.API {
+			return a.API < b.API
+		}
+		if a.Broker != b.Broker {
+			return a.Broker < b.Broker
+		}
+		return a.Err.Error() < b.Err.Error()
+	})
 }
 
 func (r *round) applyMetadata(md *sarama.MetadataResponse) {
 	r.c.updateBrokers(md.Brokers)
+	// A broker whose address did not answer Metadata (a bootstrap address
+	// on the first poll) is asked last already in this round
+	// (DescribeConfigs).
+	r.c.markFailedAddrs(r.metaFailedAddrs())
 	r.snap.Brokers = r.snap.Brokers[:0]
 	for _, b := range md.Brokers {
 		r.snap.Brokers = append(r.snap.Brokers, Broker{ID: b.ID(), Addr: b.Addr(), Rack: b.Rack()})

@@ -667,28 +667,14 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []RecordsAtRis
 	for _, pos := range positions {
 		var n int64
 		known := false
-		switch pos {
-		case StartEarliest:
-			for _, p := range t.Partitions {
-				if p.StartErr != nil || p.Start < 0 {
-					continue
-				}
-				if len(ts.Offsets) == 0 {
-					if p.EndErr == nil && p.End >= 0 {
-						n += max(0, p.End-p.Start)
-						known = true
-					}
-				} else if off, ok := ts.Offsets[p.ID]; ok {
-					n += max(0, off-p.Start)
-					known = true
-				}
+		for _, p := range t.Partitions {
+			if p.StartErr != nil || p.EndErr != nil {
+				continue
 			}
-		case StartLatest:
-			for _, p := range t.Partitions {
-				if off, ok := ts.Offsets[p.ID]; ok && p.EndErr == nil && p.End >= 0 {
-					n += Lag(p.End, off)
-					known = true
-				}
+			off, committed := ts.Offsets[p.ID]
+			if r, ok := PartitionRecordsAtRisk(pos, p.Start, p.End, off, committed, len(ts.Offsets) > 0); ok {
+				n += r
+				known = true
 			}
 		}
 		if known {
@@ -696,6 +682,49 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []RecordsAtRis
 		}
 	}
 	return out
+}
+
+// PartitionRecordsAtRisk is one partition's share of RecordsAtRisk: what a
+// consumer restarting at pos without its commit would process again
+// (earliest) or skip (latest), counting only records the retained log
+// [start, end) holds:
+//
+//   - earliest: clamp(committed, start, end) - start, the processed records
+//     still in the log (a commit beyond the log end, after a topic was
+//     recreated or truncated, cannot make it re-read more than the log
+//     holds; a commit below the log start re-reads nothing already
+//     processed); end - start when the group never committed on the topic
+//     (topicCommitted false: the whole log);
+//   - latest: end - clamp(committed, start, end), the unprocessed records
+//     still in the log (records deleted by retention before the group read
+//     them are lost already, whatever the starting position: they are
+//     records_lost, not at risk).
+//
+// So 0 <= records <= end - start. ok is false when the estimate is unknown:
+// a log bound is unknown (negative), the position is not estimated
+// (timestamp), or latest for a partition without a commit (nothing to
+// skip that a commit would have saved) and earliest for an uncommitted
+// partition of a topic with commits on other partitions.
+func PartitionRecordsAtRisk(pos StartingPosition, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
+	if start < 0 || end < 0 {
+		return 0, false
+	}
+	end = max(end, start) // a log end below its start is a torn read
+	c := min(max(committed, start), end)
+	switch pos {
+	case StartEarliest:
+		switch {
+		case hasCommit:
+			return c - start, true
+		case !topicCommitted:
+			return end - start, true
+		}
+	case StartLatest:
+		if hasCommit {
+			return end - c, true
+		}
+	}
+	return 0, false
 }
 
 // view builds the published expiry view of every tracked group.

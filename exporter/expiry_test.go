@@ -481,3 +481,44 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 		t.Errorf("Disabled mapping without commits not reported missing and expired: %+v", g)
 	}
 }
+
+// Records at risk never exceed what the retained log holds.
+func TestPartitionRecordsAtRisk(t *testing.T) {
+	for _, tc := range []struct {
+		name                      string
+		pos                       StartingPosition
+		start, end, committed     int64
+		hasCommit, topicCommitted bool
+		want                      int64
+		ok                        bool
+	}{
+		// The case: a commit at 1,737 on a log spanning 100-781.
+		{"earliest, commit beyond the log end: at most the log", StartEarliest, 100, 781, 1737, true, true, 681, true},
+		{"latest, commit beyond the log end: nothing skipped", StartLatest, 100, 781, 1737, true, true, 0, true},
+		{"earliest, commit inside the log", StartEarliest, 100, 781, 500, true, true, 400, true},
+		{"latest, commit inside the log", StartLatest, 100, 781, 500, true, true, 281, true},
+		// Records below the log start are gone already: records_lost.
+		{"earliest, commit below the log start: nothing to re-read", StartEarliest, 100, 781, 40, true, true, 0, true},
+		{"latest, commit below the log start: only retained records", StartLatest, 100, 781, 40, true, true, 681, true},
+		{"earliest, commit at the log end", StartEarliest, 100, 781, 781, true, true, 681, true},
+		{"latest, commit at the log end", StartLatest, 100, 781, 781, true, true, 0, true},
+		{"earliest, topic never committed: the whole log", StartEarliest, 100, 781, 0, false, false, 681, true},
+		{"earliest, uncommitted partition of a committed topic: unknown", StartEarliest, 100, 781, 0, false, true, 0, false},
+		{"latest, no commit: unknown", StartLatest, 100, 781, 0, false, false, 0, false},
+		{"unknown log start", StartEarliest, -1, 781, 500, true, true, 0, false},
+		{"unknown log end", StartLatest, 100, -1, 500, true, true, 0, false},
+		{"empty log", StartEarliest, 781, 781, 1737, true, true, 0, true},
+		{"torn read: end below start", StartLatest, 800, 781, 500, true, true, 0, true},
+		{"timestamp is not estimated", StartTimestamp, 100, 781, 500, true, true, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := PartitionRecordsAtRisk(tc.pos, tc.start, tc.end, tc.committed, tc.hasCommit, tc.topicCommitted)
+			if got != tc.want || ok != tc.ok {
+				t.Fatalf("= %d, %v; want %d, %v", got, ok, tc.want, tc.ok)
+			}
+			if ok && (got < 0 || got > max(tc.end-tc.start, 0)) {
+				t.Fatalf("%d records at risk outside the retained log [%d, %d)", got, tc.start, tc.end)
+			}
+		})
+	}
+}

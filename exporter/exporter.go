@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,7 +75,9 @@ type Exporter struct {
 type clusterState struct {
 	result   ClusterResult // the published one (immutable once published)
 	requests map[string]uint64
-	lastErr  string // to log a failure once, not once per poll
+	// failure is the ongoing failure, logged once when it starts or
+	// changes and once when it clears (failure.go).
+	failure failureLog
 	// trends is used by the cluster's poll only (never concurrently).
 	trends *trends
 }
@@ -235,17 +236,7 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	for api, n := range st.requests {
 		cr.Requests[api] = n
 	}
-	var failure string
-	switch {
-	case err != nil:
-		failure = err.Error()
-	case !snap.Complete():
-		msgs := make([]string, 0, len(snap.Errors))
-		for _, re := range snap.Errors {
-			msgs = append(msgs, re.Error())
-		}
-		failure = fmt.Sprintf("%d requests failed: %s", len(snap.Errors), strings.Join(msgs, "; "))
-	}
+	failure, failKey := describeFailure(err, snap)
 	if snap != nil {
 		// A partial snapshot is still the best view there is of what it did
 		// read; up=0 tells that it is partial.
@@ -258,20 +249,11 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		cr.PollErrors++
 	}
 	st.result = cr
-	logFailure := failure != "" && failure != st.lastErr
-	recovered := failure == "" && st.lastErr != ""
-	st.lastErr = failure
+	note := st.failure.observe(failure, failKey, end)
 	res := e.publishLocked()
 	e.mu.Unlock()
 
-	switch {
-	case logFailure:
-		log.Warn("poll failed; serving the last data read", "err", failure, "duration", cr.PollDuration)
-	case recovered:
-		log.Info("poll succeeded again", "duration", cr.PollDuration, "groups", len(cr.Groups))
-	default:
-		log.Debug("poll done", "duration", cr.PollDuration, "groups", len(cr.Groups), "up", cr.Up)
-	}
+	note.log(log, cr)
 	if expiry != nil {
 		for _, ev := range expiry.Events {
 			ev.Log(log)

@@ -142,11 +142,12 @@ type TopicExpiry struct {
 // consumer starting at StartingPosition:
 //
 //   - earliest: records it would process again, the sum over partitions of
-//     last committed offset minus log start (log end minus log start when
-//     no commit was ever seen);
+//     the last committed offset, clamped to the log [start, end], minus log
+//     start (log end minus log start when no commit was ever seen);
 //   - latest: records it would skip, the sum over partitions of log end
-//     minus last committed offset.
+//     minus the last committed offset clamped to [start, end].
 //
+// Both count only records the retained log holds (PartitionRecordsAtRisk).
 // timestamp positions are not estimated.
 type RecordsAtRisk struct {
 	StartingPosition string

@@ -3,10 +3,10 @@ package exporter
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -78,14 +78,19 @@ func TestShardValidate(t *testing.T) {
 	}
 }
 
-type slowSource struct {
+// gateSource is a Source whose Snapshot reports that it started on entered
+// and returns when release is closed (or its context ends); running and peak
+// count the Snapshots inside at once.
+type gateSource struct {
 	name          string
 	running, peak *atomic.Int32
+	entered       chan<- string
+	release       <-chan struct{}
 }
 
-func (s slowSource) Name() string { return s.name }
+func (s gateSource) Name() string { return s.name }
 
-func (s slowSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {
+func (s gateSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {
 	n := s.running.Add(1)
 	defer s.running.Add(-1)
 	for {
@@ -94,37 +99,78 @@ func (s slowSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) 
 			break
 		}
 	}
-	time.Sleep(20 * time.Millisecond)
+	s.entered <- s.name
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return &kafkaadmin.Snapshot{Cluster: s.name}, nil
 }
 
+// TestLimitPolls drives the sources with channels, no sleeps: each poll
+// holds its slot until the test releases it, so what runs at once is
+// decided by the limit alone.
 func TestLimitPolls(t *testing.T) {
+	const sources, limit = 6, 2
 	var running, peak atomic.Int32
+	entered := make(chan string, sources)
+	releases := make([]chan struct{}, sources)
 	var srcs []Source
-	for i := 0; i < 6; i++ {
-		srcs = append(srcs, slowSource{fmt.Sprintf("c%d", i), &running, &peak})
+	for i := range sources {
+		releases[i] = make(chan struct{})
+		srcs = append(srcs, gateSource{fmt.Sprintf("c%d", i), &running, &peak, entered, releases[i]})
 	}
-	limited := LimitPolls(srcs, 2)
+	limited := LimitPolls(srcs, limit)
 	var wg sync.WaitGroup
 	for _, s := range limited {
 		wg.Add(1)
 		go func() { defer wg.Done(); _, _ = s.Snapshot(context.Background()) }()
 	}
+	// Release the polls one at a time as they enter: at every step exactly
+	// limit are inside (the others wait for a slot), until fewer are left.
+	idx := map[string]int{}
+	for i := range sources {
+		idx[fmt.Sprintf("c%d", i)] = i
+	}
+	inside := []string{<-entered, <-entered}
+	for done := 0; done < sources; done++ {
+		// Once a waiting poll entered, the one released before it has
+		// left its slot: exactly limit run.
+		if r := running.Load(); done <= sources-limit && r != limit {
+			t.Fatalf("after %d polls ended: %d running, want %d", done, r, limit)
+		}
+		close(releases[idx[inside[0]]])
+		inside = inside[1:]
+		if done+limit < sources {
+			inside = append(inside, <-entered)
+		}
+	}
 	wg.Wait()
-	if p := peak.Load(); p != 2 {
-		t.Errorf("peak concurrent polls = %d, want 2", p)
+	if p := peak.Load(); p != limit {
+		t.Errorf("peak concurrent polls = %d, want %d", p, limit)
 	}
 	if got := LimitPolls(srcs, 0); &got[0] != &srcs[0] {
 		t.Error("limit 0 must return the sources unchanged")
 	}
+
+	// A poll waiting for a slot ends with its context: the only slot is
+	// held by a poll that is known to be inside.
+	release := make(chan struct{})
+	entered1 := make(chan string, 1)
+	var r1, p1 atomic.Int32
+	one := LimitPolls([]Source{
+		gateSource{"a", &r1, &p1, entered1, release},
+		gateSource{"b", &r1, &p1, entered1, release},
+	}, 1)
+	held := make(chan struct{})
+	go func() { _, _ = one[0].Snapshot(context.Background()); close(held) }()
+	<-entered1
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	one := LimitPolls(srcs[:2], 1)
-	block := make(chan struct{})
-	go func() { _, _ = one[0].Snapshot(context.Background()); close(block) }()
-	time.Sleep(5 * time.Millisecond)
-	if _, err := one[1].Snapshot(ctx); err == nil {
-		t.Error("a poll waiting for a slot must end with its context")
+	if _, err := one[1].Snapshot(ctx); err == nil || !strings.Contains(err.Error(), "poll slot") {
+		t.Errorf("a poll waiting for a slot must end with its context, got %v", err)
 	}
-	<-block
+	close(release)
+	<-held
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -75,6 +77,11 @@ func (s *StateStore) Load(now time.Time) map[string]*ExpiryState {
 	if err == nil {
 		var st map[string]*ExpiryState
 		if st, err = DecodeState(raw); err == nil {
+			if n, first := DropImplausibleTimes(st, now); n > 0 {
+				s.log.Warn("state file: dropped timestamps in the future or before the Kafka epoch; the predictions they fed restart from the next poll",
+					"path", s.path, "dropped", n, "first", first, "not_after", now.Add(StateClockSkew).UTC().Format(time.RFC3339),
+					"not_before", KafkaEpoch.Format(time.RFC3339))
+			}
 			return st
 		}
 	}
@@ -123,6 +130,70 @@ func DecodeState(raw []byte) (map[string]*ExpiryState, error) {
 	return out, nil
 }
 
+// KafkaEpoch is the earliest timestamp a state file may hold (Kafka's
+// first release was in January 2011); StateClockSkew how far past the
+// loading process's clock one may lie. A timestamp outside these bounds
+// comes from a clock that was wrong or a file edited by hand: kept, a
+// last_change in 2099 would predict an expiry 73 years away.
+var KafkaEpoch = time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// StateClockSkew: see KafkaEpoch.
+const StateClockSkew = 10 * time.Minute
+
+// DropImplausibleTimes removes from st the timestamps before KafkaEpoch or
+// after now+StateClockSkew, and returns how many it dropped and the first
+// one (in sorted order) as "cluster/group/topic field value". A topic
+// whose last_change or expired is dropped is forgotten (the next poll
+// sees its commits as new); a bad empty_since, gone_since or expires_at is
+// cleared (the tracker sets it again from the next poll); a bad last_poll
+// is cleared.
+func DropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, first string) {
+	latest := now.Add(StateClockSkew)
+	bad := func(t time.Time) bool { return !t.IsZero() && (t.Before(KafkaEpoch) || t.After(latest)) }
+	note := func(where, field string, t time.Time) {
+		if n == 0 {
+			first = where + " " + field + " " + t.UTC().Format(time.RFC3339)
+		}
+		n++
+	}
+	for _, cname := range slices.Sorted(maps.Keys(st)) {
+		cs := st[cname]
+		if bad(cs.LastPoll) {
+			note(cname, "last_poll", cs.LastPoll)
+			cs.LastPoll = time.Time{}
+		}
+		for _, gname := range slices.Sorted(maps.Keys(cs.Groups)) {
+			gs := cs.Groups[gname]
+			where := cname + "/" + gname
+			if bad(gs.EmptySince) {
+				note(where, "empty_since", gs.EmptySince)
+				gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
+			}
+			if bad(gs.GoneSince) {
+				note(where, "gone_since", gs.GoneSince)
+				gs.GoneSince = time.Time{}
+			}
+			for _, tname := range slices.Sorted(maps.Keys(gs.Topics)) {
+				ts := gs.Topics[tname]
+				where := where + "/" + tname
+				if bad(ts.ExpiresAt) {
+					note(where, "expires_at", ts.ExpiresAt)
+					ts.ExpiresAt = time.Time{}
+				}
+				switch {
+				case bad(ts.LastChange):
+					note(where, "last_change", ts.LastChange)
+					delete(gs.Topics, tname)
+				case bad(ts.Expired):
+					note(where, "expired", ts.Expired)
+					delete(gs.Topics, tname)
+				}
+			}
+		}
+	}
+	return n, first
+}
+
 // EncodeState renders the state file.
 func EncodeState(clusters map[string]*ExpiryState, now time.Time) ([]byte, error) {
 	return json.Marshal(stateFile{Version: stateVersion, Saved: now.UTC(), Clusters: clusters})
@@ -138,10 +209,26 @@ func (s *StateStore) Save(clusters map[string]*ExpiryState, now time.Time) error
 	return writeFileAtomic(s.dir, s.path, raw)
 }
 
+// stateErr wraps err for the log without the file names it carries (the
+// temporary file's name changes at every attempt): the same failure gives
+// the same text, so it is logged once, not at every save. The caller logs
+// the state file's path beside it.
+func stateErr(op string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %s: %w", op, pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %s: %w", op, le.Op, le.Err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
 func writeFileAtomic(dir, path string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return stateErr("write state", err)
 	}
 	defer func() {
 		if err != nil {
@@ -150,25 +237,25 @@ func writeFileAtomic(dir, path string, data []byte) (err error) {
 	}()
 	if _, err = tmp.Write(data); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("write state: %w", err)
+		return stateErr("write state", err)
 	}
 	if err = tmp.Sync(); err != nil {
 		_ = tmp.Close()
-		return fmt.Errorf("sync state: %w", err)
+		return stateErr("sync state", err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("close state: %w", err)
+		return stateErr("close state", err)
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename state: %w", err)
+		return stateErr("rename state", err)
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("sync state directory: %w", err)
+		return stateErr("sync state directory", err)
 	}
 	defer d.Close()
 	if err = d.Sync(); err != nil {
-		return fmt.Errorf("sync state directory: %w", err)
+		return stateErr("sync state directory", err)
 	}
 	return nil
 }

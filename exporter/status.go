@@ -133,6 +133,13 @@ func ComputeRates(windows [][]Observation) Rates {
 		lag += last.Lag()
 		span = max(span, last.At.Sub(first.At))
 	}
+	return ratesFrom(dEnd, dCommit, lag, span)
+}
+
+// ratesFrom turns the sums of ComputeRates (end and commit progress, the
+// latest lag, the longest span) into Rates; trends.go sums its rings
+// itself and calls it directly.
+func ratesFrom(dEnd, dCommit, lag int64, span time.Duration) Rates {
 	if span <= 0 {
 		return Rates{}
 	}

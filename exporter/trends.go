@@ -3,7 +3,7 @@ package exporter
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/offsetlag/offsetlag/kafkaadmin"
@@ -93,65 +93,120 @@ type RecordTimer interface {
 // instead of one per partition, and no "seen" maps rebuilt every poll
 // (BenchmarkTrendsApply: at 100,000 committed offsets the per-partition maps
 // cost most of the poll's CPU).
+//
+// A status window is a fixed ring of Window committed offsets per group
+// partition (8 bytes a poll). The other two fields of an Observation are
+// shared: the poll's time is the same for every partition (times), and the
+// end offset a group partition was compared with is its topic partition's
+// end at that poll (topicEnds.ring), because ComputeGroup takes End from
+// the snapshot. A window only ever holds consecutive polls ending with the
+// current one (a poll without lag restarts it), so observation i of a
+// window of n sits in slot (gen-n+1+i) mod Window of every ring. At 3.9M
+// committed offsets this is ~85 bytes per group partition instead of a
+// 40-byte Observation slice grown to 16 slots (~700 bytes).
 type trends struct {
 	opts    TrendOptions
 	ends    map[string]*topicEnds
 	windows map[gtKey]*topicWindows
-	gen     uint64 // this poll's generation
+	gen     uint64      // this poll's generation
+	times   []time.Time // poll time of generation g at g % Window
+	// scratch is reused per partition to hand a window to
+	// EvaluatePartition; cands is the exact-read selection, reused.
+	scratch []Observation
+	cands   []exactCand
 }
 
 type gtKey struct{ group, topic string }
 
 // topicEnds are the end-offset histories of a topic's partitions (nil:
-// none yet); gen is the last poll that saw the topic.
+// none yet) and, in ring, the end offset of partition p at generation g in
+// ring[p*Window + g%Window] (written when the end was known); gen is the
+// last poll that saw the topic.
 type topicEnds struct {
 	gen   uint64
 	parts []*EndHistory
+	ring  []int64
 }
 
 // topicWindows are a group's observation windows of a topic's partitions,
-// each with the last poll that extended it.
+// in columns indexed by partition: the last poll that extended each window
+// (gen, low 32 bits), how many observations it holds (n), the committed
+// offsets (committed[p*Window + g%Window]) and, allocated on first use, the
+// exact record-time cache.
 type topicWindows struct {
-	gen   uint64
-	parts []partWindow
+	gen       uint64
+	partGen   []uint32
+	n         []uint32
+	committed []int64
+	exact     []exactCache
 }
 
-type partWindow struct {
-	gen uint64
-	obs []Observation
-	// exact caches the record timestamp read at a committed offset: while
-	// the commit does not move, the record's time does not change, so it
-	// is not read again (a stopped consumer would otherwise cost a Fetch
-	// every poll).
-	exactAt   int64 // committed offset the cached time belongs to
-	exactTime time.Time
-	exactOK   bool
+// exactCache caches the record timestamp read at a committed offset: while
+// the commit does not move, the record's time does not change, so it is
+// not read again (a stopped consumer would otherwise cost a Fetch every
+// poll).
+type exactCache struct {
+	at   int64 // committed offset the cached time belongs to
+	time time.Time
+	ok   bool
 }
 
-// part returns the window of a group's topic partition, creating it; the
-// topic's slice is sized to its partition count at once so that pointers
-// handed out during a poll stay valid.
-func (tr *trends) part(group, topic string, partition int32, partitions int) *partWindow {
+// exactCand is a partition that wants an exact record-time read: where it
+// is in groups, its lag (larger first) and its order of discovery (earlier
+// first among equal lags).
+type exactCand struct {
+	lag        int64
+	order      int
+	gi, ti, pi int32
+}
+
+// grow makes room for partitions 0..parts-1 (never shrinks: a partition
+// beyond the topic's count is simply never extended again).
+func (tw *topicWindows) grow(parts, window int) {
+	if parts <= len(tw.n) {
+		return
+	}
+	tw.partGen = append(tw.partGen, make([]uint32, parts-len(tw.partGen))...)
+	tw.n = append(tw.n, make([]uint32, parts-len(tw.n))...)
+	tw.committed = append(tw.committed, make([]int64, parts*window-len(tw.committed))...)
+	if tw.exact != nil {
+		tw.exact = append(tw.exact, make([]exactCache, parts-len(tw.exact))...)
+	}
+}
+
+// exactOf returns partition p's exact cache, allocating the column.
+func (tw *topicWindows) exactOf(p int32) *exactCache {
+	if len(tw.exact) < len(tw.n) {
+		tw.exact = append(tw.exact, make([]exactCache, len(tw.n)-len(tw.exact))...)
+	}
+	return &tw.exact[p]
+}
+
+// window returns the topic windows of a group, creating them.
+func (tr *trends) window(group, topic string) *topicWindows {
 	k := gtKey{group, topic}
 	tw := tr.windows[k]
 	if tw == nil {
 		tw = &topicWindows{}
 		tr.windows[k] = tw
 	}
-	if n := max(int(partition)+1, partitions); n > len(tw.parts) {
-		tw.parts = append(tw.parts, make([]partWindow, n-len(tw.parts))...)
-	}
-	return &tw.parts[partition]
+	return tw
 }
 
 func newTrends(opts TrendOptions) *trends {
-	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{}}
+	w := max(opts.Window, 1)
+	opts.Window = w
+	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{},
+		times: make([]time.Time, w), scratch: make([]Observation, 0, w)}
 }
 
 // apply records this poll's observations and fills the time lag, status
 // and rate fields of groups. exact may be nil.
 func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
+	W := tr.opts.Window
+	slot := int(tr.gen % uint64(W))
+	tr.times[slot] = now
 	// End-offset histories: one sample per partition per poll.
 	for _, t := range snap.Topics {
 		te := tr.ends[t.Name]
@@ -160,6 +215,9 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			tr.ends[t.Name] = te
 		}
 		te.gen = tr.gen
+		if n := len(t.Partitions); len(te.parts) < n {
+			te.parts = append(te.parts, make([]*EndHistory, n-len(te.parts))...)
+		}
 		if len(te.parts) > len(t.Partitions) {
 			clear(te.parts[len(t.Partitions):])
 			te.parts = te.parts[:len(t.Partitions)]
@@ -168,10 +226,14 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			if int(p.ID) >= len(te.parts) {
 				te.parts = append(te.parts, make([]*EndHistory, int(p.ID)+1-len(te.parts))...)
 			}
+			if len(te.ring) < len(te.parts)*W {
+				te.ring = append(te.ring, make([]int64, len(te.parts)*W-len(te.ring))...)
+			}
 			if p.EndErr != nil || p.End < 0 {
 				te.parts[p.ID] = nil // no history across a gap
 				continue
 			}
+			te.ring[int(p.ID)*W+slot] = p.End
 			h := te.parts[p.ID]
 			if h == nil {
 				h = &EndHistory{}
@@ -186,19 +248,19 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 		}
 	}
 
-	// Time lag: interpolate, then read exactly where the mode says.
-	type need struct {
-		pl  *PartitionLag
-		pw  *partWindow
-		req kafkaadmin.RecordTimeRequest
-		lag int64
-	}
-	var needs []need
+	// Time lag: interpolate, then read exactly where the mode says. The
+	// partitions to read are the ExactBudget largest lags (earlier first
+	// among equals), selected with a bounded heap: at 3.5M lagging
+	// partitions a full sort was a third of the poll's CPU.
+	cands := tr.cands[:0]
+	budget := tr.opts.ExactBudget
+	order := 0
 	for gi := range groups {
 		for ti := range groups[gi].Topics {
 			gt := &groups[gi].Topics[ti]
-			t, _ := snap.TopicByName(gt.Topic)
 			te := tr.ends[gt.Topic]
+			var tw *topicWindows // looked up once per group+topic, when needed
+			looked := false
 			for pi := range gt.Partitions {
 				pl := &gt.Partitions[pi]
 				if !pl.HasLag {
@@ -216,32 +278,49 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				wantExact := src == SourceNone ||
 					(tr.opts.Mode == TimeLagHybrid && src == SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
-					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
-					if pw.exactOK && pw.exactAt == pl.Committed {
-						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), string(SourceExact)
-						continue
+					if !looked {
+						tw, looked = tr.windows[gtKey{groups[gi].Name, gt.Topic}], true
 					}
-					p := t.Partitions[pl.Partition]
-					needs = append(needs, need{pl, pw, kafkaadmin.RecordTimeRequest{Topic: gt.Topic, Partition: pl.Partition,
-						Offset: pl.Committed, Leader: p.Leader, Start: p.Start}, pl.Lag})
+					if tw != nil && int(pl.Partition) < len(tw.exact) {
+						if c := &tw.exact[pl.Partition]; c.ok && c.at == pl.Committed {
+							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(c.time).Seconds()), string(SourceExact)
+							continue
+						}
+					}
+					cands = pushCand(cands, budget, exactCand{lag: pl.Lag, order: order, gi: int32(gi), ti: int32(ti), pi: int32(pi)})
+					order++
 				}
 			}
 		}
 	}
 	var requests map[string]int
-	if len(needs) > 0 {
-		sort.SliceStable(needs, func(i, j int) bool { return needs[i].lag > needs[j].lag })
-		if len(needs) > tr.opts.ExactBudget {
-			needs = needs[:tr.opts.ExactBudget]
-		}
-		reqs := make([]kafkaadmin.RecordTimeRequest, len(needs))
-		for i, n := range needs {
-			reqs[i] = n.req
+	if order > 0 { // some partition wanted a read (the budget may be 0)
+		slices.SortFunc(cands, func(a, b exactCand) int {
+			if a.lag != b.lag {
+				if a.lag > b.lag {
+					return -1
+				}
+				return 1
+			}
+			return a.order - b.order
+		})
+		reqs := make([]kafkaadmin.RecordTimeRequest, len(cands))
+		for i, c := range cands {
+			g := &groups[c.gi]
+			gt := &g.Topics[c.ti]
+			pl := &gt.Partitions[c.pi]
+			t, _ := snap.TopicByName(gt.Topic)
+			p := t.Partitions[pl.Partition]
+			reqs[i] = kafkaadmin.RecordTimeRequest{Topic: gt.Topic, Partition: pl.Partition,
+				Offset: pl.Committed, Leader: p.Leader, Start: p.Start}
 		}
 		var times []kafkaadmin.RecordTime
 		times, requests = exact.RecordTimes(ctx, reqs)
 		for i, rt := range times {
-			pl := needs[i].pl
+			c := cands[i]
+			g := &groups[c.gi]
+			gt := &g.Topics[c.ti]
+			pl := &gt.Partitions[c.pi]
 			switch {
 			case rt.Err != nil:
 				// keep the interpolated value, if any
@@ -249,26 +328,32 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				pl.LagSeconds, pl.LagSecondsSource = 0, string(SourceCaughtUp)
 			default:
 				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(SourceExact)
-				pw := needs[i].pw
-				pw.exactAt, pw.exactTime, pw.exactOK = pl.Committed, rt.Timestamp, true
+				t, _ := snap.TopicByName(gt.Topic)
+				tw := tr.window(g.Name, gt.Topic)
+				tw.grow(max(int(pl.Partition)+1, len(t.Partitions)), W)
+				*tw.exactOf(pl.Partition) = exactCache{at: pl.Committed, time: rt.Timestamp, ok: true}
 			}
 		}
 	}
+	clear(cands)
+	tr.cands = cands[:0]
 
 	// Status windows, statuses and rates; aggregates of time lag.
+	gen32 := uint32(tr.gen)
 	for gi := range groups {
 		g := &groups[gi]
 		gStatus := StatusOK
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
 			tStatus := StatusOK
-			windows := make([][]Observation, 0, len(gt.Partitions))
-			tw := tr.windows[gtKey{g.Name, gt.Topic}]
-			if tw == nil {
-				tw = &topicWindows{}
-				tr.windows[gtKey{g.Name, gt.Topic}] = tw
-			}
+			tw := tr.window(g.Name, gt.Topic)
 			tw.gen = tr.gen
+			te := tr.ends[gt.Topic]
+			if te != nil {
+				tw.grow(len(te.parts), W) // the topic's partitions at once
+			}
+			var dEnd, dCommit, lag int64
+			var span time.Duration
 			for pi := range gt.Partitions {
 				pl := &gt.Partitions[pi]
 				if pl.LagSecondsSource != "" {
@@ -279,26 +364,32 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				if !pl.HasLag {
 					continue
 				}
-				if int(pl.Partition) >= len(tw.parts) {
-					tw.parts = append(tw.parts, make([]partWindow, int(pl.Partition)+1-len(tw.parts))...)
-				}
-				pw := &tw.parts[pl.Partition]
-				w := append(pw.obs, Observation{At: now, Committed: pl.Committed, End: pl.End})
-				if len(w) > tr.opts.Window {
-					w = append(w[:0], w[len(w)-tr.opts.Window:]...)
-				}
-				pw.obs, pw.gen = w, tr.gen
+				p := int(pl.Partition)
+				tw.grow(p+1, W)
+				n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
+				tw.n[p], tw.partGen[p] = uint32(n), gen32
+				tw.committed[p*W+slot] = pl.Committed
+				w := tr.observations(p, n, tw, te)
 				st := EvaluatePartition(w, g.Members)
 				pl.Status = string(st)
 				tStatus = Worse(tStatus, st)
-				windows = append(windows, w)
-			}
-			for i := range tw.parts {
-				if tw.parts[i].gen != tr.gen {
-					tw.parts[i] = partWindow{} // no lag this poll: the window restarts
+				if n >= 2 { // ComputeRates over the windows: first and last of each
+					first, last := w[0], w[n-1]
+					dEnd += last.End - first.End
+					dCommit += last.Committed - first.Committed
+					lag += last.Lag()
+					span = max(span, last.At.Sub(first.At))
 				}
 			}
-			r := ComputeRates(windows)
+			for i := range tw.n {
+				if tw.partGen[i] != gen32 {
+					tw.n[i] = 0 // no lag this poll: the window restarts
+					if i < len(tw.exact) {
+						tw.exact[i] = exactCache{}
+					}
+				}
+			}
+			r := ratesFrom(dEnd, dCommit, lag, span)
 			gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 			gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
 			gt.Status = string(tStatus)
@@ -315,4 +406,73 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 		}
 	}
 	return requests
+}
+
+// observations materializes partition p's window of n observations (oldest
+// first) from the rings into the reused scratch slice, for
+// EvaluatePartition.
+func (tr *trends) observations(p, n int, tw *topicWindows, te *topicEnds) []Observation {
+	W := tr.opts.Window
+	w := tr.scratch[:n]
+	s := int((tr.gen + uint64(W) - uint64(n-1)) % uint64(W)) // the oldest's slot
+	committed := tw.committed[p*W : p*W+W]
+	var ends []int64
+	if te != nil && p*W+W <= len(te.ring) {
+		ends = te.ring[p*W : p*W+W]
+	}
+	for i := range w {
+		w[i].At, w[i].Committed = tr.times[s], committed[s]
+		if ends != nil {
+			w[i].End = ends[s]
+		}
+		if s++; s == W {
+			s = 0
+		}
+	}
+	return w
+}
+
+// pushCand adds c to the selection of the budget best candidates, kept as
+// a heap whose root is the worst selected: the smallest lag, the latest
+// among equal lags. Candidates come in order of discovery, so a newcomer
+// with the root's lag is worse than it and is left out, which selects
+// exactly what a stable sort by lag truncated to the budget would.
+func pushCand(h []exactCand, budget int, c exactCand) []exactCand {
+	if budget <= 0 {
+		return h
+	}
+	worse := func(a, b exactCand) bool { // a is worse than b
+		return a.lag < b.lag || (a.lag == b.lag && a.order > b.order)
+	}
+	if len(h) < budget {
+		h = append(h, c)
+		for i := len(h) - 1; i > 0; { // sift up
+			parent := (i - 1) / 2
+			if !worse(h[i], h[parent]) {
+				break
+			}
+			h[i], h[parent] = h[parent], h[i]
+			i = parent
+		}
+		return h
+	}
+	if c.lag <= h[0].lag {
+		return h
+	}
+	h[0] = c
+	for i := 0; ; { // sift down
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && worse(h[l], h[m]) {
+			m = l
+		}
+		if r < len(h) && worse(h[r], h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	return h
 }

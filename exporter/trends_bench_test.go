@@ -2,7 +2,10 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,28 +38,117 @@ func benchSnapshot(topics, groups int) *kafkaadmin.Snapshot {
 	return s
 }
 
-// BenchmarkTrendsApply is one poll's trends (end histories, time lag by
-// interpolation, status windows, rates) at size M: 10,000 partitions, 500
-// groups, 100,000 committed offsets. It justified keying the per-poll sweep
-// of histories and windows on a generation number instead of building
-// "seen" maps of 100,000 entries every poll (bench/results.md, exporter CPU).
+// failingTimer fails every record-time read: nothing is cached, so every
+// poll selects its exact reads among all the lagging partitions again (the
+// worst case for the selection).
+type failingTimer struct{}
+
+func (failingTimer) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int) {
+	out := make([]kafkaadmin.RecordTime, len(reqs))
+	for i, r := range reqs {
+		out[i] = kafkaadmin.RecordTime{RecordTimeRequest: r, Err: errors.New("bench: not read")}
+	}
+	return out, map[string]int{"Fetch": 1}
+}
+
+// trendsApplier is the ring-based trends or the reference implementation
+// (trends_ref_test.go), measured side by side in one run.
+type trendsApplier interface {
+	apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkTrendsApply is one poll's trends (end histories, time lag,
+// status windows, rates) at size M: 10,000 partitions, 500 groups, 100,000
+// committed offsets, at steady state (the status window has filled), for
+// the ring-based implementation and the reference one it replaced. Besides
+// ns/op it reports the process CPU time per poll (cpu-ns/op, from rusage:
+// the machine is shared, so wall time is noisy). "interpolate" has no
+// exact reads; "exact-failing" makes all 100,000 lagging partitions
+// candidates for the 1,000 exact reads every poll.
+//
+//	go test -run '^$' -bench TrendsApply -benchmem -count 6 ./exporter/
 func BenchmarkTrendsApply(b *testing.B) {
 	snap := benchSnapshot(100, 500)
-	tr := newTrends(TrendOptions{Mode: TimeLagInterpolate, Window: DefaultStatusWindow})
-	now := time.Unix(1e9, 0)
-	for i := 0; i < 3; i++ { // steady state: histories and windows exist
-		tr.apply(context.Background(), snap, ComputeGroups(snap), now, nil)
-		now = now.Add(30 * time.Second)
-	}
-	groups := ComputeGroups(snap)
-	b.ReportAllocs()
-	for b.Loop() {
-		b.StopTimer()
-		for gi := range groups { // apply writes into groups; start from fresh ones
-			groups[gi] = ComputeGroup(snap, &snap.Groups[gi])
+	for _, sc := range []struct {
+		name  string
+		mode  TimeLagMode
+		timer RecordTimer
+	}{
+		{"interpolate", TimeLagInterpolate, nil},
+		{"exact-failing", TimeLagExact, failingTimer{}},
+	} {
+		for _, impl := range []string{"ring", "reference"} {
+			b.Run(sc.name+"/"+impl, func(b *testing.B) {
+				opts := TrendOptions{Mode: sc.mode, Window: DefaultStatusWindow}
+				opts.SetDefaults()
+				var tr trendsApplier = newTrends(opts)
+				if impl == "reference" {
+					tr = newRefTrends(opts)
+				}
+				now := time.Unix(1e9, 0)
+				for i := 0; i < DefaultStatusWindow+2; i++ { // steady state: windows full
+					tr.apply(context.Background(), snap, ComputeGroups(snap), now, sc.timer)
+					now = now.Add(30 * time.Second)
+				}
+				groups := ComputeGroups(snap)
+				var cpu time.Duration
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					for gi := range groups { // apply writes into groups; start from fresh ones
+						groups[gi] = ComputeGroup(snap, &snap.Groups[gi])
+					}
+					now = now.Add(30 * time.Second)
+					c0 := cpuTime()
+					b.StartTimer()
+					tr.apply(context.Background(), snap, groups, now, sc.timer)
+					cpu += cpuTime() - c0
+				}
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			})
 		}
-		now = now.Add(30 * time.Second)
-		b.StartTimer()
-		tr.apply(context.Background(), snap, groups, now, nil)
 	}
+}
+
+// BenchmarkTrendsMemory reports the bytes the trends keep between polls
+// (live heap after a GC) at size M at steady state, per committed offset.
+func BenchmarkTrendsMemory(b *testing.B) {
+	snap := benchSnapshot(100, 500)
+	for _, impl := range []string{"ring", "reference"} {
+		b.Run(impl, func(b *testing.B) {
+			for b.Loop() {
+				opts := TrendOptions{Mode: TimeLagHybrid, Window: DefaultStatusWindow}
+				opts.SetDefaults()
+				before := liveHeap()
+				var tr trendsApplier = newTrends(opts)
+				if impl == "reference" {
+					tr = newRefTrends(opts)
+				}
+				now := time.Unix(1e9, 0)
+				for i := 0; i < DefaultStatusWindow+2; i++ {
+					tr.apply(context.Background(), snap, ComputeGroups(snap), now, nil)
+					now = now.Add(30 * time.Second)
+				}
+				b.ReportMetric(float64(liveHeap()-before)/100000, "retained-B/commit")
+				keep(tr)
+			}
+		})
+	}
+}
+
+var kept any
+
+func keep(v any) { kept = v }
+
+func liveHeap() int64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }

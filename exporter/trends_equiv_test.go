@@ -1,0 +1,155 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// scriptedTimer answers record-time reads from a deterministic function of
+// the request and records every request, so that two trends
+// implementations driven by the same polls can be compared request by
+// request.
+type scriptedTimer struct {
+	seen [][]kafkaadmin.RecordTimeRequest
+}
+
+func (s *scriptedTimer) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int) {
+	s.seen = append(s.seen, append([]kafkaadmin.RecordTimeRequest(nil), reqs...))
+	out := make([]kafkaadmin.RecordTime, len(reqs))
+	for i, r := range reqs {
+		out[i] = kafkaadmin.RecordTime{RecordTimeRequest: r, Found: r.Offset,
+			Timestamp: time.Unix(1e9+r.Offset*7+int64(r.Partition), 0)}
+		switch (r.Offset + int64(r.Partition)) % 11 {
+		case 3:
+			out[i].Err = errors.New("scripted read error")
+		case 5:
+			out[i].Found = -1
+		}
+	}
+	return out, map[string]int{"Fetch": len(reqs)}
+}
+
+// randomPolls is a sequence of snapshots of a small, busy cluster:
+// partitions that come and go, ends that move, stall, fail or go back,
+// commits that advance, freeze, rewind or disappear, members that leave.
+func randomPolls(rng *rand.Rand, polls int) []*kafkaadmin.Snapshot {
+	const topics, groups = 4, 6
+	ends := map[string][]int64{}
+	commits := map[string]int64{}
+	var out []*kafkaadmin.Snapshot
+	for poll := 0; poll < polls; poll++ {
+		s := &kafkaadmin.Snapshot{Cluster: "equiv"}
+		for ti := 0; ti < topics; ti++ {
+			name := fmt.Sprintf("t%d", ti)
+			if rng.IntN(15) == 0 {
+				delete(ends, name) // topic missing this poll
+				continue
+			}
+			e := ends[name]
+			n := 3 + rng.IntN(2) // partition count changes now and then
+			for len(e) < n {
+				e = append(e, int64(rng.IntN(50)))
+			}
+			t := kafkaadmin.Topic{Name: name}
+			for p := 0; p < n; p++ {
+				switch rng.IntN(10) {
+				case 0: // quiet
+				case 1:
+					e[p] -= int64(rng.IntN(5)) // goes back (recreated)
+				default:
+					e[p] += int64(rng.IntN(40))
+				}
+				part := kafkaadmin.Partition{ID: int32(p), Leader: int32(p % 3), Start: 0, End: e[p]}
+				if rng.IntN(25) == 0 {
+					part.End, part.EndErr = kafkaadmin.OffsetUnknown, errors.New("scripted end error")
+				}
+				t.Partitions = append(t.Partitions, part)
+			}
+			ends[name] = e
+			s.Topics = append(s.Topics, t)
+		}
+		for gi := 0; gi < groups; gi++ {
+			g := kafkaadmin.Group{Name: fmt.Sprintf("g%d", gi), Type: kafkaadmin.GroupClassic, State: "Empty"}
+			if rng.IntN(3) > 0 {
+				g.State = "Stable"
+				g.Members = []kafkaadmin.Member{{ID: "m"}}
+			}
+			if rng.IntN(30) == 0 {
+				g.FetchErr = errors.New("scripted fetch error")
+			}
+			for _, t := range s.Topics {
+				if (gi+int(t.Name[1]))%3 == 0 {
+					continue
+				}
+				for _, p := range t.Partitions {
+					k := fmt.Sprintf("%s/%s/%d", g.Name, t.Name, p.ID)
+					c := commits[k]
+					switch rng.IntN(8) {
+					case 0: // frozen
+					case 1:
+						c -= int64(rng.IntN(10)) // rewind
+					case 2:
+						if rng.IntN(4) == 0 {
+							continue // no commit this poll
+						}
+					default:
+						c += int64(rng.IntN(45))
+					}
+					c = max(c, 0)
+					commits[k] = c
+					g.Offsets = append(g.Offsets, kafkaadmin.CommittedOffset{Topic: t.Name, Partition: p.ID, Offset: c})
+				}
+			}
+			s.Groups = append(s.Groups, g)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestTrendsMatchReference drives the ring-based trends and the reference
+// (the implementation before rings and the bounded exact selection) with
+// the same random polls in every time-lag mode, window and budget, and
+// requires identical results: time lag and its source, statuses, rates,
+// and the exact reads requested (same partitions, same order).
+func TestTrendsMatchReference(t *testing.T) {
+	for _, mode := range []TimeLagMode{TimeLagInterpolate, TimeLagExact, TimeLagHybrid} {
+		for _, window := range []int{MinWindow, 5, DefaultStatusWindow} {
+			for _, budget := range []int{-1, 1, 4, 1000} {
+				t.Run(fmt.Sprintf("%s/window=%d/budget=%d", mode, window, budget), func(t *testing.T) {
+					opts := TrendOptions{Mode: mode, Window: window, ExactBudget: budget, ExactAboveRecords: 30}
+					opts.SetDefaults()
+					rng := rand.New(rand.NewPCG(uint64(window), uint64(budget+10)))
+					got, want := newTrends(opts), newRefTrends(opts)
+					gotT, wantT := &scriptedTimer{}, &scriptedTimer{}
+					now := time.Unix(1e9+5000, 0)
+					for i, snap := range randomPolls(rng, 120) {
+						now = now.Add(time.Duration(10+rng.IntN(40)) * time.Second)
+						g1, g2 := ComputeGroups(snap), ComputeGroups(snap)
+						r1 := got.apply(context.Background(), snap, g1, now, gotT)
+						r2 := want.apply(context.Background(), snap, g2, now, wantT)
+						if !reflect.DeepEqual(g1, g2) {
+							t.Fatalf("poll %d: groups differ\n got %+v\nwant %+v", i, g1, g2)
+						}
+						if !reflect.DeepEqual(r1, r2) {
+							t.Fatalf("poll %d: requests %v, want %v", i, r1, r2)
+						}
+					}
+					if !reflect.DeepEqual(gotT.seen, wantT.seen) {
+						t.Fatalf("exact reads differ:\n got %v\nwant %v", gotT.seen, wantT.seen)
+					}
+					if mode != TimeLagInterpolate && budget > 0 && len(wantT.seen) == 0 {
+						t.Fatal("no exact read was requested: the scenario does not exercise the selection")
+					}
+				})
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -144,7 +145,10 @@ func (fz *freezer) thaw() {
 // frozen broker's groups are absent with its ListGroups failure in Errors,
 // every error names the frozen broker, the error texts are the same from
 // poll to poll, and Metadata goes to a healthy broker first after the
-// first poll. After the thaw the next poll is complete and correct.
+// first poll. A NOT_LEADER_OR_FOLLOWER of a healthy leader and a
+// NOT_COORDINATOR of a healthy coordinator are retried within the poll,
+// without waiting for the frozen broker. After the thaw the next poll is
+// complete and correct.
 func TestSnapshotFrozenBroker(t *testing.T) {
 	f := newFixture(t)
 	coord := map[string]int32{}
@@ -195,8 +199,33 @@ func TestSnapshotFrozenBroker(t *testing.T) {
 			return nil
 		}
 	}
+	// Poll 4 also gets NOT_LEADER_OR_FOLLOWER on a partition of a healthy
+	// leader and NOT_COORDINATOR on a group of a healthy coordinator: both
+	// are retried and correct in that poll, without waiting for the frozen
+	// broker.
+	var faultTopic string
+	var faultPart int32 = -1
+	for p := int32(0); p < 6 && faultPart < 0; p++ {
+		if f.cluster.LeaderFor("orders", p) != frozen {
+			faultTopic, faultPart = "orders", p
+		}
+	}
+	var faultGroup string
+	for _, w := range wantGroups {
+		if coord[w.group] != frozen && faultGroup == "" {
+			faultGroup = w.group
+		}
+	}
+	var faults []*kfake.FaultHandle
 	var texts []string
-	for i := 1; i <= 3; i++ {
+	for i := 1; i <= 4; i++ {
+		if i == 4 {
+			faults = append(faults,
+				f.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.ListOffsets}, Topic: faultTopic,
+					Partitions: []int32{faultPart}, Err: kerr.NotLeaderForPartition, Count: 1}),
+				f.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetFetch}, Group: faultGroup,
+					Err: kerr.NotCoordinator, Count: 1}))
+		}
 		s := poll()
 		if len(s.Brokers) != 3 {
 			t.Errorf("poll %d: brokers = %d, want 3", i, len(s.Brokers))
@@ -245,8 +274,15 @@ func TestSnapshotFrozenBroker(t *testing.T) {
 		if !listFailed {
 			t.Errorf("poll %d: no ListGroups failure of the frozen broker in %v", i, s.Errors)
 		}
-		if i > 1 && s.Requests["Metadata"] != 1 {
-			t.Errorf("poll %d: Metadata requests = %d, want 1 (a healthy broker first)", i, s.Requests["Metadata"])
+		if i == 2 || i == 3 {
+			if s.Requests["Metadata"] != 1 {
+				t.Errorf("poll %d: Metadata requests = %d, want 1 (a healthy broker first)", i, s.Requests["Metadata"])
+			}
+		}
+		for _, h := range faults {
+			if h.Hits() != 1 {
+				t.Errorf("poll %d: a fault answered %d requests, want 1", i, h.Hits())
+			}
 		}
 		texts = append(texts, fmt.Sprint(s.Errors))
 		t.Logf("poll %d with broker %d frozen: %s, requests %v (total %d), errors %v", i, frozen,

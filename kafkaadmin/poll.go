@@ -53,6 +53,14 @@ type round struct {
 	// Metadata attempt failed or was overtaken by another broker's answer
 	// (guarded by errMu).
 	metaFailed map[string]bool
+	// moved are the partitions read again from a new leader (noteLeader;
+	// guarded by errMu).
+	moved map[*Partition]int32
+
+	// refreshOnce guards the one metadata refresh of a round and leaders,
+	// its answer (refreshedLeaders).
+	refreshOnce sync.Once
+	leaders     map[string]map[int32]int32
 	// topicIdx maps a topic name to its index in snap.Topics.
 	topicIdx map[string]int
 }
@@ -79,7 +87,9 @@ func (r *round) run(ctx context.Context) error {
 	go func() { defer wg.Done(); groups = r.groups(ctx) }()
 	wg.Wait()
 
-	r.retryPartitions(ctx)
+	for p, leader := range r.moved {
+		p.Leader, p.Err = leader, nil
+	}
 	r.snap.Groups = groups
 	sortErrors(r.snap.Errors)
 	return nil
@@ -350,20 +360,55 @@ func (r *round) applyMetadata(md *sarama.MetadataResponse) {
 	}
 }
 
-// listOffsets reads one end of every partition with one ListOffsets
-// request per leader, all leaders in parallel.
+// listOffsets reads one end (which) of every partition with one ListOffsets
+// request per leader, every leader in parallel. The partitions a leader
+// answers with a retriable error (NOT_LEADER_OR_FOLLOWER, ...) are read
+// again once, from their leader in a refreshed metadata, as soon as that
+// leader answered; partitions without a leader are read from the refreshed
+// metadata at once. The refresh is one Metadata per round, shared (see
+// refreshedLeaders), so a hung leader delays no other leader's retry.
 func (r *round) listOffsets(ctx context.Context, which int64) {
 	byLeader := map[int32][]pref{}
+	var orphans []pref
 	for ti := range r.snap.Topics {
 		t := &r.snap.Topics[ti]
 		for pi := range t.Partitions {
 			p := &t.Partitions[pi]
-			if p.Leader >= 0 {
+			switch {
+			case p.Leader >= 0:
 				byLeader[p.Leader] = append(byLeader[p.Leader], pref{t.Name, p})
+			case retriable(p.Err):
+				orphans = append(orphans, pref{t.Name, p})
 			}
 		}
 	}
-	r.listOffsetsBy(ctx, which, byLeader)
+	var wg sync.WaitGroup
+	for leader, parts := range byLeader {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.listOffsetsOne(ctx, which, leader, parts)
+			var failed []pref
+			for _, pr := range parts {
+				// Each end's pass touches only its own fields.
+				var err error
+				if which == sarama.OffsetOldest {
+					err = pr.p.StartErr
+				} else {
+					err = pr.p.EndErr
+				}
+				if retriable(err) {
+					failed = append(failed, pr)
+				}
+			}
+			r.retryOffsets(ctx, which, failed)
+		}()
+	}
+	if len(orphans) > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.retryOffsets(ctx, which, orphans) }()
+	}
+	wg.Wait()
 }
 
 // pref is a partition with its topic's name.
@@ -372,23 +417,75 @@ type pref struct {
 	p     *Partition
 }
 
-func (r *round) listOffsetsBy(ctx context.Context, which int64, byLeader map[int32][]pref) {
-	lane := laneLatest
-	if which == sarama.OffsetOldest {
-		lane = laneEarliest
+// retryOffsets reads one end of parts again, once, from their leaders in
+// the refreshed metadata.
+func (r *round) retryOffsets(ctx context.Context, which int64, parts []pref) {
+	if len(parts) == 0 || ctx.Err() != nil {
+		return
+	}
+	leaders := r.refreshedLeaders(ctx)
+	if leaders == nil {
+		return
+	}
+	byLeader := map[int32][]pref{}
+	for _, pr := range parts {
+		l, ok := leaders[pr.topic][pr.p.ID]
+		if !ok || l < 0 {
+			continue
+		}
+		r.noteLeader(pr.p, l)
+		byLeader[l] = append(byLeader[l], pr)
 	}
 	var wg sync.WaitGroup
-	for leader, parts := range byLeader {
+	for leader, ps := range byLeader {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.listOffsetsOne(ctx, which, lane, leader, parts)
+			r.listOffsetsOne(ctx, which, leader, ps)
 		}()
 	}
 	wg.Wait()
 }
 
-func (r *round) listOffsetsOne(ctx context.Context, which int64, lane int, leader int32, parts []pref) {
+// refreshedLeaders reads the metadata again, once per round whoever asks
+// first, and returns each partition's leader (topic -> partition ->
+// leader), or nil when no broker answered.
+func (r *round) refreshedLeaders(ctx context.Context) map[string]map[int32]int32 {
+	r.refreshOnce.Do(func() {
+		md, err := r.metadata(ctx)
+		if err != nil {
+			return
+		}
+		r.c.updateBrokers(md.Brokers)
+		leaders := make(map[string]map[int32]int32, len(md.Topics))
+		for _, tm := range md.Topics {
+			m := make(map[int32]int32, len(tm.Partitions))
+			for _, pm := range tm.Partitions {
+				m[pm.ID] = pm.Leader
+			}
+			leaders[tm.Name] = m
+		}
+		r.leaders = leaders
+	})
+	return r.leaders
+}
+
+// noteLeader records a partition's leader from the refreshed metadata; it
+// is set on the partition when the round's requests are done.
+func (r *round) noteLeader(p *Partition, leader int32) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if r.moved == nil {
+		r.moved = map[*Partition]int32{}
+	}
+	r.moved[p] = leader
+}
+
+func (r *round) listOffsetsOne(ctx context.Context, which int64, leader int32, parts []pref) {
+	lane := laneLatest
+	if which == sarama.OffsetOldest {
+		lane = laneEarliest
+	}
 	set := func(p *Partition, off int64, err error) {
 		if which == sarama.OffsetOldest {
 			p.Start, p.StartErr = off, err
@@ -450,59 +547,6 @@ func retriable(err error) bool {
 		return true
 	}
 	return false
-}
-
-// retryPartitions refreshes the metadata once and reads again the
-// partitions whose offsets failed with a retriable error. It reports
-// whether it retried.
-func (r *round) retryPartitions(ctx context.Context) bool {
-	var failed []pref
-	for ti := range r.snap.Topics {
-		t := &r.snap.Topics[ti]
-		for pi := range t.Partitions {
-			p := &t.Partitions[pi]
-			if retriable(p.Err) || retriable(p.StartErr) || retriable(p.EndErr) {
-				failed = append(failed, pref{t.Name, p})
-			}
-		}
-	}
-	if len(failed) == 0 || ctx.Err() != nil {
-		return false
-	}
-	md, err := r.metadata(ctx)
-	if err != nil {
-		return false
-	}
-	r.c.updateBrokers(md.Brokers)
-	leaders := map[string]map[int32]int32{}
-	for _, tm := range md.Topics {
-		m := make(map[int32]int32, len(tm.Partitions))
-		for _, pm := range tm.Partitions {
-			m[pm.ID] = pm.Leader
-		}
-		leaders[tm.Name] = m
-	}
-	latest, earliest := map[int32][]pref{}, map[int32][]pref{}
-	for _, pr := range failed {
-		p := pr.p
-		l, ok := leaders[pr.topic][p.ID]
-		if !ok || l < 0 {
-			continue
-		}
-		p.Leader, p.Err = l, nil
-		if p.EndErr != nil || p.End < 0 {
-			latest[l] = append(latest[l], pr)
-		}
-		if p.StartErr != nil || p.Start < 0 {
-			earliest[l] = append(earliest[l], pr)
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); r.listOffsetsBy(ctx, sarama.OffsetNewest, latest) }()
-	go func() { defer wg.Done(); r.listOffsetsBy(ctx, sarama.OffsetOldest, earliest) }()
-	wg.Wait()
-	return true
 }
 
 // joinErrs joins errors on one line ("a; b"), keeping them for errors.Is.

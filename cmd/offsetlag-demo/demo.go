@@ -23,6 +23,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/statuspage"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -179,8 +180,9 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 	if err != nil {
 		return nil, err
 	}
+	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() }, metrics.Options{})
 	exp, err = exporter.New([]exporter.Source{admin}, exporter.Options{
-		Interval: cfg.PollInterval, Logger: log, OnResult: page.Record,
+		Interval: cfg.PollInterval, Logger: log, OnResult: func(r *exporter.Result) { page.Record(r); collector.OnResult(r) },
 		// The brokers report offsets.retention.minutes (7 days); the
 		// demo's retention is the kfake extension above, so say it here.
 		// The tolerance absorbs the lag of observing Empty (a poll late on
@@ -192,7 +194,6 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 	if err != nil {
 		return nil, err
 	}
-	collector := metrics.NewCollector(exp.Latest, metrics.Options{})
 	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{StatusPage: page})
 	if err != nil {
 		return nil, err
@@ -202,7 +203,7 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 		return nil, fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
 	d.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New(mux, httpserver.Limits{}) // read/write/idle timeouts, header cap: internal/httpserver defaults
 
 	d.goRun("web server", func() error {
 		go func() {

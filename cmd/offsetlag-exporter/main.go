@@ -25,6 +25,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
@@ -128,12 +129,13 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		}
 		defer c.Close()
 		sources = append(sources, c)
+		esm.watchBrokers(cl.Name, c.BrokerAddrs)
 		for _, w := range cl.Security().Warnings() {
 			logger.Warn(w, "cluster_name", cl.Name)
 		}
 		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
 	}
-	cw, err := newCloudWatch(ctx, cfg.CloudWatch, logger)
+	cw, err := newCloudWatch(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -143,9 +145,14 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	// The /metrics exposition is rendered once per Result, when it is
+	// published (collector.OnResult), and shared by every scrape.
+	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() },
+		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
+			Enums: metrics.Enums(cfg.Metrics.Enums)})
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
-		OnResult: onResults(cw.onResult(), page.Record, esm.onResult()),
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger, Trends: cfg.Trends().Options(),
+		OnResult: onResults(cw.onResult(), page.Record, esm.onResult(), collector.OnResult),
 		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
 		ExpectedGroups: esm.expectedGroups(shard.Match),
 	})
@@ -163,13 +170,15 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	reg.MustRegister(cw.collectors()...)
-	collector := metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)})
 	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info(),
 		StatusPage: page})
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Read, write and idle timeouts and a header cap (--web.*): a scraper
+	// that stalls is cut off after the write timeout, idle keep-alive
+	// connections after the idle timeout.
+	srv := httpserver.New(mux, cfg.Web.Limits())
 	flags := &web.FlagConfig{
 		WebListenAddresses: &cfg.Web.ListenAddress,
 		WebSystemdSocket:   new(bool),

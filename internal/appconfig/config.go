@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -91,6 +92,9 @@ type ClusterConfig struct {
 type PollConfig struct {
 	Interval time.Duration `mapstructure:"interval"`
 	Timeout  time.Duration `mapstructure:"timeout"`
+	// StaleAfter bounds how long data a partial poll could not read is
+	// carried from its last good read; 0 means 3 poll intervals.
+	StaleAfter time.Duration `mapstructure:"stale-after"`
 	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
 	// 0 polls all at once.
 	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters"`
@@ -105,6 +109,8 @@ type FilterConfig struct {
 // MetricsConfig shapes the Prometheus output.
 type MetricsConfig struct {
 	Granularity string `mapstructure:"granularity"`
+	// Enums: all or current (metrics.Enums).
+	Enums string `mapstructure:"enums"`
 }
 
 // WebConfig is the HTTP server.
@@ -112,6 +118,18 @@ type WebConfig struct {
 	ListenAddress []string `mapstructure:"listen-address"`
 	ConfigFile    string   `mapstructure:"config-file"`
 	TelemetryPath string   `mapstructure:"telemetry-path"`
+	// ReadTimeout, WriteTimeout, IdleTimeout and MaxHeaderBytes bound
+	// every connection (internal/httpserver; README "HTTP limits").
+	ReadTimeout    time.Duration `mapstructure:"read-timeout"`
+	WriteTimeout   time.Duration `mapstructure:"write-timeout"`
+	IdleTimeout    time.Duration `mapstructure:"idle-timeout"`
+	MaxHeaderBytes int           `mapstructure:"max-header-bytes"`
+}
+
+// Limits returns the HTTP server limits.
+func (w WebConfig) Limits() httpserver.Limits {
+	return httpserver.Limits{ReadTimeout: w.ReadTimeout, WriteTimeout: w.WriteTimeout, IdleTimeout: w.IdleTimeout,
+		MaxHeaderBytes: w.MaxHeaderBytes}
 }
 
 // LogConfig is the logger.
@@ -151,14 +169,20 @@ var flagDefs = []flagDef{
 	{"kafka.dial-timeout", kafkaadmin.DefaultDialTimeout, "timeout to connect to a broker"},
 	{"poll.interval", exporter.DefaultInterval, "time between two polls of a cluster; /metrics serves the last poll's data"},
 	{"poll.timeout", time.Duration(0), "deadline of one poll (0: the poll interval)"},
+	{"poll.stale-after", time.Duration(0), "what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"},
 	{"groups.allow", []string{}, "only export consumer groups matching one of these anchored regular expressions (default: all)"},
 	{"groups.deny", []string{}, "never export consumer groups matching one of these anchored regular expressions (wins over allow)"},
 	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},
 	{"topics.deny", []string{}, "never export topics matching one of these anchored regular expressions (wins over allow)"},
 	{"metrics.granularity", string(metrics.GranularityPartition), "partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"},
+	{"metrics.enums", string(metrics.EnumsAll), "all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"},
 	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
 	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
 	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
+	{"web.read-timeout", httpserver.DefaultReadTimeout, "time to read a whole request, headers and body, from a client"},
+	{"web.write-timeout", httpserver.DefaultWriteTimeout, "time to write a whole response: a client that reads slower (or stalls) is disconnected; keep it above the largest scrape_timeout and the time /metrics takes"},
+	{"web.idle-timeout", httpserver.DefaultIdleTimeout, "keep-alive connections idle this long are closed"},
+	{"web.max-header-bytes", httpserver.DefaultMaxHeaderBytes, "largest request header accepted (431 beyond)"},
 	{"log.level", "info", "log level: debug, info, warn, error"},
 	{"log.format", "logfmt", "log format: logfmt or json"},
 }
@@ -168,19 +192,23 @@ func Flags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
 	for _, d := range allFlagDefs() {
+		help := d.help
+		if b, ok := boundOf(d.key); ok {
+			help += " (range: " + b.rangeText() + ")"
+		}
 		switch v := d.def.(type) {
 		case string:
-			fs.String(d.key, v, d.help)
+			fs.String(d.key, v, help)
 		case []string:
-			fs.StringSlice(d.key, v, d.help)
+			fs.StringSlice(d.key, v, help)
 		case time.Duration:
-			fs.Duration(d.key, v, d.help)
+			fs.Duration(d.key, v, help)
 		case int:
-			fs.Int(d.key, v, d.help)
+			fs.Int(d.key, v, help)
 		case int64:
-			fs.Int64(d.key, v, d.help)
+			fs.Int64(d.key, v, help)
 		case bool:
-			fs.Bool(d.key, v, d.help)
+			fs.Bool(d.key, v, help)
 		}
 	}
 	return fs
@@ -260,6 +288,8 @@ func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
 
 	var c Config
 	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		strictDurationHook,
+		strictIntHook,
 		mapstructure.StringToTimeDurationHookFunc(),
 		commaSliceHook,
 	)))
@@ -293,6 +323,10 @@ func oneLine(err error) string {
 	var parts []string
 	for _, line := range strings.Split(msg, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
+			// mapstructure's "'poll.interval' msg" reads as "poll.interval: msg".
+			if key, rest, ok := strings.Cut(strings.TrimPrefix(line, "'"), "' "); ok && strings.HasPrefix(line, "'") && key != "" {
+				line = key + ": " + rest
+			}
 			parts = append(parts, line)
 		}
 	}
@@ -340,6 +374,9 @@ func (c *Config) Validate() error {
 	if len(clusters) == 0 {
 		return errors.New("no Kafka brokers: set --kafka.brokers host:port or clusters: in the config file")
 	}
+	if err := c.validateBounds(); err != nil {
+		return err
+	}
 	if err := c.validateSecurity(); err != nil {
 		return err
 	}
@@ -354,12 +391,6 @@ func (c *Config) Validate() error {
 		}
 		seen[cl.Name] = true
 	}
-	if c.Poll.Interval <= 0 {
-		return fmt.Errorf("poll.interval %s: must be positive", c.Poll.Interval)
-	}
-	if c.Poll.Timeout < 0 {
-		return fmt.Errorf("poll.timeout %s: must not be negative", c.Poll.Timeout)
-	}
 	if _, err := exporter.NewFilter("groups", c.Groups.Allow, c.Groups.Deny); err != nil {
 		return err
 	}
@@ -370,6 +401,11 @@ func (c *Config) Validate() error {
 	case metrics.GranularityPartition, metrics.GranularityTopic:
 	default:
 		return fmt.Errorf("metrics.granularity %q: want partition or topic", c.Metrics.Granularity)
+	}
+	switch metrics.Enums(c.Metrics.Enums) {
+	case metrics.EnumsAll, metrics.EnumsCurrent:
+	default:
+		return fmt.Errorf("metrics.enums %q: want all or current", c.Metrics.Enums)
 	}
 	if len(c.Web.ListenAddress) == 0 {
 		return errors.New("web.listen-address: at least one address")
@@ -399,7 +435,7 @@ func (c *Config) Validate() error {
 	if err := c.validateShard(); err != nil {
 		return err
 	}
-	return c.CloudWatch.Validate()
+	return c.validateCloudWatch()
 }
 
 // Admin returns the kafkaadmin configuration of the cluster (without

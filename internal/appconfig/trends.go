@@ -27,7 +27,7 @@ type StatusConfig struct {
 var trendsFlagDefs = []flagDef{
 	{"timelag.mode", string(exporter.TimeLagHybrid), "time lag estimation: interpolate (end-offset history only), exact (read the record timestamp at each lagging commit), hybrid (interpolate; read exactly where history cannot tell or lag is large)"},
 	{"timelag.exact-budget", exporter.DefaultExactBudget, "most partitions whose record timestamp is read per poll (largest lag first)"},
-	{"timelag.exact-above-records", int64(exporter.DefaultExactAboveRecords), "hybrid mode: read exact timestamps for partitions lagging at least this many records"},
+	{"timelag.exact-above-records", int64(exporter.DefaultExactAboveRecords), "hybrid mode: read exact timestamps for partitions lagging at least this many records (0: every lagging partition)"},
 	{"status.window", exporter.DefaultStatusWindow, "polls the status rules (WARN, STALL, STOP, REWIND) and rates look back over"},
 }
 
@@ -37,6 +37,9 @@ func (t TrendsConfig) Options() exporter.TrendOptions {
 		ExactAboveRecords: t.TimeLag.ExactAboveRecords, Window: t.Status.Window}
 	if o.ExactBudget == 0 {
 		o.ExactBudget = -1 // 0 in the config means "never read exactly"
+	}
+	if o.ExactAboveRecords == 0 {
+		o.ExactAboveRecords = 1 // 0 in the config: every lagging partition (the exporter's 0 is its default)
 	}
 	return o
 }

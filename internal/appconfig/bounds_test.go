@@ -1,0 +1,145 @@
+package appconfig
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every int and duration option has a range (limits.go), and the range is
+// in its --help text.
+func TestEveryNumericOptionBounded(t *testing.T) {
+	fs := Flags("test")
+	for _, d := range allFlagDefs() {
+		switch d.def.(type) {
+		case int, int64, time.Duration:
+		default:
+			continue
+		}
+		b, ok := boundOf(d.key)
+		if !ok {
+			t.Errorf("%s: numeric option without a range in bounds", d.key)
+			continue
+		}
+		if b.get == nil {
+			t.Errorf("%s: bound without a getter is never checked", d.key)
+		}
+		if usage := fs.Lookup(d.key).Usage; !strings.Contains(usage, "(range: "+b.rangeText()+")") {
+			t.Errorf("%s: --help lacks the range: %q", d.key, usage)
+		}
+		// The default is in range.
+		var v int64
+		switch x := d.def.(type) {
+		case int:
+			v = int64(x)
+		case int64:
+			v = x
+		case time.Duration:
+			v = int64(x)
+		}
+		if err := b.check(d.key, v); err != nil {
+			t.Errorf("default out of its own range: %v", err)
+		}
+	}
+}
+
+// One table over every numeric option: just below its minimum and just
+// above its maximum are errors naming the key; the minimum and the
+// maximum themselves are accepted (from flags and from the environment).
+func TestNumericRanges(t *testing.T) {
+	// Options whose limit is only valid together with another.
+	companions := map[string][]string{
+		"poll.timeout": {"--poll.interval", "1h"},
+		"shard.index":  {"--shard.count", "1000"},
+	}
+	val := func(b bound, v int64) string {
+		if b.dur {
+			return time.Duration(v).String()
+		}
+		return strconv.FormatInt(v, 10)
+	}
+	env := func(key string) string {
+		return "OFFSETLAG_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToUpper(key))
+	}
+	n := 0
+	for _, b := range bounds {
+		if b.get == nil {
+			continue
+		}
+		n++
+		below := b.min - 1
+		if below == 0 && b.zeroOK {
+			below = -1
+		}
+		for _, v := range []int64{below, b.max + 1} {
+			t.Run(fmt.Sprintf("%s=%s", b.key, val(b, v)), func(t *testing.T) {
+				_, err := load(t, []string{"--kafka.brokers", "k:1", "--" + b.key, val(b, v)}, nil)
+				if err == nil || !strings.HasPrefix(err.Error(), b.key+" ") || !strings.Contains(err.Error(), "want "+b.rangeText()) {
+					t.Errorf("flag: err = %v, want one naming %s and its range %s", err, b.key, b.rangeText())
+				}
+				_, err = load(t, nil, []string{"OFFSETLAG_KAFKA_BROKERS=k:1", env(b.key) + "=" + val(b, v)})
+				if err == nil || !strings.HasPrefix(err.Error(), b.key+" ") {
+					t.Errorf("environment: err = %v, want one naming %s", err, b.key)
+				}
+			})
+		}
+		for _, v := range []int64{b.min, b.max} {
+			t.Run(fmt.Sprintf("%s=%s accepted", b.key, val(b, v)), func(t *testing.T) {
+				args := append([]string{"--kafka.brokers", "k:1", "--" + b.key, val(b, v)}, companions[b.key]...)
+				if _, err := load(t, args, nil); err != nil {
+					t.Errorf("in range, rejected: %v", err)
+				}
+			})
+		}
+	}
+	if n < 20 {
+		t.Fatalf("%d bounded options, want every numeric option", n)
+	}
+}
+
+// The clusters list's own numeric settings are checked with their index.
+func TestClusterRanges(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"dial-timeout: 1ms", "clusters[0].dial-timeout 1ms: out of range"},
+		{"dial-timeout: 10m", "clusters[0].dial-timeout 10m"},
+		{"offsets-retention: 500ms", "clusters[0].offsets-retention 500ms"},
+		{"offsets-retention: -1h", "clusters[0].offsets-retention -1h"},
+	} {
+		f := filepath.Join(t.TempDir(), "c.yaml")
+		_ = os.WriteFile(f, []byte("clusters:\n  - name: a\n    brokers: [k:1]\n    "+c.yaml+"\n"), 0o600)
+		if _, err := load(t, []string{"--config", f}, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+// A bare number is refused for a duration in every source; 0 is the one
+// number that means the same in every unit.
+func TestBareNumberDurations(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	_ = os.WriteFile(f, []byte("kafka: {brokers: [k:1]}\npoll: {interval: 30}\n"), 0o600)
+	for name, load1 := range map[string]func() error{
+		"yaml": func() error { _, err := load(t, []string{"--config", f}, nil); return err },
+		"env": func() error {
+			_, err := load(t, nil, []string{"OFFSETLAG_KAFKA_BROKERS=k:1", "OFFSETLAG_POLL_INTERVAL=30"})
+			return err
+		},
+	} {
+		if err := load1(); err == nil || !strings.Contains(err.Error(), "poll.interval") {
+			t.Errorf("%s: err = %v, want one naming poll.interval", name, err)
+		}
+	}
+	fs := Flags("test")
+	if err := fs.Parse([]string{"--poll.interval", "30"}); err == nil || !strings.Contains(err.Error(), "--poll.interval") {
+		t.Errorf("flag: err = %v, want one naming --poll.interval", err)
+	}
+	_ = os.WriteFile(f, []byte("kafka: {brokers: [k:1], offsets-retention: 0}\npoll: {timeout: 0, interval: 30s}\n"), 0o600)
+	c, err := load(t, []string{"--config", f}, nil)
+	if err != nil || c.Poll.Timeout != 0 || c.Kafka.OffsetsRetention != 0 || c.Poll.Interval != 30*time.Second {
+		t.Errorf("bare 0: %+v %v", c, err)
+	}
+}

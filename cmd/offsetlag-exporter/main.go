@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
 			Enums: metrics.Enums(cfg.Metrics.Enums)})
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger, Trends: cfg.Trends().Options(),
 		OnResult: onResults(cw.onResult(), page.Record, esm.onResult(), collector.OnResult),
 		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
 		ExpectedGroups: esm.expectedGroups(shard.Match),

@@ -92,6 +92,9 @@ type ClusterConfig struct {
 type PollConfig struct {
 	Interval time.Duration `mapstructure:"interval"`
 	Timeout  time.Duration `mapstructure:"timeout"`
+	// StaleAfter bounds how long data a partial poll could not read is
+	// carried from its last good read; 0 means 3 poll intervals.
+	StaleAfter time.Duration `mapstructure:"stale-after"`
 	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
 	// 0 polls all at once.
 	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters"`
@@ -166,6 +169,7 @@ var flagDefs = []flagDef{
 	{"kafka.dial-timeout", kafkaadmin.DefaultDialTimeout, "timeout to connect to a broker"},
 	{"poll.interval", exporter.DefaultInterval, "time between two polls of a cluster; /metrics serves the last poll's data"},
 	{"poll.timeout", time.Duration(0), "deadline of one poll (0: the poll interval)"},
+	{"poll.stale-after", time.Duration(0), "what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"},
 	{"groups.allow", []string{}, "only export consumer groups matching one of these anchored regular expressions (default: all)"},
 	{"groups.deny", []string{}, "never export consumer groups matching one of these anchored regular expressions (wins over allow)"},
 	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},

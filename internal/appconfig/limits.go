@@ -61,6 +61,7 @@ var bounds = []bound{
 	durBound("clusters[].offsets-retention", time.Second, 10*year, true, nil),
 	durBound("poll.interval", 100*time.Millisecond, time.Hour, false, func(c *Config) time.Duration { return c.Poll.Interval }),
 	durBound("poll.timeout", 100*time.Millisecond, time.Hour, true, func(c *Config) time.Duration { return c.Poll.Timeout }),
+	durBound("poll.stale-after", 100*time.Millisecond, day, true, func(c *Config) time.Duration { return c.Poll.StaleAfter }),
 	intBound("poll.max-concurrent-clusters", 0, 10000, false, func(c *Config) int64 { return int64(c.Poll.MaxConcurrentClusters) }),
 	intBound("timelag.exact-budget", 0, 1_000_000, false, func(c *Config) int64 { return int64(c.TimeLag.ExactBudget) }),
 	intBound("timelag.exact-above-records", 0, 1_000_000_000_000, false, func(c *Config) int64 { return c.TimeLag.ExactAboveRecords }),

@@ -54,9 +54,16 @@ func (l *lockedBuffer) String() string {
 // rig's own variables (OFFSETLAG_TEST_KAFKA_VERSION=3.9) do not configure it.
 func startExporter(t *testing.T, b *kafkatest.Broker, args ...string) *exporterProc {
 	t.Helper()
+	return startExporterOn(t, b.Addr, args...)
+}
+
+// startExporterOn is startExporter with --kafka.brokers brokers (a
+// comma-separated list).
+func startExporterOn(t *testing.T, brokers string, args ...string) *exporterProc {
+	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		p := launchExporter(t, b.Addr, nil, args...)
+		p := launchExporter(t, brokers, nil, args...)
 		err := p.waitPoll(t, time.Time{}, 30*time.Second)
 		if err == nil {
 			t.Logf("exporter on %s: %s", p.url, strings.Join(p.cmd.Args[1:], " "))

@@ -121,6 +121,13 @@ type classicGroup struct {
 // stops whatever is still running.
 func startClassicGroup(t *testing.T, b *kafkatest.Broker, group string, members int, topics []string, targets map[tp]int64, isolation sarama.IsolationLevel) *classicGroup {
 	t.Helper()
+	return startClassicGroupOn(t, b.Bootstrap(), group, members, topics, targets, isolation)
+}
+
+// startClassicGroupOn is startClassicGroup with the members bootstrapping
+// from addrs (every node of a cluster).
+func startClassicGroupOn(t *testing.T, addrs []string, group string, members int, topics []string, targets map[tp]int64, isolation sarama.IsolationLevel) *classicGroup {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &classicGroup{name: group, targets: targets, cancel: cancel}
 	for i := 0; i < members; i++ {
@@ -130,7 +137,7 @@ func startClassicGroup(t *testing.T, b *kafkatest.Broker, group string, members 
 		// synchronous commit per message costs tens of milliseconds each.
 		cfg.Consumer.Offsets.AutoCommit.Enable = true
 		cfg.Consumer.Offsets.AutoCommit.Interval = 100 * time.Millisecond
-		cg, err := sarama.NewConsumerGroup(b.Bootstrap(), group, cfg)
+		cg, err := sarama.NewConsumerGroup(addrs, group, cfg)
 		if err != nil {
 			cancel()
 			t.Fatal(err)

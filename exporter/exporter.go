@@ -28,7 +28,11 @@ type Options struct {
 	Interval time.Duration
 	// Timeout is the deadline of one poll; at most Interval.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// StaleAfter bounds how long a value a partial poll could not read is
+	// carried from its last good read (carry.go); 0 means
+	// DefaultStaleAfterPolls intervals.
+	StaleAfter time.Duration
+	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// OnResult, when set, is called after each poll with the new Result
@@ -78,8 +82,10 @@ type clusterState struct {
 	// failure is the ongoing failure, logged once when it starts or
 	// changes and once when it clears (failure.go).
 	failure failureLog
-	// trends is used by the cluster's poll only (never concurrently).
+	// trends and carry are used by the cluster's poll only (never
+	// concurrently).
 	trends *trends
+	carry  *carry
 }
 
 // New returns an exporter for the given sources. It starts nothing.
@@ -92,6 +98,9 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	}
 	if opts.Timeout <= 0 || opts.Timeout > opts.Interval {
 		opts.Timeout = opts.Interval
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = DefaultStaleAfterPolls * opts.Interval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -115,6 +124,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 			result:   ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
 			requests: map[string]uint64{},
 			trends:   newTrends(opts.Trends),
+			carry:    newCarry(opts.StaleAfter),
 		}
 	}
 	e.initExpiry()
@@ -192,9 +202,20 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	var topics []TopicResult
 	var groups []GroupResult
 	var expiry *ExpiryOutcome
+	var carried carryReport
 	if snap != nil {
-		topics = ComputeTopics(snap)
-		groups = ComputeGroups(snap)
+		// What this poll could not read is carried from the last good
+		// read (carry.go); the expiry tracker judges the raw answer.
+		var patched *kafkaadmin.Snapshot
+		patched, carried = e.clusters[s.Name()].carry.patch(snap, end)
+		topics = ComputeTopics(patched)
+		groups = ComputeGroups(patched)
+		for i := range groups {
+			groups[i].ReadAt = end
+			if at, ok := carried.groups[groups[i].Name]; ok {
+				groups[i].ReadAt = at
+			}
+		}
 		expiry = e.observeExpiry(s.Name(), snap, end)
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
@@ -218,6 +239,7 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		Brokers:      prev.Brokers,
 		Topics:       prev.Topics,
 		Groups:       prev.Groups,
+		OldestRead:   prev.OldestRead,
 
 		OffsetsRetention:       prev.OffsetsRetention,
 		OffsetsRetentionSource: prev.OffsetsRetentionSource,
@@ -238,10 +260,15 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	}
 	failure, failKey := describeFailure(err, snap)
 	if snap != nil {
-		// A partial snapshot is still the best view there is of what it did
-		// read; up=0 tells that it is partial.
+		// What this poll read is fresh, the rest carried (carry.go); up=0
+		// tells that it is partial, OldestRead how old the data is.
 		cr.Brokers, cr.Topics, cr.Groups = len(snap.Brokers), topics, groups
+		cr.OldestRead = end
+		if !carried.oldest.IsZero() {
+			cr.OldestRead = carried.oldest
+		}
 	}
+	cr.BrokerHealth = brokerHealth(snap, prev.BrokerHealth)
 	if failure == "" {
 		cr.Up, cr.LastSuccess = true, end
 	} else {

@@ -41,4 +41,10 @@
 // and sorting: at a million committed partitions a registry Gather takes
 // tens of seconds and gigabytes, WriteText a fraction of a second (see
 // BenchmarkCollect). Tests hold both to the same golden files.
+//
+// Handler serves WriteText's output rendered once per Result
+// (exposition.go): OnResult renders the new Result in the background into
+// a DEFLATE buffer, scrapes copy the compressed bytes into a gzip response
+// (or decompress them for clients without gzip) and append the per-scrape
+// extra families.
 package metrics

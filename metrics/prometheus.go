@@ -27,17 +27,37 @@ const (
 	GranularityTopic Granularity = "topic"
 )
 
+// Enums says how enum-like families (one series per possible value:
+// offsetlag_consumergroup_state, _status, _topic_status and
+// _topic_lag_seconds_partitions) are exported.
+type Enums string
+
+const (
+	// EnumsAll exports a series for every possible value (1 for the
+	// current one, 0 for the others; counts of 0 included). The default.
+	EnumsAll Enums = "all"
+	// EnumsCurrent exports only the current value's series (and only the
+	// non-zero counts of _topic_lag_seconds_partitions): fewer series, but
+	// a value that is not current is absent instead of 0.
+	EnumsCurrent Enums = "current"
+)
+
 // Options configure a Collector. The zero value is valid and means the
 // defaults.
 type Options struct {
 	// Granularity of the exported series. Empty means GranularityPartition.
 	Granularity Granularity
+	// Enums is how enum-like families are exported. Empty means EnumsAll.
+	Enums Enums
 }
 
 // SetDefaults fills in empty fields.
 func (o *Options) SetDefaults() {
 	if o.Granularity == "" {
 		o.Granularity = GranularityPartition
+	}
+	if o.Enums == "" {
+		o.Enums = EnumsAll
 	}
 }
 
@@ -48,6 +68,11 @@ func (o Options) Validate() error {
 	case "", GranularityPartition, GranularityTopic:
 	default:
 		return fmt.Errorf("granularity %q: must be %q or %q", o.Granularity, GranularityPartition, GranularityTopic)
+	}
+	switch o.Enums {
+	case "", EnumsAll, EnumsCurrent:
+	default:
+		return fmt.Errorf("enums %q: must be %q or %q", o.Enums, EnumsAll, EnumsCurrent)
 	}
 	return nil
 }
@@ -92,6 +117,9 @@ var groupTypes = []string{"classic", "consumer", "simple", "other"}
 type Collector struct {
 	source       func() *exporter.Result
 	perPartition bool
+	// currentEnums: enum-like families export only the current value
+	// (EnumsCurrent).
+	currentEnums bool
 	families     []*family // everything Describe sends, sorted by name
 
 	// Per-partition families (GranularityPartition only).
@@ -109,6 +137,11 @@ type Collector struct {
 	expiryFamilies
 	// Lambda event source mappings (prometheus_lambda.go).
 	lambdaFamilies
+	// Data age and broker health (prometheus_health.go).
+	healthFamilies
+
+	// render caches the text exposition of the latest Result (exposition.go).
+	render renderState
 }
 
 // family is one metric family: its Desc and, since Desc does not expose
@@ -133,6 +166,7 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 	c := &Collector{
 		source:       source,
 		perPartition: opts.Granularity != GranularityTopic,
+		currentEnums: opts.Enums == EnumsCurrent,
 	}
 	var (
 		gp    = []string{labelCluster, labelGroup, labelTopic, labelPartition}
@@ -210,6 +244,13 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
 	c.newExpiryFamilies()
 	c.newLambdaFamilies()
+	c.newHealthFamilies()
+	if c.currentEnums {
+		for _, f := range []*family{c.state, c.status, c.topicStatus, c.topicLagSources} {
+			f.help += " Only the current value's series is exported (metrics.enums=current): the others are absent, not 0."
+			f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
+		}
+	}
 
 	slices.SortFunc(c.families, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for i, f := range c.families {
@@ -313,6 +354,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 		c.walkGroup(s, cluster, &cr.Groups[gi])
 	}
 	c.walkExpiry(s, cluster, cr)
+	c.walkHealth(s, cluster, cr)
 }
 
 func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
@@ -323,6 +365,9 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	s.emit(c.members, float64(g.Members), cg)
 	state := normalizeState(g.State)
 	for _, st := range groupStates {
+		if c.currentEnums && st != state {
+			continue
+		}
 		lv[2] = st
 		s.emit(c.state, boolFloat(st == state), lv[:3])
 	}
@@ -330,6 +375,9 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	s.emit(c.info, 1, lv[:3])
 	if g.Status != "" {
 		for _, st := range exporter.Statuses {
+			if c.currentEnums && string(st) != g.Status {
+				continue
+			}
 			lv[2] = string(st)
 			s.emit(c.status, boolFloat(string(st) == g.Status), lv[:3])
 		}
@@ -411,12 +459,18 @@ func (c *Collector) walkTrends(s sink, t *exporter.GroupTopicResult, lv [4]strin
 	}
 	if lagging > 0 {
 		for i, src := range lagSources {
+			if c.currentEnums && counts[i] == 0 {
+				continue
+			}
 			lv[3] = src
 			s.emit(c.topicLagSources, float64(counts[i]), lv[:4])
 		}
 	}
 	if t.Status != "" {
 		for _, st := range exporter.Statuses {
+			if c.currentEnums && string(st) != t.Status {
+				continue
+			}
 			lv[3] = string(st)
 			s.emit(c.topicStatus, boolFloat(string(st) == t.Status), lv[:4])
 		}

@@ -1,15 +1,21 @@
 package metrics
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/offsetlag/offsetlag/exporter"
 )
 
 // WriteText renders the latest Result's series, the same ones Collect
@@ -18,15 +24,44 @@ import (
 // consistency hashing, no sorting of millions of series, so it stays fast
 // where Gather does not (see BenchmarkCollect). A nil Result writes
 // nothing.
+//
+// It streams: the families without a partition label (a few per group and
+// topic) are buffered in one walk of the Result, and each per-partition
+// family (the bulk of a large Result) is written straight to w by a walk of
+// its own, in pieces of streamChunk bytes. Memory stays proportional to the
+// small families, not to the text.
 func (c *Collector) WriteText(w io.Writer) error {
 	r := c.source()
 	if r == nil {
 		return nil
 	}
-	s := &textSink{bufs: make([]chunks, len(c.families))}
+	return c.writeText(w, r)
+}
+
+// streamChunk is the size of the pieces a streamed family is written in.
+const streamChunk = 64 << 10
+
+func (c *Collector) writeText(w io.Writer, r *exporter.Result) error {
+	streamed := make([]bool, len(c.families))
+	for i, f := range c.families {
+		streamed[i] = slices.Contains(f.labels, labelPartition)
+	}
+	s := &textSink{bufs: make([]chunks, len(c.families)), skip: streamed}
 	c.walk(r, s)
 	var head []byte
+	var st *streamSink
 	for i, f := range c.families {
+		if streamed[i] {
+			if st == nil {
+				st = &streamSink{w: w, buf: make([]byte, 0, streamChunk+chunkSlack)}
+			}
+			st.f, st.started = f, false
+			c.walk(r, st)
+			if err := st.flush(); err != nil {
+				return err
+			}
+			continue
+		}
 		body := &s.bufs[i]
 		if body.empty() {
 			continue
@@ -43,14 +78,52 @@ func (c *Collector) WriteText(w io.Writer) error {
 	return nil
 }
 
-// Handler serves WriteText's output, preceded by everything extra gathers
-// (Go runtime, process and build-info collectors; may be nil), always in the
-// text format 0.0.4 and uncompressed. Use it instead of promhttp when the
-// Result is too large for a registry scrape; extra must not also contain
-// this Collector. A Gather error of extra fails the request with 500.
+// streamSink writes one family's series to w as walk emits them, with the
+// family's header before the first; other families are ignored. After a
+// write error it writes nothing more and flush returns the error.
+type streamSink struct {
+	w       io.Writer
+	f       *family
+	started bool
+	buf     []byte
+	err     error
+	partitionLabels
+}
+
+func (s *streamSink) emit(f *family, v float64, labelValues []string) {
+	if f != s.f || s.err != nil {
+		return
+	}
+	if !s.started {
+		s.buf, s.started = appendHeader(s.buf, f), true
+	}
+	s.buf = appendLine(s.buf, f, v, labelValues)
+	if len(s.buf) >= streamChunk {
+		_, s.err = s.w.Write(s.buf)
+		s.buf = s.buf[:0]
+	}
+}
+
+func (s *streamSink) flush() error {
+	if s.err == nil && len(s.buf) > 0 {
+		_, s.err = s.w.Write(s.buf)
+	}
+	s.buf = s.buf[:0]
+	return s.err
+}
+
+// Handler serves the exposition of the latest Result: the Collector's
+// families (see Render: rendered and compressed once per Result, shared by
+// every scrape) followed by everything extra gathers (Go runtime, process
+// and build-info collectors; may be nil; gathered per scrape), in the text
+// format 0.0.4. A client that accepts gzip (Prometheus does) gets the
+// compressed bytes as they are, others the text decompressed on the fly:
+// a scrape copies bytes and never walks the Result. extra must not also
+// contain this Collector. A Gather error of extra fails the request with
+// 500.
 func (c *Collector) Handler(extra prometheus.Gatherer) http.Handler {
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var mfs []*dto.MetricFamily
 		if extra != nil {
 			var err error
@@ -60,27 +133,76 @@ func (c *Collector) Handler(extra prometheus.Gatherer) http.Handler {
 				return
 			}
 		}
-		w.Header().Set("Content-Type", string(format))
-		enc := expfmt.NewEncoder(w, format)
+		x := c.current()
+		eb := extraPool.Get().(*bytes.Buffer)
+		defer func() {
+			if eb.Cap() <= maxPooledExtra {
+				eb.Reset()
+				extraPool.Put(eb)
+			}
+		}()
+		eb.Reset()
+		enc := expfmt.NewEncoder(eb, format)
 		for _, mf := range mfs {
 			if err := enc.Encode(mf); err != nil {
-				return // the client went away; nothing useful to send
+				http.Error(w, fmt.Sprintf("encode: %v", err), http.StatusInternalServerError)
+				return
 			}
 		}
-		_ = c.WriteText(w)
+		h := w.Header()
+		h.Set("Content-Type", string(format))
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(req) {
+			x.writeGzip(w, eb.Bytes())
+			return
+		}
+		h.Set("Content-Length", strconv.FormatInt(x.size+int64(eb.Len()), 10))
+		if err := x.writePlain(w); err != nil {
+			return // the client went away; nothing useful to send
+		}
+		_, _ = w.Write(eb.Bytes())
 	})
+}
+
+// maxPooledExtra bounds the buffers of extra families kept for reuse.
+const maxPooledExtra = 1 << 20
+
+var extraPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip
+// (not with q=0).
+func acceptsGzip(req *http.Request) bool {
+	for _, v := range req.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+				continue
+			}
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
 }
 
 // textSink appends each series as a text exposition line to its family's
 // buffer, so families come out contiguous although walk interleaves them.
 type textSink struct {
 	bufs []chunks
+	skip []bool // families not buffered (nil: none)
 	partitionLabels
 }
 
 func (s *textSink) emit(f *family, v float64, labelValues []string) {
+	if s.skip != nil && s.skip[f.idx] {
+		return
+	}
 	c := &s.bufs[f.idx]
-	b := c.reserve()
+	c.cur = appendLine(c.reserve(), f, v, labelValues)
+}
+
+// appendLine appends one series as a text exposition line.
+func appendLine(b []byte, f *family, v float64, labelValues []string) []byte {
 	b = append(b, f.name...)
 	b = append(b, '{')
 	for i, l := range f.labels {
@@ -94,8 +216,7 @@ func (s *textSink) emit(f *family, v float64, labelValues []string) {
 	}
 	b = append(b, '}', ' ')
 	b = appendValue(b, v)
-	b = append(b, '\n')
-	c.cur = b
+	return append(b, '\n')
 }
 
 // chunks is an append-only byte buffer made of fixed-size chunks, so a

@@ -93,6 +93,12 @@ func newEnv(t *testing.T, brokers int, partitions int32) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	return newEnvOn(t, c)
+}
+
+// newEnvOn returns an env with a client of cluster c.
+func newEnvOn(t *testing.T, c *kfake.Cluster) *env {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +170,7 @@ func (e *env) deadLetters(want int) []*kgo.Record {
 	}
 	defer cl.Close()
 	var out []*kgo.Record
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	extra := time.Time{}
 	for {
 		if len(out) >= want && extra.IsZero() {
@@ -258,7 +264,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

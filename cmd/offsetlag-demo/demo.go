@@ -180,8 +180,9 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 	if err != nil {
 		return nil, err
 	}
+	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() }, metrics.Options{})
 	exp, err = exporter.New([]exporter.Source{admin}, exporter.Options{
-		Interval: cfg.PollInterval, Logger: log, OnResult: page.Record,
+		Interval: cfg.PollInterval, Logger: log, OnResult: func(r *exporter.Result) { page.Record(r); collector.OnResult(r) },
 		// The brokers report offsets.retention.minutes (7 days); the
 		// demo's retention is the kfake extension above, so say it here.
 		// The tolerance absorbs the lag of observing Empty (a poll late on
@@ -193,7 +194,6 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 	if err != nil {
 		return nil, err
 	}
-	collector := metrics.NewCollector(exp.Latest, metrics.Options{})
 	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{StatusPage: page})
 	if err != nil {
 		return nil, err

@@ -134,7 +134,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		}
 		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
 	}
-	cw, err := newCloudWatch(ctx, cfg.CloudWatch, logger)
+	cw, err := newCloudWatch(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -144,9 +144,14 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
+	// The /metrics exposition is rendered once per Result, when it is
+	// published (collector.OnResult), and shared by every scrape.
+	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() },
+		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
+			Enums: metrics.Enums(cfg.Metrics.Enums)})
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
-		OnResult: onResults(cw.onResult(), page.Record, esm.onResult()),
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger, Trends: cfg.Trends().Options(),
+		OnResult: onResults(cw.onResult(), page.Record, esm.onResult(), collector.OnResult),
 		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
 		ExpectedGroups: esm.expectedGroups(shard.Match),
 	})
@@ -164,7 +169,6 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	reg.MustRegister(cw.collectors()...)
-	collector := metrics.NewCollector(exp.Latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)})
 	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info(),
 		StatusPage: page})
 	if err != nil {

@@ -26,7 +26,18 @@
 //	})
 //
 // Reliability tests: b.Restart() (graceful stop, same ports and data), b.Kill() (SIGKILL) then
-// b.Restart(), b.Stop().
+// b.Restart(), b.Stop(), b.Pause() (SIGSTOP: a hung broker) and b.Resume() (SIGCONT).
+//
+// A 3-node cluster (every node broker and controller, a static quorum; replication factor 3 for
+// every topic and __consumer_offsets, min.insync.replicas 2; -Xmx256m per node):
+//
+//	c := kafkatest.StartCluster(t, kafkatest.ClusterOptions{})  // stopped at t.Cleanup
+//	c.BrokerList()                  // "127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3"
+//	c.StopBroker(i); c.StartBroker(i) // controlled shutdown (SIGTERM), then start on the same ports
+//	c.WaitISR(ctx)                  // every node registered, every partition's ISR full
+//	c.Freeze(i); c.Thaw(i)          // SIGSTOP / SIGCONT
+//	c.Coordinator(group); c.Leaders(topic) // which node (index) coordinates or leads
+//	c.Live().ConsumerGroups(t)      // Kafka's CLI through a live node
 //
 // One broker per test binary (much faster than one per test):
 //

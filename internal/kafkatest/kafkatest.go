@@ -59,6 +59,8 @@ type Options struct {
 	SASLUsers map[string]string
 	// TLS, when set, adds an SSL listener (Broker.TLSAddr) with generated certificates (Broker.PKI).
 	TLS *TLSOptions
+	// JVMOpts replace DefaultJVMOpts (env OFFSETLAG_TEST_KAFKA_JVM_OPTS still wins).
+	JVMOpts []string
 }
 
 // Broker is a running (or stopped) single-node KRaft Kafka: broker and controller in one JVM.
@@ -78,6 +80,11 @@ type Broker struct {
 	mu      sync.Mutex
 	proc    *proc
 	started time.Duration // duration of the last start
+	paused  bool          // SIGSTOP sent, no SIGCONT yet
+
+	// Set by StartCluster; zero for a single broker (node 1, its own quorum).
+	nodeID int
+	voters string // controller.quorum.voters
 }
 
 // GroupOffset is one row of `kafka-consumer-groups --describe`.
@@ -222,10 +229,14 @@ func (b *Broker) bindFailed() bool {
 }
 
 func (b *Broker) writeConfigs(port, cport int) error {
+	nodeID, voters := b.nodeID, b.voters
+	if nodeID == 0 {
+		nodeID, voters = 1, fmt.Sprintf("1@127.0.0.1:%d", cport)
+	}
 	props := map[string]string{
 		"process.roles":                    "broker,controller",
-		"node.id":                          "1",
-		"controller.quorum.voters":         fmt.Sprintf("1@127.0.0.1:%d", cport),
+		"node.id":                          strconv.Itoa(nodeID),
+		"controller.quorum.voters":         voters,
 		"listeners":                        fmt.Sprintf("PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, cport),
 		"advertised.listeners":             fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", port),
 		"controller.listener.names":        "CONTROLLER",
@@ -327,6 +338,9 @@ func (b *Broker) jvmOpts() []string {
 	if s := strings.TrimSpace(os.Getenv(EnvJVMOpts)); s != "" {
 		return strings.Fields(s)
 	}
+	if len(b.opts.JVMOpts) > 0 {
+		return b.opts.JVMOpts
+	}
 	return DefaultJVMOpts
 }
 
@@ -360,6 +374,7 @@ func (b *Broker) start() error {
 		return envError{fmt.Errorf("start java: %w", err)}
 	}
 	b.proc = p
+	b.paused = false
 	deadline := time.Now().Add(b.opts.StartTimeout)
 	var lastErr error
 	for time.Now().Before(deadline) {
@@ -424,6 +439,9 @@ func (b *Broker) stopLocked(kill bool) error {
 	}
 	if !kill {
 		_ = signalGroup(p.cmd, syscall.SIGTERM)
+		if b.paused { // a stopped JVM handles SIGTERM once it runs again
+			_ = signalGroup(p.cmd, syscall.SIGCONT)
+		}
 		select {
 		case <-p.done:
 			return nil
@@ -431,6 +449,7 @@ func (b *Broker) stopLocked(kill bool) error {
 		}
 	}
 	_ = signalGroup(p.cmd, syscall.SIGKILL)
+	b.paused = false
 	select {
 	case <-p.done:
 	case <-time.After(30 * time.Second):
@@ -441,6 +460,42 @@ func (b *Broker) stopLocked(kill bool) error {
 	}
 	return nil
 }
+
+// Pause freezes the broker with SIGSTOP (its whole process group): connections stay open, nothing
+// answers, as with a hung machine. Resume (SIGCONT) undoes it; Stop and Kill resume it first.
+func (b *Broker) Pause() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.proc == nil || b.proc.exited() {
+		return errors.New("broker not running")
+	}
+	if err := signalGroup(b.proc.cmd, syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("SIGSTOP: %w", err)
+	}
+	b.paused = true
+	return nil
+}
+
+// Resume sends SIGCONT to a broker frozen by Pause.
+func (b *Broker) Resume() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.proc == nil || b.proc.exited() {
+		return errors.New("broker not running")
+	}
+	if err := signalGroup(b.proc.cmd, syscall.SIGCONT); err != nil {
+		return fmt.Errorf("SIGCONT: %w", err)
+	}
+	b.paused = false
+	return nil
+}
+
+// Paused reports whether the broker is frozen by Pause.
+func (b *Broker) Paused() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.paused }
+
+// Start starts a stopped broker again on the same ports with the same data and waits until it
+// answers Metadata.
+func (b *Broker) Start() error { return b.start() }
 
 // Restart stops the broker (gracefully) and starts it again on the same ports with the same data.
 func (b *Broker) Restart() error {

@@ -22,9 +22,15 @@ import (
 // offset.retention.ms); the exporter is told the same retention, polls
 // every pollInterval and evaluates its status rules over statusWindow
 // polls; Prometheus scrapes and evaluates every second.
+//
+// The retention leaves room on a loaded machine for the stuck group's
+// KafkaConsumerGroupStopped to fire (status window, for:, scrape and
+// evaluation) before its own commits expire once its member left; polls
+// are long enough not to time out under load (the poll timeout is the
+// interval).
 const (
-	retention    = 12 * time.Second
-	pollInterval = 500 * time.Millisecond
+	retention    = 20 * time.Second
+	pollInterval = time.Second
 	statusWindow = "4"
 	alertWait    = 60 * time.Second // per awaited alert transition; seconds when the machine is quiet
 )

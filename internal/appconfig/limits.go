@@ -195,7 +195,7 @@ func strictDurationHook(f reflect.Type, t reflect.Type, data any) (any, error) {
 	case reflect.String:
 		// Environment and flag values: "30" would fail in
 		// StringToTimeDurationHookFunc without showing the value.
-		str := strings.TrimSpace(data.(string))
+		str := strings.TrimSpace(reflect.ValueOf(data).String())
 		if _, err := strconv.ParseFloat(str, 64); err == nil {
 			if f, _ := strconv.ParseFloat(str, 64); f == 0 {
 				return time.Duration(0), nil

@@ -204,7 +204,12 @@ func (p *exporterProbe) poll(ctx context.Context, res *ProbeResult) error {
 	if !cr.Up {
 		return errors.New(cr.LastError)
 	}
-	res.round = cr.PollDuration
+	res.round = 0
+	for _, ph := range cr.PollPhases {
+		if ph.Phase == "requests" {
+			res.round = ph.Duration
+		}
+	}
 	res.SelfRequests = map[string]int{}
 	for api, n := range cr.Requests {
 		if d := int(n - before[api]); d > 0 {

@@ -123,7 +123,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		e.clusters[s.Name()] = &clusterState{
 			result:   ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
 			requests: map[string]uint64{},
-			trends:   newTrends(opts.Trends),
+			trends:   newTrendsClock(opts.Trends, opts.Now),
 			carry:    newCarry(opts.StaleAfter),
 		}
 	}
@@ -202,8 +202,15 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	var topics []TopicResult
 	var groups []GroupResult
 	var expiry *ExpiryOutcome
+	phases := []PollPhase{{"requests", end.Sub(start)}}
+	done := end
 	var carried carryReport
 	if snap != nil {
+		phase := func(name string, t0 time.Time) time.Time {
+			t := e.opts.Now()
+			phases = append(phases, PollPhase{name, t.Sub(t0)})
+			return t
+		}
 		// What this poll could not read is carried from the last good
 		// read (carry.go); the expiry tracker judges the raw answer.
 		var patched *kafkaadmin.Snapshot
@@ -216,14 +223,24 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 				groups[i].ReadAt = at
 			}
 		}
+		done = phase("lag", done)
 		expiry = e.observeExpiry(s.Name(), snap, end)
+		done = phase("expiry", done)
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}
 		timer, _ := s.(RecordTimer)
-		for api, n := range e.clusters[s.Name()].trends.apply(pctx, snap, groups, end, timer) {
+		tr := e.clusters[s.Name()].trends
+		for api, n := range tr.apply(pctx, snap, groups, end, timer) {
 			snap.Requests[api] += n
 		}
+		done = phase("trends", done)
+		phases[len(phases)-1].Duration -= tr.exactTook
+		phases = append(phases, PollPhase{"record_times", tr.exactTook})
+	}
+	if took := done.Sub(start); e.opts.Interval > 0 && took > e.opts.Interval {
+		log.Warn("poll took longer than the poll interval: polls run back to back and data is older than the interval",
+			"duration", took, "interval", e.opts.Interval, "phases", phaseText(phases))
 	}
 
 	e.mu.Lock()
@@ -233,7 +250,8 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		Name:         s.Name(),
 		LastPoll:     end,
 		LastSuccess:  prev.LastSuccess,
-		PollDuration: end.Sub(start),
+		PollDuration: done.Sub(start),
+		PollPhases:   phases,
 		Polls:        prev.Polls + 1,
 		PollErrors:   prev.PollErrors,
 		Brokers:      prev.Brokers,

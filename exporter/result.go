@@ -23,8 +23,10 @@ type ClusterResult struct {
 	// successful one finished (zero if none yet). Data below is from the
 	// last successful poll and may be older than LastPoll.
 	LastPoll, LastSuccess time.Time
-	// PollDuration is how long the last poll took.
+	// PollDuration is how long the last poll took, from its first request
+	// to the end of the math (lag, expiry, trends); PollPhases split it.
 	PollDuration time.Duration
+	PollPhases   []PollPhase
 	// Counters since start.
 	Requests   map[string]uint64 // Kafka requests sent, by API name
 	PollErrors uint64            // polls that failed
@@ -57,6 +59,15 @@ type ClusterResult struct {
 	// expected groups from the configuration, seen or not. See expiry.go
 	// for the rules.
 	Expiry []GroupExpiry
+}
+
+// PollPhase is one part of a poll and how long it took. Phases, in order:
+// requests (the kafkaadmin round), lag (lag and log bounds), expiry (the
+// expiry tracker), trends (time lag, status windows, rates) and
+// record_times (the exact time-lag Fetches made by trends).
+type PollPhase struct {
+	Phase    string
+	Duration time.Duration
 }
 
 // GroupExpiry is one group's committed-offset expiry state as of the last

@@ -133,6 +133,7 @@ type Collector struct {
 	topicStatus, status, produceRate, consumeRate, catchUp         *family
 	// Self-metrics, per cluster.
 	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *family
+	pollPhase                                                                     *family
 	// Committed-offset expiry (prometheus_expiry.go).
 	expiryFamilies
 	// Lambda event source mappings (prometheus_lambda.go).
@@ -229,7 +230,9 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 	c.up = c.newFamily("offsetlag_up", gauge,
 		"1 if the last poll of the cluster succeeded, 0 if it failed.", cl)
 	c.pollDuration = c.newFamily("offsetlag_poll_duration_seconds", gauge,
-		"Duration of the last poll of the cluster.", cl)
+		"Duration of the last poll of the cluster: its requests and the computation after them (lag, expiry, time lag and status).", cl)
+	c.pollPhase = c.newFamily("offsetlag_poll_phase_seconds", gauge,
+		"Duration of each phase of the last poll of the cluster: requests (the batched Kafka round), lag, expiry, trends (time lag, status, rates) and record_times (exact time-lag Fetches).", []string{labelCluster, "phase"})
 	c.lastPoll = c.newFamily("offsetlag_last_poll_timestamp_seconds", gauge,
 		"Unix time the last poll of the cluster finished, successful or not.", cl)
 	c.lastSuccess = c.newFamily("offsetlag_last_successful_poll_timestamp_seconds", gauge,
@@ -309,6 +312,10 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 	s.emit(c.up, boolFloat(cr.Up), cl)
 	if !cr.LastPoll.IsZero() {
 		s.emit(c.pollDuration, cr.PollDuration.Seconds(), cl)
+		for _, ph := range cr.PollPhases {
+			lv[1] = ph.Phase
+			s.emit(c.pollPhase, ph.Duration.Seconds(), lv[:2])
+		}
 		s.emit(c.lastPoll, unixSeconds(cr.LastPoll), cl)
 	}
 	if !cr.LastSuccess.IsZero() {

@@ -41,6 +41,8 @@ func fixture() *exporter.Result {
 				LastPoll:     at,
 				LastSuccess:  at,
 				PollDuration: 45 * time.Millisecond,
+				PollPhases: []exporter.PollPhase{{Phase: "requests", Duration: 30 * time.Millisecond}, {Phase: "lag", Duration: 5 * time.Millisecond},
+					{Phase: "expiry", Duration: 2 * time.Millisecond}, {Phase: "trends", Duration: 6 * time.Millisecond}, {Phase: "record_times", Duration: 2 * time.Millisecond}},
 				Requests: map[string]uint64{
 					"Metadata": 12, "ListOffsets": 24, "ListGroups": 12,
 					"DescribeGroups": 12, "ConsumerGroupDescribe": 12, "OffsetFetch": 12,

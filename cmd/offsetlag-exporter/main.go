@@ -129,6 +129,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		}
 		defer c.Close()
 		sources = append(sources, c)
+		esm.watchBrokers(cl.Name, c.BrokerAddrs)
 		for _, w := range cl.Security().Warnings() {
 			logger.Warn(w, "cluster_name", cl.Name)
 		}

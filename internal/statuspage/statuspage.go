@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -292,9 +293,20 @@ var funcs = template.FuncMap{
 		return t.UTC().Format(time.RFC3339)
 	},
 	"rfc3339milli": func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") },
-	"ms":           func(s float64) string { return strconv.FormatFloat(s*1000, 'f', 0, 64) + " ms" },
-	"lower":        strings.ToLower,
-	"join":         strings.Join,
+	"exact":        exactTime,
+	// when renders t relative to now ("3m 05s ago", "in 1m 30s") in a
+	// <time> element whose title is the exact time; the script keeps the
+	// relative text current.
+	"when": func(now, t time.Time) template.HTML {
+		if t.IsZero() {
+			return "–"
+		}
+		return template.HTML(`<time class="rel" datetime="` + t.UTC().Format(time.RFC3339Nano) + `" title="` +
+			exactTime(t) + `">` + html.EscapeString(relativeTime(now, t)) + `</time>`)
+	},
+	"ms":    func(s float64) string { return strconv.FormatFloat(s*1000, 'f', 0, 64) + " ms" },
+	"lower": strings.ToLower,
+	"join":  strings.Join,
 	"stateClass": func(s string) string {
 		return strings.ToLower(strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
@@ -303,6 +315,17 @@ var funcs = template.FuncMap{
 			return -1
 		}, s))
 	},
+}
+
+// exactTime is the exact time shown on hover: "2026-11-30 11:26:46 UTC".
+func exactTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// relativeTime says when t is from now: "in 1m 30s", "3m 05s ago".
+func relativeTime(now, t time.Time) string {
+	if d := t.Sub(now).Seconds(); d >= 0.05 {
+		return "in " + FormatSeconds(d)
+	}
+	return FormatSeconds(now.Sub(t).Seconds()) + " ago"
 }
 
 // formatInt writes n with comma thousands separators.

@@ -10,7 +10,9 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/offsetlag/offsetlag/exporter"
 	"net/http"
 )
 
@@ -201,5 +203,48 @@ func TestRetryable(t *testing.T) {
 				t.Fatalf("retryable(%v) = %v", tc.err, got)
 			}
 		})
+	}
+}
+
+func TestRateTracker(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	poll := func(at time.Time, readAt time.Time, committed ...int64) *exporter.ClusterResult {
+		gt := exporter.GroupTopicResult{Topic: "t"}
+		for p, c := range committed {
+			gt.Partitions = append(gt.Partitions, exporter.PartitionLag{Partition: int32(p), Committed: c})
+		}
+		return &exporter.ClusterResult{Name: "c", LastSuccess: at,
+			Groups: []exporter.GroupResult{{Name: "g", ReadAt: readAt, Topics: []exporter.GroupTopicResult{gt}}}}
+	}
+	rt := newRateTracker(time.Minute)
+	rate := rt.rate("c")
+	rt.observe(poll(t0, t0, 100, 100))
+	if _, ok := rate("g", "t", 0); ok {
+		t.Fatal("rate after one poll")
+	}
+	rt.observe(poll(t0.Add(30*time.Second), time.Time{}, 130, 100))
+	if _, ok := rate("g", "t", 0); ok {
+		t.Fatal("rate before the window")
+	}
+	rt.observe(poll(t0.Add(60*time.Second), time.Time{}, 160, 100))
+	if r, ok := rate("g", "t", 0); !ok || r != 1 {
+		t.Fatalf("rate %v %v, want 1/s", r, ok)
+	}
+	if r, ok := rate("g", "t", 1); !ok || r != 0 {
+		t.Fatalf("idle partition: %v %v, want 0", r, ok)
+	}
+	// Carried data (read 60 s before the poll) is sampled when read: no
+	// new window yet, the rate stays.
+	rt.observe(poll(t0.Add(120*time.Second), t0.Add(60*time.Second), 160, 100))
+	if r, _ := rate("g", "t", 0); r != 1 {
+		t.Fatalf("carried data changed the rate to %v", r)
+	}
+	// A rewind forgets the partition; a vanished one is pruned.
+	rt.observe(poll(t0.Add(180*time.Second), time.Time{}, 10))
+	if _, ok := rate("g", "t", 0); ok {
+		t.Fatal("rate kept across a rewind")
+	}
+	if _, ok := rt.m[rateKey{"c", "g", "t", 1}]; ok {
+		t.Fatal("vanished partition kept")
 	}
 }

@@ -45,6 +45,12 @@ func (rt *rateTracker) observe(cr *exporter.ClusterResult) {
 	ts := cr.LastSuccess
 	for gi := range cr.Groups {
 		g := &cr.Groups[gi]
+		// A group's data carried from an earlier poll (ReadAt before the
+		// poll) is sampled at the time it was read.
+		at := ts
+		if !g.ReadAt.IsZero() && g.ReadAt.Before(ts) {
+			at = g.ReadAt
+		}
 		for ti := range g.Topics {
 			t := &g.Topics[ti]
 			for pi := range t.Partitions {
@@ -53,12 +59,12 @@ func (rt *rateTracker) observe(cr *exporter.ClusterResult) {
 				s := rt.m[k]
 				switch {
 				case s == nil || p.Committed < s.base:
-					rt.m[k] = &rateState{base: p.Committed, baseTime: ts, seen: ts}
+					rt.m[k] = &rateState{base: p.Committed, baseTime: at, seen: ts}
 					continue
-				case ts.Sub(s.baseTime) >= rt.window:
-					s.rate = float64(p.Committed-s.base) / ts.Sub(s.baseTime).Seconds()
+				case at.Sub(s.baseTime) >= rt.window:
+					s.rate = float64(p.Committed-s.base) / at.Sub(s.baseTime).Seconds()
 					s.hasRate = true
-					s.base, s.baseTime = p.Committed, ts
+					s.base, s.baseTime = p.Committed, at
 				}
 				s.seen = ts
 			}

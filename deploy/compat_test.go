@@ -2,8 +2,6 @@ package deploy_test
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/internal/promtest"
 )
 
 // compatQueries pair queries written for kafka_exporter (its dashboards,
@@ -58,7 +58,7 @@ func TestKafkaExporterCompat(t *testing.T) {
 	if testing.Short() && !inCI() {
 		t.Skip("runs Prometheus: skipped in -short mode")
 	}
-	prometheusBinary(t)
+	promtest.Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "orders"), kfake.SeedTopics(2, "payments"))
@@ -136,7 +136,7 @@ func TestKafkaExporterCompat(t *testing.T) {
 
 	exp := startExporter(t, brokers, "--poll.interval", "500ms", "--metrics.compat", "kafka_exporter",
 		"--kafka.cluster-name", "kfake")
-	ps := startPrometheus(t, exp.addr, nil)
+	ps := promtest.Start(t, exp.addr, nil)
 
 	// Wait until Prometheus has 10 s of samples of every family compared
 	// (the rates look back 1 m) and the live group has a member.
@@ -144,22 +144,22 @@ func TestKafkaExporterCompat(t *testing.T) {
 	var at time.Time
 	for {
 		at = time.Now()
-		ok := len(ps.query(t, `kafka_consumergroup_members{consumergroup="live"} > 0`)) == 1 &&
-			len(ps.query(t, `count_over_time(kafka_consumergroup_lag{consumergroup="billing",partition="0"}[1m]) >= 10`)) == 1
+		ok := len(ps.Query(t, `kafka_consumergroup_members{consumergroup="live"} > 0`)) == 1 &&
+			len(ps.Query(t, `count_over_time(kafka_consumergroup_lag{consumergroup="billing",partition="0"}[1m]) >= 10`)) == 1
 		if ok {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no compat data in Prometheus within 90 s\nexporter log:\n%s\nprometheus log:\n%s",
-				tail(exp.logs.String(), 2000), tail(ps.logs.String(), 1500))
+				tail(exp.logs.String(), 2000), tail(ps.Logs(), 1500))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 
 	// Every query pair at the same instant: the same scrape.
 	for _, q := range compatQueries {
-		ke := ps.queryAt(t, q.kafkaExporter, at)
-		nat := ps.queryAt(t, q.native, at)
+		ke := ps.QueryAt(t, q.kafkaExporter, at)
+		nat := ps.QueryAt(t, q.native, at)
 		if len(ke) == 0 {
 			t.Errorf("%s: %s returns nothing", q.name, q.kafkaExporter)
 			continue
@@ -172,30 +172,20 @@ func TestKafkaExporterCompat(t *testing.T) {
 	}
 
 	// The semantics that differ on purpose: no -1, no series without a commit.
-	if neg := ps.queryAt(t, `{__name__=~"kafka_.+"} < 0`, at); len(neg) > 0 {
+	if neg := ps.QueryAt(t, `{__name__=~"kafka_.+"} < 0`, at); len(neg) > 0 {
 		t.Errorf("negative kafka_* series: %s", fmtSamples(neg))
 	}
-	if s := ps.queryAt(t, `kafka_consumergroup_lag{consumergroup="audit"}`, at); len(s) != 2 {
+	if s := ps.QueryAt(t, `kafka_consumergroup_lag{consumergroup="audit"}`, at); len(s) != 2 {
 		t.Errorf("audit committed on 2 partitions: %d lag series, want 2 (none for the other 3): %s", len(s), fmtSamples(s))
 	}
-	if s := ps.queryAt(t, `kafka_consumergroup_lag{consumergroup="billing", topic="orders", partition="0"}`, at); len(s) != 1 {
+	if s := ps.QueryAt(t, `kafka_consumergroup_lag{consumergroup="billing", topic="orders", partition="0"}`, at); len(s) != 1 {
 		t.Errorf("billing orders/0: %s", fmtSamples(s))
 	}
 }
 
-// queryAt runs an instant query evaluated at a given time.
-func (s *promServer) queryAt(t *testing.T, expr string, at time.Time) []sample {
-	t.Helper()
-	var res struct {
-		Result []sample `json:"result"`
-	}
-	s.api(t, "/api/v1/query", url.Values{"query": {expr}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1000)}}, &res)
-	return res.Result
-}
-
 // sampleKey is a sample's labels without __name__, consumergroup read as
 // group.
-func sampleKey(s sample) string {
+func sampleKey(s promtest.Sample) string {
 	var kv []string
 	for k, v := range s.Metric {
 		switch k {
@@ -210,26 +200,26 @@ func sampleKey(s sample) string {
 	return strings.Join(kv, ",")
 }
 
-func equalSamples(a, b []sample) bool {
+func equalSamples(a, b []promtest.Sample) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	m := make(map[string]string, len(a))
 	for _, s := range a {
-		m[sampleKey(s)] = s.value()
+		m[sampleKey(s)] = s.Value()
 	}
 	for _, s := range b {
-		if v, ok := m[sampleKey(s)]; !ok || v != s.value() {
+		if v, ok := m[sampleKey(s)]; !ok || v != s.Value() {
 			return false
 		}
 	}
 	return true
 }
 
-func fmtSamples(ss []sample) string {
+func fmtSamples(ss []promtest.Sample) string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, "{"+sampleKey(s)+"} "+s.value())
+		out = append(out, "{"+sampleKey(s)+"} "+s.Value())
 	}
 	sort.Strings(out)
 	return strings.Join(out, " ")

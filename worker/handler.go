@@ -75,13 +75,33 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	queue := make(chan []*sarama.ConsumerMessage, 1)
 	var stopped atomic.Bool
 	procDone := make(chan struct{})
+	// The committer: a settled batch's offset is marked at once and
+	// committed by this goroutine, so the next batch's store write does not
+	// wait for the OffsetCommit (which queues behind a fetch long poll on
+	// the broker connection). Requests coalesce; only offsets of settled
+	// batches are ever marked.
+	commitReq := make(chan struct{}, 1)
+	commitDone := make(chan struct{})
+	go func() {
+		defer close(commitDone)
+		for range commitReq {
+			sess.Commit()
+			h.w.metrics.Commits.Inc()
+		}
+	}()
+	requestCommit := func() {
+		select {
+		case commitReq <- struct{}{}:
+		default: // a commit is pending: it will carry this offset
+		}
+	}
 	go func() {
 		defer close(procDone)
 		for batch := range queue {
 			if stopped.Load() {
 				continue
 			}
-			if err := h.process(sess, claim, batch, log); err != nil {
+			if err := h.process(sess, batch, requestCommit, log); err != nil {
 				stopped.Store(true)
 				continue
 			}
@@ -89,7 +109,13 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			h.w.metrics.OffsetLag.WithLabelValues(lagLabels...).Set(float64(max(0, claim.HighWaterMarkOffset()-next)))
 		}
 	}()
-	defer func() { close(queue); <-procDone }()
+	defer func() {
+		close(queue)
+		<-procDone
+		close(commitReq)
+		<-commitDone
+		sess.Commit() // whatever the last batches marked, before the claim is released
+	}()
 
 	batch := make([]*sarama.ConsumerMessage, 0, cfg.BatchSize)
 	timer := time.NewTimer(time.Hour)
@@ -140,10 +166,10 @@ type deadLetter struct {
 }
 
 // process handles one batch: parse, factor, store with retries, dead-letter
-// what cannot be stored, then mark and commit the batch's last offset. It
-// returns errStopping if the session ended before the batch was settled; the
-// batch is then not committed.
-func (h *handler) process(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim, batch []*sarama.ConsumerMessage, log *slog.Logger) error {
+// what cannot be stored, then mark the batch's last offset and ask for a
+// commit. It returns errStopping if the session ended before the batch was
+// settled; the batch is then not marked.
+func (h *handler) process(sess sarama.ConsumerGroupSession, batch []*sarama.ConsumerMessage, commit func(), log *slog.Logger) error {
 	cfg, m := h.w.cfg, h.w.metrics
 	m.BatchSize.Observe(float64(len(batch)))
 	start := h.w.now()
@@ -187,9 +213,8 @@ func (h *handler) process(sess sarama.ConsumerGroupSession, claim sarama.Consume
 	}
 	m.Records.WithLabelValues("stored").Add(float64(stored))
 	sess.MarkMessage(batch[len(batch)-1], "")
-	sess.Commit()
-	m.Commits.Inc()
-	log.Debug("batch committed", "records", len(batch), "stored", stored, "dead_lettered", len(dead),
+	commit()
+	log.Debug("batch settled", "records", len(batch), "stored", stored, "dead_lettered", len(dead),
 		"next_offset", batch[len(batch)-1].Offset+1)
 	return nil
 }

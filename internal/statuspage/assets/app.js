@@ -48,7 +48,13 @@
   function fmtNiceInt(n) { return fmtInt(n); }
   function stateClass(s) { return "s-" + String(s || "").replace(/[^a-zA-Z]/g, "").toLowerCase(); }
   function serverNow() { return Date.now() + clockSkew; }
-  function groupPath(c, g) { return "/groups/" + encodeURIComponent(c) + "/" + encodeURIComponent(g); }
+  // Mirrors groupPath in statuspage.go: "." and ".." go in the query, since
+  // browsers drop such path segments even escaped.
+  function dotSegment(s) { return s === "." || s === ".."; }
+  function groupPath(c, g) {
+    if (dotSegment(c) || dotSegment(g)) return "/group?cluster=" + encodeURIComponent(c) + "&group=" + encodeURIComponent(g);
+    return "/groups/" + encodeURIComponent(c) + "/" + encodeURIComponent(g);
+  }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);

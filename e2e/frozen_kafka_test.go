@@ -56,6 +56,8 @@ func TestReliabilityBrokerFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	during := s.w.report()
+	t.Logf("during the freeze of node %d: %d scrapes over %d polls, max scrape %s",
+		victim+1, during.scrapes, during.polls, during.maxScrape.Round(time.Millisecond))
 	if t.Failed() {
 		t.FailNow()
 	}

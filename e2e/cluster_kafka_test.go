@@ -45,6 +45,7 @@ const (
 	faultParts      = 6
 	faultEmptyCount = 6 // one Empty group per __consumer_offsets partition (ClusterOptions default: 6)
 	faultPoll       = "1s"
+	faultStaleAfter = "30s"
 )
 
 // faultScene is the cluster, its topic and groups, the exporter and the watcher.
@@ -133,7 +134,12 @@ func newFaultScene(t *testing.T) *faultScene {
 	}
 	waitGroupStates(t, s.adm, states, members)
 
-	s.p = startExporterOn(t, c.BrokerList(), "--poll.interval", faultPoll)
+	// A hung broker keeps its leaderships until the controller fences it
+	// (broker.session.timeout.ms, 9 s by default); until then the exporter
+	// carries what it cannot read for poll.stale-after. Its default, 3
+	// intervals, is 90 s at the default 30 s interval, 3 s at this test's
+	// 1 s: 30 s keeps the default's relation to Kafka's fencing time.
+	s.p = startExporterOn(t, c.BrokerList(), "--poll.interval", faultPoll, "--poll.stale-after", faultStaleAfter)
 	fixed := map[partitionKey]float64{}
 	for p := int32(0); p < faultParts; p++ {
 		fixed[partitionKey{s.held, s.topic, p}] = 10

@@ -28,11 +28,14 @@ func (s Size) Partitions() int { return s.Topics * s.PartsPerTopic }
 // Offsets is the committed-offset count.
 func (s Size) Offsets() int { return s.Groups * s.CommitTopics * s.PartsPerTopic }
 
-// Sizes are the issue's S, M and L.
+// Sizes are issue 10's S, M and L and issue 16's XL.
 var Sizes = []Size{
 	{Name: "S", Topics: 20, PartsPerTopic: 100, Groups: 50, CommitTopics: 2},     // 2,000 partitions, 10,000 offsets
 	{Name: "M", Topics: 100, PartsPerTopic: 100, Groups: 500, CommitTopics: 2},   // 10,000 partitions, 100,000 offsets
 	{Name: "L", Topics: 1000, PartsPerTopic: 100, Groups: 5000, CommitTopics: 2}, // 100,000 partitions, 1,000,000 offsets
+	// XL is issue 16's 4M size: 100,000 partitions, 2,000 groups on 2
+	// topics of 1,000 partitions each.
+	{Name: "XL", Topics: 100, PartsPerTopic: 1000, Groups: 2000, CommitTopics: 2}, // 100,000 partitions, 4,000,000 offsets
 }
 
 // SizeByName returns the named size.

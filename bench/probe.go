@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,7 +31,13 @@ import (
 const (
 	ModeExporter = "exporter" // exporter.Poll: the kafkaadmin round plus lag, trends and expiry
 	ModeBare     = "bare"     // the batched requests alone, prebuilt, raw sarama brokers
-	ModeNaive    = "naive"    // one ListOffsets per partition, one OffsetFetch per group
+	// ModeKminion is kminion's request pattern (not its code): ListOffsets
+	// latest and earliest batched per leader, one OffsetFetch per group.
+	ModeKminion = "kminion-pattern"
+	// ModeKafkaExporter is kafka_exporter's request pattern (not its
+	// code): two ListOffsets (newest, oldest) per partition, one OffsetFetch
+	// per group, and one more ListOffsets per committed group partition.
+	ModeKafkaExporter = "kafka_exporter-pattern"
 )
 
 // ProbeArgs tell a probe (child process) what to measure.
@@ -36,13 +45,34 @@ type ProbeArgs struct {
 	Mode    string   `json:"mode"`
 	Brokers []string `json:"brokers"`
 	Polls   int      `json:"polls"`
-	// Sample, for the naive strategy, is the most partitions it reads per
+	// Offsets is the cluster's committed offsets (for the sampling of the
+	// kafka_exporter pattern).
+	Offsets int `json:"offsets"`
+	// Sample, for the kafka_exporter pattern, is the most partitions and
+	// group partitions it reads per
 	// poll; beyond it every k-th partition and group is read and the
 	// figures are scaled by the factor (ProbeResult.Scale).
 	Sample int `json:"sample"`
 	// CPUProfile, when set, is a file the measured polls' CPU profile is
 	// written to.
 	CPUProfile string `json:"cpu_profile,omitempty"`
+	// Warmup is the number of polls before the measured ones (at least 1):
+	// the exporter's status windows fill after Window polls.
+	Warmup int `json:"warmup"`
+	// HeapProfile, when set, is a file the exporter's heap profile (in
+	// use after the measured polls) is written to.
+	HeapProfile string `json:"heap_profile,omitempty"`
+	// Scrapes (exporter): measure /metrics through a real HTTP server
+	// (bytes allocated and time per gzip scrape, peak RSS while 10 clients
+	// scrape during a poll). Load and Stalled add the load scenarios.
+	Scrapes bool `json:"scrapes,omitempty"`
+	// LoadClients scrape continuously for LoadFor; the RSS they add is
+	// reported (0: skip).
+	LoadClients int           `json:"load_clients,omitempty"`
+	LoadFor     time.Duration `json:"load_for,omitempty"`
+	// Stalled readers request /metrics without gzip, read 1 KB and stop
+	// reading; the RSS they add is reported (0: skip).
+	Stalled int `json:"stalled,omitempty"`
 }
 
 // Sample is one measured poll.
@@ -60,15 +90,31 @@ type Sample struct {
 type ProbeResult struct {
 	Mode    string   `json:"mode"`
 	Samples []Sample `json:"samples"`
-	// Scale is the extrapolation factor of a sampled naive run (1 when
+	// Scale is the extrapolation factor of a sampled run (1 when
 	// every partition was read).
 	Scale float64 `json:"scale"`
-	// PeakRSS is the probe's VmHWM in bytes (after the polls and the
-	// /metrics renders).
+	// PeakRSS is the probe's VmHWM in bytes after the polls (and, for the
+	// exporter, the /metrics render after each poll), before any scrape.
 	PeakRSS int64 `json:"peak_rss"`
-	// Render times of /metrics (Collector.WriteText) and its size.
+	// Render wall and CPU times of the /metrics exposition (once per poll,
+	// Collector.Render), its size and compressed size.
 	Renders      []time.Duration `json:"renders,omitempty"`
+	RenderCPU    []time.Duration `json:"render_cpu,omitempty"`
 	MetricsBytes int64           `json:"metrics_bytes,omitempty"`
+	MetricsGzip  int64           `json:"metrics_gzip,omitempty"`
+	// Scrape figures (ProbeArgs.Scrapes): bytes allocated per gzip scrape
+	// (handler side), wall time of a gzip scrape over loopback HTTP
+	// (median of 3), and VmHWM after one more poll while 10 clients
+	// scraped.
+	ScrapeAllocBytes  int64         `json:"scrape_alloc_bytes,omitempty"`
+	ScrapeGzip        time.Duration `json:"scrape_gzip,omitempty"`
+	PeakRSSWithScrape int64         `json:"peak_rss_with_scrapes,omitempty"`
+	// LoadRSS is the most VmRSS rose over its level before LoadClients
+	// scraped for LoadFor, LoadScrapes how many scrapes they completed;
+	// StalledRSS the same for Stalled stalled readers.
+	LoadRSS     int64 `json:"load_rss,omitempty"`
+	LoadScrapes int64 `json:"load_scrapes,omitempty"`
+	StalledRSS  int64 `json:"stalled_rss,omitempty"`
 	// Sanity: what the last poll saw.
 	Partitions int `json:"partitions"`
 	Groups     int `json:"groups"`
@@ -94,8 +140,8 @@ func RunProbe(ctx context.Context, a ProbeArgs, in io.Reader, out io.Writer) err
 		p = &exporterProbe{}
 	case ModeBare:
 		p = &bareProbe{}
-	case ModeNaive:
-		p = &naiveProbe{sample: a.Sample}
+	case ModeKminion, ModeKafkaExporter:
+		p = &patternProbe{sample: a.Sample, offsets: a.Offsets, kafkaExporter: a.Mode == ModeKafkaExporter}
 	default:
 		return fmt.Errorf("unknown mode %q", a.Mode)
 	}
@@ -104,8 +150,10 @@ func RunProbe(ctx context.Context, a ProbeArgs, in io.Reader, out io.Writer) err
 		return fmt.Errorf("%s setup: %w", a.Mode, err)
 	}
 	defer p.close()
-	if err := p.poll(ctx, &res); err != nil { // warm-up
-		return fmt.Errorf("%s warm-up: %w", a.Mode, err)
+	for range max(a.Warmup, 1) {
+		if err := p.poll(ctx, &res); err != nil {
+			return fmt.Errorf("%s warm-up: %w", a.Mode, err)
+		}
 	}
 	fmt.Fprintln(out, "READY")
 	if _, err := bufio.NewReader(in).ReadString('\n'); err != nil {
@@ -135,25 +183,43 @@ func RunProbe(ctx context.Context, a ProbeArgs, in io.Reader, out io.Writer) err
 		}
 		res.Samples = append(res.Samples, Sample{Wall: wall, Round: res.round, CPU: c1 - c0,
 			Mallocs: ms1.Mallocs - ms0.Mallocs, Bytes: ms1.TotalAlloc - ms0.TotalAlloc})
+		if ep, ok := p.(*exporterProbe); ok { // render once per poll, timed apart
+			t0, c0 := time.Now(), cpuTime()
+			res.MetricsBytes, res.MetricsGzip = ep.c.Render()
+			res.Renders, res.RenderCPU = append(res.Renders, time.Since(t0)), append(res.RenderCPU, cpuTime()-c0)
+		}
 	}
 	if a.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
-	if r, ok := p.(renderer); ok {
-		res.Renders, res.MetricsBytes = r.render(3)
-	}
 	res.PeakRSS = peakRSS()
+	if a.HeapProfile != "" {
+		if err := writeHeapProfile(a.HeapProfile); err != nil {
+			return err
+		}
+	}
+	if ep, ok := p.(*exporterProbe); ok {
+		if err := ep.scrapes(ctx, a, &res); err != nil {
+			return fmt.Errorf("scrapes: %w", err)
+		}
+	}
 	return json.NewEncoder(out).Encode(res)
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	runtime.GC()
+	return pprof.Lookup("heap").WriteTo(f, 0)
 }
 
 type prober interface {
 	setup(ctx context.Context, brokers []string) error
 	poll(ctx context.Context, res *ProbeResult) error
 	close()
-}
-
-type renderer interface {
-	render(n int) ([]time.Duration, int64)
 }
 
 // cpuTime is the process's user plus system CPU time.
@@ -164,13 +230,18 @@ func cpuTime() time.Duration {
 }
 
 // peakRSS is VmHWM from /proc/self/status, in bytes.
-func peakRSS() int64 {
+func peakRSS() int64 { return procStatus("VmHWM:") }
+
+// rss is VmRSS from /proc/self/status, in bytes.
+func rss() int64 { return procStatus("VmRSS:") }
+
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return -1
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(l, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024
 		}
@@ -178,10 +249,14 @@ func peakRSS() int64 {
 	return -1
 }
 
-// exporterProbe polls through exporter.Poll with production defaults.
+// exporterProbe polls through exporter.Poll with production defaults and
+// serves /metrics from its Collector on a loopback HTTP server.
 type exporterProbe struct {
-	ac *kafkaadmin.Client
-	e  *exporter.Exporter
+	ac  *kafkaadmin.Client
+	e   *exporter.Exporter
+	c   *metrics.Collector
+	srv *http.Server
+	url string
 }
 
 func (p *exporterProbe) setup(_ context.Context, brokers []string) error {
@@ -194,6 +269,14 @@ func (p *exporterProbe) setup(_ context.Context, brokers []string) error {
 		return err
 	}
 	p.ac, p.e = ac, e
+	p.c = metrics.NewCollector(e.Latest, metrics.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	p.url = "http://" + ln.Addr().String() + "/metrics"
+	p.srv = &http.Server{Handler: p.c.Handler(nil), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = p.srv.Serve(ln) }()
 	return nil
 }
 
@@ -204,7 +287,12 @@ func (p *exporterProbe) poll(ctx context.Context, res *ProbeResult) error {
 	if !cr.Up {
 		return errors.New(cr.LastError)
 	}
-	res.round = cr.PollDuration
+	res.round = 0
+	for _, ph := range cr.PollPhases {
+		if ph.Phase == "requests" {
+			res.round = ph.Duration
+		}
+	}
 	res.SelfRequests = map[string]int{}
 	for api, n := range cr.Requests {
 		if d := int(n - before[api]); d > 0 {
@@ -223,23 +311,12 @@ func (p *exporterProbe) poll(ctx context.Context, res *ProbeResult) error {
 	return nil
 }
 
-func (p *exporterProbe) render(n int) ([]time.Duration, int64) {
-	c := metrics.NewCollector(p.e.Latest, metrics.Options{})
-	var ds []time.Duration
-	var size int64
-	for i := 0; i < n; i++ {
-		var cw countingWriter
-		t0 := time.Now()
-		if err := c.WriteText(&cw); err != nil {
-			return nil, -1
-		}
-		ds = append(ds, time.Since(t0))
-		size = int64(cw)
+func (p *exporterProbe) close() {
+	if p.srv != nil {
+		_ = p.srv.Close()
 	}
-	return ds, size
+	_ = p.ac.Close()
 }
-
-func (p *exporterProbe) close() { _ = p.ac.Close() }
 
 type countingWriter int64
 
@@ -248,7 +325,7 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// saramaConfig is the client configuration of the bare and naive probes:
+// saramaConfig is the client configuration of the bare and pattern probes:
 // the same protocol level as the exporter's default.
 func saramaConfig() *sarama.Config {
 	sc := sarama.NewConfig()
@@ -269,7 +346,7 @@ func openBroker(addr string, sc *sarama.Config) (*sarama.Broker, error) {
 	return b, nil
 }
 
-// layout is the cluster as the bare and naive probes learn it once:
+// layout is the cluster as the bare and pattern probes learn it once:
 // partitions by leader and groups by coordinator.
 type layout struct {
 	addrs      map[int32]string
@@ -424,20 +501,30 @@ func (p *bareProbe) close() {
 	}
 }
 
-// naiveProbe reads every partition's end offset with its own ListOffsets
-// and every group's offsets with its own OffsetFetch (kafka_exporter and
-// kminion style), one connection per broker (sarama serialises requests on
-// a connection), all brokers at once. With more partitions than sample it
-// reads every k-th partition and group and reports the scale k.
-type naiveProbe struct {
-	sample int
-	sc     *sarama.Config
-	conns  map[int32]*sarama.Broker
-	l      *layout
-	k      int
+// patternProbe sends the requests of another exporter's poll, modelled
+// on its request pattern, not its code: one connection per broker (sarama
+// serialises requests on a connection), all brokers at once.
+//
+//   - kminion: ListOffsets latest and earliest batched per leader, then one
+//     OffsetFetch per group (its consumer-group offsets are fetched group by
+//     group).
+//   - kafka_exporter: two ListOffsets per partition (newest and oldest),
+//     one OffsetFetch per group and one more ListOffsets (newest) per
+//     committed group partition.
+//
+// With more partitions than sample, it sends every k-th per-partition and
+// per-group request and reports the scale k.
+type patternProbe struct {
+	sample, offsets int
+	kafkaExporter   bool
+	sc            *sarama.Config
+	conns         map[int32]*sarama.Broker
+	l             *layout
+	k             int
+	leaderOf      map[tp]int32
 }
 
-func (p *naiveProbe) setup(_ context.Context, brokers []string) error {
+func (p *patternProbe) setup(_ context.Context, brokers []string) error {
 	p.sc = saramaConfig()
 	l, err := learn(brokers, p.sc)
 	if err != nil {
@@ -445,8 +532,14 @@ func (p *naiveProbe) setup(_ context.Context, brokers []string) error {
 	}
 	p.l = l
 	p.k = 1
-	if p.sample > 0 && l.partitions > p.sample {
-		p.k = (l.partitions + p.sample - 1) / p.sample
+	if n := max(l.partitions, p.offsets); p.kafkaExporter && p.sample > 0 && n > p.sample {
+		p.k = (n + p.sample - 1) / p.sample
+	}
+	p.leaderOf = map[tp]int32{}
+	for id, ps := range l.byLeader {
+		for _, x := range ps {
+			p.leaderOf[x] = id
+		}
 	}
 	p.conns = map[int32]*sarama.Broker{}
 	for id, addr := range l.addrs {
@@ -459,44 +552,101 @@ func (p *naiveProbe) setup(_ context.Context, brokers []string) error {
 	return nil
 }
 
-func (p *naiveProbe) poll(_ context.Context, res *ProbeResult) error {
+func (p *patternProbe) listOffsets(b *sarama.Broker, ps []tp, at int64) error {
+	req := sarama.NewOffsetRequest(p.sc.Version)
+	for _, x := range ps {
+		req.AddBlock(x.topic, x.part, at, 1)
+	}
+	_, err := b.GetAvailableOffsets(req)
+	return err
+}
+
+func (p *patternProbe) poll(_ context.Context, res *ProbeResult) error {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
-	nreq := 0
+	var nreq atomic.Int64
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	// Offsets: per leader (kminion) or per partition (kafka_exporter).
 	for id, b := range p.conns {
-		parts, groups := p.l.byLeader[id], p.l.byCoord[id]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n := 0
-			var err error
-			for i := 0; i < len(parts) && err == nil; i += p.k {
-				req := sarama.NewOffsetRequest(p.sc.Version)
-				req.AddBlock(parts[i].topic, parts[i].part, sarama.OffsetNewest, 1)
-				_, err = b.GetAvailableOffsets(req)
-				n++
+		parts := p.l.byLeader[id]
+		wg.Go(func() {
+			if !p.kafkaExporter {
+				for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
+					if len(parts) == 0 {
+						break
+					}
+					nreq.Add(1)
+					if err := p.listOffsets(b, parts, at); err != nil {
+						fail(err)
+						return
+					}
+				}
+				return
 			}
-			for i := 0; i < len(groups) && err == nil; i += p.k {
-				_, err = b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
-				n++
+			for i := 0; i < len(parts); i += p.k {
+				for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
+					nreq.Add(1)
+					if err := p.listOffsets(b, parts[i:i+1], at); err != nil {
+						fail(err)
+						return
+					}
+				}
 			}
-			mu.Lock()
-			nreq += n
-			if err != nil {
-				errs = append(errs, err)
+		})
+	}
+	wg.Wait()
+	// Group offsets: one OffsetFetch per group, on its coordinator; for
+	// kafka_exporter one ListOffsets per committed partition after it.
+	for id, b := range p.conns {
+		groups := p.l.byCoord[id]
+		wg.Go(func() {
+			for i := 0; i < len(groups); i += p.k {
+				nreq.Add(1)
+				resp, err := b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
+				if err != nil {
+					fail(err)
+					return
+				}
+				if !p.kafkaExporter {
+					continue
+				}
+				for topic, blocks := range resp.Blocks {
+					for part, blk := range blocks {
+						if blk.Offset < 0 {
+							continue
+						}
+						x := tp{topic, part}
+						lb := p.conns[p.leaderOf[x]]
+						if lb == nil {
+							continue
+						}
+						nreq.Add(1)
+						// kafka_exporter sends these under one lock, one at a time.
+						mu.Lock()
+						err := p.listOffsets(lb, []tp{x}, sarama.OffsetNewest)
+						mu.Unlock()
+						if err != nil {
+							fail(err)
+							return
+						}
+					}
+				}
 			}
-			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	res.Scale = float64(p.k)
 	res.Partitions, res.Groups = p.l.partitions, p.l.groups
-	res.SelfRequests = map[string]int{"requests": nreq}
+	res.SelfRequests = map[string]int{"requests": int(nreq.Load())}
 	return errors.Join(errs...)
 }
 
-func (p *naiveProbe) close() {
+func (p *patternProbe) close() {
 	for _, b := range p.conns {
 		_ = b.Close()
 	}

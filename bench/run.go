@@ -19,9 +19,22 @@ import (
 // Options configure a run of the suite.
 type Options struct {
 	Sizes       []Size
-	Polls       int           // measured polls per strategy (after one warm-up)
-	NaivePolls  int           // measured polls of the naive strategy
-	NaiveSample int           // most partitions the naive strategy reads per poll (then extrapolates)
+	Polls       int // measured polls per strategy (after the warm-up)
+	NaivePolls  int // measured polls of the kminion and kafka_exporter patterns
+	NaiveSample int // most partitions (and group partitions) the kafka_exporter pattern reads per poll (then extrapolates)
+	// Warmup is the exporter's polls before the measured ones: at least
+	// the status window, so that it is measured at steady state.
+	Warmup int
+	// LoadClients scrape the exporter of LoadSize for LoadFor; Stalled
+	// readers stall on the exporter of StalledSize (0: skip).
+	LoadClients int
+	LoadFor     time.Duration
+	LoadSize    string
+	Stalled     int
+	StalledSize string
+	// HeapDir, when set, receives the exporter's heap profile per size
+	// (SIZE-heap.pprof, in use after the measured polls).
+	HeapDir     string
 	Latency     time.Duration // injected latency of the latency scenario (0: skip it)
 	LatencySize string        // size of the latency scenario
 	// Probe is the command that runs a probe: argv, to which the JSON
@@ -36,7 +49,7 @@ type Options struct {
 // Figures are the medians of one strategy at one size.
 type Figures struct {
 	Size, Mode   string
-	Requests     float64          // per poll, counted by the cluster (scaled for a sampled naive run)
+	Requests     float64          // per poll, counted by the cluster (scaled for a sampled run)
 	ByAPI        map[string]int64 // per poll
 	Wall, CPU    time.Duration
 	Round        time.Duration // exporter: the kafkaadmin round (Snapshot) within Wall
@@ -44,6 +57,7 @@ type Figures struct {
 	AllocBytes   uint64
 	PeakRSS      int64
 	Render       time.Duration
+	RenderCPU    time.Duration
 	MetricsBytes int64
 	Scale        float64
 	Latency      time.Duration // injected per request
@@ -75,9 +89,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			fmt.Fprintf(o.Log, format+"\n", args...)
 		}
 	}
-	if o.ProfileDir != "" {
-		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
-			return nil, err
+	for _, dir := range []string{o.ProfileDir, o.HeapDir} {
+		if dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, s := range o.Sizes {
@@ -92,7 +108,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			mode    string
 			polls   int
 			latency time.Duration
-		}{{ModeBare, o.Polls, 0}, {ModeExporter, o.Polls, 0}, {ModeNaive, o.NaivePolls, 0}}
+		}{{ModeBare, o.Polls, 0}, {ModeExporter, o.Polls, 0}, {ModeKminion, o.NaivePolls, 0}, {ModeKafkaExporter, o.NaivePolls, 0}}
 		if o.Latency > 0 && s.Name == o.LatencySize {
 			runs = append(runs, struct {
 				mode    string
@@ -106,7 +122,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		for _, r := range runs {
 			c.SetLatency(r.latency)
-			f, err := probe(ctx, o, c, ProbeArgs{Mode: r.mode, Brokers: c.Addrs(), Polls: r.polls, Sample: o.NaiveSample})
+			a := ProbeArgs{Mode: r.mode, Brokers: c.Addrs(), Polls: r.polls, Sample: o.NaiveSample, Warmup: 1,
+				Offsets: s.Offsets()}
+			if r.mode == ModeExporter && r.latency == 0 {
+				a.Warmup, a.Scrapes = o.Warmup, true
+				if s.Name == o.LoadSize {
+					a.LoadClients, a.LoadFor = o.LoadClients, o.LoadFor
+				}
+				if s.Name == o.StalledSize {
+					a.Stalled = o.Stalled
+				}
+				if o.HeapDir != "" {
+					a.HeapProfile = filepath.Join(o.HeapDir, s.Name+"-heap.pprof")
+				}
+			}
+			f, err := probe(ctx, o, c, a)
 			c.SetLatency(0)
 			if err != nil {
 				c.Close()
@@ -187,7 +217,7 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 	f.Wall, f.CPU, f.Mallocs, f.AllocBytes = median(walls), median(cpus), median(mallocs), median(bytes)
 	f.Round = median(rounds)
 	if len(res.Renders) > 0 {
-		f.Render = median(res.Renders)
+		f.Render, f.RenderCPU = median(res.Renders), median(res.RenderCPU)
 	}
 	return f, nil
 }
@@ -224,41 +254,52 @@ func (r *Report) check(o Options) {
 		if !ok1 || !ok2 {
 			continue
 		}
-		if s.Name == "M" || s.Name == "L" {
-			ratio := float64(ex.Wall) / float64(bare.Wall)
-			add(fmt.Sprintf("%s: poll wall / bare round wall", s.Name), fmt.Sprintf("%.2f (%s / %s)", ratio, ms(ex.Wall), ms(bare.Wall)),
-				"<= 1.5", ratio <= 1.5)
-		}
 		p := bare.Probe
 		limit := 3*NumBrokers + 3*p.Coordinators + (p.OffsetFetchChunks - p.Coordinators)
 		add(fmt.Sprintf("%s: requests per poll", s.Name), fmt.Sprintf("%.0f (%s)", ex.Requests, apis(ex.ByAPI)),
 			fmt.Sprintf("<= %d (3x%d brokers + 3x%d coordinators + %d extra OffsetFetch chunks)", limit, NumBrokers,
 				p.Coordinators, p.OffsetFetchChunks-p.Coordinators), ex.Requests <= float64(limit))
 		if s.Name == "M" {
-			if nv, ok := r.Find(s.Name, ModeNaive, 0); ok {
-				rq := nv.Requests / ex.Requests
-				add("M: naive requests / poll requests", fmt.Sprintf("%.0fx (%.0f / %.0f)", rq, nv.Requests, ex.Requests), ">= 100x", rq >= 100)
-				w := float64(nv.Wall) / float64(ex.Wall)
-				add("M: naive wall / poll wall", fmt.Sprintf("%.1fx (%s / %s)", w, ms(nv.Wall), ms(ex.Wall)), ">= 10x", w >= 10)
+			if ke, ok := r.Find(s.Name, ModeKafkaExporter, 0); ok {
+				rq := ke.Requests / ex.Requests
+				add("M: kafka_exporter-pattern requests / poll requests", fmt.Sprintf("%.0fx (%.0f / %.0f)", rq, ke.Requests, ex.Requests), ">= 100x", rq >= 100)
 			}
 		}
 	}
-	m, ok1 := r.Find("M", ModeExporter, 0)
-	l, ok2 := r.Find("L", ModeExporter, 0)
-	if ok1 && ok2 {
-		ratio := float64(l.CPU) / float64(m.CPU)
-		add("CPU per poll L / M (10x the work)", fmt.Sprintf("%.1f (%s / %s)", ratio, ms(l.CPU), ms(m.CPU)), "<= 12", ratio <= 12)
-		add("L: peak RSS of the exporter process", mb(l.PeakRSS), "<= 512 MB", l.PeakRSS <= 512<<20)
-		add("L: /metrics render (WriteText)", fmt.Sprintf("%s (%s)", ms(l.Render), mb(l.MetricsBytes)), "<= 1 s", l.Render <= time.Second)
+	peak := func(f Figures) int64 { return max(f.PeakRSS, f.Probe.PeakRSSWithScrape) }
+	if m, ok := r.Find("M", ModeExporter, 0); ok {
+		add("M: peak RSS (polls, renders, 10 concurrent scrapes)", mb(peak(m)), "<= 128 MB", peak(m) <= 128<<20)
+		add("M: CPU per poll (steady state)", ms(m.CPU), "<= 100 ms", m.CPU <= 100*time.Millisecond)
+		if z := m.Probe.MetricsGzip; z > 0 {
+			a := m.Probe.ScrapeAllocBytes
+			add("M: bytes allocated per gzip scrape / compressed body", fmt.Sprintf("%.3f (%s / %s)", float64(a)/float64(z), kb(a), kb(z)),
+				"<= 2", a <= 2*z)
+		}
+	}
+	if l, ok := r.Find("L", ModeExporter, 0); ok {
+		add("L (1M): peak RSS (polls, renders, 10 concurrent scrapes)", mb(peak(l)), "<= 512 MB", peak(l) <= 512<<20)
+	}
+	if x, ok := r.Find("XL", ModeExporter, 0); ok {
+		add("XL (4M): peak RSS (polls, renders, 10 concurrent scrapes)", mb(peak(x)), "<= 2048 MB", peak(x) <= 2<<30)
+		add("XL (4M): CPU per poll (steady state)", ms(x.CPU), "<= 3 s", x.CPU <= 3*time.Second)
+		add("XL (4M): gzip scrape over loopback HTTP", fmt.Sprintf("%s (%s compressed)", ms(x.Probe.ScrapeGzip), mb(x.Probe.MetricsGzip)),
+			"<= 2 s", x.Probe.ScrapeGzip <= 2*time.Second)
+	}
+	if f, ok := r.Find(o.LoadSize, ModeExporter, 0); ok && o.LoadClients > 0 {
+		add(fmt.Sprintf("%s: RSS added by %d clients scraping for %s", o.LoadSize, o.LoadClients, o.LoadFor),
+			fmt.Sprintf("%s (%s scrapes)", mb(f.Probe.LoadRSS), count(float64(f.Probe.LoadScrapes))), "< 50 MB", f.Probe.LoadRSS < 50<<20)
+	}
+	if f, ok := r.Find(o.StalledSize, ModeExporter, 0); ok && o.Stalled > 0 {
+		add(fmt.Sprintf("%s: RSS added by %d readers stalled on a %s /metrics", o.StalledSize, o.Stalled, mb(f.MetricsBytes)),
+			mb(f.Probe.StalledRSS), "< 100 MB", f.Probe.StalledRSS < 100<<20)
 	}
 	if o.Latency > 0 {
 		if f, ok := r.Find(o.LatencySize, ModeExporter, o.Latency); ok {
-			limit := 4 * o.Latency
-			add(fmt.Sprintf("%s with %s per request: poll wall", o.LatencySize, o.Latency), ms(f.Wall), "<= "+ms(limit), f.Wall <= limit)
 			if f0, ok := r.Find(o.LatencySize, ModeExporter, 0); ok {
 				// What the latency added: serial request steps x latency,
-				// without the poll's own CPU work (the line above has both).
+				// without the poll's own CPU work.
 				d := f.Wall - f0.Wall
+				limit := 4 * o.Latency
 				add(fmt.Sprintf("%s: wall added by %s per request", o.LatencySize, o.Latency),
 					fmt.Sprintf("%s (%s - %s), %.1f serial steps", ms(d), ms(f.Wall), ms(f0.Wall), float64(d)/float64(o.Latency)),
 					"<= "+ms(limit), d <= limit)
@@ -266,6 +307,8 @@ func (r *Report) check(o Options) {
 		}
 	}
 }
+
+func kb(b int64) string { return fmt.Sprintf("%.0f KB", float64(b)/(1<<10)) }
 
 func ms(d time.Duration) string {
 	switch {
@@ -315,11 +358,11 @@ func count(n float64) string {
 // Markdown renders the report.
 func (r *Report) Markdown(command string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# offsetlag performance (issue 10)\n\n")
+	fmt.Fprintf(&b, "# offsetlag performance (issues 10 and 16)\n\n")
 	fmt.Fprintf(&b, "Produced by `%s` on %s (took %s).\n\n", command, r.Started.UTC().Format("2006-01-02 15:04 MST"),
 		r.Took.Round(time.Second))
 	fmt.Fprintf(&b, "## Machine\n\n%s\n", r.Machine)
-	fmt.Fprintf(&b, "## Per poll (median after one warm-up poll)\n\n")
+	fmt.Fprintf(&b, "## Per poll (median of the measured polls)\n\n")
 	fmt.Fprintf(&b, "In-process kfake cluster, %d brokers. Sizes: ", NumBrokers)
 	var sz []string
 	for _, f := range r.Figures {
@@ -335,8 +378,8 @@ func (r *Report) Markdown(command string) string {
 			count(float64(s.Partitions())), count(float64(s.Groups)), count(float64(s.Offsets())), r.Builds[n].Round(100*time.Millisecond)))
 	}
 	b.WriteString(strings.Join(desc, "; ") + ".\n\n")
-	b.WriteString("| size | strategy | latency | requests/poll | requests by API | wall | of which round | CPU | allocs | alloc MB | peak RSS | /metrics render | /metrics size |\n")
-	b.WriteString("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| size | strategy | latency | requests/poll | requests by API | wall | of which requests | CPU | allocs | alloc MB | peak RSS |\n")
+	b.WriteString("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, f := range r.Figures {
 		mode := f.Mode
 		if f.Scale > 1 {
@@ -346,25 +389,60 @@ func (r *Report) Markdown(command string) string {
 		if f.Latency > 0 {
 			lat = ms(f.Latency)
 		}
-		render, size := "-", "-"
-		if f.MetricsBytes > 0 {
-			render, size = ms(f.Render), mb(f.MetricsBytes)
-		}
 		round := "-"
 		if f.Round > 0 {
 			round = ms(f.Round)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s |\n", f.Size, mode, lat, count(f.Requests),
-			apis(f.ByAPI), ms(f.Wall), round, ms(f.CPU), count(float64(f.Mallocs)), float64(f.AllocBytes)/(1<<20), mb(f.PeakRSS), render, size)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n", f.Size, mode, lat, count(f.Requests),
+			apis(f.ByAPI), ms(f.Wall), round, ms(f.CPU), count(float64(f.Mallocs)), float64(f.AllocBytes)/(1<<20), mb(f.PeakRSS))
 	}
 	b.WriteString("\nStrategies: **exporter** = `exporter.Poll` with production defaults (kafkaadmin round, lag, trends with " +
-		"hybrid time lag, expiry), *of which round* being its kafkaadmin Snapshot alone; **bare** = only the batched requests (ListOffsets latest per leader, OffsetFetch v8 per " +
-		"coordinator and chunk of 1,000 groups), prebuilt, raw sarama connections, all at once: the floor; **naive** = one " +
-		"ListOffsets per partition and one OffsetFetch per group (kafka_exporter/kminion style), one connection per broker, " +
-		"brokers in parallel. Requests are counted by the cluster. Each strategy runs in its own child process: CPU " +
-		"(getrusage), allocations (MemStats) and peak RSS (VmHWM, after the polls and the /metrics renders) are the " +
-		"strategy's alone, not kfake's. Wall time includes kfake's own work (it serves every request on one goroutine " +
-		"and shares the machine's cores). Sampled naive rows read every k-th partition and group and multiply by k.\n\n")
+		"hybrid time lag, expiry), measured at steady state (after its warm-up polls filled the status window), *of which " +
+		"requests* being its requests phase (the kafkaadmin Snapshot); **bare** = only the batched requests (ListOffsets latest per leader, OffsetFetch v8 per " +
+		"coordinator and chunk of 1,000 groups), prebuilt, raw sarama connections, all at once: the floor; " +
+		"**kminion-pattern** = kminion's request pattern, not its code (ListOffsets latest and earliest batched per leader, one " +
+		"OffsetFetch per group); **kafka_exporter-pattern** = kafka_exporter's request pattern, not its code (two ListOffsets per " +
+		"partition, one OffsetFetch per group, one more ListOffsets per committed group partition, those one at a time). " +
+		"Neither models what those exporters compute after the requests. Requests are counted by the cluster. Each strategy runs in its own child process: CPU " +
+		"(getrusage), allocations (MemStats) and peak RSS (VmHWM after the polls and the exporter's once-per-poll /metrics " +
+		"render, before any scrape) are the strategy's alone, not kfake's. Wall time includes kfake's own work (it serves every request on one goroutine " +
+		"and shares the machine's cores). Sampled rows send every k-th per-partition and per-group request and multiply by k.\n\n")
+
+	b.WriteString("## /metrics (exporter, rendered once per poll, served gzip)\n\n")
+	b.WriteString("| size | render wall | render CPU | text | gzip | alloc per gzip scrape | gzip scrape (loopback HTTP) | peak RSS | peak RSS with 10 scrapes during a poll | load | stalled readers |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, f := range r.Figures {
+		if f.Mode != ModeExporter || f.Latency > 0 || f.MetricsBytes == 0 {
+			continue
+		}
+		pr := f.Probe
+		load, stalled := "-", "-"
+		if pr.LoadScrapes > 0 {
+			load = fmt.Sprintf("+%s RSS, %s scrapes", mb(pr.LoadRSS), count(float64(pr.LoadScrapes)))
+		}
+		if pr.StalledRSS != 0 {
+			stalled = fmt.Sprintf("+%s RSS", mb(pr.StalledRSS))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f.Size, ms(f.Render), ms(f.RenderCPU),
+			mb(f.MetricsBytes), mb(pr.MetricsGzip), kb(pr.ScrapeAllocBytes), ms(pr.ScrapeGzip), mb(f.PeakRSS),
+			mb(pr.PeakRSSWithScrape), load, stalled)
+	}
+	b.WriteString("\n## Ratios against the bare batched round (same run)\n\n| size | strategy | requests | wall | CPU | peak RSS |\n|---|---|---:|---:|---:|---:|\n")
+	for _, f := range r.Figures {
+		bare, ok := r.Find(f.Size, ModeBare, f.Latency)
+		if !ok || f.Mode == ModeBare {
+			continue
+		}
+		x := func(a, b float64) string {
+			if b <= 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1fx", a/b)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", f.Size, f.Mode, x(f.Requests, bare.Requests),
+			x(float64(f.Wall), float64(bare.Wall)), x(float64(f.CPU), float64(bare.CPU)), x(float64(f.PeakRSS), float64(bare.PeakRSS)))
+	}
+	b.WriteString("\n")
 	b.WriteString("## Targets\n\n| target | measured | limit | result |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		res := "PASS"

@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -463,31 +462,8 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "offsetlag-exporter")
-	if b, err := exec.Command("go", "build", "-o", bin, "../cmd/offsetlag-exporter").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OFFSETLAG_") {
-			env = append(env, kv)
-		}
-	}
-	exp := exec.Command(bin, "--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
-		"--web.listen-address", addr)
-	exp.Env = env
-	var logs bytes.Buffer
-	exp.Stdout, exp.Stderr = &logs, &logs
-	if err := exp.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = exp.Process.Kill(); _ = exp.Wait() }()
+	exp := startExporter(t, cluster.ListenAddrs(), "--poll.interval", "300ms")
+	addr := exp.addr
 
 	var body []byte
 	deadline := time.Now().Add(20 * time.Second)
@@ -503,7 +479,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no lag series in /metrics within 20 s (err %v); log:\n%s\nbody:\n%.2000s", err, logs.String(), body)
+			t.Fatalf("no lag series in /metrics within 20 s (err %v); log:\n%s\nbody:\n%.2000s", err, exp.logs.String(), body)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

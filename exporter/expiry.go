@@ -58,10 +58,29 @@ package exporter
 // they are seen: a configured topic without commits counts as expired, and
 // an expected group without any commit is Missing.
 //
-// Nothing is ever concluded from a partial snapshot (a failed ListGroups or
-// OffsetFetch would make live groups look gone): gone-ness is decided only
-// on complete snapshots, and a group whose OffsetFetch failed keeps its
-// previous commits.
+// # No conclusion from a degraded answer
+//
+// Commits missing from a degraded answer are unknown, never deleted or
+// expired: a broker shutting down, a coordinator that moved or is loading
+// the group, a request that failed make live commits look gone. A vanish
+// is concluded only from consistent answers:
+//
+//   - nothing is concluded from a partial snapshot (any request failed: a
+//     failed ListGroups or OffsetFetch would make live groups look gone),
+//     and a group whose DescribeGroups or OffsetFetch failed keeps its
+//     previous commits;
+//   - commits missing from a group's answer are gone at once when that
+//     answer is trusted (groupAnswerTrusted: the group was described and
+//     fetched without error, by the same coordinator as in the previous
+//     poll, and the answer holds other commits of the group);
+//   - otherwise (the coordinator changed, the description failed, the
+//     answer holds no commit at all, or the group is not listed), they are
+//     gone only when a second consecutive complete poll agrees; the vanish
+//     is then dated from the first of the two. A partial poll in between
+//     breaks the sequence.
+//
+// The exporter carries the lag series of such commits meanwhile (carry.go),
+// so series are not dropped for an answer that decides nothing.
 
 import (
 	"log/slog"
@@ -186,8 +205,15 @@ type GroupState struct {
 	// EmptySince: see GroupExpiry.
 	EmptySince      time.Time `json:"empty_since,omitzero"`
 	EmptySinceExact bool      `json:"empty_since_exact,omitempty"`
-	// GoneSince is the first complete poll that did not list the group.
-	GoneSince time.Time `json:"gone_since,omitzero"`
+	// GoneSince is the first complete poll that did not list the group,
+	// once a second consecutive one agreed (AbsentSince and AbsentLast
+	// track the polls that did not list it until then).
+	GoneSince   time.Time `json:"gone_since,omitzero"`
+	AbsentSince time.Time `json:"absent_since,omitzero"`
+	AbsentLast  time.Time `json:"absent_last,omitzero"`
+	// Coordinator is the broker that listed the group in the last poll
+	// that did (nil: not known, as in a state file of an older version).
+	Coordinator *int32 `json:"coordinator,omitempty"`
 	// Missing: an expected group without commits (logged once).
 	Missing bool                   `json:"missing,omitempty"`
 	Topics  map[string]*TopicState `json:"topics,omitempty"`
@@ -205,6 +231,11 @@ type TopicState struct {
 	// OutOfRange are the partitions last seen committed below the log
 	// start (so the event is logged once per partition).
 	OutOfRange []int32 `json:"out_of_range,omitempty"`
+	// MissingSince and MissingLast are the first and last of the
+	// consecutive complete polls whose untrusted answer for the group
+	// lacked these commits (see "No conclusion from a degraded answer").
+	MissingSince time.Time `json:"missing_since,omitzero"`
+	MissingLast  time.Time `json:"missing_last,omitzero"`
 }
 
 // ExpiryEventKind names a tracker event.
@@ -332,7 +363,7 @@ func ObserveExpiry(st *ExpiryState, snap *kafkaadmin.Snapshot, cfg ExpiryConfig,
 	if o.complete {
 		for _, name := range slices.Sorted(maps.Keys(st.Groups)) {
 			if present[name] == nil {
-				o.absent(name)
+				o.absent(name, prevPoll)
 			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(o.expected)) {
@@ -391,6 +422,20 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 		gs.GoneSince = time.Time{}
 		o.transition()
 	}
+	if !gs.AbsentSince.IsZero() || !gs.AbsentLast.IsZero() {
+		gs.AbsentSince, gs.AbsentLast = time.Time{}, time.Time{}
+		o.changed()
+	}
+	coordKnown := gs.Coordinator != nil
+	var prevCoord int32
+	if coordKnown {
+		prevCoord = *gs.Coordinator
+	}
+	if !coordKnown || prevCoord != g.Coordinator {
+		c := g.Coordinator
+		gs.Coordinator = &c
+		o.changed()
+	}
 	if g.DescribeErr == nil {
 		typ := string(g.Type)
 		if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
@@ -441,6 +486,10 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 			o.changed()
 		}
 		ts.Offsets = offs
+		if !ts.MissingSince.IsZero() || !ts.MissingLast.IsZero() {
+			ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
+			o.changed()
+		}
 		if !ts.Expired.IsZero() {
 			ts.Expired = time.Time{}
 			o.transition()
@@ -449,9 +498,10 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 		o.outOfRange(name, topic, ts)
 	}
 	if o.complete {
+		trusted := groupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
 		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
 			if _, ok := byTopic[topic]; !ok {
-				o.vanished(name, gs, topic)
+				o.missing(name, gs, topic, trusted, prevPoll)
 			}
 		}
 	}
@@ -492,9 +542,34 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 	}
 }
 
-// vanished decides about commits seen before and gone now (complete
-// snapshots only).
-func (o *observation) vanished(group string, gs *GroupState, topic string) {
+// missing handles commits seen before and missing from a complete
+// snapshot's answer for their group: gone at once when the answer is
+// trusted, else when the previous poll already saw them missing.
+func (o *observation) missing(group string, gs *GroupState, topic string, trusted bool, prevPoll time.Time) {
+	ts := gs.Topics[topic]
+	if !ts.Expired.IsZero() {
+		return // already expired: stays so
+	}
+	if _, ok := o.snap.TopicByName(topic); !ok {
+		delete(gs.Topics, topic) // the topic is gone, not the commits
+		o.changed()
+		return
+	}
+	consecutive := !ts.MissingLast.IsZero() && ts.MissingLast.Equal(prevPoll)
+	switch {
+	case consecutive:
+		o.vanished(group, gs, topic, ts.MissingSince)
+	case trusted:
+		o.vanished(group, gs, topic, o.now)
+	default:
+		ts.MissingSince, ts.MissingLast = o.now, o.now
+		o.changed()
+	}
+}
+
+// vanished decides about commits seen before and gone since at (complete
+// and consistent snapshots only).
+func (o *observation) vanished(group string, gs *GroupState, topic string, at time.Time) {
 	ts := gs.Topics[topic]
 	if !ts.Expired.IsZero() {
 		return // already expired: stays so
@@ -505,8 +580,9 @@ func (o *observation) vanished(group string, gs *GroupState, topic string) {
 		return
 	}
 	o.transition()
-	if !ts.ExpiresAt.IsZero() && !o.now.Before(ts.ExpiresAt.Add(-o.tolerance())) {
-		ts.Expired = o.now
+	ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
+	if !ts.ExpiresAt.IsZero() && !at.Before(ts.ExpiresAt.Add(-o.tolerance())) {
+		ts.Expired = at
 		o.event(ExpiryEvent{Kind: EventExpired, Group: group, Topic: topic, Partition: -1,
 			ExpiresAt: ts.ExpiresAt, EmptySince: gs.EmptySince,
 			RecordsAtRisk: o.atRisk(group, topic, ts)})
@@ -516,22 +592,32 @@ func (o *observation) vanished(group string, gs *GroupState, topic string) {
 	delete(gs.Topics, topic)
 }
 
-// absent handles a tracked group the (complete) snapshot does not list.
-func (o *observation) absent(name string) {
+// absent handles a tracked group the (complete) snapshot does not list:
+// it is gone when the previous poll did not list it either.
+func (o *observation) absent(name string, prevPoll time.Time) {
 	gs := o.st.Groups[name]
 	if !o.included(name) {
 		delete(o.st.Groups, name)
 		o.changed()
 		return
 	}
-	if gs.GoneSince.IsZero() {
-		gs.GoneSince = o.now
-		o.transition()
-		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
-			o.vanished(name, gs, topic)
-		}
-		gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
+	if !gs.GoneSince.IsZero() {
+		return
 	}
+	if gs.AbsentLast.IsZero() || !gs.AbsentLast.Equal(prevPoll) {
+		gs.AbsentSince, gs.AbsentLast = o.now, o.now
+		o.changed()
+		return
+	}
+	at := gs.AbsentSince
+	gs.GoneSince, gs.AbsentSince, gs.AbsentLast = at, time.Time{}, time.Time{}
+	o.transition()
+	for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
+		if gs.Topics[topic].Expired.IsZero() {
+			o.vanished(name, gs, topic, at)
+		}
+	}
+	gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
 }
 
 // prune bounds the state: expired commits are forgotten one retention after
@@ -746,14 +832,17 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []GroupExpiry {
 		ge := GroupExpiry{Group: name, Type: gs.Type, State: gs.State, Present: present[name] != nil,
 			Expected: expected, StartingPosition: string(eg.StartingPosition), Missing: gs.Missing,
 			EmptySince: gs.EmptySince, EmptySinceExact: gs.EmptySinceExact}
-		if !ge.Present {
+		// A group not listed by the last poll keeps its view until it is
+		// concluded gone (a partial poll, or the first of two polls).
+		live := ge.Present || gs.GoneSince.IsZero()
+		if !live {
 			ge.EmptySince, ge.EmptySinceExact = time.Time{}, false
 		}
 		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
 			ts := gs.Topics[topic]
 			te := TopicExpiry{Topic: topic, LastCommitChange: ts.LastChange, Expired: !ts.Expired.IsZero(),
 				ExpiredAt: ts.Expired}
-			if ge.Present && !te.Expired {
+			if live && !te.Expired {
 				te.ExpiresAt = ts.ExpiresAt
 			}
 			if te.Expired || !te.ExpiresAt.IsZero() {

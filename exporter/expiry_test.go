@@ -169,8 +169,11 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
 				{at: 5 * time.Hour, restart: true, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
-				{at: testInterval + R + time.Minute, restart: true, snap: snapT(), check: wantExpired(true, EventExpired)},
-				{at: testInterval + R + 2*time.Minute, restart: true, snap: snapT(), check: wantExpired(true)},
+				// Gone: the first poll that does not list the group decides
+				// nothing, the second (after another restart) concludes.
+				{at: testInterval + R + time.Minute, restart: true, snap: snapT(), check: wantExpired(false)},
+				{at: testInterval + R + 2*time.Minute, restart: true, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: testInterval + R + 3*time.Minute, restart: true, snap: snapT(), check: wantExpired(true)},
 			},
 		},
 		{
@@ -238,6 +241,11 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
 				{at: R / 2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					if g == nil || len(o.Events) != 0 || g.ExpiresAt.IsZero() {
+						t.Fatalf("first poll without the group: %+v %v, want still tracked, its countdown kept, no event", g, kinds(o))
+					}
+				}},
+				{at: R/2 + testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
 					if g != nil {
 						t.Fatalf("deleted group still tracked: %+v", g)
 					}
@@ -251,7 +259,8 @@ func TestObserveExpiry(t *testing.T) {
 			name: "group with members deleted between two polls is not expired",
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
-				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: testInterval, snap: snapT(), check: wantExpired(false)},
+				{at: 2 * testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
 					if g != nil || !slices.Equal(kinds(o), []ExpiryEventKind{EventDeleted}) {
 						t.Fatalf("group %+v events %v", g, kinds(o))
 					}
@@ -265,7 +274,8 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
-				{at: R, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: R, snap: snapT(), check: wantExpired(false)},
+				{at: R + testInterval/2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
 					wantExpired(true, EventExpired)(t, o, g)
 					if g.Present || !g.ExpiresAt.IsZero() || g.Topics[0].ExpiredAt != expAt(R) {
 						t.Fatalf("expired group %+v", g)
@@ -291,11 +301,14 @@ func TestObserveExpiry(t *testing.T) {
 			},
 		},
 		{
-			// Commits gone while the group is still listed count the same.
+			// Commits gone while the group is still listed count the same;
+			// an answer without any commit of the group (a coordinator
+			// unloading it) needs a second poll to agree.
 			name: "commits vanish while the group is listed",
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
-				{at: R + time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(true, EventExpired)},
+				{at: R + time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(false)},
+				{at: R + 2*time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(true, EventExpired)},
 			},
 		},
 		{
@@ -306,7 +319,8 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
 				{at: R + time.Minute, snap: partial(snapT()), check: wantExpired(false)},
 				{at: R + 2*time.Minute, snap: partial(snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0))), check: wantExpired(false)},
-				{at: R + 3*time.Minute, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: R + 3*time.Minute, snap: snapT(), check: wantExpired(false)},
+				{at: R + 4*time.Minute, snap: snapT(), check: wantExpired(true, EventExpired)},
 			},
 		},
 		{
@@ -368,7 +382,8 @@ func TestObserveExpiry(t *testing.T) {
 			name: "expired gone group is pruned one retention later",
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60))},
-				{at: R, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: R, snap: snapT()},
+				{at: R + testInterval, snap: snapT(), check: wantExpired(true, EventExpired)},
 				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
 					if g != nil {
 						t.Fatalf("not pruned: %+v", g)
@@ -518,6 +533,213 @@ func TestPartitionRecordsAtRisk(t *testing.T) {
 			}
 			if ok && (got < 0 || got > max(tc.end-tc.start, 0)) {
 				t.Fatalf("%d records at risk outside the retained log [%d, %d)", got, tc.start, tc.end)
+			}
+		})
+	}
+}
+
+// snapTU is snapT with a second topic "u" (1 partition, log 0..50).
+func snapTU(groups ...kafkaadmin.Group) *kafkaadmin.Snapshot {
+	s := snapT(groups...)
+	s.Topics = append(s.Topics, kafkaadmin.Topic{Name: "u", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 50}}})
+	return s
+}
+
+// grpTU is an Empty simple group "g" coordinated by coord, committed on t
+// (partitions 0 and 1 at 50, 60) when onT and on u (at 40) when onU.
+func grpTU(coord int32, onT, onU bool) kafkaadmin.Group {
+	g := grp("g", kafkaadmin.GroupSimple, "Empty", 0)
+	if onT {
+		g = grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)
+	}
+	if onU {
+		g.Offsets = append(g.Offsets, kafkaadmin.CommittedOffset{Topic: "u", Partition: 0, Offset: 40})
+	}
+	g.Coordinator = coord
+	return g
+}
+
+// topicExpired reports topic's expired flag in g (false when absent).
+func topicExpired(g *GroupExpiry, topic string) (expired, tracked bool) {
+	if g == nil {
+		return false, false
+	}
+	for _, te := range g.Topics {
+		if te.Topic == topic {
+			return te.Expired, true
+		}
+	}
+	return false, false
+}
+
+// wantT checks the state of g's commits on t: "tracked" (still there, not
+// concluded), "expired", or "forgotten" (deleted on purpose), and the
+// events of the poll.
+func wantT(state string, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
+	return func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+		t.Helper()
+		exp, tracked := topicExpired(g, "t")
+		got := "forgotten"
+		switch {
+		case exp:
+			got = "expired"
+		case tracked:
+			got = "tracked"
+		}
+		if got != state || !slices.Equal(kinds(o), events) {
+			t.Fatalf("commits on t %s with events %v, want %s with %v", got, kinds(o), state, events)
+		}
+		if state == "tracked" && (g == nil || g.ExpiresAt.IsZero()) {
+			t.Fatalf("commits still tracked but the countdown is gone: %+v", g)
+		}
+	}
+}
+
+// No conclusions from a degraded answer (issue 15): commits missing from
+// an answer that cannot be trusted are unknown; a deletion or expiry is
+// concluded from one trusted answer (same coordinator as the last poll,
+// described and fetched without error, other commits present) or from two
+// consecutive complete polls that agree. Early (R/2) vanishes are
+// "deleted", late (past R) ones "expired".
+func TestObserveExpiryDegradedAnswers(t *testing.T) {
+	R := testRetention
+	describeErr := func(g kafkaadmin.Group) kafkaadmin.Group {
+		g.DescribeErr = errors.New("COORDINATOR_LOAD_IN_PROGRESS")
+		return g
+	}
+	cases := []struct {
+		name  string
+		polls []poll
+	}{
+		{
+			name: "trusted answer: same coordinator, other commits present: deleted at once",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R / 2, snap: snapTU(grpTU(1, false, true)), check: wantT("forgotten", EventDeleted)},
+			},
+		},
+		{
+			name: "trusted answer past the predicted expiry: expired at once",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R + time.Minute, snap: snapTU(grpTU(1, false, true)), check: wantT("expired", EventExpired)},
+			},
+		},
+		{
+			// A coordinator move (broker restart, rehash) is the moment
+			// a new coordinator may answer before it loaded the group.
+			name: "coordinator changed: unknown, then a second poll agrees",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R / 2, snap: snapTU(grpTU(2, false, true)), check: wantT("tracked")},
+				{at: R/2 + testInterval, snap: snapTU(grpTU(2, false, true)), check: wantT("forgotten", EventDeleted)},
+			},
+		},
+		{
+			name: "coordinator changed for one poll, commits back: nothing concluded",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R + time.Minute, snap: snapTU(grpTU(2, false, true)), check: wantT("tracked")},
+				{at: R + 2*time.Minute, snap: snapTU(grpTU(2, true, true)), check: wantT("tracked")},
+				{at: R + 3*time.Minute, snap: snapTU(grpTU(2, true, true)), check: wantT("tracked")},
+			},
+		},
+		{
+			name: "describe failed: unknown for one poll",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R / 2, snap: snapTU(describeErr(grpTU(1, false, true))), check: wantT("tracked")},
+				{at: R/2 + testInterval, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+			},
+		},
+		{
+			// The e2e broker restart: a broker shutting down answered
+			// without any commit of the group.
+			name: "answer without any commit (coordinator unloading), back next poll: nothing concluded",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R / 2, snap: snapTU(grpTU(1, false, false)), check: wantT("tracked")},
+				{at: R/2 + testInterval, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+			},
+		},
+		{
+			name: "group not listed for one poll (broker shutting down), back next poll: nothing concluded",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R + time.Minute, snap: snapTU(), check: wantT("tracked")},
+				{at: R + 2*time.Minute, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+			},
+		},
+		{
+			name: "group not listed twice in a row: gone, dated from the first",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R - 2*testInterval - time.Second, snap: snapTU(), check: wantT("tracked")},
+				// Dated from the first miss, which is before the
+				// tolerance window: deleted, not expired.
+				{at: R + time.Minute, snap: snapTU(), check: wantT("forgotten", EventDeleted, EventDeleted)},
+			},
+		},
+		{
+			name: "a partial poll between two misses breaks the sequence",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R + time.Minute, snap: snapTU(), check: wantT("tracked")},
+				{at: R + 2*time.Minute, snap: partial(snapTU()), check: wantT("tracked")},
+				{at: R + 3*time.Minute, snap: snapTU(), check: wantT("tracked")},
+				{at: R + 4*time.Minute, snap: snapTU(), check: wantT("expired", EventExpired, EventExpired)},
+			},
+		},
+		{
+			name: "failed OffsetFetch: unknown however long it lasts",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R + time.Minute, snap: func() *kafkaadmin.Snapshot {
+					g := grpTU(1, false, false)
+					g.FetchErr = errors.New("i/o timeout")
+					return snapTU(g)
+				}(), check: wantT("tracked")},
+				{at: R + 2*time.Minute, snap: func() *kafkaadmin.Snapshot {
+					g := grpTU(1, false, false)
+					g.FetchErr = errors.New("i/o timeout")
+					return snapTU(g)
+				}(), check: wantT("tracked")},
+			},
+		},
+		{
+			// A state file written before the coordinator was recorded:
+			// the first answer after the upgrade is not trusted.
+			name: "coordinator unknown (state file of an older version): unknown for one poll",
+			polls: []poll{
+				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
+				{at: R / 2, restart: true, snap: snapTU(grpTU(1, false, true)), check: wantT("tracked")},
+				{at: R/2 + testInterval, snap: snapTU(grpTU(1, false, true)), check: wantT("forgotten", EventDeleted)},
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ExpiryConfig{Tolerance: 2 * testInterval}
+			st := NewExpiryState()
+			for i, p := range tc.polls {
+				if p.restart && tc.name == "coordinator unknown (state file of an older version): unknown for one poll" {
+					for _, gs := range st.Groups {
+						gs.Coordinator = nil
+					}
+				}
+				if p.restart {
+					raw, err := EncodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
+					if err != nil {
+						t.Fatal(err)
+					}
+					m, err := DecodeState(raw)
+					if err != nil {
+						t.Fatal(err)
+					}
+					st = m["c"]
+				}
+				o := ObserveExpiry(st, p.snap, cfg, expAt(p.at))
+				t.Run(string(rune('0'+i)), func(t *testing.T) { p.check(t, o, findGroup(t, o, "g")) })
 			}
 		})
 	}

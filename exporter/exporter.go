@@ -28,7 +28,11 @@ type Options struct {
 	Interval time.Duration
 	// Timeout is the deadline of one poll; at most Interval.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// StaleAfter bounds how long a value a partial poll could not read is
+	// carried from its last good read (carry.go); 0 means
+	// DefaultStaleAfterPolls intervals.
+	StaleAfter time.Duration
+	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// OnResult, when set, is called after each poll with the new Result
@@ -78,8 +82,10 @@ type clusterState struct {
 	// failure is the ongoing failure, logged once when it starts or
 	// changes and once when it clears (failure.go).
 	failure failureLog
-	// trends is used by the cluster's poll only (never concurrently).
+	// trends and carry are used by the cluster's poll only (never
+	// concurrently).
 	trends *trends
+	carry  *carry
 }
 
 // New returns an exporter for the given sources. It starts nothing.
@@ -92,6 +98,9 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	}
 	if opts.Timeout <= 0 || opts.Timeout > opts.Interval {
 		opts.Timeout = opts.Interval
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = DefaultStaleAfterPolls * opts.Interval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -114,7 +123,8 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		e.clusters[s.Name()] = &clusterState{
 			result:   ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
 			requests: map[string]uint64{},
-			trends:   newTrends(opts.Trends),
+			trends:   newTrendsClock(opts.Trends, opts.Now),
+			carry:    newCarry(opts.StaleAfter),
 		}
 	}
 	e.initExpiry()
@@ -192,17 +202,45 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	var topics []TopicResult
 	var groups []GroupResult
 	var expiry *ExpiryOutcome
+	phases := []PollPhase{{"requests", end.Sub(start)}}
+	done := end
+	var carried carryReport
 	if snap != nil {
-		topics = ComputeTopics(snap)
-		groups = ComputeGroups(snap)
+		phase := func(name string, t0 time.Time) time.Time {
+			t := e.opts.Now()
+			phases = append(phases, PollPhase{name, t.Sub(t0)})
+			return t
+		}
+		// What this poll could not read is carried from the last good
+		// read (carry.go); the expiry tracker judges the raw answer.
+		var patched *kafkaadmin.Snapshot
+		patched, carried = e.clusters[s.Name()].carry.patch(snap, end)
+		topics = ComputeTopics(patched)
+		groups = ComputeGroups(patched)
+		for i := range groups {
+			groups[i].ReadAt = end
+			if at, ok := carried.groups[groups[i].Name]; ok {
+				groups[i].ReadAt = at
+			}
+		}
+		done = phase("lag", done)
 		expiry = e.observeExpiry(s.Name(), snap, end)
+		done = phase("expiry", done)
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}
 		timer, _ := s.(RecordTimer)
-		for api, n := range e.clusters[s.Name()].trends.apply(pctx, snap, groups, end, timer) {
+		tr := e.clusters[s.Name()].trends
+		for api, n := range tr.apply(pctx, snap, groups, end, timer) {
 			snap.Requests[api] += n
 		}
+		done = phase("trends", done)
+		phases[len(phases)-1].Duration -= tr.exactTook
+		phases = append(phases, PollPhase{"record_times", tr.exactTook})
+	}
+	if took := done.Sub(start); e.opts.Interval > 0 && took > e.opts.Interval {
+		log.Warn("poll took longer than the poll interval: polls run back to back and data is older than the interval",
+			"duration", took, "interval", e.opts.Interval, "phases", phaseText(phases))
 	}
 
 	e.mu.Lock()
@@ -212,12 +250,14 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		Name:         s.Name(),
 		LastPoll:     end,
 		LastSuccess:  prev.LastSuccess,
-		PollDuration: end.Sub(start),
+		PollDuration: done.Sub(start),
+		PollPhases:   phases,
 		Polls:        prev.Polls + 1,
 		PollErrors:   prev.PollErrors,
 		Brokers:      prev.Brokers,
 		Topics:       prev.Topics,
 		Groups:       prev.Groups,
+		OldestRead:   prev.OldestRead,
 
 		OffsetsRetention:       prev.OffsetsRetention,
 		OffsetsRetentionSource: prev.OffsetsRetentionSource,
@@ -238,10 +278,15 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	}
 	failure, failKey := describeFailure(err, snap)
 	if snap != nil {
-		// A partial snapshot is still the best view there is of what it did
-		// read; up=0 tells that it is partial.
+		// What this poll read is fresh, the rest carried (carry.go); up=0
+		// tells that it is partial, OldestRead how old the data is.
 		cr.Brokers, cr.Topics, cr.Groups = len(snap.Brokers), topics, groups
+		cr.OldestRead = end
+		if !carried.oldest.IsZero() {
+			cr.OldestRead = carried.oldest
+		}
 	}
+	cr.BrokerHealth = brokerHealth(snap, prev.BrokerHealth)
 	if failure == "" {
 		cr.Up, cr.LastSuccess = true, end
 	} else {

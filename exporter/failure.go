@@ -114,3 +114,41 @@ func (n failureNote) log(log *slog.Logger, cr ClusterResult) {
 		log.Debug("poll done", "duration", cr.PollDuration, "groups", len(cr.Groups), "up", cr.Up, "err", cr.LastError)
 	}
 }
+
+// brokerHealth derives each broker's health from a poll: down when a
+// request to it failed. A poll that read nothing (snap nil) marks every
+// broker known before down.
+func brokerHealth(snap *kafkaadmin.Snapshot, prev []BrokerHealth) []BrokerHealth {
+	if snap == nil {
+		out := make([]BrokerHealth, len(prev))
+		for i, b := range prev {
+			out[i] = BrokerHealth{ID: b.ID, Failed: []string{"Metadata"}}
+		}
+		return out
+	}
+	byID := map[int32]*BrokerHealth{}
+	for _, b := range snap.Brokers {
+		byID[b.ID] = &BrokerHealth{ID: b.ID, Up: true}
+	}
+	for _, re := range snap.Errors {
+		if re.Broker < 0 {
+			continue // a bootstrap address, not a broker id
+		}
+		b := byID[re.Broker]
+		if b == nil {
+			b = &BrokerHealth{ID: re.Broker}
+			byID[re.Broker] = b
+		}
+		b.Up = false
+		if !slices.Contains(b.Failed, re.API) {
+			b.Failed = append(b.Failed, re.API)
+		}
+	}
+	out := make([]BrokerHealth, 0, len(byID))
+	for _, b := range byID {
+		slices.Sort(b.Failed)
+		out = append(out, *b)
+	}
+	slices.SortFunc(out, func(a, b BrokerHealth) int { return int(a.ID) - int(b.ID) })
+	return out
+}

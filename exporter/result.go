@@ -23,16 +23,28 @@ type ClusterResult struct {
 	// successful one finished (zero if none yet). Data below is from the
 	// last successful poll and may be older than LastPoll.
 	LastPoll, LastSuccess time.Time
-	// PollDuration is how long the last poll took.
+	// PollDuration is how long the last poll took, from its first request
+	// to the end of the math (lag, expiry, trends); PollPhases split it.
 	PollDuration time.Duration
+	PollPhases   []PollPhase
 	// Counters since start.
 	Requests   map[string]uint64 // Kafka requests sent, by API name
 	PollErrors uint64            // polls that failed
 	Polls      uint64            // polls attempted
 
 	Brokers int
-	Topics  []TopicResult
-	Groups  []GroupResult
+	// BrokerHealth is each broker's health as of the last poll, sorted by
+	// id: the brokers in the metadata (the last known ones when the poll
+	// read none) and any other broker a request failed on.
+	BrokerHealth []BrokerHealth
+	Topics       []TopicResult
+	Groups       []GroupResult
+	// OldestRead is when the oldest value in Topics and Groups was read:
+	// the end of the poll that read it. It is LastPoll when the last poll
+	// read everything; values a partial poll could not read are carried
+	// from their last good read for at most Options.StaleAfter (carry.go).
+	// Zero before the first poll that read anything.
+	OldestRead time.Time
 
 	// OffsetsRetention is the committed-offset retention used for expiry
 	// predictions (Kafka's offsets.retention.minutes) and
@@ -47,6 +59,15 @@ type ClusterResult struct {
 	// expected groups from the configuration, seen or not. See expiry.go
 	// for the rules.
 	Expiry []GroupExpiry
+}
+
+// PollPhase is one part of a poll and how long it took. Phases, in order:
+// requests (the kafkaadmin round), lag (lag and log bounds), expiry (the
+// expiry tracker), trends (time lag, status windows, rates) and
+// record_times (the exact time-lag Fetches made by trends).
+type PollPhase struct {
+	Phase    string
+	Duration time.Duration
 }
 
 // GroupExpiry is one group's committed-offset expiry state as of the last
@@ -168,9 +189,24 @@ type PartitionOffsets struct {
 	HasStart, HasEnd bool
 }
 
+// BrokerHealth is one broker's health in a poll.
+type BrokerHealth struct {
+	ID int32
+	// Up is false when a request to the broker failed in the last poll
+	// (every known broker when the poll read nothing at all).
+	Up bool
+	// Failed are the APIs whose request to the broker failed, sorted.
+	Failed []string
+}
+
 // GroupResult is one consumer group's state and lag.
 type GroupResult struct {
 	Name string
+	// ReadAt is when the group's data was read: the end of the last poll,
+	// or of an earlier one for data carried because the last poll could
+	// not read it (its coordinator did not answer, its OffsetFetch failed,
+	// ...; see carry.go).
+	ReadAt time.Time
 	// Type is classic, consumer (KIP-848), simple or other.
 	Type string
 	// State as named by the broker, or Unknown.

@@ -97,9 +97,11 @@ type RecordTimer interface {
 // A status window is a fixed ring of Window committed offsets per group
 // partition (8 bytes a poll). The other two fields of an Observation are
 // shared: the poll's time is the same for every partition (times), and the
-// end offset a group partition was compared with is its topic partition's
-// end at that poll (topicEnds.ring), because ComputeGroup takes End from
-// the snapshot. A window only ever holds consecutive polls ending with the
+// end offset a group partition was compared with is the same for every
+// group on that partition in a poll (ComputeGroup takes End from the one
+// snapshot, carried values included), so it is kept once per topic
+// partition (obsEnds, written from the groups' End, not from the raw
+// snapshot). A window only ever holds consecutive polls ending with the
 // current one (a poll without lag restarts it), so observation i of a
 // window of n sits in slot (gen-n+1+i) mod Window of every ring. At 3.9M
 // committed offsets this is ~85 bytes per group partition instead of a
@@ -108,24 +110,35 @@ type trends struct {
 	opts    TrendOptions
 	ends    map[string]*topicEnds
 	windows map[gtKey]*topicWindows
+	obsEnds map[string]*endRing
 	gen     uint64      // this poll's generation
 	times   []time.Time // poll time of generation g at g % Window
 	// scratch is reused per partition to hand a window to
 	// EvaluatePartition; cands is the exact-read selection, reused.
 	scratch []Observation
 	cands   []exactCand
+	// clock times the exact reads; exactTook is how long they took in the
+	// last apply (a poll phase of its own: requests, not math).
+	clock     func() time.Time
+	exactTook time.Duration
 }
 
 type gtKey struct{ group, topic string }
 
 // topicEnds are the end-offset histories of a topic's partitions (nil:
-// none yet) and, in ring, the end offset of partition p at generation g in
-// ring[p*Window + g%Window] (written when the end was known); gen is the
-// last poll that saw the topic.
+// none yet); gen is the last poll that saw the topic.
 type topicEnds struct {
 	gen   uint64
 	parts []*EndHistory
-	ring  []int64
+}
+
+// endRing holds the end offset the groups' observations of a topic's
+// partition p had at generation g, in ring[p*Window + g%Window]; gen is the
+// last poll that wrote it (it lives as long as some group's windows on the
+// topic are extended).
+type endRing struct {
+	gen  uint64
+	ring []int64
 }
 
 // topicWindows are a group's observation windows of a topic's partitions,
@@ -193,17 +206,28 @@ func (tr *trends) window(group, topic string) *topicWindows {
 	return tw
 }
 
+// newTrendsClock is newTrends with the clock that times the exact reads
+// (time.Now when nil).
+func newTrendsClock(opts TrendOptions, clock func() time.Time) *trends {
+	tr := newTrends(opts)
+	if clock != nil {
+		tr.clock = clock
+	}
+	return tr
+}
+
 func newTrends(opts TrendOptions) *trends {
 	w := max(opts.Window, 1)
 	opts.Window = w
-	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{},
-		times: make([]time.Time, w), scratch: make([]Observation, 0, w)}
+	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{}, obsEnds: map[string]*endRing{},
+		times: make([]time.Time, w), scratch: make([]Observation, 0, w), clock: time.Now}
 }
 
 // apply records this poll's observations and fills the time lag, status
 // and rate fields of groups. exact may be nil.
 func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
+	tr.exactTook = 0
 	W := tr.opts.Window
 	slot := int(tr.gen % uint64(W))
 	tr.times[slot] = now
@@ -226,14 +250,10 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			if int(p.ID) >= len(te.parts) {
 				te.parts = append(te.parts, make([]*EndHistory, int(p.ID)+1-len(te.parts))...)
 			}
-			if len(te.ring) < len(te.parts)*W {
-				te.ring = append(te.ring, make([]int64, len(te.parts)*W-len(te.ring))...)
-			}
 			if p.EndErr != nil || p.End < 0 {
 				te.parts[p.ID] = nil // no history across a gap
 				continue
 			}
-			te.ring[int(p.ID)*W+slot] = p.End
 			h := te.parts[p.ID]
 			if h == nil {
 				h = &EndHistory{}
@@ -261,6 +281,7 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			te := tr.ends[gt.Topic]
 			var tw *topicWindows // looked up once per group+topic, when needed
 			looked := false
+			var st *kafkaadmin.Topic
 			for pi := range gt.Partitions {
 				pl := &gt.Partitions[pi]
 				if !pl.HasLag {
@@ -286,6 +307,12 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(c.time).Seconds()), string(SourceExact)
 							continue
 						}
+					}
+					if st == nil {
+						st, _ = snap.TopicByName(gt.Topic)
+					}
+					if st == nil || int(pl.Partition) >= len(st.Partitions) {
+						continue // not in this poll's snapshot (carried): no leader to ask
 					}
 					cands = pushCand(cands, budget, exactCand{lag: pl.Lag, order: order, gi: int32(gi), ti: int32(ti), pi: int32(pi)})
 					order++
@@ -315,7 +342,9 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				Offset: pl.Committed, Leader: p.Leader, Start: p.Start}
 		}
 		var times []kafkaadmin.RecordTime
+		t0 := tr.clock()
 		times, requests = exact.RecordTimes(ctx, reqs)
+		tr.exactTook = tr.clock().Sub(t0)
 		for i, rt := range times {
 			c := cands[i]
 			g := &groups[c.gi]
@@ -328,9 +357,8 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				pl.LagSeconds, pl.LagSecondsSource = 0, string(SourceCaughtUp)
 			default:
 				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(SourceExact)
-				t, _ := snap.TopicByName(gt.Topic)
 				tw := tr.window(g.Name, gt.Topic)
-				tw.grow(max(int(pl.Partition)+1, len(t.Partitions)), W)
+				tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, W)
 				*tw.exactOf(pl.Partition) = exactCache{at: pl.Committed, time: rt.Timestamp, ok: true}
 			}
 		}
@@ -348,9 +376,18 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			tStatus := StatusOK
 			tw := tr.window(g.Name, gt.Topic)
 			tw.gen = tr.gen
-			te := tr.ends[gt.Topic]
-			if te != nil {
-				tw.grow(len(te.parts), W) // the topic's partitions at once
+			er := tr.obsEnds[gt.Topic]
+			if er == nil {
+				er = &endRing{}
+				tr.obsEnds[gt.Topic] = er
+			}
+			er.gen = tr.gen
+			if n := len(gt.Partitions); n > 0 { // the topic's partitions at once
+				parts := max(int(gt.Partitions[n-1].Partition)+1, n+gt.PartitionsWithoutCommit)
+				tw.grow(parts, W)
+				if len(er.ring) < parts*W {
+					er.ring = append(er.ring, make([]int64, parts*W-len(er.ring))...)
+				}
 			}
 			var dEnd, dCommit, lag int64
 			var span time.Duration
@@ -369,7 +406,11 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
 				tw.n[p], tw.partGen[p] = uint32(n), gen32
 				tw.committed[p*W+slot] = pl.Committed
-				w := tr.observations(p, n, tw, te)
+				if len(er.ring) < (p+1)*W {
+					er.ring = append(er.ring, make([]int64, (p+1)*W-len(er.ring))...)
+				}
+				er.ring[p*W+slot] = pl.End
+				w := tr.observations(p, n, tw, er)
 				st := EvaluatePartition(w, g.Members)
 				pl.Status = string(st)
 				tStatus = Worse(tStatus, st)
@@ -405,26 +446,25 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			delete(tr.windows, k)
 		}
 	}
+	for k, er := range tr.obsEnds {
+		if er.gen != tr.gen {
+			delete(tr.obsEnds, k)
+		}
+	}
 	return requests
 }
 
 // observations materializes partition p's window of n observations (oldest
 // first) from the rings into the reused scratch slice, for
 // EvaluatePartition.
-func (tr *trends) observations(p, n int, tw *topicWindows, te *topicEnds) []Observation {
+func (tr *trends) observations(p, n int, tw *topicWindows, er *endRing) []Observation {
 	W := tr.opts.Window
 	w := tr.scratch[:n]
 	s := int((tr.gen + uint64(W) - uint64(n-1)) % uint64(W)) // the oldest's slot
 	committed := tw.committed[p*W : p*W+W]
-	var ends []int64
-	if te != nil && p*W+W <= len(te.ring) {
-		ends = te.ring[p*W : p*W+W]
-	}
+	ends := er.ring[p*W : p*W+W]
 	for i := range w {
-		w[i].At, w[i].Committed = tr.times[s], committed[s]
-		if ends != nil {
-			w[i].End = ends[s]
-		}
+		w[i].At, w[i].Committed, w[i].End = tr.times[s], committed[s], ends[s]
 		if s++; s == W {
 			s = 0
 		}

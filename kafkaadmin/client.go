@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -37,6 +39,9 @@ type Client struct {
 	brokers map[int32]*brokerConn // by id, from the last metadata
 	closed  bool
 	configs brokerConfigs // broker configs, refreshed every cfg.ConfigRefresh (configs.go)
+	// bootstrapOK is the bootstrap address that last answered Metadata; it
+	// is asked first the next time the bootstrap addresses are needed.
+	bootstrapOK string
 }
 
 // brokerConn holds the lanes to one broker and what it supports.
@@ -53,6 +58,11 @@ type brokerConn struct {
 	sem [numLanes]chan struct{}
 	// dead is set once the connection is closed (guarded by Client.mu).
 	dead bool
+	// failed is set when a request to the broker failed in the last round,
+	// or a Metadata attempt to it went unanswered until another broker
+	// answered (guarded by Client.mu). Brokers that did not fail are asked
+	// first (brokerList).
+	failed bool
 	// offsetFetchMax is the broker's highest OffsetFetch version, learned
 	// once per connection with ApiVersions; -1 until known.
 	offsetFetchMax int16
@@ -201,6 +211,11 @@ func (c *Client) broker(id int32) *brokerConn {
 	return c.brokers[id]
 }
 
+// brokerList returns the known brokers in the order they are asked when
+// any one of them will do (Metadata, DescribeConfigs): those that answered
+// in the last round first, then the others, each by id. The order never
+// depends on map iteration, so a poll's requests and its error texts are
+// the same from poll to poll.
 func (c *Client) brokerList() []*brokerConn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -208,7 +223,45 @@ func (c *Client) brokerList() []*brokerConn {
 	for _, bc := range c.brokers {
 		out = append(out, bc)
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].failed != out[j].failed {
+			return !out[i].failed
+		}
+		return out[i].id < out[j].id
+	})
 	return out
+}
+
+// markHealth records which brokers failed in a round (brokerConn.failed):
+// those with an id in failed or an address in failedAddrs.
+func (c *Client) markHealth(failed map[int32]bool, failedAddrs map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, bc := range c.brokers {
+		bc.failed = failed[id] || failedAddrs[bc.addr]
+	}
+}
+
+// markFailedAddrs marks the brokers at these addresses failed, keeping the
+// marks of the others.
+func (c *Client) markFailedAddrs(addrs map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, bc := range c.brokers {
+		bc.failed = bc.failed || addrs[bc.addr]
+	}
+}
+
+// attemptTimeout is how long a Metadata attempt waits before the next
+// broker is asked as well: Config.AttemptTimeout, at most a quarter of what
+// remains of ctx's deadline (so attempts keep starting, ever closer
+// together, until every broker has been asked).
+func (c *Client) attemptTimeout(ctx context.Context) time.Duration {
+	d := c.cfg.AttemptTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl)/4)
+	}
+	return max(d, time.Millisecond)
 }
 
 // call runs fn, which sends one request, and returns when it finishes or

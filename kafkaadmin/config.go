@@ -38,6 +38,14 @@ type Config struct {
 	// DialTimeout bounds connecting; request deadlines come from the
 	// poll's context.
 	DialTimeout time.Duration
+	// AttemptTimeout is how long a Metadata attempt (to a known broker or
+	// a bootstrap address) may stay unanswered before the next broker is
+	// asked as well (hedging: the first answer wins, the slow attempt is
+	// not cancelled). It is capped at a quarter of what remains of the
+	// poll's deadline, so every broker is tried before the deadline.
+	// DefaultAttemptTimeout when 0. A healthy broker answers well within
+	// it, so hedging adds no request to a healthy poll.
+	AttemptTimeout time.Duration
 	// IncludeGroup, when set, decides which groups are described and
 	// fetched; others are ignored entirely (no requests for them).
 	IncludeGroup func(group string) bool
@@ -58,6 +66,8 @@ const (
 	DefaultVersion     = "4.1.0"
 	DefaultClientID    = "offsetlag"
 	DefaultDialTimeout = 10 * time.Second
+	// DefaultAttemptTimeout is the default Config.AttemptTimeout.
+	DefaultAttemptTimeout = 2 * time.Second
 )
 
 // SetDefaults fills unset fields.
@@ -73,6 +83,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
 	}
 	if c.ConfigRefresh <= 0 {
 		c.ConfigRefresh = DefaultConfigRefresh
@@ -106,6 +119,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DialTimeout < 0 {
 		return fmt.Errorf("cluster %q: dial timeout must not be negative", c.Name)
+	}
+	if c.AttemptTimeout < 0 {
+		return fmt.Errorf("cluster %q: attempt timeout must not be negative", c.Name)
 	}
 	return nil
 }

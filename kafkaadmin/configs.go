@@ -45,9 +45,10 @@ func (c *Client) describeConfigsDue(now time.Time) bool {
 	return true
 }
 
-// describeConfigs reads offsets.retention.minutes from one broker (the one
-// with the lowest id: the setting is a static broker config, the same on
-// every broker of a sanely run cluster) and remembers it. A failure is not
+// describeConfigs reads offsets.retention.minutes from one broker (the
+// first of brokerList: one that answered in the last round, with the
+// lowest id; the setting is a static broker config, the same on every
+// broker of a sanely run cluster) and remembers it. A failure is not
 // a failed round: the snapshot keeps the last value read and carries the
 // error in ConfigErr, so a principal without DESCRIBE_CONFIGS on the
 // cluster still gets lag, and expiry falls back to the configured or the
@@ -74,15 +75,11 @@ func (r *round) describeConfigs(ctx context.Context) {
 }
 
 func (r *round) readRetention(ctx context.Context) (time.Duration, error) {
-	var bc *brokerConn
-	for _, b := range r.c.brokerList() {
-		if bc == nil || b.id < bc.id {
-			bc = b
-		}
-	}
-	if bc == nil {
+	bs := r.c.brokerList() // those that answered last first, then by id
+	if len(bs) == 0 {
 		return 0, errors.New("no broker known")
 	}
+	bc := bs[0]
 	req := &sarama.DescribeConfigsRequest{Version: 1, Resources: []*sarama.ConfigResource{{
 		Type: sarama.BrokerResource, Name: strconv.Itoa(int(bc.id)), ConfigNames: []string{configOffsetsRetention},
 	}}}

@@ -38,29 +38,44 @@ func (lg listedGroup) typ() GroupType {
 }
 
 // groups lists, describes and fetches the offsets of every included group.
+//
+// Each broker is a pipeline of its own: its ListGroups, then at once the
+// DescribeGroups, ConsumerGroupDescribe and OffsetFetch of the groups it
+// coordinates. No pipeline waits for another, so a broker that does not
+// answer costs only the groups it coordinates: they are absent from the
+// result (its ListGroups failure is in Snapshot.Errors), and the groups of
+// every other coordinator are complete.
+//
+// A group whose coordinator answers NOT_COORDINATOR or
+// COORDINATOR_LOAD_IN_PROGRESS (it moved, or is moving) is retried once on
+// the coordinator a second ListGroups names. That second listing is sent
+// once per round, to every broker whose first ListGroups did not fail, and
+// a retry waits only for the brokers it needs (groupRound.find).
 func (r *round) groups(ctx context.Context) []Group {
-	listed := r.listGroups(ctx)
-	out := r.describeAndFetch(ctx, listed)
-
-	// Groups whose coordinator moved between ListGroups and the next
-	// request: list again (every broker, one request each) and retry them
-	// once.
-	var moved []string
-	for name, g := range out {
-		if isNotCoordinator(g.DescribeErr) || isNotCoordinator(g.FetchErr) {
-			moved = append(moved, name)
-		}
-	}
-	if len(moved) > 0 && ctx.Err() == nil {
-		relisted := r.listGroups(ctx)
-		retry := map[string]listedGroup{}
-		for _, name := range moved {
-			if lg, ok := relisted[name]; ok {
-				retry[name] = lg
+	gr := &groupRound{claimed: map[string]bool{}, listFailed: map[int32]bool{}}
+	var mu sync.Mutex
+	out := map[string]*Group{}
+	var wg sync.WaitGroup
+	for _, bc := range r.c.brokerList() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := r.coordinatorGroups(ctx, bc, gr)
+			mu.Lock()
+			defer mu.Unlock()
+			for name, g := range got {
+				out[name] = g
 			}
-		}
-		for name, g := range r.describeAndFetch(ctx, retry) {
-			out[name] = g
+		}()
+	}
+	wg.Wait()
+	gr.relists.Wait()
+	// A second ListGroups that failed on a broker whose first one
+	// answered is a failed request of its own; on a broker whose first
+	// one failed, it says nothing new.
+	for id, err := range gr.relistErrs {
+		if !gr.listFailed[id] {
+			r.fail("ListGroups", id, err)
 		}
 	}
 
@@ -72,50 +87,152 @@ func (r *round) groups(ctx context.Context) []Group {
 	return groups
 }
 
-func isNotCoordinator(err error) bool {
-	return errors.Is(err, sarama.ErrNotCoordinatorForConsumer) || errors.Is(err, sarama.ErrOffsetsLoadInProgress)
+// coordinatorGroups is one broker's pipeline: ListGroups, then describe and
+// fetch the groups it coordinates, then retry once those that moved.
+func (r *round) coordinatorGroups(ctx context.Context, bc *brokerConn, gr *groupRound) map[string]*Group {
+	listed, err := r.listGroupsOn(ctx, bc)
+	if err != nil {
+		gr.mu.Lock()
+		gr.listFailed[bc.id] = true
+		gr.mu.Unlock()
+		r.fail("ListGroups", bc.id, err)
+		return nil
+	}
+	out := r.describeAndFetch(ctx, gr.claim(listed))
+	var moved []string
+	for name, g := range out {
+		if isNotCoordinator(g.DescribeErr) || isNotCoordinator(g.FetchErr) {
+			moved = append(moved, name)
+		}
+	}
+	if len(moved) == 0 || ctx.Err() != nil {
+		return out
+	}
+	for name, g := range r.describeAndFetch(ctx, gr.find(ctx, r, moved)) {
+		out[name] = g
+	}
+	return out
 }
 
-// listGroups sends ListGroups to every broker. Each broker answers with
-// the groups it coordinates, which tells each group's coordinator without
-// a FindCoordinator per group.
-func (r *round) listGroups(ctx context.Context) map[string]listedGroup {
-	brokers := r.c.brokerList()
-	var mu sync.Mutex
-	out := map[string]listedGroup{}
-	var wg sync.WaitGroup
-	for _, bc := range brokers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.rc.add("ListGroups")
-			resp, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.ListGroupsResponse, error) {
-				return b.ListGroups(&sarama.ListGroupsRequest{Version: r.c.listGroupsVersion()})
-			})
-			if err == nil && resp.Err != sarama.ErrNoError {
-				err = resp.Err
-			}
-			if err != nil {
-				r.fail("ListGroups", bc.id, err)
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for name, pt := range resp.Groups {
-				if r.c.cfg.IncludeGroup != nil && !r.c.cfg.IncludeGroup(name) {
-					continue
-				}
-				if _, dup := out[name]; dup {
-					continue
-				}
-				gd := resp.GroupsData[name]
-				out[name] = listedGroup{name: name, protocolType: pt, state: gd.GroupState,
-					groupType: gd.GroupType, coordinator: bc.id}
-			}
-		}()
+// groupRound is what the brokers' group pipelines of one round share.
+type groupRound struct {
+	mu sync.Mutex
+	// claimed are the groups a pipeline took: a group listed by two
+	// brokers (while its coordinator moves) is described by the first.
+	claimed map[string]bool
+	// listFailed are the brokers whose first ListGroups failed.
+	listFailed map[int32]bool
+
+	// The second listing (find): started once, its answers merged into
+	// relisted as they come; changed is closed and replaced at each.
+	relistOnce sync.Once
+	relists    sync.WaitGroup
+	relisted   map[string]listedGroup
+	relistErrs map[int32]error
+	pending    int
+	changed    chan struct{}
+}
+
+// claim returns the listed groups no other pipeline has taken.
+func (gr *groupRound) claim(listed map[string]listedGroup) map[string]listedGroup {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	for name := range listed {
+		if gr.claimed[name] {
+			delete(listed, name)
+			continue
+		}
+		gr.claimed[name] = true
 	}
-	wg.Wait()
-	return out
+	return listed
+}
+
+// find lists the groups again (once per round, on every broker whose first
+// ListGroups did not fail) and returns where the named groups are now. It
+// returns as soon as every named group is found, every broker answered, or
+// ctx ends: a hung broker delays only a retry of a group that moved to it.
+func (gr *groupRound) find(ctx context.Context, r *round, names []string) map[string]listedGroup {
+	gr.relistOnce.Do(func() {
+		gr.mu.Lock()
+		defer gr.mu.Unlock()
+		gr.relisted, gr.relistErrs = map[string]listedGroup{}, map[int32]error{}
+		gr.changed = make(chan struct{})
+		for _, bc := range r.c.brokerList() {
+			if gr.listFailed[bc.id] {
+				continue
+			}
+			gr.pending++
+			gr.relists.Add(1)
+			go func() {
+				defer gr.relists.Done()
+				listed, err := r.listGroupsOn(ctx, bc)
+				gr.mu.Lock()
+				defer gr.mu.Unlock()
+				if err != nil {
+					gr.relistErrs[bc.id] = err
+				}
+				for name, lg := range listed {
+					if _, dup := gr.relisted[name]; !dup {
+						gr.relisted[name] = lg
+					}
+				}
+				gr.pending--
+				close(gr.changed)
+				gr.changed = make(chan struct{})
+			}()
+		}
+	})
+	for {
+		gr.mu.Lock()
+		found := make(map[string]listedGroup, len(names))
+		for _, name := range names {
+			if lg, ok := gr.relisted[name]; ok {
+				found[name] = lg
+			}
+		}
+		ch := gr.changed
+		pending := gr.pending
+		gr.mu.Unlock()
+		if len(found) == len(names) || pending == 0 {
+			return found
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return found
+		}
+	}
+}
+
+func isNotCoordinator(err error) bool {
+	return errors.Is(err, sarama.ErrNotCoordinatorForConsumer) || errors.Is(err, sarama.ErrOffsetsLoadInProgress) ||
+		errors.Is(err, sarama.ErrConsumerCoordinatorNotAvailable)
+}
+
+// listGroupsOn sends ListGroups to one broker. It answers with the groups
+// it coordinates, which tells each group's coordinator without a
+// FindCoordinator per group. Groups not included are left out.
+func (r *round) listGroupsOn(ctx context.Context, bc *brokerConn) (map[string]listedGroup, error) {
+	r.rc.add("ListGroups")
+	resp, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.ListGroupsResponse, error) {
+		return b.ListGroups(&sarama.ListGroupsRequest{Version: r.c.listGroupsVersion()})
+	})
+	if err == nil && resp.Err != sarama.ErrNoError {
+		err = resp.Err
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]listedGroup, len(resp.Groups))
+	for name, pt := range resp.Groups {
+		if r.c.cfg.IncludeGroup != nil && !r.c.cfg.IncludeGroup(name) {
+			continue
+		}
+		gd := resp.GroupsData[name]
+		out[name] = listedGroup{name: name, protocolType: pt, state: gd.GroupState,
+			groupType: gd.GroupType, coordinator: bc.id}
+	}
+	return out, nil
 }
 
 // describeAndFetch describes and fetches the offsets of the listed groups:

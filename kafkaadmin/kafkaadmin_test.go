@@ -167,6 +167,23 @@ func offsets(g kafkaadmin.Group) map[string]int64 {
 	return m
 }
 
+// wantGroups are the fixture's groups as a snapshot must show them.
+var wantGroups = []struct {
+	group   string
+	typ     kafkaadmin.GroupType
+	state   string
+	members int
+	offsets map[string]int64
+}{
+	{"simple-all", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{
+		"orders/0": 7, "orders/1": 8, "orders/2": 9, "orders/3": 10, "orders/4": 11, "orders/5": 12}},
+	{"partial", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{"orders/0": 2, "orders/1": 2}},
+	{"beyond", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{"payments/0": 105}},
+	{"retained", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{"audit/0": 2}},
+	{"live", kafkaadmin.GroupClassic, "Stable", 1, map[string]int64{
+		"payments/0": 5, "payments/1": 6, "payments/2": 7, "payments/3": 8}},
+}
+
 func checkSnapshot(t *testing.T, f *fixture, s *kafkaadmin.Snapshot) {
 	t.Helper()
 	if len(s.Brokers) != 3 {
@@ -192,21 +209,7 @@ func checkSnapshot(t *testing.T, f *fixture, s *kafkaadmin.Snapshot) {
 		}
 	}
 
-	tests := []struct {
-		group   string
-		typ     kafkaadmin.GroupType
-		state   string
-		members int
-		offsets map[string]int64
-	}{
-		{"simple-all", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{
-			"orders/0": 7, "orders/1": 8, "orders/2": 9, "orders/3": 10, "orders/4": 11, "orders/5": 12}},
-		{"partial", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{"orders/0": 2, "orders/1": 2}},
-		{"beyond", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{"payments/0": 105}},
-		{"retained", kafkaadmin.GroupSimple, "Empty", 0, map[string]int64{"audit/0": 2}},
-		{"live", kafkaadmin.GroupClassic, "Stable", 1, map[string]int64{
-			"payments/0": 5, "payments/1": 6, "payments/2": 7, "payments/3": 8}},
-	}
+	tests := wantGroups
 	for _, tt := range tests {
 		t.Run(tt.group, func(t *testing.T) {
 			g := group(t, s, tt.group)

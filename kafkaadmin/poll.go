@@ -32,7 +32,9 @@ func (c *Client) Snapshot(ctx context.Context) (*Snapshot, error) {
 		rc:   &roundCounter{m: map[string]int{}},
 		snap: &Snapshot{Cluster: c.cfg.Name, Started: time.Now()},
 	}
-	if err := r.run(ctx); err != nil {
+	err := r.run(ctx)
+	r.noteHealth()
+	if err != nil {
 		return nil, err
 	}
 	r.snap.Finished = time.Now()
@@ -47,6 +49,18 @@ type round struct {
 	snap *Snapshot
 
 	errMu sync.Mutex
+	// metaFailed are the addresses (known brokers' or bootstrap) whose
+	// Metadata attempt failed or was overtaken by another broker's answer
+	// (guarded by errMu).
+	metaFailed map[string]bool
+	// moved are the partitions read again from a new leader (noteLeader;
+	// guarded by errMu).
+	moved map[*Partition]int32
+
+	// refreshOnce guards the one metadata refresh of a round and leaders,
+	// its answer (refreshedLeaders).
+	refreshOnce sync.Once
+	leaders     map[string]map[int32]int32
 	// topicIdx maps a topic name to its index in snap.Topics.
 	topicIdx map[string]int
 }
@@ -73,59 +87,235 @@ func (r *round) run(ctx context.Context) error {
 	go func() { defer wg.Done(); groups = r.groups(ctx) }()
 	wg.Wait()
 
-	r.retryPartitions(ctx)
+	for p, leader := range r.moved {
+		p.Leader, p.Err = leader, nil
+	}
 	r.snap.Groups = groups
-	sort.Slice(r.snap.Errors, func(i, j int) bool {
-		a, b := r.snap.Errors[i], r.snap.Errors[j]
-		if a.API != b.API {
-			return a.API < b.API
-		}
-		return a.Broker < b.Broker
-	})
+	sortErrors(r.snap.Errors)
 	return nil
 }
 
-// metadata asks a known broker, then the bootstrap addresses, for the
-// cluster's metadata (all topics).
+// metadata asks the cluster's metadata (all topics) of the known brokers,
+// then of the bootstrap addresses (metadataAttempts gives the order), hedged:
+// the first is asked at once, and each next one when the previous attempts
+// failed or stayed unanswered for the attempt timeout. The first answer
+// wins; attempts still in flight are abandoned. A healthy first broker
+// answers within the attempt timeout, so a healthy poll sends one Metadata.
 func (r *round) metadata(ctx context.Context) (*sarama.MetadataResponse, error) {
-	var errs []error
-	for _, bc := range r.c.brokerList() {
+	atts := r.c.metadataAttempts()
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel() // abandons the attempts still in flight
+	type result struct {
+		i   int
+		md  *sarama.MetadataResponse
+		err error
+	}
+	results := make(chan result, len(atts))
+	errs := make([]error, len(atts))
+	answered := make([]bool, len(atts))
+	hedge := time.NewTimer(time.Hour)
+	defer hedge.Stop()
+	next, pending := 0, 0
+	launch := func() {
+		i := next
+		next++
+		pending++
 		r.rc.add("Metadata")
-		md, err := onLane(ctx, r.c, bc, laneGroups, func(b *sarama.Broker) (*sarama.MetadataResponse, error) {
-			return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
-		})
-		if err == nil {
-			return md, nil
-		}
-		errs = append(errs, fmt.Errorf("broker %d (%s): %w", bc.id, bc.addr, err))
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("metadata: %w", joinErrs(errs))
+		go func() {
+			md, err := r.metadataFrom(actx, atts[i])
+			results <- result{i, md, err}
+		}()
+		if next < len(atts) {
+			hedge.Reset(r.c.attemptTimeout(ctx))
 		}
 	}
-	for _, addr := range r.c.cfg.Brokers {
-		b := sarama.NewBroker(addr)
-		if err := b.Open(r.c.sconf); err != nil {
-			errs = append(errs, fmt.Errorf("bootstrap %s: %w", addr, err))
+	launch()
+	var won *sarama.MetadataResponse
+	winner := -1
+wait:
+	for pending > 0 {
+		select {
+		case res := <-results:
+			pending--
+			answered[res.i] = true
+			if res.err == nil {
+				won, winner = res.md, res.i
+				break wait
+			}
+			errs[res.i] = res.err
+			if next < len(atts) {
+				launch()
+			}
+		case <-hedge.C:
+			if next < len(atts) {
+				launch()
+			}
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	// Known brokers that failed, or were asked and had not answered when
+	// the round went on without them, are asked last next time.
+	for i, a := range atts[:next] {
+		if i != winner {
+			r.noteMetadataFailed(a)
+		}
+	}
+	if winner >= 0 {
+		if a := atts[winner]; a.bc == nil {
+			r.c.mu.Lock()
+			r.c.bootstrapOK = a.addr
+			r.c.mu.Unlock()
+		}
+		for i := range atts[:next] {
+			if errs[i] != nil || !answered[i] {
+				r.c.logger.Debug("metadata answered by another broker", "tried", atts[i].label(),
+					"answered_by", atts[winner].label(), "err", errs[i])
+			}
+		}
+		return won, nil
+	}
+	// Every attempt failed: the message lists them in a fixed order
+	// (known brokers by id, then bootstrap addresses as configured), not
+	// in the order they were tried, so that it is the same every poll.
+	ranked := make([]int, 0, next)
+	for i := range atts[:next] {
+		if !answered[i] {
+			errs[i] = ctx.Err()
+		}
+		ranked = append(ranked, i)
+	}
+	sort.Slice(ranked, func(a, b int) bool { return atts[ranked[a]].rank < atts[ranked[b]].rank })
+	msgs := make([]error, 0, len(ranked))
+	for _, i := range ranked {
+		msgs = append(msgs, fmt.Errorf("%s: %w", atts[i].label(), errs[i]))
+	}
+	return nil, fmt.Errorf("metadata: no broker answered: %w", joinErrs(msgs))
+}
+
+// mdAttempt is one place the metadata can be asked for: a known broker (on
+// its groups lane) or a bootstrap address (on a connection of its own).
+type mdAttempt struct {
+	bc   *brokerConn // nil for a bootstrap address
+	addr string
+	// rank orders error messages: known brokers by id, then bootstrap
+	// addresses in the configured order.
+	rank int
+}
+
+func (a mdAttempt) label() string {
+	if a.bc != nil {
+		return fmt.Sprintf("broker %d (%s)", a.bc.id, a.addr)
+	}
+	return "bootstrap " + a.addr
+}
+
+// metadataAttempts lists where to ask for metadata, in order: the known
+// brokers that answered in the last round (by id), the other known brokers
+// (by id), then the bootstrap addresses not already among the known
+// brokers: the one that answered last time first, then as configured.
+func (c *Client) metadataAttempts() []mdAttempt {
+	known := c.brokerList()
+	c.mu.Lock()
+	ok := c.bootstrapOK
+	c.mu.Unlock()
+	byID := make([]int32, len(known))
+	addrs := map[string]bool{}
+	for i, bc := range known {
+		byID[i] = bc.id
+		addrs[bc.addr] = true
+	}
+	sort.Slice(byID, func(i, j int) bool { return byID[i] < byID[j] })
+	out := make([]mdAttempt, 0, len(known)+len(c.cfg.Brokers))
+	for _, bc := range known {
+		out = append(out, mdAttempt{bc: bc, addr: bc.addr, rank: sort.Search(len(byID), func(i int) bool { return byID[i] >= bc.id })})
+	}
+	var boot []mdAttempt
+	for i, addr := range c.cfg.Brokers {
+		if addrs[addr] {
 			continue
 		}
-		r.rc.add("Metadata")
-		md, err := call(ctx, func() (*sarama.MetadataResponse, error) {
-			return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
-		})
-		go func() { _ = b.Close() }() // Close waits for an abandoned request
-		if err == nil {
-			return md, nil
-		}
-		errs = append(errs, fmt.Errorf("bootstrap %s: %w", addr, err))
-		if ctx.Err() != nil {
-			break
+		addrs[addr] = true
+		a := mdAttempt{addr: addr, rank: len(known) + i}
+		if addr == ok {
+			boot = append([]mdAttempt{a}, boot...)
+		} else {
+			boot = append(boot, a)
 		}
 	}
-	return nil, fmt.Errorf("metadata: no broker answered: %w", joinErrs(errs))
+	return append(out, boot...)
+}
+
+// metadataFrom sends one Metadata request for all topics.
+func (r *round) metadataFrom(ctx context.Context, a mdAttempt) (*sarama.MetadataResponse, error) {
+	req := func(b *sarama.Broker) (*sarama.MetadataResponse, error) {
+		return b.GetMetadata(sarama.NewMetadataRequest(r.c.sconf.Version, nil))
+	}
+	if a.bc != nil {
+		return onLane(ctx, r.c, a.bc, laneGroups, req)
+	}
+	b := sarama.NewBroker(a.addr)
+	if err := b.Open(r.c.sconf); err != nil {
+		return nil, err
+	}
+	defer func() { go func() { _ = b.Close() }() }() // Close waits for an abandoned request
+	return call(ctx, func() (*sarama.MetadataResponse, error) { return req(b) })
+}
+
+func (r *round) noteMetadataFailed(a mdAttempt) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if r.metaFailed == nil {
+		r.metaFailed = map[string]bool{}
+	}
+	r.metaFailed[a.addr] = true
+}
+
+// metaFailedAddrs returns the addresses noteMetadataFailed collected.
+func (r *round) metaFailedAddrs() map[string]bool {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	out := make(map[string]bool, len(r.metaFailed))
+	for a := range r.metaFailed {
+		out[a] = true
+	}
+	return out
+}
+
+// noteHealth tells the client which brokers failed in this round: those
+// named in a failed request, and those whose address did not answer a
+// Metadata attempt before another broker did (brokerConn.failed).
+func (r *round) noteHealth() {
+	failed := map[int32]bool{}
+	r.errMu.Lock()
+	for _, e := range r.snap.Errors {
+		failed[e.Broker] = true
+	}
+	r.errMu.Unlock()
+	r.c.markHealth(failed, r.metaFailedAddrs())
+}
+
+// sortErrors orders the round's errors by API, broker, then message, so
+// that the texts built from them are the same from poll to poll.
+func sortErrors(errs []RequestError) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i], errs[j]
+		if a.API != b.API {
+			return a.API < b.API
+		}
+		if a.Broker != b.Broker {
+			return a.Broker < b.Broker
+		}
+		return a.Err.Error() < b.Err.Error()
+	})
 }
 
 func (r *round) applyMetadata(md *sarama.MetadataResponse) {
 	r.c.updateBrokers(md.Brokers)
+	// A broker whose address did not answer Metadata (a bootstrap address
+	// on the first poll) is asked last already in this round
+	// (DescribeConfigs).
+	r.c.markFailedAddrs(r.metaFailedAddrs())
 	r.snap.Brokers = r.snap.Brokers[:0]
 	for _, b := range md.Brokers {
 		r.snap.Brokers = append(r.snap.Brokers, Broker{ID: b.ID(), Addr: b.Addr(), Rack: b.Rack()})
@@ -170,20 +360,55 @@ func (r *round) applyMetadata(md *sarama.MetadataResponse) {
 	}
 }
 
-// listOffsets reads one end of every partition with one ListOffsets
-// request per leader, all leaders in parallel.
+// listOffsets reads one end (which) of every partition with one ListOffsets
+// request per leader, every leader in parallel. The partitions a leader
+// answers with a retriable error (NOT_LEADER_OR_FOLLOWER, ...) are read
+// again once, from their leader in a refreshed metadata, as soon as that
+// leader answered; partitions without a leader are read from the refreshed
+// metadata at once. The refresh is one Metadata per round, shared (see
+// refreshedLeaders), so a hung leader delays no other leader's retry.
 func (r *round) listOffsets(ctx context.Context, which int64) {
 	byLeader := map[int32][]pref{}
+	var orphans []pref
 	for ti := range r.snap.Topics {
 		t := &r.snap.Topics[ti]
 		for pi := range t.Partitions {
 			p := &t.Partitions[pi]
-			if p.Leader >= 0 {
+			switch {
+			case p.Leader >= 0:
 				byLeader[p.Leader] = append(byLeader[p.Leader], pref{t.Name, p})
+			case retriable(p.Err):
+				orphans = append(orphans, pref{t.Name, p})
 			}
 		}
 	}
-	r.listOffsetsBy(ctx, which, byLeader)
+	var wg sync.WaitGroup
+	for leader, parts := range byLeader {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.listOffsetsOne(ctx, which, leader, parts)
+			var failed []pref
+			for _, pr := range parts {
+				// Each end's pass touches only its own fields.
+				var err error
+				if which == sarama.OffsetOldest {
+					err = pr.p.StartErr
+				} else {
+					err = pr.p.EndErr
+				}
+				if retriable(err) {
+					failed = append(failed, pr)
+				}
+			}
+			r.retryOffsets(ctx, which, failed)
+		}()
+	}
+	if len(orphans) > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.retryOffsets(ctx, which, orphans) }()
+	}
+	wg.Wait()
 }
 
 // pref is a partition with its topic's name.
@@ -192,23 +417,75 @@ type pref struct {
 	p     *Partition
 }
 
-func (r *round) listOffsetsBy(ctx context.Context, which int64, byLeader map[int32][]pref) {
-	lane := laneLatest
-	if which == sarama.OffsetOldest {
-		lane = laneEarliest
+// retryOffsets reads one end of parts again, once, from their leaders in
+// the refreshed metadata.
+func (r *round) retryOffsets(ctx context.Context, which int64, parts []pref) {
+	if len(parts) == 0 || ctx.Err() != nil {
+		return
+	}
+	leaders := r.refreshedLeaders(ctx)
+	if leaders == nil {
+		return
+	}
+	byLeader := map[int32][]pref{}
+	for _, pr := range parts {
+		l, ok := leaders[pr.topic][pr.p.ID]
+		if !ok || l < 0 {
+			continue
+		}
+		r.noteLeader(pr.p, l)
+		byLeader[l] = append(byLeader[l], pr)
 	}
 	var wg sync.WaitGroup
-	for leader, parts := range byLeader {
+	for leader, ps := range byLeader {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.listOffsetsOne(ctx, which, lane, leader, parts)
+			r.listOffsetsOne(ctx, which, leader, ps)
 		}()
 	}
 	wg.Wait()
 }
 
-func (r *round) listOffsetsOne(ctx context.Context, which int64, lane int, leader int32, parts []pref) {
+// refreshedLeaders reads the metadata again, once per round whoever asks
+// first, and returns each partition's leader (topic -> partition ->
+// leader), or nil when no broker answered.
+func (r *round) refreshedLeaders(ctx context.Context) map[string]map[int32]int32 {
+	r.refreshOnce.Do(func() {
+		md, err := r.metadata(ctx)
+		if err != nil {
+			return
+		}
+		r.c.updateBrokers(md.Brokers)
+		leaders := make(map[string]map[int32]int32, len(md.Topics))
+		for _, tm := range md.Topics {
+			m := make(map[int32]int32, len(tm.Partitions))
+			for _, pm := range tm.Partitions {
+				m[pm.ID] = pm.Leader
+			}
+			leaders[tm.Name] = m
+		}
+		r.leaders = leaders
+	})
+	return r.leaders
+}
+
+// noteLeader records a partition's leader from the refreshed metadata; it
+// is set on the partition when the round's requests are done.
+func (r *round) noteLeader(p *Partition, leader int32) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if r.moved == nil {
+		r.moved = map[*Partition]int32{}
+	}
+	r.moved[p] = leader
+}
+
+func (r *round) listOffsetsOne(ctx context.Context, which int64, leader int32, parts []pref) {
+	lane := laneLatest
+	if which == sarama.OffsetOldest {
+		lane = laneEarliest
+	}
 	set := func(p *Partition, off int64, err error) {
 		if which == sarama.OffsetOldest {
 			p.Start, p.StartErr = off, err
@@ -270,59 +547,6 @@ func retriable(err error) bool {
 		return true
 	}
 	return false
-}
-
-// retryPartitions refreshes the metadata once and reads again the
-// partitions whose offsets failed with a retriable error. It reports
-// whether it retried.
-func (r *round) retryPartitions(ctx context.Context) bool {
-	var failed []pref
-	for ti := range r.snap.Topics {
-		t := &r.snap.Topics[ti]
-		for pi := range t.Partitions {
-			p := &t.Partitions[pi]
-			if retriable(p.Err) || retriable(p.StartErr) || retriable(p.EndErr) {
-				failed = append(failed, pref{t.Name, p})
-			}
-		}
-	}
-	if len(failed) == 0 || ctx.Err() != nil {
-		return false
-	}
-	md, err := r.metadata(ctx)
-	if err != nil {
-		return false
-	}
-	r.c.updateBrokers(md.Brokers)
-	leaders := map[string]map[int32]int32{}
-	for _, tm := range md.Topics {
-		m := make(map[int32]int32, len(tm.Partitions))
-		for _, pm := range tm.Partitions {
-			m[pm.ID] = pm.Leader
-		}
-		leaders[tm.Name] = m
-	}
-	latest, earliest := map[int32][]pref{}, map[int32][]pref{}
-	for _, pr := range failed {
-		p := pr.p
-		l, ok := leaders[pr.topic][p.ID]
-		if !ok || l < 0 {
-			continue
-		}
-		p.Leader, p.Err = l, nil
-		if p.EndErr != nil || p.End < 0 {
-			latest[l] = append(latest[l], pr)
-		}
-		if p.StartErr != nil || p.Start < 0 {
-			earliest[l] = append(earliest[l], pr)
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); r.listOffsetsBy(ctx, sarama.OffsetNewest, latest) }()
-	go func() { defer wg.Done(); r.listOffsetsBy(ctx, sarama.OffsetOldest, earliest) }()
-	wg.Wait()
-	return true
 }
 
 // joinErrs joins errors on one line ("a; b"), keeping them for errors.Is.

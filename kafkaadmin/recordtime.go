@@ -44,8 +44,12 @@ const (
 
 // RecordTimes reads the timestamps of the records at the given offsets
 // with one Fetch per leader broker (all leaders in parallel), plus one more
-// per leader for partitions whose first batch did not fit. requests counts
-// what was sent, by API.
+// per leader when needed: for a first batch that did not fit, or offsets
+// the first Fetch did not reach. A Fetch names each partition once, from
+// the lowest offset asked on it: the other offsets on the partition
+// (several groups) are answered from the same records when they are in
+// them. An offset that neither Fetch reached gets ErrRecordNotReached (it
+// is read on a later poll). requests counts what was sent, by API.
 func (c *Client) RecordTimes(ctx context.Context, reqs []RecordTimeRequest) (out []RecordTime, requests map[string]int) {
 	rc := &roundCounter{m: map[string]int{}}
 	byLeader := map[int32][]int{}
@@ -59,49 +63,36 @@ func (c *Client) RecordTimes(ctx context.Context, reqs []RecordTimeRequest) (out
 	}
 	var wg sync.WaitGroup
 	for leader, idx := range byLeader {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A Fetch names each partition once: several offsets on one
-			// partition (several groups) go out in successive waves.
-			for _, wave := range waves(out, idx) {
-				partial := c.fetchTimes(ctx, rc, leader, out, wave, recordTimeSmallBytes)
-				if len(partial) > 0 && ctx.Err() == nil {
-					c.fetchTimes(ctx, rc, leader, out, partial, recordTimeLargeBytes)
+		wg.Go(func() {
+			pending := c.fetchTimes(ctx, rc, leader, out, idx, recordTimeSmallBytes, false)
+			if len(pending) > 0 && ctx.Err() == nil {
+				pending = c.fetchTimes(ctx, rc, leader, out, pending, recordTimeLargeBytes, true)
+			}
+			for _, i := range pending {
+				if out[i].Err == nil {
+					out[i].Err = ErrRecordNotReached
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return out, rc.m
 }
 
-// waves splits idx so that no wave has a partition twice.
-func waves(out []RecordTime, idx []int) [][]int {
-	type tp struct {
-		topic string
-		p     int32
-	}
-	seen := map[tp]int{}
-	var ws [][]int
-	for _, i := range idx {
-		k := tp{out[i].Topic, out[i].Partition}
-		w := seen[k]
-		seen[k] = w + 1
-		if w == len(ws) {
-			ws = append(ws, nil)
-		}
-		ws[w] = append(ws[w], i)
-	}
-	return ws
-}
+// ErrRecordNotReached is the error of a RecordTime whose offset lies beyond
+// the records this poll's Fetches returned for its partition (another,
+// lower offset on the same partition was read first).
+var ErrRecordNotReached = errors.New("record not reached by this poll's fetches")
 
 // errTooLarge marks a partition whose batch did not fit in the Fetch.
 var errTooLarge = errors.New("record batch larger than the fetch limit")
 
-// fetchTimes fills out[idx] from one Fetch to leader and returns the
-// indexes whose batch did not fit.
-func (c *Client) fetchTimes(ctx context.Context, rc *roundCounter, leader int32, out []RecordTime, idx []int, perPartition int32) []int {
+// fetchTimes fills out[idx] from one Fetch to leader, each partition read
+// from the lowest offset idx asks on it, and returns the indexes left to
+// read: offsets past the records returned, and the first batch of a
+// partition when it did not fit. last: no Fetch follows (what did not fit
+// keeps errTooLarge).
+func (c *Client) fetchTimes(ctx context.Context, rc *roundCounter, leader int32, out []RecordTime, idx []int, perPartition int32, last bool) []int {
 	bc := c.broker(leader)
 	if bc == nil {
 		for _, i := range idx {
@@ -109,16 +100,31 @@ func (c *Client) fetchTimes(ctx context.Context, rc *roundCounter, leader int32,
 		}
 		return nil
 	}
+	type tp struct {
+		topic string
+		p     int32
+	}
+	starts := map[tp]int64{}
+	var order []tp
+	for _, i := range idx {
+		k := tp{out[i].Topic, out[i].Partition}
+		if at, ok := starts[k]; !ok {
+			starts[k] = out[i].Offset
+			order = append(order, k)
+		} else if out[i].Offset < at {
+			starts[k] = out[i].Offset
+		}
+	}
 	req := &sarama.FetchRequest{Version: 11, MaxWaitTime: 0, MinBytes: 1, SessionEpoch: -1,
-		MaxBytes: int32(min(int64(perPartition)*int64(len(idx)), 50<<20))}
+		MaxBytes: int32(min(int64(perPartition)*int64(len(order)), 50<<20))}
 	if c.cfg.Isolation == ReadCommitted {
 		req.Isolation = sarama.ReadCommitted
 	}
 	if !c.sconf.Version.IsAtLeast(sarama.V2_3_0_0) {
 		req.Version = 10
 	}
-	for _, i := range idx {
-		req.AddBlock(out[i].Topic, out[i].Partition, out[i].Offset, perPartition, -1)
+	for _, k := range order {
+		req.AddBlock(k.topic, k.p, starts[k], perPartition, -1)
 	}
 	rc.add("Fetch")
 	resp, err := onLane(ctx, c, bc, laneEarliest, func(b *sarama.Broker) (*sarama.FetchResponse, error) { return b.Fetch(req) })
@@ -128,27 +134,46 @@ func (c *Client) fetchTimes(ctx context.Context, rc *roundCounter, leader int32,
 		}
 		return nil
 	}
-	var partial []int
+	var pending []int
 	for _, i := range idx {
 		rt := &out[i]
 		blk := resp.GetBlock(rt.Topic, rt.Partition)
+		start := starts[tp{rt.Topic, rt.Partition}]
 		switch {
 		case blk == nil:
 			rt.Err = errors.New("no answer for partition")
 		case blk.Err != sarama.ErrNoError:
 			rt.Err = blk.Err
 		case blk.Partial:
-			rt.Err = errTooLarge
-			partial = append(partial, i)
+			switch {
+			case rt.Offset == start:
+				rt.Err = errTooLarge
+			case last:
+				rt.Err = ErrRecordNotReached
+			}
+			if !last {
+				pending = append(pending, i)
+			}
 		default:
-			rt.Found, rt.Timestamp, rt.Err = firstRecordAt(blk.RecordsSet, rt.Offset), time.Time{}, nil
-			if rt.Found >= 0 {
-				rt.Timestamp = recordTimestamp(blk.RecordsSet, rt.Found)
+			end := blk.HighWaterMarkOffset
+			if c.cfg.Isolation == ReadCommitted && blk.LastStableOffset >= 0 {
+				end = blk.LastStableOffset
+			}
+			found := firstRecordAt(blk.RecordsSet, rt.Offset)
+			switch {
+			case found >= 0:
+				rt.Found, rt.Timestamp, rt.Err = found, recordTimestamp(blk.RecordsSet, found), nil
+			case rt.Offset == start || rt.Offset >= end:
+				// Read from this very offset (or at the end): no data
+				// record follows it.
+				rt.Found, rt.Timestamp, rt.Err = -1, time.Time{}, nil
+			default:
+				pending = append(pending, i) // beyond the records returned
 			}
 		}
 	}
-	sort.Ints(partial)
-	return partial
+	sort.Ints(pending)
+	return pending
 }
 
 // firstRecordAt returns the offset of the first data record at or after

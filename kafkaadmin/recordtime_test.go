@@ -2,6 +2,7 @@ package kafkaadmin_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -85,10 +86,49 @@ func TestRecordTimes(t *testing.T) {
 			}
 		})
 	}
-	// Partition 0 is asked for 3 offsets, partition 1 for 2: a Fetch names
-	// a partition once, so at most 5 waves, each with at most one retry for
-	// batches that did not fit.
-	if reqs["Fetch"] > 10 || reqs["Fetch"] < 3 {
-		t.Errorf("Fetch requests = %d, want 3 to 10", reqs["Fetch"])
+	// One Fetch per leader, plus at most one more per leader (partition
+	// 0's first Fetch, from offset 0 with 32 KiB, may stop before the 40
+	// KiB record 4; then 4 and 13 are read by the second).
+	leaders := map[int32]bool{}
+	for _, p := range tp.Partitions {
+		leaders[p.Leader] = true
+	}
+	if n := reqs["Fetch"]; n < len(leaders) || n > 2*len(leaders) {
+		t.Errorf("Fetch requests = %d, want %d to %d (one per leader, at most one more each)", n, len(leaders), 2*len(leaders))
+	}
+
+	// Ten groups committed at ten offsets of one partition, small records:
+	// one Fetch reads them all.
+	var many []kafkaadmin.RecordTimeRequest
+	for off := int64(10); off < 14; off++ {
+		many = append(many, req(1, off), req(1, off))
+	}
+	many = append(many, req(1, 20), req(1, 11))
+	got, reqs = ac.RecordTimes(ctx, many)
+	if reqs["Fetch"] != 1 {
+		t.Errorf("%d offsets on one partition: %d Fetch requests, want 1", len(many), reqs["Fetch"])
+	}
+	for i, r := range got {
+		want := many[i].Offset
+		if want == 20 {
+			want = -1 // the log end
+		}
+		if r.Err != nil || r.Found != want {
+			t.Errorf("offset %d: found %d, err %v; want %d", many[i].Offset, r.Found, r.Err, want)
+		}
+	}
+
+	// Offsets beyond what one Fetch returns (the 32 KiB and 1 MiB limits
+	// stop at the 40 KiB records) are left for a later poll, with an
+	// error, not answered wrongly.
+	got, reqs = ac.RecordTimes(ctx, []kafkaadmin.RecordTimeRequest{req(0, 0), req(0, 19)})
+	if got[0].Err != nil || got[0].Found != 0 {
+		t.Errorf("offset 0: found %d, err %v", got[0].Found, got[0].Err)
+	}
+	if r := got[1]; !(r.Err == nil && r.Found == 19) && !errors.Is(r.Err, kafkaadmin.ErrRecordNotReached) {
+		t.Errorf("offset 19: found %d, err %v; want 19 or ErrRecordNotReached", r.Found, r.Err)
+	}
+	if reqs["Fetch"] > 2 {
+		t.Errorf("Fetch requests = %d, want at most 2 for one partition", reqs["Fetch"])
 	}
 }

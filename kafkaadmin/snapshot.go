@@ -45,10 +45,28 @@ type Snapshot struct {
 	// (__consumer_offsets, __transaction_state, ...) are left out.
 	Topics []Topic
 	// Groups with their committed offsets, sorted by name.
+	//
+	// A group is absent when the ListGroups of its coordinator failed (a
+	// RequestError{API: "ListGroups", Broker: coordinator} is in Errors):
+	// whether it still exists is unknown, which is not the same as gone.
+	// A group present but whose DescribeGroups/ConsumerGroupDescribe or
+	// OffsetFetch failed has DescribeErr or FetchErr set; its Offsets are
+	// then empty and must not be read as "no commits". A NOT_COORDINATOR
+	// or COORDINATOR_LOAD_IN_PROGRESS that persists after the one retry
+	// leaves FetchErr (or DescribeErr) set, never an empty, error-free
+	// offset list.
 	Groups []Group
-	// Errors are failed requests (a broker that did not answer, a request
-	// that failed as a whole). A snapshot with errors can still be partly
-	// useful; Complete tells whether it is whole.
+	// Errors are the failed requests of the round, each with its API name
+	// and the id of the broker it was sent to (-1 for a request to no known
+	// broker, such as the bootstrap): a broker that did not answer before
+	// the deadline, a request that failed as a whole. Metadata attempts
+	// overtaken by another broker's answer are not errors (Metadata is
+	// hedged, see the package doc); a round whose Metadata failed
+	// everywhere returns an error instead of a Snapshot. Errors are sorted
+	// by API, then broker, then message, so that texts built from them are
+	// the same from poll to poll while the failure lasts. A snapshot with
+	// errors can still be partly useful; Complete tells whether it is
+	// whole.
 	Errors []RequestError
 	// Requests counts the requests this round sent, by API name
 	// ("Metadata", "ListOffsets", ...), retries included.

@@ -27,17 +27,37 @@ const (
 	GranularityTopic Granularity = "topic"
 )
 
+// Enums says how enum-like families (one series per possible value:
+// offsetlag_consumergroup_state, _status, _topic_status and
+// _topic_lag_seconds_partitions) are exported.
+type Enums string
+
+const (
+	// EnumsAll exports a series for every possible value (1 for the
+	// current one, 0 for the others; counts of 0 included). The default.
+	EnumsAll Enums = "all"
+	// EnumsCurrent exports only the current value's series (and only the
+	// non-zero counts of _topic_lag_seconds_partitions): fewer series, but
+	// a value that is not current is absent instead of 0.
+	EnumsCurrent Enums = "current"
+)
+
 // Options configure a Collector. The zero value is valid and means the
 // defaults.
 type Options struct {
 	// Granularity of the exported series. Empty means GranularityPartition.
 	Granularity Granularity
+	// Enums is how enum-like families are exported. Empty means EnumsAll.
+	Enums Enums
 }
 
 // SetDefaults fills in empty fields.
 func (o *Options) SetDefaults() {
 	if o.Granularity == "" {
 		o.Granularity = GranularityPartition
+	}
+	if o.Enums == "" {
+		o.Enums = EnumsAll
 	}
 }
 
@@ -48,6 +68,11 @@ func (o Options) Validate() error {
 	case "", GranularityPartition, GranularityTopic:
 	default:
 		return fmt.Errorf("granularity %q: must be %q or %q", o.Granularity, GranularityPartition, GranularityTopic)
+	}
+	switch o.Enums {
+	case "", EnumsAll, EnumsCurrent:
+	default:
+		return fmt.Errorf("enums %q: must be %q or %q", o.Enums, EnumsAll, EnumsCurrent)
 	}
 	return nil
 }
@@ -92,6 +117,9 @@ var groupTypes = []string{"classic", "consumer", "simple", "other"}
 type Collector struct {
 	source       func() *exporter.Result
 	perPartition bool
+	// currentEnums: enum-like families export only the current value
+	// (EnumsCurrent).
+	currentEnums bool
 	families     []*family // everything Describe sends, sorted by name
 
 	// Per-partition families (GranularityPartition only).
@@ -105,10 +133,13 @@ type Collector struct {
 	topicStatus, status, produceRate, consumeRate, catchUp         *family
 	// Self-metrics, per cluster.
 	up, pollDuration, lastPoll, lastSuccess, requests, polls, pollErrors, brokers *family
+	pollPhase                                                                     *family
 	// Committed-offset expiry (prometheus_expiry.go).
 	expiryFamilies
 	// Lambda event source mappings (prometheus_lambda.go).
 	lambdaFamilies
+	// Data age and broker health (prometheus_health.go).
+	healthFamilies
 
 	// render caches the text exposition of the latest Result (exposition.go).
 	render renderState
@@ -136,6 +167,7 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 	c := &Collector{
 		source:       source,
 		perPartition: opts.Granularity != GranularityTopic,
+		currentEnums: opts.Enums == EnumsCurrent,
 	}
 	var (
 		gp    = []string{labelCluster, labelGroup, labelTopic, labelPartition}
@@ -198,7 +230,9 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 	c.up = c.newFamily("offsetlag_up", gauge,
 		"1 if the last poll of the cluster succeeded, 0 if it failed.", cl)
 	c.pollDuration = c.newFamily("offsetlag_poll_duration_seconds", gauge,
-		"Duration of the last poll of the cluster.", cl)
+		"Duration of the last poll of the cluster: its requests and the computation after them (lag, expiry, time lag and status).", cl)
+	c.pollPhase = c.newFamily("offsetlag_poll_phase_seconds", gauge,
+		"Duration of each phase of the last poll of the cluster: requests (the batched Kafka round), lag, expiry, trends (time lag, status, rates) and record_times (exact time-lag Fetches).", []string{labelCluster, "phase"})
 	c.lastPoll = c.newFamily("offsetlag_last_poll_timestamp_seconds", gauge,
 		"Unix time the last poll of the cluster finished, successful or not.", cl)
 	c.lastSuccess = c.newFamily("offsetlag_last_successful_poll_timestamp_seconds", gauge,
@@ -213,6 +247,13 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 		"Brokers in the cluster's metadata as of the last successful poll.", cl)
 	c.newExpiryFamilies()
 	c.newLambdaFamilies()
+	c.newHealthFamilies()
+	if c.currentEnums {
+		for _, f := range []*family{c.state, c.status, c.topicStatus, c.topicLagSources} {
+			f.help += " Only the current value's series is exported (metrics.enums=current): the others are absent, not 0."
+			f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
+		}
+	}
 
 	slices.SortFunc(c.families, func(a, b *family) int { return strings.Compare(a.name, b.name) })
 	for i, f := range c.families {
@@ -271,6 +312,10 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 	s.emit(c.up, boolFloat(cr.Up), cl)
 	if !cr.LastPoll.IsZero() {
 		s.emit(c.pollDuration, cr.PollDuration.Seconds(), cl)
+		for _, ph := range cr.PollPhases {
+			lv[1] = ph.Phase
+			s.emit(c.pollPhase, ph.Duration.Seconds(), lv[:2])
+		}
 		s.emit(c.lastPoll, unixSeconds(cr.LastPoll), cl)
 	}
 	if !cr.LastSuccess.IsZero() {
@@ -316,6 +361,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 		c.walkGroup(s, cluster, &cr.Groups[gi])
 	}
 	c.walkExpiry(s, cluster, cr)
+	c.walkHealth(s, cluster, cr)
 }
 
 func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
@@ -326,6 +372,9 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	s.emit(c.members, float64(g.Members), cg)
 	state := normalizeState(g.State)
 	for _, st := range groupStates {
+		if c.currentEnums && st != state {
+			continue
+		}
 		lv[2] = st
 		s.emit(c.state, boolFloat(st == state), lv[:3])
 	}
@@ -333,6 +382,9 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	s.emit(c.info, 1, lv[:3])
 	if g.Status != "" {
 		for _, st := range exporter.Statuses {
+			if c.currentEnums && string(st) != g.Status {
+				continue
+			}
 			lv[2] = string(st)
 			s.emit(c.status, boolFloat(string(st) == g.Status), lv[:3])
 		}
@@ -414,12 +466,18 @@ func (c *Collector) walkTrends(s sink, t *exporter.GroupTopicResult, lv [4]strin
 	}
 	if lagging > 0 {
 		for i, src := range lagSources {
+			if c.currentEnums && counts[i] == 0 {
+				continue
+			}
 			lv[3] = src
 			s.emit(c.topicLagSources, float64(counts[i]), lv[:4])
 		}
 	}
 	if t.Status != "" {
 		for _, st := range exporter.Statuses {
+			if c.currentEnums && string(st) != t.Status {
+				continue
+			}
 			lv[3] = string(st)
 			s.emit(c.topicStatus, boolFloat(string(st) == t.Status), lv[:4])
 		}

@@ -41,6 +41,8 @@ func fixture() *exporter.Result {
 				LastPoll:     at,
 				LastSuccess:  at,
 				PollDuration: 45 * time.Millisecond,
+				PollPhases: []exporter.PollPhase{{Phase: "requests", Duration: 30 * time.Millisecond}, {Phase: "lag", Duration: 5 * time.Millisecond},
+					{Phase: "expiry", Duration: 2 * time.Millisecond}, {Phase: "trends", Duration: 6 * time.Millisecond}, {Phase: "record_times", Duration: 2 * time.Millisecond}},
 				Requests: map[string]uint64{
 					"Metadata": 12, "ListOffsets": 24, "ListGroups": 12,
 					"DescribeGroups": 12, "ConsumerGroupDescribe": 12, "OffsetFetch": 12,
@@ -48,6 +50,10 @@ func fixture() *exporter.Result {
 				Polls:      12,
 				PollErrors: 1,
 				Brokers:    3,
+				// Partial last poll: broker 2's ListOffsets failed, the end
+				// of orders/2 is carried from a read 90 s old.
+				BrokerHealth: []exporter.BrokerHealth{{ID: 1, Up: true}, {ID: 2, Failed: []string{"ListOffsets"}}, {ID: 3, Up: true}},
+				OldestRead:   at.Add(-90 * time.Second),
 				// Expiry: retention 7 days from the brokers.
 				OffsetsRetention: 7 * 24 * time.Hour, OffsetsRetentionSource: "broker",
 				Expiry: []exporter.GroupExpiry{
@@ -103,7 +109,7 @@ func fixture() *exporter.Result {
 				Groups: []exporter.GroupResult{
 					{
 						// Committed by an admin tool on partition 0 of orders only.
-						Name: "admin-tool", Type: "simple", State: "Empty", Status: "OK",
+						Name: "admin-tool", Type: "simple", State: "Empty", Status: "OK", ReadAt: at,
 						HasLagSeconds: true,
 						Topics: []exporter.GroupTopicResult{{
 							Topic: "orders", Status: "OK", HasLagSeconds: true,
@@ -129,7 +135,8 @@ func fixture() *exporter.Result {
 						PartitionsWithoutCommit: 1,
 					},
 					{
-						Name: "billing", Type: "classic", State: "Stable", Members: 2,
+						// Carried: its coordinator did not answer the last poll.
+						Name: "billing", Type: "classic", State: "Stable", Members: 2, ReadAt: at.Add(-90 * time.Second),
 						SumLag: 190, MaxLag: 180, OutOfRange: 1, RecordsLost: 30,
 						PartitionsWithoutCommit: 2,
 						MaxLagSeconds:           300, HasLagSeconds: true, Status: "STALL",

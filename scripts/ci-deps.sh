@@ -3,9 +3,11 @@
 # when everything is there already):
 #   - Java 17 (openjdk-17-jre-headless; default-jre-headless where 17 is not packaged) and Maven
 #   - Chromium (Debian package `chromium`) for the status-page browser tests
-#   - promtool (Debian package `prometheus`) for deploy/deploy_test.go: `promtool check metrics`,
-#     `promtool check rules`, `promtool test rules` (`go run .../prometheus/cmd/promtool@v0.316.0`
-#     did not finish compiling in 9 minutes on 2 cores; the package installs in ~15 s)
+#   - promtool and the Prometheus server (both in the Debian package `prometheus`) for deploy/:
+#     `promtool check metrics`, `promtool check rules`, `promtool test rules`, and a real Prometheus
+#     that scrapes the exporter and evaluates the shipped rules (deploy/prometheus_test.go)
+#     (`go run .../prometheus/cmd/promtool@v0.316.0` did not finish compiling in 9 minutes on
+#     2 cores; the package installs in ~15 s)
 #   - python3 + venv and curl for the moto server
 #   - Kafka jars for 4.1 and 3.9 (scripts/kafka-jars.sh, cached in ~/.m2 and .cache/kafka)
 #   - the moto venv (scripts/moto.sh venv, cached in .cache/moto-venv)
@@ -29,7 +31,7 @@ command -v java >/dev/null || missing+=(java)
 command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
 { command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; } || missing+=(python3-venv)
-command -v promtool >/dev/null || missing+=(promtool)
+{ command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(promtool)
 if [[ "${SKIP_CHROMIUM:-0}" != 1 ]]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi
@@ -56,7 +58,7 @@ if ((${#missing[@]})); then
   done
   log "apt-get install ${pkgs[*]}"
   $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-  # Only promtool is wanted: keep the Prometheus server of the package from running.
+  # The tests start their own Prometheus: keep the package's service from running.
   if [[ " ${pkgs[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
     $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi

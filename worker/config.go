@@ -48,6 +48,16 @@ type Config struct {
 	MaxRetryBackoff time.Duration // cap of the retry wait
 	StoreTimeout    time.Duration // timeout of one Store.Put call
 
+	// BisectOnError splits a batch whose store write failed (with an error
+	// that names no result) in two halves written separately, recursively
+	// down to single records, so that only the records that really fail
+	// are dead-lettered (Lambda's BisectBatchOnFunctionError). Splits do
+	// not count against MaxRetries.
+	BisectOnError bool
+
+	ConnectBackoff    time.Duration // first wait before retrying to connect or join; doubled per failure
+	MaxConnectBackoff time.Duration // cap of the connect/join retry wait
+
 	StartingPosition  StartingPosition
 	StartingTimestamp time.Time // for AT_TIMESTAMP
 
@@ -89,6 +99,12 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxRetryBackoff == 0 {
 		c.MaxRetryBackoff = 10 * time.Second
+	}
+	if c.ConnectBackoff == 0 {
+		c.ConnectBackoff = 500 * time.Millisecond
+	}
+	if c.MaxConnectBackoff == 0 {
+		c.MaxConnectBackoff = 5 * time.Second
 	}
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = 30 * time.Second
@@ -144,6 +160,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRecordAge < 0 || c.RetryBackoff < 0 || c.MaxRetryBackoff < c.RetryBackoff || c.StoreTimeout <= 0 {
 		errs = append(errs, errors.New("durations must be positive and max retry backoff >= retry backoff"))
+	}
+	if c.ConnectBackoff <= 0 || c.MaxConnectBackoff < c.ConnectBackoff {
+		errs = append(errs, errors.New("connect backoff must be positive and max connect backoff >= connect backoff"))
 	}
 	if _, err := ParseStartingPosition(string(c.StartingPosition)); err != nil {
 		errs = append(errs, err)

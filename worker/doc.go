@@ -14,13 +14,26 @@
 //     batch: they are dead-lettered at once with their reason.
 //   - A batch whose store write fails is retried with exponential backoff up
 //     to MaxRetries times or until its oldest record is older than
-//     MaxRecordAge; then every record of the batch is sent to the on-failure
-//     topic with headers reason, source_topic, source_partition,
-//     source_offset.
-//   - Offsets are marked and committed synchronously only after a batch was
-//     stored or dead-lettered (auto-commit is off), so a crash redelivers at
-//     most the in-flight batch; stores are idempotent on msg_id, so
-//     redelivery never creates a second row.
+//     MaxRecordAge; then its records are sent to the on-failure topic with
+//     headers reason, source_topic, source_partition, source_offset. Only the
+//     records that were not stored are retried and dead-lettered: a store
+//     names them in a *store.PartialError (partial batch response; SQLite and
+//     DynamoDB do), and with BisectOnError a failure that names no record
+//     splits the records in halves, down to single records (Lambda's
+//     BisectBatchOnFunctionError). A record is stored or dead-lettered, not
+//     both.
+//   - Offsets are marked only after a batch was stored or dead-lettered
+//     (auto-commit is off) and committed by a per-partition committer
+//     goroutine, so a crash redelivers at most the batches not yet committed;
+//     stores are idempotent on msg_id, so redelivery never creates a second
+//     row.
+//   - Each partition's batches are stored by a processor goroutine while the
+//     claim loop keeps fetching the next batch, so a slow store does not stall
+//     fetching.
+//   - Kafka unreachable (at start or later) is waited for: connection and
+//     group join are retried with backoff until Run's context ends; Status
+//     and the factor_worker_kafka_connected / factor_worker_consuming gauges
+//     say where the worker is.
 //   - StartingPosition (TRIM_HORIZON, LATEST, AT_TIMESTAMP) is used only when
 //     the group has no valid committed offset for a partition (new group,
 //     expired offsets, or a commit out of range).

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -43,13 +44,23 @@ type handler struct {
 
 var _ sarama.ConsumerGroupHandler = (*handler)(nil)
 
-// Cleanup implements sarama.ConsumerGroupHandler.
-func (h *handler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+// Cleanup implements sarama.ConsumerGroupHandler: the session's claims are
+// released (shutdown or rebalance).
+func (h *handler) Cleanup(sess sarama.ConsumerGroupSession) error {
+	h.w.setSession(0, 0, false)
+	h.w.setState(StateJoining, nil, "generation_ended", sess.GenerationID())
+	return nil
+}
 
-// ConsumeClaim batches one partition's records: a batch is processed when
-// it holds BatchSize records or BatchWindow after its first record. When the
-// session ends (shutdown or rebalance) the batch in hand is finished and
-// committed before returning.
+// ConsumeClaim batches one partition's records: a batch is closed when it
+// holds BatchSize records or BatchWindow after its first record, and handed
+// to the partition's processor goroutine, which stores, dead-letters and
+// commits batches one at a time, in order. The claim loop keeps reading
+// while a batch is being stored (one closed batch may wait for the
+// processor), so a slow store does not hold up fetching for sarama's
+// MaxProcessingTime on every fetch. When the session ends (shutdown or
+// rebalance) the batches in hand are finished and committed before
+// returning.
 func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	cfg := h.w.cfg
 	topic, partition := claim.Topic(), claim.Partition()
@@ -58,29 +69,71 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	lagLabels := []string{topic, strconv.Itoa(int(partition))}
 	defer h.w.metrics.OffsetLag.DeleteLabelValues(lagLabels...)
 
+	// The processor: one batch at a time, in offset order. After a batch
+	// could not be settled (the session ended during its retries) no later
+	// batch is processed, so nothing is committed past an unsettled record.
+	queue := make(chan []*sarama.ConsumerMessage, 1)
+	var stopped atomic.Bool
+	procDone := make(chan struct{})
+	// The committer: a settled batch's offset is marked at once and
+	// committed by this goroutine, so the next batch's store write does not
+	// wait for the OffsetCommit (which queues behind a fetch long poll on
+	// the broker connection). Requests coalesce; only offsets of settled
+	// batches are ever marked.
+	commitReq := make(chan struct{}, 1)
+	commitDone := make(chan struct{})
+	go func() {
+		defer close(commitDone)
+		for range commitReq {
+			sess.Commit()
+			h.w.metrics.Commits.Inc()
+		}
+	}()
+	requestCommit := func() {
+		select {
+		case commitReq <- struct{}{}:
+		default: // a commit is pending: it will carry this offset
+		}
+	}
+	go func() {
+		defer close(procDone)
+		for batch := range queue {
+			if stopped.Load() {
+				continue
+			}
+			if err := h.process(sess, batch, requestCommit, log); err != nil {
+				stopped.Store(true)
+				continue
+			}
+			next := batch[len(batch)-1].Offset + 1
+			h.w.metrics.OffsetLag.WithLabelValues(lagLabels...).Set(float64(max(0, claim.HighWaterMarkOffset()-next)))
+		}
+	}()
+	defer func() {
+		close(queue)
+		<-procDone
+		close(commitReq)
+		<-commitDone
+		sess.Commit() // whatever the last batches marked, before the claim is released
+	}()
+
 	batch := make([]*sarama.ConsumerMessage, 0, cfg.BatchSize)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	var window <-chan time.Time
-	flush := func() error {
-		defer func() { batch, window = batch[:0], nil }()
-		err := h.process(sess, claim, batch, log)
-		if err == nil {
-			next := batch[len(batch)-1].Offset + 1
-			h.w.metrics.OffsetLag.WithLabelValues(lagLabels...).Set(float64(max(0, claim.HighWaterMarkOffset()-next)))
-		}
-		return err
+	// hand passes the batch to the processor; it waits while the processor
+	// is busy and one batch is already waiting.
+	hand := func() {
+		queue <- batch
+		batch, window = make([]*sarama.ConsumerMessage, 0, cfg.BatchSize), nil
 	}
-	for {
-		if sess.Context().Err() != nil {
-			break
-		}
+	for sess.Context().Err() == nil && !stopped.Load() {
 		select {
 		case m, ok := <-claim.Messages():
 			if !ok {
 				if len(batch) > 0 {
-					_ = flush()
+					hand()
 				}
 				return nil
 			}
@@ -91,20 +144,16 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 				window = timer.C
 			}
 			if len(batch) >= cfg.BatchSize {
-				if err := flush(); err != nil {
-					return nil
-				}
+				hand()
 			}
 		case <-window:
-			if err := flush(); err != nil {
-				return nil
-			}
+			hand()
 		case <-sess.Context().Done():
 		}
 	}
-	if len(batch) > 0 {
+	if len(batch) > 0 && !stopped.Load() {
 		log.Info("session ending: finishing in-flight batch", "records", len(batch))
-		_ = flush()
+		hand()
 	}
 	return nil
 }
@@ -117,10 +166,10 @@ type deadLetter struct {
 }
 
 // process handles one batch: parse, factor, store with retries, dead-letter
-// what cannot be stored, then mark and commit the batch's last offset. It
-// returns errStopping if the session ended before the batch was settled; the
-// batch is then not committed.
-func (h *handler) process(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim, batch []*sarama.ConsumerMessage, log *slog.Logger) error {
+// what cannot be stored, then mark the batch's last offset and ask for a
+// commit. It returns errStopping if the session ended before the batch was
+// settled; the batch is then not marked.
+func (h *handler) process(sess sarama.ConsumerGroupSession, batch []*sarama.ConsumerMessage, commit func(), log *slog.Logger) error {
 	cfg, m := h.w.cfg, h.w.metrics
 	m.BatchSize.Observe(float64(len(batch)))
 	start := h.w.now()
@@ -141,18 +190,16 @@ func (h *handler) process(sess sarama.ConsumerGroupSession, claim sarama.Consume
 		resultMsgs = append(resultMsgs, msg)
 	}
 
-	stored := true
+	stored := len(results)
 	if len(results) > 0 {
-		reason, err := h.storeWithRetry(sess.Context(), batch[0], results, start, log)
-		if errors.Is(err, errStopping) {
-			return err
-		}
+		failed, err := h.storeWithRetry(sess.Context(), batch[0], results, start, log)
 		if err != nil {
-			stored = false
-			for _, msg := range resultMsgs {
-				dead = append(dead, deadLetter{msg: msg, reason: reason, detail: err.Error()})
-			}
+			return err // errStopping
 		}
+		for _, f := range failed {
+			dead = append(dead, deadLetter{msg: resultMsgs[f.index], reason: f.reason, detail: f.err.Error()})
+		}
+		stored -= len(failed)
 	} else {
 		m.Invocations.Inc()
 		m.Duration.Observe(h.w.now().Sub(start).Seconds())
@@ -164,52 +211,129 @@ func (h *handler) process(sess sarama.ConsumerGroupSession, claim sarama.Consume
 			return err
 		}
 	}
-	if stored {
-		m.Records.WithLabelValues("stored").Add(float64(len(results)))
-	}
+	m.Records.WithLabelValues("stored").Add(float64(stored))
 	sess.MarkMessage(batch[len(batch)-1], "")
-	sess.Commit()
-	m.Commits.Inc()
-	log.Debug("batch committed", "records", len(batch), "stored", len(results), "dead_lettered", len(dead),
+	commit()
+	log.Debug("batch settled", "records", len(batch), "stored", stored, "dead_lettered", len(dead),
 		"next_offset", batch[len(batch)-1].Offset+1)
 	return nil
 }
 
-// storeWithRetry writes results, retrying with exponential backoff. It
-// returns nil on success, errStopping if the session ended while waiting,
-// or the dead-letter reason and the last error once retries or the record
-// age are exhausted.
-func (h *handler) storeWithRetry(sessCtx context.Context, first *sarama.ConsumerMessage, results []store.Result, start time.Time, log *slog.Logger) (string, error) {
+// storeFailure is a result that could not be stored: its index in the
+// batch's results, the dead-letter reason and the last error.
+type storeFailure struct {
+	index  int
+	reason string
+	err    error
+}
+
+// storeGroup is a subset of a batch's results (indices) still to be stored
+// and the failed attempts counted against the retry quota.
+type storeGroup struct {
+	idx      []int
+	attempts int
+}
+
+// storeWithRetry writes results and returns the ones that could not be
+// stored, or errStopping if the session ended while waiting to retry.
+//
+// A failed write is retried, with exponential backoff, for only the
+// results that failed: all of them for a plain error, the ones the store
+// named for a *store.PartialError (partial batch response). With
+// BisectOnError a plain error of several results splits them in two halves
+// that are written separately, down to single results, without backoff and
+// without counting against MaxRetries (as Lambda's BisectBatchOnFunctionError
+// does), so one poison record fails alone. A result is given up on once its
+// group failed MaxRetries+1 times or the batch's oldest record is older
+// than MaxRecordAge.
+func (h *handler) storeWithRetry(sessCtx context.Context, first *sarama.ConsumerMessage, results []store.Result, start time.Time, log *slog.Logger) ([]storeFailure, error) {
 	cfg, m := h.w.cfg, h.w.metrics
-	backoff := cfg.RetryBackoff
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
+	all := make([]int, len(results))
+	for i := range all {
+		all[i] = i
+	}
+	work := []storeGroup{{idx: all}}
+	lastErr := make(map[int]error)
+	var failed []storeFailure
+	giveUp := func(g storeGroup, reason string) {
+		for _, i := range g.idx {
+			failed = append(failed, storeFailure{index: i, reason: reason, err: lastErr[i]})
+		}
+	}
+	sub := make([]store.Result, 0, len(results))
+	for calls := 0; len(work) > 0; calls++ {
+		g := work[0]
+		work = work[1:]
+		if calls > 0 {
 			start = h.w.now()
+		}
+		sub = sub[:0]
+		for _, i := range g.idx {
+			sub = append(sub, results[i])
 		}
 		m.Invocations.Inc()
 		// The write outlives a shutdown signal so the in-flight batch can finish.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(sessCtx), cfg.StoreTimeout)
-		err := h.w.store.Put(ctx, results)
+		err := h.w.store.Put(ctx, sub)
 		cancel()
 		m.Duration.Observe(h.w.now().Sub(start).Seconds())
 		if err == nil {
-			return "", nil
+			continue
 		}
 		m.Errors.Inc()
-		if cfg.MaxRetries >= 0 && attempt >= cfg.MaxRetries {
-			log.Warn("store failed, retries exhausted: dead-lettering batch", "attempts", attempt+1, "records", len(results), "err", err)
-			return ReasonRetriesExhausted, fmt.Errorf("store failed after %d attempts: %w", attempt+1, err)
+		var pe *store.PartialError
+		if errors.As(err, &pe) && len(pe.Failed) > 0 && len(pe.Failed) <= len(g.idx) {
+			// Only the results the store named failed; the others are stored.
+			rest := make([]int, 0, len(pe.Failed))
+			for j, i := range g.idx {
+				if ferr, ok := pe.Failed[j]; ok {
+					lastErr[i] = ferr
+					rest = append(rest, i)
+				}
+			}
+			log.Warn("store wrote part of the batch", "records", len(g.idx), "failed", len(rest), "err", err)
+			g.idx = rest
+		} else {
+			for _, i := range g.idx {
+				lastErr[i] = err
+			}
+			if cfg.BisectOnError && len(g.idx) > 1 {
+				half := len(g.idx) / 2
+				m.Bisections.Inc()
+				log.Warn("store failed, bisecting", "records", len(g.idx), "halves", []int{half, len(g.idx) - half}, "err", err)
+				work = append([]storeGroup{{idx: g.idx[:half], attempts: g.attempts}, {idx: g.idx[half:], attempts: g.attempts}}, work...)
+				continue
+			}
+		}
+		g.attempts++
+		if cfg.MaxRetries >= 0 && g.attempts > cfg.MaxRetries {
+			log.Warn("store failed, retries exhausted: dead-lettering", "attempts", g.attempts, "records", len(g.idx), "err", err)
+			giveUp(g, ReasonRetriesExhausted)
+			continue
 		}
 		if cfg.MaxRecordAge > 0 && !first.Timestamp.IsZero() && h.w.now().Sub(first.Timestamp) > cfg.MaxRecordAge {
-			log.Warn("store failed, record age exceeded: dead-lettering batch", "attempts", attempt+1, "records", len(results), "err", err)
-			return ReasonRecordAgeExceeded, fmt.Errorf("store failed, oldest record older than %s: %w", cfg.MaxRecordAge, err)
+			log.Warn("store failed, record age exceeded: dead-lettering", "attempts", g.attempts, "records", len(g.idx), "err", err)
+			for _, i := range g.idx {
+				lastErr[i] = fmt.Errorf("oldest record older than %s: %w", cfg.MaxRecordAge, lastErr[i])
+			}
+			giveUp(g, ReasonRecordAgeExceeded)
+			continue
 		}
-		log.Warn("store failed, retrying", "attempt", attempt+1, "backoff", backoff, "err", err)
+		backoff := cfg.RetryBackoff
+		for i := 1; i < g.attempts && backoff < cfg.MaxRetryBackoff; i++ {
+			backoff *= 2
+		}
+		backoff = min(backoff, cfg.MaxRetryBackoff)
+		log.Warn("store failed, retrying", "attempt", g.attempts, "records", len(g.idx), "backoff", backoff, "err", err)
 		if !sleepCtx(sessCtx, backoff) {
-			return "", errStopping
+			return nil, errStopping
 		}
-		backoff = min(2*backoff, cfg.MaxRetryBackoff)
+		work = append([]storeGroup{g}, work...)
 	}
+	for i := range failed {
+		failed[i].err = fmt.Errorf("store failed: %w", failed[i].err)
+	}
+	return failed, nil
 }
 
 // sendDeadLetters produces the records to the failure topic, retrying until

@@ -21,6 +21,10 @@ type Metrics struct {
 	DeadLettered *prometheus.CounterVec
 	Commits      prometheus.Counter
 	Received     prometheus.Counter
+	Connected    prometheus.Gauge
+	Consuming    prometheus.Gauge
+	Claimed      prometheus.Gauge
+	Bisections   prometheus.Counter
 }
 
 // ReasonRetriesExhausted and ReasonRecordAgeExceeded are the dead-letter
@@ -72,6 +76,22 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "factor_worker_commits_total",
 			Help: "Synchronous offset commits after a batch.",
 		}),
+		Connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "factor_worker_kafka_connected",
+			Help: "1 while the worker has a Kafka connection (joining or consuming), 0 while it waits for Kafka.",
+		}),
+		Consuming: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "factor_worker_consuming",
+			Help: "1 while the worker is a member of its consumer group with a session (ready), else 0.",
+		}),
+		Claimed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "factor_worker_claimed_partitions",
+			Help: "Partitions claimed by this worker in the current group session.",
+		}),
+		Bisections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "factor_worker_bisections_total",
+			Help: "Failed store writes whose records were split in two halves and retried (--bisect-on-error).",
+		}),
 	}
 	for _, o := range []string{"stored", "dead_lettered"} {
 		m.Records.WithLabelValues(o)
@@ -82,7 +102,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.DeadLettered.WithLabelValues(ReasonRetriesExhausted)
 	m.DeadLettered.WithLabelValues(ReasonRecordAgeExceeded)
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.Invocations, m.Errors, m.Duration, m.BatchSize, m.OffsetLag, m.Records, m.DeadLettered, m.Commits, m.Received} {
+		for _, c := range []prometheus.Collector{m.Invocations, m.Errors, m.Duration, m.BatchSize, m.OffsetLag, m.Records, m.DeadLettered, m.Commits, m.Received, m.Connected, m.Consuming, m.Claimed, m.Bisections} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register worker metrics: %w", err)
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -17,14 +18,25 @@ import (
 
 // countingStore is a memStore that also counts how often each record was
 // handed to Put (a redelivered record is stored once: Put is idempotent).
+// hold makes every later Put wait until release, and counts the waiting
+// Puts, so a test can know a batch is in flight.
 type countingStore struct {
 	*memStore
-	mu    sync.Mutex
-	seen  map[string]int
-	parts map[int32]int
+	mu      sync.Mutex
+	seen    map[string]int
+	gate    chan struct{} // nil: open
+	waiting atomic.Int32
 }
 
 func (s *countingStore) Put(ctx context.Context, rs []store.Result) error {
+	s.mu.Lock()
+	gate := s.gate
+	s.mu.Unlock()
+	if gate != nil {
+		s.waiting.Add(1)
+		<-gate
+		s.waiting.Add(-1)
+	}
 	if err := s.memStore.Put(ctx, rs); err != nil {
 		return err
 	}
@@ -34,6 +46,19 @@ func (s *countingStore) Put(ctx context.Context, rs []store.Result) error {
 		s.seen[r.MsgID]++
 	}
 	return nil
+}
+
+func (s *countingStore) hold() {
+	s.mu.Lock()
+	s.gate = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *countingStore) release() {
+	s.mu.Lock()
+	close(s.gate)
+	s.gate = nil
+	s.mu.Unlock()
 }
 
 func (s *countingStore) redelivered() int {
@@ -46,20 +71,64 @@ func (s *countingStore) redelivered() int {
 	return n
 }
 
+// describeGroup returns the group's state and member count as the
+// coordinator sees them ("" and 0 if it cannot be described).
+func (e *env) describeGroup(group string) (string, int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ds, err := e.adm.DescribeGroups(ctx, group)
+	if err != nil {
+		return "", 0
+	}
+	d, ok := ds[group]
+	if !ok || d.Err != nil {
+		return "", 0
+	}
+	return d.State, len(d.Members)
+}
+
+// waitStable waits until the group is Stable with members members and every
+// worker given is consuming in that generation, together holding parts
+// partitions.
+func (e *env) waitStable(group string, members, parts int, rs ...*running) {
+	e.t.Helper()
+	waitFor(e.t, fmt.Sprintf("group %s stable with %d members holding %d partitions", group, members, parts), func() bool {
+		state, n := e.describeGroup(group)
+		if state != "Stable" || n != members {
+			return false
+		}
+		held, gen := 0, rs[0].w.Status().Generation
+		for _, r := range rs {
+			st := r.w.Status()
+			if !st.Ready() || st.Generation != gen {
+				return false
+			}
+			held += st.Partitions
+		}
+		return held == parts
+	})
+}
+
 // TestReliabilityRebalanceAndOutage runs the worker through the faults of
-// a real deployment while it is busy: a second instance joins the group in
-// the middle of the batches (rebalance), every broker drops its
-// connections for a second (a broker restart, as the clients see it), and
-// leaders and coordinators move. Every good record ends up stored exactly
-// once, every poison record is in the failure topic, and the committed
-// offsets reach the end of every partition.
+// a real deployment while it is busy: a second instance joins the group
+// while the first has batches in flight in the store (rebalance), every
+// broker drops its connections and refuses new ones (a broker restart, as
+// the clients see it), and leaders and coordinators move. Every good record
+// ends up stored exactly once, every poison record is in the failure topic,
+// and the committed offsets reach the end of every partition.
+//
+// Each step waits on an event (group state and membership from
+// DescribeGroups, the workers' claims, a Put blocked in the store, requests
+// refused during the outage), never on row counts or sleeps.
 func TestReliabilityRebalanceAndOutage(t *testing.T) {
 	const parts, perPart, poisonEvery = 4, 600, 50
 	e := newEnv(t, 3, parts)
 	var down atomic.Bool
+	var refused atomic.Int64
 	e.cluster.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
 		e.cluster.KeepControl()
 		if down.Load() {
+			refused.Add(1)
 			return nil, errors.New("broker restarting"), true // closes the connection
 		}
 		return nil, nil, false
@@ -79,14 +148,29 @@ func TestReliabilityRebalanceAndOutage(t *testing.T) {
 	st := &countingStore{memStore: newMemStore(), seen: map[string]int{}}
 	slow := func(c *Config) { c.BatchSize = 40; c.BatchWindow = 50 * time.Millisecond }
 	a := e.start("g-rel", st, slow)
-	waitFor(t, "first rows", func() bool { return st.count() >= 200 })
+	e.waitStable("g-rel", 1, parts, a)
+	waitFor(t, "a first batch stored by a", func() bool { return st.count() > 0 })
 
-	b := e.start("g-rel", st, slow) // joins mid-batch: rebalance
-	waitFor(t, "more rows after the join", func() bool { return st.count() >= 800 })
+	// Batches of a are now held in the store while b joins.
+	st.hold()
+	waitFor(t, "a store write in flight", func() bool { return st.waiting.Load() > 0 })
+	b := e.start("g-rel", st, slow)
+	waitFor(t, "the group rebalancing after b's join", func() bool {
+		state, _ := e.describeGroup("g-rel")
+		return state == "PreparingRebalance" || state == "CompletingRebalance"
+	})
+	st.release()
+	e.waitStable("g-rel", 2, parts, a, b)
+	genAfterJoin := a.w.Status().Generation
 
-	down.Store(true) // every connection dropped, new ones refused, for a second
-	time.Sleep(time.Second)
+	// Outage: every request refused and its connection closed until both
+	// workers have seen it (requests refused), then the brokers are back
+	// with leaders and coordinators moved.
+	before := refused.Load()
+	down.Store(true)
+	waitFor(t, "requests refused during the outage", func() bool { return refused.Load()-before >= 20 })
 	down.Store(false)
+	refusedTotal := refused.Load() - before
 	e.cluster.ShufflePartitionLeaders()
 	e.cluster.RehashCoordinators()
 	produce(1)
@@ -97,10 +181,19 @@ func TestReliabilityRebalanceAndOutage(t *testing.T) {
 	for p := int32(0); p < parts; p++ {
 		waitFor(t, fmt.Sprintf("commit of partition %d at its end", p), func() bool { return e.committed("g-rel", p) == 2*perPart })
 	}
+	storedA := testutil.ToFloat64(a.m.Records.WithLabelValues("stored"))
+	storedB := testutil.ToFloat64(b.m.Records.WithLabelValues("stored"))
+	sessions := a.w.Status().Sessions + b.w.Status().Sessions
 	a.stop(t)
 	b.stop(t)
 	if n := st.count(); n != good {
 		t.Fatalf("%d rows, want %d", n, good)
+	}
+	if storedB == 0 {
+		t.Fatal("the second instance stored nothing: no rebalance was exercised")
+	}
+	if storedA+storedB < float64(good) {
+		t.Fatalf("stored counters %v + %v < %d good records", storedA, storedB, good)
 	}
 
 	// The failure topic: every poison record, by source position.
@@ -121,8 +214,12 @@ func TestReliabilityRebalanceAndOutage(t *testing.T) {
 			t.Errorf("record %s in the failure topic is not poison", k)
 		}
 	}
-	t.Logf("RELIABILITY | worker: a second instance joins mid-batch (rebalance), all brokers drop connections for 1 s, leaders and coordinators move; %d records, %d poison | no loss, no duplicate rows, failure topic complete, offsets committed to the end | %d rows (each once; %d records redelivered and stored idempotently), %d/%d poison records in the failure topic (%d duplicate dead letters: at least once without a transactional id), committed at the end of all %d partitions |",
-		total, total-good, st.count(), st.redelivered(), len(want)-len(missing(want, got)), len(want), dups, parts)
+	if t.Failed() {
+		return
+	}
+	t.Logf("RELIABILITY | worker: a second instance joins while the first has store writes in flight (rebalance to generation %d), all brokers refuse and drop connections (%d requests refused), leaders and coordinators move; %d records, %d poison | no loss, no duplicate rows, failure topic complete, offsets committed to the end | %d rows of %d good (each once; %d records redelivered and stored idempotently; %d stored by the joiner; %d group sessions), %d/%d poison records in the failure topic (%d duplicate dead letters), committed at the end of all %d partitions |",
+		genAfterJoin, refusedTotal, total, total-good, st.count(), good, st.redelivered(), int(storedB), sessions,
+		len(want)-len(missing(want, got)), len(want), dups, parts)
 }
 
 func missing(want map[string]bool, got map[string]int) []string {
@@ -148,7 +245,7 @@ func (e *env) readFailures(want int) (map[string]int, int) {
 	defer cl.Close()
 	got := map[string]int{}
 	dups := 0
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	var quietUntil time.Time
 	for time.Now().Before(deadline) {
 		if len(got) >= want && quietUntil.IsZero() {

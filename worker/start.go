@@ -94,5 +94,11 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	if changed {
 		sess.Commit()
 	}
+	n := 0
+	for _, ps := range claims {
+		n += len(ps)
+	}
+	h.w.setSession(n, sess.GenerationID(), true)
+	h.w.setState(StateConsuming, nil, "generation", sess.GenerationID(), "member_id", sess.MemberID(), "partitions", n)
 	return nil
 }

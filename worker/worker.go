@@ -23,6 +23,7 @@ type Worker struct {
 	log     *slog.Logger
 	metrics *Metrics
 	now     func() time.Time
+	st      status
 }
 
 // New returns a Worker. cfg gets defaults applied and is validated.
@@ -75,38 +76,28 @@ func SaramaConfig(cfg Config) *sarama.Config {
 }
 
 // Run consumes until ctx is cancelled, then finishes the in-flight batches,
-// commits and returns nil. It returns an error if it cannot connect or the
-// consumer group fails for good.
+// commits and returns nil.
+//
+// Kafka not being there is not an error: the initial connection, the
+// dead-letter producer and the group join are retried with backoff
+// (ConnectBackoff doubling to MaxConnectBackoff) until ctx is cancelled,
+// with one log line per state change (see Status). Run returns an error
+// only for a configuration that can never work (security settings).
 func (w *Worker) Run(ctx context.Context) error {
+	defer w.setState(StateStopped, nil)
 	sc := SaramaConfig(w.cfg)
 	if w.cfg.Customize != nil {
 		if err := w.cfg.Customize(sc); err != nil {
 			return fmt.Errorf("kafka security: %w", err)
 		}
 	}
-	client, err := sarama.NewClient(w.cfg.Brokers, sc)
-	if err != nil {
-		return fmt.Errorf("connect to kafka %v: %w", w.cfg.Brokers, err)
-	}
-	admin, err := sarama.NewClusterAdminFromClient(client)
-	if err != nil {
-		client.Close()
-		return fmt.Errorf("kafka admin: %w", err)
+	w.setState(StateConnecting, nil, "brokers", w.cfg.Brokers)
+	client, admin, producer, ok := w.connect(ctx, sc)
+	if !ok {
+		w.log.Info("worker stopped before kafka was reachable", "group", w.cfg.Group)
+		return nil
 	}
 	defer admin.Close() // closes client
-	producer, err := sarama.NewSyncProducerFromClient(client)
-	// After a crash the broker first aborts the dead incarnation's open
-	// transaction; InitProducerId answers CONCURRENT_TRANSACTIONS meanwhile.
-	for i := 0; err != nil && errors.Is(err, sarama.ErrConcurrentTransactions) && i < 60; i++ {
-		w.log.Info("previous transaction still being aborted, retrying", "transactional_id", w.cfg.TransactionalID)
-		if !sleepCtx(ctx, time.Second) {
-			return nil
-		}
-		producer, err = sarama.NewSyncProducerFromClient(client)
-	}
-	if err != nil {
-		return fmt.Errorf("dead-letter producer: %w", err)
-	}
 	defer producer.Close()
 	group, err := sarama.NewConsumerGroupFromClient(w.cfg.Group, client)
 	if err != nil {
@@ -124,9 +115,11 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	h := &handler{w: w, client: client, admin: admin, producer: producer, log: w.log}
 	w.log.Info("worker started", "brokers", w.cfg.Brokers, "topics", w.cfg.Topics, "group", w.cfg.Group,
-		"starting_position", w.cfg.StartingPosition, "batch_size", w.cfg.BatchSize, "batch_window", w.cfg.BatchWindow)
-	backoff := time.Second
+		"starting_position", w.cfg.StartingPosition, "batch_size", w.cfg.BatchSize, "batch_window", w.cfg.BatchWindow,
+		"bisect_on_error", w.cfg.BisectOnError)
+	backoff := w.cfg.ConnectBackoff
 	for ctx.Err() == nil {
+		w.setState(StateJoining, nil)
 		err := group.Consume(ctx, w.cfg.Topics, h)
 		if ctx.Err() != nil {
 			break
@@ -135,14 +128,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			return fmt.Errorf("consumer group %s closed: %w", w.cfg.Group, err)
 		}
 		if err != nil {
-			w.log.Warn("consume session ended", "group", w.cfg.Group, "err", err)
+			w.setState(StateConnecting, err, "retry_in", backoff)
 			if !sleepCtx(ctx, backoff) {
 				break
 			}
-			backoff = min(2*backoff, 30*time.Second)
+			backoff = min(2*backoff, w.cfg.MaxConnectBackoff)
 			continue
 		}
-		backoff = time.Second
+		backoff = w.cfg.ConnectBackoff
 	}
 	if err := group.Close(); err != nil {
 		w.log.Warn("close consumer group", "group", w.cfg.Group, "err", err)
@@ -150,6 +143,44 @@ func (w *Worker) Run(ctx context.Context) error {
 	<-errDone
 	w.log.Info("worker stopped", "group", w.cfg.Group)
 	return nil
+}
+
+// connect opens the Kafka client and the dead-letter producer, retrying
+// with backoff until both are up or ctx is cancelled (ok=false).
+func (w *Worker) connect(ctx context.Context, sc *sarama.Config) (sarama.Client, sarama.ClusterAdmin, sarama.SyncProducer, bool) {
+	backoff := w.cfg.ConnectBackoff
+	started := w.now()
+	attempts := 0
+	for {
+		attempts++
+		client, err := sarama.NewClient(w.cfg.Brokers, sc)
+		if err == nil {
+			var admin sarama.ClusterAdmin
+			if admin, err = sarama.NewClusterAdminFromClient(client); err != nil {
+				client.Close()
+				err = fmt.Errorf("kafka admin: %w", err)
+			} else {
+				// After a crash the broker first aborts the dead incarnation's
+				// open transaction; InitProducerId answers
+				// CONCURRENT_TRANSACTIONS meanwhile: retried like the rest.
+				producer, perr := sarama.NewSyncProducerFromClient(client)
+				if perr == nil {
+					w.log.Info("connected to kafka", "brokers", w.cfg.Brokers, "attempts", attempts,
+						"waited", w.now().Sub(started).Round(time.Millisecond))
+					return client, admin, producer, true
+				}
+				client.Close()
+				err = fmt.Errorf("dead-letter producer: %w", perr)
+			}
+		} else {
+			err = fmt.Errorf("connect to kafka %v: %w", w.cfg.Brokers, err)
+		}
+		w.setState(StateConnecting, err, "retry_in", backoff)
+		if !sleepCtx(ctx, backoff) {
+			return nil, nil, nil, false
+		}
+		backoff = min(2*backoff, w.cfg.MaxConnectBackoff)
+	}
 }
 
 // sleepCtx waits d or until ctx is done; it reports whether d elapsed.

@@ -79,20 +79,26 @@ func (s *memStore) offsets() []int64 {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	cluster *kfake.Cluster
 	addrs   []string
 	cl      *kgo.Client
 	adm     *kadm.Client
 }
 
-func newEnv(t *testing.T, brokers int, partitions int32) *env {
+func newEnv(t testing.TB, brokers int, partitions int32) *env {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(brokers), kfake.SeedTopics(partitions, srcTopic, failTopic))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	return newEnvOn(t, c)
+}
+
+// newEnvOn returns an env with a client of cluster c.
+func newEnvOn(t testing.TB, c *kfake.Cluster) *env {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +170,7 @@ func (e *env) deadLetters(want int) []*kgo.Record {
 	}
 	defer cl.Close()
 	var out []*kgo.Record
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	extra := time.Time{}
 	for {
 		if len(out) >= want && extra.IsZero() {
@@ -230,7 +236,7 @@ func (e *env) start(group string, st store.Store, mod func(*Config)) *running {
 }
 
 // stop cancels the worker and requires Run to return nil.
-func (r *running) stop(t *testing.T) {
+func (r *running) stop(t testing.TB) {
 	t.Helper()
 	if r.cancel == nil {
 		return
@@ -247,7 +253,7 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	if testing.Verbose() || os.Getenv("FACTOR_WORKER_TEST_LOG") != "" {
@@ -256,9 +262,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -132,13 +132,20 @@ Semantics (Lambda Kafka event source mapping):
     with header reason=...; they never block a partition.
   - a batch whose store write fails is retried with exponential backoff
     (--retry-backoff .. --max-retry-backoff) up to --max-retries times or until
-    its oldest record is older than --max-record-age, then all its records go to
-    --failure-topic (reason=retries_exhausted|record_age_exceeded).
+    its oldest record is older than --max-record-age, then its records go to
+    --failure-topic (reason=retries_exhausted|record_age_exceeded). Only the
+    records the store did not write are retried and dead-lettered: both stores
+    report failures per record (partial batch response), and with
+    --bisect-on-error a failure that names no record splits the batch in halves,
+    down to single records. A record is stored or dead-lettered, not both.
   - offsets are committed synchronously only after a batch was stored or
     dead-lettered. Results are keyed by msg_id "<topic>-<partition>-<offset>",
     so a redelivered record never makes a second row.
   - --starting-position applies only to partitions without a valid committed
     offset (new group, expired offsets, commit out of range).
+  - Kafka unreachable at start or later: connection, metadata and group join
+    are retried with backoff (to --max-connect-backoff) until SIGTERM, one log
+    line per state change; /readyz answers 200 only while consuming.
   - SIGTERM/SIGINT: the in-flight batch is finished and committed; exit 0.
 Exit codes: 0 ok, 1 runtime failure, 2 bad flags.`
 
@@ -157,6 +164,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	retryBackoff := fs.Duration("retry-backoff", 200*time.Millisecond, "first wait before retrying a failed batch; doubles per retry")
 	maxRetryBackoff := fs.Duration("max-retry-backoff", 10*time.Second, "maximum wait between retries")
 	storeTimeout := fs.Duration("store-timeout", 30*time.Second, "timeout of one store write")
+	bisect := fs.Bool("bisect-on-error", false, "split a batch whose store write fails (without naming the failed records) in two halves and retry each, down to single records, so only the records that fail are dead-lettered (Lambda BisectBatchOnFunctionError); splits do not count against --max-retries")
+	connectBackoff := fs.Duration("connect-backoff", 500*time.Millisecond, "first wait before retrying to connect to Kafka or join the group; doubles per failure")
+	maxConnectBackoff := fs.Duration("max-connect-backoff", 5*time.Second, "maximum wait between Kafka connection or group join attempts")
 	startPos := fs.String("starting-position", "TRIM_HORIZON", "where a partition without a valid committed offset starts: TRIM_HORIZON (oldest), LATEST (end) or AT_TIMESTAMP")
 	startTS := fs.String("starting-timestamp", "", "RFC 3339 time for AT_TIMESTAMP, e.g. 2025-01-02T15:04:05Z")
 	maxNumber := fs.Uint64("max-number", message.DefaultMaxNumber, "largest N accepted; larger numbers are dead-lettered with reason above_max")
@@ -167,7 +177,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	ddbTable := fs.String("dynamodb-table", "factor-results", "DynamoDB table, hash key msg_id (S) (--store dynamodb)")
 	ddbEndpoint := fs.String("dynamodb-endpoint", "", "DynamoDB endpoint override, e.g. http://127.0.0.1:5000 for moto (default: AWS; region and credentials from the usual AWS environment)")
 	ddbCreate := fs.Bool("dynamodb-create-table", false, "create the DynamoDB table (on-demand) if it does not exist")
-	metricsListen := fs.String("metrics-listen", ":9309", "address of the Prometheus /metrics endpoint; empty disables it")
+	ddbConcurrency := fs.Int("dynamodb-concurrency", 4, "chunks of 25 items of one batch written to DynamoDB at once (1..64)")
+	metricsListen := fs.String("metrics-listen", ":9309", "address of /metrics, /healthz (alive) and /readyz (200 while consuming); empty disables it")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	security := securityFlags(fs)
@@ -200,6 +211,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		Brokers: *brokers, Topics: *topics, Group: *group, ClientID: *clientID, FailureTopic: *failureTopic,
 		BatchSize: *batchSize, BatchWindow: *batchWindow, MaxRetries: *maxRetries, MaxRecordAge: *maxRecordAge,
 		RetryBackoff: *retryBackoff, MaxRetryBackoff: *maxRetryBackoff, StoreTimeout: *storeTimeout,
+		BisectOnError: *bisect, ConnectBackoff: *connectBackoff, MaxConnectBackoff: *maxConnectBackoff,
 		StartingPosition: pos, StartingTimestamp: ts,
 		Limits:          message.Limits{MaxNumber: *maxNumber, MaxBytes: *maxBytes},
 		KafkaVersion:    kv,
@@ -219,6 +231,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if *retryBackoff <= 0 || *maxRetryBackoff <= 0 || *storeTimeout <= 0 {
 		return usageError{"--retry-backoff, --max-retry-backoff and --store-timeout must be > 0"}
 	}
+	if *connectBackoff <= 0 || *maxConnectBackoff < *connectBackoff {
+		return usageError{"--connect-backoff must be > 0 and --max-connect-backoff >= --connect-backoff"}
+	}
 	if *batchWindow == 0 {
 		cfg.BatchWindow = time.Nanosecond // SetDefaults treats 0 as unset
 	}
@@ -229,11 +244,23 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if *storeKind != "sqlite" && *storeKind != "dynamodb" {
 		return usageError{fmt.Sprintf("--store %q: want sqlite or dynamodb", *storeKind)}
 	}
+	if *storeKind == "dynamodb" {
+		longest := 0
+		for _, t := range *topics {
+			longest = max(longest, len(t))
+		}
+		if err := store.CheckDynamoDBMaxNumber(*maxNumber, longest); err != nil {
+			return usageError{"--max-number with --store dynamodb: " + err.Error()}
+		}
+		if *ddbConcurrency < 1 || *ddbConcurrency > 64 {
+			return usageError{fmt.Sprintf("--dynamodb-concurrency %d: want 1..64", *ddbConcurrency)}
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	st, err := openStore(ctx, *storeKind, *sqlitePath, *ddbTable, *ddbEndpoint, *ddbCreate)
+	st, err := openStore(ctx, *storeKind, *sqlitePath, *ddbTable, *ddbEndpoint, *ddbCreate, *ddbConcurrency)
 	if err != nil {
 		return err
 	}
@@ -245,8 +272,12 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	w, err := worker.New(cfg, st, log, m)
+	if err != nil {
+		return err
+	}
 	if *metricsListen != "" {
-		srv, err := serveMetrics(*metricsListen, reg, log)
+		srv, err := serveMetrics(*metricsListen, reg, log, w.Status)
 		if err != nil {
 			return err
 		}
@@ -256,10 +287,6 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			_ = srv.Shutdown(sctx)
 		}()
 	}
-	w, err := worker.New(cfg, st, log, m)
-	if err != nil {
-		return err
-	}
 	if err := w.Run(ctx); err != nil {
 		return err
 	}
@@ -267,7 +294,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func openStore(ctx context.Context, kind, sqlitePath, table, endpoint string, create bool) (store.Store, error) {
+func openStore(ctx context.Context, kind, sqlitePath, table, endpoint string, create bool, concurrency int) (store.Store, error) {
 	if kind == "sqlite" {
 		return store.OpenSQLite(ctx, sqlitePath)
 	}
@@ -279,6 +306,7 @@ func openStore(ctx context.Context, kind, sqlitePath, table, endpoint string, cr
 	if err != nil {
 		return nil, err
 	}
+	d.Concurrency = concurrency
 	if create {
 		client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 			if endpoint != "" {
@@ -292,14 +320,31 @@ func openStore(ctx context.Context, kind, sqlitePath, table, endpoint string, cr
 	return d, nil
 }
 
-func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
+// serveMetrics serves /metrics, /healthz (200 while the process runs, with
+// the Kafka state) and /readyz (200 only while the worker consumes, 503
+// with the state and last error otherwise).
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, status func() worker.Status) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "ok\nkafka: %s\n", status().State)
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		st := status()
+		if !st.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready\nkafka: %s\n", st.State)
+			if st.LastError != "" {
+				fmt.Fprintf(w, "attempts: %d\nlast error: %s\n", st.Attempts, st.LastError)
+			}
+			return
+		}
+		fmt.Fprintf(w, "ready\nkafka: %s\npartitions: %d\ngeneration: %d\n", st.State, st.Partitions, st.Generation)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)

@@ -1,10 +1,12 @@
 // Command offsetlag-bench runs offsetlag's performance suite (package
-// bench): it builds in-process kfake clusters of sizes S, M and L, measures
-// the exporter's poll, the bare batched request round and a naive
-// per-partition strategy, checks the targets of issue 10, prints a markdown
-// table and writes it to a file (bench/results.md by default).
+// bench): it builds in-process kfake clusters of sizes S, M, L (1M
+// committed offsets) and XL (4M), measures the exporter's poll at steady
+// state and its /metrics, the bare batched request round and the request
+// patterns of kminion and kafka_exporter, checks the targets of issues 10
+// and 16, prints a markdown table and writes it to a file
+// (bench/results.md by default).
 //
-//	go run ./cmd/offsetlag-bench [-sizes S,M,L] [-polls 5] [-out bench/results.md]
+//	go run ./cmd/offsetlag-bench [-sizes S,M,L,XL] [-polls 3] [-out bench/results.md]
 //
 // It exits 1 when a target is missed (the table is still written).
 package main
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/bench"
+	"github.com/offsetlag/offsetlag/exporter"
 )
 
 func main() {
@@ -27,10 +30,17 @@ func main() {
 }
 
 func run() int {
-	sizes := flag.String("sizes", "S,M,L", "cluster sizes to measure (S, M, L)")
-	polls := flag.Int("polls", 5, "measured polls per strategy, after one warm-up poll")
-	naivePolls := flag.Int("naive-polls", 3, "measured polls of the naive per-partition strategy")
-	naiveSample := flag.Int("naive-sample", 10000, "most partitions the naive strategy reads per poll; beyond, it samples and extrapolates")
+	sizes := flag.String("sizes", "S,M,L,XL", "cluster sizes to measure (S, M, L, XL)")
+	polls := flag.Int("polls", 3, "measured polls per strategy, after the warm-up polls")
+	warmup := flag.Int("warmup", exporter.DefaultStatusWindow+1, "exporter polls before the measured ones (steady state: the status window has filled)")
+	naivePolls := flag.Int("naive-polls", 3, "measured polls of the kminion and kafka_exporter request patterns")
+	naiveSample := flag.Int("naive-sample", 10000, "most partitions and group partitions the kafka_exporter pattern reads per poll; beyond, it samples and extrapolates")
+	loadClients := flag.Int("load-clients", 200, "clients scraping the exporter of -load-size continuously for -load-for (0: skip)")
+	loadFor := flag.Duration("load-for", 30*time.Second, "duration of the scrape load")
+	loadSize := flag.String("load-size", "S", "size of the scrape load scenario")
+	stalled := flag.Int("stalled", 15, "plain-text readers that stall on /metrics of -stalled-size (0: skip)")
+	stalledSize := flag.String("stalled-size", "L", "size of the stalled readers scenario (its /metrics text should be >= 50 MB)")
+	heapDir := flag.String("heap-dir", "", "write the exporter's heap profile per size to this directory")
 	latency := flag.Duration("latency", 50*time.Millisecond, "latency injected on every request in the latency scenario (0: skip)")
 	latencySize := flag.String("latency-size", "M", "size of the latency scenario")
 	out := flag.String("out", "bench/results.md", "file the markdown report is written to (empty: none)")
@@ -59,11 +69,13 @@ func run() int {
 		return 2
 	}
 	o := bench.Options{Polls: *polls, NaivePolls: *naivePolls, NaiveSample: *naiveSample, Latency: *latency,
-		LatencySize: *latencySize, Probe: []string{self, "-probe"}, Log: os.Stderr, ProfileDir: *profiles}
+		LatencySize: *latencySize, Probe: []string{self, "-probe"}, Log: os.Stderr, ProfileDir: *profiles,
+		Warmup: *warmup, LoadClients: *loadClients, LoadFor: *loadFor, LoadSize: *loadSize, Stalled: *stalled,
+		StalledSize: *stalledSize, HeapDir: *heapDir}
 	for _, n := range strings.Split(*sizes, ",") {
 		s, ok := bench.SizeByName(strings.TrimSpace(n))
 		if !ok {
-			fmt.Fprintf(os.Stderr, "unknown size %q (want S, M or L)\n", n)
+			fmt.Fprintf(os.Stderr, "unknown size %q (want S, M, L or XL)\n", n)
 			return 2
 		}
 		o.Sizes = append(o.Sizes, s)

@@ -47,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	expired := fs.Bool("alarm-expired", true, "alarm when OffsetsExpired >= 1")
 	evals := fs.Int("evaluation-periods", 3, "periods the lag alarm must breach")
 	period := fs.Int("period", 60, "period of widgets and alarms, seconds")
+	top := fs.Int("top", cloudwatch.DefaultTopN, "series per lag widget: the largest (Metrics Insights ORDER BY ... LIMIT), 1 to 500")
+	prefix := fs.String("alarm-prefix", "offsetlag", "alarm name prefix (names are PREFIX METRIC CLUSTER/GROUP/TOPIC, at most 255 characters)")
 	actions := fs.StringArray("alarm-action", nil, "ARN notified on ALARM and OK, e.g. an SNS topic (repeatable)")
 	region := fs.String("region", "", "AWS region (default: the AWS default chain); also the dashboard widgets' region")
 	endpoint := fs.String("endpoint", "", "CloudWatch endpoint override")
@@ -89,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var dash *cloudwatch.Dashboard
 	if *dashName != "" {
 		d, err := cloudwatch.BuildDashboard(cloudwatch.DashboardOptions{Namespace: *ns, Region: widgetRegion, ClusterName: *cluster,
-			LambdaFunction: *lambda, MSKCluster: *msk, Topic: *topic, Period: *period})
+			LambdaFunction: *lambda, MSKCluster: *msk, Topic: *topic, Period: *period, TopN: *top})
 		if err != nil {
 			return usage(err)
 		}
@@ -99,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(targets) > 0 {
 		a, err := cloudwatch.BuildAlarms(cloudwatch.AlarmOptions{Namespace: *ns, ClusterName: *cluster, Targets: targets,
 			MaxOffsetLag: *maxLag, ExpiryWarningSeconds: expiryWarn.Seconds(), OffsetsExpired: *expired,
-			Period: *period, EvaluationPeriods: *evals, Actions: *actions})
+			Period: *period, EvaluationPeriods: *evals, Actions: *actions, Prefix: *prefix})
 		if err != nil {
 			return usage(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 	"github.com/offsetlag/offsetlag/internal/statuspage"
 )
 
-var updateScreenshot = flag.Bool("update-screenshot", false, "write the status page screenshot to docs/status-page.png")
+var updateScreenshot = flag.Bool("update-screenshot", false, "write the status page screenshots to docs/status-page-*.png")
 
 func TestHelpAndBadFlags(t *testing.T) {
 	var out, errb bytes.Buffer
@@ -84,10 +85,13 @@ func waitGroups(t *testing.T, url string, timeout time.Duration, ok func(map[str
 	return nil
 }
 
-// TestDemoInBrowser runs the demo on a short retention, waits until the
-// nightly-report group's offsets expired, and checks the status page in
-// headless Chromium: both groups, the expired badge, filtering, the group
-// page's chart; it saves a screenshot.
+// TestDemoInBrowser runs the demo on a short retention and checks the
+// status page in headless Chromium while the nightly-report group's
+// offsets count down (screenshot) and once they expired (screenshot): both
+// groups, the badges, times shown relative with the exact time on hover,
+// the cluster card's count equal to the table's, filtering, the expired
+// group's chart and its words, the group page of the worker, and a 400 px
+// wide layout where the Status column stays on screen.
 func TestDemoInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -95,7 +99,9 @@ func TestDemoInBrowser(t *testing.T) {
 	exe := chromium(t)
 	cfg := defaultConfig()
 	cfg.ListenAddress = "127.0.0.1:0"
-	cfg.Retention, cfg.CheckInterval = 8*time.Second, 500*time.Millisecond
+	// The countdown runs for the retention (15 s): long enough to open a
+	// browser on a busy machine and take its screenshot.
+	cfg.Retention, cfg.CheckInterval = 15*time.Second, 500*time.Millisecond
 	cfg.PollInterval, cfg.Refresh = 500*time.Millisecond, time.Second
 	cfg.Rate, cfg.BurstEvery, cfg.BurstSize = 50, 4*time.Second, 1500
 	cfg.NightlyAfter, cfg.NightlyFor = 500*time.Millisecond, 3*time.Second
@@ -120,11 +126,12 @@ func TestDemoInBrowser(t *testing.T) {
 	}
 	defer stop()
 
-	// 1. The API: the worker is there and nightly-report expired (it
-	// stops after 3.5s, is Empty, and 8s later its offsets are deleted).
+	// 1. The API: the worker is there and nightly-report's offsets count
+	// down (it stops after 3.5 s, is Empty, and 15 s later its offsets are
+	// deleted).
 	waitGroups(t, d.URL, 40*time.Second, func(g map[string]statuspage.Group) bool {
 		w, n := g[workerGroup], g[nightlyGroup]
-		return w.Present && w.SumLag != nil && n.Expiry != nil && n.Expiry.Expired
+		return w.Present && w.SumLag != nil && n.Expiry != nil && !n.Expiry.ExpiresAt.IsZero() && !n.Expiry.Expired
 	})
 
 	// 2. The browser.
@@ -137,35 +144,60 @@ func TestDemoInBrowser(t *testing.T) {
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 40*time.Second)
+	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
 	defer tcancel()
 
-	var rows []string
-	var expiredTitle, count, filtered string
+	// The countdown.
+	var countdown, lastPollTitle string
 	var shot []byte
-	// Rows with data-group are rendered by the script from the JSON API.
-	expiredBadge := `#groups tbody tr[data-group="nightly-report"] .badge.expired`
+	expiringBadge := `#groups tbody tr[data-group="nightly-report"] .badge.expiring`
 	if err := chromedp.Run(bctx,
 		chromedp.Navigate(d.URL+"/"),
-		chromedp.WaitVisible(expiredBadge, chromedp.ByQuery),
+		chromedp.WaitVisible(expiringBadge, chromedp.ByQuery),
 		chromedp.WaitVisible(`#groups tbody tr[data-group="factor-worker"]`, chromedp.ByQuery),
+		chromedp.Sleep(300*time.Millisecond),
+		chromedp.Text(expiringBadge, &countdown, chromedp.ByQuery),
+		chromedp.AttributeValue(`.cluster time.rel`, "title", &lastPollTitle, nil, chromedp.ByQuery),
+		chromedp.FullScreenshot(&shot, 100),
+	); err != nil {
+		t.Fatalf("status page (countdown): %v\n%s", err, logw.String())
+	}
+	if !regexp.MustCompile(`^(expires in \d+(\.\d)?s|expiring now)$`).MatchString(countdown) {
+		t.Errorf("countdown badge %q", countdown)
+	}
+	if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$`).MatchString(lastPollTitle) {
+		t.Errorf("last poll: exact time on hover %q", lastPollTitle)
+	}
+	saveScreenshot(t, shot, "status-page-countdown.png")
+
+	// The expired state.
+	var rows []string
+	var expiredTitle, count, cardGroups, filtered string
+	expiredBadge := `#groups tbody tr[data-group="nightly-report"] .badge.expired`
+	if err := chromedp.Run(bctx,
+		chromedp.WaitVisible(expiredBadge, chromedp.ByQuery),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll("#groups tbody tr")).map(r => r.dataset.group)`, &rows),
 		chromedp.AttributeValue(expiredBadge, "title", &expiredTitle, nil, chromedp.ByQuery),
 		chromedp.Text(`#count`, &count, chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll(".cluster dt")).find(e => e.textContent === "Groups").nextElementSibling.textContent`, &cardGroups),
 	); err != nil {
-		t.Fatalf("status page: %v\n%s", err, logw.String())
+		t.Fatalf("status page (expired): %v\n%s", err, logw.String())
 	}
 	if strings.Join(rows, ",") != "factor-worker,nightly-report" || count != "2" {
 		t.Errorf("rows %v, count %q", rows, count)
 	}
-	if !strings.Contains(expiredTitle, "numbers") {
+	// The card counts the groups the table lists, saying which are gone.
+	if !strings.HasPrefix(cardGroups, count) {
+		t.Errorf("cluster card says %q groups, the table lists %s", cardGroups, count)
+	}
+	if !regexp.MustCompile(`numbers at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$`).MatchString(expiredTitle) {
 		t.Errorf("expired badge title %q", expiredTitle)
 	}
 	// Screenshot of the full page (before filtering).
 	if err := chromedp.Run(bctx, chromedp.Sleep(300*time.Millisecond), chromedp.FullScreenshot(&shot, 100)); err != nil {
 		t.Fatal(err)
 	}
-	saveScreenshot(t, shot, "status-page.png")
+	saveScreenshot(t, shot, "status-page-expired.png")
 
 	// Filtering and sorting happen in the page.
 	if err := chromedp.Run(bctx,
@@ -195,6 +227,58 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Errorf("group page shows %d partitions, want %d", partitions, cfg.Partitions)
 	}
 	saveScreenshot(t, groupShot, "status-page-group.png")
+
+	// The expired group's page: the chart keeps the lag recorded while
+	// the group was listed and says what it shows, in words.
+	var note, risk string
+	var points int
+	if err := chromedp.Run(bctx,
+		chromedp.Navigate(d.URL+"/groups/demo/nightly-report"),
+		chromedp.WaitVisible(`#chart svg polyline.line`, chromedp.ByQuery),
+		chromedp.Sleep(1500*time.Millisecond), // one refresh from the API
+		chromedp.Text(`#chart-note`, &note, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector("#chart svg polyline.line").getAttribute("points").split(" ").length`, &points),
+		chromedp.Text(`#facts .risk`, &risk, chromedp.ByQuery),
+	); err != nil {
+		t.Fatalf("expired group page: %v", err)
+	}
+	if err := chromedp.Run(bctx, chromedp.FullScreenshot(&shot, 100)); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, shot, "status-page-expired-group.png")
+	if !regexp.MustCompile(`^Lag at the last \d+ polls that listed the group\. Its committed offsets expired at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC`).MatchString(note) || points < 2 {
+		t.Errorf("expired group chart: %d points, note %q", points, note)
+	}
+	if !regexp.MustCompile(`(?i)^When a consumer starts again \(commits gone\)\s*[\d,]+ records (reprocessed \(starting from earliest\)|skipped \(starting from latest\))$`).MatchString(risk) {
+		t.Errorf("records at risk wording %q", risk)
+	}
+
+	// 400 px wide: the groups table keeps Group, State, Lag, Status and
+	// Offsets on screen, and the page does not scroll sideways.
+	var narrow struct {
+		StatusRight, Width, ScrollWidth float64
+		Header                          []string
+	}
+	if err := chromedp.Run(bctx,
+		chromedp.EmulateViewport(400, 900),
+		chromedp.Navigate(d.URL+"/"),
+		chromedp.WaitVisible(`#groups tbody tr[data-group="factor-worker"] .status`, chromedp.ByQuery),
+		chromedp.Evaluate(`(() => {
+			const ths = Array.from(document.querySelectorAll("#groups thead th")).filter(th => th.offsetWidth > 0);
+			const st = document.querySelector('#groups thead th[data-key="status"]').getBoundingClientRect();
+			return {StatusRight: st.right, Width: window.innerWidth, ScrollWidth: document.documentElement.scrollWidth,
+				Header: ths.map(th => th.textContent)};
+		})()`, &narrow),
+		chromedp.FullScreenshot(&shot, 100),
+	); err != nil {
+		t.Fatalf("400 px: %v", err)
+	}
+	if narrow.Width != 400 || narrow.StatusRight <= 0 || narrow.StatusRight > narrow.Width || narrow.ScrollWidth > narrow.Width {
+		t.Errorf("at 400 px: status column right edge %.0f, window %.0f, page width %.0f (columns %v)",
+			narrow.StatusRight, narrow.Width, narrow.ScrollWidth, narrow.Header)
+	}
+	t.Logf("at 400 px: columns %v, status column ends at %.0f px", narrow.Header, narrow.StatusRight)
+	saveScreenshot(t, shot, "status-page-400px.png")
 
 	// /metrics carries the lag families and the worker's metrics.
 	res, err := http.Get(d.URL + "/metrics")

@@ -24,12 +24,20 @@ type cloudWatch struct {
 
 // newCloudWatch configures the publisher (no AWS request is made) and
 // starts it; nil when cloudwatch.mode is off.
-func newCloudWatch(ctx context.Context, cfg appconfig.CloudWatchConfig, logger *slog.Logger) (*cloudWatch, error) {
+func newCloudWatch(ctx context.Context, all *appconfig.Config, logger *slog.Logger) (*cloudWatch, error) {
+	cfg := all.CloudWatch
 	if cfg.Mode == appconfig.CloudWatchOff {
 		return nil, nil
 	}
 	opts := cfg.PublisherOptions()
 	opts.Logger = logger
+	opts.ClusterNames = all.CloudWatchClusterNames()
+	for cluster, dim := range opts.ClusterNames {
+		if dim == "default" {
+			logger.Warn("CloudWatch metrics of this cluster carry Cluster Name \"default\": set kafka.cluster-name (or clusters[].name) to the cluster's name, or msk-cluster-arn to use the MSK cluster's name as MSK does",
+				"cluster_name", cluster)
+		}
+	}
 	cw := &cloudWatch{cfg: cfg, log: logger, close: func() error { return nil }}
 	switch cfg.Mode {
 	case appconfig.CloudWatchAPI:
@@ -57,7 +65,8 @@ func newCloudWatch(ctx context.Context, cfg appconfig.CloudWatchConfig, logger *
 	cw.pub = pub
 	pub.Start()
 	logger.Info("publishing to CloudWatch", "mode", cfg.Mode, "namespace", opts.Namespace,
-		"partition_metrics", cfg.PartitionMetrics, "max_datums_per_poll", cfg.MaxDatumsPerPoll)
+		"partition_metrics", cfg.PartitionMetrics, "max_metrics", opts.MaxMetrics, "publish_period", opts.PublishPeriod,
+		"cluster_names", opts.ClusterNames)
 	return cw, nil
 }
 

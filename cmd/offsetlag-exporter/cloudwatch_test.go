@@ -57,13 +57,9 @@ var sentRE = regexp.MustCompile(`(?m)^offsetlag_cloudwatch_datums_sent_total ([0
 // self-metrics are on /metrics, and shutdown flushes.
 func TestCloudWatchAPIMode(t *testing.T) {
 	ep := mototest.Start(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", mototest.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", mototest.SecretKey)
-	t.Setenv("AWS_REGION", mototest.Region)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	mototest.HermeticAWSEnv(t)
 	name := fmt.Sprintf("main-%d", time.Now().UnixNano())
-	url, stop := runExporter(t, "--kafka.cluster-name", name, "--cloudwatch.mode", "api",
+	url, stop := runExporter(t, "--kafka.cluster-name", name, "--cloudwatch.mode", "api", "--cloudwatch.publish-period", "1s",
 		"--cloudwatch.endpoint", ep, "--cloudwatch.protocol", "json", "--cloudwatch.namespace", "offsetlag/main-test")
 	waitFor(t, url, `offsetlag_cloudwatch_datums_dropped_total{reason="queue_full"} 0`,
 		`offsetlag_consumergroup_topic_sum_lag{cluster_name="`+name+`",group="g",topic="t"} 12`)
@@ -111,5 +107,48 @@ func TestCloudWatchEMFMode(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"SumOffsetLag":12`) || !strings.Contains(string(b), `"Namespace":"offsetlag"`) {
 		t.Fatalf("EMF file:\n%s", b)
+	}
+}
+
+// The binary's default CloudWatch client (protocol default: Smithy RPC v2
+// CBOR) publishes to the CBOR stand-in, with the MSK cluster's name as
+// Cluster Name, one publish per publish-period.
+func TestCloudWatchDefaultProtocol(t *testing.T) {
+	s := mototest.StartCloudWatchStandin(t)
+	mototest.HermeticAWSEnv(t)
+	url, stop := runExporter(t, "--kafka.cluster-name", "prod", "--cloudwatch.mode", "api", "--cloudwatch.publish-period", "1s",
+		"--kafka.msk-cluster-arn", "arn:aws:kafka:us-east-1:123456789012:cluster/analytics/0e4d4f5c-1111-2222-3333-444455556666-2",
+		"--cloudwatch.endpoint", s.URL)
+	waitFor(t, url, `offsetlag_consumergroup_topic_sum_lag{cluster_name="prod",group="g",topic="t"} 12`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing sent to CloudWatch")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if errs := s.ProtocolErrors(); len(errs) > 0 {
+		t.Fatalf("protocol errors %v", errs)
+	}
+	found := false
+	for _, d := range s.Datums() {
+		if d.MetricName == "SumOffsetLag" && len(d.Dimensions) == 3 && d.Dimensions[0].Value == "analytics" &&
+			d.Dimensions[1].Value == "g" && d.Dimensions[2].Value == "t" && d.Value == 12 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no SumOffsetLag 12 for Cluster Name analytics, g, t in %d datums", len(s.Datums()))
+	}
+	for _, rq := range s.Requests() {
+		if rq.Protocol != "rpc-v2-cbor" || rq.Status != 200 {
+			t.Errorf("request %+v", rq)
+		}
 	}
 }

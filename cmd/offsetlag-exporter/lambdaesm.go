@@ -29,7 +29,7 @@ func newLambdaESM(ctx context.Context, cfg *appconfig.Config, logger *slog.Logge
 	}
 	logger.Info("discovering Lambda event source mappings", "regions", d.Regions(),
 		"refresh_interval", d.RefreshInterval(), "horizon", opts.Horizon)
-	return &lambdaESM{d: d, w: lambdaesm.NewWarner(logger)}, nil
+	return &lambdaESM{d: d, w: d.NewWarner(logger)}, nil
 }
 
 // hasGroup reports whether a discovered mapping consumes with group.
@@ -58,7 +58,18 @@ func (l *lambdaESM) onResult() func(*exporter.Result) {
 	if l == nil {
 		return nil
 	}
-	return l.w.OnResult
+	return func(r *exporter.Result) {
+		l.d.Rematch() // match mappings to the brokers the poll's Metadata listed
+		l.w.OnResult(r)
+	}
+}
+
+// watchBrokers lets discovery match mappings to every broker of a cluster
+// as its Metadata lists them, not only the configured bootstrap brokers.
+func (l *lambdaESM) watchBrokers(cluster string, brokers func() []string) {
+	if l != nil {
+		l.d.SetMetadataBrokers(cluster, brokers)
+	}
 }
 
 // run lists the mappings at once, then every refresh interval, until ctx

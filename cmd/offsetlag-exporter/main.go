@@ -129,12 +129,13 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		}
 		defer c.Close()
 		sources = append(sources, c)
+		esm.watchBrokers(cl.Name, c.BrokerAddrs)
 		for _, w := range cl.Security().Warnings() {
 			logger.Warn(w, "cluster_name", cl.Name)
 		}
 		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
 	}
-	cw, err := newCloudWatch(ctx, cfg.CloudWatch, logger)
+	cw, err := newCloudWatch(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -147,9 +148,10 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	// The /metrics exposition is rendered once per Result, when it is
 	// published (collector.OnResult), and shared by every scrape.
 	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() },
-		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity)})
+		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
+			Enums: metrics.Enums(cfg.Metrics.Enums)})
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, Logger: logger, Trends: cfg.Trends().Options(),
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger, Trends: cfg.Trends().Options(),
 		OnResult: onResults(cw.onResult(), page.Record, esm.onResult(), collector.OnResult),
 		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
 		ExpectedGroups: esm.expectedGroups(shard.Match),

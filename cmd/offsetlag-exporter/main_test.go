@@ -35,6 +35,7 @@ func TestBadConfigExitsTwo(t *testing.T) {
 		{"unknown env", []string{"--kafka.brokers", "k:1"}, []string{"OFFSETLAG_POLL_INTERVALL=1s"}, "OFFSETLAG_POLL_INTERVALL: unknown option"},
 		{"bad env duration", nil, []string{"OFFSETLAG_KAFKA_BROKERS=k:1", "OFFSETLAG_POLL_INTERVAL=1y"}, "poll.interval"},
 		{"bad granularity", []string{"--kafka.brokers", "k:1", "--metrics.granularity", "broker"}, nil, "metrics.granularity"},
+		{"negative stale-after", []string{"--kafka.brokers", "k:1", "--poll.stale-after", "-1s"}, nil, "poll.stale-after -1s: out of range, want 0 or 100ms to 24h"},
 		{"missing config file", []string{"--config", "/nonexistent.yaml"}, nil, "config file"},
 		{"stray argument", []string{"--kafka.brokers", "k:1", "extra"}, nil, `unexpected argument "extra"`},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,7 +73,13 @@ type Discoverer struct {
 	byReg   map[string][]Mapping
 	lastErr map[string]string
 	known   map[string]string // uuid -> state, to log changes once
-	unmatch map[string]bool   // uuids logged as matching no cluster
+	// knownCluster: uuid -> cluster matched at the last publish.
+	knownCluster map[string]string
+	unmatch      map[string]bool // uuids logged as matching no cluster
+
+	metaMu    sync.Mutex
+	metaFuncs map[string]func() []string // cluster -> its brokers from Metadata
+	metaSeen  string                     // the broker sets of the last publish
 }
 
 // Snapshot is the result of the last refresh.
@@ -119,7 +126,7 @@ func New(ctx context.Context, cfg Config) (*Discoverer, error) {
 	}
 	d := &Discoverer{cfg: cfg, log: cfg.Logger.With("component", "lambda-esm"), regions: regions,
 		clients: map[string]Lister{}, byReg: map[string][]Mapping{}, lastErr: map[string]string{},
-		known: map[string]string{}, unmatch: map[string]bool{}}
+		known: map[string]string{}, unmatch: map[string]bool{}, knownCluster: map[string]string{}, metaFuncs: map[string]func() []string{}}
 	for _, r := range regions {
 		fns := []func(*lambda.Options){func(o *lambda.Options) { o.Region = r }}
 		if cfg.Endpoint != "" {
@@ -129,6 +136,65 @@ func New(ctx context.Context, cfg Config) (*Discoverer, error) {
 	}
 	d.snap.Store(&Snapshot{expected: map[string][]exporter.ExpectedGroup{}, groups: map[string]bool{}})
 	return d, nil
+}
+
+// SetMetadataBrokers gives discovery the brokers of a configured cluster
+// as its Metadata answers list them (kafkaadmin.Client.BrokerAddrs): a
+// self-managed mapping then matches the cluster when it names any of its
+// brokers, not only a configured bootstrap broker.
+func (d *Discoverer) SetMetadataBrokers(cluster string, brokers func() []string) {
+	d.metaMu.Lock()
+	defer d.metaMu.Unlock()
+	d.metaFuncs[cluster] = brokers
+}
+
+// Rematch matches the last listed mappings to the clusters again when a
+// cluster's brokers from Metadata changed since the last match (the first
+// poll, a broker added or moved). No AWS request; cheap when nothing
+// changed. Safe to call from exporter.Options.OnResult.
+func (d *Discoverer) Rematch() {
+	if d.metadataKey() == d.lastMetaKey() {
+		return
+	}
+	// A refresh in progress (listing over the network) publishes with the
+	// new brokers itself: never wait for it here.
+	if !d.mu.TryLock() {
+		return
+	}
+	defer d.mu.Unlock()
+	d.publish()
+}
+
+func (d *Discoverer) lastMetaKey() string {
+	d.metaMu.Lock()
+	defer d.metaMu.Unlock()
+	return d.metaSeen
+}
+
+// metadataBrokers returns each cluster's brokers from Metadata and a key
+// of them all.
+func (d *Discoverer) metadataBrokers() (map[string][]string, string) {
+	d.metaMu.Lock()
+	funcs := make(map[string]func() []string, len(d.metaFuncs))
+	for k, f := range d.metaFuncs {
+		funcs[k] = f
+	}
+	d.metaMu.Unlock()
+	out := map[string][]string{}
+	var key strings.Builder
+	for _, c := range d.cfg.Clusters {
+		if f := funcs[c.Name]; f != nil {
+			bs := f()
+			out[c.Name] = bs
+			key.WriteString(c.Name + "=" + strings.Join(bs, ",") + ";")
+		}
+	}
+	return out, key.String()
+}
+
+func (d *Discoverer) metadataKey() string {
+	_, k := d.metadataBrokers()
+	return k
 }
 
 // Regions are the regions listed.
@@ -226,9 +292,14 @@ func (d *Discoverer) list(ctx context.Context, region string) ([]Mapping, error)
 func (d *Discoverer) publish() {
 	s := &Snapshot{At: time.Now(), expected: map[string][]exporter.ExpectedGroup{}, groups: map[string]bool{}}
 	seen := map[string]bool{}
+	meta, key := d.metadataBrokers()
+	d.metaMu.Lock()
+	d.metaSeen = key
+	d.metaMu.Unlock()
 	for _, r := range d.regions {
 		for _, m := range d.byReg[r] {
 			for _, c := range d.cfg.Clusters {
+				c.MetadataBrokers = meta[c.Name]
 				if c.Matches(m) {
 					m.Cluster = c.Name
 					break
@@ -254,6 +325,7 @@ func (d *Discoverer) publish() {
 		if !seen[uuid] {
 			d.log.Info("Lambda event source mapping is gone", "esm_uuid", uuid)
 			delete(d.known, uuid)
+			delete(d.knownCluster, uuid)
 			delete(d.unmatch, uuid)
 		}
 	}
@@ -279,14 +351,16 @@ func (d *Discoverer) logChange(m Mapping) {
 		delete(d.unmatch, m.UUID)
 	}
 	prev, ok := d.known[m.UUID]
-	if ok && prev == m.State {
+	prevCluster := d.knownCluster[m.UUID]
+	if ok && prev == m.State && prevCluster == m.Cluster {
 		return
 	}
 	d.known[m.UUID] = m.State
+	d.knownCluster[m.UUID] = m.Cluster
 	if m.Cluster == "" {
 		return
 	}
-	if ok {
+	if ok && prevCluster == m.Cluster {
 		d.log.Info("Lambda event source mapping changed state", append(attrs, "cluster_name", m.Cluster, "previous_state", prev)...)
 		return
 	}

@@ -111,7 +111,7 @@ func TestDisabledESMKfake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ac.Close()
-	warner := lambdaesm.NewWarner(logger)
+	warner := d.NewWarner(logger) // records at risk on the mappings' topics
 	const interval = 100 * time.Millisecond
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
 		Interval: interval, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,

@@ -1,6 +1,7 @@
 package lambdaesm
 
 import (
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -130,24 +131,52 @@ type Cluster struct {
 	Name string
 	// MSKClusterARN matches Amazon MSK mappings (their EventSourceArn).
 	MSKClusterARN string
-	// Brokers match self-managed mappings whose bootstrap servers share at
-	// least one host:port (case-insensitive).
-	Brokers []string
+	// Brokers are the configured bootstrap brokers; MetadataBrokers (set
+	// with Discoverer.SetMetadataBrokers) every broker of the cluster as
+	// its Metadata answer lists them.
+	Brokers, MetadataBrokers []string
 }
 
-// Matches reports whether m consumes from c.
+// Matches reports whether m consumes from c: an MSK mapping by its cluster
+// ARN; a self-managed mapping when one of its bootstrap servers is one of
+// the cluster's brokers, configured or from Metadata (host:port,
+// case-insensitive), or, for Amazon MSK broker hosts, the same host on any
+// port (MSK serves each authentication method on its own port: 9092,
+// 9094, 9096, 9098).
 func (c Cluster) Matches(m Mapping) bool {
 	if m.MSKClusterARN != "" {
 		return c.MSKClusterARN != "" && m.MSKClusterARN == c.MSKClusterARN
 	}
 	for _, b := range m.BootstrapServers {
-		for _, cb := range c.Brokers {
-			if normAddr(b) == normAddr(cb) {
-				return true
+		for _, list := range [][]string{c.Brokers, c.MetadataBrokers} {
+			for _, cb := range list {
+				if sameBroker(b, cb) {
+					return true
+				}
 			}
 		}
 	}
 	return false
+}
+
+// sameBroker reports whether two broker addresses name the same broker.
+func sameBroker(a, b string) bool {
+	a, b = normAddr(a), normAddr(b)
+	if a == b {
+		return true
+	}
+	ha, _, errA := net.SplitHostPort(a)
+	hb, _, errB := net.SplitHostPort(b)
+	return errA == nil && errB == nil && ha == hb && isMSKHost(ha)
+}
+
+// isMSKHost reports whether host is an Amazon MSK broker
+// (b-1.name.xxxxxx.c2.kafka.us-east-1.amazonaws.com, also .amazonaws.com.cn
+// and MSK Serverless).
+func isMSKHost(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	return (strings.Contains(host, ".kafka.") || strings.Contains(host, ".kafka-serverless.")) &&
+		(strings.HasSuffix(host, ".amazonaws.com") || strings.HasSuffix(host, ".amazonaws.com.cn"))
 }
 
 func normAddr(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -3,6 +3,7 @@ package lambdaesm
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 // expiry itself). Episodes are kept in memory: after a restart a running
 // episode is logged once more.
 type Warner struct {
-	log    *slog.Logger
+	log *slog.Logger
+	// topics returns a mapping's topics by UUID (nil: every topic of the
+	// group counts).
+	topics func(uuid string) []string
 	mu     sync.Mutex
 	active map[string]bool // cluster / group / uuid
 }
@@ -27,6 +31,25 @@ func NewWarner(log *slog.Logger) *Warner {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Warner{log: log.With("component", "lambda-esm"), active: map[string]bool{}}
+}
+
+// NewWarner returns a Warner logging to log that counts records at risk
+// on each mapping's own topics (as listed by the last refresh).
+func (d *Discoverer) NewWarner(log *slog.Logger) *Warner {
+	w := NewWarner(log)
+	w.topics = d.MappingTopics
+	return w
+}
+
+// MappingTopics returns the topics of the mapping with this UUID as of the
+// last refresh (nil when unknown).
+func (d *Discoverer) MappingTopics(uuid string) []string {
+	for _, m := range d.snap.Load().Mappings {
+		if m.UUID == uuid {
+			return m.Topics
+		}
+	}
+	return nil
 }
 
 // OnResult examines a Result (exporter.Options.OnResult; safe for
@@ -48,7 +71,11 @@ func (w *Warner) OnResult(r *exporter.Result) {
 				switch {
 				case l.ExpiresWithinHorizon && !w.active[key]:
 					w.active[key] = true
-					msg, attrs := Warning(c.Name, ge, l)
+					var topics []string
+					if w.topics != nil {
+						topics = w.topics(l.UUID)
+					}
+					msg, attrs := Warning(c.Name, ge, l, topics...)
 					w.log.Warn(msg, attrs...)
 				case !l.ExpiresWithinHorizon && w.active[key]:
 					delete(w.active, key)
@@ -75,11 +102,16 @@ func groupExpired(ge *exporter.GroupExpiry) bool {
 	return false
 }
 
-// RecordsAtRisk sums the group's records at risk over its topics for the
-// mapping's starting position; ok is false when there is no estimate (an
-// AT_TIMESTAMP mapping, or unknown log bounds).
-func RecordsAtRisk(ge *exporter.GroupExpiry, l exporter.LambdaESM) (n int64, ok bool) {
+// RecordsAtRisk sums the group's records at risk for the mapping's
+// starting position over the mapping's topics (every topic of the group
+// when none are given: a group may also commit on topics the mapping does
+// not read); ok is false when there is no estimate (an AT_TIMESTAMP
+// mapping, or unknown log bounds).
+func RecordsAtRisk(ge *exporter.GroupExpiry, l exporter.LambdaESM, topics ...string) (n int64, ok bool) {
 	for _, t := range ge.Topics {
+		if len(topics) > 0 && !slices.Contains(topics, t.Topic) {
+			continue
+		}
 		for _, r := range t.RecordsAtRisk {
 			if r.StartingPosition == string(l.StartingPosition) && r.Records >= 0 {
 				n += r.Records
@@ -92,9 +124,9 @@ func RecordsAtRisk(ge *exporter.GroupExpiry, l exporter.LambdaESM) (n int64, ok 
 
 // Warning is the log line of an at-risk mapping: "function F will skip
 // (LATEST) / reprocess (TRIM_HORIZON) about N records if enabled after T".
-func Warning(cluster string, ge *exporter.GroupExpiry, l exporter.LambdaESM) (string, []any) {
+func Warning(cluster string, ge *exporter.GroupExpiry, l exporter.LambdaESM, topics ...string) (string, []any) {
 	at := ge.ExpiresAt.UTC().Format(time.RFC3339)
-	n, known := RecordsAtRisk(ge, l)
+	n, known := RecordsAtRisk(ge, l, topics...)
 	var msg string
 	switch {
 	case l.StartingPosition == exporter.StartLatest && known:
@@ -112,6 +144,9 @@ func Warning(cluster string, ge *exporter.GroupExpiry, l exporter.LambdaESM) (st
 		"expires_at", at, "expires_in", ge.ExpiresIn.Round(time.Second).String(), "horizon", l.Horizon.String()}
 	if known {
 		attrs = append(attrs, "records_at_risk", n)
+	}
+	if len(topics) > 0 {
+		attrs = append(attrs, "topics", topics)
 	}
 	return msg + ": its consumer group's committed offsets expire then (disabled, no members)", attrs
 }

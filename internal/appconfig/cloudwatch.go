@@ -27,10 +27,19 @@ type CloudWatchConfig struct {
 	// StorageResolution is 60 or 1 seconds.
 	StorageResolution int  `mapstructure:"storage-resolution"`
 	PartitionMetrics  bool `mapstructure:"partition-metrics"`
-	MaxDatumsPerPoll  int  `mapstructure:"max-datums-per-poll"`
-	QueueSize         int  `mapstructure:"queue-size"`
-	Concurrency       int  `mapstructure:"concurrency"`
-	MaxAttempts       int  `mapstructure:"max-attempts"`
+	// MaxMetrics is the budget of distinct metrics per publish across all
+	// clusters; MaxDatumsPerPoll its deprecated former name (used when
+	// set and MaxMetrics is left at its default).
+	MaxMetrics       int `mapstructure:"max-metrics"`
+	MaxDatumsPerPoll int `mapstructure:"max-datums-per-poll"`
+	// PublishPeriod: how often the latest poll is published (0: every
+	// poll).
+	PublishPeriod time.Duration `mapstructure:"publish-period"`
+	// InvalidNames: map or drop dimension values CloudWatch rejects.
+	InvalidNames string `mapstructure:"invalid-names"`
+	QueueSize    int    `mapstructure:"queue-size"`
+	Concurrency  int    `mapstructure:"concurrency"`
+	MaxAttempts  int    `mapstructure:"max-attempts"`
 	// RequestTimeout bounds one PutMetricData attempt; FlushTimeout the
 	// flush at shutdown.
 	RequestTimeout time.Duration `mapstructure:"request-timeout"`
@@ -48,7 +57,10 @@ var cloudwatchFlagDefs = []flagDef{
 	{"cloudwatch.protocol", string(cloudwatch.ProtocolDefault), "wire protocol: default (the SDK's, Smithy RPC v2 CBOR), json or query"},
 	{"cloudwatch.storage-resolution", cloudwatch.DefaultStorageResolution, "storage resolution in seconds: 60 (standard) or 1 (high resolution)"},
 	{"cloudwatch.partition-metrics", false, "also publish per-partition OffsetLag and EstimatedTimeLag (one custom metric per group-partition: mind the cost)"},
-	{"cloudwatch.max-datums-per-poll", cloudwatch.DefaultMaxDatumsPerPoll, "datum budget of one cluster's poll; beyond it per-partition datums are dropped first, with a warning (0: no budget)"},
+	{"cloudwatch.max-metrics", cloudwatch.DefaultMaxMetrics, "budget of distinct metrics per publish across all clusters (what CloudWatch bills); beyond it partition, then optional, then group+topic metrics are dropped, smallest lag first, with a warning naming what was cut (0: no budget)"},
+	{"cloudwatch.max-datums-per-poll", 0, "deprecated: the former name of max-metrics (used when set and max-metrics is left at its default)"},
+	{"cloudwatch.publish-period", cloudwatch.DefaultPublishPeriod, "how often the latest poll is published, independent of poll.interval (one point per metric and period, as MSK: 60s; 0: every poll)"},
+	{"cloudwatch.invalid-names", string(cloudwatch.InvalidNamesMap), "dimension values CloudWatch rejects (non-ASCII, control characters, blank, > 1024): map (escape + hash, see README) or drop (counted, logged once)"},
 	{"cloudwatch.queue-size", cloudwatch.DefaultQueueSize, "polls waiting to be published at most; when full the oldest is dropped"},
 	{"cloudwatch.concurrency", cloudwatch.DefaultConcurrency, "PutMetricData requests in flight at most"},
 	{"cloudwatch.max-attempts", cloudwatch.DefaultMaxAttempts, "attempts per request (throttling, 5xx and network errors are retried with backoff)"},
@@ -80,7 +92,7 @@ func (c *CloudWatchConfig) Validate() error {
 		key string
 		n   int
 		min int
-	}{{"max-datums-per-poll", c.MaxDatumsPerPoll, 0}, {"queue-size", c.QueueSize, 1},
+	}{{"max-metrics", c.MaxMetrics, 0}, {"max-datums-per-poll", c.MaxDatumsPerPoll, 0}, {"queue-size", c.QueueSize, 1},
 		{"concurrency", c.Concurrency, 1}, {"max-attempts", c.MaxAttempts, 1}} {
 		if v.n < v.min {
 			return fmt.Errorf("cloudwatch.%s %d: must be at least %d", v.key, v.n, v.min)
@@ -88,6 +100,14 @@ func (c *CloudWatchConfig) Validate() error {
 	}
 	if c.RequestTimeout <= 0 || c.FlushTimeout < 0 {
 		return fmt.Errorf("cloudwatch.request-timeout %s / flush-timeout %s: must be positive", c.RequestTimeout, c.FlushTimeout)
+	}
+	if c.PublishPeriod < 0 {
+		return fmt.Errorf("cloudwatch.publish-period %s: must not be negative", c.PublishPeriod)
+	}
+	switch cloudwatch.InvalidNames(c.InvalidNames) {
+	case cloudwatch.InvalidNamesMap, cloudwatch.InvalidNamesDrop:
+	default:
+		return fmt.Errorf("cloudwatch.invalid-names %q: want map or drop", c.InvalidNames)
 	}
 	if c.Mode == CloudWatchEMF && c.EMFOutput == "" {
 		return fmt.Errorf("cloudwatch.emf-output: stdout or a file path")
@@ -101,8 +121,10 @@ func (c *CloudWatchConfig) PublisherOptions() cloudwatch.Options {
 	return cloudwatch.Options{
 		Namespace:         c.Namespace,
 		StorageResolution: c.StorageResolution,
-		BuildOptions:      cloudwatch.BuildOptions{PartitionMetrics: c.PartitionMetrics},
-		MaxDatumsPerPoll:  c.MaxDatumsPerPoll,
+		PartitionMetrics:  c.PartitionMetrics,
+		MaxMetrics:        c.budget(),
+		PublishPeriod:     c.PublishPeriod,
+		InvalidNames:      cloudwatch.InvalidNames(c.InvalidNames),
 		QueueSize:         c.QueueSize,
 		Concurrency:       c.Concurrency,
 		MaxAttempts:       c.MaxAttempts,
@@ -113,4 +135,60 @@ func (c *CloudWatchConfig) PublisherOptions() cloudwatch.Options {
 // ClientOptions returns the AWS client options.
 func (c *CloudWatchConfig) ClientOptions() cloudwatch.ClientOptions {
 	return cloudwatch.ClientOptions{Region: c.Region, Endpoint: c.Endpoint, Protocol: cloudwatch.Protocol(c.Protocol)}
+}
+
+// budget is max-metrics, or the deprecated max-datums-per-poll when only
+// that one was changed.
+func (c *CloudWatchConfig) budget() int {
+	if c.MaxDatumsPerPoll != 0 && c.MaxMetrics == cloudwatch.DefaultMaxMetrics {
+		return c.MaxDatumsPerPoll
+	}
+	return c.MaxMetrics
+}
+
+// validateCloudWatch checks the cloudwatch settings and the clusters'
+// Cluster Name dimension values.
+func (c *Config) validateCloudWatch() error {
+	if err := c.CloudWatch.Validate(); err != nil {
+		return err
+	}
+	if c.CloudWatch.Mode == CloudWatchOff {
+		return nil
+	}
+	for _, cl := range c.ClusterList() {
+		if cl.MSKClusterARN != "" {
+			if _, ok := MSKClusterName(cl.MSKClusterARN); !ok {
+				return fmt.Errorf("cluster %q: msk-cluster-arn %q: want arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>", cl.Name, cl.MSKClusterARN)
+			}
+		}
+	}
+	return nil
+}
+
+// MSKClusterName returns the cluster name of an Amazon MSK cluster ARN
+// (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>).
+func MSKClusterName(arn string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kafka" {
+		return "", false
+	}
+	res := strings.Split(parts[5], "/")
+	if len(res) != 3 || res[0] != "cluster" || res[1] == "" || res[2] == "" {
+		return "", false
+	}
+	return res[1], true
+}
+
+// CloudWatchClusterNames maps each cluster to its Cluster Name dimension
+// value: the MSK cluster's name when msk-cluster-arn is set (so MSK's own
+// dashboards and alarms match), else the cluster's name.
+func (c *Config) CloudWatchClusterNames() map[string]string {
+	out := map[string]string{}
+	for _, cl := range c.ClusterList() {
+		out[cl.Name] = cl.Name
+		if n, ok := MSKClusterName(cl.MSKClusterARN); ok {
+			out[cl.Name] = n
+		}
+	}
+	return out
 }

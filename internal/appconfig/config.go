@@ -92,6 +92,9 @@ type ClusterConfig struct {
 type PollConfig struct {
 	Interval time.Duration `mapstructure:"interval"`
 	Timeout  time.Duration `mapstructure:"timeout"`
+	// StaleAfter bounds how long data a partial poll could not read is
+	// carried from its last good read; 0 means 3 poll intervals.
+	StaleAfter time.Duration `mapstructure:"stale-after"`
 	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
 	// 0 polls all at once.
 	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters"`
@@ -106,6 +109,8 @@ type FilterConfig struct {
 // MetricsConfig shapes the Prometheus output.
 type MetricsConfig struct {
 	Granularity string `mapstructure:"granularity"`
+	// Enums: all or current (metrics.Enums).
+	Enums string `mapstructure:"enums"`
 }
 
 // WebConfig is the HTTP server.
@@ -164,11 +169,13 @@ var flagDefs = []flagDef{
 	{"kafka.dial-timeout", kafkaadmin.DefaultDialTimeout, "timeout to connect to a broker"},
 	{"poll.interval", exporter.DefaultInterval, "time between two polls of a cluster; /metrics serves the last poll's data"},
 	{"poll.timeout", time.Duration(0), "deadline of one poll (0: the poll interval)"},
+	{"poll.stale-after", time.Duration(0), "what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"},
 	{"groups.allow", []string{}, "only export consumer groups matching one of these anchored regular expressions (default: all)"},
 	{"groups.deny", []string{}, "never export consumer groups matching one of these anchored regular expressions (wins over allow)"},
 	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},
 	{"topics.deny", []string{}, "never export topics matching one of these anchored regular expressions (wins over allow)"},
 	{"metrics.granularity", string(metrics.GranularityPartition), "partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"},
+	{"metrics.enums", string(metrics.EnumsAll), "all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"},
 	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
 	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
 	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
@@ -395,6 +402,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("metrics.granularity %q: want partition or topic", c.Metrics.Granularity)
 	}
+	switch metrics.Enums(c.Metrics.Enums) {
+	case metrics.EnumsAll, metrics.EnumsCurrent:
+	default:
+		return fmt.Errorf("metrics.enums %q: want all or current", c.Metrics.Enums)
+	}
 	if len(c.Web.ListenAddress) == 0 {
 		return errors.New("web.listen-address: at least one address")
 	}
@@ -423,7 +435,7 @@ func (c *Config) Validate() error {
 	if err := c.validateShard(); err != nil {
 		return err
 	}
-	return c.CloudWatch.Validate()
+	return c.validateCloudWatch()
 }
 
 // Admin returns the kafkaadmin configuration of the cluster (without

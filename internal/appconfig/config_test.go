@@ -59,7 +59,7 @@ func TestPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := load(t, []string{"--config", f, "--poll.interval", "20s"},
-		[]string{"OFFSETLAG_POLL_INTERVAL=15s", "OFFSETLAG_KAFKA_BROKERS=env:1,env:2", "PATH=/bin"})
+		[]string{"OFFSETLAG_POLL_INTERVAL=15s", "OFFSETLAG_POLL_STALE_AFTER=45s", "OFFSETLAG_KAFKA_BROKERS=env:1,env:2", "PATH=/bin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +68,9 @@ func TestPrecedence(t *testing.T) {
 	}
 	if c.Poll.Timeout != 4*time.Second {
 		t.Errorf("timeout = %s, want the file's 4s", c.Poll.Timeout)
+	}
+	if c.Poll.StaleAfter != 45*time.Second {
+		t.Errorf("stale-after = %s, want the environment's 45s", c.Poll.StaleAfter)
 	}
 	if got := c.Kafka.Brokers; len(got) != 2 || got[0] != "env:1" {
 		t.Errorf("brokers = %v, want the environment's", got)

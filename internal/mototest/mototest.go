@@ -255,3 +255,25 @@ func tailFile(path string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// HermeticAWSEnv makes the test independent of the caller's AWS
+// environment: every AWS_* variable is removed for the test's duration,
+// then static moto credentials and region are set, shared config files
+// point nowhere and IMDS is off. It cannot be used with t.Parallel.
+func HermeticAWSEnv(t testing.TB) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "") // restored at cleanup
+			_ = os.Unsetenv(k)
+		}
+	}
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": AccessKey, "AWS_SECRET_ACCESS_KEY": SecretKey, "AWS_REGION": Region,
+		"AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+}

@@ -74,6 +74,14 @@ func (h *history) record(r *exporter.Result) {
 		}
 		h.last[c.Name] = c.LastSuccess
 		listed := make(map[string]bool, len(c.Groups))
+		// Groups only the expiry tracker still reports (offsets expired,
+		// no longer listed) keep their points, frozen, so that their chart
+		// shows the lag up to the end; they go when the tracker forgets them.
+		for j := range c.Expiry {
+			if !c.Expiry[j].Present {
+				listed[c.Expiry[j].Group] = true
+			}
+		}
 		for j := range c.Groups {
 			g := &c.Groups[j]
 			listed[g.Name] = true

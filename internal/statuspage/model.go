@@ -1,6 +1,7 @@
 package statuspage
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -33,7 +34,12 @@ type Cluster struct {
 	Requests            map[string]uint64 `json:"requests"`
 	Brokers             int               `json:"brokers"`
 	Topics              int               `json:"topics"`
-	Groups              int               `json:"groups"`
+	// Groups counts the groups the page and /api/v1/groups list for the
+	// cluster: those the last poll listed plus GroupsNotListed, the groups
+	// only the expiry tracker still reports (offsets expired and gone, or
+	// expected by the configuration and missing).
+	Groups          int `json:"groups"`
+	GroupsNotListed int `json:"groups_not_listed"`
 	// OffsetsRetentionSeconds is the committed-offset retention used for
 	// expiry predictions and OffsetsRetentionSource where it came from
 	// (config, broker, default); absent when the exporter has none.
@@ -76,8 +82,11 @@ type GroupDetail struct {
 	Generated time.Time `json:"generated"`
 	Group
 	TopicDetails []GroupTopic `json:"topic_details"`
-	// History is the group's lag at each of the last polls, oldest first.
-	History []Point `json:"history"`
+	// History is the group's lag at each of the last polls that listed
+	// it, oldest first; HistoryNote says in words what it shows (or why it
+	// is empty), e.g. for a group whose offsets expired.
+	History     []Point `json:"history"`
+	HistoryNote string  `json:"history_note"`
 }
 
 // GroupTopic is one group's lag on one topic.
@@ -123,8 +132,18 @@ func clusterView(c *exporter.ClusterResult) Cluster {
 	out := Cluster{
 		Name: c.Name, Up: c.Up, LastError: c.LastError, LastPoll: c.LastPoll, LastSuccess: c.LastSuccess,
 		PollDurationSeconds: c.PollDuration.Seconds(), Polls: c.Polls, PollErrors: c.PollErrors,
-		Requests: c.Requests, Brokers: c.Brokers, Topics: len(c.Topics), Groups: len(c.Groups),
+		Requests: c.Requests, Brokers: c.Brokers, Topics: len(c.Topics),
 	}
+	listed := make(map[string]bool, len(c.Groups))
+	for i := range c.Groups {
+		listed[c.Groups[i].Name] = true
+	}
+	for i := range c.Expiry {
+		if !listed[c.Expiry[i].Group] {
+			out.GroupsNotListed++
+		}
+	}
+	out.Groups = len(c.Groups) + out.GroupsNotListed
 	if out.Requests == nil {
 		out.Requests = map[string]uint64{}
 	}
@@ -206,7 +225,34 @@ func groupDetail(r *exporter.Result, cluster, group string, hist []Point) (Group
 			d.TopicDetails = append(d.TopicDetails, topicView(&g.Topics[i]))
 		}
 	}
+	d.HistoryNote = historyNote(c, &d)
 	return d, true
+}
+
+// historyNote describes the lag chart of a group in words: what the
+// points are, and why there are none or no new ones.
+func historyNote(c *exporter.ClusterResult, d *GroupDetail) string {
+	n := len(d.History)
+	x := d.Expiry
+	switch {
+	case c.LastSuccess.IsZero():
+		return "No poll of the cluster has succeeded yet."
+	case !d.Present && x != nil && x.Expired && n > 0:
+		return fmt.Sprintf("Lag at the last %d polls that listed the group. Its committed offsets expired at %s "+
+			"and the brokers no longer list it: there is no lag to measure since.", n, exactTime(x.ExpiredAt))
+	case !d.Present && x != nil && x.Expired:
+		return fmt.Sprintf("No lag to chart: the group's committed offsets expired at %s (before this exporter "+
+			"recorded any poll of it) and the brokers no longer list it.", exactTime(x.ExpiredAt))
+	case !d.Present && x != nil && x.Missing:
+		return "No lag to chart: the group has no committed offsets (expected by the configuration, never seen or gone)."
+	case !d.Present && n > 0:
+		return fmt.Sprintf("Lag at the last %d polls that listed the group; the brokers no longer list it.", n)
+	case !d.Present:
+		return "No lag to chart: the brokers do not list the group."
+	case n == 0:
+		return "No poll has recorded this group yet."
+	}
+	return fmt.Sprintf("Lag (records behind the log end, all topics) at each of the last %d polls.", n)
 }
 
 func topicView(t *exporter.GroupTopicResult) GroupTopic {

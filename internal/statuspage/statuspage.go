@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -93,10 +94,12 @@ func New(latest func() *exporter.Result, opts Options) (*Page, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.index)
 	mux.HandleFunc("GET /groups/{cluster}/{group...}", p.group)
+	mux.HandleFunc("GET /group", p.group) // ?cluster=&group=: names that are "." or ".." (see groupPath)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
 	mux.HandleFunc("GET /api/v1/clusters", p.apiClusters)
 	mux.HandleFunc("GET /api/v1/groups", p.apiGroups)
 	mux.HandleFunc("GET /api/v1/groups/{cluster}/{group...}", p.apiGroup)
+	mux.HandleFunc("GET /api/v1/group", p.apiGroup) // ?cluster=&group=
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -163,7 +166,7 @@ func (p *Page) apiGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Page) apiGroup(w http.ResponseWriter, r *http.Request) {
-	cluster, group := r.PathValue("cluster"), r.PathValue("group")
+	cluster, group := groupOf(r)
 	d, ok := groupDetail(p.result(), cluster, group, p.hist.points(cluster, group))
 	if !ok {
 		writeJSON(w, http.StatusNotFound, ErrorResponse{Error: fmt.Sprintf("unknown group %q in cluster %q", group, cluster)})
@@ -228,7 +231,7 @@ func (p *Page) index(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (p *Page) group(w http.ResponseWriter, r *http.Request) {
-	cluster, group := r.PathValue("cluster"), r.PathValue("group")
+	cluster, group := groupOf(r)
 	res := p.result()
 	gd, ok := groupDetail(res, cluster, group, p.hist.points(cluster, group))
 	if !ok {
@@ -241,12 +244,39 @@ func (p *Page) group(w http.ResponseWriter, r *http.Request) {
 	p.render(w, http.StatusOK, "group", d)
 }
 
+// groupOf reads the cluster and group of a detail route: the path
+// segments, decoded by the mux (/groups/{cluster}/{group...}), or the
+// query of the /group and /api/v1/group forms.
+func groupOf(r *http.Request) (cluster, group string) {
+	if r.PathValue("cluster") != "" {
+		return r.PathValue("cluster"), r.PathValue("group")
+	}
+	q := r.URL.Query()
+	return q.Get("cluster"), q.Get("group")
+}
+
+// dotSegment reports a name that, as a path segment, every client resolves
+// away: "." and ".." (and, by the URL standard, their %2E spellings too).
+func dotSegment(s string) bool { return s == "." || s == ".." }
+
+// groupPath is the link to a group's page. Each name is one escaped path
+// segment ("/", "%", spaces and non-ASCII are escaped, the mux decodes
+// them); a cluster or group named "." or ".." is passed in the query
+// instead, since browsers remove such segments even escaped. Mirrored by
+// groupPath in assets/app.js.
 func groupPath(cluster, group string) string {
-	return "/groups/" + url.PathEscape(cluster) + "/" + url.PathEscape(group)
+	return detailPath("/groups/", "/group?", cluster, group)
 }
 
 func groupAPIPath(cluster, group string) string {
-	return "/api/v1/groups/" + url.PathEscape(cluster) + "/" + url.PathEscape(group)
+	return detailPath("/api/v1/groups/", "/api/v1/group?", cluster, group)
+}
+
+func detailPath(pathPrefix, queryPrefix, cluster, group string) string {
+	if dotSegment(cluster) || dotSegment(group) {
+		return queryPrefix + "cluster=" + url.QueryEscape(cluster) + "&group=" + url.QueryEscape(group)
+	}
+	return pathPrefix + url.PathEscape(cluster) + "/" + url.PathEscape(group)
 }
 
 // --- formatting (mirrored by assets/app.js) ---
@@ -292,9 +322,20 @@ var funcs = template.FuncMap{
 		return t.UTC().Format(time.RFC3339)
 	},
 	"rfc3339milli": func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") },
-	"ms":           func(s float64) string { return strconv.FormatFloat(s*1000, 'f', 0, 64) + " ms" },
-	"lower":        strings.ToLower,
-	"join":         strings.Join,
+	"exact":        exactTime,
+	// when renders t relative to now ("3m 05s ago", "in 1m 30s") in a
+	// <time> element whose title is the exact time; the script keeps the
+	// relative text current.
+	"when": func(now, t time.Time) template.HTML {
+		if t.IsZero() {
+			return "–"
+		}
+		return template.HTML(`<time class="rel" datetime="` + t.UTC().Format(time.RFC3339Nano) + `" title="` +
+			exactTime(t) + `">` + html.EscapeString(relativeTime(now, t)) + `</time>`)
+	},
+	"ms":    func(s float64) string { return strconv.FormatFloat(s*1000, 'f', 0, 64) + " ms" },
+	"lower": strings.ToLower,
+	"join":  strings.Join,
 	"stateClass": func(s string) string {
 		return strings.ToLower(strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
@@ -303,6 +344,17 @@ var funcs = template.FuncMap{
 			return -1
 		}, s))
 	},
+}
+
+// exactTime is the exact time shown on hover: "2026-11-30 11:26:46 UTC".
+func exactTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// relativeTime says when t is from now: "in 1m 30s", "3m 05s ago".
+func relativeTime(now, t time.Time) string {
+	if d := t.Sub(now).Seconds(); d >= 0.05 {
+		return "in " + FormatSeconds(d)
+	}
+	return FormatSeconds(now.Sub(t).Seconds()) + " ago"
 }
 
 // formatInt writes n with comma thousands separators.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,7 +115,7 @@ func TestAPIClusters(t *testing.T) {
 		t.Fatalf("clusters: %v", got)
 	}
 	c := cs[0].(map[string]any)
-	for k, want := range map[string]any{"name": "prod", "up": true, "brokers": 3.0, "topics": 1.0, "groups": 4.0,
+	for k, want := range map[string]any{"name": "prod", "up": true, "brokers": 3.0, "topics": 1.0, "groups": 5.0, "groups_not_listed": 1.0,
 		"poll_duration_seconds": 0.012, "offsets_retention_seconds": 604800.0, "offsets_retention_source": "broker",
 		"last_poll": "2025-03-01T12:00:01Z", "polls": 1.0, "poll_errors": 0.0} {
 		if c[k] != want {
@@ -316,13 +317,17 @@ func TestHTMLPages(t *testing.T) {
 		}
 	}
 	_, body = get(t, p, "/groups/prod/nightly")
-	for _, want := range []string{`Empty since`, `Reprocessed from earliest`, `1,033 records`, `<circle class="last"`} {
+	for _, want := range []string{`Empty since`, `<dt>If restarted without its commits</dt><dd>1,033 records reprocessed (starting from earliest)</dd>`,
+		`<circle class="last"`, `<time class="rel" datetime="2025-03-01T12:01:31Z" title="2025-03-01 12:01:31 UTC">`,
+		`Lag (records behind the log end, all topics) at each of the last 1 polls.`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("nightly page lacks %q", want)
 		}
 	}
 	_, body = get(t, p, "/groups/prod/gone-report")
-	for _, want := range []string{`no polls recorded yet`, `the group is gone`, `Skipped from latest`, `Offsets expired`} {
+	for _, want := range []string{`no lag to chart`, `the group is gone`, `Offsets expired`,
+		`<dt>When a consumer starts again (commits gone)</dt><dd>120 records skipped (starting from latest)</dd>`,
+		`No lag to chart: the group&#39;s committed offsets expired at 2025-03-01 11:59:01 UTC`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("gone-report page lacks %q", want)
 		}
@@ -405,6 +410,70 @@ func TestFormat(t *testing.T) {
 	for in, want := range map[int64]int64{0: 1, 1: 1, 3: 5, 7: 10, 11: 20, 180: 200, 501: 1000} {
 		if got := niceMax(in); got != want {
 			t.Errorf("niceMax(%d) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// TestExpiredGroupChart: a group whose offsets expired is no longer listed
+// by the brokers; its chart keeps the points recorded while it was listed,
+// frozen, and says so in words, poll after poll, until the tracker forgets
+// it.
+func TestExpiredGroupChart(t *testing.T) {
+	p, src := newPage(t)
+	for i := 1; i <= 3; i++ {
+		r := fixture(i)
+		src.r.Store(r)
+		p.Record(r)
+	}
+	for i := 4; i <= 100; i++ {
+		r := fixture(i)
+		c := &r.Clusters[0]
+		c.Groups = c.Groups[:1] // nightly (and the others) no longer listed
+		c.Expiry[2].Present, c.Expiry[2].ExpiresAt, c.Expiry[2].ExpiresIn = false, time.Time{}, 0
+		c.Expiry[2].Topics[0].Expired, c.Expiry[2].Topics[0].ExpiredAt = true, t0.Add(4*time.Second)
+		src.r.Store(r)
+		p.Record(r)
+	}
+	d := getJSON[GroupDetail](t, p, "/api/v1/groups/prod/nightly", 200)
+	if d.Present || len(d.History) != 3 || d.History[2].Time != t0.Add(3*time.Second) {
+		t.Fatalf("expired group: present %v, history %+v", d.Present, d.History)
+	}
+	want := "Lag at the last 3 polls that listed the group. Its committed offsets expired at 2025-03-01 12:00:04 UTC"
+	if !strings.HasPrefix(d.HistoryNote, want) {
+		t.Errorf("history note %q, want it to start with %q", d.HistoryNote, want)
+	}
+	_, body := get(t, p, "/groups/prod/nightly")
+	for _, want := range []string{`<polyline class="line"`, `last poll that listed it`, `Lag at the last 3 polls that listed the group`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("expired group page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "no polls recorded yet") {
+		t.Error(`expired group page says "no polls recorded yet"`)
+	}
+	// The tracker forgets the group: so does the history.
+	r := fixture(101)
+	r.Clusters[0].Groups, r.Clusters[0].Expiry = r.Clusters[0].Groups[:1], nil
+	p.Record(r)
+	if n := len(p.hist.points("prod", "nightly")); n != 0 {
+		t.Errorf("history kept %d points of a forgotten group", n)
+	}
+}
+
+// TestNoRawTimestamps: the visible text of the pages has no RFC 3339
+// timestamps (they are in datetime attributes and titles only).
+func TestNoRawTimestamps(t *testing.T) {
+	p, src := newPage(t)
+	p.Record(src.r.Load())
+	tags := regexp.MustCompile(`(?s)<[^>]*>`)
+	raw := regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}`)
+	for _, path := range []string{"/", "/groups/prod/nightly", "/groups/prod/gone-report"} {
+		_, body := get(t, p, path)
+		if m := raw.FindString(tags.ReplaceAllString(body, " ")); m != "" {
+			t.Errorf("%s shows a raw timestamp %q", path, m)
+		}
+		if !strings.Contains(body, `<time class="rel"`) {
+			t.Errorf("%s has no relative time", path)
 		}
 	}
 }

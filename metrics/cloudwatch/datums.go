@@ -2,11 +2,8 @@ package cloudwatch
 
 import (
 	"math"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -19,13 +16,17 @@ import (
 // which only AWS may write to.
 const DefaultNamespace = "offsetlag"
 
-// Metric names. The lag names are MSK's.
+// Metric names. SumOffsetLag, MaxOffsetLag, OffsetLag, EstimatedMaxTimeLag
+// and EstimatedTimeLag are MSK's, with MSK's meaning; the others are
+// offsetlag's own.
 const (
 	MetricSumOffsetLag             = "SumOffsetLag"
 	MetricMaxOffsetLag             = "MaxOffsetLag"
 	MetricOffsetLag                = "OffsetLag"
-	MetricEstimatedMaxTimeLag      = "EstimatedMaxTimeLag"
-	MetricEstimatedTimeLag         = "EstimatedTimeLag"
+	MetricEstimatedMaxTimeLag      = "EstimatedMaxTimeLag" // seconds to drain MaxOffsetLag at the recent consume rate
+	MetricEstimatedTimeLag         = "EstimatedTimeLag"    // seconds to drain the partition's lag at its recent consume rate
+	MetricMaxRecordAge             = "MaxRecordAge"        // age of the oldest unprocessed record (offsetlag's time lag)
+	MetricRecordAge                = "RecordAge"           // per partition
 	MetricPartitionsOutOfRange     = "PartitionsOutOfRange"
 	MetricOffsetsExpired           = "OffsetsExpired"
 	MetricSecondsUntilOffsetExpiry = "SecondsUntilOffsetExpiry"
@@ -49,17 +50,41 @@ const (
 	maxDimensionValue = 1024
 )
 
-// Priority orders datums for the per-poll budget: the lowest are dropped
-// first.
+// Priority orders datums for the metric budget: the highest are kept
+// first, the lowest dropped first. Within a priority, Datum.Score decides
+// (see applyBudget).
 type Priority int
 
 // Priorities, lowest first.
 const (
-	PriorityPartition Priority = iota // per-partition OffsetLag
-	PriorityOutOfRange
-	PriorityLag    // SumOffsetLag, MaxOffsetLag
-	PriorityExpiry // expiry metrics: alarms depend on them
+	// PriorityPartition: per-partition OffsetLag, EstimatedTimeLag,
+	// RecordAge (partition-metrics).
+	PriorityPartition Priority = iota
+	// PriorityOptional: optional group+topic families (MaxRecordAge).
+	PriorityOptional
+	// PriorityGroupTopic: group+topic SumOffsetLag, MaxOffsetLag,
+	// EstimatedMaxTimeLag, PartitionsOutOfRange, OffsetsExpired,
+	// SecondsUntilOffsetExpiry.
+	PriorityGroupTopic
+	// PriorityTotals: cluster and group totals (SumOffsetLag and
+	// MaxOffsetLag without Topic).
+	PriorityTotals
 )
+
+// String names the priority in logs.
+func (p Priority) String() string {
+	switch p {
+	case PriorityPartition:
+		return "partition"
+	case PriorityOptional:
+		return "group+topic optional"
+	case PriorityGroupTopic:
+		return "group+topic"
+	case PriorityTotals:
+		return "cluster and group totals"
+	}
+	return "unknown"
+}
 
 // Dimension is one CloudWatch dimension.
 type Dimension struct{ Name, Value string }
@@ -72,72 +97,184 @@ type Datum struct {
 	Time       time.Time
 	Dimensions []Dimension
 	Priority   Priority
+	// Score ranks datums of one priority for the budget: higher first
+	// (the lag of the group, group+topic or partition; at-risk
+	// group+topics above all).
+	Score float64
 }
 
 // BuildOptions select which datums Build makes.
 type BuildOptions struct {
-	// PartitionMetrics adds per-partition OffsetLag (off by default: one
-	// custom metric per group-partition).
+	// PartitionMetrics adds per-partition OffsetLag, EstimatedTimeLag and
+	// RecordAge (off by default: metrics per group-partition).
 	PartitionMetrics bool
+	// ClusterName is the Cluster Name dimension value; the exporter's
+	// cluster name when empty.
+	ClusterName string
+	// ConsumeRate returns a partition's recent consume rate (records/s)
+	// for MSK's EstimatedTimeLag and EstimatedMaxTimeLag; ok is false
+	// when it is not known yet. Nil: no drain-time metrics.
+	ConsumeRate func(group, topic string, partition int32) (rate float64, ok bool)
+}
+
+// atRiskScore ranks group+topics whose commits expired, are on an expiry
+// clock or are out of range above any lag.
+const atRiskScore = 1e18
+
+// drainTime is MSK's estimated time lag of one partition: the seconds to
+// consume its lag at its recent consume rate. ok is false when unknown
+// (no rate yet, or the consumer is not consuming while behind).
+func drainTime(lag int64, rate float64, hasRate bool) (float64, bool) {
+	if lag <= 0 {
+		return 0, true
+	}
+	if !hasRate || rate <= 0 || !finite(rate) {
+		return 0, false
+	}
+	return float64(lag) / rate, true
 }
 
 // Build returns the datums of one cluster's last successful poll, in a
-// deterministic order (groups, topics, partitions as the Result sorts them).
-// A cluster that never succeeded has none.
+// deterministic order (cluster totals, then groups, topics, partitions as
+// the Result sorts them, then the expiry view). A cluster that never
+// succeeded has none.
 func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
 	if cr.LastSuccess.IsZero() {
 		return nil
 	}
 	ts := cr.LastSuccess
+	name := cr.Name
+	if o.ClusterName != "" {
+		name = o.ClusterName
+	}
 	var out []Datum
-	cluster := Dimension{DimClusterName, cr.Name}
+	cluster := Dimension{DimClusterName, name}
+	clusterDims := []Dimension{cluster}
+	var cSum, cMax int64
+	cHasLag := false
+	for gi := range cr.Groups {
+		g := &cr.Groups[gi]
+		for ti := range g.Topics {
+			if topicHasLag(&g.Topics[ti]) {
+				cHasLag = true
+				cSum += max(g.Topics[ti].SumLag, 0)
+				cMax = max(cMax, g.Topics[ti].MaxLag)
+			}
+		}
+	}
+	if cHasLag {
+		out = append(out,
+			Datum{Name: MetricSumOffsetLag, Unit: types.StandardUnitCount, Value: float64(cSum), Time: ts, Dimensions: clusterDims, Priority: PriorityTotals, Score: math.Inf(1)},
+			Datum{Name: MetricMaxOffsetLag, Unit: types.StandardUnitCount, Value: float64(cMax), Time: ts, Dimensions: clusterDims, Priority: PriorityTotals, Score: math.Inf(1)})
+	}
+	risk := map[[2]string]bool{} // group+topic on an expiry clock or expired
+	for gi := range cr.Expiry {
+		for _, te := range cr.Expiry[gi].Topics {
+			if te.Expired || !te.ExpiresAt.IsZero() {
+				risk[[2]string{cr.Expiry[gi].Group, te.Topic}] = true
+			}
+		}
+	}
+	score := map[[2]string]float64{}
 	for gi := range cr.Groups {
 		g := &cr.Groups[gi]
 		group := Dimension{DimConsumerGroup, g.Name}
+		gHasLag := false
+		var gSum, gMax int64
+		for ti := range g.Topics {
+			if topicHasLag(&g.Topics[ti]) {
+				gHasLag = true
+				gSum += max(g.Topics[ti].SumLag, 0)
+				gMax = max(gMax, g.Topics[ti].MaxLag)
+			}
+		}
+		if gHasLag {
+			gd := []Dimension{cluster, group}
+			out = append(out,
+				Datum{Name: MetricSumOffsetLag, Unit: types.StandardUnitCount, Value: float64(gSum), Time: ts, Dimensions: gd, Priority: PriorityTotals, Score: float64(gSum)},
+				Datum{Name: MetricMaxOffsetLag, Unit: types.StandardUnitCount, Value: float64(gMax), Time: ts, Dimensions: gd, Priority: PriorityTotals, Score: float64(gSum)})
+		}
 		for ti := range g.Topics {
 			t := &g.Topics[ti]
 			dims := []Dimension{cluster, group, {DimTopic, t.Topic}}
-			add := func(name string, unit types.StandardUnit, v float64, p Priority) {
-				out = append(out, Datum{Name: name, Unit: unit, Value: v, Time: ts, Dimensions: dims, Priority: p})
+			sc := float64(max(t.SumLag, 0))
+			if t.OutOfRange > 0 || risk[[2]string{g.Name, t.Topic}] {
+				sc += atRiskScore
 			}
-			hasLag := false
-			for pi := range t.Partitions {
-				if t.Partitions[pi].HasLag {
-					hasLag = true
-					break
-				}
+			score[[2]string{g.Name, t.Topic}] = sc
+			add := func(name string, unit types.StandardUnit, v float64, p Priority) {
+				out = append(out, Datum{Name: name, Unit: unit, Value: v, Time: ts, Dimensions: dims, Priority: p, Score: sc})
 			}
 			// Sum and max over no known lag are unknown, not 0.
-			if hasLag {
-				add(MetricSumOffsetLag, types.StandardUnitCount, float64(max(t.SumLag, 0)), PriorityLag)
-				add(MetricMaxOffsetLag, types.StandardUnitCount, float64(max(t.MaxLag, 0)), PriorityLag)
+			if topicHasLag(t) {
+				add(MetricSumOffsetLag, types.StandardUnitCount, float64(max(t.SumLag, 0)), PriorityGroupTopic)
+				add(MetricMaxOffsetLag, types.StandardUnitCount, float64(max(t.MaxLag, 0)), PriorityGroupTopic)
 			}
+			if o.ConsumeRate != nil {
+				if v, ok := maxDrainTime(g.Name, t, o.ConsumeRate); ok {
+					add(MetricEstimatedMaxTimeLag, types.StandardUnitSeconds, v, PriorityGroupTopic)
+				}
+			}
+			add(MetricPartitionsOutOfRange, types.StandardUnitCount, float64(t.OutOfRange), PriorityGroupTopic)
 			if t.HasLagSeconds && finite(t.MaxLagSeconds) {
-				add(MetricEstimatedMaxTimeLag, types.StandardUnitSeconds, max(t.MaxLagSeconds, 0), PriorityLag)
+				add(MetricMaxRecordAge, types.StandardUnitSeconds, max(t.MaxLagSeconds, 0), PriorityOptional)
 			}
-			add(MetricPartitionsOutOfRange, types.StandardUnitCount, float64(t.OutOfRange), PriorityOutOfRange)
 			if !o.PartitionMetrics {
 				continue
 			}
 			for pi := range t.Partitions {
 				p := &t.Partitions[pi]
-				hasTime := p.LagSecondsSource != "" && finite(p.LagSeconds)
-				if !p.HasLag && !hasTime {
-					continue
-				}
+				hasAge := p.LagSecondsSource != "" && finite(p.LagSeconds)
 				pd := []Dimension{cluster, group, {DimTopic, t.Topic}, {DimPartition, strconv.FormatInt(int64(p.Partition), 10)}}
-				if p.HasLag {
-					out = append(out, Datum{Name: MetricOffsetLag, Unit: types.StandardUnitCount,
-						Value: float64(max(p.Lag, 0)), Time: ts, Dimensions: pd, Priority: PriorityPartition})
+				padd := func(name string, unit types.StandardUnit, v float64) {
+					out = append(out, Datum{Name: name, Unit: unit, Value: v, Time: ts, Dimensions: pd,
+						Priority: PriorityPartition, Score: float64(max(p.Lag, 0))})
 				}
-				if hasTime {
-					out = append(out, Datum{Name: MetricEstimatedTimeLag, Unit: types.StandardUnitSeconds,
-						Value: max(p.LagSeconds, 0), Time: ts, Dimensions: pd, Priority: PriorityPartition})
+				if p.HasLag {
+					padd(MetricOffsetLag, types.StandardUnitCount, float64(max(p.Lag, 0)))
+					if o.ConsumeRate != nil {
+						rate, ok := o.ConsumeRate(g.Name, t.Topic, p.Partition)
+						if v, ok := drainTime(p.Lag, rate, ok); ok {
+							padd(MetricEstimatedTimeLag, types.StandardUnitSeconds, v)
+						}
+					}
+				}
+				if hasAge {
+					padd(MetricRecordAge, types.StandardUnitSeconds, max(p.LagSeconds, 0))
 				}
 			}
 		}
 	}
-	return appendExpiry(out, cr, ts)
+	return appendExpiry(out, cr, cluster, ts, score)
+}
+
+func topicHasLag(t *exporter.GroupTopicResult) bool {
+	for pi := range t.Partitions {
+		if t.Partitions[pi].HasLag {
+			return true
+		}
+	}
+	return false
+}
+
+// maxDrainTime is MSK's EstimatedMaxTimeLag of a group+topic: the longest
+// time any partition needs to drain its lag at its recent consume rate.
+// Unknown when a partition with lag has no known rate or does not consume.
+func maxDrainTime(group string, t *exporter.GroupTopicResult, rate func(string, string, int32) (float64, bool)) (float64, bool) {
+	worst, any := 0.0, false
+	for pi := range t.Partitions {
+		p := &t.Partitions[pi]
+		if !p.HasLag {
+			continue
+		}
+		r, ok := rate(group, t.Topic, p.Partition)
+		v, ok := drainTime(p.Lag, r, ok)
+		if !ok {
+			return 0, false
+		}
+		worst, any = max(worst, v), true
+	}
+	return worst, any
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
@@ -147,67 +284,29 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 // OffsetsExpired (1 once the commits expired, else 0) and, while an expiry
 // clock runs, SecondsUntilOffsetExpiry (predicted expiry minus poll time,
 // at least 0).
-func appendExpiry(out []Datum, cr *exporter.ClusterResult, ts time.Time) []Datum {
-	cluster := Dimension{DimClusterName, cr.Name}
+func appendExpiry(out []Datum, cr *exporter.ClusterResult, cluster Dimension, ts time.Time, score map[[2]string]float64) []Datum {
 	for gi := range cr.Expiry {
 		ge := &cr.Expiry[gi]
 		for ti := range ge.Topics {
 			te := &ge.Topics[ti]
 			dims := []Dimension{cluster, {DimConsumerGroup, ge.Group}, {DimTopic, te.Topic}}
+			sc, ok := score[[2]string{ge.Group, te.Topic}]
+			if !ok && (te.Expired || !te.ExpiresAt.IsZero()) {
+				sc = atRiskScore
+			}
 			expired := 0.0
 			if te.Expired {
 				expired = 1
 			}
 			out = append(out, Datum{Name: MetricOffsetsExpired, Unit: types.StandardUnitCount, Value: expired,
-				Time: ts, Dimensions: dims, Priority: PriorityExpiry})
+				Time: ts, Dimensions: dims, Priority: PriorityGroupTopic, Score: sc})
 			if !te.ExpiresAt.IsZero() {
 				out = append(out, Datum{Name: MetricSecondsUntilOffsetExpiry, Unit: types.StandardUnitSeconds,
-					Value: max(te.ExpiresAt.Sub(ts).Seconds(), 0), Time: ts, Dimensions: dims, Priority: PriorityExpiry})
+					Value: max(te.ExpiresAt.Sub(ts).Seconds(), 0), Time: ts, Dimensions: dims, Priority: PriorityGroupTopic, Score: sc})
 			}
 		}
 	}
 	return out
-}
-
-// valid reports whether CloudWatch accepts d: a finite value, and dimension
-// values of 1 to 1,024 characters. Invalid UTF-8 is repaired in place.
-func valid(d *Datum) bool {
-	if math.IsNaN(d.Value) || math.IsInf(d.Value, 0) {
-		return false
-	}
-	for i := range d.Dimensions {
-		v := d.Dimensions[i].Value
-		if !utf8.ValidString(v) {
-			// Copy: the slice may be shared by several datums.
-			dims := append([]Dimension(nil), d.Dimensions...)
-			dims[i].Value = strings.ToValidUTF8(v, "\uFFFD")
-			d.Dimensions, v = dims, dims[i].Value
-		}
-		if n := utf8.RuneCountInString(v); n == 0 || n > maxDimensionValue {
-			return false
-		}
-	}
-	return true
-}
-
-// applyBudget keeps at most budget datums, dropping the lowest priority
-// first; kept datums stay in their order. budget <= 0 keeps all.
-func applyBudget(ds []Datum, budget int) (kept []Datum, dropped int) {
-	if budget <= 0 || len(ds) <= budget {
-		return ds, 0
-	}
-	idx := make([]int, len(ds))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return ds[idx[a]].Priority > ds[idx[b]].Priority })
-	keep := idx[:budget]
-	sort.Ints(keep)
-	kept = make([]Datum, 0, budget)
-	for _, i := range keep {
-		kept = append(kept, ds[i])
-	}
-	return kept, len(ds) - budget
 }
 
 // estimateSize is a conservative upper bound of one datum's share of a

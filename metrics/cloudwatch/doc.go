@@ -8,43 +8,42 @@
 // Names and dimensions follow Amazon MSK's consumer-lag metrics, so MSK
 // dashboards and alarms carry over by changing only the namespace (MSK's own
 // namespace, AWS/Kafka, is reserved: customers cannot write to it). The
-// default namespace is DefaultNamespace ("offsetlag").
+// default namespace is DefaultNamespace ("offsetlag"). README.md's table
+// (checked by TestREADMEMetricTable) lists every metric next to MSK's and
+// Lambda's:
 //
-//	SumOffsetLag, MaxOffsetLag     Count    Cluster Name, Consumer Group, Topic
-//	EstimatedMaxTimeLag            Seconds  Cluster Name, Consumer Group, Topic
+//	SumOffsetLag, MaxOffsetLag     Count    Cluster Name [, Consumer Group [, Topic]]
+//	EstimatedMaxTimeLag            Seconds  Cluster Name, Consumer Group, Topic (MSK: time to drain)
+//	MaxRecordAge                   Seconds  Cluster Name, Consumer Group, Topic (age of the oldest unprocessed record)
 //	PartitionsOutOfRange           Count    Cluster Name, Consumer Group, Topic
-//	OffsetLag (opt-in)             Count    Cluster Name, Consumer Group, Topic, Partition
-//	EstimatedTimeLag (opt-in)      Seconds  Cluster Name, Consumer Group, Topic, Partition
 //	OffsetsExpired                 Count    Cluster Name, Consumer Group, Topic
 //	SecondsUntilOffsetExpiry       Seconds  Cluster Name, Consumer Group, Topic
+//	OffsetLag (opt-in)             Count    Cluster Name, Consumer Group, Topic, Partition
+//	EstimatedTimeLag (opt-in)      Seconds  Cluster Name, Consumer Group, Topic, Partition
+//	RecordAge (opt-in)             Seconds  Cluster Name, Consumer Group, Topic, Partition
 //
-// The expiry metrics come from the Result's expiry view (ClusterResult.Expiry):
-// OffsetsExpired is 0 or 1 for every group+topic it lists (including gone
-// and expected groups), SecondsUntilOffsetExpiry only while an expiry clock
-// runs (the group is Empty).
-//
+// The drain times need each partition's consume rate, which the Result does
+// not hold: the publisher derives it from successive Results (rates.go).
 // A datum is left out, never sent as -1, NaN or Inf, when its value is
-// unknown: SumOffsetLag and MaxOffsetLag exist only when at least one
-// partition of the group+topic has a known lag, exactly as the Prometheus
-// families offsetlag_consumergroup_topic_sum_lag / _max_lag. Every datum's
-// timestamp is the cluster's last successful poll (ClusterResult.LastSuccess),
-// and a cluster is published once per successful poll: a failed poll, or
-// another cluster's poll, does not publish the same data again.
+// unknown. Dimension values CloudWatch rejects (non-ASCII, control
+// characters, blank, too long) are mapped (MapDimensionValue) or dropped.
 //
 // # Publisher contract
 //
 // New configures and makes no connection; Start starts one dispatcher
-// goroutine; Enqueue never blocks (it builds the poll's datums, which is
-// CPU only, and appends them to a bounded queue of polls, dropping the
-// oldest poll when the queue is full); Stop flushes what is queued until its
-// context ends and then abandons the rest. Requests carry at most 1,000
+// goroutine (and a publish ticker with a PublishPeriod); Enqueue never
+// blocks (it records the Result; without a PublishPeriod it also builds the
+// datums, CPU only, and appends them to a bounded queue, dropping the oldest
+// when full); Stop publishes the latest Result, flushes what is queued until
+// its context ends and then abandons the rest. Requests carry at most 1,000
 // datums and an estimated 1 MB; at most Options.Concurrency run at once;
 // throttling, 5xx, network errors and per-attempt timeouts are retried with
-// exponential backoff and jitter, validation errors (other 4xx) are not.
-// A per-poll datum budget caps cost: when a poll has more datums, the
-// lowest-priority ones are dropped (per-partition first) with a warning.
+// exponential backoff and jitter; a request CloudWatch rejects as invalid is
+// split in halves down to the rejected datums. A budget of distinct metrics
+// per publish (MaxMetrics) caps cost (applyBudget).
 //
 // Self-metrics (Collectors): offsetlag_cloudwatch_datums_sent_total,
-// _datums_failed_total, _datums_dropped_total{reason}, _retries_total,
-// _request_duration_seconds and _queue_length.
+// _datums_failed_total, _datums_dropped_total{reason}, _datums_mapped_total,
+// _requests_split_total, _metrics_published, _polls_dropped_total,
+// _retries_total, _request_duration_seconds and _queue_length.
 package cloudwatch

@@ -71,7 +71,7 @@ func TestBuild(t *testing.T) {
 			dims = append(dims, dim.Name+"="+dim.Value)
 		}
 		unit := types.StandardUnitCount
-		if strings.HasPrefix(d.Name, "Estimated") || d.Name == "SecondsUntilOffsetExpiry" {
+		if strings.HasPrefix(d.Name, "Estimated") || strings.HasSuffix(d.Name, "RecordAge") || d.Name == "SecondsUntilOffsetExpiry" {
 			unit = types.StandardUnitSeconds
 		}
 		if !d.Time.Equal(ts) || d.Unit != unit {
@@ -81,8 +81,12 @@ func TestBuild(t *testing.T) {
 	}
 	base := "Cluster Name=c1,Consumer Group=g1,Topic=t1"
 	want := map[key]float64{
-		{"SumOffsetLag", base}: 6, {"MaxOffsetLag", base}: 3, {"EstimatedMaxTimeLag", base}: 1.5, {"PartitionsOutOfRange", base}: 0,
-		{"EstimatedTimeLag", base + ",Partition=0"}: 0, {"EstimatedTimeLag", base + ",Partition=1"}: 1.5,
+		// Cluster and group totals over the group+topics with a known lag.
+		{"SumOffsetLag", "Cluster Name=c1"}: 13, {"MaxOffsetLag", "Cluster Name=c1"}: 7,
+		{"SumOffsetLag", "Cluster Name=c1,Consumer Group=g1"}: 6, {"MaxOffsetLag", "Cluster Name=c1,Consumer Group=g1"}: 3,
+		{"SumOffsetLag", "Cluster Name=c1,Consumer Group=g2"}: 7, {"MaxOffsetLag", "Cluster Name=c1,Consumer Group=g2"}: 7,
+		{"SumOffsetLag", base}: 6, {"MaxOffsetLag", base}: 3, {"MaxRecordAge", base}: 1.5, {"PartitionsOutOfRange", base}: 0,
+		{"RecordAge", base + ",Partition=0"}: 0, {"RecordAge", base + ",Partition=1"}: 1.5,
 		{"OffsetLag", base + ",Partition=0"}: 1, {"OffsetLag", base + ",Partition=1"}: 2, {"OffsetLag", base + ",Partition=2"}: 3,
 		// t2 has no known lag: no Sum/Max, only the out-of-range count.
 		{"PartitionsOutOfRange", "Cluster Name=c1,Consumer Group=g1,Topic=t2"}: 0,
@@ -95,8 +99,33 @@ func TestBuild(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("datums\n got %v\nwant %v", got, want)
 	}
-	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{})); n != 11 {
-		t.Errorf("without partition metrics: %d datums, want 11", n)
+	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{})); n != 17 {
+		t.Errorf("without partition metrics: %d datums, want 17", n)
+	}
+	// MSK's EstimatedTimeLag: the partition's lag over its consume rate;
+	// EstimatedMaxTimeLag the longest of them, unknown when a lagging
+	// partition has no rate (g2/t1). The Cluster Name can be overridden.
+	rates := map[string]float64{"g1/t1/0": 1, "g1/t1/1": 0.5, "g1/t1/2": 3}
+	got = map[key]float64{}
+	for _, d := range cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true, ClusterName: "msk-prod",
+		ConsumeRate: func(g, tp string, p int32) (float64, bool) {
+			v, ok := rates[fmt.Sprintf("%s/%s/%d", g, tp, p)]
+			return v, ok
+		}}) {
+		if !strings.HasPrefix(d.Name, "Estimated") {
+			continue
+		}
+		var dims []string
+		for _, dim := range d.Dimensions {
+			dims = append(dims, dim.Name+"="+dim.Value)
+		}
+		got[key{d.Name, strings.Join(dims, ",")}] = d.Value
+	}
+	mbase := "Cluster Name=msk-prod,Consumer Group=g1,Topic=t1"
+	want = map[key]float64{{"EstimatedMaxTimeLag", mbase}: 4,
+		{"EstimatedTimeLag", mbase + ",Partition=0"}: 1, {"EstimatedTimeLag", mbase + ",Partition=1"}: 4, {"EstimatedTimeLag", mbase + ",Partition=2"}: 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("drain times\n got %v\nwant %v", got, want)
 	}
 	r.Clusters[0].LastSuccess = time.Time{}
 	if n := len(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true})); n != 0 {
@@ -113,11 +142,17 @@ func TestEMFLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := parseEMF(t, buf.String())
-	// g1/t1 (3 metrics), g1/t1/0, g1/t1/1, g1/t2, g2/t1, g2/t1/0.
-	if len(lines) != 6 {
+	// c1, g1, g1/t1 (3 metrics), g1/t1/0, g1/t1/1, g1/t2, g2, g2/t1, g2/t1/0.
+	if len(lines) != 9 {
 		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
 	}
-	first := lines[0]
+	if fmt.Sprint(lines[0].AWS.CloudWatchMetrics[0].Dimensions) != "[[Cluster Name]]" || lines[0].Fields["SumOffsetLag"] != 10.0 {
+		t.Errorf("cluster line %v", lines[0].Fields)
+	}
+	if fmt.Sprint(lines[1].AWS.CloudWatchMetrics[0].Dimensions) != "[[Cluster Name Consumer Group]]" || lines[1].Fields["SumOffsetLag"] != 3.0 {
+		t.Errorf("group line %v", lines[1].Fields)
+	}
+	first := lines[2]
 	if first.AWS.Timestamp != ts.UnixMilli() {
 		t.Errorf("Timestamp %d, want %d", first.AWS.Timestamp, ts.UnixMilli())
 	}
@@ -145,7 +180,7 @@ func TestEMFLines(t *testing.T) {
 	if len(first.Fields) != len(wantFields)+1 { // + _aws
 		t.Errorf("fields %v", first.Fields)
 	}
-	part := lines[1]
+	part := lines[3]
 	if d := part.AWS.CloudWatchMetrics[0].Dimensions; fmt.Sprint(d) != "[[Cluster Name Consumer Group Topic Partition]]" {
 		t.Errorf("partition dimensions %v", d)
 	}
@@ -193,10 +228,10 @@ func TestPublisherEMF(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := parseEMF(t, buf.String())
-	if len(lines) != 3 { // g1/t1, g1/t2, g2/t1
+	if len(lines) != 6 { // c1, g1, g1/t1, g1/t2, g2, g2/t1
 		t.Fatalf("%d lines:\n%s", len(lines), buf.String())
 	}
-	if got := testutil.ToFloat64(p.Collectors()[0]); got != 7 {
-		t.Errorf("sent %v, want 7", got)
+	if got := testutil.ToFloat64(p.Collectors()[0]); got != 13 {
+		t.Errorf("sent %v, want 13", got)
 	}
 }

@@ -3,7 +3,6 @@ package cloudwatch
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strings"
 	"testing"
@@ -11,7 +10,9 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/offsetlag/offsetlag/exporter"
 	"net/http"
 )
 
@@ -19,14 +20,18 @@ func datums(n int, prio func(i int) Priority) []Datum {
 	out := make([]Datum, n)
 	for i := range out {
 		out[i] = Datum{Name: fmt.Sprint("m", i), Value: float64(i), Priority: prio(i),
-			Dimensions: []Dimension{{DimClusterName, "c"}}}
+			Dimensions: []Dimension{{DimClusterName, fmt.Sprint("c", i)}}}
 	}
 	return out
 }
 
 func TestApplyBudget(t *testing.T) {
-	// Even indexes are per-partition, odd ones lag aggregates.
-	ds := datums(10, func(i int) Priority { return Priority(i % 2 * int(PriorityLag)) })
+	// Even indexes are per-partition, odd ones group+topic; the score is
+	// the index (the lag).
+	ds := datums(10, func(i int) Priority { return Priority(i % 2 * int(PriorityGroupTopic)) })
+	for i := range ds {
+		ds[i].Score = float64(i)
+	}
 	for _, tc := range []struct {
 		name        string
 		budget      int
@@ -35,21 +40,45 @@ func TestApplyBudget(t *testing.T) {
 	}{
 		{"no budget", 0, []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0},
 		{"within", 10, []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0},
-		{"drops partitions first, keeps order", 7, []float64{0, 1, 2, 3, 5, 7, 9}, 3},
-		{"only aggregates", 5, []float64{1, 3, 5, 7, 9}, 5},
-		{"fewer than the aggregates", 2, []float64{1, 3}, 8},
+		{"drops partitions first, smallest lag first, keeps order", 7, []float64{1, 3, 5, 6, 7, 8, 9}, 3},
+		{"only group+topic", 5, []float64{1, 3, 5, 7, 9}, 5},
+		{"largest lag first", 2, []float64{7, 9}, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kept, dropped := applyBudget(ds, tc.budget)
+			kept, cut := applyBudget(ds, tc.budget, 1)
 			var got []float64
 			for _, d := range kept {
 				got = append(got, d.Value)
 			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.wantKept) || dropped != tc.wantDropped {
-				t.Fatalf("kept %v dropped %d, want %v %d", got, dropped, tc.wantKept, tc.wantDropped)
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantKept) || len(cut) != tc.wantDropped {
+				t.Fatalf("kept %v dropped %d, want %v %d", got, len(cut), tc.wantKept, tc.wantDropped)
 			}
 		})
 	}
+	t.Run("ties rotate by epoch, stable within one", func(t *testing.T) {
+		ds := datums(100, func(int) Priority { return PriorityGroupTopic })
+		pick := func(epoch int64) string {
+			kept, _ := applyBudget(ds, 10, epoch)
+			var got []float64
+			for _, d := range kept {
+				got = append(got, d.Value)
+			}
+			return fmt.Sprint(got)
+		}
+		if pick(7) != pick(7) {
+			t.Fatal("not stable within an epoch")
+		}
+		distinct := map[string]bool{}
+		for e := int64(0); e < 5; e++ {
+			distinct[pick(e)] = true
+		}
+		if len(distinct) < 4 {
+			t.Fatalf("only %d distinct choices over 5 epochs", len(distinct))
+		}
+		if pick(0) == "[0 1 2 3 4 5 6 7 8 9]" {
+			t.Fatal("ties resolved by position")
+		}
+	})
 }
 
 func TestChunkLimits(t *testing.T) {
@@ -91,33 +120,48 @@ func TestChunkLimits(t *testing.T) {
 	})
 }
 
-func TestValid(t *testing.T) {
+func TestDimensionValues(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		d    Datum
-		want bool
+		name, in string
+		valid    bool
+		wantPfx  string
 	}{
-		{"ok", Datum{Value: 1, Dimensions: []Dimension{{"a", "b"}}}, true},
-		{"NaN", Datum{Value: math.NaN()}, false},
-		{"+Inf", Datum{Value: math.Inf(1)}, false},
-		{"-Inf", Datum{Value: math.Inf(-1)}, false},
-		{"empty dimension value", Datum{Dimensions: []Dimension{{"a", ""}}}, false},
-		{"1024 characters", Datum{Dimensions: []Dimension{{"a", strings.Repeat("é", 1024)}}}, true},
-		{"1025 characters", Datum{Dimensions: []Dimension{{"a", strings.Repeat("x", 1025)}}}, false},
-		{"invalid UTF-8 repaired", Datum{Dimensions: []Dimension{{"a", "x\xffy"}}}, true},
+		{"ascii", "orders-consumer.v2", true, "orders-consumer.v2"},
+		{"spaces inside", "my group", true, "my group"},
+		{"1024", strings.Repeat("x", 1024), true, strings.Repeat("x", 1024)},
+		{"latin", "café-orders", false, `caf\u00e9-orders~`},
+		{"cyrillic", "заказы", false, `\u0437\u0430\u043a\u0430\u0437\u044b~`},
+		{"emoji", "g🚀", false, `g\U0001f680~`},
+		{"spaces only", "   ", false, `\u0020\u0020\u0020~`},
+		{"empty", "", false, "~"},
+		{"tab", "a\tb", false, `a\u0009b~`},
+		{"DEL", "a\x7fb", false, `a\u007fb~`},
+		{"invalid UTF-8", "x\xffy", false, `x\xffy~`},
+		{"1025", strings.Repeat("x", 1025), false, strings.Repeat("x", 1015) + "~"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := valid(&tc.d); got != tc.want {
-				t.Fatalf("valid = %v", got)
+			if got := ValidDimensionValue(tc.in); got != tc.valid {
+				t.Fatalf("ValidDimensionValue = %v", got)
 			}
-			if tc.want {
-				for _, d := range tc.d.Dimensions {
-					if strings.Contains(d.Value, "\xff") {
-						t.Fatal("invalid UTF-8 kept")
-					}
-				}
+			m := MapDimensionValue(tc.in)
+			if !ValidDimensionValue(m) {
+				t.Fatalf("mapped value %q is not valid", m)
+			}
+			if tc.valid && m != tc.in {
+				t.Fatalf("valid value changed to %q", m)
+			}
+			if !strings.HasPrefix(m, tc.wantPfx) {
+				t.Fatalf("mapped %q, want prefix %q", m, tc.wantPfx)
+			}
+			if !tc.valid && len(m) != len(tc.wantPfx)+8 {
+				t.Fatalf("mapped %q: want the prefix and an 8-digit hash", m)
 			}
 		})
+	}
+	// Distinct names never share a mapped value, even when one is the
+	// other's escaped spelling.
+	if MapDimensionValue("café") == MapDimensionValue(`caf\u00e9`) || MapDimensionValue("café") == MapDimensionValue("cafè") {
+		t.Fatal("collision")
 	}
 }
 
@@ -159,5 +203,48 @@ func TestRetryable(t *testing.T) {
 				t.Fatalf("retryable(%v) = %v", tc.err, got)
 			}
 		})
+	}
+}
+
+func TestRateTracker(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	poll := func(at time.Time, readAt time.Time, committed ...int64) *exporter.ClusterResult {
+		gt := exporter.GroupTopicResult{Topic: "t"}
+		for p, c := range committed {
+			gt.Partitions = append(gt.Partitions, exporter.PartitionLag{Partition: int32(p), Committed: c})
+		}
+		return &exporter.ClusterResult{Name: "c", LastSuccess: at,
+			Groups: []exporter.GroupResult{{Name: "g", ReadAt: readAt, Topics: []exporter.GroupTopicResult{gt}}}}
+	}
+	rt := newRateTracker(time.Minute)
+	rate := rt.rate("c")
+	rt.observe(poll(t0, t0, 100, 100))
+	if _, ok := rate("g", "t", 0); ok {
+		t.Fatal("rate after one poll")
+	}
+	rt.observe(poll(t0.Add(30*time.Second), time.Time{}, 130, 100))
+	if _, ok := rate("g", "t", 0); ok {
+		t.Fatal("rate before the window")
+	}
+	rt.observe(poll(t0.Add(60*time.Second), time.Time{}, 160, 100))
+	if r, ok := rate("g", "t", 0); !ok || r != 1 {
+		t.Fatalf("rate %v %v, want 1/s", r, ok)
+	}
+	if r, ok := rate("g", "t", 1); !ok || r != 0 {
+		t.Fatalf("idle partition: %v %v, want 0", r, ok)
+	}
+	// Carried data (read 60 s before the poll) is sampled when read: no
+	// new window yet, the rate stays.
+	rt.observe(poll(t0.Add(120*time.Second), t0.Add(60*time.Second), 160, 100))
+	if r, _ := rate("g", "t", 0); r != 1 {
+		t.Fatalf("carried data changed the rate to %v", r)
+	}
+	// A rewind forgets the partition; a vanished one is pruned.
+	rt.observe(poll(t0.Add(180*time.Second), time.Time{}, 10))
+	if _, ok := rate("g", "t", 0); ok {
+		t.Fatal("rate kept across a rewind")
+	}
+	if _, ok := rt.m[rateKey{"c", "g", "t", 1}]; ok {
+		t.Fatal("vanished partition kept")
 	}
 }

@@ -108,10 +108,12 @@ func (f *kafkaFixture) exporter(t *testing.T, name string, onResult func(*export
 var cwFamilies = map[string]string{
 	"offsetlag_consumergroup_topic_sum_lag":           cloudwatch.MetricSumOffsetLag,
 	"offsetlag_consumergroup_topic_max_lag":           cloudwatch.MetricMaxOffsetLag,
-	"offsetlag_consumergroup_topic_max_lag_seconds":   cloudwatch.MetricEstimatedMaxTimeLag,
+	"offsetlag_consumergroup_topic_max_lag_seconds":   cloudwatch.MetricMaxRecordAge,
 	"offsetlag_consumergroup_out_of_range_partitions": cloudwatch.MetricPartitionsOutOfRange,
 	"offsetlag_consumergroup_lag":                     cloudwatch.MetricOffsetLag,
-	"offsetlag_consumergroup_lag_seconds":             cloudwatch.MetricEstimatedTimeLag,
+	"offsetlag_consumergroup_lag_seconds":             cloudwatch.MetricRecordAge,
+	"offsetlag_consumergroup_sum_lag":                 cloudwatch.MetricSumOffsetLag, // group totals
+	"offsetlag_consumergroup_max_lag":                 cloudwatch.MetricMaxOffsetLag,
 	"offsetlag_consumergroup_offsets_expired":         cloudwatch.MetricOffsetsExpired,
 }
 
@@ -219,12 +221,12 @@ func TestKafkaPollsReachCloudWatch(t *testing.T) {
 		if len(ss) < 10 {
 			t.Fatalf("poll %d: only %d series on /metrics", poll, len(ss))
 		}
-		sent += float64(len(ss))
+		sent += float64(len(ss)) + 2 // + the cluster totals, not on /metrics
 		waitFor(t, "datums sent", 30*time.Second, func() bool {
 			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") >= sent
 		})
 		if got := selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", ""); got != sent {
-			t.Fatalf("poll %d: %v datums sent, /metrics has %v series", poll, got, sent)
+			t.Fatalf("poll %d: %v datums sent, /metrics has %v series (+2 cluster totals)", poll, got, sent)
 		}
 		got := getValues(t, cw, "", cr.LastSuccess, ss)
 		for _, s := range ss {

@@ -134,12 +134,12 @@ func TestFiveThousandPartitions(t *testing.T) {
 	ep := mototest.Start(t)
 	proxy := newFaultProxy(t, ep)
 	p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) {
-		o.PartitionMetrics, o.MaxDatumsPerPoll = true, 10_000
+		o.PartitionMetrics, o.MaxMetrics = true, 10_000
 	})
 	cluster := uniqueName("c5000")
 	ts := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	p.Enqueue(synthResult(cluster, ts, 5000))
-	want := 5000 + 3 + 1 + 3 + 1 // g1/t1 partitions + aggregates, g1/t2, g2/t1 + partition
+	want := 2 + 4 + 5000 + 3 + 1 + 3 + 1 // cluster and group totals, g1/t1 partitions + aggregates, g1/t2, g2/t1 + partition
 	waitFor(t, "all datums sent", 60*time.Second, func() bool {
 		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == float64(want)
 	})
@@ -212,9 +212,9 @@ func TestRetries(t *testing.T) {
 		ts := time.Now().Add(-time.Minute)
 		p.Enqueue(synthResult(cluster, ts, 3))
 		waitFor(t, "datums sent", 30*time.Second, func() bool {
-			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 7
+			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 13
 		})
-		if c := proxy.counts(); c.puts != 6 || c.faulted != 5 || c.datums != 7 {
+		if c := proxy.counts(); c.puts != 6 || c.faulted != 5 || c.datums != 13 {
 			t.Errorf("proxy %+v, want 6 requests of which 5 faulted", c)
 		}
 		if r := selfMetric(t, p, "offsetlag_cloudwatch_retries_total", ""); r != 5 {
@@ -234,44 +234,50 @@ func TestRetries(t *testing.T) {
 		proxy.inject(faultInternal, faultInternal, faultInternal)
 		p.Enqueue(synthResult(uniqueName("giveup"), time.Now(), 3))
 		waitFor(t, "datums failed", 30*time.Second, func() bool {
-			return selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", "") == 7
+			return selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", "") == 13
 		})
 		if c := proxy.counts(); c.puts != 3 {
 			t.Errorf("proxy %+v, want 3 attempts", c)
 		}
 	})
-	t.Run("validation error is not retried", func(t *testing.T) {
+	t.Run("validation error is split, not retried", func(t *testing.T) {
 		proxy := newFaultProxy(t, ep)
 		p := newPublisher(t, proxy.URL(), nil)
 		proxy.inject(faultValidation)
 		p.Enqueue(synthResult(uniqueName("invalid"), time.Now(), 3))
-		waitFor(t, "datums failed", 30*time.Second, func() bool {
-			return selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", "") == 7
+		waitFor(t, "datums sent", 30*time.Second, func() bool {
+			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 13
 		})
-		if c := proxy.counts(); c.puts != 1 {
-			t.Errorf("proxy %+v, want 1 request", c)
+		// The rejected request of 13 datums, then its halves of 6 and 7.
+		if c := proxy.counts(); c.puts != 3 || c.faulted != 1 || c.datums != 13 {
+			t.Errorf("proxy %+v, want 3 requests", c)
 		}
 		if r := selfMetric(t, p, "offsetlag_cloudwatch_retries_total", ""); r != 0 {
 			t.Errorf("retries %v", r)
 		}
+		if s := selfMetric(t, p, "offsetlag_cloudwatch_requests_split_total", ""); s != 1 {
+			t.Errorf("splits %v", s)
+		}
 	})
 }
 
-// The budget drops per-partition datums first and counts them.
+// The budget drops per-partition datums first and counts them; totals and
+// the at-risk group+topic (g2/t1 is out of range) are kept.
 func TestBudget(t *testing.T) {
 	ep := mototest.Start(t)
 	proxy := newFaultProxy(t, ep)
-	p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.PartitionMetrics, o.MaxDatumsPerPoll = true, 10 })
-	p.Enqueue(synthResult(uniqueName("budget"), time.Now(), 20)) // 20+1 partition datums, 7 aggregates
+	p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.PartitionMetrics, o.MaxMetrics = true, 10 })
+	p.Enqueue(synthResult(uniqueName("budget"), time.Now(), 20)) // 6 totals, 7 group+topic, 21 partition datums
 	waitFor(t, "sent", 30*time.Second, func() bool {
 		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 10
 	})
-	if d := selfMetric(t, p, "offsetlag_cloudwatch_datums_dropped_total", "budget"); d != 18 {
-		t.Errorf("dropped by budget %v, want 18", d)
+	if d := selfMetric(t, p, "offsetlag_cloudwatch_datums_dropped_total", "budget"); d != 24 {
+		t.Errorf("dropped by budget %v, want 24", d)
 	}
 	proxy.mu.Lock()
 	defer proxy.mu.Unlock()
-	if proxy.names["SumOffsetLag"] != 2 || proxy.names["MaxOffsetLag"] != 2 || proxy.names["PartitionsOutOfRange"] != 3 || proxy.names["OffsetLag"] != 3 {
+	// 3 SumOffsetLag and 3 MaxOffsetLag totals, g2/t1's three, one of g1/t1.
+	if proxy.names["OffsetLag"] != 0 || proxy.names["SumOffsetLag"]+proxy.names["MaxOffsetLag"] < 8 || proxy.names["PartitionsOutOfRange"] < 1 {
 		t.Errorf("sent by name %v", proxy.names)
 	}
 }
@@ -285,7 +291,7 @@ func TestQueryProtocol(t *testing.T) {
 	ts := time.Now().Add(-time.Minute)
 	p.Enqueue(synthResult(cluster, ts, 2))
 	waitFor(t, "sent", 30*time.Second, func() bool {
-		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 7
+		return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 13
 	})
 	s := series{"SumOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")}
 	if v := getValues(t, mototest.CloudWatch(ep), "", ts, []series{s})[s.String()]; len(v) != 1 || v[0] != 3 {

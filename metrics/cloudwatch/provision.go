@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -30,7 +31,13 @@ type DashboardOptions struct {
 	Topic string
 	// Period of the widgets in seconds; 60 when 0.
 	Period int
+	// TopN is how many series each lag widget shows (the largest; the
+	// soonest for the expiry countdown); DefaultTopN when 0, at most 500.
+	TopN int
 }
+
+// DefaultTopN is the series a dashboard widget shows by default.
+const DefaultTopN = 20
 
 // Dashboard is a CloudWatch dashboard body.
 type Dashboard struct {
@@ -60,32 +67,41 @@ type WidgetProperties struct {
 	Metrics []any `json:"metrics,omitempty"`
 }
 
-// searchExpr is a SEARCH over this exporter's group+topic metrics.
-func searchExpr(namespace, metric, cluster, stat string, period int) string {
-	schema := fmt.Sprintf(`{%s,"%s","%s","%s"}`, quoteSearch(namespace), DimClusterName, DimConsumerGroup, DimTopic)
-	q := fmt.Sprintf(`%s MetricName="%s"`, schema, metric)
+// insightsQuery is a CloudWatch Metrics Insights query for the top n
+// series of metric by fn (MAX or MIN) over the dimensions dims, optionally
+// of one cluster. Metrics Insights reads up to 10,000 metrics and orders
+// them before the LIMIT, so the widget shows the n largest (or, ASC, the n
+// smallest) series however many groups there are; a SEARCH expression
+// returns only the first 500 series it finds, in no useful order.
+func insightsQuery(namespace, metric, cluster, fn, order string, n int, dims ...string) string {
+	quoted := make([]string, len(dims))
+	for i, d := range dims {
+		quoted[i] = `"` + d + `"`
+	}
+	q := fmt.Sprintf(`SELECT %s(%s) FROM SCHEMA("%s", %s)`, fn, metric, namespace, strings.Join(quoted, ", "))
 	if cluster != "" {
-		q += fmt.Sprintf(` "%s"="%s"`, DimClusterName, strings.ReplaceAll(cluster, `"`, `\"`))
+		q += fmt.Sprintf(` WHERE "%s" = '%s'`, DimClusterName, cluster)
 	}
-	return fmt.Sprintf("SEARCH('%s', '%s', %d)", strings.ReplaceAll(q, "'", `\'`), stat, period)
-}
-
-// quoteSearch quotes a namespace for a SEARCH schema when it needs it.
-func quoteSearch(s string) string {
-	if strings.ContainsAny(s, ` ,{}()"'=/`) {
-		return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+	if len(dims) > 1 {
+		q += " GROUP BY " + strings.Join(quoted[1:], ", ")
+	} else {
+		q += " GROUP BY " + quoted[0]
 	}
-	return s
+	return fmt.Sprintf("%s ORDER BY %s() %s LIMIT %d", q, fn, order, n)
 }
 
 func expr(e, id string) map[string]string {
 	return map[string]string{"expression": e, "id": id}
 }
 
-// BuildDashboard returns the dashboard: max and sum lag and time lag per
-// group and topic, partitions out of range, the offset-expiry countdown and expired offsets,
-// and with a Lambda function and MSK cluster the seed's Lambda and MSK
-// widgets. The lag widgets use SEARCH, so new groups appear by themselves.
+// BuildDashboard returns the dashboard: cluster and group total lag, the
+// group+topics with the largest MaxOffsetLag, SumOffsetLag,
+// EstimatedMaxTimeLag and MaxRecordAge, the soonest offset-expiry
+// countdowns, expired offsets and partitions out of range, and with a
+// Lambda function and MSK cluster the seed's Lambda and MSK widgets. The
+// lag widgets are Metrics Insights queries ordered by value with a LIMIT
+// (TopN), so they stay correct with thousands of groups and new groups
+// appear by themselves.
 func BuildDashboard(o DashboardOptions) (*Dashboard, error) {
 	if o.Region == "" {
 		return nil, errors.New("dashboard: region is required")
@@ -99,7 +115,19 @@ func BuildDashboard(o DashboardOptions) (*Dashboard, error) {
 	if o.Period <= 0 {
 		o.Period = 60
 	}
-	ns, cl, per := o.Namespace, o.ClusterName, o.Period
+	if o.TopN == 0 {
+		o.TopN = DefaultTopN
+	}
+	if o.TopN < 1 || o.TopN > 500 {
+		return nil, fmt.Errorf("dashboard: top %d: want 1 to 500 series per widget", o.TopN)
+	}
+	if strings.ContainsAny(o.Namespace, `"'`) || strings.ContainsAny(o.ClusterName, `"'\`) {
+		return nil, fmt.Errorf("dashboard: namespace %q / cluster name %q: quotes are not supported in queries", o.Namespace, o.ClusterName)
+	}
+	ns, cl, per, n := o.Namespace, MapDimensionValue(o.ClusterName), o.Period, o.TopN
+	if o.ClusterName == "" {
+		cl = ""
+	}
 	metric := func(title, stat string, rows ...any) Widget {
 		return Widget{Type: "metric", Width: 12, Height: 6, Properties: WidgetProperties{
 			Title: title, View: "timeSeries", Region: o.Region, Stat: stat, Period: per, Metrics: rows}}
@@ -108,20 +136,23 @@ func BuildDashboard(o DashboardOptions) (*Dashboard, error) {
 	if cl != "" {
 		title += ": " + cl
 	}
+	gt := []string{DimClusterName, DimConsumerGroup, DimTopic}
+	q := func(m, fn, order string, dims ...string) []any {
+		return []any{expr(insightsQuery(ns, m, cl, fn, order, n, dims...), strings.ToLower(m[:1])+m[1:]+strings.ToLower(fn))}
+	}
 	ws := []Widget{
 		{Type: "text", Width: 24, Height: 2, Properties: WidgetProperties{Markdown: "# " + title +
-			"\nMSK-compatible metrics published by offsetlag-exporter to namespace `" + ns + "`."}},
-		metric("MaxOffsetLag by group and topic", "Maximum",
-			[]any{expr(searchExpr(ns, MetricMaxOffsetLag, cl, "Maximum", per), "maxlag")}),
-		metric("SumOffsetLag by group and topic", "Maximum",
-			[]any{expr(searchExpr(ns, MetricSumOffsetLag, cl, "Maximum", per), "sumlag")}),
-		metric("EstimatedMaxTimeLag (seconds) by group and topic", "Maximum",
-			[]any{expr(searchExpr(ns, MetricEstimatedMaxTimeLag, cl, "Maximum", per), "timelag")}),
-		metric("Seconds until committed offsets expire", "Minimum",
-			[]any{expr(searchExpr(ns, MetricSecondsUntilOffsetExpiry, cl, "Minimum", per), "expiry")}),
+			"\nMSK-compatible metrics published by offsetlag-exporter to namespace `" + ns + "`. " +
+			fmt.Sprintf("Each widget shows the top %d series (Metrics Insights, last 3 hours).", n)}},
+		metric("Total lag by cluster (SumOffsetLag)", "Maximum", q(MetricSumOffsetLag, "MAX", "DESC", DimClusterName)),
+		metric(fmt.Sprintf("Top %d groups by total lag (SumOffsetLag)", n), "Maximum", q(MetricSumOffsetLag, "MAX", "DESC", DimClusterName, DimConsumerGroup)),
+		metric(fmt.Sprintf("Top %d group+topics by MaxOffsetLag", n), "Maximum", q(MetricMaxOffsetLag, "MAX", "DESC", gt...)),
+		metric(fmt.Sprintf("Top %d group+topics by SumOffsetLag", n), "Maximum", q(MetricSumOffsetLag, "MAX", "DESC", gt...)),
+		metric(fmt.Sprintf("Top %d EstimatedMaxTimeLag (seconds to drain)", n), "Maximum", q(MetricEstimatedMaxTimeLag, "MAX", "DESC", gt...)),
+		metric(fmt.Sprintf("Top %d MaxRecordAge (age of the oldest unprocessed record, s)", n), "Maximum", q(MetricMaxRecordAge, "MAX", "DESC", gt...)),
+		metric(fmt.Sprintf("Soonest %d offset expiries (seconds left)", n), "Minimum", q(MetricSecondsUntilOffsetExpiry, "MIN", "ASC", gt...)),
 		metric("Offsets expired / partitions out of range", "Maximum",
-			[]any{expr(searchExpr(ns, MetricOffsetsExpired, cl, "Maximum", per), "expired")},
-			[]any{expr(searchExpr(ns, MetricPartitionsOutOfRange, cl, "Maximum", per), "outofrange")}),
+			q(MetricOffsetsExpired, "MAX", "DESC", gt...), q(MetricPartitionsOutOfRange, "MAX", "DESC", gt...)),
 	}
 	if o.LambdaFunction != "" {
 		fn := o.LambdaFunction
@@ -221,7 +252,10 @@ func BuildAlarms(o AlarmOptions) ([]Alarm, error) {
 		if t.Group == "" || t.Topic == "" {
 			return nil, fmt.Errorf("alarms: target %q/%q: group and topic are required", t.Group, t.Topic)
 		}
-		dims := []Dimension{{DimClusterName, o.ClusterName}, {DimConsumerGroup, t.Group}, {DimTopic, t.Topic}}
+		// The dimension values the exporter publishes (mapped when
+		// CloudWatch would reject the names).
+		dims := []Dimension{{DimClusterName, MapDimensionValue(o.ClusterName)}, {DimConsumerGroup, MapDimensionValue(t.Group)},
+			{DimTopic, MapDimensionValue(t.Topic)}}
 		name := func(metric string) string {
 			return fmt.Sprintf("%s %s %s/%s/%s", o.Prefix, metric, o.ClusterName, t.Group, t.Topic)
 		}
@@ -246,7 +280,31 @@ func BuildAlarms(o AlarmOptions) ([]Alarm, error) {
 				fmt.Sprintf("Committed offsets of group %s on %s have expired.", t.Group, t.Topic), 1, 1))
 		}
 	}
+	for _, a := range out {
+		if err := ValidAlarmName(a.AlarmName); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// ValidAlarmName reports why CloudWatch would reject an alarm name: it
+// must have 1 to 255 characters of valid UTF-8 without ASCII control
+// characters (PutMetricAlarm, AlarmName).
+func ValidAlarmName(name string) error {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case !utf8.ValidString(name):
+		return fmt.Errorf("alarm name %q: not valid UTF-8", name)
+	case n < 1 || n > 255:
+		return fmt.Errorf("alarm name %q: %d characters, CloudWatch allows 1 to 255 (use a shorter --alarm-prefix, cluster, group or topic)", name, n)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("alarm name %q: ASCII control characters are not allowed", name)
+		}
+	}
+	return nil
 }
 
 // Input converts the alarm to the SDK's input.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,7 +28,8 @@ type API interface {
 // Defaults of Options.
 const (
 	DefaultStorageResolution = 60
-	DefaultMaxDatumsPerPoll  = 5000
+	DefaultMaxMetrics        = 5000
+	DefaultPublishPeriod     = time.Minute
 	DefaultQueueSize         = 10
 	DefaultConcurrency       = 4
 	DefaultMaxAttempts       = 5
@@ -46,10 +49,28 @@ type Options struct {
 	// StorageResolution is 60 (standard) or 1 (high resolution, billed
 	// as such when alarms query it below a minute).
 	StorageResolution int
-	BuildOptions
-	// MaxDatumsPerPoll is the datum budget of one cluster's poll (<= 0:
-	// no budget); beyond it the lowest-priority datums are dropped.
-	MaxDatumsPerPoll int
+	// PartitionMetrics adds per-partition metrics (see BuildOptions).
+	PartitionMetrics bool
+	// ClusterNames maps an exporter cluster name to its Cluster Name
+	// dimension value (e.g. the MSK cluster name); unlisted clusters use
+	// their own name.
+	ClusterNames map[string]string
+	// MaxMetrics is the budget of distinct metrics of one publish, across
+	// all clusters (<= 0: no budget). With a PublishPeriod each metric is
+	// published once per period, so this caps the custom metrics billed.
+	// Beyond it the lowest-priority datums are dropped (see applyBudget).
+	MaxMetrics int
+	// PublishPeriod is how often the latest Result is published (0: at
+	// every Enqueue, i.e. every poll). Independent of the poll interval:
+	// a period of 60 s publishes one point a minute per metric, as MSK.
+	PublishPeriod time.Duration
+	// RateWindow is the shortest interval a partition's consume rate is
+	// measured over (EstimatedTimeLag); DefaultRateWindow when 0.
+	RateWindow time.Duration
+	// InvalidNames: what to do with a dimension value CloudWatch rejects
+	// (non-ASCII, control characters, blank, too long): map (default) or
+	// drop.
+	InvalidNames InvalidNames
 	// QueueSize is how many polls wait at most; when full, the oldest is
 	// dropped.
 	QueueSize int
@@ -97,9 +118,16 @@ func (o *Options) SetDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.InvalidNames == "" {
+		o.InvalidNames = InvalidNamesMap
+	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = DefaultRateWindow
+	}
 }
 
-// Publisher sends each poll's datums to CloudWatch in the background.
+// Publisher sends the latest Result's datums to CloudWatch in the
+// background.
 type Publisher struct {
 	opts    Options
 	log     *slog.Logger
@@ -110,14 +138,31 @@ type Publisher struct {
 	abortCtx context.Context
 	abort    context.CancelFunc
 
-	mu         sync.Mutex
-	queue      []*pollBatch
-	lastTS     map[string]time.Time // last published LastSuccess by cluster
-	closed     bool                 // Stop called: Enqueue ignores
-	dropping   bool                 // queue overflowing (log once)
-	overBudget map[string]int       // datums dropped by budget at the last poll, by cluster
-	notify     chan struct{}
-	started    bool
+	// pubMu serializes publishing (building, rates, budget, logs).
+	pubMu       sync.Mutex
+	latest      *exporter.Result
+	lastTS      map[string]time.Time // last published LastSuccess by cluster
+	observedTS  map[string]time.Time // last poll fed to the rate tracker, by cluster
+	rates       *rateTracker
+	cutKey      string          // what the budget cut at the last publish (log on change)
+	mapped      map[string]bool // dimension values already logged as mapped or dropped
+	mapCache    map[string]string
+	rejectedLog map[string]bool // groups already logged as rejected
+	// rejectedIDs are datums CloudWatch rejected on their own (by
+	// identity): later publishes leave them out instead of bisecting
+	// again; forgotten every hour (rejectedEpoch) to check again.
+	rejectedIDs   map[string]bool
+	rejectedEpoch int64
+
+	mu       sync.Mutex
+	queue    []*pollBatch
+	closed   bool // Stop called: Enqueue ignores
+	dropping bool // queue overflowing (log once)
+	notify   chan struct{}
+	started  bool
+	stopTick chan struct{}
+	stopOnce sync.Once
+	ticking  sync.WaitGroup
 
 	failMu  sync.Mutex
 	failing bool // the last request failed (log once)
@@ -127,10 +172,10 @@ type Publisher struct {
 	done    chan struct{}
 }
 
-// pollBatch is one cluster poll's datums.
+// pollBatch is one publish's datums.
 type pollBatch struct {
-	cluster string
-	datums  []Datum
+	clusters string
+	datums   []Datum
 }
 
 // New returns a publisher. It makes no connection and starts nothing.
@@ -142,15 +187,27 @@ func New(opts Options) (*Publisher, error) {
 	if opts.StorageResolution != 1 && opts.StorageResolution != 60 {
 		return nil, fmt.Errorf("cloudwatch: storage resolution %d: want 1 or 60", opts.StorageResolution)
 	}
+	if opts.InvalidNames != InvalidNamesMap && opts.InvalidNames != InvalidNamesDrop {
+		return nil, fmt.Errorf("cloudwatch: invalid-names %q: want map or drop", opts.InvalidNames)
+	}
+	if opts.PublishPeriod < 0 {
+		return nil, fmt.Errorf("cloudwatch: publish period %s: must not be negative", opts.PublishPeriod)
+	}
 	p := &Publisher{
-		opts:       opts,
-		log:        opts.Logger.With("component", "cloudwatch"),
-		metrics:    newSelfMetrics(),
-		lastTS:     map[string]time.Time{},
-		overBudget: map[string]int{},
-		notify:     make(chan struct{}, 1),
-		sem:        make(chan struct{}, opts.Concurrency),
-		done:       make(chan struct{}),
+		opts:        opts,
+		log:         opts.Logger.With("component", "cloudwatch"),
+		metrics:     newSelfMetrics(),
+		lastTS:      map[string]time.Time{},
+		observedTS:  map[string]time.Time{},
+		rates:       newRateTracker(opts.RateWindow),
+		mapped:      map[string]bool{},
+		mapCache:    map[string]string{},
+		rejectedLog: map[string]bool{},
+		rejectedIDs: map[string]bool{},
+		notify:      make(chan struct{}, 1),
+		stopTick:    make(chan struct{}),
+		sem:         make(chan struct{}, opts.Concurrency),
+		done:        make(chan struct{}),
 	}
 	p.abortCtx, p.abort = context.WithCancel(context.Background())
 	if opts.EMF != nil {
@@ -159,7 +216,8 @@ func New(opts Options) (*Publisher, error) {
 	return p, nil
 }
 
-// Start starts the dispatcher. Call it once.
+// Start starts the dispatcher (and, with a PublishPeriod, the publish
+// ticker). Call it once.
 func (p *Publisher) Start() {
 	p.mu.Lock()
 	if p.started {
@@ -169,71 +227,202 @@ func (p *Publisher) Start() {
 	p.started = true
 	p.mu.Unlock()
 	go p.run()
+	if p.opts.PublishPeriod > 0 {
+		p.ticking.Add(1)
+		go p.tick()
+	}
 }
 
-// Enqueue queues the clusters of r whose last successful poll has not been
-// published yet. It never blocks: it may be called from the polling
-// goroutine (exporter.Options.OnResult). When the queue is full, the oldest
-// poll is dropped and counted.
+func (p *Publisher) tick() {
+	defer p.ticking.Done()
+	t := time.NewTicker(p.opts.PublishPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			p.publishLatest()
+		case <-p.stopTick:
+			return
+		}
+	}
+}
+
+// Enqueue takes a new Result. It never blocks: it may be called from the
+// polling goroutine (exporter.Options.OnResult). Without a PublishPeriod
+// it publishes the clusters of r whose last successful poll has not been
+// published yet at once; with one, the next tick publishes the latest
+// Result. When the queue is full, the oldest publish is dropped and
+// counted.
 func (p *Publisher) Enqueue(r *exporter.Result) {
 	if r == nil {
 		return
 	}
-	var fresh []*exporter.ClusterResult
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
 		return
 	}
+	p.pubMu.Lock()
+	p.latest = r
+	p.observe(r)
+	p.pubMu.Unlock()
+	if p.opts.PublishPeriod == 0 {
+		p.publishLatest()
+	}
+}
+
+// observe feeds each cluster's new successful poll to the rate tracker
+// (pubMu held).
+func (p *Publisher) observe(r *exporter.Result) {
+	for i := range r.Clusters {
+		cr := &r.Clusters[i]
+		if cr.LastSuccess.IsZero() || !cr.LastSuccess.After(p.observedTS[cr.Name]) {
+			continue
+		}
+		p.observedTS[cr.Name] = cr.LastSuccess
+		p.rates.observe(cr)
+	}
+}
+
+// publishLatest builds one batch of the latest Result's clusters whose
+// last successful poll was not published yet, within the budget, and
+// queues it.
+func (p *Publisher) publishLatest() {
+	p.pubMu.Lock()
+	r := p.latest
+	if r == nil {
+		p.pubMu.Unlock()
+		return
+	}
+	var all []Datum
+	var names []string
 	for i := range r.Clusters {
 		cr := &r.Clusters[i]
 		if cr.LastSuccess.IsZero() || !cr.LastSuccess.After(p.lastTS[cr.Name]) {
 			continue
 		}
 		p.lastTS[cr.Name] = cr.LastSuccess
-		fresh = append(fresh, cr)
+		names = append(names, cr.Name)
+		all = append(all, Build(cr, BuildOptions{
+			PartitionMetrics: p.opts.PartitionMetrics,
+			ClusterName:      p.opts.ClusterNames[cr.Name],
+			ConsumeRate:      p.rates.rate(cr.Name),
+		})...)
 	}
-	p.mu.Unlock()
-
-	for _, cr := range fresh {
-		b := p.build(cr)
-		p.push(b)
+	if len(names) == 0 {
+		p.pubMu.Unlock()
+		return
 	}
+	hour := time.Now().Unix() / 3600
+	if hour != p.rejectedEpoch {
+		p.rejectedEpoch, p.rejectedIDs = hour, map[string]bool{}
+	}
+	ds := p.sanitize(all)
+	kept, cut := applyBudget(ds, p.opts.MaxMetrics, hour)
+	if len(cut) > 0 {
+		p.metrics.dropped.WithLabelValues(reasonBudget).Add(float64(len(cut)))
+	}
+	summary, key := cutSummary(cut)
+	switch {
+	case key != "" && key != p.cutKey:
+		p.log.Warn("CloudWatch metric budget exceeded; dropping the lowest-priority metrics (partition, then optional, then group+topic; within a level the smallest lag)",
+			"metrics", len(ds), "budget", p.opts.MaxMetrics, "dropped", len(cut), "cut", summary)
+	case key != "":
+		p.log.Debug("CloudWatch metric budget exceeded", "metrics", len(ds), "dropped", len(cut), "cut", summary)
+	case p.cutKey != "":
+		p.log.Info("CloudWatch metrics within the budget again", "metrics", len(ds), "budget", p.opts.MaxMetrics)
+	}
+	p.cutKey = key
+	p.metrics.published.Set(float64(len(kept)))
+	p.pubMu.Unlock()
+	p.push(&pollBatch{clusters: strings.Join(names, ","), datums: kept})
 }
 
-// build makes one cluster's batch: valid datums within the budget.
-func (p *Publisher) build(cr *exporter.ClusterResult) *pollBatch {
-	all := Build(cr, p.opts.BuildOptions)
+// sanitize leaves out datums CloudWatch would reject (NaN or Inf), and maps
+// (or, with InvalidNames drop, leaves out) datums whose dimension values
+// it would reject, counting them and logging each value once (pubMu held).
+func (p *Publisher) sanitize(all []Datum) []Datum {
 	ds := all[:0]
-	invalid := 0
+	invalid, mapped, droppedName := 0, 0, 0
 	for i := range all {
-		if valid(&all[i]) {
-			ds = append(ds, all[i])
-		} else {
+		d := all[i]
+		if !finite(d.Value) {
 			invalid++
+			continue
 		}
+		ok := true
+		for j, dim := range d.Dimensions {
+			if ValidDimensionValue(dim.Value) {
+				continue
+			}
+			logKey := dim.Name + "\x00" + dim.Value
+			if p.opts.InvalidNames == InvalidNamesDrop {
+				if !p.mapped[logKey] && len(p.mapped) < maxLogged {
+					p.mapped[logKey] = true
+					p.log.Warn("CloudWatch would reject this dimension value (it must be 1 to 1,024 printable ASCII characters, not only spaces); its metrics are not published",
+						"dimension", dim.Name, "value", dim.Value)
+				}
+				ok = false
+				break
+			}
+			m, hit := p.mapCache[dim.Value]
+			if !hit {
+				m = MapDimensionValue(dim.Value)
+				if len(p.mapCache) < maxLogged {
+					p.mapCache[dim.Value] = m
+				}
+			}
+			if !p.mapped[logKey] && len(p.mapped) < maxLogged {
+				p.mapped[logKey] = true
+				p.log.Warn("CloudWatch would reject this dimension value (it must be 1 to 1,024 printable ASCII characters, not only spaces); publishing it under a mapped value",
+					"dimension", dim.Name, "value", dim.Value, "published_as", m)
+			}
+			if &d.Dimensions[0] == &all[i].Dimensions[0] {
+				// Copy: the slice is shared by several datums.
+				d.Dimensions = append([]Dimension(nil), d.Dimensions...)
+			}
+			d.Dimensions[j].Value = m
+			mapped++
+		}
+		if !ok {
+			droppedName++
+			continue
+		}
+		if len(p.rejectedIDs) > 0 && p.rejectedIDs[identity(&d)] {
+			p.metrics.dropped.WithLabelValues(reasonRejected).Inc()
+			continue
+		}
+		if mapped > 0 {
+			p.metrics.mapped.Inc()
+			mapped = 0
+		}
+		ds = append(ds, d)
 	}
 	if invalid > 0 {
 		p.metrics.dropped.WithLabelValues(reasonInvalid).Add(float64(invalid))
-		p.log.Debug("datums CloudWatch would reject left out", "cluster_name", cr.Name, "count", invalid)
 	}
-	kept, over := applyBudget(ds, p.opts.MaxDatumsPerPoll)
-	if over > 0 {
-		p.metrics.dropped.WithLabelValues(reasonBudget).Add(float64(over))
+	if droppedName > 0 {
+		p.metrics.dropped.WithLabelValues(reasonInvalidName).Add(float64(droppedName))
 	}
-	p.mu.Lock()
-	prev := p.overBudget[cr.Name]
-	p.overBudget[cr.Name] = over
-	p.mu.Unlock()
-	switch {
-	case over > 0 && over != prev:
-		p.log.Warn("poll exceeds the CloudWatch datum budget; dropping the lowest-priority datums (per-partition first)",
-			"cluster_name", cr.Name, "datums", len(ds), "budget", p.opts.MaxDatumsPerPoll, "dropped", over)
-	case over == 0 && prev > 0:
-		p.log.Info("poll within the CloudWatch datum budget again", "cluster_name", cr.Name, "datums", len(ds))
-	}
-	return &pollBatch{cluster: cr.Name, datums: kept}
+	return ds
 }
+
+// identity is a datum's metric identity: name and dimensions.
+func identity(d *Datum) string {
+	var b strings.Builder
+	b.WriteString(d.Name)
+	for _, dim := range d.Dimensions {
+		b.WriteByte(0)
+		b.WriteString(dim.Name)
+		b.WriteByte(0)
+		b.WriteString(dim.Value)
+	}
+	return b.String()
+}
+
+// maxLogged bounds the sets of values logged once.
+const maxLogged = 10_000
 
 func (p *Publisher) push(b *pollBatch) {
 	p.mu.Lock()
@@ -260,8 +449,8 @@ func (p *Publisher) push(b *pollBatch) {
 		p.metrics.pollsDropped.Inc()
 	}
 	if startDropping {
-		p.log.Warn("CloudWatch publishing falls behind; dropping the oldest queued polls",
-			"queue_size", p.opts.QueueSize, "cluster_name", old.cluster)
+		p.log.Warn("CloudWatch publishing falls behind; dropping the oldest queued publishes",
+			"queue_size", p.opts.QueueSize, "cluster_name", old.clusters)
 	}
 	select {
 	case p.notify <- struct{}{}:
@@ -322,7 +511,11 @@ func (p *Publisher) dispatch(b *pollBatch) {
 		start := time.Now()
 		err := p.emf.Write(b.datums)
 		p.metrics.duration.Observe(time.Since(start).Seconds())
-		p.account(len(b.datums), err)
+		if err != nil {
+			p.account(0, len(b.datums), err)
+		} else {
+			p.account(len(b.datums), 0, nil)
+		}
 		return
 	}
 	for _, c := range chunk(b.datums, p.opts.Namespace, MaxDatumsPerRequest, MaxRequestBytes) {
@@ -335,31 +528,103 @@ func (p *Publisher) dispatch(b *pollBatch) {
 		p.senders.Add(1)
 		go func() {
 			defer func() { <-p.sem; p.senders.Done() }()
-			p.account(len(c), p.send(c))
+			p.account(p.sendSplit(c))
 		}()
 	}
 }
 
 // account counts a finished request and logs a change between success and
 // failure once.
-func (p *Publisher) account(n int, err error) {
-	if err == nil {
-		p.metrics.sent.Add(float64(n))
-	} else {
-		p.metrics.failed.Add(float64(n))
-	}
+func (p *Publisher) account(sent, failed int, err error) {
+	p.metrics.sent.Add(float64(sent))
+	p.metrics.failed.Add(float64(failed))
 	p.failMu.Lock()
 	was := p.failing
 	p.failing = err != nil
 	p.failMu.Unlock()
 	switch {
 	case err != nil && !was:
-		p.log.Warn("publishing to CloudWatch failed; polling continues", "err", err, "datums", n)
+		p.log.Warn("publishing to CloudWatch failed; polling continues", "err", err, "datums", failed)
 	case err != nil:
-		p.log.Debug("publishing to CloudWatch failed", "err", err, "datums", n)
+		p.log.Debug("publishing to CloudWatch failed", "err", err, "datums", failed)
 	case was:
 		p.log.Info("publishing to CloudWatch works again")
 	}
+}
+
+// sendSplit puts one chunk; when CloudWatch rejects the request as invalid
+// (a 400 other than throttling, or 413), it splits the chunk in halves and
+// puts each (bisecting down to the bad datums), so one datum CloudWatch
+// rejects never costs the others. A single rejected datum is dropped
+// (reason rejected) and its group logged once. It returns the datums sent
+// and failed, and the last error of a failed request.
+func (p *Publisher) sendSplit(ds []Datum) (sent, failed int, err error) {
+	err = p.send(ds)
+	if err == nil {
+		return len(ds), 0, nil
+	}
+	if !splittable(err) || p.abortCtx.Err() != nil {
+		return 0, len(ds), err
+	}
+	if len(ds) == 1 {
+		p.rejected(&ds[0], err)
+		return 0, 0, nil
+	}
+	p.metrics.splits.Inc()
+	half := len(ds) / 2
+	s1, f1, e1 := p.sendSplit(ds[:half])
+	s2, f2, e2 := p.sendSplit(ds[half:])
+	if e2 == nil {
+		e2 = e1
+	}
+	return s1 + s2, f1 + f2, e2
+}
+
+// rejected counts a datum CloudWatch rejected on its own, remembers it
+// (later publishes leave it out for the rest of the hour) and logs its
+// group (or cluster) once.
+func (p *Publisher) rejected(d *Datum, err error) {
+	p.metrics.dropped.WithLabelValues(reasonRejected).Inc()
+	var who []any
+	key := ""
+	for _, dim := range d.Dimensions {
+		switch dim.Name {
+		case DimClusterName:
+			who = append(who, "cluster_name", dim.Value)
+			key += dim.Value
+		case DimConsumerGroup:
+			who = append(who, "group", dim.Value)
+			key += "\x00" + dim.Value
+		}
+	}
+	p.pubMu.Lock()
+	first := !p.rejectedLog[key] && len(p.rejectedLog) < maxLogged
+	if first {
+		p.rejectedLog[key] = true
+	}
+	if len(p.rejectedIDs) < maxLogged {
+		p.rejectedIDs[identity(d)] = true
+	}
+	p.pubMu.Unlock()
+	if first {
+		p.log.Warn("CloudWatch rejected the metrics of a group; the other datums of the request were published",
+			append(who, "metric", d.Name, "err", err)...)
+	}
+}
+
+// splittable reports whether a failed request may succeed in parts: a
+// validation error (HTTP 400 that is not throttling) or a body too large
+// (413); not an authorization error or a retryable one.
+func splittable(err error) bool {
+	var re interface{ HTTPStatusCode() int }
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.HTTPStatusCode() {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+		return !retryable(err)
+	}
+	return false
 }
 
 // noSDKRetries turns the SDK's own retries off: send retries itself.
@@ -435,6 +700,13 @@ func backoff(attempt int, minB, maxB time.Duration) time.Duration {
 // abandons what is left (counted as dropped, reason shutdown, or failed when
 // in flight). It returns ctx's error when the flush was cut short.
 func (p *Publisher) Stop(ctx context.Context) error {
+	p.stopOnce.Do(func() {
+		close(p.stopTick)
+		p.ticking.Wait()
+		// With a PublishPeriod, the latest Result may not be published
+		// yet: publish it now.
+		p.publishLatest()
+	})
 	p.mu.Lock()
 	p.closed = true
 	started := p.started

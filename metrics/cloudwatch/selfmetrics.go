@@ -4,15 +4,19 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Reasons of offsetlag_cloudwatch_datums_dropped_total.
 const (
-	reasonQueueFull = "queue_full" // the oldest queued poll made room for a new one
-	reasonBudget    = "budget"     // over the per-poll datum budget
-	reasonInvalid   = "invalid"    // NaN/Inf or a dimension value CloudWatch rejects
-	reasonShutdown  = "shutdown"   // still queued when Stop's deadline passed
+	reasonQueueFull   = "queue_full"   // the oldest queued poll made room for a new one
+	reasonBudget      = "budget"       // over the metric budget (max-metrics)
+	reasonInvalid     = "invalid"      // NaN or Inf
+	reasonInvalidName = "invalid_name" // a dimension value CloudWatch rejects, with invalid-names: drop
+	reasonRejected    = "rejected"     // CloudWatch rejected the datum on its own (after bisecting the request)
+	reasonShutdown    = "shutdown"     // still queued when Stop's deadline passed
 )
 
 // selfMetrics are the publisher's own Prometheus metrics.
 type selfMetrics struct {
 	sent, failed, retries, pollsDropped prometheus.Counter
+	mapped, splits                      prometheus.Counter
+	published                           prometheus.Gauge
 	dropped                             *prometheus.CounterVec
 	duration                            prometheus.Histogram
 	queueLength                         prometheus.Gauge
@@ -29,14 +33,20 @@ func newSelfMetrics() *selfMetrics {
 		pollsDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_polls_dropped_total",
 			Help: "Queued polls dropped because the queue was full (their datums count as dropped, reason queue_full)."}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_datums_dropped_total",
-			Help: "Datums never sent: queue_full, budget (over the per-poll datum budget), invalid, shutdown."}, []string{"reason"}),
+			Help: "Datums never sent: queue_full, budget (over max-metrics), invalid (NaN/Inf), invalid_name (a dimension value CloudWatch rejects, invalid-names: drop), rejected (rejected by CloudWatch on its own), shutdown."}, []string{"reason"}),
+		mapped: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_datums_mapped_total",
+			Help: "Datums published under a mapped dimension value (non-ASCII, control characters, blank or too long; invalid-names: map)."}),
+		splits: prometheus.NewCounter(prometheus.CounterOpts{Name: "offsetlag_cloudwatch_requests_split_total",
+			Help: "PutMetricData requests CloudWatch rejected as invalid and split in halves to isolate the bad datums."}),
+		published: prometheus.NewGauge(prometheus.GaugeOpts{Name: "offsetlag_cloudwatch_metrics_published",
+			Help: "Distinct metrics of the last publish (after the budget)."}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "offsetlag_cloudwatch_request_duration_seconds",
 			Help:    "Duration of one PutMetricData attempt (or one EMF write).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}),
 		queueLength: prometheus.NewGauge(prometheus.GaugeOpts{Name: "offsetlag_cloudwatch_queue_length",
 			Help: "Polls waiting to be published."}),
 	}
-	for _, r := range []string{reasonQueueFull, reasonBudget, reasonInvalid, reasonShutdown} {
+	for _, r := range []string{reasonQueueFull, reasonBudget, reasonInvalid, reasonInvalidName, reasonRejected, reasonShutdown} {
 		m.dropped.WithLabelValues(r)
 	}
 	return m
@@ -45,5 +55,6 @@ func newSelfMetrics() *selfMetrics {
 // Collectors are the publisher's self-metrics, for the process registry.
 func (p *Publisher) Collectors() []prometheus.Collector {
 	m := p.metrics
-	return []prometheus.Collector{m.sent, m.failed, m.retries, m.pollsDropped, m.dropped, m.duration, m.queueLength}
+	return []prometheus.Collector{m.sent, m.failed, m.retries, m.pollsDropped, m.dropped, m.duration, m.queueLength,
+		m.mapped, m.splits, m.published}
 }

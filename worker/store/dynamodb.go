@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +27,7 @@ type DynamoDBAPI interface {
 // BatchWriteItem in chunks of 25 and resends UnprocessedItems with backoff.
 // A PutRequest replaces an item with the same key, so redelivery keeps one
 // item per msg_id (its processed_at is that of the last write). An item may
-// not exceed 400 KB: keep --max-number at or below 10^12 (at most 6720
-// divisors) with this store.
+// not exceed 400 KB (see MaxItemBytes and MaxNumberForItemLimit).
 type DynamoDB struct {
 	api   DynamoDBAPI
 	table string
@@ -37,6 +37,8 @@ type DynamoDB struct {
 	// Backoff is the first wait before resending unprocessed items; it
 	// doubles per attempt. Default 50ms.
 	Backoff time.Duration
+	// Concurrency bounds the chunks of 25 written at once. Default 4.
+	Concurrency int
 }
 
 var _ Store = (*DynamoDB)(nil)
@@ -63,7 +65,7 @@ func OpenDynamoDB(awsCfg aws.Config, cfg DynamoDBConfig) (*DynamoDB, error) {
 
 // NewDynamoDB returns a DynamoDB store over api.
 func NewDynamoDB(api DynamoDBAPI, table string) *DynamoDB {
-	return &DynamoDB{api: api, table: table, MaxAttempts: 8, Backoff: 50 * time.Millisecond}
+	return &DynamoDB{api: api, table: table, MaxAttempts: 8, Backoff: 50 * time.Millisecond, Concurrency: 4}
 }
 
 // CreateDynamoDBTable creates the results table (on-demand billing) and
@@ -102,50 +104,123 @@ func resultItem(r Result) map[string]types.AttributeValue {
 	}
 }
 
-// Put implements Store.
+// Put implements Store. Chunks of 25 are written concurrently (at most
+// Concurrency at a time). It returns nil when every result was written, a
+// *PartialError naming the results that were not (the others were) when
+// only some chunks or items failed, and a plain error when the table could
+// not be written at all.
+//
+// A chunk rejected with a ValidationException (an item above the 400 KB
+// limit, for example; DynamoDB rejects the whole request for one bad item)
+// is written again item by item, so only the items DynamoDB itself rejects
+// are reported failed. Unprocessed items that are still unprocessed after
+// MaxAttempts calls are reported failed. A chunk whose call failed
+// otherwise (network, throttling past the SDK's retries, timeout) is
+// reported failed as a whole: such an error does not say whether DynamoDB
+// applied the request, so its items may be stored and still reported.
 func (d *DynamoDB) Put(ctx context.Context, results []Result) error {
 	// BatchWriteItem rejects two requests for one key in a call: keep the first.
-	seen := make(map[string]bool, len(results))
+	seen := make(map[string]int, len(results))
+	var dupOf []int // index of a later duplicate -> index of its first occurrence
 	reqs := make([]types.WriteRequest, 0, len(results))
-	for _, r := range results {
-		if seen[r.MsgID] {
+	idx := make([]int, 0, len(results)) // reqs[i] is results[idx[i]]
+	for i, r := range results {
+		if first, ok := seen[r.MsgID]; ok {
+			dupOf = append(dupOf, i, first)
 			continue
 		}
-		seen[r.MsgID] = true
+		seen[r.MsgID] = i
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: resultItem(r)}})
+		idx = append(idx, i)
 	}
-	for len(reqs) > 0 {
-		n := min(25, len(reqs))
-		if err := d.writeChunk(ctx, reqs[:n]); err != nil {
-			return err
+	var (
+		mu     sync.Mutex
+		failed = map[int]error{}
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, max(1, d.Concurrency))
+	)
+	fail := func(positions []int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range positions {
+			failed[idx[p]] = err
 		}
-		reqs = reqs[n:]
 	}
-	return nil
+	for lo := 0; lo < len(reqs); lo += 25 {
+		hi := min(lo+25, len(reqs))
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d.writeChunk(ctx, reqs[lo:hi], lo, fail)
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < len(dupOf); i += 2 {
+		if err, ok := failed[dupOf[i+1]]; ok {
+			failed[dupOf[i]] = err
+		}
+	}
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(failed) == len(results):
+		for _, err := range failed {
+			return &PartialError{Failed: failed, all: err}
+		}
+	}
+	return &PartialError{Failed: failed}
 }
 
-func (d *DynamoDB) writeChunk(ctx context.Context, reqs []types.WriteRequest) error {
+// writeChunk writes up to 25 requests (positions base.. in the Put's
+// request list), resending unprocessed items with backoff, and reports the
+// positions it could not write to fail.
+func (d *DynamoDB) writeChunk(ctx context.Context, reqs []types.WriteRequest, base int, fail func([]int, error)) {
+	pos := make(map[string]int, len(reqs)) // msg_id -> position
+	for i, r := range reqs {
+		pos[r.PutRequest.Item["msg_id"].(*types.AttributeValueMemberS).Value] = base + i
+	}
+	positions := func(rs []types.WriteRequest) []int {
+		out := make([]int, len(rs))
+		for i, r := range rs {
+			out[i] = pos[r.PutRequest.Item["msg_id"].(*types.AttributeValueMemberS).Value]
+		}
+		return out
+	}
 	attempts := max(1, d.MaxAttempts)
 	backoff := d.Backoff
 	for attempt := 1; ; attempt++ {
 		out, err := d.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 			RequestItems: map[string][]types.WriteRequest{d.table: reqs},
 		})
-		if err != nil {
-			return fmt.Errorf("dynamodb batch write to %s: %w", d.table, err)
+		var ae interface{ ErrorCode() string }
+		isValidation := errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
+		switch {
+		case err != nil && isValidation && len(reqs) > 1:
+			// One bad item fails the whole request: write them one by one
+			// so that only the bad ones are reported.
+			for _, r := range reqs {
+				d.writeChunk(ctx, []types.WriteRequest{r}, pos[r.PutRequest.Item["msg_id"].(*types.AttributeValueMemberS).Value], fail)
+			}
+			return
+		case err != nil:
+			fail(positions(reqs), fmt.Errorf("dynamodb batch write to %s: %w", d.table, err))
+			return
 		}
 		reqs = out.UnprocessedItems[d.table]
 		if len(reqs) == 0 {
-			return nil
+			return
 		}
 		if attempt >= attempts {
-			return fmt.Errorf("dynamodb batch write to %s: %d items still unprocessed after %d attempts", d.table, len(reqs), attempt)
+			fail(positions(reqs), fmt.Errorf("dynamodb batch write to %s: item still unprocessed after %d attempts", d.table, attempt))
+			return
 		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("dynamodb batch write to %s: %w", d.table, ctx.Err())
+			fail(positions(reqs), fmt.Errorf("dynamodb batch write to %s: %w", d.table, ctx.Err()))
+			return
 		case <-t.C:
 		}
 		backoff *= 2

@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // SQLite is a Store in a local SQLite file (WAL mode, pure-Go driver).
@@ -18,7 +20,10 @@ import (
 // array), topic TEXT, partition INTEGER, offset INTEGER, processed_at TEXT
 // (RFC 3339, UTC)). number is TEXT because SQLite integers are signed 64-bit
 // and N may reach 2^64-1. Put inserts a batch in one transaction with
-// INSERT OR IGNORE, so the first write of a msg_id wins.
+// INSERT OR IGNORE, so the first write of a msg_id wins. A row the database
+// rejects (a constraint or trigger added by the operator, a value too big)
+// is left out and reported in a *PartialError; the rest of the batch is
+// committed.
 type SQLite struct {
 	db *sql.DB
 }
@@ -70,20 +75,48 @@ func (s *SQLite) Put(ctx context.Context, results []Result) error {
 		return fmt.Errorf("sqlite prepare insert: %w", err)
 	}
 	defer stmt.Close()
-	for _, r := range results {
+	failed := map[int]error{}
+	for i, r := range results {
 		factors, err := json.Marshal(r.Factors)
 		if err != nil {
 			return fmt.Errorf("encode factors of %s: %w", r.MsgID, err)
 		}
 		if _, err := stmt.ExecContext(ctx, r.MsgID, strconv.FormatUint(r.Number, 10), string(factors),
 			r.Topic, r.Partition, r.Offset, r.ProcessedAt.UTC().Format(time.RFC3339Nano)); err != nil {
-			return fmt.Errorf("sqlite insert %s: %w", r.MsgID, err)
+			if !rowRejected(err) {
+				return fmt.Errorf("sqlite insert %s: %w", r.MsgID, err)
+			}
+			// A rejected row (a constraint or trigger: the statement is
+			// undone, the transaction goes on) fails alone.
+			failed[i] = fmt.Errorf("sqlite insert %s: %w", r.MsgID, err)
 		}
+	}
+	if len(failed) == len(results) {
+		return &PartialError{Failed: failed}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite commit: %w", err)
 	}
+	if len(failed) > 0 {
+		return &PartialError{Failed: failed}
+	}
 	return nil
+}
+
+// rowRejected reports whether err rejects one row and leaves the
+// transaction usable: a constraint (CHECK, NOT NULL, a trigger's
+// RAISE(ABORT)), a value too big or of the wrong type. Everything else
+// (I/O, busy, full disk) fails the whole Put.
+func rowRejected(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+		return true
+	}
+	return false
 }
 
 // Get returns the stored result for msgID, or ok=false.

@@ -12,6 +12,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -32,6 +34,8 @@ type Store interface {
 	// Put writes every result, idempotently by MsgID: a result whose MsgID
 	// is already stored is not stored again. It returns an error only if
 	// some result may not be stored; the whole call may then be retried.
+	// A *PartialError names the results that were not stored (every other
+	// one was): a partial batch response.
 	Put(ctx context.Context, results []Result) error
 	// Close releases the store.
 	Close() error
@@ -40,4 +44,27 @@ type Store interface {
 // MsgID returns the result key of a record.
 func MsgID(topic string, partition int32, offset int64) string {
 	return topic + "-" + strconv.FormatInt(int64(partition), 10) + "-" + strconv.FormatInt(offset, 10)
+}
+
+// PartialError is returned by Put when the store knows which results it did
+// not store: Failed maps the index of each such result (in the slice given
+// to Put) to its error. Every other result was stored.
+type PartialError struct {
+	Failed map[int]error
+	all    error // set when every result failed for one reason: Unwrap returns it
+}
+
+// Unwrap returns the common cause when every result failed, else nil.
+func (e *PartialError) Unwrap() error { return e.all }
+
+func (e *PartialError) Error() string {
+	idx := make([]int, 0, len(e.Failed))
+	for i := range e.Failed {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	if len(idx) == 0 {
+		return "no result failed"
+	}
+	return fmt.Sprintf("%d result(s) not stored, first (#%d): %v", len(idx), idx[0], e.Failed[idx[0]])
 }

@@ -27,11 +27,34 @@
     if (n < 86400) return Math.floor(n / 3600) + "h " + pad2(Math.floor(n % 3600 / 60)) + "m";
     return Math.floor(n / 86400) + "d " + pad2(Math.floor(n % 86400 / 3600)) + "h";
   }
+  // exactTime mirrors statuspage.go: "2026-11-30 11:26:46 UTC".
+  function exactTime(iso) {
+    var t = new Date(iso);
+    return isNaN(t) ? String(iso) : t.toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  }
+  function relTime(iso) {
+    var d = (Date.parse(iso) - serverNow()) / 1000;
+    return d >= 0.05 ? "in " + fmtSecs(d) : fmtSecs(-d) + " ago";
+  }
+  // timeEl: a relative time, exact on hover, kept current by tickCountdowns.
+  function timeEl(iso) {
+    if (!iso) return document.createTextNode("–");
+    var t = el("time", "rel", relTime(iso));
+    t.dateTime = iso;
+    t.title = exactTime(iso);
+    return t;
+  }
   function fmtRate(v) { return v === null || v === undefined ? "–" : v.toFixed(1) + "/s"; }
   function fmtNiceInt(n) { return fmtInt(n); }
   function stateClass(s) { return "s-" + String(s || "").replace(/[^a-zA-Z]/g, "").toLowerCase(); }
   function serverNow() { return Date.now() + clockSkew; }
-  function groupPath(c, g) { return "/groups/" + encodeURIComponent(c) + "/" + encodeURIComponent(g); }
+  // Mirrors groupPath in statuspage.go: "." and ".." go in the query, since
+  // browsers drop such path segments even escaped.
+  function dotSegment(s) { return s === "." || s === ".."; }
+  function groupPath(c, g) {
+    if (dotSegment(c) || dotSegment(g)) return "/group?cluster=" + encodeURIComponent(c) + "&group=" + encodeURIComponent(g);
+    return "/groups/" + encodeURIComponent(c) + "/" + encodeURIComponent(g);
+  }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -53,12 +76,12 @@
     if (x) {
       if (x.expired) {
         var b = el("span", "badge expired", "expired");
-        b.title = "committed offsets expired on " + (x.expired_topics || []).join(", ");
+        b.title = "committed offsets expired on " + (x.expired_topics || []).join(", ") + (x.expired_at ? " at " + exactTime(x.expired_at) : "");
         out.push(b);
       } else if (x.expires_at) {
         var e = el("span", "badge expiring", "");
         e.dataset.expiresAt = x.expires_at;
-        e.title = "no members: the broker deletes the committed offsets at " + x.expires_at;
+        e.title = "no members: the brokers delete the committed offsets at " + exactTime(x.expires_at);
         e.textContent = "expires in " + fmtSecs(x.expires_in_seconds);
         out.push(e);
       }
@@ -97,9 +120,8 @@
       var left = (Date.parse(b.dataset.expiresAt) - now) / 1000;
       b.textContent = left > 0 ? "expires in " + fmtSecs(left) : "expiring now";
     });
-    document.querySelectorAll("[data-time]").forEach(function (d) {
-      if (!d.dataset.time) return;
-      d.textContent = fmtSecs((now - Date.parse(d.dataset.time)) / 1000) + " ago";
+    document.querySelectorAll("time.rel[datetime]").forEach(function (t) {
+      t.textContent = relTime(t.getAttribute("datetime"));
     });
     var live = document.getElementById("live");
     if (live && lastFetch) {
@@ -177,18 +199,18 @@
   function row(g) {
     var tr = el("tr");
     tr.dataset.group = g.group;
-    tr.appendChild(td(g.cluster));
+    tr.appendChild(td(g.cluster, "opt"));
     var name = td(null, "name");
     var a = el("a", null, g.group);
     a.href = groupPath(g.cluster, g.group);
     name.appendChild(a);
     if (g.topics && g.topics.length) name.appendChild(el("div", "topics", g.topics.join(", ")));
     tr.appendChild(name);
-    tr.appendChild(td(g.type || ""));
+    tr.appendChild(td(g.type || "", "opt"));
     var st = td(); st.appendChild(stateEl(g)); tr.appendChild(st);
-    tr.appendChild(td(g.present ? String(g.members) : "–", "num"));
+    tr.appendChild(td(g.present ? String(g.members) : "–", "num opt"));
     tr.appendChild(td(fmtInt(g.sum_lag), "num"));
-    tr.appendChild(td(fmtSecs(g.max_lag_seconds), "num"));
+    tr.appendChild(td(fmtSecs(g.max_lag_seconds), "num opt"));
     var s = td(); if (g.status) s.appendChild(statusEl(g.status)); tr.appendChild(s);
     var b = td(null, "badges"); fill(b, badges(g)); tr.appendChild(b);
     return tr;
@@ -227,19 +249,24 @@
     h.appendChild(el("small", null, c.up ? "up" : "down"));
     art.appendChild(h);
     var dl = el("dl");
-    function fact(label, value, time) {
+    function fact(label, value) {
       var d = el("div");
       d.appendChild(el("dt", null, label));
-      var dd = el("dd", time !== undefined ? "ago" : null, value);
-      if (time !== undefined) dd.dataset.time = time || "";
+      var dd = el("dd");
+      if (value instanceof Node) dd.appendChild(value); else dd.textContent = value;
       d.appendChild(dd);
       dl.appendChild(d);
       return dd;
     }
     fact("Brokers", String(c.brokers));
     fact("Topics", String(c.topics));
-    fact("Groups", String(c.groups));
-    fact("Last poll", c.last_poll ? "" : "never", c.last_poll);
+    var gd = fact("Groups", String(c.groups));
+    if (c.groups_not_listed) {
+      gd.appendChild(document.createTextNode(" "));
+      gd.appendChild(el("small", "muted", "(" + c.groups_not_listed + " gone)"));
+      gd.title = c.groups_not_listed + " of them no longer listed by the brokers (offsets expired, or expected and missing)";
+    }
+    fact("Last poll", c.last_poll ? timeEl(c.last_poll) : "never");
     fact("Poll took", Math.round(c.poll_duration_seconds * 1000) + " ms");
     fact("Polls / errors", c.polls + " / " + c.poll_errors);
     if (c.offsets_retention_seconds) fact("Offsets retention", fmtSecs(c.offsets_retention_seconds)).title = "source: " + c.offsets_retention_source;
@@ -295,14 +322,14 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function drawChart(points, name) {
+  function drawChart(points, name, present) {
     var s = svg("svg", { viewBox: "0 0 " + CW + " " + CH, role: "img", "aria-label": "Lag of " + name + " over the last " + points.length + " polls" });
     var bottom = CT + PH, mid = CT + PH / 2;
     s.appendChild(svg("line", { "class": "grid", x1: CL, y1: CT, x2: CW - CR, y2: CT }));
     s.appendChild(svg("line", { "class": "grid", x1: CL, y1: mid, x2: CW - CR, y2: mid }));
     s.appendChild(svg("line", { "class": "axis", x1: CL, y1: bottom, x2: CW - CR, y2: bottom }));
     if (!points.length) {
-      s.appendChild(svg("text", { "class": "label empty", x: CL + PW / 2, y: mid, "text-anchor": "middle" }, "no polls recorded yet"));
+      s.appendChild(svg("text", { "class": "label empty", x: CL + PW / 2, y: mid, "text-anchor": "middle" }, "no lag to chart"));
       return s;
     }
     var maxLag = 0;
@@ -322,15 +349,22 @@
     s.appendChild(svg("text", { "class": "label", x: CL, y: mid, dx: -8, dy: 4, "text-anchor": "end" }, fmtNiceInt(Math.floor(ymax / 2))));
     s.appendChild(svg("text", { "class": "label", x: CL, y: bottom, dx: -8, dy: 4, "text-anchor": "end" }, "0"));
     s.appendChild(svg("text", { "class": "label", x: CL, y: CH, dy: -6 }, "−" + fmtSecs(span / 1000)));
-    s.appendChild(svg("text", { "class": "label", x: CW - CR, y: CH, dy: -6, "text-anchor": "end" }, "last poll"));
+    s.appendChild(svg("text", { "class": "label", x: CW - CR, y: CH, dy: -6, "text-anchor": "end" }, present ? "last poll" : "last poll that listed it"));
     return s;
   }
 
+  function withText(node, text) {
+    if (!text) return node;
+    var f = document.createDocumentFragment();
+    f.appendChild(node);
+    f.appendChild(document.createTextNode(text));
+    return f;
+  }
   function facts(pairs, cls) {
     var dl = el("dl", cls);
     pairs.forEach(function (p) {
       if (!p) return;
-      var d = el("div");
+      var d = el("div", p[2] || null);
       d.appendChild(el("dt", null, p[0]));
       var dd = el("dd");
       if (p[1] instanceof Node) dd.appendChild(p[1]); else dd.textContent = p[1];
@@ -347,20 +381,24 @@
       ["Cluster", d.cluster], ["Type", d.type || ""], ["State", stateEl(d)], ["Members", String(d.members)],
       ["Lag", fmtInt(d.sum_lag)], ["Max partition lag", fmtInt(d.max_lag)], ["Time lag", fmtSecs(d.max_lag_seconds)],
       ["Status", d.status ? statusEl(d.status) : "–"],
-      x.empty_since ? ["Empty since", x.empty_since + (x.empty_since_exact ? "" : " (or earlier)")] : null,
-      x.expires_at ? ["Offsets expire", x.expires_at] : null,
-      x.expired ? ["Offsets expired", x.expired_at + " (" + (x.expired_topics || []).join(", ") + ")"] : null
+      x.empty_since ? ["Empty since", withText(timeEl(x.empty_since), x.empty_since_exact ? "" : " (or earlier)")] : null,
+      x.expires_at ? ["Offsets expire", timeEl(x.expires_at)] : null,
+      x.expired ? ["Offsets expired", withText(timeEl(x.expired_at), " (" + (x.expired_topics || []).join(", ") + ")")] : null
     ];
+    // Mirrors the records-at-risk lines of group.html.
     (x.records_at_risk || []).forEach(function (r) {
-      var label = r.starting_position === "earliest" ? "Reprocessed from earliest" :
-        r.starting_position === "latest" ? "Skipped from latest" : "At risk (" + r.starting_position + ")";
-      pairs.push([label, fmtInt(r.records) + " records"]);
+      var label = x.expired ? "When a consumer starts again (commits gone)" : "If restarted without its commits";
+      var what = r.starting_position === "earliest" ? " records reprocessed (starting from earliest)" :
+        r.starting_position === "latest" ? " records skipped (starting from latest)" :
+        " records at risk (starting from " + r.starting_position + ")";
+      pairs.push([label, fmtInt(r.records) + what, "risk"]);
     });
     var old = document.getElementById("facts");
     var dl = facts(pairs, "facts");
     dl.id = "facts";
     old.replaceWith(dl);
-    fill(document.getElementById("chart"), [drawChart(d.history, d.group)]);
+    fill(document.getElementById("chart"), [drawChart(d.history, d.group, d.present)]);
+    document.getElementById("chart-note").textContent = d.history_note || "";
 
     var sections = d.topic_details.map(function (t) {
       var sec = el("section", "panel topic");
@@ -373,7 +411,7 @@
       var wrap = el("div", "scroll");
       var table = el("table", "partitions");
       var head = el("tr");
-      [["Partition", "num"], ["Committed", "num"], ["Log end", "num"], ["Lag", "num"], ["Lag bar"], ["Time lag", "num"], ["Source"], ["Status"]]
+      [["Partition", "num"], ["Committed", "num"], ["Log end", "num"], ["Lag", "num"], ["Lag bar", "opt"], ["Time lag", "num"], ["Source", "opt"], ["Status"]]
         .forEach(function (c) { head.appendChild(el("th", c[1], c[0])); });
       var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
       var tbody = el("tbody");
@@ -383,7 +421,7 @@
         tr.appendChild(td(fmtInt(p.committed), "num"));
         tr.appendChild(td(fmtInt(p.end), "num"));
         tr.appendChild(td(fmtInt(p.lag), "num"));
-        var bar = td(null, "bar");
+        var bar = td(null, "bar opt");
         var w = p.lag && d.max_lag > 0 ? Math.min(100, p.lag * 100 / d.max_lag) : 0;
         var bs = svg("svg", { viewBox: "0 0 100 8", preserveAspectRatio: "none", "aria-hidden": "true" });
         bs.appendChild(svg("rect", { "class": "track", width: 100, height: 8 }));
@@ -391,7 +429,7 @@
         bar.appendChild(bs);
         tr.appendChild(bar);
         tr.appendChild(td(fmtSecs(p.lag_seconds), "num"));
-        tr.appendChild(td(p.lag_seconds_source || ""));
+        tr.appendChild(td(p.lag_seconds_source || "", "opt"));
         var st = td();
         st.appendChild(statusEl(p.status));
         if (p.out_of_range) {

@@ -1,0 +1,362 @@
+package deploy_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Timings of TestRealPrometheus. The in-process cluster deletes the
+// commits of a group without members after retention (kfake's
+// offset.retention.ms); the exporter is told the same retention, polls
+// every pollInterval and evaluates its status rules over statusWindow
+// polls; Prometheus scrapes and evaluates every second.
+const (
+	retention    = 12 * time.Second
+	pollInterval = 500 * time.Millisecond
+	statusWindow = "4"
+	alertWait    = 60 * time.Second // per awaited alert transition; seconds when the machine is quiet
+)
+
+// TestRealPrometheus runs the exporter binary against an in-process Kafka
+// cluster, has a real Prometheus scrape it and evaluate the shipped alert
+// rules (deploy/alerts/*.rules.yml, rendered with for: 2s; the expressions
+// are the shipped ones), and reads /api/v1/alerts as a story unfolds:
+//
+//   - nightly: a classic consumer reads topic events, commits and leaves:
+//     KafkaConsumerGroupOffsetsExpireSoon fires; the brokers delete its
+//     commits one retention later: KafkaConsumerGroupOffsetsExpired fires
+//     (after ExpireSoon); a consumer joins the group again and commits: both
+//     resolve.
+//   - stuck: committed at 0 on topic orders with 12,000 records written an
+//     hour ago, a member that never commits: KafkaConsumerGroupLagHigh,
+//     KafkaConsumerGroupTimeLagHigh and KafkaConsumerGroupStalled fire; the
+//     member leaves: KafkaConsumerGroupStopped fires and Stalled resolves;
+//     the group commits the log end: the lag alerts and Stopped resolve.
+//   - behind: committed below the log start of topic archive:
+//     KafkaConsumerGroupCommitOutOfRange fires.
+//   - steady: a producer and a consumer that keeps up on events and has
+//     caught up on archive (rates, catch-up time).
+//
+// Then every query of every panel of the shipped Grafana dashboard runs
+// against that Prometheus over the test's time range and must return data;
+// then the cluster stops (OffsetlagClusterUnreachable fires) and the
+// exporter stops (OffsetlagExporterDown fires). The lambda-esm rules are
+// loaded (they must parse and evaluate) but need Lambda discovery to fire:
+// cmd/offsetlag-exporter's lambda tests cover their series.
+func TestRealPrometheus(t *testing.T) {
+	if testing.Short() && !inCI() {
+		t.Skip("runs Prometheus for about a minute: skipped in -short mode")
+	}
+	prometheusBinary(t) // skip or fail before building anything
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "events", "archive"),
+		kfake.BrokerConfigs(map[string]string{
+			"offset.retention.ms":                 strconv.FormatInt(retention.Milliseconds(), 10),
+			"offsets.retention.check.interval.ms": "250",
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterOpen := true
+	defer func() {
+		if clusterOpen {
+			cluster.Close()
+		}
+	}()
+	brokers := cluster.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	produce := func(topic string, perPartition int, ts time.Time) {
+		t.Helper()
+		var rs []*kgo.Record
+		for p := int32(0); p < 2; p++ {
+			for i := 0; i < perPartition; i++ {
+				rs = append(rs, &kgo.Record{Topic: topic, Partition: p, Value: []byte(`{"number":42}`), Timestamp: ts})
+			}
+		}
+		for len(rs) > 0 {
+			n := min(len(rs), 1000)
+			if err := cl.ProduceSync(ctx, rs[:n]...).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+			rs = rs[n:]
+		}
+	}
+	commit := func(group, topic string, at map[int32]int64) {
+		t.Helper()
+		os := kadm.Offsets{}
+		for p, o := range at {
+			os.Add(kadm.Offset{Topic: topic, Partition: p, At: o, LeaderEpoch: -1})
+		}
+		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
+			t.Fatalf("commit %s: %v", group, err)
+		}
+	}
+
+	exp := startExporter(t, brokers, "--poll.interval", pollInterval.String(), "--status.window", statusWindow,
+		"--kafka.offsets-retention", retention.String(), "--expiry.tolerance", (retention / 3).String(),
+		"--kafka.cluster-name", "kfake")
+	ps := startPrometheus(t, exp.addr, renderRules(t, t.TempDir()))
+	rec := newAlertRecorder(ps)
+	defer rec.close()
+	diag := func() string {
+		return "exporter /metrics:\n" + exp.metricLines("offsetlag_consumergroup_status", "offsetlag_consumergroup_topic_sum_lag",
+			"offsetlag_consumergroup_offsets_", "offsetlag_consumergroup_max_lag_seconds", "offsetlag_consumergroup_members",
+			"offsetlag_consumergroup_out_of_range", "offsetlag_consumergroup_records_lost", "offsetlag_up") +
+			"\nexporter log (tail):\n" + tail(exp.logs.String(), 3000) + "\nprometheus log (tail):\n" + tail(ps.logs.String(), 1500)
+	}
+
+	// Topics: events (the nightly and steady groups), orders (12,000 records
+	// written an hour ago), archive (retention deleted its first records).
+	produce("events", 50, time.Time{})
+	produce("orders", 6000, time.Now().Add(-time.Hour))
+	produce("archive", 10, time.Time{})
+
+	// behind: committed at 2, log start moved to 5, a member that never
+	// commits (so that its commits do not expire meanwhile).
+	commit("behind", "archive", map[int32]int64{0: 2})
+	del := kadm.Offsets{}
+	del.Add(kadm.Offset{Topic: "archive", Partition: 0, At: 5, LeaderEpoch: -1})
+	if _, err := adm.DeleteRecords(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	behind, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("behind"), kgo.ConsumeTopics("archive"),
+		kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+
+	// stuck: committed at 0, then a member joins and never commits.
+	commit("stuck", "orders", map[int32]int64{0: 0, 1: 0})
+	stuck, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("stuck"), kgo.ConsumeTopics("orders"),
+		kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuckOpen := true
+	defer func() {
+		if stuckOpen {
+			stuck.Close()
+		}
+	}()
+
+	// steady: a producer and a consumer that keeps up on events, and has
+	// caught up on archive (lag 0: a known catch-up time of 0).
+	var wg sync.WaitGroup
+	steadyCtx, stopSteady := context.WithCancel(ctx)
+	defer func() { stopSteady(); wg.Wait() }()
+	steady, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("steady"), kgo.ConsumeTopics("events", "archive"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AutoCommitInterval(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer steady.Close()
+		for steadyCtx.Err() == nil {
+			steady.PollFetches(steadyCtx)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for p := int32(0); ; p = 1 - p {
+			select {
+			case <-steadyCtx.Done():
+				return
+			case <-tick.C:
+				_ = cl.ProduceSync(steadyCtx, &kgo.Record{Topic: "events", Partition: p, Value: []byte(`{"number":7}`)})
+			}
+		}
+	}()
+
+	// nightly: reads what is there, commits and leaves (Empty).
+	consumeAndCommit := func(group string, keep bool) *kgo.Client {
+		t.Helper()
+		c, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup(group), kgo.ConsumeTopics("events"),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n < 100; {
+			fs := c.PollFetches(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("%s: no records", group)
+			}
+			n += fs.NumRecords()
+		}
+		if err := c.CommitUncommittedOffsets(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !keep {
+			c.Close()
+			return nil
+		}
+		return c
+	}
+	consumeAndCommit("nightly", false)
+
+	// The expiry story.
+	soon := rec.waitFiring(t, "KafkaConsumerGroupOffsetsExpireSoon", "nightly", alertWait, diag)
+	if v, err := strconv.ParseFloat(soon.value, 64); err != nil || v < 0 || v > retention.Seconds() {
+		t.Errorf("ExpireSoon value %q, want the seconds left (0..%v)", soon.value, retention.Seconds())
+	}
+	expired := rec.waitFiring(t, "KafkaConsumerGroupOffsetsExpired", "nightly", alertWait+retention, diag)
+	if !expired.fired.After(soon.fired) {
+		t.Errorf("Expired fired at %s, not after ExpireSoon (%s)", expired.fired, soon.fired)
+	}
+	if expired.labels["topic"] != "events" || expired.labels["cluster_name"] != "kfake" || expired.labels["severity"] != "critical" {
+		t.Errorf("Expired labels %v", expired.labels)
+	}
+	back := consumeAndCommit("nightly", true)
+	defer back.Close()
+	rec.waitResolved(t, "KafkaConsumerGroupOffsetsExpired", "nightly", alertWait, diag)
+	rec.waitResolved(t, "KafkaConsumerGroupOffsetsExpireSoon", "nightly", alertWait, diag)
+
+	// The lag story (its alerts fired meanwhile).
+	lagHigh := rec.waitFiring(t, "KafkaConsumerGroupLagHigh", "stuck", alertWait, diag)
+	if v, _ := strconv.ParseFloat(lagHigh.value, 64); v != 12000 || lagHigh.labels["topic"] != "orders" {
+		t.Errorf("LagHigh value %s labels %v, want 12000 on orders", lagHigh.value, lagHigh.labels)
+	}
+	timeLag := rec.waitFiring(t, "KafkaConsumerGroupTimeLagHigh", "stuck", alertWait, diag)
+	if v, _ := strconv.ParseFloat(timeLag.value, 64); v < 3500 || v > 3600+time.Since(start).Seconds()+60 {
+		t.Errorf("TimeLagHigh value %s s, want about an hour (records written an hour ago)", timeLag.value)
+	}
+	rec.waitFiring(t, "KafkaConsumerGroupStalled", "stuck", alertWait, diag)
+	rec.waitFiring(t, "KafkaConsumerGroupCommitOutOfRange", "behind", alertWait, diag)
+	stuck.Close()
+	stuckOpen = false
+	rec.waitFiring(t, "KafkaConsumerGroupStopped", "stuck", alertWait, diag)
+	rec.waitResolved(t, "KafkaConsumerGroupStalled", "stuck", alertWait, diag)
+	commit("stuck", "orders", map[int32]int64{0: 6000, 1: 6000})
+	for _, name := range []string{"KafkaConsumerGroupLagHigh", "KafkaConsumerGroupTimeLagHigh", "KafkaConsumerGroupStopped"} {
+		rec.waitResolved(t, name, "stuck", alertWait, diag)
+	}
+
+	// Every dashboard query returns data over the test's time range.
+	checkDashboardQueries(t, ps, start)
+
+	// The exporter-health alerts: the cluster goes away, then the exporter.
+	stopSteady()
+	wg.Wait()
+	back.Close()
+	cl.Close()
+	cluster.Close()
+	clusterOpen = false
+	rec.waitFiring(t, "OffsetlagClusterUnreachable", "", alertWait, diag)
+	exp.stop()
+	down := rec.waitFiring(t, "OffsetlagExporterDown", "", alertWait, diag)
+	if down.labels["instance"] != exp.addr {
+		t.Errorf("ExporterDown labels %v, want instance %s", down.labels, exp.addr)
+	}
+	t.Logf("alert story done in %s", time.Since(start).Round(time.Second))
+}
+
+// checkDashboardQueries runs every query of every panel of the shipped
+// dashboard (and its template variables) with $cluster and $group set to
+// All, as a range query from start to now, and lists the panels that
+// return nothing.
+func checkDashboardQueries(t *testing.T, ps *promServer, start time.Time) {
+	t.Helper()
+	raw, err := os.ReadFile("grafana/offsetlag-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type panel struct {
+		Type    string  `json:"type"`
+		Title   string  `json:"title"`
+		Panels  []panel `json:"panels"`
+		Targets []struct {
+			Expr string `json:"expr"`
+		} `json:"targets"`
+	}
+	var d struct {
+		Panels     []panel `json:"panels"`
+		Templating struct {
+			List []struct {
+				Name       string `json:"name"`
+				Type       string `json:"type"`
+				Definition string `json:"definition"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.NewReplacer("$cluster", ".*", "$group", ".*")
+	end := time.Now()
+	var empty []string
+	queries := 0
+	var walk func(ps []panel)
+	walk = func(panels []panel) {
+		for _, p := range panels {
+			walk(p.Panels)
+			for _, tg := range p.Targets {
+				queries++
+				expr := all.Replace(tg.Expr)
+				series, points := ps.queryRange(t, expr, start, end)
+				t.Logf("panel %q: %s: %d series, %d points", p.Title, tg.Expr, series, points)
+				if points == 0 {
+					empty = append(empty, fmt.Sprintf("%q (%s)", p.Title, tg.Expr))
+				}
+			}
+		}
+	}
+	walk(d.Panels)
+	if queries < 10 {
+		t.Errorf("only %d dashboard queries found", queries)
+	}
+	// Template variables: label_values(metric{...}, label).
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		q := all.Replace(v.Definition)
+		if !strings.HasPrefix(q, "label_values(") || !strings.HasSuffix(q, ")") {
+			t.Errorf("variable %s: query %q is not label_values(selector, label)", v.Name, q)
+			continue
+		}
+		args := q[len("label_values(") : len(q)-1]
+		i := strings.LastIndex(args, ",")
+		sel, label := strings.TrimSpace(args[:i]), strings.TrimSpace(args[i+1:])
+		var values []string
+		ps.api(t, "/api/v1/label/"+label+"/values", url.Values{"match[]": {sel},
+			"start": {fmt.Sprint(start.Unix())}, "end": {fmt.Sprint(end.Unix() + 1)}}, &values)
+		t.Logf("variable %s: %s: %v", v.Name, v.Definition, values)
+		if len(values) == 0 {
+			empty = append(empty, fmt.Sprintf("variable %s (%s)", v.Name, v.Definition))
+		}
+	}
+	if len(empty) > 0 {
+		t.Errorf("%d dashboard queries returned no data:\n  %s", len(empty), strings.Join(empty, "\n  "))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,327 @@
+package exporter
+
+// Honest partial data.
+//
+// A poll can fail in part: a broker that does not answer costs the log
+// bounds of the partitions it leads and the groups it coordinates, while
+// the other brokers answer. What a poll read is fresh; what it could not
+// read is carried from the last good read of that same partition or group,
+// for at most Options.StaleAfter, and the age of the oldest value served
+// is exported (ClusterResult.OldestRead, GroupResult.ReadAt). After
+// StaleAfter a value that still cannot be read is dropped: no series
+// rather than a stale one passing for fresh.
+//
+// What is carried, per poll (patch):
+//
+//   - a partition's log end or log start whose ListOffsets failed;
+//   - a group's description (state, members) whose DescribeGroups failed;
+//   - a group's committed offsets whose OffsetFetch failed;
+//   - a group absent from the poll because the ListGroups of its last
+//     known coordinator failed (or any ListGroups failed and that
+//     coordinator is no longer in the metadata): the whole group, marked
+//     errNotRead (status ERR, as for any group whose commits were not read);
+//   - commits missing from an answer that cannot be trusted to say they are
+//     gone (groupAnswerTrusted false: the snapshot is incomplete, the
+//     group's coordinator changed since the last poll, its description
+//     failed, or the coordinator answered without any commit for it), and a
+//     group absent from a complete poll, for one poll: a second consecutive
+//     poll that agrees drops them. The expiry tracker concludes "deleted" or
+//     "expired" by the same rule (expiry.go), so lag series and expiry
+//     verdicts never disagree.
+//
+// A poll that read nothing at all (Source.Snapshot returned an error)
+// changes no data: the last Result is served as it is, with up 0, and its
+// age keeps growing (offsetlag_cluster_data_age_seconds).
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// DefaultStaleAfterPolls is Options.StaleAfter in poll intervals when it
+// is not set.
+const DefaultStaleAfterPolls = 3
+
+// errNotRead is the DescribeErr and FetchErr of a group carried whole:
+// nothing about it was read by the poll.
+var errNotRead = errors.New("not read by this poll (carried from the last read)")
+
+// carry is one cluster's last good reads. It belongs to the cluster's poll
+// loop (polls of a cluster never overlap), like trends.
+type carry struct {
+	staleAfter time.Duration
+	prevPoll   time.Time // the previous poll patched (zero: none)
+	parts      map[string][]partRead
+	groups     map[string]*groupRead
+}
+
+// partRead is the last good read of a partition's log bounds (a zero time:
+// never read).
+type partRead struct {
+	start, end     int64
+	startAt, endAt time.Time
+}
+
+// groupRead is the last good read of a group.
+type groupRead struct {
+	// desc is the last description read (Offsets nil), at describedAt.
+	desc        kafkaadmin.Group
+	describedAt time.Time
+	// listedAt is the last poll that listed the group, coordinator the
+	// coordinator that listed it.
+	listedAt    time.Time
+	coordinator int32
+	topics      map[string]*topicRead
+}
+
+// topicRead is the last good read of a group's commits on a topic.
+type topicRead struct {
+	offsets []kafkaadmin.CommittedOffset
+	at      time.Time
+	// missed is the last poll that saw the commits missing from a complete
+	// but untrusted answer (zero: none).
+	missed time.Time
+}
+
+func newCarry(staleAfter time.Duration) *carry {
+	return &carry{staleAfter: staleAfter, parts: map[string][]partRead{}, groups: map[string]*groupRead{}}
+}
+
+// carryReport says how old the data of a patched snapshot is.
+type carryReport struct {
+	// oldest is the read time of the oldest value carried, zero when
+	// everything was read by this poll.
+	oldest time.Time
+	// groups is, for each group with carried data, the read time of its
+	// oldest value.
+	groups map[string]time.Time
+}
+
+func (r *carryReport) note(group string, at time.Time) {
+	if r.oldest.IsZero() || at.Before(r.oldest) {
+		r.oldest = at
+	}
+	if group == "" {
+		return
+	}
+	if g, ok := r.groups[group]; !ok || at.Before(g) {
+		r.groups[group] = at
+	}
+}
+
+// groupAnswerTrusted reports whether a group's answer in a snapshot can be
+// taken to say that commits missing from it are gone: the snapshot is
+// complete, the group was described and fetched without error, its
+// coordinator is the one of the previous poll (coordinatorKnown and
+// prevCoordinator), and the answer holds at least one commit (a
+// coordinator that is loading or unloading the group, as a broker shutting
+// down does, answers without any).
+func groupAnswerTrusted(snap *kafkaadmin.Snapshot, g *kafkaadmin.Group, coordinatorKnown bool, prevCoordinator int32) bool {
+	return snap.Complete() && g.DescribeErr == nil && g.FetchErr == nil &&
+		coordinatorKnown && prevCoordinator == g.Coordinator && len(g.Offsets) > 0
+}
+
+// patch records what snap read and returns a copy of snap in which what it
+// could not read is filled from the last good reads (see the file
+// comment). snap is not modified; the copy shares what was not patched.
+func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Snapshot, carryReport) {
+	out := *snap
+	rep := carryReport{groups: map[string]time.Time{}}
+	usable := func(at time.Time) bool { return !at.IsZero() && now.Sub(at) <= c.staleAfter }
+	prevPoll := c.prevPoll
+	c.prevPoll = now
+
+	// Log bounds.
+	topics := snap.Topics
+	copied := false
+	seen := make(map[string]bool, len(snap.Topics))
+	for ti := range snap.Topics {
+		t := &snap.Topics[ti]
+		seen[t.Name] = true
+		reads := c.parts[t.Name]
+		if len(reads) != len(t.Partitions) {
+			reads = append(reads[:min(len(reads), len(t.Partitions))], make([]partRead, max(0, len(t.Partitions)-len(reads)))...)
+			c.parts[t.Name] = reads
+		}
+		var parts []kafkaadmin.Partition // copied on the first patch
+		for pi := range t.Partitions {
+			p, r := &t.Partitions[pi], &reads[pi]
+			endOK, startOK := p.EndErr == nil && p.End >= 0, p.StartErr == nil && p.Start >= 0
+			if endOK {
+				r.end, r.endAt = p.End, now
+			}
+			if startOK {
+				r.start, r.startAt = p.Start, now
+			}
+			carryEnd, carryStart := !endOK && usable(r.endAt), !startOK && usable(r.startAt)
+			if !carryEnd && !carryStart {
+				continue
+			}
+			if parts == nil {
+				parts = slices.Clone(t.Partitions)
+			}
+			if carryEnd {
+				parts[pi].End, parts[pi].EndErr = r.end, nil
+				rep.note("", r.endAt)
+			}
+			if carryStart {
+				parts[pi].Start, parts[pi].StartErr = r.start, nil
+				rep.note("", r.startAt)
+			}
+		}
+		if parts != nil {
+			if !copied {
+				topics, copied = slices.Clone(snap.Topics), true
+			}
+			topics[ti].Partitions = parts
+		}
+	}
+	out.Topics = topics
+	for name := range c.parts {
+		if !seen[name] {
+			delete(c.parts, name) // topic gone: its bounds describe nothing
+		}
+	}
+
+	// Groups.
+	failedList := map[int32]bool{}
+	for _, re := range snap.Errors {
+		if re.API == "ListGroups" {
+			failedList[re.Broker] = true
+		}
+	}
+	inMetadata := map[int32]bool{}
+	for _, b := range snap.Brokers {
+		inMetadata[b.ID] = true
+	}
+	groups := make([]kafkaadmin.Group, 0, len(snap.Groups))
+	listed := make(map[string]bool, len(snap.Groups))
+	for _, g := range snap.Groups {
+		listed[g.Name] = true
+		gr := c.groups[g.Name]
+		if gr == nil {
+			gr = &groupRead{topics: map[string]*topicRead{}}
+			c.groups[g.Name] = gr
+		}
+		trusted := groupAnswerTrusted(snap, &g, !gr.listedAt.IsZero(), gr.coordinator)
+		gr.listedAt, gr.coordinator = now, g.Coordinator
+
+		if g.DescribeErr == nil {
+			gr.desc = g
+			gr.desc.Offsets, gr.desc.DescribeErr, gr.desc.FetchErr = nil, nil, nil
+			gr.describedAt = now
+		} else if usable(gr.describedAt) {
+			// Members are not listed by ListGroups; the state is, by
+			// recent brokers: carry it only when it was not read.
+			g.Members = gr.desc.Members
+			if g.State == "" || g.State == "Unknown" {
+				g.State = gr.desc.State
+			}
+			rep.note(g.Name, gr.describedAt)
+		}
+
+		read := map[string][]kafkaadmin.CommittedOffset{}
+		if g.FetchErr == nil {
+			for _, co := range g.Offsets {
+				read[co.Topic] = append(read[co.Topic], co)
+			}
+			for topic, offs := range read {
+				gr.topics[topic] = &topicRead{offsets: offs, at: now}
+			}
+		}
+		var extra []kafkaadmin.CommittedOffset
+		for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
+			tr := gr.topics[topic]
+			if _, ok := read[topic]; ok {
+				continue
+			}
+			keep := usable(tr.at)
+			if keep && g.FetchErr == nil {
+				// Missing from an answer: gone when the answer is trusted,
+				// or when the previous poll saw them missing too.
+				switch {
+				case trusted:
+					keep = false
+				case snap.Complete():
+					keep = tr.missed.IsZero() || !tr.missed.Equal(prevPoll)
+					tr.missed = now
+				}
+			}
+			if !keep {
+				delete(gr.topics, topic)
+				continue
+			}
+			extra = append(extra, tr.offsets...)
+			rep.note(g.Name, tr.at)
+		}
+		if len(extra) > 0 {
+			g.Offsets = sortedOffsets(append(slices.Clone(g.Offsets), extra...))
+		}
+		groups = append(groups, g)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.groups)) {
+		if listed[name] {
+			continue
+		}
+		gr := c.groups[name]
+		unknown := failedList[gr.coordinator] || (len(failedList) > 0 && !inMetadata[gr.coordinator])
+		firstMiss := snap.Complete() && gr.listedAt.Equal(prevPoll)
+		if !unknown && !firstMiss {
+			delete(c.groups, name)
+			continue
+		}
+		g := gr.desc
+		g.Name, g.Coordinator = name, gr.coordinator
+		g.DescribeErr, g.FetchErr = errNotRead, errNotRead
+		if usable(gr.describedAt) {
+			rep.note(name, gr.describedAt)
+		} else {
+			g.State, g.Members = "Unknown", nil
+		}
+		for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
+			tr := gr.topics[topic]
+			if !usable(tr.at) {
+				delete(gr.topics, topic)
+				continue
+			}
+			g.Offsets = append(g.Offsets, tr.offsets...)
+			rep.note(name, tr.at)
+		}
+		if len(g.Offsets) == 0 && !usable(gr.describedAt) {
+			delete(c.groups, name) // nothing left worth serving
+			continue
+		}
+		g.Offsets = sortedOffsets(g.Offsets)
+		groups = append(groups, g)
+	}
+	if len(groups) != len(snap.Groups) || len(rep.groups) > 0 {
+		slices.SortFunc(groups, func(a, b kafkaadmin.Group) int {
+			switch {
+			case a.Name < b.Name:
+				return -1
+			case a.Name > b.Name:
+				return 1
+			}
+			return 0
+		})
+		out.Groups = groups
+	}
+	return &out, rep
+}
+
+func sortedOffsets(offs []kafkaadmin.CommittedOffset) []kafkaadmin.CommittedOffset {
+	slices.SortFunc(offs, func(a, b kafkaadmin.CommittedOffset) int {
+		switch {
+		case a.Topic < b.Topic:
+			return -1
+		case a.Topic > b.Topic:
+			return 1
+		}
+		return int(a.Partition) - int(b.Partition)
+	})
+	return offs
+}

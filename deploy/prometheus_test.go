@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/internal/promtest"
 )
 
 // Timings of TestRealPrometheus. The in-process cluster deletes the
@@ -22,9 +24,15 @@ import (
 // offset.retention.ms); the exporter is told the same retention, polls
 // every pollInterval and evaluates its status rules over statusWindow
 // polls; Prometheus scrapes and evaluates every second.
+//
+// The retention leaves room on a loaded machine for the stuck group's
+// KafkaConsumerGroupStopped to fire (status window, for:, scrape and
+// evaluation) before its own commits expire once its member left; polls
+// are long enough not to time out under load (the poll timeout is the
+// interval).
 const (
-	retention    = 12 * time.Second
-	pollInterval = 500 * time.Millisecond
+	retention    = 20 * time.Second
+	pollInterval = time.Second
 	statusWindow = "4"
 	alertWait    = 60 * time.Second // per awaited alert transition; seconds when the machine is quiet
 )
@@ -59,7 +67,7 @@ func TestRealPrometheus(t *testing.T) {
 	if testing.Short() && !inCI() {
 		t.Skip("runs Prometheus for about a minute: skipped in -short mode")
 	}
-	prometheusBinary(t) // skip or fail before building anything
+	promtest.Binary(t) // skip or fail before building anything
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -115,14 +123,14 @@ func TestRealPrometheus(t *testing.T) {
 	exp := startExporter(t, brokers, "--poll.interval", pollInterval.String(), "--status.window", statusWindow,
 		"--kafka.offsets-retention", retention.String(), "--expiry.tolerance", (retention / 3).String(),
 		"--kafka.cluster-name", "kfake")
-	ps := startPrometheus(t, exp.addr, renderRules(t, t.TempDir()))
-	rec := newAlertRecorder(ps)
-	defer rec.close()
+	ps := promtest.Start(t, exp.addr, promtest.RenderRules(t, "alerts", t.TempDir()))
+	rec := promtest.NewRecorder(ps)
+	defer rec.Close()
 	diag := func() string {
 		return "exporter /metrics:\n" + exp.metricLines("offsetlag_consumergroup_status", "offsetlag_consumergroup_topic_sum_lag",
 			"offsetlag_consumergroup_offsets_", "offsetlag_consumergroup_max_lag_seconds", "offsetlag_consumergroup_members",
 			"offsetlag_consumergroup_out_of_range", "offsetlag_consumergroup_records_lost", "offsetlag_up") +
-			"\nexporter log (tail):\n" + tail(exp.logs.String(), 3000) + "\nprometheus log (tail):\n" + tail(ps.logs.String(), 1500)
+			"\nexporter log (tail):\n" + tail(exp.logs.String(), 3000) + "\nprometheus log (tail):\n" + tail(ps.Logs(), 1500)
 	}
 
 	// Topics: events (the nightly and steady groups), orders (12,000 records
@@ -219,40 +227,40 @@ func TestRealPrometheus(t *testing.T) {
 	consumeAndCommit("nightly", false)
 
 	// The expiry story.
-	soon := rec.waitFiring(t, "KafkaConsumerGroupOffsetsExpireSoon", "nightly", alertWait, diag)
-	if v, err := strconv.ParseFloat(soon.value, 64); err != nil || v < 0 || v > retention.Seconds() {
-		t.Errorf("ExpireSoon value %q, want the seconds left (0..%v)", soon.value, retention.Seconds())
+	soon := rec.WaitFiring(t, "KafkaConsumerGroupOffsetsExpireSoon", "nightly", alertWait, diag)
+	if v, err := strconv.ParseFloat(soon.Value, 64); err != nil || v < 0 || v > retention.Seconds() {
+		t.Errorf("ExpireSoon value %q, want the seconds left (0..%v)", soon.Value, retention.Seconds())
 	}
-	expired := rec.waitFiring(t, "KafkaConsumerGroupOffsetsExpired", "nightly", alertWait+retention, diag)
-	if !expired.fired.After(soon.fired) {
-		t.Errorf("Expired fired at %s, not after ExpireSoon (%s)", expired.fired, soon.fired)
+	expired := rec.WaitFiring(t, "KafkaConsumerGroupOffsetsExpired", "nightly", alertWait+retention, diag)
+	if !expired.Fired.After(soon.Fired) {
+		t.Errorf("Expired fired at %s, not after ExpireSoon (%s)", expired.Fired, soon.Fired)
 	}
-	if expired.labels["topic"] != "events" || expired.labels["cluster_name"] != "kfake" || expired.labels["severity"] != "critical" {
-		t.Errorf("Expired labels %v", expired.labels)
+	if expired.Labels["topic"] != "events" || expired.Labels["cluster_name"] != "kfake" || expired.Labels["severity"] != "critical" {
+		t.Errorf("Expired labels %v", expired.Labels)
 	}
 	back := consumeAndCommit("nightly", true)
 	defer back.Close()
-	rec.waitResolved(t, "KafkaConsumerGroupOffsetsExpired", "nightly", alertWait, diag)
-	rec.waitResolved(t, "KafkaConsumerGroupOffsetsExpireSoon", "nightly", alertWait, diag)
+	rec.WaitResolved(t, "KafkaConsumerGroupOffsetsExpired", "nightly", alertWait, diag)
+	rec.WaitResolved(t, "KafkaConsumerGroupOffsetsExpireSoon", "nightly", alertWait, diag)
 
 	// The lag story (its alerts fired meanwhile).
-	lagHigh := rec.waitFiring(t, "KafkaConsumerGroupLagHigh", "stuck", alertWait, diag)
-	if v, _ := strconv.ParseFloat(lagHigh.value, 64); v != 12000 || lagHigh.labels["topic"] != "orders" {
-		t.Errorf("LagHigh value %s labels %v, want 12000 on orders", lagHigh.value, lagHigh.labels)
+	lagHigh := rec.WaitFiring(t, "KafkaConsumerGroupLagHigh", "stuck", alertWait, diag)
+	if v, _ := strconv.ParseFloat(lagHigh.Value, 64); v != 12000 || lagHigh.Labels["topic"] != "orders" {
+		t.Errorf("LagHigh value %s labels %v, want 12000 on orders", lagHigh.Value, lagHigh.Labels)
 	}
-	timeLag := rec.waitFiring(t, "KafkaConsumerGroupTimeLagHigh", "stuck", alertWait, diag)
-	if v, _ := strconv.ParseFloat(timeLag.value, 64); v < 3500 || v > 3600+time.Since(start).Seconds()+60 {
-		t.Errorf("TimeLagHigh value %s s, want about an hour (records written an hour ago)", timeLag.value)
+	timeLag := rec.WaitFiring(t, "KafkaConsumerGroupTimeLagHigh", "stuck", alertWait, diag)
+	if v, _ := strconv.ParseFloat(timeLag.Value, 64); v < 3500 || v > 3600+time.Since(start).Seconds()+60 {
+		t.Errorf("TimeLagHigh value %s s, want about an hour (records written an hour ago)", timeLag.Value)
 	}
-	rec.waitFiring(t, "KafkaConsumerGroupStalled", "stuck", alertWait, diag)
-	rec.waitFiring(t, "KafkaConsumerGroupCommitOutOfRange", "behind", alertWait, diag)
+	rec.WaitFiring(t, "KafkaConsumerGroupStalled", "stuck", alertWait, diag)
+	rec.WaitFiring(t, "KafkaConsumerGroupCommitOutOfRange", "behind", alertWait, diag)
 	stuck.Close()
 	stuckOpen = false
-	rec.waitFiring(t, "KafkaConsumerGroupStopped", "stuck", alertWait, diag)
-	rec.waitResolved(t, "KafkaConsumerGroupStalled", "stuck", alertWait, diag)
+	rec.WaitFiring(t, "KafkaConsumerGroupStopped", "stuck", alertWait, diag)
+	rec.WaitResolved(t, "KafkaConsumerGroupStalled", "stuck", alertWait, diag)
 	commit("stuck", "orders", map[int32]int64{0: 6000, 1: 6000})
 	for _, name := range []string{"KafkaConsumerGroupLagHigh", "KafkaConsumerGroupTimeLagHigh", "KafkaConsumerGroupStopped"} {
-		rec.waitResolved(t, name, "stuck", alertWait, diag)
+		rec.WaitResolved(t, name, "stuck", alertWait, diag)
 	}
 
 	// Every dashboard query returns data over the test's time range.
@@ -265,11 +273,11 @@ func TestRealPrometheus(t *testing.T) {
 	cl.Close()
 	cluster.Close()
 	clusterOpen = false
-	rec.waitFiring(t, "OffsetlagClusterUnreachable", "", alertWait, diag)
+	rec.WaitFiring(t, "OffsetlagClusterUnreachable", "", alertWait, diag)
 	exp.stop()
-	down := rec.waitFiring(t, "OffsetlagExporterDown", "", alertWait, diag)
-	if down.labels["instance"] != exp.addr {
-		t.Errorf("ExporterDown labels %v, want instance %s", down.labels, exp.addr)
+	down := rec.WaitFiring(t, "OffsetlagExporterDown", "", alertWait, diag)
+	if down.Labels["instance"] != exp.addr {
+		t.Errorf("ExporterDown labels %v, want instance %s", down.Labels, exp.addr)
 	}
 	t.Logf("alert story done in %s", time.Since(start).Round(time.Second))
 }
@@ -278,7 +286,7 @@ func TestRealPrometheus(t *testing.T) {
 // dashboard (and its template variables) with $cluster and $group set to
 // All, as a range query from start to now, and lists the panels that
 // return nothing.
-func checkDashboardQueries(t *testing.T, ps *promServer, start time.Time) {
+func checkDashboardQueries(t *testing.T, ps *promtest.Server, start time.Time) {
 	t.Helper()
 	raw, err := os.ReadFile("grafana/offsetlag-dashboard.json")
 	if err != nil {
@@ -316,7 +324,7 @@ func checkDashboardQueries(t *testing.T, ps *promServer, start time.Time) {
 			for _, tg := range p.Targets {
 				queries++
 				expr := all.Replace(tg.Expr)
-				series, points := ps.queryRange(t, expr, start, end)
+				series, points := ps.QueryRange(t, expr, start, end)
 				t.Logf("panel %q: %s: %d series, %d points", p.Title, tg.Expr, series, points)
 				if points == 0 {
 					empty = append(empty, fmt.Sprintf("%q (%s)", p.Title, tg.Expr))
@@ -342,7 +350,7 @@ func checkDashboardQueries(t *testing.T, ps *promServer, start time.Time) {
 		i := strings.LastIndex(args, ",")
 		sel, label := strings.TrimSpace(args[:i]), strings.TrimSpace(args[i+1:])
 		var values []string
-		ps.api(t, "/api/v1/label/"+label+"/values", url.Values{"match[]": {sel},
+		ps.API(t, "/api/v1/label/"+label+"/values", url.Values{"match[]": {sel},
 			"start": {fmt.Sprint(start.Unix())}, "end": {fmt.Sprint(end.Unix() + 1)}}, &values)
 		t.Logf("variable %s: %s: %v", v.Name, v.Definition, values)
 		if len(values) == 0 {

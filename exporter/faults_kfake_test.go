@@ -674,7 +674,8 @@ func TestLifecycleTopicRecreated(t *testing.T) {
 	if err := r.wantLag(cr, "gtmp", "tmp", map[int32]int64{0: 5, 1: 0}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(r.seriesWith(`topic="tmp"`)); n == 0 {
+	before := len(r.seriesWith(`topic="tmp"`))
+	if before == 0 {
 		t.Fatal("no series of tmp")
 	}
 
@@ -682,8 +683,9 @@ func TestLifecycleTopicRecreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	cr, _ = r.poll()
-	if s := r.seriesWith(`topic="tmp"`); len(s) != 0 {
-		t.Errorf("series of the deleted topic still exported: %v", s)
+	gone := len(r.seriesWith(`topic="tmp"`))
+	if gone != 0 {
+		t.Errorf("series of the deleted topic still exported: %v", r.seriesWith(`topic="tmp"`))
 	}
 	if !cr.Up {
 		t.Errorf("down after a topic deletion: %s", cr.LastError)
@@ -705,19 +707,23 @@ func TestLifecycleTopicRecreated(t *testing.T) {
 	if err := r.wantLag(cr, "gtmp", "tmp", map[int32]int64{0: 0, 1: 0}); err != nil {
 		t.Error(err)
 	}
-	if s := r.seriesWith("offsetlag_partition_end_offset", `topic="tmp"`); len(s) != 2 {
-		t.Errorf("end offset series of the recreated topic: %v", s)
+	ends := r.seriesWith("offsetlag_partition_end_offset", `topic="tmp"`)
+	if len(ends) != 2 {
+		t.Errorf("end offset series of the recreated topic: %v", ends)
 	}
+	expired := 0
 	for _, g := range cr.Expiry {
 		for _, te := range g.Topics {
 			if te.Expired {
+				expired++
 				t.Errorf("expired reported after a topic deletion: %s %s", g.Group, te.Topic)
 			}
 		}
 	}
 	reliabilityRow(t, "topic deleted, then recreated smaller while a group keeps a commit beyond its new end",
 		"series vanish while it is gone and come back; lag clamped at 0; no false expiry",
-		"series gone after the delete, back after the create; lag 0 for commits beyond the new end; no expiry reported")
+		fmt.Sprintf("series of the topic %d before, %d after the delete, %d end offset series after the create; lag %v for commits beyond the new end; %d expiry reported",
+			before, gone, len(ends), lags(cr, "gtmp")["tmp"], expired))
 }
 
 // TestLifecyclePartitionsAdded: partitions added to a topic appear on the
@@ -738,14 +744,17 @@ func TestLifecyclePartitionsAdded(t *testing.T) {
 	if err := r.wantLag(cr, "g", "t", want); err != nil {
 		t.Error(err)
 	}
-	if s := r.seriesWith("offsetlag_partition_end_offset", `topic="t"`); len(s) != 6 {
-		t.Errorf("end offset series after adding 2 partitions: %d, want 6", len(s))
+	ends := r.seriesWith("offsetlag_partition_end_offset", `topic="t"`)
+	if len(ends) != 6 {
+		t.Errorf("end offset series after adding 2 partitions: %d, want 6", len(ends))
 	}
-	if g, _ := cr.Group("g"); g.PartitionsWithoutCommit != 1 {
+	g, _ := cr.Group("g")
+	if g.PartitionsWithoutCommit != 1 {
 		t.Errorf("partitions without commit %d, want 1", g.PartitionsWithoutCommit)
 	}
 	reliabilityRow(t, "partitions added to a topic", "new partitions' series appear on the next poll",
-		"6 end offset series; lag of the committed new partition; the uncommitted one counted in partitions_without_commit")
+		fmt.Sprintf("%d end offset series on the next poll; lag %d on the committed new partition 4; %d uncommitted counted in partitions_without_commit",
+			len(ends), lags(cr, "g")["t"][4], g.PartitionsWithoutCommit))
 }
 
 // TestLifecycleGroupDeleted: a group deleted with DeleteGroups is not
@@ -762,22 +771,33 @@ func TestLifecycleGroupDeleted(t *testing.T) {
 	if err != nil || resp.Error() != nil {
 		t.Fatalf("delete group: %v %v", err, resp.Error())
 	}
+	// The first poll without the group decides nothing (carried); the
+	// second agrees: deleted.
 	cr, _ := r.poll()
+	first := len(r.seriesWith(`group="gone"`))
 	cr, _ = r.poll()
-	if s := r.seriesWith(`group="gone"`); len(s) != 0 {
-		t.Errorf("ghost series of the deleted group: %v", s)
+	ghost := r.seriesWith(`group="gone"`)
+	if len(ghost) != 0 {
+		t.Errorf("ghost series of the deleted group: %v", ghost)
 	}
+	tracked, expired := 0, 0
 	for _, g := range cr.Expiry {
 		if g.Group == "gone" {
+			tracked++
 			t.Errorf("deleted group tracked for expiry: %+v", g)
+			for _, te := range g.Topics {
+				if te.Expired {
+					expired++
+				}
+			}
 		}
 	}
 	if _, ok := cr.Group("gone"); ok {
 		t.Error("deleted group still in the result")
 	}
 	reliabilityRow(t, "group deleted with DeleteGroups (well before its predicted expiry)",
-		"not reported expired (deleted on purpose); no ghost series",
-		"no expiry entry, no series with group=\"gone\" in /metrics")
+		"not reported expired (deleted on purpose); no ghost series once two polls agree",
+		fmt.Sprintf("%d series kept on the first poll without the group, %d on the second; %d expiry entries, %d expired", first, len(ghost), tracked, expired))
 }
 
 // TestFaultOldBroker: brokers that speak too old a protocol, or that do not

@@ -49,6 +49,9 @@ type Options struct {
 	Granularity Granularity
 	// Enums is how enum-like families are exported. Empty means EnumsAll.
 	Enums Enums
+	// Compat adds another exporter's families (prometheus_compat.go).
+	// Empty means CompatNone.
+	Compat Compat
 }
 
 // SetDefaults fills in empty fields.
@@ -58,6 +61,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.Enums == "" {
 		o.Enums = EnumsAll
+	}
+	if o.Compat == "" {
+		o.Compat = CompatNone
 	}
 }
 
@@ -74,7 +80,7 @@ func (o Options) Validate() error {
 	default:
 		return fmt.Errorf("enums %q: must be %q or %q", o.Enums, EnumsAll, EnumsCurrent)
 	}
-	return nil
+	return validCompat(o.Compat)
 }
 
 // Label names.
@@ -140,6 +146,8 @@ type Collector struct {
 	lambdaFamilies
 	// Data age and broker health (prometheus_health.go).
 	healthFamilies
+	// kafka_exporter names, with metrics.compat (prometheus_compat.go).
+	compatFamilies
 
 	// render caches the text exposition of the latest Result (exposition.go).
 	render renderState
@@ -248,6 +256,9 @@ func NewCollector(source func() *exporter.Result, opts Options) *Collector {
 	c.newExpiryFamilies()
 	c.newLambdaFamilies()
 	c.newHealthFamilies()
+	if opts.Compat == CompatKafkaExporter {
+		c.newCompatFamilies()
+	}
 	if c.currentEnums {
 		for _, f := range []*family{c.state, c.status, c.topicStatus, c.topicLagSources} {
 			f.help += " Only the current value's series is exported (metrics.enums=current): the others are absent, not 0."
@@ -362,6 +373,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 	}
 	c.walkExpiry(s, cluster, cr)
 	c.walkHealth(s, cluster, cr)
+	c.walkCompat(s, cluster, cr)
 }
 
 func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {

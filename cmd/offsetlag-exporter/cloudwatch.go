@@ -32,12 +32,6 @@ func newCloudWatch(ctx context.Context, all *appconfig.Config, logger *slog.Logg
 	opts := cfg.PublisherOptions()
 	opts.Logger = logger
 	opts.ClusterNames = all.CloudWatchClusterNames()
-	for cluster, dim := range opts.ClusterNames {
-		if dim == "default" {
-			logger.Warn("CloudWatch metrics of this cluster carry Cluster Name \"default\": set kafka.cluster-name (or clusters[].name) to the cluster's name, or msk-cluster-arn to use the MSK cluster's name as MSK does",
-				"cluster_name", cluster)
-		}
-	}
 	cw := &cloudWatch{cfg: cfg, log: logger, close: func() error { return nil }}
 	switch cfg.Mode {
 	case appconfig.CloudWatchAPI:

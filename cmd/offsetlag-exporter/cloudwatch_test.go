@@ -96,8 +96,8 @@ func TestCloudWatchAPIMode(t *testing.T) {
 // With cloudwatch.mode emf, EMF lines go to the file.
 func TestCloudWatchEMFMode(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "emf.log")
-	url, stop := runExporter(t, "--cloudwatch.mode", "emf", "--cloudwatch.emf-output", file)
-	waitFor(t, url, `offsetlag_consumergroup_topic_sum_lag{cluster_name="default",group="g",topic="t"} 12`)
+	url, stop := runExporter(t, "--kafka.cluster-name", "prod", "--cloudwatch.mode", "emf", "--cloudwatch.emf-output", file)
+	waitFor(t, url, `offsetlag_consumergroup_topic_sum_lag{cluster_name="prod",group="g",topic="t"} 12`)
 	if code := stop(); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
@@ -105,7 +105,8 @@ func TestCloudWatchEMFMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"SumOffsetLag":12`) || !strings.Contains(string(b), `"Namespace":"offsetlag"`) {
+	if !strings.Contains(string(b), `"SumOffsetLag":12`) || !strings.Contains(string(b), `"Namespace":"offsetlag"`) ||
+		!strings.Contains(string(b), `"Cluster Name":"prod"`) {
 		t.Fatalf("EMF file:\n%s", b)
 	}
 }

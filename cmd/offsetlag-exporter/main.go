@@ -149,7 +149,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	// published (collector.OnResult), and shared by every scrape.
 	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() },
 		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
-			Enums: metrics.Enums(cfg.Metrics.Enums)})
+			Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger, Trends: cfg.Trends().Options(),
 		OnResult: onResults(cw.onResult(), page.Record, esm.onResult(), collector.OnResult),

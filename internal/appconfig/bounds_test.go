@@ -143,3 +143,26 @@ func TestBareNumberDurations(t *testing.T) {
 		t.Errorf("bare 0: %+v %v", c, err)
 	}
 }
+
+// Ports are numbers in range: 1 to 65535 for brokers, 0 (any) to 65535 to
+// listen on.
+func TestPortRanges(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kafka.brokers", "k:0"}, `cluster "default": broker "k:0": port "0" out of range, want 1 to 65535`},
+		{[]string{"--kafka.brokers", "k:65536"}, `broker "k:65536": port "65536" out of range`},
+		{[]string{"--kafka.brokers", "k:http"}, `broker "k:http": port "http" out of range`},
+		{[]string{"--kafka.brokers", "k:1", "--web.listen-address", ":70000"}, `web.listen-address ":70000": port "70000" out of range, want 0 to 65535`},
+	} {
+		if _, err := load(t, c.args, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
+		}
+	}
+	for _, args := range [][]string{{"--kafka.brokers", "k:1,k:65535", "--web.listen-address", "127.0.0.1:0"}, {"--kafka.brokers", "[::1]:9092"}} {
+		if _, err := load(t, args, nil); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}

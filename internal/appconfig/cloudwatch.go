@@ -160,10 +160,17 @@ func (c *Config) validateCloudWatch() error {
 			if _, ok := MSKClusterName(cl.MSKClusterARN); !ok {
 				return fmt.Errorf("cluster %q: msk-cluster-arn %q: want arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>", cl.Name, cl.MSKClusterARN)
 			}
+			continue
+		}
+		if cl.Name == defaultClusterName {
+			return fmt.Errorf("cloudwatch.mode %s: the cluster has no name for CloudWatch's Cluster Name dimension: set kafka.cluster-name (clusters[].name), or msk-cluster-arn to publish under the MSK cluster's name as MSK does", c.CloudWatch.Mode)
 		}
 	}
 	return nil
 }
+
+// defaultClusterName is kafka.cluster-name's default.
+const defaultClusterName = "default"
 
 // MSKClusterName returns the cluster name of an Amazon MSK cluster ARN
 // (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>).

@@ -7,7 +7,7 @@ import (
 )
 
 func TestCloudWatchConfig(t *testing.T) {
-	base := []string{"--kafka.brokers", "b:9092"}
+	base := []string{"--kafka.brokers", "b:9092", "--kafka.cluster-name", "prod"}
 	t.Run("defaults: off", func(t *testing.T) {
 		c, err := load(t, base, nil)
 		if err != nil {
@@ -71,6 +71,7 @@ func TestCloudWatchConfig(t *testing.T) {
 		{"publish period", []string{"--cloudwatch.mode", "api", "--cloudwatch.publish-period", "-1s"}, "cloudwatch.publish-period"},
 		{"invalid names", []string{"--cloudwatch.mode", "api", "--cloudwatch.invalid-names", "keep"}, "cloudwatch.invalid-names"},
 		{"msk arn", []string{"--cloudwatch.mode", "emf", "--kafka.msk-cluster-arn", "arn:aws:kafka:us-east-1:1:topic/x"}, "msk-cluster-arn"},
+		{"no cluster name", []string{"--cloudwatch.mode", "api", "--kafka.cluster-name", "default"}, "set kafka.cluster-name"},
 	} {
 		t.Run("bad "+tc.name, func(t *testing.T) {
 			_, err := load(t, append(base, tc.args...), nil)

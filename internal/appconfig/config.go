@@ -111,6 +111,8 @@ type MetricsConfig struct {
 	Granularity string `mapstructure:"granularity"`
 	// Enums: all or current (metrics.Enums).
 	Enums string `mapstructure:"enums"`
+	// Compat: none or kafka_exporter (metrics.Compat).
+	Compat string `mapstructure:"compat"`
 }
 
 // WebConfig is the HTTP server.
@@ -176,6 +178,7 @@ var flagDefs = []flagDef{
 	{"topics.deny", []string{}, "never export topics matching one of these anchored regular expressions (wins over allow)"},
 	{"metrics.granularity", string(metrics.GranularityPartition), "partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"},
 	{"metrics.enums", string(metrics.EnumsAll), "all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"},
+	{"metrics.compat", string(metrics.CompatNone), "none, or kafka_exporter: also serve kafka_exporter's names and labels (kafka_consumergroup_lag{consumergroup,topic,partition}, ...) for the same data, without -1 series"},
 	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
 	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
 	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
@@ -406,6 +409,11 @@ func (c *Config) Validate() error {
 	case metrics.EnumsAll, metrics.EnumsCurrent:
 	default:
 		return fmt.Errorf("metrics.enums %q: want all or current", c.Metrics.Enums)
+	}
+	switch metrics.Compat(c.Metrics.Compat) {
+	case metrics.CompatNone, metrics.CompatKafkaExporter:
+	default:
+		return fmt.Errorf("metrics.compat %q: want none or kafka_exporter", c.Metrics.Compat)
 	}
 	if len(c.Web.ListenAddress) == 0 {
 		return errors.New("web.listen-address: at least one address")

@@ -3,6 +3,7 @@ package appconfig
 import (
 	"fmt"
 	"math"
+	"net"
 	"reflect"
 	"strconv"
 	"strings"
@@ -166,8 +167,34 @@ func (c *Config) validateBounds() error {
 			}
 		}
 	}
+	for _, a := range c.Web.ListenAddress {
+		if err := checkPort("web.listen-address", a, 0); err != nil {
+			return err
+		}
+	}
+	for _, cl := range c.ClusterList() {
+		for _, b := range cl.Brokers {
+			if err := checkPort(fmt.Sprintf("cluster %q: broker", cl.Name), b, 1); err != nil {
+				return err
+			}
+		}
+	}
 	if c.Poll.Timeout > c.Poll.Interval {
 		return fmt.Errorf("poll.timeout %s: must not exceed poll.interval %s (polls of a cluster never overlap)", c.Poll.Timeout, c.Poll.Interval)
+	}
+	return nil
+}
+
+// checkPort reports an address whose port is not a number from minPort
+// to 65535 (0 for a listen address: any free port). Addresses that are not
+// host:port at all are left to the caller's own check, which says so.
+func checkPort(what, addr string, minPort int) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < minPort || n > 65535 {
+		return fmt.Errorf("%s %q: port %q out of range, want %d to 65535", what, addr, port, minPort)
 	}
 	return nil
 }
@@ -195,7 +222,7 @@ func strictDurationHook(f reflect.Type, t reflect.Type, data any) (any, error) {
 	case reflect.String:
 		// Environment and flag values: "30" would fail in
 		// StringToTimeDurationHookFunc without showing the value.
-		str := strings.TrimSpace(data.(string))
+		str := strings.TrimSpace(reflect.ValueOf(data).String())
 		if _, err := strconv.ParseFloat(str, 64); err == nil {
 			if f, _ := strconv.ParseFloat(str, 64); f == 0 {
 				return time.Duration(0), nil

@@ -134,6 +134,7 @@ func start(dir string) (*server, error) {
 	defer out.Close()
 	s.cmd = exec.Command(motoServer, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	s.cmd.Stdout, s.cmd.Stderr, s.cmd.Dir = out, out, dir
+	s.cmd.Env = serverEnv(os.Environ())
 	setProcAttrs(s.cmd)
 	started := make(chan error, 1)
 	go func() {
@@ -155,6 +156,20 @@ func start(dir string) (*server, error) {
 		return nil, fmt.Errorf("moto_server on %s: %v; log:\n%s", s.endpoint, err, tailFile(s.logPath, 30))
 	}
 	return s, nil
+}
+
+// serverEnv is the moto server's environment: the caller's without any
+// AWS_* variable (a profile, region or endpoint of the developer's must not
+// change moto's answers: AWS_PROFILE of a missing profile makes every
+// request fail), with moto's test region and credentials.
+func serverEnv(environ []string) []string {
+	out := make([]string, 0, len(environ)+3)
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "AWS_DEFAULT_REGION="+Region, "AWS_ACCESS_KEY_ID="+AccessKey, "AWS_SECRET_ACCESS_KEY="+SecretKey)
 }
 
 func (s *server) stop() {

@@ -464,6 +464,7 @@ func TestBudgetKeepsEveryGroupTotal(t *testing.T) {
 	p := newStandinPublisher(t, standinClient(t, s, ""), &logs, func(o *cloudwatch.Options) { o.MaxMetrics = 5000 })
 	names := groupNames(1000)
 	ts := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	hour := time.Now().Unix() / 3600
 	for period := range 3 {
 		before := len(s.Datums())
 		p.Enqueue(manyGroups("c", ts.Add(time.Duration(period)*time.Minute), names, 2, int64(period)))
@@ -496,6 +497,10 @@ func TestBudgetKeepsEveryGroupTotal(t *testing.T) {
 		if !pairs["g-0999/t1"] || !pairs["g-0500/t1"] || pairs["g-0001/t0"] || len(pairs) < 999 || len(pairs) > 1001 {
 			t.Fatalf("period %d: %d group+topics kept (g-0999/t1 %v, g-0001/t0 %v)", period, len(pairs), pairs["g-0999/t1"], pairs["g-0001/t0"])
 		}
+	}
+	// The same 5,000 metrics every period: 5,000 billed for the hour.
+	if h := selfMetric(t, p, "offsetlag_cloudwatch_metrics_this_hour", ""); h != 5000 && time.Now().Unix()/3600 == hour {
+		t.Errorf("%v distinct metrics this hour, want 5000", h)
 	}
 	if d := selfMetric(t, p, "offsetlag_cloudwatch_datums_dropped_total", "budget"); d != 3*(2+2000+6000-5000) {
 		t.Errorf("dropped by budget %v, want %d", d, 3*(2+2000+6000-5000))

@@ -44,6 +44,6 @@
 //
 // Self-metrics (Collectors): offsetlag_cloudwatch_datums_sent_total,
 // _datums_failed_total, _datums_dropped_total{reason}, _datums_mapped_total,
-// _requests_split_total, _metrics_published, _polls_dropped_total,
+// _requests_split_total, _metrics_published, _metrics_this_hour, _polls_dropped_total,
 // _retries_total, _request_duration_seconds and _queue_length.
 package cloudwatch

@@ -153,6 +153,9 @@ type Publisher struct {
 	// again; forgotten every hour (rejectedEpoch) to check again.
 	rejectedIDs   map[string]bool
 	rejectedEpoch int64
+	// hourMetrics are the distinct metrics published in the current clock
+	// hour (what CloudWatch bills for the hour), tracked with a budget.
+	hourMetrics map[string]struct{}
 
 	mu       sync.Mutex
 	queue    []*pollBatch
@@ -204,6 +207,7 @@ func New(opts Options) (*Publisher, error) {
 		mapCache:    map[string]string{},
 		rejectedLog: map[string]bool{},
 		rejectedIDs: map[string]bool{},
+		hourMetrics: map[string]struct{}{},
 		notify:      make(chan struct{}, 1),
 		stopTick:    make(chan struct{}),
 		sem:         make(chan struct{}, opts.Concurrency),
@@ -316,7 +320,7 @@ func (p *Publisher) publishLatest() {
 	}
 	hour := time.Now().Unix() / 3600
 	if hour != p.rejectedEpoch {
-		p.rejectedEpoch, p.rejectedIDs = hour, map[string]bool{}
+		p.rejectedEpoch, p.rejectedIDs, p.hourMetrics = hour, map[string]bool{}, map[string]struct{}{}
 	}
 	ds := p.sanitize(all)
 	kept, cut := applyBudget(ds, p.opts.MaxMetrics, hour)
@@ -335,6 +339,12 @@ func (p *Publisher) publishLatest() {
 	}
 	p.cutKey = key
 	p.metrics.published.Set(float64(len(kept)))
+	if p.opts.MaxMetrics > 0 {
+		for i := range kept {
+			p.hourMetrics[identity(&kept[i])] = struct{}{}
+		}
+		p.metrics.hourMetrics.Set(float64(len(p.hourMetrics)))
+	}
 	p.pubMu.Unlock()
 	p.push(&pollBatch{clusters: strings.Join(names, ","), datums: kept})
 }

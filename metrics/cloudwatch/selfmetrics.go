@@ -16,7 +16,7 @@ const (
 type selfMetrics struct {
 	sent, failed, retries, pollsDropped prometheus.Counter
 	mapped, splits                      prometheus.Counter
-	published                           prometheus.Gauge
+	published, hourMetrics              prometheus.Gauge
 	dropped                             *prometheus.CounterVec
 	duration                            prometheus.Histogram
 	queueLength                         prometheus.Gauge
@@ -40,6 +40,8 @@ func newSelfMetrics() *selfMetrics {
 			Help: "PutMetricData requests CloudWatch rejected as invalid and split in halves to isolate the bad datums."}),
 		published: prometheus.NewGauge(prometheus.GaugeOpts{Name: "offsetlag_cloudwatch_metrics_published",
 			Help: "Distinct metrics of the last publish (after the budget)."}),
+		hourMetrics: prometheus.NewGauge(prometheus.GaugeOpts{Name: "offsetlag_cloudwatch_metrics_this_hour",
+			Help: "Distinct metrics published in the current clock hour, what CloudWatch bills for it (with a max-metrics budget only)."}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "offsetlag_cloudwatch_request_duration_seconds",
 			Help:    "Duration of one PutMetricData attempt (or one EMF write).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}),
@@ -56,5 +58,5 @@ func newSelfMetrics() *selfMetrics {
 func (p *Publisher) Collectors() []prometheus.Collector {
 	m := p.metrics
 	return []prometheus.Collector{m.sent, m.failed, m.retries, m.pollsDropped, m.dropped, m.duration, m.queueLength,
-		m.mapped, m.splits, m.published}
+		m.mapped, m.splits, m.published, m.hourMetrics}
 }

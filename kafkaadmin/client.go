@@ -136,13 +136,14 @@ func onLane[T any](ctx context.Context, c *Client, bc *brokerConn, lane int, fn 
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	}
-	return call(ctx, func() (T, error) {
+	v, err := call(ctx, func() (T, error) {
 		defer func() { <-bc.sem[lane] }()
 		if err := ctx.Err(); err != nil {
 			return zero, err
 		}
 		return fn(c.lane(bc, lane))
 	})
+	return v, stableErr(err)
 }
 
 // lane returns a connected sarama.Broker for the lane, (re)opening it if

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"sync"
@@ -67,7 +68,7 @@ type round struct {
 
 func (r *round) fail(api string, broker int32, err error) {
 	r.errMu.Lock()
-	r.snap.Errors = append(r.snap.Errors, RequestError{API: api, Broker: broker, Err: err})
+	r.snap.Errors = append(r.snap.Errors, RequestError{API: api, Broker: broker, Err: stableErr(err)})
 	r.errMu.Unlock()
 }
 
@@ -142,7 +143,7 @@ wait:
 				won, winner = res.md, res.i
 				break wait
 			}
-			errs[res.i] = res.err
+			errs[res.i] = stableErr(res.err)
 			if next < len(atts) {
 				launch()
 			}
@@ -568,3 +569,31 @@ func (e oneLineErr) Error() string {
 }
 
 func (e oneLineErr) Unwrap() []error { return e.errs }
+
+// stableErr returns err with the local address of a network error left
+// out of its text ("read tcp 127.0.0.1:53712->10.0.0.5:9092: connection
+// reset by peer" becomes "read tcp 10.0.0.5:9092: connection reset by
+// peer"): the local port changes with every connection, and an error text
+// that changes from poll to poll defeats logging a failure once. errors.Is
+// and errors.As still see the original error.
+func stableErr(err error) error {
+	var oe *net.OpError
+	if err == nil || !errors.As(err, &oe) || oe.Source == nil || oe.Addr == nil {
+		return err
+	}
+	msg := err.Error()
+	stable := strings.Replace(msg, oe.Source.String()+"->", "", 1)
+	if stable == msg {
+		return err
+	}
+	return textErr{stable, err}
+}
+
+// textErr is an error with its text replaced.
+type textErr struct {
+	msg string
+	err error
+}
+
+func (e textErr) Error() string { return e.msg }
+func (e textErr) Unwrap() error { return e.err }

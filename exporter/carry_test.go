@@ -131,6 +131,20 @@ func TestCarryPartialPoll(t *testing.T) {
 			t.Errorf("poll %d: broker health %+v, want 1 up, 2 down (ListGroups, ListOffsets)", i, c.BrokerHealth)
 		}
 	}
+	// A poll that reads nothing changes no data: the last result is
+	// served as it is (no stale-after bound), every known broker down.
+	last, _ := e.Latest().Cluster("c")
+	lastOldest, lastGroups := last.OldestRead, len(last.Groups)
+	now = now.Add(time.Minute)
+	src.set(nil, errors.New("metadata: no broker answered"))
+	down, _ := e.PollAll(context.Background()).Cluster("c")
+	if !down.OldestRead.Equal(lastOldest) || len(down.Groups) != lastGroups || lagOf(t, down, "h")[0] != 94 {
+		t.Errorf("poll that read nothing: oldest read %s (want %s), %d groups (want %d), h %v",
+			down.OldestRead, lastOldest, len(down.Groups), lastGroups, lagOf(t, down, "h"))
+	}
+	if len(down.BrokerHealth) != 2 || down.BrokerHealth[0].Up || down.BrokerHealth[1].Up {
+		t.Errorf("poll that read nothing: broker health %+v, want both down", down.BrokerHealth)
+	}
 	back := poll(carrySnap(110, 220))
 	if !back.Up || lagOf(t, back, "x")[1] != 215 || !back.OldestRead.Equal(back.LastPoll) {
 		t.Errorf("after recovery: up %v, x %v, oldest read %s", back.Up, lagOf(t, back, "x"), back.OldestRead)

@@ -732,8 +732,8 @@ func TestReliabilityRollingRestart(t *testing.T) {
 		maxPolls = max(maxPolls, polls)
 		scrapes += st.scrapes
 		maxScrape = max(maxScrape, st.maxScrape)
-		steps = append(steps, fmt.Sprintf("node %d: %d groups moved, stop %.1fs, ISR full %.1fs after start, %d records written (%d sends failed), %d scrapes over %d polls (%d missing a series of a moving group), correct %v polls after",
-			i+1, len(moving), stopped.Seconds(), isr.Seconds(), load.sent.Load(), load.failed.Load(), st.scrapes, st.polls, st.exemptLost, polls))
+		steps = append(steps, fmt.Sprintf("node %d: %d groups moved, stop %.1fs, ISR full %.1fs after start, %d records written (%d sends failed), %d scrapes over %d polls (max %s; %d missing a series of a moving group, not asserted), correct %v polls after",
+			i+1, len(moving), stopped.Seconds(), isr.Seconds(), load.sent.Load(), load.failed.Load(), st.scrapes, st.polls, st.maxScrape.Round(time.Millisecond), st.exemptLost, polls))
 		t.Log(steps[len(steps)-1])
 	}
 	s.w.setPhase("after", base, s.groups)

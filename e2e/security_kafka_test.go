@@ -154,7 +154,7 @@ func checkNoSecret(t *testing.T, who, logs string) {
 // environment variables and flags, without waiting for a successful poll.
 func startSecureExporter(t *testing.T, addr string, env []string, args ...string) *exporterProc {
 	t.Helper()
-	return launchExporter(t, addr, env, append([]string{"--poll.timeout", "5s", "--kafka.dial-timeout", "3s"}, args...)...)
+	return launchExporter(t, addr, env, append([]string{"--kafka.dial-timeout", "3s"}, args...)...)
 }
 
 // waitMetric scrapes p until ok holds (60 s at most).

@@ -517,11 +517,11 @@ func (p *bareProbe) close() {
 type patternProbe struct {
 	sample, offsets int
 	kafkaExporter   bool
-	sc            *sarama.Config
-	conns         map[int32]*sarama.Broker
-	l             *layout
-	k             int
-	leaderOf      map[tp]int32
+	sc              *sarama.Config
+	conns           map[int32]*sarama.Broker
+	l               *layout
+	k               int
+	leaderOf        map[tp]int32
 }
 
 func (p *patternProbe) setup(_ context.Context, brokers []string) error {

@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -131,6 +132,20 @@ func TestCarryPartialPoll(t *testing.T) {
 			t.Errorf("poll %d: broker health %+v, want 1 up, 2 down (ListGroups, ListOffsets)", i, c.BrokerHealth)
 		}
 	}
+	// A poll that reads nothing changes no data: the last result is
+	// served as it is (no stale-after bound), every known broker down.
+	last, _ := e.Latest().Cluster("c")
+	lastOldest, lastGroups := last.OldestRead, len(last.Groups)
+	now = now.Add(time.Minute)
+	src.set(nil, errors.New("metadata: no broker answered"))
+	down, _ := e.PollAll(context.Background()).Cluster("c")
+	if !down.OldestRead.Equal(lastOldest) || len(down.Groups) != lastGroups || lagOf(t, down, "h")[0] != 94 {
+		t.Errorf("poll that read nothing: oldest read %s (want %s), %d groups (want %d), h %v",
+			down.OldestRead, lastOldest, len(down.Groups), lastGroups, lagOf(t, down, "h"))
+	}
+	if len(down.BrokerHealth) != 2 || down.BrokerHealth[0].Up || down.BrokerHealth[1].Up {
+		t.Errorf("poll that read nothing: broker health %+v, want both down", down.BrokerHealth)
+	}
 	back := poll(carrySnap(110, 220))
 	if !back.Up || lagOf(t, back, "x")[1] != 215 || !back.OldestRead.Equal(back.LastPoll) {
 		t.Errorf("after recovery: up %v, x %v, oldest read %s", back.Up, lagOf(t, back, "x"), back.OldestRead)
@@ -182,5 +197,28 @@ func TestCarryGroupFailures(t *testing.T) {
 	c = poll(s)
 	if _, ok := c.Group("x"); ok {
 		t.Error("x still served after two complete polls without it")
+	}
+}
+
+// Commits are recorded per topic without a copy of the answer; an answer
+// not sorted by topic (against the Snapshot contract) loses nothing.
+func TestCarryUnsortedAnswer(t *testing.T) {
+	c := newCarry(time.Minute)
+	s := carrySnap(100, 200)
+	s.Topics = append(s.Topics, kafkaadmin.Topic{Name: "u", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 10}}})
+	s.Groups[0].Offsets = []kafkaadmin.CommittedOffset{
+		{Topic: "t", Partition: 0, Offset: 10}, {Topic: "u", Partition: 0, Offset: 3}, {Topic: "t", Partition: 1, Offset: 11},
+	}
+	c.patch(s, at(1))
+	s = carrySnap(100, 200)
+	s.Groups[0].Offsets, s.Groups[0].FetchErr = nil, errors.New("i/o timeout")
+	p, rep := c.patch(s, at(2))
+	got := fmt.Sprint(p.Groups[0].Offsets)
+	if want := fmt.Sprint([]kafkaadmin.CommittedOffset{{Topic: "t", Partition: 0, Offset: 10}, {Topic: "t", Partition: 1, Offset: 11},
+		{Topic: "u", Partition: 0, Offset: 3}}); got != want {
+		t.Errorf("carried commits %s, want %s", got, want)
+	}
+	if !rep.groups["h"].Equal(at(1)) {
+		t.Errorf("h read at %s, want %s", rep.groups["h"], at(1))
 	}
 }

@@ -155,3 +155,27 @@ func TestFailureLoggedAgainWhenItChanges(t *testing.T) {
 		t.Errorf("log levels %q, want WARN WARN WARN INFO WARN", got)
 	}
 }
+
+// Broker health: a broker is down when any request to it failed; a failed
+// bootstrap address (-1) names no broker; a broker that failed but is not
+// in the metadata is still reported.
+func TestBrokerHealth(t *testing.T) {
+	snap := &kafkaadmin.Snapshot{
+		Brokers: []kafkaadmin.Broker{{ID: 3}, {ID: 1}},
+		Errors: []kafkaadmin.RequestError{
+			{API: "ListOffsets", Broker: 3, Err: errors.New("timeout")},
+			{API: "ListGroups", Broker: 3, Err: errors.New("timeout")},
+			{API: "ListOffsets", Broker: 3, Err: errors.New("timeout")},
+			{API: "Metadata", Broker: -1, Err: errors.New("refused")},
+			{API: "OffsetFetch", Broker: 7, Err: errors.New("timeout")},
+		},
+	}
+	got := fmt.Sprint(brokerHealth(snap, nil))
+	want := "[{1 true []} {3 false [ListGroups ListOffsets]} {7 false [OffsetFetch]}]"
+	if got != want {
+		t.Errorf("broker health %s, want %s", got, want)
+	}
+	if got := fmt.Sprint(brokerHealth(nil, brokerHealth(snap, nil))); got != "[{1 false [Metadata]} {3 false [Metadata]} {7 false [Metadata]}]" {
+		t.Errorf("broker health after a poll that read nothing: %s", got)
+	}
+}

@@ -157,11 +157,29 @@ type topicWindows struct {
 // exactCache caches the record timestamp read at a committed offset: while
 // the commit does not move, the record's time does not change, so it is
 // not read again (a stopped consumer would otherwise cost a Fetch every
-// poll).
+// poll). 16 bytes: the offset plus one (0: nothing cached) and the time in
+// Unix nanoseconds (a time that does not fit is not cached).
 type exactCache struct {
-	at   int64 // committed offset the cached time belongs to
-	time time.Time
-	ok   bool
+	atPlus1 int64
+	nanos   int64
+}
+
+// get returns the cached time of the record at committed.
+func (c *exactCache) get(committed int64) (time.Time, bool) {
+	if c.atPlus1 == 0 || c.atPlus1-1 != committed {
+		return time.Time{}, false
+	}
+	return time.Unix(0, c.nanos), true
+}
+
+// set caches t for committed, when t fits in Unix nanoseconds.
+func (c *exactCache) set(committed int64, t time.Time) {
+	n := t.UnixNano()
+	if committed < 0 || !time.Unix(0, n).Equal(t) {
+		*c = exactCache{}
+		return
+	}
+	*c = exactCache{atPlus1: committed + 1, nanos: n}
 }
 
 // exactCand is a partition that wants an exact record-time read: where it
@@ -303,8 +321,8 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 						tw, looked = tr.windows[gtKey{groups[gi].Name, gt.Topic}], true
 					}
 					if tw != nil && int(pl.Partition) < len(tw.exact) {
-						if c := &tw.exact[pl.Partition]; c.ok && c.at == pl.Committed {
-							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(c.time).Seconds()), string(SourceExact)
+						if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
+							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(SourceExact)
 							continue
 						}
 					}
@@ -359,7 +377,7 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(SourceExact)
 				tw := tr.window(g.Name, gt.Topic)
 				tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, W)
-				*tw.exactOf(pl.Partition) = exactCache{at: pl.Committed, time: rt.Timestamp, ok: true}
+				tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
 			}
 		}
 	}

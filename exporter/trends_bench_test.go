@@ -152,3 +152,14 @@ func liveHeap() int64 {
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapAlloc)
 }
+
+// BenchmarkComputeGroups is the lag math of one poll at size M (500
+// groups x 2 topics x 100 partitions): the per-topic partitions sized at
+// once instead of grown by append.
+func BenchmarkComputeGroups(b *testing.B) {
+	snap := benchSnapshot(100, 500)
+	b.ReportAllocs()
+	for b.Loop() {
+		keep(ComputeGroups(snap))
+	}
+}

@@ -204,9 +204,18 @@ func (gr *groupRound) find(ctx context.Context, r *round, names []string) map[st
 	}
 }
 
+// ErrGroupDead is Group.FetchErr of a group that ListGroups named but its
+// coordinator then described as Dead with no committed offset, even after
+// the one retry: a coordinator unloading its groups (shutting down, or
+// losing the group's __consumer_offsets partition) or a group deleted
+// during the poll. Its empty Offsets are not "no commits".
+var ErrGroupDead = errors.New("group listed, then described as Dead without offsets (coordinator unloading, or group deleted)")
+
+// isNotCoordinator reports whether a group's error means its coordinator
+// is elsewhere or not ready: the group is listed again and retried once.
 func isNotCoordinator(err error) bool {
 	return errors.Is(err, sarama.ErrNotCoordinatorForConsumer) || errors.Is(err, sarama.ErrOffsetsLoadInProgress) ||
-		errors.Is(err, sarama.ErrConsumerCoordinatorNotAvailable)
+		errors.Is(err, sarama.ErrConsumerCoordinatorNotAvailable) || errors.Is(err, ErrGroupDead)
 }
 
 // listGroupsOn sends ListGroups to one broker. It answers with the groups
@@ -279,6 +288,16 @@ func (r *round) describeAndFetch(ctx context.Context, listed map[string]listedGr
 		go func() { defer wg.Done(); r.fetchOffsets(ctx, bc, gs) }()
 	}
 	wg.Wait()
+	for _, g := range out {
+		// A group its coordinator listed, then described as Dead with no
+		// commit: it is being unloaded (the coordinator is moving) or was
+		// deleted meanwhile. Its empty offsets say nothing about its
+		// commits, so they are an error, retried once like NOT_COORDINATOR.
+		if (g.Type == GroupClassic || g.Type == GroupSimple) && g.State == "Dead" &&
+			g.DescribeErr == nil && g.FetchErr == nil && len(g.Offsets) == 0 {
+			g.FetchErr = ErrGroupDead
+		}
+	}
 	return out
 }
 

@@ -2,14 +2,18 @@ package kafkaadmin_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlag/offsetlag/kafkaadmin"
@@ -300,4 +304,112 @@ func TestSnapshotFrozenBroker(t *testing.T) {
 	s = snapshot(t, c)
 	checkSnapshot(t, f, s)
 	t.Logf("healthy poll: requests %v (total %d)", s.Requests, s.TotalRequests())
+}
+
+// TestSnapshotGroupDead: a coordinator that lists a group, then describes
+// it as Dead and answers OffsetFetch with no offsets and no error (as a
+// real broker does while it unloads a group it is giving up). Once: the
+// group is listed again and retried, correct in the same poll. Always: the
+// group keeps FetchErr = ErrGroupDead, never an empty, error-free list.
+func TestSnapshotGroupDead(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: 0, Value: []byte("x")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	os := kadm.Offsets{}
+	os.Add(kadm.Offset{Topic: "t", Partition: 0, At: 1, LeaderEpoch: -1})
+	if err := kadm.NewClient(cl).CommitAllOffsets(ctx, "g", os); err != nil {
+		t.Fatal(err)
+	}
+	// unloading answers g's DescribeGroups with Dead and its OffsetFetch
+	// with nothing, count times each (-1: always).
+	unloading := func(count int) (described, fetched *atomic.Int32) {
+		described, fetched = new(atomic.Int32), new(atomic.Int32)
+		c.ControlKey(int16(kmsg.DescribeGroups), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+			if count < 0 {
+				c.KeepControl()
+			}
+			described.Add(1)
+			req := kr.(*kmsg.DescribeGroupsRequest)
+			resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+			for _, name := range req.Groups {
+				g := kmsg.NewDescribeGroupsResponseGroup()
+				g.Group, g.State = name, "Dead"
+				resp.Groups = append(resp.Groups, g)
+			}
+			return resp, nil, true
+		})
+		c.ControlKey(int16(kmsg.OffsetFetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+			if count < 0 {
+				c.KeepControl()
+			}
+			fetched.Add(1)
+			req := kr.(*kmsg.OffsetFetchRequest)
+			resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
+			for _, rg := range req.Groups {
+				g := kmsg.NewOffsetFetchResponseGroup()
+				g.Group = rg.Group
+				resp.Groups = append(resp.Groups, g)
+			}
+			return resp, nil, true
+		})
+		return described, fetched
+	}
+	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "dead", Brokers: c.ListenAddrs()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Close()
+	snap := func() (*kafkaadmin.Group, map[string]int) {
+		t.Helper()
+		s, err := ac.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range s.Groups {
+			if s.Groups[i].Name == "g" {
+				return &s.Groups[i], s.Requests
+			}
+		}
+		t.Fatalf("group g not in the snapshot: %+v", s.Groups)
+		return nil, nil
+	}
+	if g, _ := snap(); g.FetchErr != nil || fmt.Sprint(offsets(*g)) != "map[t/0:1]" {
+		t.Fatalf("baseline: offsets %v fetch error %v", offsets(*g), g.FetchErr)
+	}
+
+	described, fetched := unloading(1)
+	g, reqs := snap()
+	if described.Load() != 1 || fetched.Load() != 1 {
+		t.Fatalf("unloading answered %d DescribeGroups and %d OffsetFetch, want 1 and 1", described.Load(), fetched.Load())
+	}
+	if g.FetchErr != nil || g.State != "Empty" || fmt.Sprint(offsets(*g)) != "map[t/0:1]" {
+		t.Errorf("Dead once: state %s offsets %v fetch error %v, want Empty, the commit, no error (retried)",
+			g.State, offsets(*g), g.FetchErr)
+	}
+	if reqs["ListGroups"] != 2 || reqs["OffsetFetch"] != 2 {
+		t.Errorf("Dead once: requests %v, want ListGroups 2 and OffsetFetch 2 (one retry)", reqs)
+	}
+
+	described, _ = unloading(-1)
+	for i := 1; i <= 2; i++ {
+		g, _ = snap()
+		if !errors.Is(g.FetchErr, kafkaadmin.ErrGroupDead) || len(g.Offsets) != 0 {
+			t.Errorf("Dead on poll %d: offsets %v fetch error %v, want ErrGroupDead", i, offsets(*g), g.FetchErr)
+		}
+	}
+	if described.Load() != 4 {
+		t.Errorf("DescribeGroups answered Dead %d times in 2 polls, want 4 (one retry each)", described.Load())
+	}
 }

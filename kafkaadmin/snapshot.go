@@ -54,7 +54,8 @@ type Snapshot struct {
 	// then empty and must not be read as "no commits". A NOT_COORDINATOR
 	// or COORDINATOR_LOAD_IN_PROGRESS that persists after the one retry
 	// leaves FetchErr (or DescribeErr) set, never an empty, error-free
-	// offset list.
+	// offset list; so does a group listed, then described as Dead without
+	// offsets (ErrGroupDead: a coordinator unloading it).
 	Groups []Group
 	// Errors are the failed requests of the round, each with its API name
 	// and the id of the broker it was sent to (-1 for a request to no known

@@ -43,7 +43,8 @@ func (s *timedStore) Put(ctx context.Context, rs []store.Result) error {
 	return err
 }
 
-// slowDynamo adds latency to every BatchWriteItem call (a distant region).
+// slowDynamo adds latency to every BatchWriteItem call (a distant region, a
+// throttled table).
 type slowDynamo struct {
 	api     store.DynamoDBAPI
 	latency time.Duration
@@ -111,8 +112,8 @@ func BenchmarkDrain(b *testing.B) {
 		{"sqlite+150ms/4p", 4, 150 * time.Millisecond, sqlite},
 		{"dynamodb-moto/4p/concurrency-1", 4, 0, dynamo(1, 0)},
 		{"dynamodb-moto/4p/concurrency-4", 4, 0, dynamo(4, 0)},
-		{"dynamodb-moto+50ms-per-call/4p/concurrency-1", 4, 0, dynamo(1, 50*time.Millisecond)},
-		{"dynamodb-moto+50ms-per-call/4p/concurrency-4", 4, 0, dynamo(4, 50*time.Millisecond)},
+		{"dynamodb-moto+150ms-per-call/4p/concurrency-1", 4, 0, dynamo(1, 150*time.Millisecond)},
+		{"dynamodb-moto+150ms-per-call/4p/concurrency-4", 4, 0, dynamo(4, 150*time.Millisecond)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

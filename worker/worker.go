@@ -52,7 +52,7 @@ func SaramaConfig(cfg Config) *sarama.Config {
 	sc := sarama.NewConfig()
 	sc.Version = cfg.KafkaVersion
 	sc.ClientID = cfg.ClientID
-	// Offsets are committed synchronously after each batch, never in the background.
+	// Offsets are committed after each settled batch by the claim's committer, never by sarama's auto-commit.
 	sc.Consumer.Offsets.AutoCommit.Enable = false
 	// Fallback only: Setup resolves the starting position explicitly.
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest

@@ -138,8 +138,8 @@ Semantics (Lambda Kafka event source mapping):
     report failures per record (partial batch response), and with
     --bisect-on-error a failure that names no record splits the batch in halves,
     down to single records. A record is stored or dead-lettered, not both.
-  - offsets are committed synchronously only after a batch was stored or
-    dead-lettered. Results are keyed by msg_id "<topic>-<partition>-<offset>",
+  - offsets are committed only after a batch was stored or dead-lettered (by
+    a per-partition committer, so the next batch does not wait for it). Results are keyed by msg_id "<topic>-<partition>-<offset>",
     so a redelivered record never makes a second row.
   - --starting-position applies only to partitions without a valid committed
     offset (new group, expired offsets, commit out of range).

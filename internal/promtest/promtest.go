@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -181,11 +182,24 @@ func Start(t *testing.T, target string, ruleFiles []string) *Server {
 		"--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	setProcAttrs(cmd)
-	if err := cmd.Start(); err != nil {
+	started, done := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(done)
+		// Pdeathsig fires when the starting thread dies: keep it alive as
+		// long as the process (never unlocked on purpose).
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		_ = cmd.Wait()
+	}()
+	if err := <-started; err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	t.Cleanup(func() { cancel(); <-done })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(s.URL + "/-/ready")
@@ -200,7 +214,7 @@ func Start(t *testing.T, target string, ruleFiles []string) *Server {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// The rules must have loaded: every shipped alert is listed.
+	// The rules must have loaded (a file Prometheus cannot parse stops it).
 	var rules struct {
 		Groups []struct {
 			Rules []struct {

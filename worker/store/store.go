@@ -3,7 +3,9 @@
 // A Store writes batches of Results idempotently: the key is Result.MsgID
 // ("<topic>-<partition>-<offset>", see MsgID), so redelivering a record after
 // a crash or a rebalance never creates a second row. Two implementations:
-// SQLite (the embedded default, pure Go, no cgo) and DynamoDB.
+// SQLite (the embedded default, pure Go, no cgo) and DynamoDB. Both report
+// the results they could not write in a *PartialError (a partial batch
+// response), so the worker retries and dead-letters only those.
 //
 // Lifecycle: Open* creates and checks the store (it may connect); Put may be
 // called from one goroutine at a time per partition but is safe for

@@ -55,6 +55,7 @@ var errNotRead = errors.New("not read by this poll (carried from the last read)"
 type carry struct {
 	staleAfter time.Duration
 	prevPoll   time.Time // the previous poll patched (zero: none)
+	gen        uint64    // this poll's generation
 	parts      map[string][]partRead
 	groups     map[string]*groupRead
 }
@@ -82,6 +83,7 @@ type groupRead struct {
 type topicRead struct {
 	offsets []kafkaadmin.CommittedOffset
 	at      time.Time
+	gen     uint64 // the poll that read them
 	// missed is the last poll that saw the commits missing from a complete
 	// but untrusted answer (zero: none).
 	missed time.Time
@@ -134,6 +136,7 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 	usable := func(at time.Time) bool { return !at.IsZero() && now.Sub(at) <= c.staleAfter }
 	prevPoll := c.prevPoll
 	c.prevPoll = now
+	c.gen++
 
 	// Log bounds.
 	topics := snap.Topics
@@ -224,39 +227,59 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 			rep.note(g.Name, gr.describedAt)
 		}
 
-		read := map[string][]kafkaadmin.CommittedOffset{}
+		// Record the commits read, per topic. Offsets are sorted by topic,
+		// so each topic's commits are one run of the (immutable) answer,
+		// kept without a copy.
+		read := 0
 		if g.FetchErr == nil {
-			for _, co := range g.Offsets {
-				read[co.Topic] = append(read[co.Topic], co)
-			}
-			for topic, offs := range read {
-				gr.topics[topic] = &topicRead{offsets: offs, at: now}
+			for i := 0; i < len(g.Offsets); {
+				topic := g.Offsets[i].Topic
+				j := i + 1
+				for j < len(g.Offsets) && g.Offsets[j].Topic == topic {
+					j++
+				}
+				tr := gr.topics[topic]
+				switch {
+				case tr == nil:
+					tr = &topicRead{}
+					gr.topics[topic] = tr
+				case tr.gen == c.gen: // unsorted answer: the topic again
+					tr.offsets = append(slices.Clip(tr.offsets), g.Offsets[i:j]...)
+					i = j
+					continue
+				}
+				read++
+				tr.offsets, tr.at, tr.gen, tr.missed = g.Offsets[i:j:j], now, c.gen, time.Time{}
+				i = j
 			}
 		}
 		var extra []kafkaadmin.CommittedOffset
-		for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
-			tr := gr.topics[topic]
-			if _, ok := read[topic]; ok {
-				continue
-			}
-			keep := usable(tr.at)
-			if keep && g.FetchErr == nil {
-				// Missing from an answer: gone when the answer is trusted,
-				// or when the previous poll saw them missing too.
-				switch {
-				case trusted:
-					keep = false
-				case snap.Complete():
-					keep = tr.missed.IsZero() || !tr.missed.Equal(prevPoll)
-					tr.missed = now
+		if read < len(gr.topics) { // some topic was not read this poll
+			for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
+				tr := gr.topics[topic]
+				if tr.gen == c.gen {
+					continue
 				}
+				keep := usable(tr.at)
+				if keep && g.FetchErr == nil {
+					// Missing from an answer: gone when the answer is
+					// trusted, or when the previous poll saw them missing
+					// too.
+					switch {
+					case trusted:
+						keep = false
+					case snap.Complete():
+						keep = tr.missed.IsZero() || !tr.missed.Equal(prevPoll)
+						tr.missed = now
+					}
+				}
+				if !keep {
+					delete(gr.topics, topic)
+					continue
+				}
+				extra = append(extra, tr.offsets...)
+				rep.note(g.Name, tr.at)
 			}
-			if !keep {
-				delete(gr.topics, topic)
-				continue
-			}
-			extra = append(extra, tr.offsets...)
-			rep.note(g.Name, tr.at)
 		}
 		if len(extra) > 0 {
 			g.Offsets = sortedOffsets(append(slices.Clone(g.Offsets), extra...))

@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -196,5 +197,28 @@ func TestCarryGroupFailures(t *testing.T) {
 	c = poll(s)
 	if _, ok := c.Group("x"); ok {
 		t.Error("x still served after two complete polls without it")
+	}
+}
+
+// Commits are recorded per topic without a copy of the answer; an answer
+// not sorted by topic (against the Snapshot contract) loses nothing.
+func TestCarryUnsortedAnswer(t *testing.T) {
+	c := newCarry(time.Minute)
+	s := carrySnap(100, 200)
+	s.Topics = append(s.Topics, kafkaadmin.Topic{Name: "u", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 10}}})
+	s.Groups[0].Offsets = []kafkaadmin.CommittedOffset{
+		{Topic: "t", Partition: 0, Offset: 10}, {Topic: "u", Partition: 0, Offset: 3}, {Topic: "t", Partition: 1, Offset: 11},
+	}
+	c.patch(s, at(1))
+	s = carrySnap(100, 200)
+	s.Groups[0].Offsets, s.Groups[0].FetchErr = nil, errors.New("i/o timeout")
+	p, rep := c.patch(s, at(2))
+	got := fmt.Sprint(p.Groups[0].Offsets)
+	if want := fmt.Sprint([]kafkaadmin.CommittedOffset{{Topic: "t", Partition: 0, Offset: 10}, {Topic: "t", Partition: 1, Offset: 11},
+		{Topic: "u", Partition: 0, Offset: 3}}); got != want {
+		t.Errorf("carried commits %s, want %s", got, want)
+	}
+	if !rep.groups["h"].Equal(at(1)) {
+		t.Errorf("h read at %s, want %s", rep.groups["h"], at(1))
 	}
 }

@@ -99,9 +99,9 @@ func TestDemoInBrowser(t *testing.T) {
 	exe := chromium(t)
 	cfg := defaultConfig()
 	cfg.ListenAddress = "127.0.0.1:0"
-	// The countdown runs for the retention (15 s): long enough to open a
+	// The countdown runs for the retention (20 s): long enough to open a
 	// browser on a busy machine and take its screenshot.
-	cfg.Retention, cfg.CheckInterval = 15*time.Second, 500*time.Millisecond
+	cfg.Retention, cfg.CheckInterval = 20*time.Second, 500*time.Millisecond
 	cfg.PollInterval, cfg.Refresh = 500*time.Millisecond, time.Second
 	cfg.Rate, cfg.BurstEvery, cfg.BurstSize = 50, 4*time.Second, 1500
 	cfg.NightlyAfter, cfg.NightlyFor = 500*time.Millisecond, 3*time.Second
@@ -127,7 +127,7 @@ func TestDemoInBrowser(t *testing.T) {
 	defer stop()
 
 	// 1. The API: the worker is there and nightly-report's offsets count
-	// down (it stops after 3.5 s, is Empty, and 15 s later its offsets are
+	// down (it stops after 3.5 s, is Empty, and 20 s later its offsets are
 	// deleted).
 	waitGroups(t, d.URL, 40*time.Second, func(g map[string]statuspage.Group) bool {
 		w, n := g[workerGroup], g[nightlyGroup]

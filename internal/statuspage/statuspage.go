@@ -309,12 +309,6 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatFloat(*v, 'f', 1, 64) + "/s"
 	},
-	"since": func(now, t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return FormatSeconds(now.Sub(t).Seconds()) + " ago"
-	},
 	"rfc3339": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -328,7 +322,7 @@ var funcs = template.FuncMap{
 	// relative text current.
 	"when": func(now, t time.Time) template.HTML {
 		if t.IsZero() {
-			return "–"
+			return "never"
 		}
 		return template.HTML(`<time class="rel" datetime="` + t.UTC().Format(time.RFC3339Nano) + `" title="` +
 			exactTime(t) + `">` + html.EscapeString(relativeTime(now, t)) + `</time>`)

@@ -65,9 +65,6 @@ type faultScene struct {
 
 func newFaultScene(t *testing.T) *faultScene {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("real 3-node cluster skipped in -short mode")
-	}
 	c := kafkatest.StartCluster(t, kafkatest.ClusterOptions{Configs: map[string]string{
 		// Coordinators and leaders move only when the test stops or
 		// freezes a node, so "the groups of the node under fault" is

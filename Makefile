@@ -33,9 +33,12 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## test: the whole suite with the race detector (real Kafka, kfake, moto)
+## test: the whole suite with the race detector (real Kafka, kfake, moto, Prometheus, Chromium, buildah); ends with
+## the skipped tests and why (internal/tools/testsummary) and fails when a test fails (PKGS= to narrow)
+PKGS ?= ./...
 test: lint
-	$(GO) test -race -count=1 -timeout 20m ./...
+	@bash -o pipefail -c '$(GO) test -race -count=1 -timeout 20m -json $(PKGS) | $(GO) run ./internal/tools/testsummary'
+
 
 ## test-short: fast tests only (no real broker, no scale tests)
 test-short:

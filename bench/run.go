@@ -32,6 +32,12 @@ type Options struct {
 	LoadSize    string
 	Stalled     int
 	StalledSize string
+	// Strategies, when set, limits the strategies run (bare, exporter,
+	// kminion-pattern, kafka_exporter-pattern).
+	Strategies []string
+	// ProbeEnv is added to the environment of every probe process (for
+	// example GOMEMLIMIT=1800MiB).
+	ProbeEnv []string
 	// HeapDir, when set, receives the exporter's heap profile per size
 	// (SIZE-heap.pprof, in use after the measured polls).
 	HeapDir     string
@@ -121,6 +127,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}{ModeExporter, o.Polls, o.Latency})
 		}
 		for _, r := range runs {
+			if len(o.Strategies) > 0 && !contains(o.Strategies, r.mode) {
+				continue
+			}
 			c.SetLatency(r.latency)
 			a := ProbeArgs{Mode: r.mode, Brokers: c.Addrs(), Polls: r.polls, Sample: o.NaiveSample, Warmup: 1,
 				Offsets: s.Offsets()}
@@ -163,6 +172,9 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 	}
 	args, _ := json.Marshal(a)
 	cmd := exec.CommandContext(ctx, o.Probe[0], append(o.Probe[1:], string(args))...)
+	if len(o.ProbeEnv) > 0 {
+		cmd.Env = append(os.Environ(), o.ProbeEnv...)
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -16,7 +16,13 @@
 //     --kafka.isolation read_uncommitted (high watermark) and read_committed
 //     (last stable offset), for a sarama consumer and Kafka's console consumer;
 //   - a KIP-848 group (group.protocol=consumer) is listed, described and its
-//     lag reported (4.x).
+//     lag reported (4.x);
+//   - reliability (TestReliability*, each logging a `RELIABILITY |` row for
+//     README only when its assertions held): the single broker stopped and
+//     restarted; on a 3-node cluster (kafkatest.StartCluster) a rolling
+//     restart and one node frozen with SIGSTOP for 20 s, every scrape checked
+//     (cluster_kafka_test.go describes the checks). These run on the default
+//     Kafka version only (their own brokers, not the shared ones).
 //
 // The package has no non-test code besides this comment.
 package e2e

@@ -25,9 +25,6 @@ import (
 // It runs on its own broker (stopping the shared one would break the tests
 // running beside it).
 func TestReliabilityBrokerRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("real broker restart skipped in -short mode")
-	}
 	b := kafkatest.Start(t, kafkatest.Options{})
 	adm := newAdmin(t, b)
 	topic, group := uniq("rel"), uniq("relg")

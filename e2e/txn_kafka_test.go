@@ -54,9 +54,7 @@ func TestTransactions(t *testing.T) {
 		txn(t, prod, topic, 5, true)
 		txn(t, prod, topic, 3, false)
 		txn(t, prod, topic, 4, true)
-		if got := endOffsets(t, b, topic, 1, sarama.ReadUncommitted)[0]; got != 15 {
-			t.Fatalf("high watermark %d, want 15", got)
-		}
+		waitEndOffset(t, b, topic, sarama.ReadUncommitted, 15, "after 3 transactions")
 
 		saramaRC, saramaRU, console := pre+"sarama-read-committed", pre+"sarama-read-uncommitted", pre+"console-read-committed"
 		startClassicGroup(t, b, saramaRC, 1, []string{topic}, nil, sarama.ReadCommitted)
@@ -81,12 +79,8 @@ func TestTransactions(t *testing.T) {
 		phase := func(name string, hw, lso int64, want map[string][3]int64) {
 			t.Helper()
 			// want: group -> committed, lag to HW, lag to LSO
-			if got := endOffsets(t, b, topic, 1, sarama.ReadUncommitted)[0]; got != hw {
-				t.Fatalf("%s: high watermark %d, want %d", name, got, hw)
-			}
-			if got := endOffsets(t, b, topic, 1, sarama.ReadCommitted)[0]; got != lso {
-				t.Fatalf("%s: last stable offset %d, want %d", name, got, lso)
-			}
+			waitEndOffset(t, b, topic, sarama.ReadUncommitted, hw, name)
+			waitEndOffset(t, b, topic, sarama.ReadCommitted, lso, name)
 			msRU, msRC := expRU.settled(t), expRC.settled(t)
 			rows := b.ConsumerGroups(t)
 			cli := map[string]kafkatest.GroupOffset{}
@@ -207,5 +201,25 @@ func sendTxnRecords(t *testing.T, prod sarama.SyncProducer, topic string, n int)
 	}
 	if err := prod.SendMessages(msgs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitEndOffset waits until partition 0 of topic has end offset want (the
+// high watermark, or the LSO under read_committed). EndTxn returns before the
+// coordinator has written the commit or abort marker, so the marker's offset
+// appears a moment later; an end offset beyond want fails at once.
+func waitEndOffset(t *testing.T, b *kafkatest.Broker, topic string, iso sarama.IsolationLevel, want int64, what string) {
+	t.Helper()
+	name := map[sarama.IsolationLevel]string{sarama.ReadUncommitted: "high watermark", sarama.ReadCommitted: "last stable offset"}[iso]
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := endOffsets(t, b, topic, 1, iso)[0]
+		if got == want {
+			return
+		}
+		if got > want || time.Now().After(deadline) {
+			t.Fatalf("%s: %s %d, want %d", what, name, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

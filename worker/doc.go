@@ -24,7 +24,8 @@
 //     both.
 //   - Offsets are marked only after a batch was stored or dead-lettered
 //     (auto-commit is off) and committed by a per-partition committer
-//     goroutine, so a crash redelivers at most the batches not yet committed;
+//     goroutine (synchronously before the next batch with a TransactionalID),
+//     so a crash redelivers at most the batches not yet committed;
 //     stores are idempotent on msg_id, so redelivery never creates a second
 //     row.
 //   - Each partition's batches are stored by a processor goroutine while the

@@ -41,6 +41,8 @@ func run() int {
 	stalled := flag.Int("stalled", 15, "plain-text readers that stall on /metrics of -stalled-size (0: skip)")
 	stalledSize := flag.String("stalled-size", "L", "size of the stalled readers scenario (its /metrics text should be >= 50 MB)")
 	heapDir := flag.String("heap-dir", "", "write the exporter's heap profile per size to this directory")
+	strategies := flag.String("strategies", "", "comma-separated strategies to run (bare, exporter, kminion-pattern, kafka_exporter-pattern; default all)")
+	probeEnv := flag.String("probe-env", "", "comma-separated VAR=value added to the environment of the probe processes (e.g. GOMEMLIMIT=1800MiB)")
 	latency := flag.Duration("latency", 50*time.Millisecond, "latency injected on every request in the latency scenario (0: skip)")
 	latencySize := flag.String("latency-size", "M", "size of the latency scenario")
 	out := flag.String("out", "bench/results.md", "file the markdown report is written to (empty: none)")
@@ -72,6 +74,12 @@ func run() int {
 		LatencySize: *latencySize, Probe: []string{self, "-probe"}, Log: os.Stderr, ProfileDir: *profiles,
 		Warmup: *warmup, LoadClients: *loadClients, LoadFor: *loadFor, LoadSize: *loadSize, Stalled: *stalled,
 		StalledSize: *stalledSize, HeapDir: *heapDir}
+	if *strategies != "" {
+		o.Strategies = strings.Split(*strategies, ",")
+	}
+	if *probeEnv != "" {
+		o.ProbeEnv = strings.Split(*probeEnv, ",")
+	}
 	for _, n := range strings.Split(*sizes, ",") {
 		s, ok := bench.SizeByName(strings.TrimSpace(n))
 		if !ok {

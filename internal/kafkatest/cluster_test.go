@@ -82,15 +82,25 @@ func TestCluster(t *testing.T) {
 				}
 			}
 		} else {
-			resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2}})
-			if err != nil {
-				t.Fatalf("%s: %v", when, err)
-			}
-			for p, blk := range resp.Blocks[topic] {
-				if blk.Err == sarama.ErrNoError && blk.Offset >= 0 {
-					got[p] = blk.Offset
+			// A fresh client each try: a cached connection to a frozen
+			// coordinator only times out.
+			waitCond(t, ctx, when+": OffsetFetch", func() error {
+				adm, err := sarama.NewClusterAdmin(c.Bootstrap(), cfg)
+				if err != nil {
+					return err
 				}
-			}
+				defer adm.Close()
+				resp, err := adm.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0, 1, 2}})
+				if err != nil {
+					return err
+				}
+				for p, blk := range resp.Blocks[topic] {
+					if blk.Err == sarama.ErrNoError && blk.Offset >= 0 {
+						got[p] = blk.Offset
+					}
+				}
+				return nil
+			})
 		}
 		if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
 			t.Fatalf("%s: committed %v, want map[0:1 1:2 2:3]", when, got)
@@ -145,6 +155,13 @@ func TestCluster(t *testing.T) {
 		l, err := c.Leaders(topic)
 		if err == nil && (l[topic][0] == frozen || l[topic][0] < 0) {
 			err = fmt.Errorf("leader %d", l[topic][0]+1)
+		}
+		return err
+	})
+	waitCond(t, ctx, "the coordinator moves off the frozen node", func() error {
+		now, err := c.Coordinator(group)
+		if err == nil && now == frozen {
+			err = fmt.Errorf("still node %d", now+1)
 		}
 		return err
 	})

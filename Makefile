@@ -2,13 +2,18 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BRANCH   ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w \
 	-X github.com/prometheus/common/version.Version=$(VERSION) \
 	-X github.com/prometheus/common/version.Revision=$(REVISION) \
-	-X github.com/prometheus/common/version.Branch=main
+	-X github.com/prometheus/common/version.Branch=$(BRANCH) \
+	-X github.com/prometheus/common/version.BuildDate=$(BUILD_DATE) \
+	-X github.com/prometheus/common/version.BuildUser=$(BUILD_USER)
 CMDS     := offsetlag-exporter factor-worker offsetlag-demo offsetlag-cloudwatch
 
-.PHONY: all build test test-short lint fmt deps clean demo screenshot bench docker-check docker soak
+.PHONY: release image all build test test-short lint fmt deps clean demo screenshot bench docker-check docker soak
 
 all: build
 
@@ -36,9 +41,10 @@ test: lint
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## demo: the whole product in one process (in-process Kafka, producer, worker, exporter); Ctrl-C stops it
+## demo: the whole product in one process (in-process Kafka, producer, worker, exporter) on 127.0.0.1:$(PORT); Ctrl-C stops it
+PORT ?= 9745
 demo:
-	$(GO) run ./cmd/offsetlag-demo $(DEMO_FLAGS)
+	@PORT='$(PORT)' DEMO_FLAGS='$(DEMO_FLAGS)' GO='$(GO)' bash scripts/demo.sh
 
 ## screenshot: refresh docs/status-page*.png from the headless-Chromium test
 screenshot:
@@ -54,11 +60,19 @@ docker-check:
 
 ## docker: build the image (needs a Docker engine)
 docker:
-	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t offsetlag:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) --build-arg BUILD_DATE=$(BUILD_DATE) -t offsetlag:$(VERSION) .
+
+## image: the same image without Docker: buildah from scratch into dist/offsetlag-image-<version>.linux-<arch>.oci.tar (~30 s)
+image:
+	VERSION=$(VERSION) REVISION=$(REVISION) BRANCH=$(BRANCH) BUILD_DATE=$(BUILD_DATE) BUILD_USER=$(BUILD_USER) bash scripts/image.sh
 
 ## soak: the whole product in one process for DURATION (default 30m), sampling RSS, goroutines, threads and fds every 10 s (not in CI)
 soak:
 	DURATION=$(or $(DURATION),30m) bash scripts/soak.sh
 
+## release: linux/darwin x amd64/arm64 tarballs of every binary and SHA256SUMS in dist/ (TARGETS= to narrow)
+release:
+	VERSION=$(VERSION) REVISION=$(REVISION) BRANCH=$(BRANCH) BUILD_DATE=$(BUILD_DATE) BUILD_USER=$(BUILD_USER) bash scripts/release.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

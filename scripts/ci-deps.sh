@@ -9,6 +9,8 @@
 #     (`go run .../prometheus/cmd/promtool@v0.316.0` did not finish compiling in 9 minutes on
 #     2 cores; the package installs in ~15 s)
 #   - python3 + venv and curl for the moto server
+#   - buildah (and ca-certificates) for `make image` and deploy/image_test.go: an OCI image
+#     built from scratch, no daemon, vfs storage and chroot isolation
 #   - Kafka jars for 4.1 and 3.9 (scripts/kafka-jars.sh, cached in ~/.m2 and .cache/kafka)
 #   - the moto venv (scripts/moto.sh venv, cached in .cache/moto-venv)
 #   - Go modules (go mod download)
@@ -32,6 +34,7 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v curl >/dev/null || missing+=(curl)
 { command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; } || missing+=(python3-venv)
 { command -v promtool >/dev/null && command -v prometheus >/dev/null; } || missing+=(promtool)
+{ command -v buildah >/dev/null && [[ -s /etc/ssl/certs/ca-certificates.crt ]]; } || missing+=(buildah)
 if [[ "${SKIP_CHROMIUM:-0}" != 1 ]]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi
@@ -54,6 +57,7 @@ if ((${#missing[@]})); then
       python3-venv) pkgs+=(python3 python3-venv) ;;
       chromium) pkgs+=(chromium fonts-liberation) ;;
       promtool) pkgs+=(prometheus) ;;
+      buildah) pkgs+=(buildah ca-certificates) ;;
     esac
   done
   log "apt-get install ${pkgs[*]}"

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
 
 	"github.com/offsetlag/offsetlag/internal/httpserver"
@@ -41,6 +42,7 @@ const topUsage = `factor-worker: factor {"number": N} Kafka records with Lambda 
 Usage:
   factor-worker run [flags]       consume, factor, store (see factor-worker run --help)
   factor-worker produce [flags]   generate load (see factor-worker produce --help)
+  factor-worker --version         print the version
 `
 
 // usageError is a bad command line: one line on stderr, exit 2.
@@ -59,6 +61,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 		err = runCmd(args[1:], stdout, stderr)
 	case "produce":
 		err = produceCmd(args[1:], stdout, stderr)
+	case "--version", "version":
+		fmt.Fprintln(stdout, version.Print("factor-worker"))
+		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, topUsage)
 		return exitOK

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
 
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	actions := fs.StringArray("alarm-action", nil, "ARN notified on ALARM and OK, e.g. an SNS topic (repeatable)")
 	region := fs.String("region", "", "AWS region (default: the AWS default chain); also the dashboard widgets' region")
 	endpoint := fs.String("endpoint", "", "CloudWatch endpoint override")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	protocol := fs.String("protocol", string(cloudwatch.ProtocolDefault), "wire protocol: default, json or query")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nProvisions the offsetlag CloudWatch dashboard and alarms (PutDashboard,\nPutMetricAlarm). Credentials come from the AWS default chain.\n\nFlags:\n", name)
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Print(name))
+		return 0
 	}
 	usage := func(err error) int { fmt.Fprintf(stderr, "%s: %v\n", name, err); return 2 }
 	if fs.NArg() > 0 {

@@ -359,7 +359,8 @@ offsets expire %s later (the demo's offsets retention).
                %s/api/v1/groups
                %s/api/v1/groups/%s/%s
 
-Press Ctrl-C to stop.
+Press Ctrl-C to stop (exit code 0). Another port: make demo PORT=9800,
+or offsetlag-demo --web.listen-address 127.0.0.1:9800.
 `, joinAddrs(d.cluster.ListenAddrs()), topic, d.cfg.Rate, d.cfg.BurstSize, d.cfg.BurstEvery, workerGroup,
 		d.cfg.PollInterval, nightlyGroup, d.cfg.NightlyFor, d.cfg.Retention, d.URL, d.URL, d.URL, d.URL, d.URL,
 		clusterName, workerGroup)

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
 )
 
@@ -49,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.NightlyAfter, "nightly.start-after", cfg.NightlyAfter, "when the nightly-report consumer starts")
 	fs.DurationVar(&cfg.NightlyFor, "nightly.run-for", cfg.NightlyFor, "how long the nightly-report consumer reads before it stops for good")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory of the factor-worker's SQLite store (default: a temporary directory, removed at exit)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	level := fs.String("log.level", "warn", "log level of the components (worker, exporter): debug, info, warn or error; the demo's own messages are always shown")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags]\n\n"+
@@ -65,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, version.Print(name))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))

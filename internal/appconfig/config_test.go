@@ -3,6 +3,8 @@ package appconfig
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,7 +38,30 @@ func TestExampleConfigsLoad(t *testing.T) {
 }
 
 func TestExporterYAML(t *testing.T) {
-	c, err := load(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
+	// As shipped: one cluster (the clusters: example needs files and is
+	// commented out; cmd/offsetlag-exporter starts the exporter with it).
+	shipped, err := load(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := shipped.ClusterList(); len(cl) != 1 || cl[0].Name != "default" {
+		t.Fatalf("shipped clusters = %+v", cl)
+	}
+	// With the commented clusters: example uncommented, as a user would.
+	raw, err := os.ReadFile("../../configs/exporter.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(raw), "clusters: []\n#  - name: analytics", "clusters:\n  - name: analytics", 1)
+	text = regexp.MustCompile(`(?m)^#    `).ReplaceAllString(text, "    ")
+	if !strings.Contains(text, "  - name: analytics\n    brokers:") {
+		t.Fatal("configs/exporter.yaml: the commented clusters: example changed shape; adapt this test")
+	}
+	f := filepath.Join(t.TempDir(), "uncommented.yaml")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, []string{"--config", f}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -56,6 +57,16 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("chromium not found; install the Debian package chromium to run the browser test")
 	return ""
+}
+
+// renderedText waits until the first element matching sel has text and
+// reads it, in one page task. The page replaces the groups table's rows and
+// the group facts at every refresh; chromedp.Text queries the node and
+// reads it in two steps, and its text.js returns "" for a node without
+// layout, so a node replaced in between read as "" (countdown badge "",
+// 1 run in 10 here).
+func renderedText(sel string, text *string) chromedp.Action {
+	return chromedp.Poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel), text)
 }
 
 // waitGroups polls the JSON API until ok accepts the groups.
@@ -156,7 +167,7 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.WaitVisible(expiringBadge, chromedp.ByQuery),
 		chromedp.WaitVisible(`#groups tbody tr[data-group="factor-worker"]`, chromedp.ByQuery),
 		chromedp.Sleep(300*time.Millisecond),
-		chromedp.Text(expiringBadge, &countdown, chromedp.ByQuery),
+		renderedText(expiringBadge, &countdown),
 		chromedp.AttributeValue(`.cluster time.rel`, "title", &lastPollTitle, nil, chromedp.ByQuery),
 		chromedp.FullScreenshot(&shot, 100),
 	); err != nil {
@@ -238,7 +249,7 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.Sleep(1500*time.Millisecond), // one refresh from the API
 		chromedp.Text(`#chart-note`, &note, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector("#chart svg polyline.line").getAttribute("points").split(" ").length`, &points),
-		chromedp.Text(`#facts .risk`, &risk, chromedp.ByQuery),
+		renderedText(`#facts .risk`, &risk),
 	); err != nil {
 		t.Fatalf("expired group page: %v", err)
 	}

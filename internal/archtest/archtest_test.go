@@ -1,0 +1,147 @@
+package archtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/offsetlag/offsetlag"
+
+// pkg is one package of the module as `go list -json` reports it. Imports
+// are the non-test imports: the rules are about product code (tests may
+// import what they check against, e.g. exporter's tests use metrics).
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+// list runs `go list -json -deps=false` over the module. It needs only the
+// go command that runs the test.
+func list(t *testing.T) map[string]pkg {
+	t.Helper()
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	cmd := exec.Command(goBin, "list", "-json=ImportPath,Imports,Deps", module+"/...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v: %s", err, stderr.String())
+	}
+	pkgs := map[string]pkg{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decode go list output: %v", err)
+		}
+		pkgs[strings.TrimPrefix(p.ImportPath, module+"/")] = p
+	}
+	for _, must := range []string{"exporter", "kafkaadmin", "metrics", "metrics/cloudwatch", "cmd/offsetlag-exporter"} {
+		if _, ok := pkgs[must]; !ok {
+			t.Fatalf("go list did not report %s (got %d packages)", must, len(pkgs))
+		}
+	}
+	return pkgs
+}
+
+// hasPrefix reports whether path is one of prefixes or under one of them.
+func hasPrefix(path string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+const (
+	sarama     = "github.com/IBM/sarama"
+	franz      = "github.com/twmb/franz-go"
+	prometheus = "github.com/prometheus"
+	aws        = "github.com/aws"
+	smithy     = "github.com/aws/smithy-go"
+)
+
+// TestImportRules checks the "Rules" of ARCHITECTURE.md on the direct,
+// non-test imports of every package.
+func TestImportRules(t *testing.T) {
+	pkgs := list(t)
+	forbid := func(pkgName, why string, bad ...string) {
+		t.Helper()
+		for _, imp := range pkgs[pkgName].Imports {
+			if hasPrefix(imp, bad...) {
+				t.Errorf("%s imports %s: %s", pkgName, imp, why)
+			}
+		}
+	}
+	mod := func(p string) string { return module + "/" + p }
+
+	// kafkaadmin speaks Kafka and nothing else of the module.
+	forbid("kafkaadmin", "kafkaadmin is the bottom layer and imports no package of the module", module)
+	// exporter: only kafkaadmin of the module; no Kafka client, no sink library.
+	for _, imp := range pkgs["exporter"].Imports {
+		if hasPrefix(imp, module) && imp != mod("kafkaadmin") {
+			t.Errorf("exporter imports %s: of the module, exporter may import only kafkaadmin", imp)
+		}
+	}
+	forbid("exporter", "exporter never imports a Kafka client, Prometheus or AWS", sarama, franz, prometheus, aws, smithy)
+
+	// Sinks and HTTP read Results only: no Kafka client, no kafkaadmin, so a
+	// scrape or a publish cannot send a Kafka request.
+	for _, sink := range []string{"metrics", "metrics/cloudwatch", "internal/statuspage", "internal/httpapi"} {
+		forbid(sink, "sinks read exporter.Result only and cannot reach Kafka", sarama, franz, mod("kafkaadmin"))
+	}
+	forbid("metrics", "the Prometheus sink does not depend on the CloudWatch one or AWS", mod("metrics/cloudwatch"), aws, smithy)
+
+	// Product code never imports a test rig.
+	rigs := []string{mod("internal/kafkatest"), mod("internal/mototest"), mod("internal/promtest"), mod("internal/testpki"), mod("internal/fuzzci"), mod("internal/archtest")}
+	for name, p := range pkgs {
+		if hasPrefix(mod(name), rigs...) {
+			continue // rigs may use each other (kafkatest uses testpki)
+		}
+		for _, imp := range p.Imports {
+			if hasPrefix(imp, rigs...) {
+				t.Errorf("%s imports the test rig %s", name, imp)
+			}
+		}
+	}
+}
+
+// TestSaramaOnExporterSide checks which packages of the module linked into
+// offsetlag-exporter import sarama: kafkaadmin (every request) and
+// internal/kafkasec (TLS/SASL into a *sarama.Config, handed to
+// kafkaadmin.Config.Customize by internal/appconfig; shared with
+// factor-worker). ARCHITECTURE.md names kafkasec as the one exception.
+func TestSaramaOnExporterSide(t *testing.T) {
+	pkgs := list(t)
+	bin := pkgs["cmd/offsetlag-exporter"]
+	var got []string
+	for _, dep := range append([]string{bin.ImportPath}, bin.Deps...) {
+		if !hasPrefix(dep, module) {
+			continue
+		}
+		p, ok := pkgs[strings.TrimPrefix(dep, module+"/")]
+		if !ok {
+			t.Fatalf("dependency %s of offsetlag-exporter not listed", dep)
+		}
+		if slices.ContainsFunc(p.Imports, func(imp string) bool { return hasPrefix(imp, sarama) }) {
+			got = append(got, strings.TrimPrefix(dep, module+"/"))
+		}
+	}
+	slices.Sort(got)
+	want := []string{"internal/kafkasec", "kafkaadmin"}
+	if !slices.Equal(got, want) {
+		t.Errorf("packages of offsetlag-exporter importing sarama: got %v, want %v", got, want)
+	}
+}

@@ -1,10 +1,8 @@
 package deploy_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offsetlag/offsetlag/internal/promtest"
 )
 
 // This file holds the exporter side of the real-Prometheus tests
@@ -55,40 +55,11 @@ func exporterBinary(t *testing.T) string {
 	return exporterPath
 }
 
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // exporterProc is an offsetlag-exporter process.
 type exporterProc struct {
 	addr string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *promtest.LockedBuffer
 	once sync.Once
 }
 
@@ -98,7 +69,7 @@ type exporterProc struct {
 func startExporter(t *testing.T, brokers []string, args ...string) *exporterProc {
 	t.Helper()
 	bin := exporterBinary(t)
-	p := &exporterProc{addr: freeAddr(t), logs: &lockedBuffer{}}
+	p := &exporterProc{addr: promtest.FreeAddr(t), logs: &promtest.LockedBuffer{}}
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "OFFSETLAG_") {

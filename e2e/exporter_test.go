@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,31 +20,16 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/offsetlag/offsetlag/internal/kafkatest"
+
+	"github.com/offsetlag/offsetlag/internal/promtest"
 )
 
 // exporterProc is a running offsetlag-exporter binary.
 type exporterProc struct {
 	url  string // http://127.0.0.1:PORT
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *promtest.LockedBuffer
 	done chan struct{}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startExporter runs the built exporter against b with a 500ms poll interval
@@ -106,7 +90,7 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 	p := &exporterProc{
 		url:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		cmd:  exec.Command(bin, all...),
-		logs: &lockedBuffer{},
+		logs: &promtest.LockedBuffer{},
 		done: make(chan struct{}),
 	}
 	p.cmd.Env = append(base, env...)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/internal/kafkatest"
+
+	"github.com/offsetlag/offsetlag/internal/promtest"
 )
 
 // secureOptions: a broker with a SASL_PLAINTEXT listener (PLAIN and SCRAM
@@ -69,7 +71,7 @@ func TestSecurity(t *testing.T) {
 		"--failure-topic", topic+"-failed", "--sqlite-path", filepath.Join(t.TempDir(), "r.db"),
 		"--metrics-listen", "", "--batch-window", "50ms",
 		"--tls", "--tls-ca-file", pki.CAFile, "--tls-cert-file", pki.ClientCert, "--tls-key-file", pki.ClientKey)
-	runLogs := &lockedBuffer{}
+	runLogs := &promtest.LockedBuffer{}
 	run.Stdout, run.Stderr = runLogs, runLogs
 	setProcAttrs(run)
 	if err := run.Start(); err != nil {

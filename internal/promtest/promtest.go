@@ -21,8 +21,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr(t *testing.T) string {
+// FreeAddr returns a 127.0.0.1 address with a port free right now.
+func FreeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,19 +32,19 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// lockedBuffer collects a child process's output.
-type lockedBuffer struct {
+// LockedBuffer collects a child process's output; safe for concurrent use.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -146,7 +146,7 @@ func withoutFor(t *testing.T, raw []byte) any {
 type Server struct {
 	// URL is its base URL (http://127.0.0.1:port).
 	URL  string
-	logs *lockedBuffer
+	logs *LockedBuffer
 }
 
 // Logs returns what Prometheus logged (warnings and errors).
@@ -175,8 +175,8 @@ func Start(t *testing.T, target string, ruleFiles []string) *Server {
 	if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	s := &Server{URL: "http://" + addr, logs: &lockedBuffer{}}
+	addr := FreeAddr(t)
+	s := &Server{URL: "http://" + addr, logs: &LockedBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")

@@ -111,20 +111,22 @@ type chunks struct {
 }
 
 const (
-	chunkSize = 256 << 10
+	chunkSize  = 256 << 10
+	firstChunk = 4 << 10
 	// chunkSlack is room kept for one line; a longer line just grows the
 	// current chunk.
 	chunkSlack = 1 << 10
 )
 
 // reserve returns the current chunk with room for at least one typical
-// line.
+// line. Chunks double from firstChunk to chunkSize: a family of a few
+// lines does not hold a whole chunk.
 func (c *chunks) reserve() []byte {
 	if cap(c.cur)-len(c.cur) < chunkSlack {
 		if len(c.cur) > 0 {
 			c.full = append(c.full, c.cur)
 		}
-		c.cur = make([]byte, 0, chunkSize)
+		c.cur = make([]byte, 0, min(max(2*cap(c.cur), firstChunk), chunkSize))
 	}
 	return c.cur
 }

@@ -15,7 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // WriteText renders the latest Result's series, the same ones Collect
@@ -41,7 +41,7 @@ func (c *Collector) WriteText(w io.Writer) error {
 // streamChunk is the size of the pieces a streamed family is written in.
 const streamChunk = 64 << 10
 
-func (c *Collector) writeText(w io.Writer, r *exporter.Result) error {
+func (c *Collector) writeText(w io.Writer, r *result.Result) error {
 	streamed := make([]bool, len(c.families))
 	for i, f := range c.families {
 		streamed[i] = slices.Contains(f.labels, labelPartition)

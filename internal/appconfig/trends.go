@@ -3,7 +3,7 @@ package appconfig
 import (
 	"fmt"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
 // TrendsConfig configures time lag and group status.
@@ -25,15 +25,15 @@ type StatusConfig struct {
 }
 
 var trendsFlagDefs = []flagDef{
-	{"timelag.mode", string(exporter.TimeLagHybrid), "time lag estimation: interpolate (end-offset history only), exact (read the record timestamp at each lagging commit), hybrid (interpolate; read exactly where history cannot tell or lag is large)"},
-	{"timelag.exact-budget", exporter.DefaultExactBudget, "most partitions whose record timestamp is read per poll (largest lag first)"},
-	{"timelag.exact-above-records", int64(exporter.DefaultExactAboveRecords), "hybrid mode: read exact timestamps for partitions lagging at least this many records (0: every lagging partition)"},
-	{"status.window", exporter.DefaultStatusWindow, "polls the status rules (WARN, STALL, STOP, REWIND) and rates look back over"},
+	{"timelag.mode", string(status.TimeLagHybrid), "time lag estimation: interpolate (end-offset history only), exact (read the record timestamp at each lagging commit), hybrid (interpolate; read exactly where history cannot tell or lag is large)"},
+	{"timelag.exact-budget", status.DefaultExactBudget, "most partitions whose record timestamp is read per poll (largest lag first)"},
+	{"timelag.exact-above-records", int64(status.DefaultExactAboveRecords), "hybrid mode: read exact timestamps for partitions lagging at least this many records (0: every lagging partition)"},
+	{"status.window", status.DefaultStatusWindow, "polls the status rules (WARN, STALL, STOP, REWIND) and rates look back over"},
 }
 
 // Options returns the exporter's trend options.
-func (t TrendsConfig) Options() exporter.TrendOptions {
-	o := exporter.TrendOptions{Mode: exporter.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
+func (t TrendsConfig) Options() status.TrendOptions {
+	o := status.TrendOptions{Mode: status.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
 		ExactAboveRecords: t.TimeLag.ExactAboveRecords, Window: t.Status.Window}
 	if o.ExactBudget == 0 {
 		o.ExactBudget = -1 // 0 in the config means "never read exactly"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // renderSink renders an exposition in one walk of a Result. The text
@@ -149,7 +149,7 @@ func (z *familyStream) finish() {
 
 // buildExposition renders r's exposition: one walk, then the families joined in
 // name order.
-func (c *Collector) buildExposition(r *exporter.Result) *exposition {
+func (c *Collector) buildExposition(r *result.Result) *exposition {
 	x := &exposition{res: r}
 	if r == nil {
 		return x

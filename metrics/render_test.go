@@ -15,14 +15,14 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // bufferedText is the definition of the text exposition: every series walk
 // emits, appended to its family's buffer line by line, then the families
 // in name order with their headers. The one-walk render must write exactly
 // these bytes.
-func bufferedText(c *Collector, r *exporter.Result) []byte {
+func bufferedText(c *Collector, r *result.Result) []byte {
 	s := &textSink{bufs: make([]chunks, len(c.families))}
 	c.walk(r, s)
 	var out bytes.Buffer
@@ -73,12 +73,12 @@ func appendLine(b []byte, f *family, v float64, labelValues []string) []byte {
 // richSynthetic is synthetic with what a production Result also has: time
 // lag from every source, statuses, rates, a group without lag and names
 // that need escaping.
-func richSynthetic(groups, topics, partitions int) *exporter.Result {
+func richSynthetic(groups, topics, partitions int) *result.Result {
 	r := synthetic(groups, topics, partitions)
 	cr := &r.Clusters[0]
 	for gi := range cr.Groups {
 		g := &cr.Groups[gi]
-		g.Status = string(exporter.Statuses[gi%len(exporter.Statuses)])
+		g.Status = string(result.Statuses[gi%len(result.Statuses)])
 		g.HasLagSeconds, g.MaxLagSeconds = true, float64(gi)+0.25
 		if gi%7 == 3 {
 			g.Name += "\"quoted\\\n"
@@ -119,7 +119,7 @@ var renderVariants = []struct {
 // the text of bufferedText, for every option set, on the golden fixture and
 // on a Result large enough to span many compressed chunks.
 func TestRenderSameBytes(t *testing.T) {
-	results := map[string]*exporter.Result{"fixture": fixture(), "large": richSynthetic(60, 3, 200)}
+	results := map[string]*result.Result{"fixture": fixture(), "large": richSynthetic(60, 3, 200)}
 	for rname, r := range results {
 		for _, v := range renderVariants {
 			t.Run(rname+"/"+v.name, func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestCRC32Combine(t *testing.T) {
 // the small families buffered in one walk, then one more walk per family
 // with a partition label, every line formatted label by label, through one
 // DEFLATE stream. Kept for BenchmarkRender's ratio.
-func oldExposition(c *Collector, r *exporter.Result) (size, compressed int64) {
+func oldExposition(c *Collector, r *result.Result) (size, compressed int64) {
 	cw := &chunkWriter{}
 	zw, _ := flate.NewWriter(cw, deflateLevel)
 	tw := &crcWriter{w: zw}

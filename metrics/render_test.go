@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/flate"
 
@@ -251,30 +253,48 @@ func (s *oldStreamSink) flush() {
 }
 
 // BenchmarkRender compares, in one run, the once-per-Result render of
-// /metrics at size M (500 groups x 2 topics x 100 partitions = 100,000
-// committed offsets, with time lag and statuses): "old" walks the Result
-// once more per family with a partition label, "new" once (render.go).
+// /metrics: "old" walks the Result once more per family with a partition
+// label, "new" once (render.go). M is 500 groups x 2 topics x 100
+// partitions = 100,000 committed offsets, L 1,000 x 2 x 500 = 1,000,000,
+// both with time lag and statuses.
 //
 //	go test -run '^$' -bench Render -benchmem ./metrics/
 func BenchmarkRender(b *testing.B) {
-	r := richSynthetic(500, 2, 100)
-	c := NewCollector(static(r), Options{})
-	b.Run("old", func(b *testing.B) {
-		b.ReportAllocs()
-		var size, z int64
-		for b.Loop() {
-			size, z = oldExposition(c, r)
-		}
-		b.ReportMetric(float64(size), "text-bytes")
-		b.ReportMetric(float64(z), "compressed-bytes")
-	})
-	b.Run("new", func(b *testing.B) {
-		b.ReportAllocs()
-		var x *exposition
-		for b.Loop() {
-			x = c.buildExposition(r)
-		}
-		b.ReportMetric(float64(x.size), "text-bytes")
-		b.ReportMetric(float64(x.zsize), "compressed-bytes")
-	})
+	for _, size := range []struct {
+		name                       string
+		groups, topics, partitions int
+	}{{"M", 500, 2, 100}, {"L", 1000, 2, 500}} {
+		r := richSynthetic(size.groups, size.topics, size.partitions)
+		c := NewCollector(static(r), Options{})
+		b.Run(size.name+"/old", func(b *testing.B) {
+			b.ReportAllocs()
+			var n, z int64
+			c0 := processCPU()
+			for b.Loop() {
+				n, z = oldExposition(c, r)
+			}
+			b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(n), "text-bytes")
+			b.ReportMetric(float64(z), "compressed-bytes")
+		})
+		b.Run(size.name+"/new", func(b *testing.B) {
+			b.ReportAllocs()
+			var x *exposition
+			c0 := processCPU()
+			for b.Loop() {
+				x = c.buildExposition(r)
+			}
+			b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(x.size), "text-bytes")
+			b.ReportMetric(float64(x.zsize), "compressed-bytes")
+		})
+	}
+}
+
+// processCPU is the process's user plus system CPU time (GC workers
+// included): steadier than wall time on a shared machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -108,6 +108,9 @@ func TestImportRules(t *testing.T) {
 	}
 	forbid("metrics", "the Prometheus sink does not depend on the CloudWatch one or AWS", mod("metrics/cloudwatch"), aws, smithy)
 
+	// internal/backoff is a leaf helper (worker, stores, demo, CloudWatch retries).
+	forbid("internal/backoff", "internal/backoff is a leaf helper and imports no package of the module", module)
+
 	// Product code never imports a test rig.
 	rigs := []string{mod("internal/kafkatest"), mod("internal/mototest"), mod("internal/promtest"), mod("internal/testpki"), mod("internal/fuzzci"), mod("internal/archtest")}
 	for name, p := range pkgs {

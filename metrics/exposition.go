@@ -95,21 +95,10 @@ func (c *Collector) Render() (size, compressed int64) {
 	return x.size, x.zsize
 }
 
-// renderExposition streams WriteText's output for r through DEFLATE into
-// chunks.
+// renderExposition renders r (see render.go) and counts the render.
 func (c *Collector) renderExposition(r *exporter.Result) *exposition {
 	c.render.renders.Add(1)
-	x := &exposition{res: r}
-	cw := &chunkWriter{}
-	zw, _ := flate.NewWriter(cw, deflateLevel) // the level is valid
-	tw := &crcWriter{w: zw}
-	if r != nil {
-		_ = c.writeText(tw, r) // writes to memory do not fail
-	}
-	_ = zw.Flush()
-	cw.close()
-	x.body, x.crc, x.size, x.zsize = cw.chunks, tw.crc, tw.n, cw.n
-	return x
+	return c.buildExposition(r)
 }
 
 // crcWriter passes writes on, keeping their CRC-32 and length.

@@ -16,40 +16,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 )
 
-// bufferedText is how WriteText worked before it streamed: every family
-// buffered, then written in name order. The streaming one must write the
-// same bytes.
-func bufferedText(c *Collector, r *exporter.Result) []byte {
-	s := &textSink{bufs: make([]chunks, len(c.families))}
-	c.walk(r, s)
-	var out bytes.Buffer
-	for i, f := range c.families {
-		if s.bufs[i].empty() {
-			continue
-		}
-		out.Write(appendHeader(nil, f))
-		_ = s.bufs[i].writeTo(&out)
-	}
-	return out.Bytes()
-}
-
-func TestWriteTextStreamsTheSameBytes(t *testing.T) {
-	for _, g := range []Granularity{GranularityPartition, GranularityTopic} {
-		t.Run(string(g), func(t *testing.T) {
-			r := fixture()
-			c := NewCollector(static(r), Options{Granularity: g})
-			var got bytes.Buffer
-			if err := c.WriteText(&got); err != nil {
-				t.Fatal(err)
-			}
-			want := bufferedText(c, r)
-			if len(want) == 0 || !bytes.Equal(got.Bytes(), want) {
-				t.Fatalf("streamed text differs from buffered text (%d vs %d bytes)", got.Len(), len(want))
-			}
-		})
-	}
-}
-
 // buildInfo is a small extra gatherer, the stand-in for the process
 // collectors beside the Collector.
 func buildInfo(t *testing.T) *prometheus.Registry {

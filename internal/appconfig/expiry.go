@@ -15,7 +15,7 @@ type ExpiryConfig struct {
 	// Tolerance: commits that vanish no earlier than their predicted
 	// expiry minus the tolerance count as expired, earlier ones as deleted
 	// on purpose. 0 means two poll intervals.
-	Tolerance time.Duration `mapstructure:"tolerance"`
+	Tolerance time.Duration `mapstructure:"tolerance" range:"0|1s..168h" help:"commits that vanish no earlier than their predicted expiry minus this count as expired, earlier ones as deleted on purpose (0: two poll intervals)"`
 	// ExpectedGroups are watched even before they are seen (file only).
 	ExpectedGroups []ExpectedGroupConfig `mapstructure:"expected-groups"`
 }
@@ -38,26 +38,17 @@ type ExpectedGroupConfig struct {
 type StateConfig struct {
 	// Dir holds the expiry tracker's state file; empty keeps the state in
 	// memory only (predictions restart from scratch after a restart).
-	Dir string `mapstructure:"dir"`
+	Dir string `mapstructure:"dir" help:"directory of the state file that keeps expiry predictions across restarts (empty: in memory only)"`
 }
 
-// expiryFlagDefs are the expiry.*, state.* and offsets-retention options.
-var expiryFlagDefs = []flagDef{
-	{"kafka.offsets-retention", time.Duration(0), "committed-offset retention for expiry predictions, overriding the brokers' offsets.retention.minutes (0: read it from the brokers with DescribeConfigs)"},
-	{"expiry.tolerance", time.Duration(0), "commits that vanish no earlier than their predicted expiry minus this count as expired, earlier ones as deleted on purpose (0: two poll intervals)"},
-	{"state.dir", "", "directory of the state file that keeps expiry predictions across restarts (empty: in memory only)"},
-}
+// SetDefaults: no expected groups (0 tolerance: two poll intervals).
+func (e *ExpiryConfig) SetDefaults() {}
 
-// validateExpiry reports the first problem with the expiry settings.
+// validateExpiry reports the first problem with the expiry settings
+// (tolerance and retention ranges are range tags).
 func (c *Config) validateExpiry() error {
-	if c.Expiry.Tolerance < 0 {
-		return fmt.Errorf("expiry.tolerance %s: must not be negative", c.Expiry.Tolerance)
-	}
 	clusters := map[string]bool{}
 	for _, cl := range c.ClusterList() {
-		if cl.OffsetsRetention < 0 {
-			return fmt.Errorf("cluster %q: offsets-retention %s: must not be negative", cl.Name, cl.OffsetsRetention)
-		}
 		clusters[cl.Name] = true
 	}
 	seen := map[[2]string]bool{}

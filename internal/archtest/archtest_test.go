@@ -111,6 +111,10 @@ func TestImportRules(t *testing.T) {
 	// internal/backoff is a leaf helper (worker, stores, demo, CloudWatch retries).
 	forbid("internal/backoff", "internal/backoff is a leaf helper and imports no package of the module", module)
 
+	// The configuration machinery is a leaf: packages declare their Config
+	// with plain struct tags, and any package may use it.
+	forbid("internal/settings", "internal/settings imports no package of the module", module)
+
 	// Product code never imports a test rig.
 	rigs := []string{mod("internal/kafkatest"), mod("internal/mototest"), mod("internal/promtest"), mod("internal/testpki"), mod("internal/fuzzci"), mod("internal/archtest")}
 	for name, p := range pkgs {

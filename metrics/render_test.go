@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
 )
@@ -297,4 +299,56 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestGzipTailInStoredBlocks: extra families longer than one stored block
+// (64 KB) and none at all, after an exposition and after an empty one,
+// make valid gzip bodies of the announced length.
+func TestGzipTailInStoredBlocks(t *testing.T) {
+	big := prometheus.NewRegistry()
+	vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "offsetlag_test_extra", Help: "Extra."}, []string{"n"})
+	for i := range 3000 {
+		vec.WithLabelValues(strconv.Itoa(i)).Set(float64(i))
+	}
+	big.MustRegister(vec)
+	for _, tc := range []struct {
+		name  string
+		r     *result.Result
+		extra prometheus.Gatherer
+	}{
+		{"big tail", fixture(), big},
+		{"no tail", fixture(), nil},
+		{"nil result, big tail", nil, big},
+		{"nil result, no tail", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewCollector(static(tc.r), Options{})
+			var want bytes.Buffer
+			if err := c.WriteText(&want); err != nil {
+				t.Fatal(err)
+			}
+			plain := scrapeWith(t, c.Handler(tc.extra), "")
+			if !bytes.HasPrefix(plain.Body.Bytes(), want.Bytes()) {
+				t.Fatal("plain body does not start with the exposition")
+			}
+			if tc.extra != nil && plain.Body.Len()-want.Len() <= maxStored {
+				t.Fatalf("extra families %d bytes, want more than one stored block", plain.Body.Len()-want.Len())
+			}
+			rec := scrapeWith(t, c.Handler(tc.extra), "gzip")
+			if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+				t.Errorf("Content-Length %s, body %d bytes", cl, rec.Body.Len())
+			}
+			zr, err := gzip.NewReader(rec.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("gunzip: %v", err)
+			}
+			if !bytes.Equal(got, plain.Body.Bytes()) {
+				t.Fatalf("gzip body differs from the plain one (%d vs %d bytes)", len(got), plain.Body.Len())
+			}
+		})
+	}
 }

@@ -1,5 +1,5 @@
 // Package metrics holds the sinks that read the exporter's latest
-// exporter.Result and publish it: the Prometheus collector (prometheus*.go)
+// result.Result (exporter/result) and publish it: the Prometheus collector (prometheus*.go)
 // and, separately, the CloudWatch publisher.
 //
 // Sinks only read. The exporter polls Kafka in the background and stores an

@@ -13,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // buildInfo is a small extra gatherer, the stand-in for the process
@@ -51,7 +51,7 @@ func scrapeWith(t *testing.T, h http.Handler, acceptEncoding string) *httptest.R
 func TestHandlerGzipAndPlain(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    *exporter.Result
+		r    *result.Result
 	}{{"fixture", fixture()}, {"no result yet", nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewCollector(static(tc.r), Options{})
@@ -128,7 +128,7 @@ func TestHandlerOverHTTP(t *testing.T) {
 // render; a new Result is rendered once more, by OnResult in the background
 // or by the first scrape that needs it.
 func TestRenderOncePerResult(t *testing.T) {
-	var cur atomic.Pointer[exporter.Result]
+	var cur atomic.Pointer[result.Result]
 	cur.Store(fixture())
 	c := NewCollector(cur.Load, Options{})
 	h := c.Handler(nil)
@@ -160,7 +160,7 @@ func TestRenderOncePerResult(t *testing.T) {
 // TestScrapesWhileResultsChange runs scrapes against a stream of Results
 // published through OnResult (run with -race).
 func TestScrapesWhileResultsChange(t *testing.T) {
-	var cur atomic.Pointer[exporter.Result]
+	var cur atomic.Pointer[result.Result]
 	cur.Store(fixture())
 	c := NewCollector(cur.Load, Options{})
 	h := c.Handler(buildInfo(t))

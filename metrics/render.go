@@ -7,7 +7,7 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // renderSink renders an exposition in one walk of a Result. The text
@@ -115,7 +115,7 @@ func (ft *familyText) appendPrefix(b []byte, lv []string) []byte {
 
 // streamChunk is the text a streamed family collects before compressing
 // it.
-const streamChunk = 64 << 10
+const streamChunk = 256 << 10
 
 var streamPool = sync.Pool{New: func() any {
 	zw, _ := flate.NewWriter(nil, deflateLevel) // the level is valid
@@ -149,7 +149,7 @@ func (z *familyStream) finish() {
 
 // buildExposition renders r's exposition: one walk, then the families joined in
 // name order.
-func (c *Collector) buildExposition(r *exporter.Result) *exposition {
+func (c *Collector) buildExposition(r *result.Result) *exposition {
 	x := &exposition{res: r}
 	if r == nil {
 		return x

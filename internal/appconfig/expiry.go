@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // ExpiryConfig configures committed-offset expiry prediction (see
-// exporter/expiry.go for the rules). The retention itself is per cluster:
+// exporter/expiry/expiry.go for the rules). The retention itself is per cluster:
 // kafka.offsets-retention / clusters[].offsets-retention.
 type ExpiryConfig struct {
 	// Tolerance: commits that vanish no earlier than their predicted
@@ -60,8 +61,8 @@ func (c *Config) validateExpiry() error {
 		if eg.Cluster != "" && !clusters[eg.Cluster] {
 			return fmt.Errorf("%s (%s): unknown cluster %q", where, eg.Group, eg.Cluster)
 		}
-		switch exporter.StartingPosition(eg.StartingPosition) {
-		case "", exporter.StartEarliest, exporter.StartLatest, exporter.StartTimestamp:
+		switch result.StartingPosition(eg.StartingPosition) {
+		case "", result.StartEarliest, result.StartLatest, result.StartTimestamp:
 		default:
 			return fmt.Errorf("%s (%s): starting-position %q: want earliest, latest or timestamp", where, eg.Group, eg.StartingPosition)
 		}
@@ -76,14 +77,14 @@ func (c *Config) validateExpiry() error {
 
 // ExpiryOptions returns each cluster's expiry configuration for the
 // exporter; include is the groups filter (nil: all groups).
-func (c *Config) ExpiryOptions(include func(string) bool) map[string]exporter.ExpiryConfig {
-	out := map[string]exporter.ExpiryConfig{}
+func (c *Config) ExpiryOptions(include func(string) bool) map[string]expiry.ExpiryConfig {
+	out := map[string]expiry.ExpiryConfig{}
 	for _, cl := range c.ClusterList() {
-		ec := exporter.ExpiryConfig{Retention: cl.OffsetsRetention, Tolerance: c.Expiry.Tolerance, IncludeGroup: include}
+		ec := expiry.ExpiryConfig{Retention: cl.OffsetsRetention, Tolerance: c.Expiry.Tolerance, IncludeGroup: include}
 		for _, eg := range c.Expiry.ExpectedGroups {
 			if eg.Cluster == "" || eg.Cluster == cl.Name {
-				ec.Expected = append(ec.Expected, exporter.ExpectedGroup{Group: eg.Group,
-					StartingPosition: exporter.StartingPosition(eg.StartingPosition), Topics: eg.Topics})
+				ec.Expected = append(ec.Expected, expiry.ExpectedGroup{Group: eg.Group,
+					StartingPosition: result.StartingPosition(eg.StartingPosition), Topics: eg.Topics})
 			}
 		}
 		out[cl.Name] = ec

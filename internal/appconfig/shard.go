@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // ShardConfig splits the groups across exporter replicas (exporter.Shard).
@@ -32,13 +33,13 @@ func (c *Config) validateShard() error {
 // ShardExpiry drops from expiry options the expected groups of other
 // shards: each expected group is watched (and reported missing) by the one
 // replica whose shard it hashes to.
-func (c *Config) ShardExpiry(m map[string]exporter.ExpiryConfig) map[string]exporter.ExpiryConfig {
+func (c *Config) ShardExpiry(m map[string]expiry.ExpiryConfig) map[string]expiry.ExpiryConfig {
 	s := c.Shard()
 	if !s.Enabled() {
 		return m
 	}
 	for name, ec := range m {
-		var keep []exporter.ExpectedGroup
+		var keep []expiry.ExpectedGroup
 		for _, eg := range ec.Expected {
 			if s.Match(eg.Group) {
 				keep = append(keep, eg)

@@ -1,7 +1,7 @@
 package appconfig
 
 import (
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
 // TrendsConfig configures time lag and group status.
@@ -19,9 +19,9 @@ type TimeLagConfig struct {
 
 // SetDefaults sets the timelag.* defaults.
 func (t *TimeLagConfig) SetDefaults() {
-	t.Mode = string(exporter.TimeLagHybrid)
-	t.ExactBudget = exporter.DefaultExactBudget
-	t.ExactAboveRecords = exporter.DefaultExactAboveRecords
+	t.Mode = string(status.TimeLagHybrid)
+	t.ExactBudget = status.DefaultExactBudget
+	t.ExactAboveRecords = status.DefaultExactAboveRecords
 }
 
 // StatusConfig is the status evaluator.
@@ -30,11 +30,11 @@ type StatusConfig struct {
 }
 
 // SetDefaults sets the status.* defaults.
-func (s *StatusConfig) SetDefaults() { s.Window = exporter.DefaultStatusWindow }
+func (s *StatusConfig) SetDefaults() { s.Window = status.DefaultStatusWindow }
 
 // Options returns the exporter's trend options.
-func (t TrendsConfig) Options() exporter.TrendOptions {
-	o := exporter.TrendOptions{Mode: exporter.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
+func (t TrendsConfig) Options() status.TrendOptions {
+	o := status.TrendOptions{Mode: status.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
 		ExactAboveRecords: t.TimeLag.ExactAboveRecords, Window: t.Status.Window}
 	if o.ExactBudget == 0 {
 		o.ExactBudget = -1 // 0 in the config means "never read exactly"

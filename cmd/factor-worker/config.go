@@ -66,7 +66,7 @@ type runConfig struct {
 	MetricsListen     string        `mapstructure:"metrics-listen" help:"address of /metrics, /healthz (alive) and /readyz (200 while consuming); empty disables it"`
 	LogLevel          string        `mapstructure:"log-level" help:"log level: debug, info, warn, error"`
 	LogFormat         string        `mapstructure:"log-format" help:"log format: text or json"`
-	KafkaOptions       `mapstructure:",squash"`
+	KafkaOptions      `mapstructure:",squash"`
 }
 
 func (c *runConfig) SetDefaults() {
@@ -107,7 +107,7 @@ type produceConfig struct {
 	Malformed    float64 `mapstructure:"malformed" help:"share (0..1) of malformed records"`
 	Seed         uint64  `mapstructure:"seed" help:"random seed"`
 	LogLevel     string  `mapstructure:"log-level" help:"log level: debug, info, warn, error"`
-	KafkaOptions  `mapstructure:",squash"`
+	KafkaOptions `mapstructure:",squash"`
 }
 
 func (c *produceConfig) SetDefaults() {

@@ -343,7 +343,7 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 		}
 		if tw != nil && int(pl.Partition) < len(tw.exact) {
 			if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(lag.SourceExact)
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), lag.SourceExact
 				continue
 			}
 		}
@@ -371,7 +371,7 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 	if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
 		src = lag.SourceNone
 	}
-	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
+	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 	wantExact := src == lag.SourceNone ||
 		(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 	return tr.opts.Mode != TimeLagInterpolate && wantExact && pl.Lag > 0
@@ -411,9 +411,9 @@ func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, grou
 		case rt.Err != nil:
 			// keep the interpolated value, if any
 		case rt.Found < 0:
-			pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
+			pl.LagSeconds, pl.LagSecondsSource = 0, lag.SourceCaughtUp
 		default:
-			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
+			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), lag.SourceExact
 			tw := tr.window(g.Name, gt.Topic)
 			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Window)
 			tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
@@ -477,7 +477,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 	var span time.Duration
 	for pi := range gt.Partitions {
 		pl := &gt.Partitions[pi]
-		if pl.LagSecondsSource != "" {
+		if pl.LagSecondsSource != lag.SourceNone {
 			if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
 				gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
 			}
@@ -496,7 +496,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		er.ring[p*W+slot] = pl.End
 		w := tr.observations(p, n, tw, er)
 		st := EvaluatePartition(w, g.Members)
-		pl.Status = string(st)
+		pl.Status = result.CodeOf(st)
 		tStatus = result.Worse(tStatus, st)
 		if n >= 2 { // ComputeRates over the windows: first and last of each
 			first, last := w[0], w[n-1]

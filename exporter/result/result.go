@@ -265,7 +265,7 @@ type PartitionLag struct {
 	// interpolated, exact); LagSourceNone when there is none.
 	LagSecondsSource LagSource
 	// Status by the rules of EvaluatePartition; StatusCode 0 when none.
-	Status StatusCode
+	Status    StatusCode
 	Committed int64
 	// End is the log end offset used for Lag.
 	End         int64

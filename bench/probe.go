@@ -327,13 +327,6 @@ func (p *exporterProbe) close() {
 	_ = p.ac.Close()
 }
 
-type countingWriter int64
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	*w += countingWriter(len(b))
-	return len(b), nil
-}
-
 // saramaConfig is the client configuration of the bare and pattern probes:
 // the same protocol level as the exporter's default.
 func saramaConfig() *sarama.Config {

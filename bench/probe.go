@@ -564,88 +564,111 @@ func (p *patternProbe) listOffsets(b *sarama.Broker, ps []tp, at int64) error {
 }
 
 func (p *patternProbe) poll(_ context.Context, res *ProbeResult) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	var nreq atomic.Int64
-	fail := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}
+	pp := &patternPoll{p: p}
 	// Offsets: per leader (kminion) or per partition (kafka_exporter).
+	var wg sync.WaitGroup
 	for id, b := range p.conns {
-		parts := p.l.byLeader[id]
-		wg.Go(func() {
-			if !p.kafkaExporter {
-				for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
-					if len(parts) == 0 {
-						break
-					}
-					nreq.Add(1)
-					if err := p.listOffsets(b, parts, at); err != nil {
-						fail(err)
-						return
-					}
-				}
-				return
-			}
-			for i := 0; i < len(parts); i += p.k {
-				for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
-					nreq.Add(1)
-					if err := p.listOffsets(b, parts[i:i+1], at); err != nil {
-						fail(err)
-						return
-					}
-				}
-			}
-		})
+		wg.Go(func() { pp.offsets(b, p.l.byLeader[id]) })
 	}
 	wg.Wait()
 	// Group offsets: one OffsetFetch per group, on its coordinator; for
 	// kafka_exporter one ListOffsets per committed partition after it.
 	for id, b := range p.conns {
-		groups := p.l.byCoord[id]
-		wg.Go(func() {
-			for i := 0; i < len(groups); i += p.k {
-				nreq.Add(1)
-				resp, err := b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
-				if err != nil {
-					fail(err)
-					return
-				}
-				if !p.kafkaExporter {
-					continue
-				}
-				for topic, blocks := range resp.Blocks {
-					for part, blk := range blocks {
-						if blk.Offset < 0 {
-							continue
-						}
-						x := tp{topic, part}
-						lb := p.conns[p.leaderOf[x]]
-						if lb == nil {
-							continue
-						}
-						nreq.Add(1)
-						// kafka_exporter sends these under one lock, one at a time.
-						mu.Lock()
-						err := p.listOffsets(lb, []tp{x}, sarama.OffsetNewest)
-						mu.Unlock()
-						if err != nil {
-							fail(err)
-							return
-						}
-					}
-				}
-			}
-		})
+		wg.Go(func() { pp.groups(b, p.l.byCoord[id]) })
 	}
 	wg.Wait()
 	res.Scale = float64(p.k)
 	res.Partitions, res.Groups = p.l.partitions, p.l.groups
-	res.SelfRequests = map[string]int{"requests": int(nreq.Load())}
-	return errors.Join(errs...)
+	res.SelfRequests = map[string]int{"requests": int(pp.nreq.Load())}
+	return errors.Join(pp.errs...)
+}
+
+// patternPoll is one poll of a patternProbe: its request count and errors.
+type patternPoll struct {
+	p    *patternProbe
+	nreq atomic.Int64
+	mu   sync.Mutex // errs; and kafka_exporter's per-partition ListOffsets, sent one at a time
+	errs []error
+}
+
+func (pp *patternPoll) fail(err error) {
+	pp.mu.Lock()
+	pp.errs = append(pp.errs, err)
+	pp.mu.Unlock()
+}
+
+// offsets reads the log end and start offsets of a leader's partitions:
+// two batched ListOffsets (kminion) or two per partition (kafka_exporter).
+func (pp *patternPoll) offsets(b *sarama.Broker, parts []tp) {
+	p := pp.p
+	if !p.kafkaExporter {
+		if len(parts) == 0 {
+			return
+		}
+		for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
+			pp.nreq.Add(1)
+			if err := p.listOffsets(b, parts, at); err != nil {
+				pp.fail(err)
+				return
+			}
+		}
+		return
+	}
+	for i := 0; i < len(parts); i += p.k {
+		for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
+			pp.nreq.Add(1)
+			if err := p.listOffsets(b, parts[i:i+1], at); err != nil {
+				pp.fail(err)
+				return
+			}
+		}
+	}
+}
+
+// groups fetches a coordinator's groups' offsets, one OffsetFetch per
+// group.
+func (pp *patternPoll) groups(b *sarama.Broker, groups []string) {
+	p := pp.p
+	for i := 0; i < len(groups); i += p.k {
+		pp.nreq.Add(1)
+		resp, err := b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
+		if err != nil {
+			pp.fail(err)
+			return
+		}
+		if p.kafkaExporter {
+			if err := pp.committedEnds(resp); err != nil {
+				pp.fail(err)
+				return
+			}
+		}
+	}
+}
+
+// committedEnds is kafka_exporter's one ListOffsets (newest) per
+// committed group partition, sent one at a time under one lock.
+func (pp *patternPoll) committedEnds(resp *sarama.OffsetFetchResponse) error {
+	p := pp.p
+	for topic, blocks := range resp.Blocks {
+		for part, blk := range blocks {
+			if blk.Offset < 0 {
+				continue
+			}
+			x := tp{topic, part}
+			lb := p.conns[p.leaderOf[x]]
+			if lb == nil {
+				continue
+			}
+			pp.nreq.Add(1)
+			pp.mu.Lock()
+			err := p.listOffsets(lb, []tp{x}, sarama.OffsetNewest)
+			pp.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (p *patternProbe) close() {

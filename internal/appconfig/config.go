@@ -47,6 +47,8 @@ type Config struct {
 	LambdaESM LambdaESMConfig `mapstructure:"lambda-esm"`
 	// Sharding splits the groups across replicas (shard.go).
 	Sharding ShardConfig `mapstructure:"shard"`
+	// HA runs replicas coordinated through Kafka (ha.go).
+	HA HAConfig `mapstructure:"ha"`
 }
 
 // KafkaConfig is the single-cluster shorthand; its settings other than
@@ -158,6 +160,7 @@ func allFlagDefs() []flagDef {
 	out = append(out, securityFlagDefs...)
 	out = append(out, esmFlagDefs...)
 	out = append(out, shardFlagDefs...)
+	out = append(out, haFlagDefs...)
 	return out
 }
 
@@ -441,6 +444,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateShard(); err != nil {
+		return err
+	}
+	if err := c.validateHA(); err != nil {
 		return err
 	}
 	return c.validateCloudWatch()

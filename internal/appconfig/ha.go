@@ -44,12 +44,6 @@ func (c *Config) validateHA() error {
 	if h.Group == "" || h.Topic == "" {
 		return errors.New("ha.group and ha.topic must not be empty")
 	}
-	if h.Partitions < 1 || h.Partitions > 10000 {
-		return fmt.Errorf("ha.partitions %d: want 1 to 10000", h.Partitions)
-	}
-	if h.SessionTimeout < time.Second || h.SessionTimeout > 30*time.Minute {
-		return fmt.Errorf("ha.session-timeout %s: want 1s to 30m", h.SessionTimeout)
-	}
 	if _, err := c.HACluster(); err != nil {
 		return err
 	}

@@ -81,6 +81,8 @@ var bounds = []bound{
 	durBound("lambda-esm.horizon", time.Minute, 10*year, false, func(c *Config) time.Duration { return c.LambdaESM.Horizon }),
 	intBound("shard.index", 0, 999, false, func(c *Config) int64 { return int64(c.Sharding.Index) }),
 	intBound("shard.count", 1, 1000, false, func(c *Config) int64 { return int64(c.Sharding.Count) }),
+	intBound("ha.partitions", 1, 10000, false, func(c *Config) int64 { return int64(c.HA.Partitions) }),
+	durBound("ha.session-timeout", time.Second, 30*time.Minute, false, func(c *Config) time.Duration { return c.HA.SessionTimeout }),
 	durBound("web.read-timeout", time.Second, time.Hour, false, func(c *Config) time.Duration { return c.Web.ReadTimeout }),
 	durBound("web.write-timeout", time.Second, time.Hour, false, func(c *Config) time.Duration { return c.Web.WriteTimeout }),
 	durBound("web.idle-timeout", time.Second, time.Hour, false, func(c *Config) time.Duration { return c.Web.IdleTimeout }),

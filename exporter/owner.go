@@ -1,6 +1,11 @@
 package exporter
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
+)
 
 // Owner decides which groups and topics this replica exports when several
 // replicas share the clusters dynamically (package ha: HA replicas
@@ -18,7 +23,7 @@ type Owner interface {
 	// ObserveExpiry is called after each poll's expiry observation with the
 	// cluster's tracker state, under the tracker's lock: read it, keep no
 	// reference to it, do not block.
-	ObserveExpiry(cluster string, st *ExpiryState)
+	ObserveExpiry(cluster string, st *expiry.ExpiryState)
 }
 
 // Republish publishes the latest Result again (through OnResult), with the
@@ -39,7 +44,7 @@ func (e *Exporter) Republish() {
 // under the same lock: the Owner takes the groups over there, so no poll
 // observes them owned without their state. Unknown clusters are ignored
 // (commit still runs).
-func (e *Exporter) RestoreExpiry(cluster string, groups map[string]*GroupState, commit func()) {
+func (e *Exporter) RestoreExpiry(cluster string, groups map[string]*expiry.GroupState, commit func()) {
 	t := &e.expiry
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -55,31 +60,31 @@ func (e *Exporter) RestoreExpiry(cluster string, groups map[string]*GroupState, 
 			continue
 		}
 		if gs.Topics == nil {
-			gs.Topics = map[string]*TopicState{}
+			gs.Topics = map[string]*expiry.TopicState{}
 		}
 		st.Groups[name] = gs
 	}
 }
 
 // owned returns cr without the groups and topics the Owner does not own.
-func (e *Exporter) owned(cr ClusterResult) ClusterResult {
+func (e *Exporter) owned(cr result.ClusterResult) result.ClusterResult {
 	o := e.opts.Owner
 	if o == nil {
 		return cr
 	}
-	cr.Groups = slices.DeleteFunc(slices.Clone(cr.Groups), func(g GroupResult) bool { return !o.OwnsGroup(cr.Name, g.Name) })
-	cr.Topics = slices.DeleteFunc(slices.Clone(cr.Topics), func(t TopicResult) bool { return !o.OwnsTopic(cr.Name, t.Name) })
-	cr.Expiry = slices.DeleteFunc(slices.Clone(cr.Expiry), func(g GroupExpiry) bool { return !o.OwnsGroup(cr.Name, g.Group) })
+	cr.Groups = slices.DeleteFunc(slices.Clone(cr.Groups), func(g result.GroupResult) bool { return !o.OwnsGroup(cr.Name, g.Name) })
+	cr.Topics = slices.DeleteFunc(slices.Clone(cr.Topics), func(t result.TopicResult) bool { return !o.OwnsTopic(cr.Name, t.Name) })
+	cr.Expiry = slices.DeleteFunc(slices.Clone(cr.Expiry), func(g result.GroupExpiry) bool { return !o.OwnsGroup(cr.Name, g.Group) })
 	return cr
 }
 
 // ownedExpected leaves out the expected groups of other replicas: each is
 // watched (and reported missing) by its owner only.
-func (e *Exporter) ownedExpected(cluster string, cfg ExpiryConfig) ExpiryConfig {
+func (e *Exporter) ownedExpected(cluster string, cfg expiry.ExpiryConfig) expiry.ExpiryConfig {
 	o := e.opts.Owner
 	if o == nil {
 		return cfg
 	}
-	cfg.Expected = slices.DeleteFunc(slices.Clone(cfg.Expected), func(eg ExpectedGroup) bool { return !o.OwnsGroup(cluster, eg.Group) })
+	cfg.Expected = slices.DeleteFunc(slices.Clone(cfg.Expected), func(eg expiry.ExpectedGroup) bool { return !o.OwnsGroup(cluster, eg.Group) })
 	return cfg
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/ha"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -49,7 +51,7 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 		t.Fatal(err)
 	}
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollInterval, Owner: m,
-		Expiry: map[string]exporter.ExpiryConfig{"c": {Retention: time.Hour,
+		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: time.Hour,
 			IncludeGroup: func(g string) bool { return m.OwnsGroup("c", g) }}}})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func (r *replica) groups() []string {
 	return out
 }
 
-func (r *replica) expiry(group string) *exporter.GroupExpiry {
+func (r *replica) expiry(group string) *result.GroupExpiry {
 	c, _ := r.e.Latest().Cluster("c")
 	for i := range c.Expiry {
 		if c.Expiry[i].Group == group {

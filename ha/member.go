@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // Defaults.
@@ -62,7 +63,7 @@ type Target interface {
 	// RestoreExpiry installs restored group states; commit runs under the
 	// tracker's lock once they are in (the Member marks the shard owned
 	// there, so no poll sees the shard owned without its state).
-	RestoreExpiry(cluster string, groups map[string]*exporter.GroupState, commit func())
+	RestoreExpiry(cluster string, groups map[string]*expiry.GroupState, commit func())
 	// Republish publishes the latest Result again, without the shards
 	// just lost.
 	Republish()
@@ -105,7 +106,7 @@ type restore struct {
 	start   time.Time
 	barrier int64 // offset of our barrier record, -1 until written
 	maxSeen int64 // highest offset consumed, -1 before any
-	groups  map[string]map[string]*exporter.GroupState
+	groups  map[string]map[string]*expiry.GroupState
 	bad     int // records that could not be decoded
 	// finishing: the barrier was reached and the state is being handed
 	// to the exporter.
@@ -343,7 +344,7 @@ func (m *Member) apply(r *kgo.Record) bool {
 		}
 		byGroup := rs.groups[k.cluster]
 		if byGroup == nil {
-			byGroup = map[string]*exporter.GroupState{}
+			byGroup = map[string]*expiry.GroupState{}
 			rs.groups[k.cluster] = byGroup
 		}
 		if gs == nil {
@@ -416,7 +417,7 @@ func (m *Member) assigned(ctx context.Context, cl *kgo.Client, a map[string][]in
 	m.rebalances++
 	m.memberID, m.generation = cl.GroupMetadata()
 	for _, p := range ps {
-		m.restoring[p] = &restore{start: now, barrier: -1, maxSeen: -1, groups: map[string]map[string]*exporter.GroupState{}}
+		m.restoring[p] = &restore{start: now, barrier: -1, maxSeen: -1, groups: map[string]map[string]*expiry.GroupState{}}
 	}
 	m.mu.Unlock()
 	m.log.Info("shards assigned", "shards", ps, "member_id", m.memberID)
@@ -519,7 +520,7 @@ func (m *Member) drop(ps []int32, why string) bool {
 // (exporter.Owner). It is called under the exporter's tracker lock after
 // every poll; it marshals what changed and hands it to the producer without
 // waiting for the brokers.
-func (m *Member) ObserveExpiry(cluster string, st *exporter.ExpiryState) {
+func (m *Member) ObserveExpiry(cluster string, st *expiry.ExpiryState) {
 	if m.cl == nil || st == nil {
 		return
 	}
@@ -546,7 +547,7 @@ func (m *Member) ObserveExpiry(cluster string, st *exporter.ExpiryState) {
 }
 
 // batch computes the records of one poll, at most MaxWritesPerPoll.
-func (m *Member) batch(cluster string, st *exporter.ExpiryState) []*kgo.Record {
+func (m *Member) batch(cluster string, st *expiry.ExpiryState) []*kgo.Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.opts.Now()

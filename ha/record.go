@@ -7,7 +7,7 @@ import (
 	"hash/fnv"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // Record keys are JSON arrays: ["g", cluster, group] for a group's expiry
@@ -23,9 +23,9 @@ const stateVersion = 1
 
 // groupValue is the value of a group record.
 type groupValue struct {
-	Version int                  `json:"v"`
-	Written time.Time            `json:"written"`
-	State   *exporter.GroupState `json:"state"`
+	Version int                `json:"v"`
+	Written time.Time          `json:"written"`
+	State   *expiry.GroupState `json:"state"`
 }
 
 // barrierValue is the value of a barrier record (for people reading the
@@ -66,7 +66,7 @@ func decodeKey(k []byte) (decodedKey, error) {
 
 // decodeGroup parses a group record's value; nil value (tombstone) is a nil
 // state and no error.
-func decodeGroup(v []byte) (*exporter.GroupState, error) {
+func decodeGroup(v []byte) (*expiry.GroupState, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -81,7 +81,7 @@ func decodeGroup(v []byte) (*exporter.GroupState, error) {
 		return nil, errors.New("decode group state: no state")
 	}
 	if gv.State.Topics == nil {
-		gv.State.Topics = map[string]*exporter.TopicState{}
+		gv.State.Topics = map[string]*expiry.TopicState{}
 	}
 	for t, ts := range gv.State.Topics {
 		if ts == nil {
@@ -98,7 +98,7 @@ func decodeGroup(v []byte) (*exporter.GroupState, error) {
 // simple groups derived from it) are written at most every
 // RoutineWriteEvery: losing them only makes a prediction earlier (the safe
 // side), as with the state file.
-func fingerprints(gs *exporter.GroupState) (raw []byte, full, sig uint64, err error) {
+func fingerprints(gs *expiry.GroupState) (raw []byte, full, sig uint64, err error) {
 	raw, err = json.Marshal(gs)
 	if err != nil {
 		return nil, 0, 0, err

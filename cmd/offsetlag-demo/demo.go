@@ -22,6 +22,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/statuspage"
@@ -173,22 +175,22 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 	}
 	d.cleanup = append(d.cleanup, func() { _ = admin.Close() })
 	var exp *exporter.Exporter
-	page, err := statuspage.New(func() *exporter.Result { return exp.Latest() }, statuspage.Options{
+	page, err := statuspage.New(func() *result.Result { return exp.Latest() }, statuspage.Options{
 		Title: "offsetlag demo", Refresh: cfg.Refresh,
 		Links: []statuspage.Link{{Href: "/metrics", Text: "Metrics"}, {Href: "/healthz", Text: "Health"}, {Href: "/readyz", Text: "Readiness"}},
 	})
 	if err != nil {
 		return nil, err
 	}
-	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() }, metrics.Options{})
+	collector := metrics.NewCollector(func() *result.Result { return exp.Latest() }, metrics.Options{})
 	exp, err = exporter.New([]exporter.Source{admin}, exporter.Options{
-		Interval: cfg.PollInterval, Logger: log, OnResult: func(r *exporter.Result) { page.Record(r); collector.OnResult(r) },
+		Interval: cfg.PollInterval, Logger: log, OnResult: func(r *result.Result) { page.Record(r); collector.OnResult(r) },
 		// The brokers report offsets.retention.minutes (7 days); the
 		// demo's retention is the kfake extension above, so say it here.
 		// The tolerance absorbs the lag of observing Empty (a poll late on
 		// a busy machine); with a retention of seconds, two poll intervals
 		// are not enough.
-		Expiry: map[string]exporter.ExpiryConfig{clusterName: {Retention: cfg.Retention,
+		Expiry: map[string]expiry.ExpiryConfig{clusterName: {Retention: cfg.Retention,
 			Tolerance: max(2*cfg.PollInterval, cfg.Retention/3)}},
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/ha"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 )
@@ -47,7 +48,7 @@ func (r *replicas) owns(cluster string, include func(string) bool) func(string) 
 }
 
 // expiry applies owns to each cluster's expiry options.
-func (r *replicas) expiry(m map[string]exporter.ExpiryConfig) map[string]exporter.ExpiryConfig {
+func (r *replicas) expiry(m map[string]expiry.ExpiryConfig) map[string]expiry.ExpiryConfig {
 	if r == nil {
 		return m
 	}

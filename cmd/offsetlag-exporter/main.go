@@ -23,6 +23,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
@@ -117,10 +119,10 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	if err != nil {
 		return err
 	}
-	var store *exporter.StateStore
+	var store *expiry.StateStore
 	if cfg.State.Dir != "" {
 		var err error
-		if store, err = exporter.NewStateStore(cfg.State.Dir, logger); err != nil {
+		if store, err = expiry.NewStateStore(cfg.State.Dir, logger); err != nil {
 			return err
 		}
 	}
@@ -146,13 +148,13 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	}
 	defer cw.stop() // runs after the polls stopped: flushes what is queued
 	var exp *exporter.Exporter
-	page, err := newStatusPage(func() *exporter.Result { return exp.Latest() }, cfg.Web.TelemetryPath, version.Version)
+	page, err := newStatusPage(func() *result.Result { return exp.Latest() }, cfg.Web.TelemetryPath, version.Version)
 	if err != nil {
 		return err
 	}
 	// The /metrics exposition is rendered once per Result, when it is
 	// published (collector.OnResult), and shared by every scrape.
-	collector := metrics.NewCollector(func() *exporter.Result { return exp.Latest() },
+	collector := metrics.NewCollector(func() *result.Result { return exp.Latest() },
 		metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
 			Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{

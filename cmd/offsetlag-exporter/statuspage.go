@@ -1,15 +1,15 @@
 package main
 
 import (
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/statuspage"
 )
 
 // onResults calls every non-nil f in order with each new Result (the
 // exporter has one OnResult; the status page history and the CloudWatch
 // publisher both want it). Each f must not block. nil when there is none.
-func onResults(fs ...func(*exporter.Result)) func(*exporter.Result) {
-	var set []func(*exporter.Result)
+func onResults(fs ...func(*result.Result)) func(*result.Result) {
+	var set []func(*result.Result)
 	for _, f := range fs {
 		if f != nil {
 			set = append(set, f)
@@ -21,7 +21,7 @@ func onResults(fs ...func(*exporter.Result)) func(*exporter.Result) {
 	case 1:
 		return set[0]
 	}
-	return func(r *exporter.Result) {
+	return func(r *result.Result) {
 		for _, f := range set {
 			f(r)
 		}
@@ -29,7 +29,7 @@ func onResults(fs ...func(*exporter.Result)) func(*exporter.Result) {
 }
 
 // newStatusPage builds the status page; latest is read only when serving.
-func newStatusPage(latest func() *exporter.Result, telemetryPath, version string) (*statuspage.Page, error) {
+func newStatusPage(latest func() *result.Result, telemetryPath, version string) (*statuspage.Page, error) {
 	return statuspage.New(latest, statuspage.Options{Version: version, Links: []statuspage.Link{
 		{Href: telemetryPath, Text: "Metrics"},
 		{Href: "/healthz", Text: "Health"},

@@ -11,23 +11,19 @@ import (
 // HAConfig runs replicas coordinated through a Kafka consumer group, with
 // their state in a compacted Kafka topic (package ha).
 type HAConfig struct {
-	Enabled bool   `mapstructure:"enabled"`
-	Group   string `mapstructure:"group"`
-	Topic   string `mapstructure:"topic"`
+	Enabled bool   `mapstructure:"enabled" help:"run as one of several replicas that share the groups through a Kafka consumer group and keep their state in a compacted topic (exclusive with shard.* and state.dir)"`
+	Group   string `mapstructure:"group" help:"consumer group the replicas join (same value on every replica)"`
+	Topic   string `mapstructure:"topic" help:"compacted coordination topic: one partition per virtual shard, holds the expiry state (created if missing)"`
 	// Partitions is the shard count of a created topic.
-	Partitions int `mapstructure:"partitions"`
+	Partitions int `mapstructure:"partitions" range:"1..10000" help:"partitions (virtual shards) of the coordination topic when it is created; an existing topic keeps its count"`
 	// Cluster names the cluster that coordinates (empty: the first).
-	Cluster        string        `mapstructure:"cluster"`
-	SessionTimeout time.Duration `mapstructure:"session-timeout"`
+	Cluster        string        `mapstructure:"cluster" help:"name of the cluster whose brokers coordinate the replicas (empty: the first cluster)"`
+	SessionTimeout time.Duration `mapstructure:"session-timeout" range:"1s..30m" help:"a replica that stops heartbeating (kill -9) loses its shards after this long (within the brokers' group.min/max.session.timeout.ms)"`
 }
 
-var haFlagDefs = []flagDef{
-	{"ha.enabled", false, "run as one of several replicas that share the groups through a Kafka consumer group and keep their state in a compacted topic (exclusive with shard.* and state.dir)"},
-	{"ha.group", ha.DefaultGroup, "consumer group the replicas join (same value on every replica)"},
-	{"ha.topic", ha.DefaultTopic, "compacted coordination topic: one partition per virtual shard, holds the expiry state (created if missing)"},
-	{"ha.partitions", ha.DefaultPartitions, "partitions (virtual shards) of the coordination topic when it is created; an existing topic keeps its count"},
-	{"ha.cluster", "", "name of the cluster whose brokers coordinate the replicas (empty: the first cluster)"},
-	{"ha.session-timeout", ha.DefaultSessionTimeout, "a replica that stops heartbeating (kill -9) loses its shards after this long (within the brokers' group.min/max.session.timeout.ms)"},
+// SetDefaults: HA off, the ha package's defaults.
+func (h *HAConfig) SetDefaults() {
+	*h = HAConfig{Group: ha.DefaultGroup, Topic: ha.DefaultTopic, Partitions: ha.DefaultPartitions, SessionTimeout: ha.DefaultSessionTimeout}
 }
 
 func (c *Config) validateHA() error {

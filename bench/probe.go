@@ -563,106 +563,105 @@ func (p *patternProbe) listOffsets(b *sarama.Broker, ps []tp, at int64) error {
 	return err
 }
 
+// patternRound is one poll's shared state: the errors seen and the requests sent.
+type patternRound struct {
+	mu   sync.Mutex // also kafka_exporter's one lock around its per-partition ListOffsets
+	errs []error
+	nreq atomic.Int64
+}
+
+func (r *patternRound) fail(err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, err)
+	r.mu.Unlock()
+}
+
 func (p *patternProbe) poll(_ context.Context, res *ProbeResult) error {
-	pp := &patternPoll{p: p}
-	// Offsets: per leader (kminion) or per partition (kafka_exporter).
 	var wg sync.WaitGroup
+	var r patternRound
+	// Offsets: per leader (kminion) or per partition (kafka_exporter).
 	for id, b := range p.conns {
-		wg.Go(func() { pp.offsets(b, p.l.byLeader[id]) })
+		parts := p.l.byLeader[id]
+		wg.Go(func() {
+			if err := p.endOffsets(b, parts, &r); err != nil {
+				r.fail(err)
+			}
+		})
 	}
 	wg.Wait()
 	// Group offsets: one OffsetFetch per group, on its coordinator; for
 	// kafka_exporter one ListOffsets per committed partition after it.
 	for id, b := range p.conns {
-		wg.Go(func() { pp.groups(b, p.l.byCoord[id]) })
+		groups := p.l.byCoord[id]
+		wg.Go(func() {
+			if err := p.groupOffsets(b, groups, &r); err != nil {
+				r.fail(err)
+			}
+		})
 	}
 	wg.Wait()
 	res.Scale = float64(p.k)
 	res.Partitions, res.Groups = p.l.partitions, p.l.groups
-	res.SelfRequests = map[string]int{"requests": int(pp.nreq.Load())}
-	return errors.Join(pp.errs...)
+	res.SelfRequests = map[string]int{"requests": int(r.nreq.Load())}
+	return errors.Join(r.errs...)
 }
 
-// patternPoll is one poll of a patternProbe: its request count and errors.
-type patternPoll struct {
-	p    *patternProbe
-	nreq atomic.Int64
-	mu   sync.Mutex // errs; and kafka_exporter's per-partition ListOffsets, sent one at a time
-	errs []error
-}
-
-func (pp *patternPoll) fail(err error) {
-	pp.mu.Lock()
-	pp.errs = append(pp.errs, err)
-	pp.mu.Unlock()
-}
-
-// offsets reads the log end and start offsets of a leader's partitions:
-// two batched ListOffsets (kminion) or two per partition (kafka_exporter).
-func (pp *patternPoll) offsets(b *sarama.Broker, parts []tp) {
-	p := pp.p
-	if !p.kafkaExporter {
-		if len(parts) == 0 {
-			return
-		}
-		for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
-			pp.nreq.Add(1)
-			if err := p.listOffsets(b, parts, at); err != nil {
-				pp.fail(err)
-				return
-			}
-		}
-		return
+// endOffsets reads the latest and earliest offsets of the partitions b leads:
+// one request each for all of them (kminion), or one per partition
+// (kafka_exporter, every k-th partition).
+func (p *patternProbe) endOffsets(b *sarama.Broker, parts []tp, r *patternRound) error {
+	if len(parts) == 0 {
+		return nil
 	}
-	for i := 0; i < len(parts); i += p.k {
+	step, batch := len(parts), len(parts)
+	if p.kafkaExporter {
+		step, batch = p.k, 1
+	}
+	for i := 0; i < len(parts); i += step {
 		for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
-			pp.nreq.Add(1)
-			if err := p.listOffsets(b, parts[i:i+1], at); err != nil {
-				pp.fail(err)
-				return
+			r.nreq.Add(1)
+			if err := p.listOffsets(b, parts[i:i+batch], at); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
 }
 
-// groups fetches a coordinator's groups' offsets, one OffsetFetch per
-// group.
-func (pp *patternPoll) groups(b *sarama.Broker, groups []string) {
-	p := pp.p
+// groupOffsets sends one OffsetFetch per group (every k-th) to its
+// coordinator b; for kafka_exporter, then one ListOffsets per committed
+// partition.
+func (p *patternProbe) groupOffsets(b *sarama.Broker, groups []string, r *patternRound) error {
 	for i := 0; i < len(groups); i += p.k {
-		pp.nreq.Add(1)
+		r.nreq.Add(1)
 		resp, err := b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
 		if err != nil {
-			pp.fail(err)
-			return
+			return err
 		}
-		if p.kafkaExporter {
-			if err := pp.committedEnds(resp); err != nil {
-				pp.fail(err)
-				return
-			}
+		if !p.kafkaExporter {
+			continue
+		}
+		if err := p.committedEndOffsets(resp, r); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
-// committedEnds is kafka_exporter's one ListOffsets (newest) per
-// committed group partition, sent one at a time under one lock.
-func (pp *patternPoll) committedEnds(resp *sarama.OffsetFetchResponse) error {
-	p := pp.p
+// committedEndOffsets is kafka_exporter's ListOffsets per committed partition,
+// sent under one lock, one at a time.
+func (p *patternProbe) committedEndOffsets(resp *sarama.OffsetFetchResponse, r *patternRound) error {
 	for topic, blocks := range resp.Blocks {
 		for part, blk := range blocks {
-			if blk.Offset < 0 {
-				continue
-			}
 			x := tp{topic, part}
 			lb := p.conns[p.leaderOf[x]]
-			if lb == nil {
+			if blk.Offset < 0 || lb == nil {
 				continue
 			}
-			pp.nreq.Add(1)
-			pp.mu.Lock()
+			r.nreq.Add(1)
+			r.mu.Lock()
 			err := p.listOffsets(lb, []tp{x}, sarama.OffsetNewest)
-			pp.mu.Unlock()
+			r.mu.Unlock()
 			if err != nil {
 				return err
 			}

@@ -28,11 +28,11 @@ func ComputeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
 	return out
 }
 
-// ComputeGroup computes one group's lag against the snapshot's log bounds.
+// computeGroup computes one group's lag against the snapshot's log bounds.
 // Commits on topics or partitions the snapshot does not have (deleted,
 // filtered out) are ignored; commits whose end offset is unknown get no lag
 // (HasLag false) rather than a wrong one.
-func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
+func computeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
 	gr := result.GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
 	if g.FetchErr != nil {
 		gr.Status = string(result.StatusErr)
@@ -150,7 +150,7 @@ func byPartition(a, b result.PartitionLag) int { return int(a.Partition) - int(b
 func ComputeGroups(s *kafkaadmin.Snapshot) []result.GroupResult {
 	out := make([]result.GroupResult, len(s.Groups))
 	for i := range s.Groups {
-		out[i] = ComputeGroup(s, &s.Groups[i])
+		out[i] = computeGroup(s, &s.Groups[i])
 	}
 	return out
 }

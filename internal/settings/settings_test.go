@@ -217,7 +217,9 @@ type lib struct {
 	Timeout time.Duration `mapstructure:"timeout" range:"0|1s..1m" help:"kept"`
 }
 
-func (l *lib) SetDefaults() { *l = lib{Mode: "off", Queue: 5, Budget: 50, Name: "n", On: true, Timeout: time.Second} }
+func (l *lib) SetDefaults() {
+	*l = lib{Mode: "off", Queue: 5, Budget: 50, Name: "n", On: true, Timeout: time.Second}
+}
 
 func TestOneOfAndFillZero(t *testing.T) {
 	var d lib

@@ -34,7 +34,7 @@ type Options struct {
 	Timeout time.Duration
 	// StaleAfter bounds how long a value a partial poll could not read is
 	// carried from its last good read (carry.go); 0 means
-	// DefaultStaleAfterPolls intervals.
+	// defaultStaleAfterPolls intervals.
 	StaleAfter time.Duration
 	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -56,6 +56,9 @@ type Options struct {
 	// State, when set, persists the expiry tracker's state across
 	// restarts (state.go); nil keeps it in memory only.
 	State *expiry.StateStore
+	// Owner, when set, decides which groups and topics this replica
+	// exports and persists the expiry state (owner.go, package ha).
+	Owner Owner
 }
 
 // Defaults.
@@ -104,7 +107,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		opts.Timeout = opts.Interval
 	}
 	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = DefaultStaleAfterPolls * opts.Interval
+		opts.StaleAfter = defaultStaleAfterPolls * opts.Interval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -322,7 +325,7 @@ func (e *Exporter) publish() {
 func (e *Exporter) publishLocked() *result.Result {
 	r := &result.Result{Generated: e.opts.Now(), Clusters: make([]result.ClusterResult, 0, len(e.clusters))}
 	for _, st := range e.clusters {
-		r.Clusters = append(r.Clusters, st.result)
+		r.Clusters = append(r.Clusters, e.owned(st.result))
 	}
 	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
 	e.latest.Store(r)

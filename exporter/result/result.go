@@ -168,7 +168,7 @@ type TopicExpiry struct {
 //   - latest: records it would skip, the sum over partitions of log end
 //     minus the last committed offset clamped to [start, end].
 //
-// Both count only records the retained log holds (PartitionRecordsAtRisk).
+// Both count only records the retained log holds (see exporter/expiry).
 // timestamp positions are not estimated.
 type RecordsAtRisk struct {
 	StartingPosition string
@@ -264,7 +264,8 @@ type PartitionLag struct {
 	// LagSecondsSource says how LagSeconds was obtained (caught_up,
 	// interpolated, exact); LagSourceNone when there is none.
 	LagSecondsSource LagSource
-	// Status by the rules of EvaluatePartition; StatusCode 0 when none.
+	// Status by the status rules (exporter/status); StatusCode 0 when
+	// none.
 	Status    StatusCode
 	Committed int64
 	// End is the log end offset used for Lag.

@@ -141,7 +141,7 @@ func randomPolls(rng *rand.Rand, polls int, big bool) []*kafkaadmin.Snapshot {
 // and the exact reads requested (same partitions, same order).
 func TestTrendsMatchReference(t *testing.T) {
 	for _, mode := range []TimeLagMode{TimeLagInterpolate, TimeLagExact, TimeLagHybrid} {
-		for _, window := range []int{MinWindow, 5, DefaultStatusWindow} {
+		for _, window := range []int{minWindow, 5, DefaultStatusWindow} {
 			for _, budget := range []int{-1, 1, 4, 1000} {
 				for _, big := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/window=%d/budget=%d/big=%v", mode, window, budget, big), func(t *testing.T) {

@@ -171,25 +171,9 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 			return nil, err
 		}
 	}
-	var sources []exporter.Source
-	for _, cl := range cfg.ClusterList() {
-		kc := cl.Admin()
-		kc.IncludeGroup, kc.IncludeTopic = includeGroup, topics.Match
-		c, err := kafkaadmin.New(kc, logger)
-		if err != nil {
-			return nil, err
-		}
-		a.clients = append(a.clients, c)
-		var s exporter.Source = c
-		if h.wrapSource != nil {
-			s = h.wrapSource(c)
-		}
-		sources = append(sources, s)
-		a.esm.watchBrokers(cl.Name, c.BrokerAddrs)
-		for _, w := range cl.Security().Warnings() {
-			logger.Warn(w, "cluster_name", cl.Name)
-		}
-		logger.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
+	sources, err := a.newSources(includeGroup, topics.Match, h.wrapSource)
+	if err != nil {
+		return nil, err
 	}
 	if a.cw, err = newCloudWatch(ctx, cfg, opts.Stdout, logger); err != nil {
 		return nil, err
@@ -235,6 +219,41 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if err != nil {
 		return nil, err
 	}
+	if err := a.listen(mux); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newSources makes one Kafka admin client per cluster.
+func (a *App) newSources(includeGroup, includeTopic func(string) bool, wrap func(exporter.Source) exporter.Source) ([]exporter.Source, error) {
+	var sources []exporter.Source
+	for _, cl := range a.cfg.ClusterList() {
+		kc := cl.Admin()
+		kc.IncludeGroup, kc.IncludeTopic = includeGroup, includeTopic
+		c, err := kafkaadmin.New(kc, a.log)
+		if err != nil {
+			return nil, err
+		}
+		a.clients = append(a.clients, c)
+		var s exporter.Source = c
+		if wrap != nil {
+			s = wrap(c)
+		}
+		sources = append(sources, s)
+		a.esm.watchBrokers(cl.Name, c.BrokerAddrs)
+		for _, w := range cl.Security().Warnings() {
+			a.log.Warn(w, "cluster_name", cl.Name)
+		}
+		a.log.Info("watching cluster", "cluster_name", cl.Name, "brokers", cl.Brokers, "security", cl.Security())
+	}
+	return sources, nil
+}
+
+// listen checks the web config file and opens the listen sockets, one
+// server each.
+func (a *App) listen(mux http.Handler) error {
+	cfg := a.cfg
 	a.webFlags = &web.FlagConfig{
 		WebListenAddresses: &cfg.Web.ListenAddress,
 		WebSystemdSocket:   new(bool),
@@ -244,14 +263,14 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		// The toolkit reads the file only when serving: check it now, so a
 		// broken file fails before any poll.
 		if err := web.Validate(cfg.Web.ConfigFile); err != nil {
-			return nil, fmt.Errorf("web.config-file %s: %w", cfg.Web.ConfigFile, err)
+			return fmt.Errorf("web.config-file %s: %w", cfg.Web.ConfigFile, err)
 		}
 	}
 	// Listen now: a port in use fails here, before any Kafka connection.
 	for _, addr := range cfg.Web.ListenAddress {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("web.listen-address: %w", err)
+			return fmt.Errorf("web.listen-address: %w", err)
 		}
 		a.listeners = append(a.listeners, l)
 		// Read, write and idle timeouts and a header cap (--web.*): a
@@ -259,7 +278,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		// keep-alive connections after the idle timeout.
 		a.servers = append(a.servers, httpserver.New(mux, cfg.Web.Limits()))
 	}
-	return a, nil
+	return nil
 }
 
 // Addrs are the addresses the HTTP server listens on (a port 0 of

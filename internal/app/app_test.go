@@ -144,10 +144,9 @@ func (e *events) lastIndex(prefix string) int {
 // it would break.
 type recorder struct {
 	*kafkaadmin.Client
-	ev       *events
-	hold     *atomic.Bool
-	held     chan struct{} // receives when a held poll is in flight
-	isClosed func() bool
+	ev   *events
+	hold *atomic.Bool
+	held chan struct{} // receives when a held poll is in flight
 }
 
 func (r recorder) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {

@@ -132,7 +132,9 @@ type ProbeResult struct {
 }
 
 // RunProbe is the child side: it warms up, prints "READY", waits for a
-// line on in, runs the measured polls and prints the ProbeResult as JSON.
+// line on in, runs the measured polls, prints "POLLED", waits for a line
+// on in (the parent reads the request counts meanwhile), runs the scrape
+// scenarios and prints the ProbeResult as JSON.
 func RunProbe(ctx context.Context, a ProbeArgs, in io.Reader, out io.Writer) error {
 	var p prober
 	switch a.Mode {
@@ -156,7 +158,8 @@ func RunProbe(ctx context.Context, a ProbeArgs, in io.Reader, out io.Writer) err
 		}
 	}
 	fmt.Fprintln(out, "READY")
-	if _, err := bufio.NewReader(in).ReadString('\n'); err != nil {
+	rd := bufio.NewReader(in)
+	if _, err := rd.ReadString('\n'); err != nil {
 		return err
 	}
 	if a.CPUProfile != "" {
@@ -193,6 +196,12 @@ func RunProbe(ctx context.Context, a ProbeArgs, in io.Reader, out io.Writer) err
 		pprof.StopCPUProfile()
 	}
 	res.PeakRSS = peakRSS()
+	// The parent counts the measured polls' requests now, before the
+	// scrape scenarios poll once more.
+	fmt.Fprintln(out, "POLLED")
+	if _, err := rd.ReadString('\n'); err != nil {
+		return err
+	}
 	if a.HeapProfile != "" {
 		if err := writeHeapProfile(a.HeapProfile); err != nil {
 			return err

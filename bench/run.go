@@ -55,8 +55,8 @@ type Options struct {
 // Figures are the medians of one strategy at one size.
 type Figures struct {
 	Size, Mode   string
-	Requests     float64          // per poll, counted by the cluster (scaled for a sampled run)
-	ByAPI        map[string]int64 // per poll
+	Requests     float64            // per measured poll, counted by the cluster (scaled for a sampled run)
+	ByAPI        map[string]float64 // per measured poll
 	Wall, CPU    time.Duration
 	Round        time.Duration // exporter: the kafkaadmin round (Snapshot) within Wall
 	Mallocs      uint64
@@ -198,25 +198,34 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 	if _, err := io.WriteString(stdin, "GO\n"); err != nil {
 		return Figures{}, err
 	}
+	// The requests of the measured polls alone: the probe says when they
+	// are done, before its scrape scenarios (which poll once more).
+	line, err = rd.ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "POLLED" {
+		return Figures{}, fmt.Errorf("probe did not finish its polls: %q %v", line, err)
+	}
+	counts := c.Counts()
+	if _, err := io.WriteString(stdin, "GO\n"); err != nil {
+		return Figures{}, err
+	}
 	line, err = rd.ReadString('\n')
 	if err != nil {
 		return Figures{}, fmt.Errorf("probe result: %w", err)
 	}
-	counts := c.Counts()
 	_ = stdin.Close()
 	var res ProbeResult
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
 		return Figures{}, fmt.Errorf("probe result %q: %w", line, err)
 	}
-	f := Figures{Size: c.Size.Name, Mode: a.Mode, ByAPI: map[string]int64{}, PeakRSS: res.PeakRSS,
+	f := Figures{Size: c.Size.Name, Mode: a.Mode, ByAPI: map[string]float64{}, PeakRSS: res.PeakRSS,
 		MetricsBytes: res.MetricsBytes, Scale: res.Scale, Probe: res}
-	var total int64
+	var total float64
 	for api, n := range counts {
-		per := int64(float64(n)*res.Scale) / int64(len(res.Samples))
+		per := float64(n) * res.Scale / float64(len(res.Samples))
 		f.ByAPI[api] = per
 		total += per
 	}
-	f.Requests = float64(total)
+	f.Requests = total
 	var walls, cpus, rounds []time.Duration
 	var mallocs, bytes []uint64
 	for _, s := range res.Samples {
@@ -267,14 +276,18 @@ func (r *Report) check(o Options) {
 			continue
 		}
 		p := bare.Probe
-		limit := 3*NumBrokers + 3*p.Coordinators + (p.OffsetFetchChunks - p.Coordinators)
-		add(fmt.Sprintf("%s: requests per poll", s.Name), fmt.Sprintf("%.0f (%s)", ex.Requests, apis(ex.ByAPI)),
-			fmt.Sprintf("<= %d (3x%d brokers + 3x%d coordinators + %d extra OffsetFetch chunks)", limit, NumBrokers,
-				p.Coordinators, p.OffsetFetchChunks-p.Coordinators), ex.Requests <= float64(limit))
+		// Issue 16's bound: per broker Metadata and ListOffsets latest and
+		// earliest; per coordinator ListGroups, DescribeGroups and
+		// OffsetFetch (one more per extra chunk of groups); one Fetch per
+		// leader for the exact time-lag reads.
+		limit := 3*NumBrokers + 3*p.Coordinators + (p.OffsetFetchChunks - p.Coordinators) + p.Leaders
+		add(fmt.Sprintf("%s: requests per poll", s.Name), fmt.Sprintf("%s (%s)", perPoll(ex.Requests), apis(ex.ByAPI)),
+			fmt.Sprintf("<= %d (3x%d brokers + 3x%d coordinators + %d extra OffsetFetch chunks + %d Fetch, one per leader)", limit, NumBrokers,
+				p.Coordinators, p.OffsetFetchChunks-p.Coordinators, p.Leaders), ex.Requests <= float64(limit))
 		if s.Name == "M" {
 			if ke, ok := r.Find(s.Name, ModeKafkaExporter, 0); ok {
 				rq := ke.Requests / ex.Requests
-				add("M: kafka_exporter-pattern requests / poll requests", fmt.Sprintf("%.0fx (%.0f / %.0f)", rq, ke.Requests, ex.Requests), ">= 100x", rq >= 100)
+				add("M: kafka_exporter-pattern requests / poll requests", fmt.Sprintf("%.0fx (%.0f / %s)", rq, ke.Requests, perPoll(ex.Requests)), ">= 100x", rq >= 100)
 			}
 		}
 	}
@@ -341,7 +354,7 @@ func mb(b int64) string {
 }
 
 // apis abbreviates requests by API: "ListOffsets 6, OffsetFetch 3".
-func apis(m map[string]int64) string {
+func apis(m map[string]float64) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -354,9 +367,18 @@ func apis(m map[string]int64) string {
 	})
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		parts = append(parts, k+" "+perPoll(m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// perPoll formats a request count per poll: an integer when it is one,
+// else with two decimals (a request sent every few polls).
+func perPoll(n float64) string {
+	if n == float64(int64(n)) {
+		return count(n)
+	}
+	return fmt.Sprintf("%.2f", n)
 }
 
 func count(n float64) string {
@@ -405,7 +427,7 @@ func (r *Report) Markdown(command string) string {
 		if f.Round > 0 {
 			round = ms(f.Round)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n", f.Size, mode, lat, count(f.Requests),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n", f.Size, mode, lat, perPoll(f.Requests),
 			apis(f.ByAPI), ms(f.Wall), round, ms(f.CPU), count(float64(f.Mallocs)), float64(f.AllocBytes)/(1<<20), mb(f.PeakRSS))
 	}
 	b.WriteString("\nStrategies: **exporter** = `exporter.Poll` with production defaults (kafkaadmin round, lag, trends with " +

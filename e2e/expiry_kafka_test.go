@@ -13,6 +13,8 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/kafkatest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -61,14 +63,14 @@ func TestExpiryKafka(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store, err := exporter.NewStateStore(dir, nil)
+		store, err := expiry.NewStateStore(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
 			Interval: interval, Logger: slog.New(slog.NewTextHandler(&logs, nil)), State: store,
-			Expiry: map[string]exporter.ExpiryConfig{"kafka": {Expected: []exporter.ExpectedGroup{
-				{Group: "expiry-esm-disabled", StartingPosition: exporter.StartLatest, Topics: []string{topic}},
+			Expiry: map[string]expiry.ExpiryConfig{"kafka": {Expected: []expiry.ExpectedGroup{
+				{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
 			}}},
 		})
 		if err != nil {
@@ -132,7 +134,7 @@ func TestExpiryKafka(t *testing.T) {
 
 	r = e.PollAll(ctx)
 	c, _ := r.Cluster("kafka")
-	if c.OffsetsRetention != time.Minute || c.OffsetsRetentionSource != exporter.RetentionFromBroker {
+	if c.OffsetsRetention != time.Minute || c.OffsetsRetentionSource != expiry.RetentionFromBroker {
 		t.Errorf("retention %s from %s, want 1m from the broker", c.OffsetsRetention, c.OffsetsRetentionSource)
 	}
 	g := expiryGroup(r, group)
@@ -325,7 +327,7 @@ func expiryNoOffsets(resp *sarama.OffsetFetchResponse) bool {
 	return true
 }
 
-func expiryGroup(r *exporter.Result, group string) *exporter.GroupExpiry {
+func expiryGroup(r *result.Result, group string) *result.GroupExpiry {
 	c, _ := r.Cluster("kafka")
 	for i := range c.Expiry {
 		if c.Expiry[i].Group == group {

@@ -39,6 +39,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -113,18 +114,6 @@ func (r *carryReport) note(group string, at time.Time) {
 	if g, ok := r.groups[group]; !ok || at.Before(g) {
 		r.groups[group] = at
 	}
-}
-
-// groupAnswerTrusted reports whether a group's answer in a snapshot can be
-// taken to say that commits missing from it are gone: the snapshot is
-// complete, the group was described and fetched without error, its
-// coordinator is the one of the previous poll (coordinatorKnown and
-// prevCoordinator), and the answer holds at least one commit (a
-// coordinator that is loading or unloading the group, as a broker shutting
-// down does, answers without any).
-func groupAnswerTrusted(snap *kafkaadmin.Snapshot, g *kafkaadmin.Group, coordinatorKnown bool, prevCoordinator int32) bool {
-	return snap.Complete() && g.DescribeErr == nil && g.FetchErr == nil &&
-		coordinatorKnown && prevCoordinator == g.Coordinator && len(g.Offsets) > 0
 }
 
 // patch records what snap read and returns a copy of snap in which what it
@@ -210,7 +199,7 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 			gr = &groupRead{topics: map[string]*topicRead{}}
 			c.groups[g.Name] = gr
 		}
-		trusted := groupAnswerTrusted(snap, &g, !gr.listedAt.IsZero(), gr.coordinator)
+		trusted := expiry.GroupAnswerTrusted(snap, &g, !gr.listedAt.IsZero(), gr.coordinator)
 		gr.listedAt, gr.coordinator = now, g.Coordinator
 
 		if g.DescribeErr == nil {

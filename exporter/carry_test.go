@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -45,7 +46,7 @@ func hung2(end0 int64) *kafkaadmin.Snapshot {
 	return s
 }
 
-func lagOf(t *testing.T, c *ClusterResult, group string) map[int32]int64 {
+func lagOf(t *testing.T, c *result.ClusterResult, group string) map[int32]int64 {
 	t.Helper()
 	g, ok := c.Group(group)
 	if !ok {
@@ -73,7 +74,7 @@ func TestCarryPartialPoll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll := func(s *kafkaadmin.Snapshot) *ClusterResult {
+	poll := func(s *kafkaadmin.Snapshot) *result.ClusterResult {
 		now = now.Add(interval)
 		src.set(s, nil)
 		c, _ := e.PollAll(context.Background()).Cluster("c")
@@ -110,7 +111,7 @@ func TestCarryPartialPoll(t *testing.T) {
 				t.Errorf("poll %d: h lag on the hung broker's partition %v, want 190 from the carried end", i, h[1])
 			}
 			// x (hung coordinator): carried whole, fresh end on partition 0.
-			if !xok || x[0] != 95+int64(i) || x[1] != 195 || !xg.ReadAt.Equal(goodAt) || xg.Status != string(StatusErr) {
+			if !xok || x[0] != 95+int64(i) || x[1] != 195 || !xg.ReadAt.Equal(goodAt) || xg.Status != string(result.StatusErr) {
 				t.Errorf("poll %d: x = %v (%+v), want lag {0:%d 1:195} read at %s, status ERR", i, x, xg, 95+i, goodAt)
 			}
 			if !c.OldestRead.Equal(goodAt) {
@@ -162,7 +163,7 @@ func TestCarryGroupFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll := func(s *kafkaadmin.Snapshot) *ClusterResult {
+	poll := func(s *kafkaadmin.Snapshot) *result.ClusterResult {
 		now = now.Add(time.Second)
 		src.set(s, nil)
 		c, _ := e.PollAll(context.Background()).Cluster("c")
@@ -183,7 +184,7 @@ func TestCarryGroupFailures(t *testing.T) {
 		t.Errorf("describe failed: h = %+v, want the last description (1 member, Stable) read at %s", h, first.LastPoll)
 	}
 	x, _ := c.Group("x")
-	if got := lagOf(t, c, "x"); got[0] != 95 || got[1] != 195 || x.Status != string(StatusErr) {
+	if got := lagOf(t, c, "x"); got[0] != 95 || got[1] != 195 || x.Status != string(result.StatusErr) {
 		t.Errorf("fetch failed: x lag %v status %s, want the last commits (95, 195) and ERR", got, x.Status)
 	}
 

@@ -1,8 +1,16 @@
-// Package exporter turns kafkaadmin snapshots into immutable Results.
+// Package exporter is the poll loop: it turns kafkaadmin snapshots into
+// immutable Results.
 //
-// The poll loop asks each cluster's kafkaadmin client for a Snapshot every
-// poll interval, computes lag with pure functions (lag.go) and publishes a
-// new *Result behind an atomic pointer. Readers (metrics sinks, HTTP
-// handlers) call Latest and never cause a Kafka request. This package never
-// imports Prometheus, AWS or sarama.
+// For each cluster it asks the Source (a kafkaadmin client) for a Snapshot
+// every poll interval, carries what a partial poll could not read
+// (carry.go), computes lag (exporter/lag), runs the expiry tracker
+// (exporter/expiry, expiry_poll.go), time lag, status and rates
+// (exporter/status), and publishes a new *result.Result behind an atomic
+// pointer. Readers (metrics sinks, HTTP handlers) call Latest and never
+// cause a Kafka request. Sharding and filters (shard.go, filter.go) select
+// what is polled.
+//
+// Of this module it imports only kafkaadmin and exporter/...; never a sink
+// (metrics, internal/statuspage, internal/httpapi), cmd/, a Kafka client,
+// Prometheus or AWS.
 package exporter

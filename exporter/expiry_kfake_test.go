@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -35,7 +37,7 @@ func (s *syncBuffer) count(sub string) int {
 	return strings.Count(s.b.String(), sub)
 }
 
-func expiryOf(r *exporter.Result, group string) *exporter.GroupExpiry {
+func expiryOf(r *result.Result, group string) *result.GroupExpiry {
 	c, _ := r.Cluster("c")
 	for i := range c.Expiry {
 		if c.Expiry[i].Group == group {
@@ -91,16 +93,16 @@ func TestExpiryKfake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store, err := exporter.NewStateStore(dir, nil)
+		store, err := expiry.NewStateStore(dir, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
 			Interval: interval, Logger: slog.New(slog.NewTextHandler(logs, nil)), State: store,
-			Expiry: map[string]exporter.ExpiryConfig{"c": {
+			Expiry: map[string]expiry.ExpiryConfig{"c": {
 				Retention: 1500 * time.Millisecond,
 				Tolerance: tolerance,
-				Expected:  []exporter.ExpectedGroup{{Group: "esm", StartingPosition: exporter.StartEarliest, Topics: []string{"t"}}},
+				Expected:  []expiry.ExpectedGroup{{Group: "esm", StartingPosition: result.StartEarliest, Topics: []string{"t"}}},
 			}},
 		})
 		if err != nil {
@@ -128,8 +130,8 @@ func TestExpiryKfake(t *testing.T) {
 	}
 	// A 100 ms poll can be cut short on a loaded machine: poll until one
 	// is complete, on each side of the consumer's leave.
-	pollComplete := func() *exporter.Result {
-		var r *exporter.Result
+	pollComplete := func() *result.Result {
+		var r *result.Result
 		for i := 0; i < 20; i++ {
 			r = e.PollAll(ctx)
 			if c, _ := r.Cluster("c"); c.Up {

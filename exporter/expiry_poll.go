@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -16,7 +17,7 @@ const stateSaveEvery = time.Minute
 // expiryTracker holds the tracker state of every cluster and persists it.
 type expiryTracker struct {
 	mu       sync.Mutex
-	states   map[string]*ExpiryState
+	states   map[string]*expiry.ExpiryState
 	dirty    bool
 	lastSave time.Time
 	saveErr  string // last save error, to log it once
@@ -25,7 +26,7 @@ type expiryTracker struct {
 // initExpiry loads the persisted state (if any) and fills the defaults of
 // each cluster's expiry configuration.
 func (e *Exporter) initExpiry() {
-	cfgs := make(map[string]ExpiryConfig, len(e.clusters))
+	cfgs := make(map[string]expiry.ExpiryConfig, len(e.clusters))
 	for name := range e.clusters {
 		c := e.opts.Expiry[name]
 		if c.Tolerance <= 0 {
@@ -34,7 +35,7 @@ func (e *Exporter) initExpiry() {
 		cfgs[name] = c
 	}
 	e.opts.Expiry = cfgs
-	e.expiry.states = map[string]*ExpiryState{}
+	e.expiry.states = map[string]*expiry.ExpiryState{}
 	if e.opts.State != nil {
 		for name, st := range e.opts.State.Load(e.opts.Now()) {
 			if _, ok := e.clusters[name]; ok {
@@ -45,21 +46,21 @@ func (e *Exporter) initExpiry() {
 	}
 	for name := range e.clusters {
 		if e.expiry.states[name] == nil {
-			e.expiry.states[name] = NewExpiryState()
+			e.expiry.states[name] = expiry.NewExpiryState()
 		}
 	}
 }
 
 // observeExpiry runs the tracker on a cluster's snapshot and saves the
 // state when it changed in a way worth persisting.
-func (e *Exporter) observeExpiry(cluster string, snap *kafkaadmin.Snapshot, now time.Time) *ExpiryOutcome {
+func (e *Exporter) observeExpiry(cluster string, snap *kafkaadmin.Snapshot, now time.Time) *expiry.ExpiryOutcome {
 	cfg := e.opts.Expiry[cluster]
 	if e.opts.ExpectedGroups != nil {
-		cfg.Expected = MergeExpected(cfg.Expected, e.opts.ExpectedGroups(cluster))
+		cfg.Expected = expiry.MergeExpected(cfg.Expected, e.opts.ExpectedGroups(cluster))
 	}
 	t := &e.expiry
 	t.mu.Lock()
-	out := ObserveExpiry(t.states[cluster], snap, cfg, now)
+	out := expiry.ObserveExpiry(t.states[cluster], snap, cfg, now)
 	t.dirty = t.dirty || out.Changed
 	t.mu.Unlock()
 	e.saveExpiry(out.Transition)

@@ -10,6 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/lag"
+	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -37,21 +41,21 @@ type Options struct {
 	Now func() time.Time
 	// OnResult, when set, is called after each poll with the new Result
 	// (from the polling goroutine: it must not block).
-	OnResult func(*Result)
+	OnResult func(*result.Result)
 	// Trends configure time lag and status (trends.go).
-	Trends TrendOptions
+	Trends status.TrendOptions
 	// Expiry configures committed-offset expiry tracking by cluster name
 	// (expiry.go); a cluster without an entry uses the defaults.
-	Expiry map[string]ExpiryConfig
+	Expiry map[string]expiry.ExpiryConfig
 	// ExpectedGroups, when set, is asked for a cluster's runtime expected
 	// groups (discovered Lambda event source mappings) at every poll; they
 	// are merged into Expiry[cluster].Expected (MergeExpected). It is called
 	// from the polling goroutines and must be safe for concurrent use and
 	// fast (read an atomic snapshot, do no I/O).
-	ExpectedGroups func(cluster string) []ExpectedGroup
+	ExpectedGroups func(cluster string) []expiry.ExpectedGroup
 	// State, when set, persists the expiry tracker's state across
 	// restarts (state.go); nil keeps it in memory only.
-	State *StateStore
+	State *expiry.StateStore
 }
 
 // Defaults.
@@ -67,7 +71,7 @@ type Exporter struct {
 
 	mu       sync.Mutex
 	clusters map[string]*clusterState
-	latest   atomic.Pointer[Result]
+	latest   atomic.Pointer[result.Result]
 
 	// expiry is the committed-offset expiry tracker of every cluster, with
 	// its own lock (expiry_poll.go).
@@ -77,14 +81,14 @@ type Exporter struct {
 // clusterState is what the exporter remembers about a cluster between
 // polls. Guarded by Exporter.mu.
 type clusterState struct {
-	result   ClusterResult // the published one (immutable once published)
+	result   result.ClusterResult // the published one (immutable once published)
 	requests map[string]uint64
 	// failure is the ongoing failure, logged once when it starts or
 	// changes and once when it clears (failure.go).
 	failure failureLog
 	// trends and carry are used by the cluster's poll only (never
 	// concurrently).
-	trends *trends
+	trends *status.Trends
 	carry  *carry
 }
 
@@ -121,9 +125,9 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		}
 		seen[s.Name()] = true
 		e.clusters[s.Name()] = &clusterState{
-			result:   ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
+			result:   result.ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
 			requests: map[string]uint64{},
-			trends:   newTrendsClock(opts.Trends, opts.Now),
+			trends:   status.NewTrends(opts.Trends, opts.Now),
 			carry:    newCarry(opts.StaleAfter),
 		}
 	}
@@ -133,7 +137,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 }
 
 // Latest returns the latest Result. It never blocks on Kafka.
-func (e *Exporter) Latest() *Result { return e.latest.Load() }
+func (e *Exporter) Latest() *result.Result { return e.latest.Load() }
 
 // Ready reports whether every cluster has had a successful poll.
 func (e *Exporter) Ready() bool {
@@ -172,7 +176,7 @@ func (e *Exporter) Run(ctx context.Context) {
 }
 
 // PollAll polls every cluster once, in parallel, and returns the Result.
-func (e *Exporter) PollAll(ctx context.Context) *Result {
+func (e *Exporter) PollAll(ctx context.Context) *result.Result {
 	var wg sync.WaitGroup
 	for _, s := range e.sources {
 		wg.Add(1)
@@ -199,24 +203,24 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 
 	// Compute outside the lock: the math is the expensive part. The
 	// cluster's trends are only touched by its own (serial) polls.
-	var topics []TopicResult
-	var groups []GroupResult
-	var expiry *ExpiryOutcome
-	phases := []PollPhase{{"requests", end.Sub(start)}}
+	var topics []result.TopicResult
+	var groups []result.GroupResult
+	var expiry *expiry.ExpiryOutcome
+	phases := []result.PollPhase{{Phase: "requests", Duration: end.Sub(start)}}
 	done := end
 	var carried carryReport
 	if snap != nil {
 		phase := func(name string, t0 time.Time) time.Time {
 			t := e.opts.Now()
-			phases = append(phases, PollPhase{name, t.Sub(t0)})
+			phases = append(phases, result.PollPhase{Phase: name, Duration: t.Sub(t0)})
 			return t
 		}
 		// What this poll could not read is carried from the last good
 		// read (carry.go); the expiry tracker judges the raw answer.
 		var patched *kafkaadmin.Snapshot
 		patched, carried = e.clusters[s.Name()].carry.patch(snap, end)
-		topics = ComputeTopics(patched)
-		groups = ComputeGroups(patched)
+		topics = lag.ComputeTopics(patched)
+		groups = lag.ComputeGroups(patched)
 		for i := range groups {
 			groups[i].ReadAt = end
 			if at, ok := carried.groups[groups[i].Name]; ok {
@@ -229,14 +233,14 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}
-		timer, _ := s.(RecordTimer)
+		timer, _ := s.(status.RecordTimer)
 		tr := e.clusters[s.Name()].trends
-		for api, n := range tr.apply(pctx, snap, groups, end, timer) {
+		for api, n := range tr.Apply(pctx, snap, groups, end, timer) {
 			snap.Requests[api] += n
 		}
 		done = phase("trends", done)
-		phases[len(phases)-1].Duration -= tr.exactTook
-		phases = append(phases, PollPhase{"record_times", tr.exactTook})
+		phases[len(phases)-1].Duration -= tr.ExactTook()
+		phases = append(phases, result.PollPhase{Phase: "record_times", Duration: tr.ExactTook()})
 	}
 	if took := done.Sub(start); e.opts.Interval > 0 && took > e.opts.Interval {
 		log.Warn("poll took longer than the poll interval: polls run back to back and data is older than the interval",
@@ -246,7 +250,7 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 	e.mu.Lock()
 	st := e.clusters[s.Name()]
 	prev := st.result
-	cr := ClusterResult{
+	cr := result.ClusterResult{
 		Name:         s.Name(),
 		LastPoll:     end,
 		LastSuccess:  prev.LastSuccess,
@@ -315,8 +319,8 @@ func (e *Exporter) publish() {
 	e.publishLocked()
 }
 
-func (e *Exporter) publishLocked() *Result {
-	r := &Result{Generated: e.opts.Now(), Clusters: make([]ClusterResult, 0, len(e.clusters))}
+func (e *Exporter) publishLocked() *result.Result {
+	r := &result.Result{Generated: e.opts.Now(), Clusters: make([]result.ClusterResult, 0, len(e.clusters))}
 	for _, st := range e.clusters {
 		r.Clusters = append(r.Clusters, st.result)
 	}

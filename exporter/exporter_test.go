@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -41,7 +42,7 @@ func withGroup(s *kafkaadmin.Snapshot) *kafkaadmin.Snapshot {
 func TestExporterUpDownRecover(t *testing.T) {
 	src := &fakeSource{name: "c"}
 	var results int
-	e, err := New([]Source{src}, Options{Interval: time.Second, OnResult: func(*Result) { results++ }})
+	e, err := New([]Source{src}, Options{Interval: time.Second, OnResult: func(*result.Result) { results++ }})
 	if err != nil {
 		t.Fatal(err)
 	}

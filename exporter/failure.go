@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -99,7 +100,7 @@ func (f *failureLog) observe(text, key string, at time.Time) failureNote {
 	return failureNote{kind: noteFailed, text: text, polls: f.polls, changed: true}
 }
 
-func (n failureNote) log(log *slog.Logger, cr ClusterResult) {
+func (n failureNote) log(log *slog.Logger, cr result.ClusterResult) {
 	switch n.kind {
 	case noteFailed:
 		msg := "poll failed; serving the last data read"
@@ -118,17 +119,17 @@ func (n failureNote) log(log *slog.Logger, cr ClusterResult) {
 // brokerHealth derives each broker's health from a poll: down when a
 // request to it failed. A poll that read nothing (snap nil) marks every
 // broker known before down.
-func brokerHealth(snap *kafkaadmin.Snapshot, prev []BrokerHealth) []BrokerHealth {
+func brokerHealth(snap *kafkaadmin.Snapshot, prev []result.BrokerHealth) []result.BrokerHealth {
 	if snap == nil {
-		out := make([]BrokerHealth, len(prev))
+		out := make([]result.BrokerHealth, len(prev))
 		for i, b := range prev {
-			out[i] = BrokerHealth{ID: b.ID, Failed: []string{"Metadata"}}
+			out[i] = result.BrokerHealth{ID: b.ID, Failed: []string{"Metadata"}}
 		}
 		return out
 	}
-	byID := map[int32]*BrokerHealth{}
+	byID := map[int32]*result.BrokerHealth{}
 	for _, b := range snap.Brokers {
-		byID[b.ID] = &BrokerHealth{ID: b.ID, Up: true}
+		byID[b.ID] = &result.BrokerHealth{ID: b.ID, Up: true}
 	}
 	for _, re := range snap.Errors {
 		if re.Broker < 0 {
@@ -136,7 +137,7 @@ func brokerHealth(snap *kafkaadmin.Snapshot, prev []BrokerHealth) []BrokerHealth
 		}
 		b := byID[re.Broker]
 		if b == nil {
-			b = &BrokerHealth{ID: re.Broker}
+			b = &result.BrokerHealth{ID: re.Broker}
 			byID[re.Broker] = b
 		}
 		b.Up = false
@@ -144,11 +145,11 @@ func brokerHealth(snap *kafkaadmin.Snapshot, prev []BrokerHealth) []BrokerHealth
 			b.Failed = append(b.Failed, re.API)
 		}
 	}
-	out := make([]BrokerHealth, 0, len(byID))
+	out := make([]result.BrokerHealth, 0, len(byID))
 	for _, b := range byID {
 		slices.Sort(b.Failed)
 		out = append(out, *b)
 	}
-	slices.SortFunc(out, func(a, b BrokerHealth) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(out, func(a, b result.BrokerHealth) int { return int(a.ID) - int(b.ID) })
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -68,7 +69,7 @@ func TestFailureLoggedOncePerChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	poll := func(s *kafkaadmin.Snapshot, err error) ClusterResult {
+	poll := func(s *kafkaadmin.Snapshot, err error) result.ClusterResult {
 		now = now.Add(time.Second)
 		src.set(s, err)
 		c, _ := e.PollAll(ctx).Cluster("c")

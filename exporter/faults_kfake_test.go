@@ -30,6 +30,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
@@ -163,7 +164,7 @@ func (r *faultRig) commit(group, topic string, at map[int32]int64) {
 
 // poll runs one poll and returns the cluster's result and the requests it
 // sent, by API.
-func (r *faultRig) poll() (exporter.ClusterResult, map[string]uint64) {
+func (r *faultRig) poll() (result.ClusterResult, map[string]uint64) {
 	r.t.Helper()
 	before, _ := r.e.Latest().Cluster("c")
 	r.e.Poll(r.ctx, r.src)
@@ -180,9 +181,9 @@ func (r *faultRig) poll() (exporter.ClusterResult, map[string]uint64) {
 
 // pollUntilUp polls until a poll is complete (a short poll deadline on a
 // loaded machine can cut the first, cold poll short) and returns it.
-func (r *faultRig) pollUntilUp() exporter.ClusterResult {
+func (r *faultRig) pollUntilUp() result.ClusterResult {
 	r.t.Helper()
-	var cr exporter.ClusterResult
+	var cr result.ClusterResult
 	for i := 0; i < 20; i++ {
 		if cr, _ = r.poll(); cr.Up {
 			return cr
@@ -194,7 +195,7 @@ func (r *faultRig) pollUntilUp() exporter.ClusterResult {
 
 // lags returns group's lag per topic and partition (only partitions with a
 // known lag).
-func lags(cr exporter.ClusterResult, group string) map[string]map[int32]int64 {
+func lags(cr result.ClusterResult, group string) map[string]map[int32]int64 {
 	g, ok := cr.Group(group)
 	if !ok {
 		return nil
@@ -215,7 +216,7 @@ func lags(cr exporter.ClusterResult, group string) map[string]map[int32]int64 {
 
 // wantLag checks group's lag on topic: every partition of want, nothing
 // else.
-func (r *faultRig) wantLag(cr exporter.ClusterResult, group, topic string, want map[int32]int64) error {
+func (r *faultRig) wantLag(cr result.ClusterResult, group, topic string, want map[int32]int64) error {
 	got := lags(cr, group)[topic]
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		return fmt.Errorf("%s on %s: lag %v, want %v (up=%v err=%q)", group, topic, got, want, cr.Up, cr.LastError)
@@ -578,9 +579,9 @@ func TestFaultSlowListOffsets(t *testing.T) {
 func TestFaultOutage(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	const interval = 200 * time.Millisecond
-	var results []exporter.ClusterResult
+	var results []result.ClusterResult
 	var mu sync.Mutex
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval, OnResult: func(res *exporter.Result) {
+	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval, OnResult: func(res *result.Result) {
 		cr, _ := res.Cluster("c")
 		mu.Lock()
 		results = append(results, *cr)
@@ -594,16 +595,16 @@ func TestFaultOutage(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	last := func() exporter.ClusterResult {
+	last := func() result.ClusterResult {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(results) == 0 {
-			return exporter.ClusterResult{}
+			return result.ClusterResult{}
 		}
 		return results[len(results)-1]
 	}
 	nresults := func() int { mu.Lock(); defer mu.Unlock(); return len(results) }
-	waitFor := func(what string, ok func(exporter.ClusterResult) bool) {
+	waitFor := func(what string, ok func(result.ClusterResult) bool) {
 		t.Helper()
 		deadline := time.Now().Add(15 * time.Second)
 		for time.Now().Before(deadline) {
@@ -618,10 +619,10 @@ func TestFaultOutage(t *testing.T) {
 	runCtx, stop := context.WithCancel(r.ctx)
 	done := make(chan struct{})
 	go func() { r.e.Run(runCtx); close(done) }()
-	waitFor("first poll", func(cr exporter.ClusterResult) bool { return cr.Up })
+	waitFor("first poll", func(cr result.ClusterResult) bool { return cr.Up })
 
 	down.Store(true)
-	waitFor("outage seen", func(cr exporter.ClusterResult) bool { return !cr.Up })
+	waitFor("outage seen", func(cr result.ClusterResult) bool { return !cr.Up })
 	time.Sleep(5 * interval)
 	cr := last()
 	if cr.Up || r.wantLag(cr, "g", "t", r.gLag()) != nil {
@@ -633,7 +634,7 @@ func TestFaultOutage(t *testing.T) {
 	down.Store(false)
 	back := nresults()
 	r.produce("t", 0, 7)
-	waitFor("recovered", func(cr exporter.ClusterResult) bool {
+	waitFor("recovered", func(cr result.ClusterResult) bool {
 		return cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil
 	})
 	pollsToRecover := nresults() - back

@@ -3,43 +3,46 @@ package exporter
 import (
 	"slices"
 	"testing"
+
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 func TestMergeExpected(t *testing.T) {
-	configured := []ExpectedGroup{
-		{Group: "cfg-only", StartingPosition: StartEarliest, Topics: []string{"a"}},
-		{Group: "both-fixed", StartingPosition: StartEarliest, Topics: []string{"a"}},
+	configured := []expiry.ExpectedGroup{
+		{Group: "cfg-only", StartingPosition: result.StartEarliest, Topics: []string{"a"}},
+		{Group: "both-fixed", StartingPosition: result.StartEarliest, Topics: []string{"a"}},
 		{Group: "both-open", Topics: []string{"a"}},
 	}
-	esm := func(group string, pos StartingPosition, uuid string, topics ...string) ExpectedGroup {
-		return ExpectedGroup{Group: group, StartingPosition: pos, Topics: topics,
-			Lambda: []LambdaESM{{UUID: uuid, State: "Disabled", StartingPosition: pos}}}
+	esm := func(group string, pos result.StartingPosition, uuid string, topics ...string) expiry.ExpectedGroup {
+		return expiry.ExpectedGroup{Group: group, StartingPosition: pos, Topics: topics,
+			Lambda: []result.LambdaESM{{UUID: uuid, State: "Disabled", StartingPosition: pos}}}
 	}
-	runtime := []ExpectedGroup{
-		esm("both-fixed", StartLatest, "1", "b"),
-		esm("both-open", StartLatest, "2", "a", "b"),
-		esm("esm-only", StartLatest, "3", "c"),
-		esm("two-esms", StartLatest, "4", "c"),
-		esm("two-esms", StartEarliest, "5", "d"),
+	runtime := []expiry.ExpectedGroup{
+		esm("both-fixed", result.StartLatest, "1", "b"),
+		esm("both-open", result.StartLatest, "2", "a", "b"),
+		esm("esm-only", result.StartLatest, "3", "c"),
+		esm("two-esms", result.StartLatest, "4", "c"),
+		esm("two-esms", result.StartEarliest, "5", "d"),
 	}
-	got := MergeExpected(configured, runtime)
+	got := expiry.MergeExpected(configured, runtime)
 	if len(configured[1].Topics) != 1 || configured[1].Lambda != nil {
 		t.Fatalf("configured groups modified: %+v", configured)
 	}
-	byName := map[string]ExpectedGroup{}
+	byName := map[string]expiry.ExpectedGroup{}
 	for _, g := range got {
 		byName[g.Group] = g
 	}
 	for _, c := range []struct {
 		group  string
-		pos    StartingPosition
+		pos    result.StartingPosition
 		topics []string
 		uuids  []string
 	}{
-		{"cfg-only", StartEarliest, []string{"a"}, nil},
-		{"both-fixed", StartEarliest, []string{"a", "b"}, []string{"1"}}, // the configured position wins
-		{"both-open", StartLatest, []string{"a", "b"}, []string{"2"}},    // the mapping fills it in
-		{"esm-only", StartLatest, []string{"c"}, []string{"3"}},
+		{"cfg-only", result.StartEarliest, []string{"a"}, nil},
+		{"both-fixed", result.StartEarliest, []string{"a", "b"}, []string{"1"}}, // the configured position wins
+		{"both-open", result.StartLatest, []string{"a", "b"}, []string{"2"}},    // the mapping fills it in
+		{"esm-only", result.StartLatest, []string{"c"}, []string{"3"}},
 		{"two-esms", "", []string{"c", "d"}, []string{"4", "5"}}, // disagreeing mappings: unknown
 	} {
 		g := byName[c.group]
@@ -54,7 +57,7 @@ func TestMergeExpected(t *testing.T) {
 	if len(got) != 5 {
 		t.Errorf("%d groups, want 5", len(got))
 	}
-	if out := MergeExpected(configured, nil); len(out) != 3 {
+	if out := expiry.MergeExpected(configured, nil); len(out) != 3 {
 		t.Error("nil runtime")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // text returns everything written so far.
@@ -93,7 +94,7 @@ func TestFaultCoordinatorAnswersWithoutGroup(t *testing.T) {
 	})
 
 	polls, up, lostSeries := 0, 0, 0
-	poll := func(step string) exporter.ClusterResult {
+	poll := func(step string) result.ClusterResult {
 		t.Helper()
 		cr, _ := r.poll()
 		polls++

@@ -3,10 +3,12 @@ package exporter
 import (
 	"strings"
 	"time"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // phaseText is phases for a log line: "requests=1.2s lag=300ms ...".
-func phaseText(phases []PollPhase) string {
+func phaseText(phases []result.PollPhase) string {
 	var b strings.Builder
 	for i, p := range phases {
 		if i > 0 {

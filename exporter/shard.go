@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
+	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -70,7 +71,7 @@ func LimitPolls(sources []Source, n int) []Source {
 	out := make([]Source, len(sources))
 	for i, s := range sources {
 		ls := limitedSource{Source: s, sem: sem}
-		if rt, ok := s.(RecordTimer); ok {
+		if rt, ok := s.(status.RecordTimer); ok {
 			out[i] = limitedTimer{ls, rt}
 		} else {
 			out[i] = ls
@@ -96,7 +97,7 @@ func (l limitedSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, erro
 
 type limitedTimer struct {
 	limitedSource
-	rt RecordTimer
+	rt status.RecordTimer
 }
 
 // RecordTimes takes a slot too: it is the poll's other burst of requests.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -21,19 +22,19 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	future := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 	prehistoric := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	good := now.Add(-time.Hour)
-	st := map[string]*ExpiryState{"c": {LastPoll: future, Groups: map[string]*GroupState{
-		"ok":     {Type: "classic", State: "Empty", EmptySince: good, Topics: map[string]*TopicState{"t": {LastChange: good, Offsets: map[int32]int64{0: 5}}}},
-		"future": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: future, Offsets: map[int32]int64{0: 5}}, "u": {LastChange: good, ExpiresAt: future}}},
-		"old":    {Type: "classic", State: "Empty", EmptySince: prehistoric, EmptySinceExact: true, GoneSince: future, Topics: map[string]*TopicState{"t": {LastChange: good, Expired: prehistoric}}},
-		"skewed": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: now.Add(StateClockSkew / 2)}}},
+	st := map[string]*expiry.ExpiryState{"c": {LastPoll: future, Groups: map[string]*expiry.GroupState{
+		"ok":     {Type: "classic", State: "Empty", EmptySince: good, Topics: map[string]*expiry.TopicState{"t": {LastChange: good, Offsets: map[int32]int64{0: 5}}}},
+		"future": {Type: "simple", Topics: map[string]*expiry.TopicState{"t": {LastChange: future, Offsets: map[int32]int64{0: 5}}, "u": {LastChange: good, ExpiresAt: future}}},
+		"old":    {Type: "classic", State: "Empty", EmptySince: prehistoric, EmptySinceExact: true, GoneSince: future, Topics: map[string]*expiry.TopicState{"t": {LastChange: good, Expired: prehistoric}}},
+		"skewed": {Type: "simple", Topics: map[string]*expiry.TopicState{"t": {LastChange: now.Add(expiry.StateClockSkew / 2)}}},
 	}}}
-	raw, err := EncodeState(st, now)
+	raw, err := expiry.EncodeState(st, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	var logs bytes.Buffer
-	s, err := NewStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	s, err := expiry.NewStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	snap := &kafkaadmin.Snapshot{Cluster: "c", Topics: []kafkaadmin.Topic{{Name: "t", Partitions: []kafkaadmin.Partition{{ID: 0, End: 10}}}},
 		Groups: []kafkaadmin.Group{{Name: "future", Type: kafkaadmin.GroupSimple, State: "Empty",
 			Offsets: []kafkaadmin.CommittedOffset{{Topic: "t", Partition: 0, Offset: 5}}}}}
-	ObserveExpiry(got, snap, ExpiryConfig{Retention: 7 * 24 * time.Hour, Tolerance: time.Minute}, now)
+	expiry.ObserveExpiry(got, snap, expiry.ExpiryConfig{Retention: 7 * 24 * time.Hour, Tolerance: time.Minute}, now)
 	if at := got.Groups["future"].Topics["t"].ExpiresAt; !at.Equal(now.Add(7 * 24 * time.Hour)) {
 		t.Errorf("expires_at = %s, want now + 7 days", at)
 	}
@@ -85,7 +86,7 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 	dir := t.TempDir()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	store, err := NewStateStore(dir, log)
+	store, err := expiry.NewStateStore(dir, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +95,8 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(store.Path(), "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e1 := store.Save(map[string]*ExpiryState{}, expT0)
-	e2 := store.Save(map[string]*ExpiryState{}, expT0)
+	e1 := store.Save(map[string]*expiry.ExpiryState{}, expT0)
+	e2 := store.Save(map[string]*expiry.ExpiryState{}, expT0)
 	if e1 == nil || e2 == nil || e1.Error() != e2.Error() || strings.Contains(e1.Error(), ".tmp") {
 		t.Fatalf("save errors %v / %v: want two identical errors without the temporary file's name", e1, e2)
 	}

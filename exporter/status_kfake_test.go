@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -38,7 +40,7 @@ func TestStatusTransitions(t *testing.T) {
 	defer ac.Close()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: 30 * time.Second,
-		Now: func() time.Time { return now }, Trends: exporter.TrendOptions{Mode: exporter.TimeLagInterpolate, Window: 3}})
+		Now: func() time.Time { return now }, Trends: status.TrendOptions{Mode: status.TimeLagInterpolate, Window: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,18 +72,18 @@ func TestStatusTransitions(t *testing.T) {
 		name    string
 		produce int
 		commit  func() int64
-		want    exporter.Status
+		want    result.Status
 	}
 	keepUp := func() int64 { return end - 2 } // evaluated after the step's records
 	steps := []stepT{
-		{"keeping up 1", 10, keepUp, exporter.StatusOK},
-		{"keeping up 2", 10, keepUp, exporter.StatusOK},
-		{"keeping up 3", 10, keepUp, exporter.StatusOK},
-		{"commits stop 1", 10, func() int64 { return -1 }, exporter.StatusOK},
-		{"commits stop 2", 10, func() int64 { return -1 }, exporter.StatusStop},
-		{"rewound", 10, func() int64 { return 5 }, exporter.StatusRewind},
-		{"resumed: the rewind is still in the window of 3", 10, keepUp, exporter.StatusRewind},
-		{"rewind left the window", 10, keepUp, exporter.StatusOK},
+		{"keeping up 1", 10, keepUp, result.StatusOK},
+		{"keeping up 2", 10, keepUp, result.StatusOK},
+		{"keeping up 3", 10, keepUp, result.StatusOK},
+		{"commits stop 1", 10, func() int64 { return -1 }, result.StatusOK},
+		{"commits stop 2", 10, func() int64 { return -1 }, result.StatusStop},
+		{"rewound", 10, func() int64 { return 5 }, result.StatusRewind},
+		{"resumed: the rewind is still in the window of 3", 10, keepUp, result.StatusRewind},
+		{"rewind left the window", 10, keepUp, result.StatusOK},
 	}
 	for _, s := range steps {
 		group, part := step(s.produce, s.commit)

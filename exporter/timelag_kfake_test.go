@@ -13,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -101,7 +103,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
 
-	modes := []exporter.TimeLagMode{exporter.TimeLagInterpolate, exporter.TimeLagExact, exporter.TimeLagHybrid}
+	modes := []status.TimeLagMode{status.TimeLagInterpolate, status.TimeLagExact, status.TimeLagHybrid}
 	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	newExporters := func() []*exporter.Exporter {
 		var out []*exporter.Exporter
@@ -112,7 +114,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 			}
 			t.Cleanup(func() { ac.Close() })
 			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollEvery, Now: clk.Now,
-				Trends: exporter.TrendOptions{Mode: m, ExactAboveRecords: 1000}})
+				Trends: status.TrendOptions{Mode: m, ExactAboveRecords: 1000}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,11 +129,11 @@ func TestTimeLagAccuracy(t *testing.T) {
 		missing int     // polls with no value where the truth existed
 		n       int
 	}
-	results := map[string]map[exporter.TimeLagMode]*stat{}
+	results := map[string]map[status.TimeLagMode]*stat{}
 	created := map[string][]time.Time{}
 	const ticks = 20
 	for _, sc := range scenarios {
-		results[sc.name] = map[exporter.TimeLagMode]*stat{}
+		results[sc.name] = map[status.TimeLagMode]*stat{}
 		for _, m := range modes {
 			results[sc.name][m] = &stat{}
 		}
@@ -175,7 +177,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		r := make([]*exporter.Result, len(exps))
+		r := make([]*result.Result, len(exps))
 		for i, e := range exps {
 			r[i] = e.PollAll(ctx)
 		}
@@ -226,7 +228,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 	t.Log(b.String())
 
 	for _, sc := range scenarios {
-		h := results[sc.name][exporter.TimeLagHybrid]
+		h := results[sc.name][status.TimeLagHybrid]
 		if h.missing > 0 {
 			t.Errorf("%s: hybrid had no value in %d polls", sc.name, h.missing)
 		}
@@ -234,7 +236,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 		if h.maxErr > pollEvery.Seconds() && h.maxRel > 0.10 {
 			t.Errorf("%s: hybrid off by %.1f s (%.0f%%)", sc.name, h.maxErr, 100*h.maxRel)
 		}
-		if e := results[sc.name][exporter.TimeLagExact]; e.maxErr > 0.001 || e.missing > 0 {
+		if e := results[sc.name][status.TimeLagExact]; e.maxErr > 0.001 || e.missing > 0 {
 			t.Errorf("%s: exact mode off by %.3f s, %d polls without value", sc.name, e.maxErr, e.missing)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/lag"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -92,7 +92,7 @@ func TestScaleRequestsAndLag(t *testing.T) {
 		t.Errorf("requests = %d %v, want <= %d", s.TotalRequests(), s.Requests, limit)
 	}
 	checked := 0
-	for _, gr := range exporter.ComputeGroups(s) {
+	for _, gr := range lag.ComputeGroups(s) {
 		for _, gt := range gr.Topics {
 			ti := 0
 			fmt.Sscanf(gt.Topic, "topic-%d", &ti)

@@ -1,5 +1,5 @@
 // Package metrics holds the sinks that read the exporter's latest
-// exporter.Result and publish it: the Prometheus collector (prometheus*.go)
+// result.Result (exporter/result) and publish it: the Prometheus collector (prometheus*.go)
 // and, separately, the CloudWatch publisher.
 //
 // Sinks only read. The exporter polls Kafka in the background and stores an
@@ -42,9 +42,11 @@
 // tens of seconds and gigabytes, WriteText a fraction of a second (see
 // BenchmarkCollect). Tests hold both to the same golden files.
 //
-// Handler serves WriteText's output rendered once per Result
-// (exposition.go): OnResult renders the new Result in the background into
-// a DEFLATE buffer, scrapes copy the compressed bytes into a gzip response
-// (or decompress them for clients without gzip) and append the per-scrape
-// extra families.
+// Handler serves the text rendered once per Result (exposition.go,
+// render.go): OnResult renders the new Result in the background, in one
+// walk that appends each family's lines to a buffer of its own (the
+// per-partition families compressed as they grow, each into a DEFLATE
+// stream of its own, joined in name order at the end); scrapes copy the
+// compressed bytes into a gzip response (or decompress them for clients
+// without gzip) and append the per-scrape extra families.
 package metrics

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // enumFamilies are the families metrics.enums=current trims.
@@ -118,30 +118,30 @@ func seriesPerGroupTopic(t *testing.T, c *Collector) map[string]int {
 // laggingGroups is a Result of groups like a busy cluster's: each on two
 // topics of 4 partitions, lagging, time lag interpolated, status and rates
 // known, offsets on the expiry tracker (not expired).
-func laggingGroups(n int) *exporter.Result {
+func laggingGroups(n int) *result.Result {
 	at := time.Unix(1_750_000_000, 0)
-	cr := exporter.ClusterResult{Name: "c", Up: true, LastPoll: at, LastSuccess: at, Polls: 1}
+	cr := result.ClusterResult{Name: "c", Up: true, LastPoll: at, LastSuccess: at, Polls: 1}
 	for gi := range n {
-		g := exporter.GroupResult{Name: fmt.Sprintf("g%d", gi), Type: "classic", State: "Stable", Members: 2,
+		g := result.GroupResult{Name: fmt.Sprintf("g%d", gi), Type: "classic", State: "Stable", Members: 2,
 			Status: "WARN", HasLagSeconds: true, MaxLagSeconds: 12}
-		ge := exporter.GroupExpiry{Group: g.Name, Type: "classic", State: "Stable", Present: true}
+		ge := result.GroupExpiry{Group: g.Name, Type: "classic", State: "Stable", Present: true}
 		for _, topic := range []string{"orders", "payments"} {
-			gt := exporter.GroupTopicResult{Topic: topic, Status: "WARN", HasLagSeconds: true, MaxLagSeconds: 12,
+			gt := result.GroupTopicResult{Topic: topic, Status: "WARN", HasLagSeconds: true, MaxLagSeconds: 12,
 				HasRates: true, ProduceRate: 10, ConsumeRate: 12, HasCatchUp: true, CatchUpSeconds: 50}
 			for p := range int32(4) {
-				gt.Partitions = append(gt.Partitions, exporter.PartitionLag{Partition: p, Committed: 100, End: 150,
+				gt.Partitions = append(gt.Partitions, result.PartitionLag{Partition: p, Committed: 100, End: 150,
 					Lag: 50, HasLag: true, LagSeconds: 12, LagSecondsSource: "interpolated", Status: "WARN"})
 				gt.SumLag += 50
 				gt.MaxLag = 50
 			}
 			g.Topics = append(g.Topics, gt)
-			ge.Topics = append(ge.Topics, exporter.TopicExpiry{Topic: topic, LastCommitChange: at})
+			ge.Topics = append(ge.Topics, result.TopicExpiry{Topic: topic, LastCommitChange: at})
 		}
 		g.SumLag, g.MaxLag = 400, 50
 		cr.Groups = append(cr.Groups, g)
 		cr.Expiry = append(cr.Expiry, ge)
 	}
-	return &exporter.Result{Generated: at, Clusters: []exporter.ClusterResult{cr}}
+	return &result.Result{Generated: at, Clusters: []result.ClusterResult{cr}}
 }
 
 // TestSeriesPerGroupTopic counts the series per group+topic (those with

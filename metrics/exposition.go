@@ -12,7 +12,7 @@ import (
 
 	"github.com/klauspost/compress/flate"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // exposition is the Collector's text exposition of one Result, rendered
@@ -21,7 +21,7 @@ import (
 // the text it holds. Immutable once built; scrapes share it and only copy
 // its bytes.
 type exposition struct {
-	res   *exporter.Result
+	res   *result.Result
 	body  [][]byte
 	crc   uint32
 	size  int64 // uncompressed bytes
@@ -49,7 +49,7 @@ const deflateLevel = flate.BestSpeed
 // the first scrape after a poll finds it ready. Results published while a
 // render runs are picked up by it when it finishes (only the latest is
 // rendered).
-func (c *Collector) OnResult(*exporter.Result) {
+func (c *Collector) OnResult(*result.Result) {
 	if !c.render.busy.CompareAndSwap(false, true) {
 		c.render.pending.Store(true)
 		return
@@ -95,21 +95,10 @@ func (c *Collector) Render() (size, compressed int64) {
 	return x.size, x.zsize
 }
 
-// renderExposition streams WriteText's output for r through DEFLATE into
-// chunks.
-func (c *Collector) renderExposition(r *exporter.Result) *exposition {
+// renderExposition renders r (see render.go) and counts the render.
+func (c *Collector) renderExposition(r *result.Result) *exposition {
 	c.render.renders.Add(1)
-	x := &exposition{res: r}
-	cw := &chunkWriter{}
-	zw, _ := flate.NewWriter(cw, deflateLevel) // the level is valid
-	tw := &crcWriter{w: zw}
-	if r != nil {
-		_ = c.writeText(tw, r) // writes to memory do not fail
-	}
-	_ = zw.Flush()
-	cw.close()
-	x.body, x.crc, x.size, x.zsize = cw.chunks, tw.crc, tw.n, cw.n
-	return x
+	return c.buildExposition(r)
 }
 
 // crcWriter passes writes on, keeping their CRC-32 and length.

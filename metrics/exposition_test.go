@@ -13,42 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
-
-// bufferedText is how WriteText worked before it streamed: every family
-// buffered, then written in name order. The streaming one must write the
-// same bytes.
-func bufferedText(c *Collector, r *exporter.Result) []byte {
-	s := &textSink{bufs: make([]chunks, len(c.families))}
-	c.walk(r, s)
-	var out bytes.Buffer
-	for i, f := range c.families {
-		if s.bufs[i].empty() {
-			continue
-		}
-		out.Write(appendHeader(nil, f))
-		_ = s.bufs[i].writeTo(&out)
-	}
-	return out.Bytes()
-}
-
-func TestWriteTextStreamsTheSameBytes(t *testing.T) {
-	for _, g := range []Granularity{GranularityPartition, GranularityTopic} {
-		t.Run(string(g), func(t *testing.T) {
-			r := fixture()
-			c := NewCollector(static(r), Options{Granularity: g})
-			var got bytes.Buffer
-			if err := c.WriteText(&got); err != nil {
-				t.Fatal(err)
-			}
-			want := bufferedText(c, r)
-			if len(want) == 0 || !bytes.Equal(got.Bytes(), want) {
-				t.Fatalf("streamed text differs from buffered text (%d vs %d bytes)", got.Len(), len(want))
-			}
-		})
-	}
-}
 
 // buildInfo is a small extra gatherer, the stand-in for the process
 // collectors beside the Collector.
@@ -85,7 +51,7 @@ func scrapeWith(t *testing.T, h http.Handler, acceptEncoding string) *httptest.R
 func TestHandlerGzipAndPlain(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		r    *exporter.Result
+		r    *result.Result
 	}{{"fixture", fixture()}, {"no result yet", nil}} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewCollector(static(tc.r), Options{})
@@ -162,7 +128,7 @@ func TestHandlerOverHTTP(t *testing.T) {
 // render; a new Result is rendered once more, by OnResult in the background
 // or by the first scrape that needs it.
 func TestRenderOncePerResult(t *testing.T) {
-	var cur atomic.Pointer[exporter.Result]
+	var cur atomic.Pointer[result.Result]
 	cur.Store(fixture())
 	c := NewCollector(cur.Load, Options{})
 	h := c.Handler(nil)
@@ -194,7 +160,7 @@ func TestRenderOncePerResult(t *testing.T) {
 // TestScrapesWhileResultsChange runs scrapes against a stream of Results
 // published through OnResult (run with -race).
 func TestScrapesWhileResultsChange(t *testing.T) {
-	var cur atomic.Pointer[exporter.Result]
+	var cur atomic.Pointer[result.Result]
 	cur.Store(fixture())
 	c := NewCollector(cur.Load, Options{})
 	h := c.Handler(buildInfo(t))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Granularity says how fine-grained the exported lag series are.
@@ -114,14 +114,14 @@ var groupStates = []string{
 var groupTypes = []string{"classic", "consumer", "simple", "other"}
 
 // Collector is a prometheus.Collector that renders the latest
-// exporter.Result as const metrics. It never talks to Kafka; each Collect
+// result.Result as const metrics. It never talks to Kafka; each Collect
 // reads the Result once and emits from it, so concurrent scrapes are cheap
 // and consistent. Series that are gone from the Result disappear.
 //
 // For very large Results, WriteText and Handler render the same series
 // straight to the text exposition format, skipping the registry.
 type Collector struct {
-	source       func() *exporter.Result
+	source       func() *result.Result
 	perPartition bool
 	// currentEnums: enum-like families export only the current value
 	// (EnumsCurrent).
@@ -170,7 +170,7 @@ var _ prometheus.Collector = (*Collector)(nil)
 // atomic.Pointer's Load is) and may return nil before the first poll, in
 // which case nothing is emitted. opts should have passed Validate; an
 // unknown Granularity is treated as GranularityPartition.
-func NewCollector(source func() *exporter.Result, opts Options) *Collector {
+func NewCollector(source func() *result.Result, opts Options) *Collector {
 	opts.SetDefaults()
 	c := &Collector{
 		source:       source,
@@ -307,13 +307,13 @@ type sink interface {
 
 // walk sends every series of r to s. It is the single place that decides
 // which series exist, shared by Collect and WriteText.
-func (c *Collector) walk(r *exporter.Result, s sink) {
+func (c *Collector) walk(r *result.Result, s sink) {
 	for i := range r.Clusters {
 		c.walkCluster(s, &r.Clusters[i])
 	}
 }
 
-func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
+func (c *Collector) walkCluster(s sink, cr *result.ClusterResult) {
 	cluster := validLabel(cr.Name)
 	var lv [4]string
 	lv[0] = cluster
@@ -376,7 +376,7 @@ func (c *Collector) walkCluster(s sink, cr *exporter.ClusterResult) {
 	c.walkCompat(s, cluster, cr)
 }
 
-func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
+func (c *Collector) walkGroup(s sink, cluster string, g *result.GroupResult) {
 	var lv [4]string // cluster, group, topic|state|group_type, partition
 	lv[0], lv[1] = cluster, validLabel(g.Name)
 	cg := lv[:2]
@@ -393,7 +393,7 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 	lv[2] = normalizeType(g.Type)
 	s.emit(c.info, 1, lv[:3])
 	if g.Status != "" {
-		for _, st := range exporter.Statuses {
+		for _, st := range result.Statuses {
 			if c.currentEnums && string(st) != g.Status {
 				continue
 			}
@@ -457,7 +457,7 @@ func (c *Collector) walkGroup(s sink, cluster string, g *exporter.GroupResult) {
 
 // walkTrends emits a group+topic's time lag, status and rates; lv holds
 // cluster, group, topic.
-func (c *Collector) walkTrends(s sink, t *exporter.GroupTopicResult, lv [4]string) {
+func (c *Collector) walkTrends(s sink, t *result.GroupTopicResult, lv [4]string) {
 	gt := lv[:3]
 	if t.HasLagSeconds {
 		s.emit(c.topicMaxLagSeconds, max(t.MaxLagSeconds, 0), gt)
@@ -486,7 +486,7 @@ func (c *Collector) walkTrends(s sink, t *exporter.GroupTopicResult, lv [4]strin
 		}
 	}
 	if t.Status != "" {
-		for _, st := range exporter.Statuses {
+		for _, st := range result.Statuses {
 			if c.currentEnums && string(st) != t.Status {
 				continue
 			}

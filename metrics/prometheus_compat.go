@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Compat names a set of families served in addition to the native ones,
@@ -84,7 +84,7 @@ func (c *Collector) newCompatFamilies() {
 // walkCompat emits one cluster's kafka_exporter series from the same
 // values as the native families, under the same conditions (a value the
 // native family leaves out is left out here too).
-func (c *Collector) walkCompat(s sink, cluster string, cr *exporter.ClusterResult) {
+func (c *Collector) walkCompat(s sink, cluster string, cr *result.ClusterResult) {
 	if !c.compatOn {
 		return
 	}

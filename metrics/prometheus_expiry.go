@@ -3,7 +3,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // labelStartingPosition is the starting position a records-at-risk
@@ -11,7 +11,7 @@ import (
 const labelStartingPosition = "starting_position"
 
 // expiryFamilies are the committed-offset expiry families, read from
-// ClusterResult.Expiry and OffsetsRetention (see exporter/expiry.go for the
+// ClusterResult.Expiry and OffsetsRetention (see exporter/expiry/expiry.go for the
 // rules behind the values).
 type expiryFamilies struct {
 	retention                                 *family // per cluster
@@ -44,7 +44,7 @@ func (c *Collector) newExpiryFamilies() {
 }
 
 // walkExpiry emits the expiry series of one cluster.
-func (c *Collector) walkExpiry(s sink, cluster string, cr *exporter.ClusterResult) {
+func (c *Collector) walkExpiry(s sink, cluster string, cr *result.ClusterResult) {
 	var lv [4]string // cluster, group, topic, starting_position
 	lv[0] = cluster
 	if cr.OffsetsRetention > 0 {

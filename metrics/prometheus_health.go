@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // labelBroker is a broker id.
@@ -32,7 +32,7 @@ func (c *Collector) newHealthFamilies() {
 }
 
 // walkHealth emits the data-age and broker health series of one cluster.
-func (c *Collector) walkHealth(s sink, cluster string, cr *exporter.ClusterResult) {
+func (c *Collector) walkHealth(s sink, cluster string, cr *result.ClusterResult) {
 	var lv [2]string
 	lv[0] = cluster
 	if !cr.OldestRead.IsZero() && !cr.LastPoll.IsZero() {

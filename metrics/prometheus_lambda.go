@@ -3,7 +3,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Lambda event source mapping label names.
@@ -30,7 +30,7 @@ func (c *Collector) newLambdaFamilies() {
 
 // walkLambda emits the mapping series of one group; lv holds cluster and
 // group.
-func (c *Collector) walkLambda(s sink, lv [4]string, ge *exporter.GroupExpiry) {
+func (c *Collector) walkLambda(s sink, lv [4]string, ge *result.GroupExpiry) {
 	var v [6]string
 	v[0], v[1] = lv[0], lv[1]
 	for i := range ge.Lambda {

@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -30,18 +30,18 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // fixture is a hand-built Result that exercises every family and every
 // "value unknown, leave the series out" rule. The comments give the values
 // the golden files must show.
-func fixture() *exporter.Result {
+func fixture() *result.Result {
 	at := time.Date(2025, 5, 1, 12, 0, 0, 500_000_000, time.UTC) // 1746100800.5
-	return &exporter.Result{
+	return &result.Result{
 		Generated: at,
-		Clusters: []exporter.ClusterResult{
+		Clusters: []result.ClusterResult{
 			{
 				Name:         "alpha",
 				Up:           true,
 				LastPoll:     at,
 				LastSuccess:  at,
 				PollDuration: 45 * time.Millisecond,
-				PollPhases: []exporter.PollPhase{{Phase: "requests", Duration: 30 * time.Millisecond}, {Phase: "lag", Duration: 5 * time.Millisecond},
+				PollPhases: []result.PollPhase{{Phase: "requests", Duration: 30 * time.Millisecond}, {Phase: "lag", Duration: 5 * time.Millisecond},
 					{Phase: "expiry", Duration: 2 * time.Millisecond}, {Phase: "trends", Duration: 6 * time.Millisecond}, {Phase: "record_times", Duration: 2 * time.Millisecond}},
 				Requests: map[string]uint64{
 					"Metadata": 12, "ListOffsets": 24, "ListGroups": 12,
@@ -52,37 +52,37 @@ func fixture() *exporter.Result {
 				Brokers:    3,
 				// Partial last poll: broker 2's ListOffsets failed, the end
 				// of orders/2 is carried from a read 90 s old.
-				BrokerHealth: []exporter.BrokerHealth{{ID: 1, Up: true}, {ID: 2, Failed: []string{"ListOffsets"}}, {ID: 3, Up: true}},
+				BrokerHealth: []result.BrokerHealth{{ID: 1, Up: true}, {ID: 2, Failed: []string{"ListOffsets"}}, {ID: 3, Up: true}},
 				OldestRead:   at.Add(-90 * time.Second),
 				// Expiry: retention 7 days from the brokers.
 				OffsetsRetention: 7 * 24 * time.Hour, OffsetsRetentionSource: "broker",
-				Expiry: []exporter.GroupExpiry{
+				Expiry: []result.GroupExpiry{
 					{
 						// Simple group: clock from its last commit change,
 						// 1 hour left; unknown starting position: both
 						// estimates.
 						Group: "admin-tool", Type: "simple", State: "Empty", Present: true,
 						ExpiresAt: at.Add(time.Hour), ExpiresIn: time.Hour,
-						Topics: []exporter.TopicExpiry{{Topic: "orders", LastCommitChange: at.Add(-167 * time.Hour),
-							ExpiresAt: at.Add(time.Hour), RecordsAtRisk: []exporter.RecordsAtRisk{
+						Topics: []result.TopicExpiry{{Topic: "orders", LastCommitChange: at.Add(-167 * time.Hour),
+							ExpiresAt: at.Add(time.Hour), RecordsAtRisk: []result.RecordsAtRisk{
 								{StartingPosition: "earliest", Records: 100}, {StartingPosition: "latest", Records: 0}}}},
 						// A disabled Lambda ESM on it, within its horizon.
-						Lambda: []exporter.LambdaESM{{FunctionName: "factor", UUID: "a1b2", State: "Disabled",
+						Lambda: []result.LambdaESM{{FunctionName: "factor", UUID: "a1b2", State: "Disabled",
 							StartingPosition: "earliest", Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}},
 					},
 					{
 						// Stable classic group: no clock, expired 0.
 						Group: "billing", Type: "classic", State: "Stable", Present: true,
-						Topics: []exporter.TopicExpiry{{Topic: "orders", LastCommitChange: at}},
+						Topics: []result.TopicExpiry{{Topic: "orders", LastCommitChange: at}},
 					},
 					{
 						// Expected (a disabled Lambda ESM), gone: expired on
 						// orders, missing, 150 records skipped with latest.
 						Group: "lambda-esm", Expected: true, StartingPosition: "latest", Missing: true,
-						Topics: []exporter.TopicExpiry{{Topic: "orders", Expired: true, ExpiredAt: at.Add(-time.Hour),
-							RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "latest", Records: 150}}}},
+						Topics: []result.TopicExpiry{{Topic: "orders", Expired: true, ExpiredAt: at.Add(-time.Hour),
+							RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "latest", Records: 150}}}},
 						// Its ESM: already expired, so no longer "within".
-						Lambda: []exporter.LambdaESM{{FunctionName: "nightly", UUID: "c3d4", State: "Disabled",
+						Lambda: []result.LambdaESM{{FunctionName: "nightly", UUID: "c3d4", State: "Disabled",
 							StartingPosition: "latest", Horizon: 48 * time.Hour}},
 					},
 					{
@@ -90,30 +90,30 @@ func fixture() *exporter.Result {
 						Group: "reports", Type: "classic", State: "Empty", Present: true,
 						EmptySince: at.Add(-8 * 24 * time.Hour), EmptySinceExact: true,
 						ExpiresAt: at.Add(-24 * time.Hour), ExpiresIn: 0,
-						Topics: []exporter.TopicExpiry{{Topic: "payments", ExpiresAt: at.Add(-24 * time.Hour)}},
+						Topics: []result.TopicExpiry{{Topic: "payments", ExpiresAt: at.Add(-24 * time.Hour)}},
 					},
 				},
-				Topics: []exporter.TopicResult{
-					{Name: "orders", Partitions: []exporter.PartitionOffsets{
+				Topics: []result.TopicResult{
+					{Name: "orders", Partitions: []result.PartitionOffsets{
 						{Partition: 0, Start: 0, End: 100, HasStart: true, HasEnd: true},
 						{Partition: 1, Start: 50, End: 200, HasStart: true, HasEnd: true},
 						// End unknown (ListOffsets failed for its leader): only a start series.
 						{Partition: 2, Start: 10, HasStart: true},
 					}},
-					{Name: "payments", Partitions: []exporter.PartitionOffsets{
+					{Name: "payments", Partitions: []result.PartitionOffsets{
 						{Partition: 0, Start: 0, End: 40, HasStart: true, HasEnd: true},
 						// Neither bound known: no series at all.
 						{Partition: 1},
 					}},
 				},
-				Groups: []exporter.GroupResult{
+				Groups: []result.GroupResult{
 					{
 						// Committed by an admin tool on partition 0 of orders only.
 						Name: "admin-tool", Type: "simple", State: "Empty", Status: "OK", ReadAt: at,
 						HasLagSeconds: true,
-						Topics: []exporter.GroupTopicResult{{
+						Topics: []result.GroupTopicResult{{
 							Topic: "orders", Status: "OK", HasLagSeconds: true,
-							Partitions: []exporter.PartitionLag{
+							Partitions: []result.PartitionLag{
 								{Partition: 0, Committed: 100, End: 100, Lag: 0, HasLag: true,
 									LagSecondsSource: "caught_up", Status: "OK"},
 							},
@@ -125,9 +125,9 @@ func fixture() *exporter.Result {
 						// KIP-848 group; the broker spells its state in capitals.
 						Name: "audit", Type: "consumer", State: "RECONCILING", Members: 1,
 						SumLag: 0, MaxLag: 0,
-						Topics: []exporter.GroupTopicResult{{
+						Topics: []result.GroupTopicResult{{
 							Topic: "payments",
-							Partitions: []exporter.PartitionLag{
+							Partitions: []result.PartitionLag{
 								{Partition: 0, Committed: 40, End: 40, Lag: 0, HasLag: true},
 							},
 							PartitionsWithoutCommit: 1,
@@ -140,14 +140,14 @@ func fixture() *exporter.Result {
 						SumLag: 190, MaxLag: 180, OutOfRange: 1, RecordsLost: 30,
 						PartitionsWithoutCommit: 2,
 						MaxLagSeconds:           300, HasLagSeconds: true, Status: "STALL",
-						Topics: []exporter.GroupTopicResult{
+						Topics: []result.GroupTopicResult{
 							{
 								Topic:  "orders",
 								SumLag: 190, MaxLag: 180, OutOfRange: 1, RecordsLost: 30,
 								MaxLagSeconds: 300, HasLagSeconds: true, Status: "STALL",
 								// Gaining 1 record/s on a lag of 190: 190 s to catch up.
 								ProduceRate: 2.5, ConsumeRate: 3.5, HasRates: true, CatchUpSeconds: 190, HasCatchUp: true,
-								Partitions: []exporter.PartitionLag{
+								Partitions: []result.PartitionLag{
 									{Partition: 0, Committed: 90, End: 100, Lag: 10, HasLag: true,
 										LagSeconds: 12.5, LagSecondsSource: "interpolated", Status: "OK"},
 									// Committed below log start 50: out of range, 30 records lost.
@@ -186,8 +186,8 @@ func fixture() *exporter.Result {
 	}
 }
 
-func static(r *exporter.Result) func() *exporter.Result {
-	return func() *exporter.Result { return r }
+func static(r *result.Result) func() *result.Result {
+	return func() *result.Result { return r }
 }
 
 func TestGolden(t *testing.T) {
@@ -259,9 +259,9 @@ func TestWriteTextMatchesGolden(t *testing.T) {
 }
 
 func TestWriteTextEscapesAndEmpty(t *testing.T) {
-	r := &exporter.Result{Clusters: []exporter.ClusterResult{{
+	r := &result.Result{Clusters: []result.ClusterResult{{
 		Name: `c"1`, Up: true,
-		Groups: []exporter.GroupResult{{Name: "back\\slash\nnew\nline", Type: "classic", State: "Stable"}},
+		Groups: []result.GroupResult{{Name: "back\\slash\nnew\nline", Type: "classic", State: "Stable"}},
 	}}}
 	var b bytes.Buffer
 	if err := NewCollector(static(r), Options{}).WriteText(&b); err != nil {
@@ -401,7 +401,7 @@ func TestNilResultEmitsNothing(t *testing.T) {
 // as the poll loop does, and checks that series of a group, topic and
 // partition that are gone from the new Result are gone from the scrape.
 func TestStaleSeriesDisappear(t *testing.T) {
-	var cur atomic.Pointer[exporter.Result]
+	var cur atomic.Pointer[result.Result]
 	cur.Store(fixture())
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(NewCollector(cur.Load, Options{}))
@@ -415,10 +415,10 @@ func TestStaleSeriesDisappear(t *testing.T) {
 
 	next := fixture()
 	alpha := &next.Clusters[0]
-	alpha.Groups = slices.DeleteFunc(alpha.Groups, func(g exporter.GroupResult) bool { return g.Name == "billing" })
-	alpha.Groups = slices.DeleteFunc(alpha.Groups, func(g exporter.GroupResult) bool { return g.Name == "audit" })
+	alpha.Groups = slices.DeleteFunc(alpha.Groups, func(g result.GroupResult) bool { return g.Name == "billing" })
+	alpha.Groups = slices.DeleteFunc(alpha.Groups, func(g result.GroupResult) bool { return g.Name == "audit" })
 	// The expiry tracker forgets a deleted group, and commits on a deleted topic.
-	alpha.Expiry = slices.DeleteFunc(alpha.Expiry, func(g exporter.GroupExpiry) bool { return g.Group == "billing" || g.Group == "reports" })
+	alpha.Expiry = slices.DeleteFunc(alpha.Expiry, func(g result.GroupExpiry) bool { return g.Group == "billing" || g.Group == "reports" })
 	alpha.Topics = alpha.Topics[:1]                             // payments deleted
 	alpha.Topics[0].Partitions = alpha.Topics[0].Partitions[:1] // orders shrunk (test-only)
 	cur.Store(next)
@@ -440,9 +440,9 @@ func TestStaleSeriesDisappear(t *testing.T) {
 }
 
 func TestInvalidUTF8NameDoesNotFailScrape(t *testing.T) {
-	r := &exporter.Result{Clusters: []exporter.ClusterResult{{
+	r := &result.Result{Clusters: []result.ClusterResult{{
 		Name: "c", Up: true,
-		Groups: []exporter.GroupResult{{Name: "bad\xffgroup", Type: "classic", State: "Stable"}},
+		Groups: []result.GroupResult{{Name: "bad\xffgroup", Type: "classic", State: "Stable"}},
 	}}}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(NewCollector(static(r), Options{}))
@@ -521,30 +521,30 @@ func grep(text, s string) string {
 
 // synthetic builds a Result with groups x topics x partitions committed
 // partitions, every group consuming every topic.
-func synthetic(groups, topics, partitions int) *exporter.Result {
-	cr := exporter.ClusterResult{
+func synthetic(groups, topics, partitions int) *result.Result {
+	cr := result.ClusterResult{
 		Name: "bench", Up: true, LastPoll: time.Unix(1746100800, 0), LastSuccess: time.Unix(1746100800, 0),
 		PollDuration: 45 * time.Millisecond, Requests: map[string]uint64{"Metadata": 1, "ListOffsets": 3},
 		Polls: 1, Brokers: 3,
 	}
 	for t := range topics {
-		tr := exporter.TopicResult{Name: fmt.Sprintf("topic-%03d", t)}
+		tr := result.TopicResult{Name: fmt.Sprintf("topic-%03d", t)}
 		for p := range partitions {
-			tr.Partitions = append(tr.Partitions, exporter.PartitionOffsets{
+			tr.Partitions = append(tr.Partitions, result.PartitionOffsets{
 				Partition: int32(p), Start: 1000, End: 1_000_000 + int64(p), HasStart: true, HasEnd: true,
 			})
 		}
 		cr.Topics = append(cr.Topics, tr)
 	}
 	for g := range groups {
-		gr := exporter.GroupResult{Name: fmt.Sprintf("group-%04d", g), Type: "classic", State: "Stable", Members: 3}
+		gr := result.GroupResult{Name: fmt.Sprintf("group-%04d", g), Type: "classic", State: "Stable", Members: 3}
 		for t := range topics {
-			gt := exporter.GroupTopicResult{Topic: cr.Topics[t].Name}
+			gt := result.GroupTopicResult{Topic: cr.Topics[t].Name}
 			for p := range partitions {
 				committed := int64(990_000 + g + p)
 				end := cr.Topics[t].Partitions[p].End
 				lag := end - committed
-				gt.Partitions = append(gt.Partitions, exporter.PartitionLag{
+				gt.Partitions = append(gt.Partitions, result.PartitionLag{
 					Partition: int32(p), Committed: committed, End: end, Lag: lag, HasLag: true,
 				})
 				gt.SumLag += lag
@@ -556,7 +556,7 @@ func synthetic(groups, topics, partitions int) *exporter.Result {
 		}
 		cr.Groups = append(cr.Groups, gr)
 	}
-	return &exporter.Result{Generated: cr.LastPoll, Clusters: []exporter.ClusterResult{cr}}
+	return &result.Result{Generated: cr.LastPoll, Clusters: []result.ClusterResult{cr}}
 }
 
 // BenchmarkCollect measures a full scrape minus HTTP: Gather from a

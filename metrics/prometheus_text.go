@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,102 +13,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
-
-	"github.com/offsetlag/offsetlag/exporter"
 )
 
-// WriteText renders the latest Result's series, the same ones Collect
+// WriteText writes the latest Result's series, the same ones Collect
 // emits, to w in the Prometheus text exposition format (0.0.4), one block
 // per family in name order. It bypasses the registry: no dto objects, no
 // consistency hashing, no sorting of millions of series, so it stays fast
 // where Gather does not (see BenchmarkCollect). A nil Result writes
-// nothing.
-//
-// It streams: the families without a partition label (a few per group and
-// topic) are buffered in one walk of the Result, and each per-partition
-// family (the bulk of a large Result) is written straight to w by a walk of
-// its own, in pieces of streamChunk bytes. Memory stays proportional to the
-// small families, not to the text.
+// nothing. It renders as Handler does (render.go: one walk, compressed in
+// memory) and writes the text decompressed.
 func (c *Collector) WriteText(w io.Writer) error {
 	r := c.source()
 	if r == nil {
 		return nil
 	}
-	return c.writeText(w, r)
-}
-
-// streamChunk is the size of the pieces a streamed family is written in.
-const streamChunk = 64 << 10
-
-func (c *Collector) writeText(w io.Writer, r *exporter.Result) error {
-	streamed := make([]bool, len(c.families))
-	for i, f := range c.families {
-		streamed[i] = slices.Contains(f.labels, labelPartition)
-	}
-	s := &textSink{bufs: make([]chunks, len(c.families)), skip: streamed}
-	c.walk(r, s)
-	var head []byte
-	var st *streamSink
-	for i, f := range c.families {
-		if streamed[i] {
-			if st == nil {
-				st = &streamSink{w: w, buf: make([]byte, 0, streamChunk+chunkSlack)}
-			}
-			st.f, st.started = f, false
-			c.walk(r, st)
-			if err := st.flush(); err != nil {
-				return err
-			}
-			continue
-		}
-		body := &s.bufs[i]
-		if body.empty() {
-			continue
-		}
-		head = appendHeader(head[:0], f)
-		if _, err := w.Write(head); err != nil {
-			return err
-		}
-		if err := body.writeTo(w); err != nil {
-			return err
-		}
-		*body = chunks{} // let the GC have it while later families are written
-	}
-	return nil
-}
-
-// streamSink writes one family's series to w as walk emits them, with the
-// family's header before the first; other families are ignored. After a
-// write error it writes nothing more and flush returns the error.
-type streamSink struct {
-	w       io.Writer
-	f       *family
-	started bool
-	buf     []byte
-	err     error
-	partitionLabels
-}
-
-func (s *streamSink) emit(f *family, v float64, labelValues []string) {
-	if f != s.f || s.err != nil {
-		return
-	}
-	if !s.started {
-		s.buf, s.started = appendHeader(s.buf, f), true
-	}
-	s.buf = appendLine(s.buf, f, v, labelValues)
-	if len(s.buf) >= streamChunk {
-		_, s.err = s.w.Write(s.buf)
-		s.buf = s.buf[:0]
-	}
-}
-
-func (s *streamSink) flush() error {
-	if s.err == nil && len(s.buf) > 0 {
-		_, s.err = s.w.Write(s.buf)
-	}
-	s.buf = s.buf[:0]
-	return s.err
+	return c.buildExposition(r).writePlain(w)
 }
 
 // Handler serves the exposition of the latest Result: the Collector's
@@ -185,40 +103,6 @@ func acceptsGzip(req *http.Request) bool {
 	return false
 }
 
-// textSink appends each series as a text exposition line to its family's
-// buffer, so families come out contiguous although walk interleaves them.
-type textSink struct {
-	bufs []chunks
-	skip []bool // families not buffered (nil: none)
-	partitionLabels
-}
-
-func (s *textSink) emit(f *family, v float64, labelValues []string) {
-	if s.skip != nil && s.skip[f.idx] {
-		return
-	}
-	c := &s.bufs[f.idx]
-	c.cur = appendLine(c.reserve(), f, v, labelValues)
-}
-
-// appendLine appends one series as a text exposition line.
-func appendLine(b []byte, f *family, v float64, labelValues []string) []byte {
-	b = append(b, f.name...)
-	b = append(b, '{')
-	for i, l := range f.labels {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, l...)
-		b = append(b, '=', '"')
-		b = appendLabelValue(b, labelValues[i])
-		b = append(b, '"')
-	}
-	b = append(b, '}', ' ')
-	b = appendValue(b, v)
-	return append(b, '\n')
-}
-
 // chunks is an append-only byte buffer made of fixed-size chunks, so a
 // family of hundreds of megabytes is never copied to grow.
 type chunks struct {
@@ -227,20 +111,22 @@ type chunks struct {
 }
 
 const (
-	chunkSize = 256 << 10
+	chunkSize  = 256 << 10
+	firstChunk = 4 << 10
 	// chunkSlack is room kept for one line; a longer line just grows the
 	// current chunk.
 	chunkSlack = 1 << 10
 )
 
 // reserve returns the current chunk with room for at least one typical
-// line.
+// line. Chunks double from firstChunk to chunkSize: a family of a few
+// lines does not hold a whole chunk.
 func (c *chunks) reserve() []byte {
 	if cap(c.cur)-len(c.cur) < chunkSlack {
 		if len(c.cur) > 0 {
 			c.full = append(c.full, c.cur)
 		}
-		c.cur = make([]byte, 0, chunkSize)
+		c.cur = make([]byte, 0, min(max(2*cap(c.cur), firstChunk), chunkSize))
 	}
 	return c.cur
 }

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/bench"
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func main() {
 func run() int {
 	sizes := flag.String("sizes", "S,M,L,XL", "cluster sizes to measure (S, M, L, XL)")
 	polls := flag.Int("polls", 3, "measured polls per strategy, after the warm-up polls")
-	warmup := flag.Int("warmup", exporter.DefaultStatusWindow+1, "exporter polls before the measured ones (steady state: the status window has filled)")
+	warmup := flag.Int("warmup", status.DefaultStatusWindow+1, "exporter polls before the measured ones (steady state: the status window has filled)")
 	naivePolls := flag.Int("naive-polls", 3, "measured polls of the kminion and kafka_exporter request patterns")
 	naiveSample := flag.Int("naive-sample", 10000, "most partitions and group partitions the kafka_exporter pattern reads per poll; beyond, it samples and extrapolates")
 	loadClients := flag.Int("load-clients", 200, "clients scraping the exporter of -load-size continuously for -load-for (0: skip)")

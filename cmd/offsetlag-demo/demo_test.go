@@ -229,13 +229,27 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.Evaluate(`sessionStorage.clear()`, nil),
 		chromedp.Navigate(d.URL+"/groups/demo/factor-worker"),
 		chromedp.WaitVisible(`#chart svg polyline.line`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.querySelectorAll("table.partitions tbody tr").length`, &partitions),
+	); err != nil {
+		t.Fatalf("group page: %v", err)
+	}
+	// The page refreshes every second from the API: wait (bounded) for a
+	// refresh that lists every partition. The worker commits after each
+	// batch; a poll that caught the group between an offset expiry of an
+	// idle partition and its next commit would show fewer rows for a moment.
+	rowsJS := `document.querySelectorAll("table.partitions tbody tr").length`
+	pctx, pcancel := context.WithTimeout(bctx, 20*time.Second)
+	err = chromedp.Run(pctx, chromedp.Poll(fmt.Sprintf("%s === %d", rowsJS, cfg.Partitions), nil,
+		chromedp.WithPollingInterval(200*time.Millisecond)))
+	pcancel()
+	if err := chromedp.Run(bctx,
+		chromedp.Evaluate(rowsJS, &partitions),
 		chromedp.FullScreenshot(&groupShot, 100),
 	); err != nil {
 		t.Fatalf("group page: %v", err)
 	}
 	if partitions != cfg.Partitions {
-		t.Errorf("group page shows %d partitions, want %d", partitions, cfg.Partitions)
+		t.Errorf("group page shows %d partitions, want %d (wait: %v); the API says:\n%s\ndemo log:\n%s",
+			partitions, cfg.Partitions, err, apiGroup(d.URL, workerGroup), logw.String())
 	}
 	saveScreenshot(t, groupShot, "status-page-group.png")
 
@@ -328,4 +342,17 @@ func saveScreenshot(t *testing.T, png []byte, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// apiGroup returns the API's answer for one group of the demo cluster, for
+// failure messages.
+func apiGroup(url, group string) string {
+	res, err := http.Get(url + "/api/v1/groups/demo/" + group)
+	if err != nil {
+		return err.Error()
+	}
+	defer res.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(res.Body)
+	return res.Status + " " + b.String()
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // Defaults.
@@ -89,7 +89,7 @@ type Snapshot struct {
 	// Mappings are the Kafka mappings kept, sorted by region and UUID, with
 	// their Cluster set (empty when unmatched).
 	Mappings []Mapping
-	expected map[string][]exporter.ExpectedGroup // by cluster
+	expected map[string][]expiry.ExpectedGroup // by cluster
 	groups   map[string]bool
 }
 
@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Discoverer, error) {
 		}
 		d.clients[r] = lambda.NewFromConfig(base, append(fns, cfg.ClientOptions...)...)
 	}
-	d.snap.Store(&Snapshot{expected: map[string][]exporter.ExpectedGroup{}, groups: map[string]bool{}})
+	d.snap.Store(&Snapshot{expected: map[string][]expiry.ExpectedGroup{}, groups: map[string]bool{}})
 	return d, nil
 }
 
@@ -208,7 +208,7 @@ func (d *Discoverer) Snapshot() *Snapshot { return d.snap.Load() }
 
 // ExpectedGroups returns the expected groups of a cluster (for
 // exporter.Options.ExpectedGroups). Safe for concurrent use; no I/O.
-func (d *Discoverer) ExpectedGroups(cluster string) []exporter.ExpectedGroup {
+func (d *Discoverer) ExpectedGroups(cluster string) []expiry.ExpectedGroup {
 	return d.snap.Load().expected[cluster]
 }
 
@@ -290,7 +290,7 @@ func (d *Discoverer) list(ctx context.Context, region string) ([]Mapping, error)
 // publish matches the mappings to clusters and stores a new snapshot.
 // Called with d.mu held.
 func (d *Discoverer) publish() {
-	s := &Snapshot{At: time.Now(), expected: map[string][]exporter.ExpectedGroup{}, groups: map[string]bool{}}
+	s := &Snapshot{At: time.Now(), expected: map[string][]expiry.ExpectedGroup{}, groups: map[string]bool{}}
 	seen := map[string]bool{}
 	meta, key := d.metadataBrokers()
 	d.metaMu.Lock()

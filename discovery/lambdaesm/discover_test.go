@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 func TestDiscoverAgainstStandIn(t *testing.T) {
@@ -74,16 +74,16 @@ func TestDiscoverAgainstStandIn(t *testing.T) {
 	if len(msk) != 2 {
 		t.Fatalf("msk expected groups: %+v", msk)
 	}
-	if eg := msk[0]; eg.Group != "11111111-msk-uuid-group" || eg.StartingPosition != exporter.StartLatest ||
+	if eg := msk[0]; eg.Group != "11111111-msk-uuid-group" || eg.StartingPosition != result.StartLatest ||
 		!slices.Equal(eg.Topics, []string{"numbers"}) || len(eg.Lambda) != 1 || eg.Lambda[0].FunctionName != "factor" ||
 		eg.Lambda[0].State != "Disabled" || eg.Lambda[0].Horizon != 36*time.Hour {
 		t.Errorf("msk[0] = %+v", eg)
 	}
-	if eg := msk[1]; eg.Group != "audit-esm" || eg.StartingPosition != exporter.StartEarliest || len(eg.Topics) != 2 {
+	if eg := msk[1]; eg.Group != "audit-esm" || eg.StartingPosition != result.StartEarliest || len(eg.Topics) != 2 {
 		t.Errorf("msk[1] = %+v", eg)
 	}
 	if self := d.ExpectedGroups("self"); len(self) != 1 || self[0].Group != "billing-esm" ||
-		self[0].StartingPosition != exporter.StartTimestamp {
+		self[0].StartingPosition != result.StartTimestamp {
 		t.Errorf("self expected groups: %+v", self)
 	}
 	if !d.HasGroup("audit-esm") || d.HasGroup("66666666-deleting") || d.HasGroup("44444444-other") {
@@ -151,7 +151,7 @@ func TestFromConfigurationRules(t *testing.T) {
 			t.Errorf("FunctionName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	for in, want := range map[string]exporter.StartingPosition{
+	for in, want := range map[string]result.StartingPosition{
 		"TRIM_HORIZON": "earliest", "LATEST": "latest", "AT_TIMESTAMP": "timestamp", "": "",
 	} {
 		if got := lambdaesm.Position(in); got != want {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -115,12 +117,12 @@ func TestDisabledESMKfake(t *testing.T) {
 	const interval = 100 * time.Millisecond
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
 		Interval: interval, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,
-		Expiry: map[string]exporter.ExpiryConfig{"c": {Retention: 1500 * time.Millisecond}},
+		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: 1500 * time.Millisecond}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	group := func(r *exporter.Result, name string) *exporter.GroupExpiry {
+	group := func(r *result.Result, name string) *result.GroupExpiry {
 		cr, _ := r.Cluster("c")
 		for i := range cr.Expiry {
 			if cr.Expiry[i].Group == name {
@@ -147,7 +149,7 @@ func TestDisabledESMKfake(t *testing.T) {
 
 	type seen struct{ within, expired time.Time }
 	got := map[string]*seen{latestUUID: {}, "audit-esm": {}}
-	var last *exporter.Result
+	var last *result.Result
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(interval) {
 		last = e.PollAll(ctx)
 		done := true
@@ -178,7 +180,7 @@ func TestDisabledESMKfake(t *testing.T) {
 		}
 	}
 	// Records at risk once expired, for each mapping's own position only.
-	for name, want := range map[string]exporter.RecordsAtRisk{
+	for name, want := range map[string]result.RecordsAtRisk{
 		latestUUID:  {StartingPosition: "latest", Records: 10},
 		"audit-esm": {StartingPosition: "earliest", Records: 20},
 	} {

@@ -9,7 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Lambda's starting positions.
@@ -114,14 +115,14 @@ func FunctionName(arn string) string {
 
 // Position maps Lambda's StartingPosition to the exporter's: TRIM_HORIZON
 // earliest, LATEST latest, AT_TIMESTAMP timestamp; empty when unknown.
-func Position(sp string) exporter.StartingPosition {
+func Position(sp string) result.StartingPosition {
 	switch sp {
 	case TrimHorizon:
-		return exporter.StartEarliest
+		return result.StartEarliest
 	case Latest:
-		return exporter.StartLatest
+		return result.StartLatest
 	case AtTimestamp:
-		return exporter.StartTimestamp
+		return result.StartTimestamp
 	}
 	return ""
 }
@@ -183,10 +184,10 @@ func normAddr(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // Expected is the expected group m feeds to the exporter, with horizon as
 // the warning horizon.
-func (m Mapping) Expected(horizon time.Duration) exporter.ExpectedGroup {
+func (m Mapping) Expected(horizon time.Duration) expiry.ExpectedGroup {
 	pos := Position(m.StartingPosition)
-	return exporter.ExpectedGroup{Group: m.GroupID, StartingPosition: pos, Topics: slices.Clone(m.Topics),
-		Lambda: []exporter.LambdaESM{{Region: m.Region, FunctionName: m.FunctionName, FunctionARN: m.FunctionARN,
+	return expiry.ExpectedGroup{Group: m.GroupID, StartingPosition: pos, Topics: slices.Clone(m.Topics),
+		Lambda: []result.LambdaESM{{Region: m.Region, FunctionName: m.FunctionName, FunctionARN: m.FunctionARN,
 			UUID: m.UUID, State: m.State, StartingPosition: pos, StartingPositionTimestamp: m.StartingPositionTimestamp,
 			Horizon: horizon}}}
 }

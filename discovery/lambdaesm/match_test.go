@@ -11,6 +11,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -73,7 +74,7 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 		t.Fatalf("matched before any Metadata: %+v", eg)
 	}
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: time.Hour,
-		OnResult: func(*exporter.Result) { d.Rematch() }, ExpectedGroups: d.ExpectedGroups})
+		OnResult: func(*result.Result) { d.Rematch() }, ExpectedGroups: d.ExpectedGroups})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +105,11 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 // Records at risk count the mapping's own topics only, not every topic its
 // group commits on.
 func TestRecordsAtRiskOnMappingTopics(t *testing.T) {
-	ge := &exporter.GroupExpiry{Group: "g", ExpiresAt: time.Unix(1700000000, 0), Topics: []exporter.TopicExpiry{
-		{Topic: "orders", RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "latest", Records: 9}}},
-		{Topic: "audit", RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "latest", Records: 12}}},
+	ge := &result.GroupExpiry{Group: "g", ExpiresAt: time.Unix(1700000000, 0), Topics: []result.TopicExpiry{
+		{Topic: "orders", RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "latest", Records: 9}}},
+		{Topic: "audit", RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "latest", Records: 12}}},
 	}}
-	l := exporter.LambdaESM{FunctionName: "f", StartingPosition: exporter.StartLatest, State: "Disabled"}
+	l := result.LambdaESM{FunctionName: "f", StartingPosition: result.StartLatest, State: "Disabled"}
 	if n, ok := lambdaesm.RecordsAtRisk(ge, l, "orders"); !ok || n != 9 {
 		t.Fatalf("mapping on orders: %d %v, want 9", n, ok)
 	}

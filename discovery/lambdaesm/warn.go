@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Warner logs, from each new exporter Result, one Warn line when a
@@ -54,7 +54,7 @@ func (d *Discoverer) MappingTopics(uuid string) []string {
 
 // OnResult examines a Result (exporter.Options.OnResult; safe for
 // concurrent use).
-func (w *Warner) OnResult(r *exporter.Result) {
+func (w *Warner) OnResult(r *result.Result) {
 	if r == nil {
 		return
 	}
@@ -93,7 +93,7 @@ func (w *Warner) OnResult(r *exporter.Result) {
 	}
 }
 
-func groupExpired(ge *exporter.GroupExpiry) bool {
+func groupExpired(ge *result.GroupExpiry) bool {
 	for _, t := range ge.Topics {
 		if t.Expired {
 			return true
@@ -107,7 +107,7 @@ func groupExpired(ge *exporter.GroupExpiry) bool {
 // when none are given: a group may also commit on topics the mapping does
 // not read); ok is false when there is no estimate (an AT_TIMESTAMP
 // mapping, or unknown log bounds).
-func RecordsAtRisk(ge *exporter.GroupExpiry, l exporter.LambdaESM, topics ...string) (n int64, ok bool) {
+func RecordsAtRisk(ge *result.GroupExpiry, l result.LambdaESM, topics ...string) (n int64, ok bool) {
 	for _, t := range ge.Topics {
 		if len(topics) > 0 && !slices.Contains(topics, t.Topic) {
 			continue
@@ -124,16 +124,16 @@ func RecordsAtRisk(ge *exporter.GroupExpiry, l exporter.LambdaESM, topics ...str
 
 // Warning is the log line of an at-risk mapping: "function F will skip
 // (LATEST) / reprocess (TRIM_HORIZON) about N records if enabled after T".
-func Warning(cluster string, ge *exporter.GroupExpiry, l exporter.LambdaESM, topics ...string) (string, []any) {
+func Warning(cluster string, ge *result.GroupExpiry, l result.LambdaESM, topics ...string) (string, []any) {
 	at := ge.ExpiresAt.UTC().Format(time.RFC3339)
 	n, known := RecordsAtRisk(ge, l, topics...)
 	var msg string
 	switch {
-	case l.StartingPosition == exporter.StartLatest && known:
+	case l.StartingPosition == result.StartLatest && known:
 		msg = fmt.Sprintf("function %s will skip (LATEST) about %d records if enabled after %s", l.FunctionName, n, at)
-	case l.StartingPosition == exporter.StartEarliest && known:
+	case l.StartingPosition == result.StartEarliest && known:
 		msg = fmt.Sprintf("function %s will reprocess (TRIM_HORIZON) about %d records if enabled after %s", l.FunctionName, n, at)
-	case l.StartingPosition == exporter.StartTimestamp:
+	case l.StartingPosition == result.StartTimestamp:
 		msg = fmt.Sprintf("function %s will restart from its AT_TIMESTAMP position %s if enabled after %s",
 			l.FunctionName, l.StartingPositionTimestamp.UTC().Format(time.RFC3339), at)
 	default:

@@ -20,6 +20,8 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
@@ -79,7 +81,7 @@ type Options struct {
 	IncludeGroup func(group string) bool
 	// OnResult are more sinks called with every new Result after the
 	// built-in ones; each must not block.
-	OnResult []func(*exporter.Result)
+	OnResult []func(*result.Result)
 }
 
 // App is a configured exporter process. New it, then Run it once.
@@ -165,9 +167,9 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if shard.Enabled() {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
-	var store *exporter.StateStore
+	var store *expiry.StateStore
 	if cfg.State.Dir != "" {
-		if store, err = exporter.NewStateStore(cfg.State.Dir, logger); err != nil {
+		if store, err = expiry.NewStateStore(cfg.State.Dir, logger); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +180,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if a.cw, err = newCloudWatch(ctx, cfg, opts.Stdout, logger); err != nil {
 		return nil, err
 	}
-	latest := func() *exporter.Result { return a.exp.Latest() }
+	latest := func() *result.Result { return a.exp.Latest() }
 	page, err := statuspage.New(latest, statuspage.Options{Title: opts.Title, Refresh: opts.Refresh, Version: version.Version,
 		Links: []statuspage.Link{
 			{Href: cfg.Web.TelemetryPath, Text: "Metrics"},
@@ -192,7 +194,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	// published (collector.OnResult), and shared by every scrape.
 	collector := metrics.NewCollector(latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
 		Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
-	sinks := append([]func(*exporter.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
+	sinks := append([]func(*result.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
 	a.exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger,
 		Trends: cfg.Trends().Options(), OnResult: onResults(sinks...),

@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
@@ -67,7 +67,7 @@ func newCloudWatch(ctx context.Context, all *appconfig.Config, stdout io.Writer,
 }
 
 // onResult is the exporter's OnResult hook (nil when off).
-func (c *cloudWatch) onResult() func(*exporter.Result) {
+func (c *cloudWatch) onResult() func(*result.Result) {
 	if c == nil {
 		return nil
 	}

@@ -5,7 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 )
 
@@ -37,13 +38,13 @@ func (l *lambdaESM) hasGroup(group string) bool { return l != nil && l.d.HasGrou
 
 // expectedGroups is exporter.Options.ExpectedGroups: the discovered groups
 // of a cluster that include keeps (this replica's shard).
-func (l *lambdaESM) expectedGroups(include func(string) bool) func(string) []exporter.ExpectedGroup {
+func (l *lambdaESM) expectedGroups(include func(string) bool) func(string) []expiry.ExpectedGroup {
 	if l == nil {
 		return nil
 	}
-	return func(cluster string) []exporter.ExpectedGroup {
+	return func(cluster string) []expiry.ExpectedGroup {
 		all := l.d.ExpectedGroups(cluster)
-		out := make([]exporter.ExpectedGroup, 0, len(all))
+		out := make([]expiry.ExpectedGroup, 0, len(all))
 		for _, eg := range all {
 			if include(eg.Group) {
 				out = append(out, eg)
@@ -54,11 +55,11 @@ func (l *lambdaESM) expectedGroups(include func(string) bool) func(string) []exp
 }
 
 // onResult logs the at-risk warnings.
-func (l *lambdaESM) onResult() func(*exporter.Result) {
+func (l *lambdaESM) onResult() func(*result.Result) {
 	if l == nil {
 		return nil
 	}
-	return func(r *exporter.Result) {
+	return func(r *result.Result) {
 		l.d.Rematch() // match mappings to the brokers the poll's Metadata listed
 		l.w.OnResult(r)
 	}

@@ -3,7 +3,7 @@ package app
 import (
 	"testing"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 func TestOnResults(t *testing.T) {
@@ -11,10 +11,10 @@ func TestOnResults(t *testing.T) {
 		t.Fatal("no functions: want nil")
 	}
 	var calls []string
-	a := func(*exporter.Result) { calls = append(calls, "a") }
-	b := func(*exporter.Result) { calls = append(calls, "b") }
-	onResults(nil, a)(&exporter.Result{})
-	onResults(a, nil, b)(&exporter.Result{})
+	a := func(*result.Result) { calls = append(calls, "a") }
+	b := func(*result.Result) { calls = append(calls, "b") }
+	onResults(nil, a)(&result.Result{})
+	onResults(a, nil, b)(&result.Result{})
 	if got := len(calls); got != 3 || calls[0] != "a" || calls[1] != "a" || calls[2] != "b" {
 		t.Fatalf("calls %v", calls)
 	}

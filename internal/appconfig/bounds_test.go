@@ -4,44 +4,33 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offsetlag/offsetlag/internal/settings"
 )
 
-// Every int and duration option has a range (limits.go), and the range is
-// in its --help text.
+// Every int and duration option has a range tag, and the range is in its
+// --help text; its default is in range.
 func TestEveryNumericOptionBounded(t *testing.T) {
 	fs := Flags("test")
-	for _, d := range allFlagDefs() {
-		switch d.def.(type) {
-		case int, int64, time.Duration:
+	for _, o := range Options() {
+		switch o.Type.Kind() {
+		case reflect.Int, reflect.Int64:
 		default:
 			continue
 		}
-		b, ok := boundOf(d.key)
-		if !ok {
-			t.Errorf("%s: numeric option without a range in bounds", d.key)
+		if o.Range == nil {
+			t.Errorf("%s: numeric option without a range tag", o.Key)
 			continue
 		}
-		if b.get == nil {
-			t.Errorf("%s: bound without a getter is never checked", d.key)
+		if usage := fs.Lookup(o.Flag).Usage; !strings.Contains(usage, "(range: "+o.Range.Text()+")") {
+			t.Errorf("%s: --help lacks the range: %q", o.Key, usage)
 		}
-		if usage := fs.Lookup(d.key).Usage; !strings.Contains(usage, "(range: "+b.rangeText()+")") {
-			t.Errorf("%s: --help lacks the range: %q", d.key, usage)
-		}
-		// The default is in range.
-		var v int64
-		switch x := d.def.(type) {
-		case int:
-			v = int64(x)
-		case int64:
-			v = x
-		case time.Duration:
-			v = int64(x)
-		}
-		if err := b.check(d.key, v); err != nil {
+		if err := o.Range.Check(o.Key, reflect.ValueOf(o.Default).Int()); err != nil {
 			t.Errorf("default out of its own range: %v", err)
 		}
 	}
@@ -56,40 +45,38 @@ func TestNumericRanges(t *testing.T) {
 		"poll.timeout": {"--poll.interval", "1h"},
 		"shard.index":  {"--shard.count", "1000"},
 	}
-	val := func(b bound, v int64) string {
-		if b.dur {
+	val := func(r *settings.Range, v int64) string {
+		if r.Duration() {
 			return time.Duration(v).String()
 		}
 		return strconv.FormatInt(v, 10)
 	}
-	env := func(key string) string {
-		return "OFFSETLAG_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToUpper(key))
-	}
 	n := 0
-	for _, b := range bounds {
-		if b.get == nil {
+	for _, o := range Options() {
+		r := o.Range
+		if r == nil {
 			continue
 		}
 		n++
-		below := b.min - 1
-		if below == 0 && b.zeroOK {
+		below := r.Min() - 1
+		if below == 0 && r.Contains(0) {
 			below = -1
 		}
-		for _, v := range []int64{below, b.max + 1} {
-			t.Run(fmt.Sprintf("%s=%s", b.key, val(b, v)), func(t *testing.T) {
-				_, err := load(t, []string{"--kafka.brokers", "k:1", "--" + b.key, val(b, v)}, nil)
-				if err == nil || !strings.HasPrefix(err.Error(), b.key+" ") || !strings.Contains(err.Error(), "want "+b.rangeText()) {
-					t.Errorf("flag: err = %v, want one naming %s and its range %s", err, b.key, b.rangeText())
+		for _, v := range []int64{below, r.Max() + 1} {
+			t.Run(fmt.Sprintf("%s=%s", o.Key, val(r, v)), func(t *testing.T) {
+				_, err := load(t, []string{"--kafka.brokers", "k:1", "--" + o.Flag, val(r, v)}, nil)
+				if err == nil || !strings.HasPrefix(err.Error(), o.Key+" ") || !strings.Contains(err.Error(), "want "+r.Text()) {
+					t.Errorf("flag: err = %v, want one naming %s and its range %s", err, o.Key, r.Text())
 				}
-				_, err = load(t, nil, []string{"OFFSETLAG_KAFKA_BROKERS=k:1", env(b.key) + "=" + val(b, v)})
-				if err == nil || !strings.HasPrefix(err.Error(), b.key+" ") {
-					t.Errorf("environment: err = %v, want one naming %s", err, b.key)
+				_, err = load(t, nil, []string{"OFFSETLAG_KAFKA_BROKERS=k:1", o.Env + "=" + val(r, v)})
+				if err == nil || !strings.HasPrefix(err.Error(), o.Key+" ") {
+					t.Errorf("environment: err = %v, want one naming %s", err, o.Key)
 				}
 			})
 		}
-		for _, v := range []int64{b.min, b.max} {
-			t.Run(fmt.Sprintf("%s=%s accepted", b.key, val(b, v)), func(t *testing.T) {
-				args := append([]string{"--kafka.brokers", "k:1", "--" + b.key, val(b, v)}, companions[b.key]...)
+		for _, v := range []int64{r.Min(), r.Max()} {
+			t.Run(fmt.Sprintf("%s=%s accepted", o.Key, val(r, v)), func(t *testing.T) {
+				args := append([]string{"--kafka.brokers", "k:1", "--" + o.Flag, val(r, v)}, companions[o.Key]...)
 				if _, err := load(t, args, nil); err != nil {
 					t.Errorf("in range, rejected: %v", err)
 				}

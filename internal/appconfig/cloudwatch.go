@@ -17,59 +17,55 @@ const (
 
 // CloudWatchConfig configures the CloudWatch publisher (metrics/cloudwatch).
 type CloudWatchConfig struct {
-	Mode      string `mapstructure:"mode"`
-	Namespace string `mapstructure:"namespace"`
+	Mode      string `mapstructure:"mode" help:"CloudWatch output: off, api (PutMetricData) or emf (Embedded Metric Format lines, see --cloudwatch.emf-output)"`
+	Namespace string `mapstructure:"namespace" help:"CloudWatch namespace (MSK's AWS/Kafka is reserved to AWS)"`
 	// Region and Endpoint override the default AWS chain's; credentials
 	// always come from the default chain.
-	Region   string `mapstructure:"region"`
-	Endpoint string `mapstructure:"endpoint"`
-	Protocol string `mapstructure:"protocol"`
+	Region   string `mapstructure:"region" help:"AWS region (default: the AWS default chain, e.g. AWS_REGION)"`
+	Endpoint string `mapstructure:"endpoint" help:"CloudWatch endpoint URL override (VPC endpoint, test server)"`
+	Protocol string `mapstructure:"protocol" help:"wire protocol: default (the SDK's, Smithy RPC v2 CBOR), json or query"`
 	// StorageResolution is 60 or 1 seconds.
-	StorageResolution int  `mapstructure:"storage-resolution"`
-	PartitionMetrics  bool `mapstructure:"partition-metrics"`
+	StorageResolution int  `mapstructure:"storage-resolution" range:"1|60" help:"storage resolution in seconds: 60 (standard) or 1 (high resolution)"`
+	PartitionMetrics  bool `mapstructure:"partition-metrics" help:"also publish per-partition OffsetLag and EstimatedTimeLag (one custom metric per group-partition: mind the cost)"`
 	// MaxMetrics is the budget of distinct metrics per publish across all
 	// clusters; MaxDatumsPerPoll its deprecated former name (used when
 	// set and MaxMetrics is left at its default).
-	MaxMetrics       int `mapstructure:"max-metrics"`
-	MaxDatumsPerPoll int `mapstructure:"max-datums-per-poll"`
+	MaxMetrics       int `mapstructure:"max-metrics" range:"0..10000000" help:"budget of distinct metrics per publish across all clusters (what CloudWatch bills); beyond it partition, then optional, then group+topic metrics are dropped, smallest lag first, with a warning naming what was cut (0: no budget)"`
+	MaxDatumsPerPoll int `mapstructure:"max-datums-per-poll" range:"0..10000000" help:"deprecated: the former name of max-metrics (used when set and max-metrics is left at its default)"`
 	// PublishPeriod: how often the latest poll is published (0: every
 	// poll).
-	PublishPeriod time.Duration `mapstructure:"publish-period"`
+	PublishPeriod time.Duration `mapstructure:"publish-period" range:"0|1s..24h" help:"how often the latest poll is published, independent of poll.interval (one point per metric and period, as MSK: 60s; 0: every poll)"`
 	// InvalidNames: map or drop dimension values CloudWatch rejects.
-	InvalidNames string `mapstructure:"invalid-names"`
-	QueueSize    int    `mapstructure:"queue-size"`
-	Concurrency  int    `mapstructure:"concurrency"`
-	MaxAttempts  int    `mapstructure:"max-attempts"`
+	InvalidNames string `mapstructure:"invalid-names" help:"dimension values CloudWatch rejects (non-ASCII, control characters, blank, > 1024): map (escape + hash, see README) or drop (counted, logged once)"`
+	QueueSize    int    `mapstructure:"queue-size" range:"1..1000" help:"polls waiting to be published at most; when full the oldest is dropped"`
+	Concurrency  int    `mapstructure:"concurrency" range:"1..100" help:"PutMetricData requests in flight at most"`
+	MaxAttempts  int    `mapstructure:"max-attempts" range:"1..20" help:"attempts per request (throttling, 5xx and network errors are retried with backoff)"`
 	// RequestTimeout bounds one PutMetricData attempt; FlushTimeout the
 	// flush at shutdown.
-	RequestTimeout time.Duration `mapstructure:"request-timeout"`
-	FlushTimeout   time.Duration `mapstructure:"flush-timeout"`
+	RequestTimeout time.Duration `mapstructure:"request-timeout" range:"100ms..5m" help:"timeout of one PutMetricData attempt"`
+	FlushTimeout   time.Duration `mapstructure:"flush-timeout" range:"0|100ms..10m" help:"time given to publish queued polls at shutdown"`
 	// EMFOutput is "stdout" or a file path (appended to).
-	EMFOutput string `mapstructure:"emf-output"`
+	EMFOutput string `mapstructure:"emf-output" help:"where emf mode writes: stdout or a file path (appended to)"`
 }
 
-// cloudwatchFlagDefs are the cloudwatch.* options.
-var cloudwatchFlagDefs = []flagDef{
-	{"cloudwatch.mode", CloudWatchOff, "CloudWatch output: off, api (PutMetricData) or emf (Embedded Metric Format lines, see --cloudwatch.emf-output)"},
-	{"cloudwatch.namespace", cloudwatch.DefaultNamespace, "CloudWatch namespace (MSK's AWS/Kafka is reserved to AWS)"},
-	{"cloudwatch.region", "", "AWS region (default: the AWS default chain, e.g. AWS_REGION)"},
-	{"cloudwatch.endpoint", "", "CloudWatch endpoint URL override (VPC endpoint, test server)"},
-	{"cloudwatch.protocol", string(cloudwatch.ProtocolDefault), "wire protocol: default (the SDK's, Smithy RPC v2 CBOR), json or query"},
-	{"cloudwatch.storage-resolution", cloudwatch.DefaultStorageResolution, "storage resolution in seconds: 60 (standard) or 1 (high resolution)"},
-	{"cloudwatch.partition-metrics", false, "also publish per-partition OffsetLag and EstimatedTimeLag (one custom metric per group-partition: mind the cost)"},
-	{"cloudwatch.max-metrics", cloudwatch.DefaultMaxMetrics, "budget of distinct metrics per publish across all clusters (what CloudWatch bills); beyond it partition, then optional, then group+topic metrics are dropped, smallest lag first, with a warning naming what was cut (0: no budget)"},
-	{"cloudwatch.max-datums-per-poll", 0, "deprecated: the former name of max-metrics (used when set and max-metrics is left at its default)"},
-	{"cloudwatch.publish-period", cloudwatch.DefaultPublishPeriod, "how often the latest poll is published, independent of poll.interval (one point per metric and period, as MSK: 60s; 0: every poll)"},
-	{"cloudwatch.invalid-names", string(cloudwatch.InvalidNamesMap), "dimension values CloudWatch rejects (non-ASCII, control characters, blank, > 1024): map (escape + hash, see README) or drop (counted, logged once)"},
-	{"cloudwatch.queue-size", cloudwatch.DefaultQueueSize, "polls waiting to be published at most; when full the oldest is dropped"},
-	{"cloudwatch.concurrency", cloudwatch.DefaultConcurrency, "PutMetricData requests in flight at most"},
-	{"cloudwatch.max-attempts", cloudwatch.DefaultMaxAttempts, "attempts per request (throttling, 5xx and network errors are retried with backoff)"},
-	{"cloudwatch.request-timeout", cloudwatch.DefaultRequestTimeout, "timeout of one PutMetricData attempt"},
-	{"cloudwatch.flush-timeout", 10 * time.Second, "time given to publish queued polls at shutdown"},
-	{"cloudwatch.emf-output", "stdout", "where emf mode writes: stdout or a file path (appended to)"},
+// SetDefaults sets the cloudwatch.* defaults (off).
+func (c *CloudWatchConfig) SetDefaults() {
+	c.Mode = CloudWatchOff
+	c.Namespace = cloudwatch.DefaultNamespace
+	c.Protocol = string(cloudwatch.ProtocolDefault)
+	c.StorageResolution = cloudwatch.DefaultStorageResolution
+	c.MaxMetrics = cloudwatch.DefaultMaxMetrics
+	c.PublishPeriod = cloudwatch.DefaultPublishPeriod
+	c.InvalidNames = string(cloudwatch.InvalidNamesMap)
+	c.QueueSize = cloudwatch.DefaultQueueSize
+	c.Concurrency = cloudwatch.DefaultConcurrency
+	c.MaxAttempts = cloudwatch.DefaultMaxAttempts
+	c.RequestTimeout = cloudwatch.DefaultRequestTimeout
+	c.FlushTimeout = 10 * time.Second
+	c.EMFOutput = "stdout"
 }
 
-// Validate reports the first problem.
+// Validate reports the first problem (numbers are range tags).
 func (c *CloudWatchConfig) Validate() error {
 	switch c.Mode {
 	case CloudWatchOff, CloudWatchAPI, CloudWatchEMF:
@@ -84,25 +80,6 @@ func (c *CloudWatchConfig) Validate() error {
 	}
 	if err := (cloudwatch.ClientOptions{Protocol: cloudwatch.Protocol(c.Protocol)}).Validate(); err != nil {
 		return fmt.Errorf("cloudwatch.%w", err)
-	}
-	if c.StorageResolution != 1 && c.StorageResolution != 60 {
-		return fmt.Errorf("cloudwatch.storage-resolution %d: want 60 or 1", c.StorageResolution)
-	}
-	for _, v := range []struct {
-		key string
-		n   int
-		min int
-	}{{"max-metrics", c.MaxMetrics, 0}, {"max-datums-per-poll", c.MaxDatumsPerPoll, 0}, {"queue-size", c.QueueSize, 1},
-		{"concurrency", c.Concurrency, 1}, {"max-attempts", c.MaxAttempts, 1}} {
-		if v.n < v.min {
-			return fmt.Errorf("cloudwatch.%s %d: must be at least %d", v.key, v.n, v.min)
-		}
-	}
-	if c.RequestTimeout <= 0 || c.FlushTimeout < 0 {
-		return fmt.Errorf("cloudwatch.request-timeout %s / flush-timeout %s: must be positive", c.RequestTimeout, c.FlushTimeout)
-	}
-	if c.PublishPeriod < 0 {
-		return fmt.Errorf("cloudwatch.publish-period %s: must not be negative", c.PublishPeriod)
 	}
 	switch cloudwatch.InvalidNames(c.InvalidNames) {
 	case cloudwatch.InvalidNamesMap, cloudwatch.InvalidNamesDrop:

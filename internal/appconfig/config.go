@@ -7,36 +7,40 @@ package appconfig
 import (
 	"errors"
 	"fmt"
-	"os"
-	"reflect"
 	"strings"
 	"time"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
+	"github.com/offsetlag/offsetlag/internal/settings"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
 
-// Config is the whole exporter configuration.
+// Config is the whole exporter configuration. Each field is one option
+// (or a section of them): its mapstructure tag is the YAML key, from which
+// the flag (--kafka.dial-timeout) and the environment variable
+// (OFFSETLAG_KAFKA_DIAL_TIMEOUT) are derived; help is the --help text and
+// range the valid values (internal/settings). Defaults are set by
+// SetDefaults, the checks beyond ranges by Validate.
 type Config struct {
-	// Kafka is the single-cluster shorthand (--kafka.brokers).
-	Kafka    KafkaConfig     `mapstructure:"kafka"`
+	// Kafka is the single-cluster shorthand (--kafka.brokers); its
+	// settings are also the defaults of every cluster in Clusters.
+	Kafka KafkaConfig `mapstructure:"kafka"`
+	// Clusters are more clusters (file only).
 	Clusters []ClusterConfig `mapstructure:"clusters"`
 	Poll     PollConfig      `mapstructure:"poll"`
-	Groups   FilterConfig    `mapstructure:"groups"`
-	Topics   FilterConfig    `mapstructure:"topics"`
-	Metrics  MetricsConfig   `mapstructure:"metrics"`
-	Web      WebConfig       `mapstructure:"web"`
-	Log      LogConfig       `mapstructure:"log"`
+	Groups   FilterConfig    `mapstructure:"groups" help:"consumer groups"`
+	Topics   FilterConfig    `mapstructure:"topics" help:"topics"`
 	// TimeLag and Status configure trends (trends.go).
 	TimeLag TimeLagConfig `mapstructure:"timelag"`
 	Status  StatusConfig  `mapstructure:"status"`
+	Metrics MetricsConfig `mapstructure:"metrics"`
+	Web     WebConfig     `mapstructure:"web"`
+	Log     LogConfig     `mapstructure:"log"`
 	// Expiry configures offset-expiry prediction and State where its state
 	// is kept (expiry.go).
 	Expiry ExpiryConfig `mapstructure:"expiry"`
@@ -49,83 +53,127 @@ type Config struct {
 	Sharding ShardConfig `mapstructure:"shard"`
 }
 
-// KafkaConfig is the single-cluster shorthand; its settings other than
-// brokers are also the defaults of every cluster in the clusters list.
-type KafkaConfig struct {
-	ClusterName string        `mapstructure:"cluster-name"`
-	Brokers     []string      `mapstructure:"brokers"`
-	Version     string        `mapstructure:"version"`
-	Isolation   string        `mapstructure:"isolation"`
-	ClientID    string        `mapstructure:"client-id"`
-	DialTimeout time.Duration `mapstructure:"dial-timeout"`
+// SetDefaults sets every option to its default (kminion's pattern: each
+// section sets its own).
+func (c *Config) SetDefaults() {
+	c.Kafka.SetDefaults()
+	c.Poll.SetDefaults()
+	c.Groups.SetDefaults()
+	c.Topics.SetDefaults()
+	c.TimeLag.SetDefaults()
+	c.Status.SetDefaults()
+	c.Metrics.SetDefaults()
+	c.Web.SetDefaults()
+	c.Log.SetDefaults()
+	c.Expiry.SetDefaults()
+	c.CloudWatch.SetDefaults()
+	c.LambdaESM.SetDefaults()
+	c.Sharding.SetDefaults()
+}
+
+// ClusterSettings are a cluster's settings: those of the kafka shorthand
+// are the defaults of every cluster of the clusters list (see
+// settings.Inherit), except the ones tagged inherit:"no".
+type ClusterSettings struct {
+	Brokers     []string      `mapstructure:"brokers" inherit:"no" help:"bootstrap brokers of a single cluster, host:port[,host:port] (or use clusters: in the config file)"`
+	Version     string        `mapstructure:"version" help:"highest Kafka version whose protocol to use (brokers lower it to what they support; at least 2.1.0)"`
+	Isolation   string        `mapstructure:"isolation" help:"end offset lag is measured against: read_uncommitted (high watermark) or read_committed (last stable offset)"`
+	ClientID    string        `mapstructure:"client-id" help:"client id sent to the brokers"`
+	DialTimeout time.Duration `mapstructure:"dial-timeout" range:"100ms..5m" help:"timeout to connect to a broker"`
 	// TLS and SASL secure the connections (security.go); a cluster of the
 	// clusters list without its own blocks inherits the kafka ones.
 	TLS  kafkasec.TLSConfig  `mapstructure:"tls"`
 	SASL kafkasec.SASLConfig `mapstructure:"sasl"`
 	// OffsetsRetention overrides the brokers' offsets.retention.minutes
 	// for expiry predictions (expiry.go); 0 reads it from the brokers.
-	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
+	OffsetsRetention time.Duration `mapstructure:"offsets-retention" range:"0|1s..87600h" help:"committed-offset retention for expiry predictions, overriding the brokers' offsets.retention.minutes (0: read it from the brokers with DescribeConfigs)"`
 	// MSKClusterARN matches Lambda event source mappings to the cluster
 	// (esm.go); not inherited by the clusters list.
-	MSKClusterARN string `mapstructure:"msk-cluster-arn"`
+	MSKClusterARN string `mapstructure:"msk-cluster-arn" inherit:"no" help:"Amazon MSK cluster ARN of the --kafka.brokers cluster, to match Lambda event source mappings to it (lambda-esm)"`
 }
 
-// ClusterConfig is one Kafka cluster.
+// KafkaConfig is the single-cluster shorthand.
+type KafkaConfig struct {
+	ClusterName     string `mapstructure:"cluster-name" help:"cluster_name label of the --kafka.brokers cluster"`
+	ClusterSettings `mapstructure:",squash"`
+}
+
+// SetDefaults sets the kafka.* defaults, which clusters inherit.
+func (k *KafkaConfig) SetDefaults() {
+	k.ClusterName = defaultClusterName
+	k.Version = kafkaadmin.DefaultVersion
+	k.Isolation = string(kafkaadmin.ReadUncommitted)
+	k.ClientID = kafkaadmin.DefaultClientID
+	k.DialTimeout = kafkaadmin.DefaultDialTimeout
+}
+
+// ClusterConfig is one Kafka cluster of the clusters list.
 type ClusterConfig struct {
-	Name        string        `mapstructure:"name"`
-	Brokers     []string      `mapstructure:"brokers"`
-	Version     string        `mapstructure:"version"`
-	Isolation   string        `mapstructure:"isolation"`
-	ClientID    string        `mapstructure:"client-id"`
-	DialTimeout time.Duration `mapstructure:"dial-timeout"`
-	// TLS and SASL secure the connections (security.go); a cluster of the
-	// clusters list without its own blocks inherits the kafka ones.
-	TLS  kafkasec.TLSConfig  `mapstructure:"tls"`
-	SASL kafkasec.SASLConfig `mapstructure:"sasl"`
-	// OffsetsRetention: see KafkaConfig.
-	OffsetsRetention time.Duration `mapstructure:"offsets-retention"`
-	// MSKClusterARN: see KafkaConfig.
-	MSKClusterARN string `mapstructure:"msk-cluster-arn"`
+	Name            string `mapstructure:"name"`
+	ClusterSettings `mapstructure:",squash"`
 }
 
 // PollConfig sets how often clusters are polled.
 type PollConfig struct {
-	Interval time.Duration `mapstructure:"interval"`
-	Timeout  time.Duration `mapstructure:"timeout"`
+	Interval time.Duration `mapstructure:"interval" range:"100ms..1h" help:"time between two polls of a cluster; /metrics serves the last poll's data"`
+	Timeout  time.Duration `mapstructure:"timeout" range:"0|100ms..1h" help:"deadline of one poll (0: the poll interval)"`
 	// StaleAfter bounds how long data a partial poll could not read is
 	// carried from its last good read; 0 means 3 poll intervals.
-	StaleAfter time.Duration `mapstructure:"stale-after"`
+	StaleAfter time.Duration `mapstructure:"stale-after" range:"0|100ms..24h" help:"what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"`
 	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
 	// 0 polls all at once.
-	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters"`
+	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters" range:"0..10000" help:"most clusters polled at the same time (0: all at once); for fleets of many clusters in one process"`
 }
+
+// SetDefaults sets the poll.* defaults.
+func (p *PollConfig) SetDefaults() { p.Interval = exporter.DefaultInterval }
 
 // FilterConfig is a pair of anchored regular expression lists.
 type FilterConfig struct {
-	Allow []string `mapstructure:"allow"`
-	Deny  []string `mapstructure:"deny"`
+	Allow []string `mapstructure:"allow" help:"only export {what} matching one of these anchored regular expressions (default: all)"`
+	Deny  []string `mapstructure:"deny" help:"never export {what} matching one of these anchored regular expressions (wins over allow)"`
 }
+
+// SetDefaults sets empty lists.
+func (f *FilterConfig) SetDefaults() { f.Allow, f.Deny = []string{}, []string{} }
 
 // MetricsConfig shapes the Prometheus output.
 type MetricsConfig struct {
-	Granularity string `mapstructure:"granularity"`
+	Granularity string `mapstructure:"granularity" help:"partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"`
 	// Enums: all or current (metrics.Enums).
-	Enums string `mapstructure:"enums"`
+	Enums string `mapstructure:"enums" help:"all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"`
 	// Compat: none or kafka_exporter (metrics.Compat).
-	Compat string `mapstructure:"compat"`
+	Compat string `mapstructure:"compat" help:"none, or kafka_exporter: also serve kafka_exporter's names and labels (kafka_consumergroup_lag{consumergroup,topic,partition}, ...) for the same data, without -1 series"`
+}
+
+// SetDefaults sets the metrics.* defaults.
+func (m *MetricsConfig) SetDefaults() {
+	m.Granularity = string(metrics.GranularityPartition)
+	m.Enums = string(metrics.EnumsAll)
+	m.Compat = string(metrics.CompatNone)
 }
 
 // WebConfig is the HTTP server.
 type WebConfig struct {
-	ListenAddress []string `mapstructure:"listen-address"`
-	ConfigFile    string   `mapstructure:"config-file"`
-	TelemetryPath string   `mapstructure:"telemetry-path"`
+	ListenAddress []string `mapstructure:"listen-address" help:"addresses to serve HTTP on (repeatable)"`
+	ConfigFile    string   `mapstructure:"config-file" help:"exporter-toolkit web configuration file for TLS and basic auth"`
+	TelemetryPath string   `mapstructure:"telemetry-path" help:"path of the metrics endpoint"`
 	// ReadTimeout, WriteTimeout, IdleTimeout and MaxHeaderBytes bound
 	// every connection (internal/httpserver; README "HTTP limits").
-	ReadTimeout    time.Duration `mapstructure:"read-timeout"`
-	WriteTimeout   time.Duration `mapstructure:"write-timeout"`
-	IdleTimeout    time.Duration `mapstructure:"idle-timeout"`
-	MaxHeaderBytes int           `mapstructure:"max-header-bytes"`
+	ReadTimeout    time.Duration `mapstructure:"read-timeout" range:"1s..1h" help:"time to read a whole request, headers and body, from a client"`
+	WriteTimeout   time.Duration `mapstructure:"write-timeout" range:"1s..1h" help:"time to write a whole response: a client that reads slower (or stalls) is disconnected; keep it above the largest scrape_timeout and the time /metrics takes"`
+	IdleTimeout    time.Duration `mapstructure:"idle-timeout" range:"1s..1h" help:"keep-alive connections idle this long are closed"`
+	MaxHeaderBytes int           `mapstructure:"max-header-bytes" range:"4096..1048576" help:"largest request header accepted (431 beyond)"`
+}
+
+// SetDefaults sets the web.* defaults.
+func (w *WebConfig) SetDefaults() {
+	w.ListenAddress = []string{":9745"}
+	w.TelemetryPath = "/metrics"
+	w.ReadTimeout = httpserver.DefaultReadTimeout
+	w.WriteTimeout = httpserver.DefaultWriteTimeout
+	w.IdleTimeout = httpserver.DefaultIdleTimeout
+	w.MaxHeaderBytes = httpserver.DefaultMaxHeaderBytes
 }
 
 // Limits returns the HTTP server limits.
@@ -136,237 +184,77 @@ func (w WebConfig) Limits() httpserver.Limits {
 
 // LogConfig is the logger.
 type LogConfig struct {
-	Level  string `mapstructure:"level"`
-	Format string `mapstructure:"format"`
+	Level  string `mapstructure:"level" help:"log level: debug, info, warn, error"`
+	Format string `mapstructure:"format" help:"log format: logfmt or json"`
 }
 
-// flagDefs are every flag: key, default, help. Keys are the YAML paths;
-// the environment variable is OFFSETLAG_ + the key upper-cased with . and -
-// replaced by _.
-type flagDef struct {
-	key  string
-	def  any
-	help string
+// SetDefaults sets the log.* defaults.
+func (l *LogConfig) SetDefaults() { l.Level, l.Format = "info", "logfmt" }
+
+// Validate reports a bad level or format.
+func (l *LogConfig) Validate() error {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q: want debug, info, warn or error", l.Level)
+	}
+	switch l.Format {
+	case "logfmt", "json":
+	default:
+		return fmt.Errorf("log.format %q: want logfmt or json", l.Format)
+	}
+	return nil
 }
 
-// allFlagDefs are the core flags followed by each feature's own.
-func allFlagDefs() []flagDef {
-	out := append([]flagDef(nil), flagDefs...)
-	out = append(out, trendsFlagDefs...)
-	out = append(out, expiryFlagDefs...)
-	out = append(out, cloudwatchFlagDefs...)
-	out = append(out, securityFlagDefs...)
-	out = append(out, esmFlagDefs...)
-	out = append(out, shardFlagDefs...)
-	return out
+// spec names the exporter's options: --kafka.dial-timeout,
+// OFFSETLAG_KAFKA_DIAL_TIMEOUT, kafka: {dial-timeout: ...}.
+var spec = settings.Spec{
+	EnvPrefix: "OFFSETLAG_",
+	// OFFSETLAG_TEST_* belong to the test rigs, not to the exporter.
+	IgnoreEnv: []string{"OFFSETLAG_TEST_"},
+	Sep:       ".",
+	FileFlag:  "config",
+	FileHelp:  "YAML configuration file (see configs/exporter.yaml); flags and OFFSETLAG_* variables override it",
 }
 
-var flagDefs = []flagDef{
-	{"config", "", "YAML configuration file (see configs/exporter.yaml); flags and OFFSETLAG_* variables override it"},
-	{"kafka.brokers", []string{}, "bootstrap brokers of a single cluster, host:port[,host:port] (or use clusters: in the config file)"},
-	{"kafka.cluster-name", "default", "cluster_name label of the --kafka.brokers cluster"},
-	{"kafka.version", kafkaadmin.DefaultVersion, "highest Kafka version whose protocol to use (brokers lower it to what they support; at least 2.1.0)"},
-	{"kafka.isolation", string(kafkaadmin.ReadUncommitted), "end offset lag is measured against: read_uncommitted (high watermark) or read_committed (last stable offset)"},
-	{"kafka.client-id", kafkaadmin.DefaultClientID, "client id sent to the brokers"},
-	{"kafka.dial-timeout", kafkaadmin.DefaultDialTimeout, "timeout to connect to a broker"},
-	{"poll.interval", exporter.DefaultInterval, "time between two polls of a cluster; /metrics serves the last poll's data"},
-	{"poll.timeout", time.Duration(0), "deadline of one poll (0: the poll interval)"},
-	{"poll.stale-after", time.Duration(0), "what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"},
-	{"groups.allow", []string{}, "only export consumer groups matching one of these anchored regular expressions (default: all)"},
-	{"groups.deny", []string{}, "never export consumer groups matching one of these anchored regular expressions (wins over allow)"},
-	{"topics.allow", []string{}, "only export topics matching one of these anchored regular expressions (default: all)"},
-	{"topics.deny", []string{}, "never export topics matching one of these anchored regular expressions (wins over allow)"},
-	{"metrics.granularity", string(metrics.GranularityPartition), "partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"},
-	{"metrics.enums", string(metrics.EnumsAll), "all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"},
-	{"metrics.compat", string(metrics.CompatNone), "none, or kafka_exporter: also serve kafka_exporter's names and labels (kafka_consumergroup_lag{consumergroup,topic,partition}, ...) for the same data, without -1 series"},
-	{"web.listen-address", []string{":9745"}, "addresses to serve HTTP on (repeatable)"},
-	{"web.config-file", "", "exporter-toolkit web configuration file for TLS and basic auth"},
-	{"web.telemetry-path", "/metrics", "path of the metrics endpoint"},
-	{"web.read-timeout", httpserver.DefaultReadTimeout, "time to read a whole request, headers and body, from a client"},
-	{"web.write-timeout", httpserver.DefaultWriteTimeout, "time to write a whole response: a client that reads slower (or stalls) is disconnected; keep it above the largest scrape_timeout and the time /metrics takes"},
-	{"web.idle-timeout", httpserver.DefaultIdleTimeout, "keep-alive connections idle this long are closed"},
-	{"web.max-header-bytes", httpserver.DefaultMaxHeaderBytes, "largest request header accepted (431 beyond)"},
-	{"log.level", "info", "log level: debug, info, warn, error"},
-	{"log.format", "logfmt", "log format: logfmt or json"},
+// Defaults returns a configuration with every option at its default.
+func Defaults() *Config {
+	c := &Config{}
+	c.SetDefaults()
+	return c
 }
+
+// Options returns every option, in --help order.
+func Options() []settings.Option { return spec.Options(Defaults()) }
 
 // Flags returns a flag set with every option.
-func Flags(name string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SortFlags = false
-	for _, d := range allFlagDefs() {
-		help := d.help
-		if b, ok := boundOf(d.key); ok {
-			help += " (range: " + b.rangeText() + ")"
-		}
-		switch v := d.def.(type) {
-		case string:
-			fs.String(d.key, v, help)
-		case []string:
-			fs.StringSlice(d.key, v, help)
-		case time.Duration:
-			fs.Duration(d.key, v, help)
-		case int:
-			fs.Int(d.key, v, help)
-		case int64:
-			fs.Int64(d.key, v, help)
-		case bool:
-			fs.Bool(d.key, v, help)
-		}
-	}
-	return fs
-}
+func Flags(name string) *pflag.FlagSet { return spec.FlagSet(name, Defaults()) }
 
 // Load reads the configuration: defaults, then the file named by --config
 // (or OFFSETLAG_CONFIG), then the environment, then flags set on the command
-// line. fs must come from Flags and be parsed.
+// line, and validates it. fs must come from Flags and be parsed.
 func Load(fs *pflag.FlagSet, environ []string) (*Config, error) {
-	v := viper.New()
-	v.SetEnvPrefix("OFFSETLAG")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
-	for _, d := range allFlagDefs() {
-		if d.key == "config" {
-			continue
-		}
-		v.SetDefault(d.key, d.def)
-	}
-	env := map[string]string{}
-	for _, kv := range environ {
-		// OFFSETLAG_TEST_* belong to the test rigs, not to the exporter.
-		if k, val, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "OFFSETLAG_") && !strings.HasPrefix(k, "OFFSETLAG_TEST_") {
-			env[k] = val
-		}
-	}
-	envName := func(key string) string {
-		return "OFFSETLAG_" + strings.NewReplacer(".", "_", "-", "_").Replace(strings.ToUpper(key))
-	}
-
-	file, _ := fs.GetString("config")
-	if !fs.Changed("config") {
-		if f, ok := env[envName("config")]; ok {
-			file = f
-		}
-	}
-	if file != "" {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("config file: %w", err)
-		}
-		v.SetConfigType("yaml")
-		if err := v.ReadConfig(strings.NewReader(string(raw))); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", file, err)
-		}
-	}
-	for _, d := range allFlagDefs() {
-		if d.key == "config" {
-			continue
-		}
-		if val, ok := env[envName(d.key)]; ok {
-			v.Set(d.key, val)
-		}
-		if f := fs.Lookup(d.key); f != nil && f.Changed {
-			switch d.def.(type) {
-			case []string:
-				s, _ := fs.GetStringSlice(d.key)
-				v.Set(d.key, s)
-			default:
-				v.Set(d.key, f.Value.String())
-			}
-		}
-	}
-	for k := range env {
-		if k == envName("config") {
-			continue
-		}
-		known := false
-		for _, d := range allFlagDefs() {
-			if envName(d.key) == k {
-				known = true
-			}
-		}
-		if !known {
-			return nil, fmt.Errorf("environment variable %s: unknown option", k)
-		}
-	}
-
-	var c Config
-	err := v.UnmarshalExact(&c, viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
-		strictDurationHook,
-		strictIntHook,
-		mapstructure.StringToTimeDurationHookFunc(),
-		commaSliceHook,
-	)))
-	if err != nil {
-		return nil, fmt.Errorf("config: %s", oneLine(err))
+	c := Defaults()
+	if err := spec.Load(c, fs, environ); err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
-// commaSliceHook turns "a,b" into []string{"a", "b"} (environment values).
-func commaSliceHook(f reflect.Type, t reflect.Type, data any) (any, error) {
-	if f.Kind() != reflect.String || t.Kind() != reflect.Slice {
-		return data, nil
-	}
-	s := strings.TrimSpace(data.(string))
-	if s == "" {
-		return []string{}, nil
-	}
-	parts := strings.Split(s, ",")
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
-	}
-	return parts, nil
-}
-
-func oneLine(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "decoding failed due to the following error(s):")
-	var parts []string
-	for _, line := range strings.Split(msg, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			// mapstructure's "'poll.interval' msg" reads as "poll.interval: msg".
-			if key, rest, ok := strings.Cut(strings.TrimPrefix(line, "'"), "' "); ok && strings.HasPrefix(line, "'") && key != "" {
-				line = key + ": " + rest
-			}
-			parts = append(parts, line)
-		}
-	}
-	return strings.Join(parts, "; ")
-}
-
-// ClusterList returns the configured clusters: the clusters list, plus the
-// kafka shorthand when it has brokers. Cluster fields left empty inherit
-// the kafka.* values.
+// ClusterList returns the configured clusters: the kafka shorthand when
+// it has brokers, then the clusters list, whose settings left empty
+// inherit the kafka.* ones (a tls: or sasl: block as a whole).
 func (c *Config) ClusterList() []ClusterConfig {
 	var out []ClusterConfig
 	if len(c.Kafka.Brokers) > 0 {
-		out = append(out, ClusterConfig{Name: c.Kafka.ClusterName, Brokers: c.Kafka.Brokers,
-			Version: c.Kafka.Version, Isolation: c.Kafka.Isolation, ClientID: c.Kafka.ClientID,
-			DialTimeout: c.Kafka.DialTimeout, OffsetsRetention: c.Kafka.OffsetsRetention,
-			MSKClusterARN: c.Kafka.MSKClusterARN})
+		out = append(out, ClusterConfig{Name: c.Kafka.ClusterName, ClusterSettings: c.Kafka.ClusterSettings})
 	}
 	for _, cl := range c.Clusters {
-		if cl.Version == "" {
-			cl.Version = c.Kafka.Version
-		}
-		if cl.Isolation == "" {
-			cl.Isolation = c.Kafka.Isolation
-		}
-		if cl.ClientID == "" {
-			cl.ClientID = c.Kafka.ClientID
-		}
-		if cl.DialTimeout == 0 {
-			cl.DialTimeout = c.Kafka.DialTimeout
-		}
-		if cl.OffsetsRetention == 0 {
-			cl.OffsetsRetention = c.Kafka.OffsetsRetention
-		}
+		settings.Inherit(&cl.ClusterSettings, c.Kafka.ClusterSettings)
 		out = append(out, cl)
-	}
-	for i := range out {
-		out[i] = c.withKafkaSecurity(out[i])
 	}
 	return out
 }
@@ -421,15 +309,8 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.Web.TelemetryPath, "/") || c.Web.TelemetryPath == "/" {
 		return fmt.Errorf("web.telemetry-path %q: must start with / and not be /", c.Web.TelemetryPath)
 	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level)
-	}
-	switch c.Log.Format {
-	case "logfmt", "json":
-	default:
-		return fmt.Errorf("log.format %q: want logfmt or json", c.Log.Format)
+	if err := c.Log.Validate(); err != nil {
+		return err
 	}
 	if err := c.Trends().Validate(); err != nil {
 		return err

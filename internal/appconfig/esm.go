@@ -12,44 +12,34 @@ import (
 // mappings (discovery/lambdaesm; README "Lambda event source mappings").
 type LambdaESMConfig struct {
 	// Enabled turns discovery on (off by default).
-	Enabled bool `mapstructure:"enabled"`
+	Enabled bool `mapstructure:"enabled" help:"discover Lambda Kafka event source mappings (lambda:ListEventSourceMappings) and watch their consumer groups"`
 	// Regions to list mappings in; empty: AWS_REGION / shared config.
-	Regions []string `mapstructure:"regions"`
+	Regions []string `mapstructure:"regions" help:"AWS regions to list event source mappings in (default: AWS_REGION / shared config)"`
 	// FunctionAllow and FunctionDeny are anchored regular expressions on
 	// function names (deny wins; empty allow: every function).
-	FunctionAllow []string `mapstructure:"function-allow"`
-	FunctionDeny  []string `mapstructure:"function-deny"`
+	FunctionAllow []string `mapstructure:"function-allow" help:"only watch mappings of functions matching one of these anchored regular expressions (default: all)"`
+	FunctionDeny  []string `mapstructure:"function-deny" help:"never watch mappings of functions matching one of these anchored regular expressions (wins over allow)"`
 	// RefreshInterval between two ListEventSourceMappings rounds.
-	RefreshInterval time.Duration `mapstructure:"refresh-interval"`
+	RefreshInterval time.Duration `mapstructure:"refresh-interval" range:"1s..24h" help:"time between two listings of the event source mappings"`
 	// Horizon: a Disabled mapping whose offsets expire within it is flagged.
-	Horizon time.Duration `mapstructure:"horizon"`
+	Horizon time.Duration `mapstructure:"horizon" range:"1m..87600h" help:"warn when a disabled mapping's committed offsets expire within this"`
 	// Endpoint overrides the Lambda endpoint (VPC endpoint, test server).
-	Endpoint string `mapstructure:"endpoint"`
+	Endpoint string `mapstructure:"endpoint" help:"Lambda endpoint override (VPC endpoint, test server)"`
 }
 
-// esmFlagDefs are the lambda-esm.* options and kafka.msk-cluster-arn.
-var esmFlagDefs = []flagDef{
-	{"kafka.msk-cluster-arn", "", "Amazon MSK cluster ARN of the --kafka.brokers cluster, to match Lambda event source mappings to it (lambda-esm)"},
-	{"lambda-esm.enabled", false, "discover Lambda Kafka event source mappings (lambda:ListEventSourceMappings) and watch their consumer groups"},
-	{"lambda-esm.regions", []string{}, "AWS regions to list event source mappings in (default: AWS_REGION / shared config)"},
-	{"lambda-esm.function-allow", []string{}, "only watch mappings of functions matching one of these anchored regular expressions (default: all)"},
-	{"lambda-esm.function-deny", []string{}, "never watch mappings of functions matching one of these anchored regular expressions (wins over allow)"},
-	{"lambda-esm.refresh-interval", lambdaesm.DefaultRefreshInterval, "time between two listings of the event source mappings"},
-	{"lambda-esm.horizon", lambdaesm.DefaultHorizon, "warn when a disabled mapping's committed offsets expire within this"},
-	{"lambda-esm.endpoint", "", "Lambda endpoint override (VPC endpoint, test server)"},
+// SetDefaults sets the lambda-esm.* defaults (off).
+func (e *LambdaESMConfig) SetDefaults() {
+	e.Regions, e.FunctionAllow, e.FunctionDeny = []string{}, []string{}, []string{}
+	e.RefreshInterval = lambdaesm.DefaultRefreshInterval
+	e.Horizon = lambdaesm.DefaultHorizon
 }
 
-// validateLambdaESM reports the first problem with the lambda-esm settings.
+// validateLambdaESM reports the first problem with the lambda-esm settings
+// (refresh-interval and horizon are range tags).
 func (c *Config) validateLambdaESM() error {
 	e := c.LambdaESM
 	if _, err := exporter.NewFilter("lambda-esm.function", e.FunctionAllow, e.FunctionDeny); err != nil {
 		return err
-	}
-	if e.RefreshInterval <= 0 {
-		return fmt.Errorf("lambda-esm.refresh-interval %s: must be positive", e.RefreshInterval)
-	}
-	if e.Horizon <= 0 {
-		return fmt.Errorf("lambda-esm.horizon %s: must be positive", e.Horizon)
 	}
 	for _, cl := range c.ClusterList() {
 		if cl.MSKClusterARN != "" && !lambdaesm.IsMSKClusterARN(cl.MSKClusterARN) {

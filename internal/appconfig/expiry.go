@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // ExpiryConfig configures committed-offset expiry prediction (see
-// exporter/expiry.go for the rules). The retention itself is per cluster:
+// exporter/expiry/expiry.go for the rules). The retention itself is per cluster:
 // kafka.offsets-retention / clusters[].offsets-retention.
 type ExpiryConfig struct {
 	// Tolerance: commits that vanish no earlier than their predicted
 	// expiry minus the tolerance count as expired, earlier ones as deleted
 	// on purpose. 0 means two poll intervals.
-	Tolerance time.Duration `mapstructure:"tolerance"`
+	Tolerance time.Duration `mapstructure:"tolerance" range:"0|1s..168h" help:"commits that vanish no earlier than their predicted expiry minus this count as expired, earlier ones as deleted on purpose (0: two poll intervals)"`
 	// ExpectedGroups are watched even before they are seen (file only).
 	ExpectedGroups []ExpectedGroupConfig `mapstructure:"expected-groups"`
 }
@@ -38,26 +39,17 @@ type ExpectedGroupConfig struct {
 type StateConfig struct {
 	// Dir holds the expiry tracker's state file; empty keeps the state in
 	// memory only (predictions restart from scratch after a restart).
-	Dir string `mapstructure:"dir"`
+	Dir string `mapstructure:"dir" help:"directory of the state file that keeps expiry predictions across restarts (empty: in memory only)"`
 }
 
-// expiryFlagDefs are the expiry.*, state.* and offsets-retention options.
-var expiryFlagDefs = []flagDef{
-	{"kafka.offsets-retention", time.Duration(0), "committed-offset retention for expiry predictions, overriding the brokers' offsets.retention.minutes (0: read it from the brokers with DescribeConfigs)"},
-	{"expiry.tolerance", time.Duration(0), "commits that vanish no earlier than their predicted expiry minus this count as expired, earlier ones as deleted on purpose (0: two poll intervals)"},
-	{"state.dir", "", "directory of the state file that keeps expiry predictions across restarts (empty: in memory only)"},
-}
+// SetDefaults: no expected groups (0 tolerance: two poll intervals).
+func (e *ExpiryConfig) SetDefaults() {}
 
-// validateExpiry reports the first problem with the expiry settings.
+// validateExpiry reports the first problem with the expiry settings
+// (tolerance and retention ranges are range tags).
 func (c *Config) validateExpiry() error {
-	if c.Expiry.Tolerance < 0 {
-		return fmt.Errorf("expiry.tolerance %s: must not be negative", c.Expiry.Tolerance)
-	}
 	clusters := map[string]bool{}
 	for _, cl := range c.ClusterList() {
-		if cl.OffsetsRetention < 0 {
-			return fmt.Errorf("cluster %q: offsets-retention %s: must not be negative", cl.Name, cl.OffsetsRetention)
-		}
 		clusters[cl.Name] = true
 	}
 	seen := map[[2]string]bool{}
@@ -69,8 +61,8 @@ func (c *Config) validateExpiry() error {
 		if eg.Cluster != "" && !clusters[eg.Cluster] {
 			return fmt.Errorf("%s (%s): unknown cluster %q", where, eg.Group, eg.Cluster)
 		}
-		switch exporter.StartingPosition(eg.StartingPosition) {
-		case "", exporter.StartEarliest, exporter.StartLatest, exporter.StartTimestamp:
+		switch result.StartingPosition(eg.StartingPosition) {
+		case "", result.StartEarliest, result.StartLatest, result.StartTimestamp:
 		default:
 			return fmt.Errorf("%s (%s): starting-position %q: want earliest, latest or timestamp", where, eg.Group, eg.StartingPosition)
 		}
@@ -85,14 +77,14 @@ func (c *Config) validateExpiry() error {
 
 // ExpiryOptions returns each cluster's expiry configuration for the
 // exporter; include is the groups filter (nil: all groups).
-func (c *Config) ExpiryOptions(include func(string) bool) map[string]exporter.ExpiryConfig {
-	out := map[string]exporter.ExpiryConfig{}
+func (c *Config) ExpiryOptions(include func(string) bool) map[string]expiry.ExpiryConfig {
+	out := map[string]expiry.ExpiryConfig{}
 	for _, cl := range c.ClusterList() {
-		ec := exporter.ExpiryConfig{Retention: cl.OffsetsRetention, Tolerance: c.Expiry.Tolerance, IncludeGroup: include}
+		ec := expiry.ExpiryConfig{Retention: cl.OffsetsRetention, Tolerance: c.Expiry.Tolerance, IncludeGroup: include}
 		for _, eg := range c.Expiry.ExpectedGroups {
 			if eg.Cluster == "" || eg.Cluster == cl.Name {
-				ec.Expected = append(ec.Expected, exporter.ExpectedGroup{Group: eg.Group,
-					StartingPosition: exporter.StartingPosition(eg.StartingPosition), Topics: eg.Topics})
+				ec.Expected = append(ec.Expected, expiry.ExpectedGroup{Group: eg.Group,
+					StartingPosition: result.StartingPosition(eg.StartingPosition), Topics: eg.Topics})
 			}
 		}
 		out[cl.Name] = ec

@@ -74,7 +74,7 @@ clusters:
 		if !sc.Net.TLS.Enable || !sc.Net.SASL.Enable || sc.Net.SASL.Mechanism != sarama.SASLTypePlaintext || sc.Net.SASL.Password != "p" {
 			t.Errorf("sarama config tls %v sasl %+v", sc.Net.TLS.Enable, sc.Net.SASL)
 		}
-		if (ClusterConfig{Name: "x", Brokers: []string{"b:1"}}).Admin().Customize != nil {
+		if (ClusterConfig{Name: "x", ClusterSettings: ClusterSettings{Brokers: []string{"b:1"}}}).Admin().Customize != nil {
 			t.Error("Customize set without security settings")
 		}
 	})

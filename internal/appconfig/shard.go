@@ -4,34 +4,28 @@ import (
 	"fmt"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // ShardConfig splits the groups across exporter replicas (exporter.Shard).
 type ShardConfig struct {
-	Index int `mapstructure:"index"`
-	Count int `mapstructure:"count"`
+	Index int `mapstructure:"index" range:"0..999" help:"this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"`
+	Count int `mapstructure:"count" range:"1..1000" help:"number of exporter replicas sharing the groups of every cluster (1: no sharding)"`
 }
 
-var shardFlagDefs = []flagDef{
-	{"shard.index", 0, "this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"},
-	{"shard.count", 1, "number of exporter replicas sharing the groups of every cluster (1: no sharding)"},
-	{"poll.max-concurrent-clusters", 0, "most clusters polled at the same time (0: all at once); for fleets of many clusters in one process"},
-}
+// SetDefaults: one shard (no sharding).
+func (s *ShardConfig) SetDefaults() { s.Index, s.Count = 0, 1 }
 
 // Shard returns the exporter's shard.
 func (c *Config) Shard() exporter.Shard {
 	return exporter.Shard{Index: c.Sharding.Index, Count: c.Sharding.Count}
 }
 
+// validateShard checks the index against the count (each alone is a
+// range tag).
 func (c *Config) validateShard() error {
-	if c.Sharding.Count < 1 {
-		return fmt.Errorf("shard.count %d: must be at least 1", c.Sharding.Count)
-	}
 	if err := c.Shard().Validate(); err != nil {
 		return fmt.Errorf("shard.index %d: want 0 to shard.count-1 (%d)", c.Sharding.Index, c.Sharding.Count-1)
-	}
-	if c.Poll.MaxConcurrentClusters < 0 {
-		return fmt.Errorf("poll.max-concurrent-clusters %d: must not be negative", c.Poll.MaxConcurrentClusters)
 	}
 	return nil
 }
@@ -39,13 +33,13 @@ func (c *Config) validateShard() error {
 // ShardExpiry drops from expiry options the expected groups of other
 // shards: each expected group is watched (and reported missing) by the one
 // replica whose shard it hashes to.
-func (c *Config) ShardExpiry(m map[string]exporter.ExpiryConfig) map[string]exporter.ExpiryConfig {
+func (c *Config) ShardExpiry(m map[string]expiry.ExpiryConfig) map[string]expiry.ExpiryConfig {
 	s := c.Shard()
 	if !s.Enabled() {
 		return m
 	}
 	for name, ec := range m {
-		var keep []exporter.ExpectedGroup
+		var keep []expiry.ExpectedGroup
 		for _, eg := range ec.Expected {
 			if s.Match(eg.Group) {
 				keep = append(keep, eg)

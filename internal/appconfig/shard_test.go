@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 func TestShardFlags(t *testing.T) {
@@ -69,11 +70,11 @@ func TestShardExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var groups []exporter.ExpectedGroup
+	var groups []expiry.ExpectedGroup
 	for _, g := range []string{"a", "b", "c", "d", "e", "f"} {
-		groups = append(groups, exporter.ExpectedGroup{Group: g})
+		groups = append(groups, expiry.ExpectedGroup{Group: g})
 	}
-	m := c.ShardExpiry(map[string]exporter.ExpiryConfig{"default": {Expected: groups}})
+	m := c.ShardExpiry(map[string]expiry.ExpiryConfig{"default": {Expected: groups}})
 	for _, eg := range m["default"].Expected {
 		if exporter.ShardOf(eg.Group, 2) != 1 {
 			t.Errorf("expected group %s of shard 0 kept on shard 1", eg.Group)

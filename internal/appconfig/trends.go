@@ -1,9 +1,7 @@
 package appconfig
 
 import (
-	"fmt"
-
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
 // TrendsConfig configures time lag and group status.
@@ -14,26 +12,29 @@ type TrendsConfig struct {
 
 // TimeLagConfig is the time-lag estimator.
 type TimeLagConfig struct {
-	Mode              string `mapstructure:"mode"`
-	ExactBudget       int    `mapstructure:"exact-budget"`
-	ExactAboveRecords int64  `mapstructure:"exact-above-records"`
+	Mode              string `mapstructure:"mode" help:"time lag estimation: interpolate (end-offset history only), exact (read the record timestamp at each lagging commit), hybrid (interpolate; read exactly where history cannot tell or lag is large)"`
+	ExactBudget       int    `mapstructure:"exact-budget" range:"0..1000000" help:"most partitions whose record timestamp is read per poll (largest lag first)"`
+	ExactAboveRecords int64  `mapstructure:"exact-above-records" range:"0..1000000000000" help:"hybrid mode: read exact timestamps for partitions lagging at least this many records (0: every lagging partition)"`
+}
+
+// SetDefaults sets the timelag.* defaults.
+func (t *TimeLagConfig) SetDefaults() {
+	t.Mode = string(status.TimeLagHybrid)
+	t.ExactBudget = status.DefaultExactBudget
+	t.ExactAboveRecords = status.DefaultExactAboveRecords
 }
 
 // StatusConfig is the status evaluator.
 type StatusConfig struct {
-	Window int `mapstructure:"window"`
+	Window int `mapstructure:"window" range:"3..1000" help:"polls the status rules (WARN, STALL, STOP, REWIND) and rates look back over"`
 }
 
-var trendsFlagDefs = []flagDef{
-	{"timelag.mode", string(exporter.TimeLagHybrid), "time lag estimation: interpolate (end-offset history only), exact (read the record timestamp at each lagging commit), hybrid (interpolate; read exactly where history cannot tell or lag is large)"},
-	{"timelag.exact-budget", exporter.DefaultExactBudget, "most partitions whose record timestamp is read per poll (largest lag first)"},
-	{"timelag.exact-above-records", int64(exporter.DefaultExactAboveRecords), "hybrid mode: read exact timestamps for partitions lagging at least this many records (0: every lagging partition)"},
-	{"status.window", exporter.DefaultStatusWindow, "polls the status rules (WARN, STALL, STOP, REWIND) and rates look back over"},
-}
+// SetDefaults sets the status.* defaults.
+func (s *StatusConfig) SetDefaults() { s.Window = status.DefaultStatusWindow }
 
 // Options returns the exporter's trend options.
-func (t TrendsConfig) Options() exporter.TrendOptions {
-	o := exporter.TrendOptions{Mode: exporter.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
+func (t TrendsConfig) Options() status.TrendOptions {
+	o := status.TrendOptions{Mode: status.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
 		ExactAboveRecords: t.TimeLag.ExactAboveRecords, Window: t.Status.Window}
 	if o.ExactBudget == 0 {
 		o.ExactBudget = -1 // 0 in the config means "never read exactly"
@@ -46,9 +47,6 @@ func (t TrendsConfig) Options() exporter.TrendOptions {
 
 // Validate reports the first problem.
 func (t TrendsConfig) Validate() error {
-	if t.TimeLag.ExactBudget < 0 {
-		return fmt.Errorf("timelag.exact-budget %d: must not be negative", t.TimeLag.ExactBudget)
-	}
 	o := t.Options()
 	o.SetDefaults()
 	return o.Validate()

@@ -47,7 +47,7 @@ func list(t *testing.T) map[string]pkg {
 		}
 		pkgs[strings.TrimPrefix(p.ImportPath, module+"/")] = p
 	}
-	for _, must := range []string{"exporter", "kafkaadmin", "metrics", "metrics/cloudwatch", "cmd/offsetlag-exporter"} {
+	for _, must := range []string{"exporter", "exporter/result", "exporter/lag", "exporter/expiry", "exporter/status", "kafkaadmin", "metrics", "metrics/cloudwatch", "cmd/offsetlag-exporter"} {
 		if _, ok := pkgs[must]; !ok {
 			t.Fatalf("go list did not report %s (got %d packages)", must, len(pkgs))
 		}
@@ -89,18 +89,44 @@ func TestImportRules(t *testing.T) {
 
 	// kafkaadmin speaks Kafka and nothing else of the module.
 	forbid("kafkaadmin", "kafkaadmin is the bottom layer and imports no package of the module", module)
-	// exporter: only kafkaadmin of the module; no Kafka client, no sink library.
-	for _, imp := range pkgs["exporter"].Imports {
-		if hasPrefix(imp, module) && imp != mod("kafkaadmin") {
-			t.Errorf("exporter imports %s: of the module, exporter may import only kafkaadmin", imp)
-		}
+	// exporter/...: every arrow points down. The Result types sit on the
+	// ground (exporter/result), the math and memory above them, the poll
+	// loop (exporter) on top; none imports a sink, cmd/, a Kafka client,
+	// Prometheus or AWS. A new package under exporter/ needs its line here.
+	exporterAllowed := map[string][]string{
+		"exporter/result": {},
+		"exporter/lag":    {mod("kafkaadmin"), mod("exporter/result")},
+		"exporter/expiry": {mod("kafkaadmin"), mod("exporter/result")},
+		"exporter/status": {mod("kafkaadmin"), mod("exporter/result"), mod("exporter/lag")},
+		"exporter": {mod("kafkaadmin"), mod("exporter/result"), mod("exporter/lag"),
+			mod("exporter/expiry"), mod("exporter/status")},
 	}
-	forbid("exporter", "exporter never imports a Kafka client, Prometheus or AWS", sarama, franz, prometheus, aws, smithy)
+	for name, p := range pkgs {
+		if !hasPrefix(name, "exporter") {
+			continue
+		}
+		allowed, ok := exporterAllowed[name]
+		if !ok {
+			t.Errorf("%s: no import rule for this package under exporter/ (add it to exporterAllowed and ARCHITECTURE.md)", name)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if hasPrefix(imp, module) && !slices.Contains(allowed, imp) {
+				t.Errorf("%s imports %s: of the module, %s may import only %v", name, imp, name, allowed)
+			}
+		}
+		forbid(name, "exporter/... never imports a Kafka client, Prometheus or AWS", sarama, franz, prometheus, aws, smithy)
+	}
 
 	// Sinks and HTTP read Results only: no Kafka client, no kafkaadmin, so a
 	// scrape or a publish cannot send a Kafka request.
 	for _, sink := range []string{"metrics", "metrics/cloudwatch", "internal/statuspage", "internal/httpapi"} {
-		forbid(sink, "sinks read exporter.Result only and cannot reach Kafka", sarama, franz, mod("kafkaadmin"))
+		forbid(sink, "sinks read result.Result only and cannot reach Kafka", sarama, franz, mod("kafkaadmin"))
+		for _, imp := range pkgs[sink].Imports {
+			if hasPrefix(imp, mod("exporter")) && imp != mod("exporter/result") {
+				t.Errorf("%s imports %s: of exporter/..., sinks import only exporter/result", sink, imp)
+			}
+		}
 	}
 	forbid("metrics", "the Prometheus sink does not depend on the CloudWatch one or AWS", mod("metrics/cloudwatch"), aws, smithy)
 
@@ -116,6 +142,10 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
+
+	// The configuration machinery is a leaf: packages declare their Config
+	// with plain struct tags, and any package may use it.
+	forbid("internal/settings", "internal/settings imports no package of the module", module)
 
 	// Product code never imports a test rig.
 	rigs := []string{mod("internal/kafkatest"), mod("internal/mototest"), mod("internal/promtest"), mod("internal/testpki"), mod("internal/fuzzci"), mod("internal/archtest")}

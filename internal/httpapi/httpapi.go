@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Options configure the handlers.
@@ -28,7 +28,7 @@ type Options struct {
 
 // Latest is the part of the exporter the handlers need.
 type Latest interface {
-	Latest() *exporter.Result
+	Latest() *result.Result
 	Ready() bool
 }
 

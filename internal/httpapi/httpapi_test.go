@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/statuspage"
 )
 
-type fakeLatest struct{ r *exporter.Result }
+type fakeLatest struct{ r *result.Result }
 
-func (f fakeLatest) Latest() *exporter.Result { return f.r }
+func (f fakeLatest) Latest() *result.Result { return f.r }
 func (f fakeLatest) Ready() bool {
 	for _, c := range f.r.Clusters {
 		if c.LastSuccess.IsZero() {
@@ -34,9 +34,9 @@ func serve(t *testing.T, h http.Handler, path string) (int, string, string) {
 
 func TestRoutes(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	ready := fakeLatest{&exporter.Result{Generated: now, Clusters: []exporter.ClusterResult{{Name: "prod", Up: true,
-		LastPoll: now, LastSuccess: now, Groups: []exporter.GroupResult{{Name: "billing", State: "Stable", Status: "OK"}}}}}}
-	waiting := fakeLatest{&exporter.Result{Clusters: []exporter.ClusterResult{{Name: "prod", LastError: "dial tcp: refused"}}}}
+	ready := fakeLatest{&result.Result{Generated: now, Clusters: []result.ClusterResult{{Name: "prod", Up: true,
+		LastPoll: now, LastSuccess: now, Groups: []result.GroupResult{{Name: "billing", State: "Stable", Status: "OK"}}}}}}
+	waiting := fakeLatest{&result.Result{Clusters: []result.ClusterResult{{Name: "prod", LastError: "dial tcp: refused"}}}}
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "offsetlag_up 1\n") })
 
 	page, err := statuspage.New(ready.Latest, statuspage.Options{})

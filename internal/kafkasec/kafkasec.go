@@ -59,39 +59,39 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 type TLSConfig struct {
 	// Enable turns TLS on. Setting CAFile, CertFile or ServerName alone
 	// does not: a listener is either TLS or not.
-	Enable bool `mapstructure:"enable"`
+	Enable bool `mapstructure:"enable" help:"connect to the brokers with TLS"`
 	// CAFile is a PEM file of the CAs that sign the brokers' certificates;
 	// empty uses the system roots (enough for Amazon MSK).
-	CAFile string `mapstructure:"ca-file"`
+	CAFile string `mapstructure:"ca-file" help:"PEM file of the CAs that sign the brokers' certificates (default: the system roots, enough for Amazon MSK)"`
 	// CertFile and KeyFile are a PEM client certificate and its key, for
 	// brokers that require mutual TLS (ssl.client.auth=required).
-	CertFile string `mapstructure:"cert-file"`
-	KeyFile  string `mapstructure:"key-file"`
+	CertFile string `mapstructure:"cert-file" help:"PEM client certificate, for brokers that require mutual TLS (with {flag:key-file})"`
+	KeyFile  string `mapstructure:"key-file" help:"PEM key of the client certificate"`
 	// ServerName is the name checked against the brokers' certificates;
 	// empty uses each broker's host name.
-	ServerName string `mapstructure:"server-name"`
+	ServerName string `mapstructure:"server-name" help:"name to verify the brokers' certificates against (default: each broker's host name)"`
 	// InsecureSkipVerify accepts any broker certificate. For tests only:
 	// it allows a man in the middle, and a warning is logged.
-	InsecureSkipVerify bool `mapstructure:"insecure-skip-verify"`
+	InsecureSkipVerify bool `mapstructure:"insecure-skip-verify" help:"accept any broker certificate (tests only: allows a man in the middle; logged as a warning)"`
 }
 
 // SASLConfig is SASL authentication.
 type SASLConfig struct {
 	// Mechanism is PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM;
 	// empty disables SASL.
-	Mechanism Mechanism `mapstructure:"mechanism"`
+	Mechanism Mechanism `mapstructure:"mechanism" help:"SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM (empty: no SASL)"`
 	// Username and Password are the PLAIN and SCRAM credentials.
-	Username string `mapstructure:"username"`
-	Password Secret `mapstructure:"password"`
+	Username string `mapstructure:"username" help:"SASL user name (PLAIN, SCRAM)"`
+	Password Secret `mapstructure:"password" help:"SASL password (PLAIN, SCRAM); prefer the environment variable {env} or {flag:password-file}, since flags show in ps. Never logged"`
 	// PasswordFile holds the password instead (a mounted secret); one
 	// trailing newline is dropped. Read when Apply runs.
-	PasswordFile string `mapstructure:"password-file"`
+	PasswordFile string `mapstructure:"password-file" help:"file holding the SASL password (a mounted secret; one trailing newline is dropped)"`
 	// AWSRegion is the MSK cluster's region (AWS_MSK_IAM); empty uses the
 	// AWS default chain (AWS_REGION, the shared config).
-	AWSRegion string `mapstructure:"aws-region"`
+	AWSRegion string `mapstructure:"aws-region" help:"AWS_MSK_IAM: the MSK cluster's region (default: AWS_REGION or the shared config)"`
 	// AWSRoleARN, when set, is assumed with STS (credentials from the
 	// default chain) and its credentials sign the tokens (AWS_MSK_IAM).
-	AWSRoleARN string `mapstructure:"aws-role-arn"`
+	AWSRoleARN string `mapstructure:"aws-role-arn" help:"AWS_MSK_IAM: IAM role to assume with STS; its credentials sign the tokens (default: the AWS default credential chain's own identity)"`
 }
 
 // Config is the security of one cluster's connections.

@@ -11,17 +11,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
 )
 
 // oddNames are group (and cluster) names that are not plain path segments.
 var oddNames = []string{"..", ".", "a/b", "50%", "café", "with space", "a/../b", "?x=1#frag", "%2E%2E"}
 
-type latest struct{ r *exporter.Result }
+type latest struct{ r *result.Result }
 
-func (l latest) Latest() *exporter.Result { return l.r }
-func (l latest) Ready() bool              { return true }
+func (l latest) Latest() *result.Result { return l.r }
+func (l latest) Ready() bool            { return true }
 
 // Every group, whatever its name, is linked from the index to a working
 // detail page and has a working API entry, through the exporter's real
@@ -32,17 +32,17 @@ func TestOddNamesLinkToWorkingPages(t *testing.T) {
 	base := r.Clusters[0]
 	r.Clusters[0].Groups = nil
 	for _, n := range oddNames {
-		r.Clusters[0].Groups = append(r.Clusters[0].Groups, exporter.GroupResult{Name: n, Type: "classic", State: "Stable", SumLag: 3, Status: "OK"})
+		r.Clusters[0].Groups = append(r.Clusters[0].Groups, result.GroupResult{Name: n, Type: "classic", State: "Stable", SumLag: 3, Status: "OK"})
 	}
 	// A cluster with odd names of its own.
 	for _, cn := range []string{"..", "eu/west", "café"} {
 		c := base
 		c.Name = cn
-		c.Groups = []exporter.GroupResult{{Name: "g", Type: "classic", State: "Stable", Status: "OK"}, {Name: "..", Type: "classic", State: "Stable", Status: "OK"}}
+		c.Groups = []result.GroupResult{{Name: "g", Type: "classic", State: "Stable", Status: "OK"}, {Name: "..", Type: "classic", State: "Stable", Status: "OK"}}
 		c.Expiry = nil
 		r.Clusters = append(r.Clusters, c)
 	}
-	p, err := New(func() *exporter.Result { return r }, Options{})
+	p, err := New(func() *result.Result { return r }, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

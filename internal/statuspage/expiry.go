@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Expiry is a group's committed-offset expiry view (exporter.GroupExpiry).
@@ -54,14 +54,14 @@ type RecordsAtRisk struct {
 	Records          int64  `json:"records"`
 }
 
-func retentionView(c *exporter.ClusterResult, out *Cluster) {
+func retentionView(c *result.ClusterResult, out *Cluster) {
 	if c.OffsetsRetention > 0 {
 		out.OffsetsRetentionSeconds = c.OffsetsRetention.Seconds()
 		out.OffsetsRetentionSource = c.OffsetsRetentionSource
 	}
 }
 
-func expiryView(e *exporter.GroupExpiry) *Expiry {
+func expiryView(e *result.GroupExpiry) *Expiry {
 	out := &Expiry{Expected: e.Expected, StartingPosition: e.StartingPosition, Missing: e.Missing,
 		EmptySince: e.EmptySince, EmptySinceExact: e.EmptySinceExact, ExpiresAt: e.ExpiresAt}
 	if !e.ExpiresAt.IsZero() {
@@ -95,7 +95,7 @@ func expiryView(e *exporter.GroupExpiry) *Expiry {
 
 // mergeExpiry attaches the expiry view to the listed groups and appends
 // the groups only the tracker knows (expired and gone, expected).
-func mergeExpiry(c *exporter.ClusterResult, groups *[]Group, index map[string]int) {
+func mergeExpiry(c *result.ClusterResult, groups *[]Group, index map[string]int) {
 	for i := range c.Expiry {
 		e := &c.Expiry[i]
 		if j, ok := index[e.Group]; ok {
@@ -111,7 +111,7 @@ func mergeExpiry(c *exporter.ClusterResult, groups *[]Group, index map[string]in
 			g.Topics = append(g.Topics, t.Topic)
 		}
 		if g.Expiry.Expired {
-			g.Status = string(exporter.StatusExpired)
+			g.Status = string(result.StatusExpired)
 		}
 		*groups = append(*groups, g)
 	}

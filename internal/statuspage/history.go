@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Point is one poll's lag totals of a group.
@@ -59,7 +59,7 @@ func newHistory(size, maxGroups int) *history {
 
 // record appends a point per group of every cluster polled successfully
 // since the last call, and forgets groups and clusters no longer listed.
-func (h *history) record(r *exporter.Result) {
+func (h *history) record(r *result.Result) {
 	if r == nil {
 		return
 	}

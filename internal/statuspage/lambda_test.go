@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // The function of a discovered Lambda event source mapping is shown beside
@@ -16,8 +16,8 @@ func TestLambdaESMShown(t *testing.T) {
 	r := fixture(1)
 	for i := range r.Clusters[0].Expiry {
 		if e := &r.Clusters[0].Expiry[i]; e.Group == "nightly" {
-			e.Lambda = []exporter.LambdaESM{{FunctionName: "nightly-report", UUID: "6d9bce8e", State: "Disabled",
-				StartingPosition: exporter.StartLatest, Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}}
+			e.Lambda = []result.LambdaESM{{FunctionName: "nightly-report", UUID: "6d9bce8e", State: "Disabled",
+				StartingPosition: result.StartLatest, Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}}
 		}
 	}
 	src.r.Store(r)

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // The JSON API's documents. They are also what the HTML templates render,
@@ -128,7 +128,7 @@ type ErrorResponse struct {
 
 func ptr[T any](v T) *T { return &v }
 
-func clusterView(c *exporter.ClusterResult) Cluster {
+func clusterView(c *result.ClusterResult) Cluster {
 	out := Cluster{
 		Name: c.Name, Up: c.Up, LastError: c.LastError, LastPoll: c.LastPoll, LastSuccess: c.LastSuccess,
 		PollDurationSeconds: c.PollDuration.Seconds(), Polls: c.Polls, PollErrors: c.PollErrors,
@@ -151,7 +151,7 @@ func clusterView(c *exporter.ClusterResult) Cluster {
 	return out
 }
 
-func clustersView(r *exporter.Result) ClustersResponse {
+func clustersView(r *result.Result) ClustersResponse {
 	out := ClustersResponse{Generated: r.Generated, Clusters: make([]Cluster, 0, len(r.Clusters))}
 	for i := range r.Clusters {
 		out.Clusters = append(out.Clusters, clusterView(&r.Clusters[i]))
@@ -159,7 +159,7 @@ func clustersView(r *exporter.Result) ClustersResponse {
 	return out
 }
 
-func groupView(cluster string, g *exporter.GroupResult) Group {
+func groupView(cluster string, g *result.GroupResult) Group {
 	out := Group{
 		Cluster: cluster, Group: g.Name, Present: true, Type: g.Type, State: g.State, Members: g.Members,
 		SumLag: ptr(g.SumLag), MaxLag: ptr(g.MaxLag), Status: g.Status,
@@ -177,7 +177,7 @@ func groupView(cluster string, g *exporter.GroupResult) Group {
 
 // groupsOf returns a cluster's groups: those listed by the last poll and
 // those only the expiry tracker still knows, sorted by name.
-func groupsOf(c *exporter.ClusterResult) []Group {
+func groupsOf(c *result.ClusterResult) []Group {
 	out := make([]Group, 0, len(c.Groups))
 	index := make(map[string]int, len(c.Groups))
 	for i := range c.Groups {
@@ -189,7 +189,7 @@ func groupsOf(c *exporter.ClusterResult) []Group {
 	return out
 }
 
-func groupsView(r *exporter.Result, cluster string) GroupsResponse {
+func groupsView(r *result.Result, cluster string) GroupsResponse {
 	out := GroupsResponse{Generated: r.Generated, Groups: []Group{}}
 	for i := range r.Clusters {
 		if cluster != "" && r.Clusters[i].Name != cluster {
@@ -201,7 +201,7 @@ func groupsView(r *exporter.Result, cluster string) GroupsResponse {
 }
 
 // groupDetail finds one group (listed or known to the expiry tracker).
-func groupDetail(r *exporter.Result, cluster, group string, hist []Point) (GroupDetail, bool) {
+func groupDetail(r *result.Result, cluster, group string, hist []Point) (GroupDetail, bool) {
 	c, ok := r.Cluster(cluster)
 	if !ok {
 		return GroupDetail{}, false
@@ -231,7 +231,7 @@ func groupDetail(r *exporter.Result, cluster, group string, hist []Point) (Group
 
 // historyNote describes the lag chart of a group in words: what the
 // points are, and why there are none or no new ones.
-func historyNote(c *exporter.ClusterResult, d *GroupDetail) string {
+func historyNote(c *result.ClusterResult, d *GroupDetail) string {
 	n := len(d.History)
 	x := d.Expiry
 	switch {
@@ -255,7 +255,7 @@ func historyNote(c *exporter.ClusterResult, d *GroupDetail) string {
 	return fmt.Sprintf("Lag (records behind the log end, all topics) at each of the last %d polls.", n)
 }
 
-func topicView(t *exporter.GroupTopicResult) GroupTopic {
+func topicView(t *result.GroupTopicResult) GroupTopic {
 	out := GroupTopic{
 		Topic: t.Topic, SumLag: t.SumLag, MaxLag: t.MaxLag, Status: t.Status,
 		PartitionsWithoutCommit: t.PartitionsWithoutCommit, OutOfRange: t.OutOfRange, RecordsLost: t.RecordsLost,

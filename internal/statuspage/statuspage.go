@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 //go:embed templates/*.html
@@ -54,7 +54,7 @@ const (
 // Page is the status page and JSON API. It is an http.Handler serving the
 // routes listed in the package doc; mount it at "/".
 type Page struct {
-	latest func() *exporter.Result
+	latest func() *result.Result
 	opts   Options
 	hist   *history
 	tmpl   map[string]*template.Template
@@ -62,7 +62,7 @@ type Page struct {
 }
 
 // New returns a Page reading latest (exporter.Exporter.Latest).
-func New(latest func() *exporter.Result, opts Options) (*Page, error) {
+func New(latest func() *result.Result, opts Options) (*Page, error) {
 	if latest == nil {
 		return nil, fmt.Errorf("statuspage: nil source")
 	}
@@ -118,7 +118,7 @@ func New(latest func() *exporter.Result, opts Options) (*Page, error) {
 // Record feeds the lag history from a new Result. Safe for concurrent use;
 // it never waits on I/O. Pass it as (or call it from) the exporter's
 // Options.OnResult.
-func (p *Page) Record(r *exporter.Result) { p.hist.record(r) }
+func (p *Page) Record(r *result.Result) { p.hist.record(r) }
 
 // ServeHTTP serves the page, its assets and the JSON API.
 func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
@@ -130,11 +130,11 @@ func cacheAssets(h http.Handler) http.Handler {
 	})
 }
 
-func (p *Page) result() *exporter.Result {
+func (p *Page) result() *result.Result {
 	if r := p.latest(); r != nil {
 		return r
 	}
-	return &exporter.Result{}
+	return &result.Result{}
 }
 
 // --- JSON API ---

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 const hostile = `<script>alert("x")</script>&'"/evil`
@@ -24,51 +24,51 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 // fixture is one cluster "prod" with a live group, an Empty group whose
 // offsets expire in 90s, a group out of range, a hostile name, and an
 // expired group the last poll no longer lists.
-func fixture(poll int) *exporter.Result {
+func fixture(poll int) *result.Result {
 	at := t0.Add(time.Duration(poll) * time.Second)
 	lag := int64(100 + poll)
-	part := func(p int32, committed, end int64) exporter.PartitionLag {
-		return exporter.PartitionLag{Partition: p, Committed: committed, End: end, Lag: end - committed, HasLag: true,
+	part := func(p int32, committed, end int64) result.PartitionLag {
+		return result.PartitionLag{Partition: p, Committed: committed, End: end, Lag: end - committed, HasLag: true,
 			LagSeconds: 2.5, LagSecondsSource: "interpolated", Status: "OK"}
 	}
-	return &exporter.Result{Generated: at, Clusters: []exporter.ClusterResult{{
+	return &result.Result{Generated: at, Clusters: []result.ClusterResult{{
 		Name: "prod", Up: true, LastPoll: at, LastSuccess: at, PollDuration: 12 * time.Millisecond,
 		Polls: uint64(poll), Requests: map[string]uint64{"Metadata": uint64(poll)}, Brokers: 3,
-		Topics:           []exporter.TopicResult{{Name: "orders"}},
+		Topics:           []result.TopicResult{{Name: "orders"}},
 		OffsetsRetention: 7 * 24 * time.Hour, OffsetsRetentionSource: "broker",
-		Groups: []exporter.GroupResult{
+		Groups: []result.GroupResult{
 			{Name: "billing", Type: "classic", State: "Stable", Members: 2, SumLag: lag, MaxLag: lag - 40,
-				MaxLagSeconds: 2.5, HasLagSeconds: true, Status: "OK", Topics: []exporter.GroupTopicResult{{
+				MaxLagSeconds: 2.5, HasLagSeconds: true, Status: "OK", Topics: []result.GroupTopicResult{{
 					Topic: "orders", SumLag: lag, MaxLag: lag - 40, Status: "OK", MaxLagSeconds: 2.5, HasLagSeconds: true,
 					ProduceRate: 10, ConsumeRate: 9, HasRates: true,
-					Partitions: []exporter.PartitionLag{part(0, 1000, 1040), part(1, 2000, 2000+lag-40)},
+					Partitions: []result.PartitionLag{part(0, 1000, 1040), part(1, 2000, 2000+lag-40)},
 				}}},
 			{Name: "nightly", Type: "classic", State: "Empty", SumLag: 7, MaxLag: 7, Status: "STOP",
-				Topics: []exporter.GroupTopicResult{{Topic: "orders", SumLag: 7, MaxLag: 7, Status: "STOP",
-					Partitions: []exporter.PartitionLag{part(0, 1033, 1040)}}}},
+				Topics: []result.GroupTopicResult{{Topic: "orders", SumLag: 7, MaxLag: 7, Status: "STOP",
+					Partitions: []result.PartitionLag{part(0, 1033, 1040)}}}},
 			{Name: "slowpoke", Type: "classic", State: "Stable", Members: 1, SumLag: 5, MaxLag: 5, Status: "WARN",
-				OutOfRange: 1, RecordsLost: 300, PartitionsWithoutCommit: 2, Topics: []exporter.GroupTopicResult{{
+				OutOfRange: 1, RecordsLost: 300, PartitionsWithoutCommit: 2, Topics: []result.GroupTopicResult{{
 					Topic: "orders", SumLag: 5, MaxLag: 5, Status: "WARN", OutOfRange: 1, RecordsLost: 300,
-					Partitions: []exporter.PartitionLag{{Partition: 0, Committed: 10, End: 15, Lag: 5, HasLag: true,
+					Partitions: []result.PartitionLag{{Partition: 0, Committed: 10, End: 15, Lag: 5, HasLag: true,
 						OutOfRange: true, RecordsLost: 300, Status: "WARN"}}}}},
 			{Name: hostile, Type: "simple", State: "Empty", SumLag: 1, MaxLag: 1, Status: "OK"},
 		},
-		Expiry: []exporter.GroupExpiry{
+		Expiry: []result.GroupExpiry{
 			{Group: "billing", Type: "classic", State: "Stable", Present: true,
-				Topics: []exporter.TopicExpiry{{Topic: "orders", LastCommitChange: at}}},
+				Topics: []result.TopicExpiry{{Topic: "orders", LastCommitChange: at}}},
 			{Group: "gone-report", Type: "classic", State: "Empty", Present: false,
-				Topics: []exporter.TopicExpiry{{Topic: "orders", Expired: true, ExpiredAt: at.Add(-time.Minute),
-					RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "earliest", Records: 5000}, {StartingPosition: "latest", Records: 120}}}}},
+				Topics: []result.TopicExpiry{{Topic: "orders", Expired: true, ExpiredAt: at.Add(-time.Minute),
+					RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "earliest", Records: 5000}, {StartingPosition: "latest", Records: 120}}}}},
 			{Group: "nightly", Type: "classic", State: "Empty", Present: true, EmptySince: at.Add(-30 * time.Second),
 				EmptySinceExact: true, ExpiresAt: at.Add(90 * time.Second), ExpiresIn: 90 * time.Second,
-				Topics: []exporter.TopicExpiry{{Topic: "orders", ExpiresAt: at.Add(90 * time.Second),
-					RecordsAtRisk: []exporter.RecordsAtRisk{{StartingPosition: "earliest", Records: 1033}}}}},
+				Topics: []result.TopicExpiry{{Topic: "orders", ExpiresAt: at.Add(90 * time.Second),
+					RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "earliest", Records: 1033}}}}},
 		},
 	}}}
 }
 
 type source struct {
-	r atomic.Pointer[exporter.Result]
+	r atomic.Pointer[result.Result]
 }
 
 func newPage(t *testing.T) (*Page, *source) {
@@ -241,7 +241,7 @@ func TestHistoryForgetsGoneGroupsAndIsBounded(t *testing.T) {
 	if n := len(h.points("prod", "nightly")); n != 2 {
 		t.Fatalf("failed poll added a point: %d", n)
 	}
-	h.record(&exporter.Result{})
+	h.record(&result.Result{})
 	if len(h.groups) != 0 || len(h.last) != 0 {
 		t.Fatal("cluster gone, history kept")
 	}
@@ -381,7 +381,7 @@ func TestHTMLEscapesHostileNames(t *testing.T) {
 }
 
 func TestNoResultYet(t *testing.T) {
-	p, err := New(func() *exporter.Result { return nil }, Options{})
+	p, err := New(func() *result.Result { return nil }, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/mototest"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
@@ -121,7 +121,7 @@ func TestDefaultProtocolEveryDatum(t *testing.T) {
 	for i := range g1t1.Partitions {
 		g1t1.Partitions[i].LagSeconds, g1t1.Partitions[i].LagSecondsSource = float64(i)/4, "interpolated"
 	}
-	r.Clusters[0].Expiry = []exporter.GroupExpiry{{Group: "g1", Topics: []exporter.TopicExpiry{{Topic: "t1", ExpiresAt: ts.Add(90 * time.Second)}}}}
+	r.Clusters[0].Expiry = []result.GroupExpiry{{Group: "g1", Topics: []result.TopicExpiry{{Topic: "t1", ExpiresAt: ts.Add(90 * time.Second)}}}}
 	want := builtKeys(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true}))
 	p.Enqueue(r)
 	waitFor(t, "all datums sent", 60*time.Second, func() bool {
@@ -223,21 +223,21 @@ func TestDefaultProtocolErrors(t *testing.T) {
 // manyGroups is one cluster polled at ts with the groups, each on topics
 // t0..t(topics-1) with one partition; group i's lag on topic j is
 // (i+1)*(j+1)+lagBase.
-func manyGroups(cluster string, ts time.Time, groups []string, topics int, lagBase int64) *exporter.Result {
-	cr := exporter.ClusterResult{Name: cluster, Up: true, LastPoll: ts, LastSuccess: ts}
+func manyGroups(cluster string, ts time.Time, groups []string, topics int, lagBase int64) *result.Result {
+	cr := result.ClusterResult{Name: cluster, Up: true, LastPoll: ts, LastSuccess: ts}
 	for i, g := range groups {
-		gr := exporter.GroupResult{Name: g}
+		gr := result.GroupResult{Name: g}
 		for j := range topics {
 			lag := int64((i+1)*(j+1)) + lagBase
-			gr.Topics = append(gr.Topics, exporter.GroupTopicResult{Topic: fmt.Sprint("t", j), SumLag: lag, MaxLag: lag,
-				Partitions: []exporter.PartitionLag{{Partition: 0, Committed: 100, End: 100 + lag, Lag: lag, HasLag: true}}})
+			gr.Topics = append(gr.Topics, result.GroupTopicResult{Topic: fmt.Sprint("t", j), SumLag: lag, MaxLag: lag,
+				Partitions: []result.PartitionLag{{Partition: 0, Committed: 100, End: 100 + lag, Lag: lag, HasLag: true}}})
 			gr.SumLag += lag
 			gr.MaxLag = max(gr.MaxLag, lag)
 		}
 		cr.Groups = append(cr.Groups, gr)
 	}
 	sort.Slice(cr.Groups, func(a, b int) bool { return cr.Groups[a].Name < cr.Groups[b].Name })
-	return &exporter.Result{Generated: ts, Clusters: []exporter.ClusterResult{cr}}
+	return &result.Result{Generated: ts, Clusters: []result.ClusterResult{cr}}
 }
 
 var badGroups = []string{"café-orders", "заказы", "注文処理", "   "}
@@ -258,7 +258,7 @@ func groupNames(n int) []string {
 func TestInvalidGroupNamesCostNothing(t *testing.T) {
 	names := append(groupNames(500), badGroups...)
 	t0 := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond)
-	polls := []*exporter.Result{manyGroups("c", t0, names, 2, 0), manyGroups("c", t0.Add(time.Second), names, 2, 5)}
+	polls := []*result.Result{manyGroups("c", t0, names, 2, 0), manyGroups("c", t0.Add(time.Second), names, 2, 5)}
 	isBad := map[string]bool{}
 	for _, b := range badGroups {
 		isBad[b] = true
@@ -426,7 +426,7 @@ func TestRejectedDatumIsolated(t *testing.T) {
 	names := groupNames(500)
 	ts := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	perPoll := 2 + 8*500
-	for i, r := range []*exporter.Result{manyGroups("c", ts, names, 2, 0), manyGroups("c", ts.Add(time.Second), names, 2, 1)} {
+	for i, r := range []*result.Result{manyGroups("c", ts, names, 2, 0), manyGroups("c", ts.Add(time.Second), names, 2, 1)} {
 		p.Enqueue(r)
 		waitFor(t, "poll sent", 60*time.Second, func() bool {
 			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == float64((i+1)*(perPoll-8))

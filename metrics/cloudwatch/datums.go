@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // DefaultNamespace is the namespace metrics are published to unless
@@ -138,7 +138,7 @@ func drainTime(lag int64, rate float64, hasRate bool) (float64, bool) {
 // deterministic order (cluster totals, then groups, topics, partitions as
 // the Result sorts them, then the expiry view). A cluster that never
 // succeeded has none.
-func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
+func Build(cr *result.ClusterResult, o BuildOptions) []Datum {
 	if cr.LastSuccess.IsZero() {
 		return nil
 	}
@@ -248,7 +248,7 @@ func Build(cr *exporter.ClusterResult, o BuildOptions) []Datum {
 	return appendExpiry(out, cr, cluster, ts, score)
 }
 
-func topicHasLag(t *exporter.GroupTopicResult) bool {
+func topicHasLag(t *result.GroupTopicResult) bool {
 	for pi := range t.Partitions {
 		if t.Partitions[pi].HasLag {
 			return true
@@ -260,7 +260,7 @@ func topicHasLag(t *exporter.GroupTopicResult) bool {
 // maxDrainTime is MSK's EstimatedMaxTimeLag of a group+topic: the longest
 // time any partition needs to drain its lag at its recent consume rate.
 // Unknown when a partition with lag has no known rate or does not consume.
-func maxDrainTime(group string, t *exporter.GroupTopicResult, rate func(string, string, int32) (float64, bool)) (float64, bool) {
+func maxDrainTime(group string, t *result.GroupTopicResult, rate func(string, string, int32) (float64, bool)) (float64, bool) {
 	worst, any := 0.0, false
 	for pi := range t.Partitions {
 		p := &t.Partitions[pi]
@@ -284,7 +284,7 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 // OffsetsExpired (1 once the commits expired, else 0) and, while an expiry
 // clock runs, SecondsUntilOffsetExpiry (predicted expiry minus poll time,
 // at least 0).
-func appendExpiry(out []Datum, cr *exporter.ClusterResult, cluster Dimension, ts time.Time, score map[[2]string]float64) []Datum {
+func appendExpiry(out []Datum, cr *result.ClusterResult, cluster Dimension, ts time.Time, score map[[2]string]float64) []Datum {
 	for gi := range cr.Expiry {
 		ge := &cr.Expiry[gi]
 		for ti := range ge.Topics {

@@ -1,4 +1,4 @@
-// Package cloudwatch publishes the exporter's latest exporter.Result to
+// Package cloudwatch publishes the exporter's latest result.Result (exporter/result) to
 // Amazon CloudWatch: as PutMetricData calls (aws-sdk-go-v2) or as Embedded
 // Metric Format (EMF) JSON lines, and builds the dashboard and alarms that go
 // with those metrics.

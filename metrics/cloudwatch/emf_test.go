@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
@@ -59,9 +59,9 @@ func TestBuild(t *testing.T) {
 		t1.Partitions[i].LagSeconds, t1.Partitions[i].LagSecondsSource = float64(i)*1.5, "interpolated"
 	}
 	// Expiry: g1's commits on t1 expire in 90 s; gone's on old expired.
-	r.Clusters[0].Expiry = []exporter.GroupExpiry{
-		{Group: "g1", Topics: []exporter.TopicExpiry{{Topic: "t1", ExpiresAt: ts.Add(90 * time.Second)}}},
-		{Group: "gone", Topics: []exporter.TopicExpiry{{Topic: "old", Expired: true, ExpiredAt: ts}}},
+	r.Clusters[0].Expiry = []result.GroupExpiry{
+		{Group: "g1", Topics: []result.TopicExpiry{{Topic: "t1", ExpiresAt: ts.Add(90 * time.Second)}}},
+		{Group: "gone", Topics: []result.TopicExpiry{{Topic: "old", Expired: true, ExpiredAt: ts}}},
 	}
 	type key struct{ name, dims string }
 	got := map[key]float64{}

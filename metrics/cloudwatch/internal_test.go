@@ -4,16 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
-
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/offsetlag/offsetlag/exporter"
-	"net/http"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 func datums(n int, prio func(i int) Priority) []Datum {
@@ -208,13 +208,13 @@ func TestRetryable(t *testing.T) {
 
 func TestRateTracker(t *testing.T) {
 	t0 := time.Unix(1700000000, 0)
-	poll := func(at time.Time, readAt time.Time, committed ...int64) *exporter.ClusterResult {
-		gt := exporter.GroupTopicResult{Topic: "t"}
+	poll := func(at time.Time, readAt time.Time, committed ...int64) *result.ClusterResult {
+		gt := result.GroupTopicResult{Topic: "t"}
 		for p, c := range committed {
-			gt.Partitions = append(gt.Partitions, exporter.PartitionLag{Partition: int32(p), Committed: c})
+			gt.Partitions = append(gt.Partitions, result.PartitionLag{Partition: int32(p), Committed: c})
 		}
-		return &exporter.ClusterResult{Name: "c", LastSuccess: at,
-			Groups: []exporter.GroupResult{{Name: "g", ReadAt: readAt, Topics: []exporter.GroupTopicResult{gt}}}}
+		return &result.ClusterResult{Name: "c", LastSuccess: at,
+			Groups: []result.GroupResult{{Name: "g", ReadAt: readAt, Topics: []result.GroupTopicResult{gt}}}}
 	}
 	rt := newRateTracker(time.Minute)
 	rate := rt.rate("c")

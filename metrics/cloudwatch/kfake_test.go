@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/mototest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -89,7 +90,7 @@ func (f *kafkaFixture) produce(t *testing.T, topic string, partition, n int) {
 	}
 }
 
-func (f *kafkaFixture) exporter(t *testing.T, name string, onResult func(*exporter.Result)) *exporter.Exporter {
+func (f *kafkaFixture) exporter(t *testing.T, name string, onResult func(*result.Result)) *exporter.Exporter {
 	t.Helper()
 	c, err := kafkaadmin.New(kafkaadmin.Config{Name: name, Brokers: f.cluster.ListenAddrs()}, nil)
 	if err != nil {

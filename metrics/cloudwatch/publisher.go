@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // API is the part of the CloudWatch client the publisher uses.
@@ -140,7 +140,7 @@ type Publisher struct {
 
 	// pubMu serializes publishing (building, rates, budget, logs).
 	pubMu       sync.Mutex
-	latest      *exporter.Result
+	latest      *result.Result
 	lastTS      map[string]time.Time // last published LastSuccess by cluster
 	observedTS  map[string]time.Time // last poll fed to the rate tracker, by cluster
 	rates       *rateTracker
@@ -257,7 +257,7 @@ func (p *Publisher) tick() {
 // published yet at once; with one, the next tick publishes the latest
 // Result. When the queue is full, the oldest publish is dropped and
 // counted.
-func (p *Publisher) Enqueue(r *exporter.Result) {
+func (p *Publisher) Enqueue(r *result.Result) {
 	if r == nil {
 		return
 	}
@@ -278,7 +278,7 @@ func (p *Publisher) Enqueue(r *exporter.Result) {
 
 // observe feeds each cluster's new successful poll to the rate tracker
 // (pubMu held).
-func (p *Publisher) observe(r *exporter.Result) {
+func (p *Publisher) observe(r *result.Result) {
 	for i := range r.Clusters {
 		cr := &r.Clusters[i]
 		if cr.LastSuccess.IsZero() || !cr.LastSuccess.After(p.observedTS[cr.Name]) {

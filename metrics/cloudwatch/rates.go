@@ -3,7 +3,7 @@ package cloudwatch
 import (
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // DefaultRateWindow is the shortest interval a consume rate is measured
@@ -41,7 +41,7 @@ func newRateTracker(window time.Duration) *rateTracker {
 }
 
 // observe records one cluster's successful poll.
-func (rt *rateTracker) observe(cr *exporter.ClusterResult) {
+func (rt *rateTracker) observe(cr *result.ClusterResult) {
 	ts := cr.LastSuccess
 	for gi := range cr.Groups {
 		g := &cr.Groups[gi]

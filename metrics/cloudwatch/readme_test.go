@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
@@ -69,7 +69,7 @@ func TestREADMEMetricTable(t *testing.T) {
 			pl.Committed += int64(poll) // consumed one record a second
 			pl.Lag, pl.LagSeconds, pl.LagSecondsSource = pl.End-pl.Committed, 3, "interpolated"
 		}
-		r.Clusters[0].Expiry = []exporter.GroupExpiry{{Group: "g1", Topics: []exporter.TopicExpiry{
+		r.Clusters[0].Expiry = []result.GroupExpiry{{Group: "g1", Topics: []result.TopicExpiry{
 			{Topic: "t1", ExpiresAt: ts.Add(time.Hour)}, {Topic: "t2", Expired: true}}}}
 		p.Enqueue(r)
 	}

@@ -1,4 +1,4 @@
-package exporter
+package expiry
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -62,7 +63,7 @@ func partial(s *kafkaadmin.Snapshot) *kafkaadmin.Snapshot {
 	return s
 }
 
-func findGroup(t *testing.T, o ExpiryOutcome, name string) *GroupExpiry {
+func findGroup(t *testing.T, o ExpiryOutcome, name string) *result.GroupExpiry {
 	t.Helper()
 	for i := range o.Groups {
 		if o.Groups[i].Group == name {
@@ -84,14 +85,14 @@ type poll struct {
 	at    time.Duration // after expT0
 	snap  *kafkaadmin.Snapshot
 	cfg   *ExpiryConfig // nil: the case's config
-	check func(t *testing.T, o ExpiryOutcome, g *GroupExpiry)
+	check func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry)
 	// restart round-trips the state through the file encoding before this
 	// poll, as an exporter restart does.
 	restart bool
 }
 
-func wantExpires(want time.Time) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
-	return func(t *testing.T, _ ExpiryOutcome, g *GroupExpiry) {
+func wantExpires(want time.Time) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
+	return func(t *testing.T, _ ExpiryOutcome, g *result.GroupExpiry) {
 		t.Helper()
 		if g == nil || !g.ExpiresAt.Equal(want) {
 			t.Fatalf("group = %+v, want expires at %s", g, want)
@@ -99,15 +100,15 @@ func wantExpires(want time.Time) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
 	}
 }
 
-func wantNoExpiry(t *testing.T, _ ExpiryOutcome, g *GroupExpiry) {
+func wantNoExpiry(t *testing.T, _ ExpiryOutcome, g *result.GroupExpiry) {
 	t.Helper()
 	if g == nil || !g.ExpiresAt.IsZero() || !g.EmptySince.IsZero() {
 		t.Fatalf("group = %+v, want no expiry clock", g)
 	}
 }
 
-func wantExpired(expired bool, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
-	return func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+func wantExpired(expired bool, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
+	return func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 		t.Helper()
 		got := g != nil && len(g.Topics) > 0 && g.Topics[0].Expired
 		if got != expired {
@@ -132,7 +133,7 @@ func TestObserveExpiry(t *testing.T) {
 			name: "classic Empty then Stable then Empty again",
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
-				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact {
 						t.Fatalf("empty since %s exact %v", g.EmptySince, g.EmptySinceExact)
 					}
@@ -154,7 +155,7 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			name: "already Empty when first seen is not exact",
 			polls: []poll{
-				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if !g.EmptySince.Equal(expT0) || g.EmptySinceExact {
 						t.Fatalf("empty since %s exact %v", g.EmptySince, g.EmptySinceExact)
 					}
@@ -181,7 +182,7 @@ func TestObserveExpiry(t *testing.T) {
 			name: "simple group counts from the last commit change",
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
-				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpires(expT0.Add(R))(t, o, g)
 					if !g.EmptySince.IsZero() {
 						t.Fatal("simple group has an empty_since")
@@ -200,7 +201,7 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Stable", 1, 50, 60)), check: wantNoExpiry},
 				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Stable", 1, 50, 60)), check: wantNoExpiry},
-				{at: 5 * time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 5 * time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpires(expT0.Add(R))(t, o, g)
 					if !g.EmptySince.Equal(expAt(5 * time.Hour)) {
 						t.Fatalf("empty since %s", g.EmptySince)
@@ -219,14 +220,14 @@ func TestObserveExpiry(t *testing.T) {
 					s := snapT(classic("Empty", 50, 60))
 					s.OffsetsRetention = 24 * time.Hour
 					return s
-				}(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				}(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpires(expAt(testInterval+24*time.Hour))(t, o, g)
 					if o.RetentionSource != RetentionFromBroker {
 						t.Fatalf("source %s", o.RetentionSource)
 					}
 				}},
 				{at: 2 * time.Hour, cfg: &ExpiryConfig{Retention: time.Hour, Tolerance: 2 * testInterval}, snap: snapT(classic("Empty", 50, 60)),
-					check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+					check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 						wantExpires(expAt(testInterval+time.Hour))(t, o, g)
 						if g.ExpiresIn != 0 || o.RetentionSource != RetentionFromConfig {
 							t.Fatalf("expires in %s (want clamped at 0), source %s", g.ExpiresIn, o.RetentionSource)
@@ -240,12 +241,12 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
-				{at: R / 2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: R / 2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g == nil || len(o.Events) != 0 || g.ExpiresAt.IsZero() {
 						t.Fatalf("first poll without the group: %+v %v, want still tracked, its countdown kept, no event", g, kinds(o))
 					}
 				}},
-				{at: R/2 + testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: R/2 + testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("deleted group still tracked: %+v", g)
 					}
@@ -260,7 +261,7 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(), check: wantExpired(false)},
-				{at: 2 * testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 2 * testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g != nil || !slices.Equal(kinds(o), []ExpiryEventKind{EventDeleted}) {
 						t.Fatalf("group %+v events %v", g, kinds(o))
 					}
@@ -275,7 +276,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
 				{at: R, snap: snapT(), check: wantExpired(false)},
-				{at: R + testInterval/2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: R + testInterval/2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpired(true, EventExpired)(t, o, g)
 					if g.Present || !g.ExpiresAt.IsZero() || g.Topics[0].ExpiredAt != expAt(R) {
 						t.Fatalf("expired group %+v", g)
@@ -288,7 +289,7 @@ func TestObserveExpiry(t *testing.T) {
 						t.Fatalf("event %+v", ev)
 					}
 					// Last commits 50, 60; log 10..100, 20..200.
-					want := []RecordsAtRisk{{"earliest", 40 + 40}, {"latest", 50 + 140}}
+					want := []result.RecordsAtRisk{{StartingPosition: "earliest", Records: 40 + 40}, {StartingPosition: "latest", Records: 50 + 140}}
 					if !slices.Equal(g.Topics[0].RecordsAtRisk, want) || !slices.Equal(ev.RecordsAtRisk, want) {
 						t.Fatalf("at risk %+v / %+v, want %+v", g.Topics[0].RecordsAtRisk, ev.RecordsAtRisk, want)
 					}
@@ -338,26 +339,26 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			// A disabled Lambda ESM: configured, never seen.
 			name: "expected group never seen",
-			cfg: ExpiryConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: StartEarliest, Topics: []string{"t", "not-yet"}}},
+			cfg: ExpiryConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: result.StartEarliest, Topics: []string{"t", "not-yet"}}},
 				Tolerance: 2 * testInterval},
 			polls: []poll{
-				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g == nil || !g.Expected || g.Missing || len(o.Events) != 0 {
 						t.Fatalf("before a complete poll: %+v %v", g, kinds(o))
 					}
 				}},
-				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpired(true, EventExpired, EventMissing)(t, o, g)
 					if !g.Missing || g.StartingPosition != "earliest" || len(g.Topics) != 1 {
 						t.Fatalf("group %+v", g)
 					}
 					// Never committed: earliest reads the whole log.
-					if want := []RecordsAtRisk{{"earliest", 90 + 180}}; !slices.Equal(g.Topics[0].RecordsAtRisk, want) {
+					if want := []result.RecordsAtRisk{{StartingPosition: "earliest", Records: 90 + 180}}; !slices.Equal(g.Topics[0].RecordsAtRisk, want) {
 						t.Fatalf("at risk %+v", g.Topics[0].RecordsAtRisk)
 					}
 				}},
 				{at: 2 * testInterval, restart: true, snap: snapT(), check: wantExpired(true)},
-				{at: 3 * testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1, 100, 200)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 3 * testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1, 100, 200)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpired(false, EventCommitsBack)(t, o, g)
 					if g.Missing {
 						t.Fatal("still missing")
@@ -368,7 +369,7 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			name: "commit below the log start is logged once",
 			polls: []poll{
-				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o ExpiryOutcome, _ *GroupExpiry) {
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o ExpiryOutcome, _ *result.GroupExpiry) {
 					if len(o.Events) != 1 || o.Events[0].Kind != EventOutOfRange || o.Events[0].Partition != 0 ||
 						o.Events[0].Committed != 5 || o.Events[0].LogStart != 10 {
 						t.Fatalf("events %+v", o.Events)
@@ -384,7 +385,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60))},
 				{at: R, snap: snapT()},
 				{at: R + testInterval, snap: snapT(), check: wantExpired(true, EventExpired)},
-				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("not pruned: %+v", g)
 					}
@@ -395,7 +396,7 @@ func TestObserveExpiry(t *testing.T) {
 			name: "groups filtered out are not tracked",
 			cfg:  ExpiryConfig{IncludeGroup: func(string) bool { return false }, Tolerance: 2 * testInterval},
 			polls: []poll{
-				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("filtered group tracked: %+v", g)
 					}
@@ -461,10 +462,10 @@ func TestResolveRetention(t *testing.T) {
 func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 	st := NewExpiryState()
 	cfg := func(state string) ExpiryConfig {
-		return ExpiryConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: StartLatest, Topics: []string{"t"},
-			Lambda: []LambdaESM{{FunctionName: "f", UUID: "esm", State: state}}}}}
+		return ExpiryConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: result.StartLatest, Topics: []string{"t"},
+			Lambda: []result.LambdaESM{{FunctionName: "f", UUID: "esm", State: state}}}}}
 	}
-	expired := func(g GroupExpiry) int {
+	expired := func(g result.GroupExpiry) int {
 		n := 0
 		for _, te := range g.Topics {
 			if te.Expired {
@@ -473,13 +474,13 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 		}
 		return n
 	}
-	find := func(out ExpiryOutcome) (GroupExpiry, bool) {
+	find := func(out ExpiryOutcome) (result.GroupExpiry, bool) {
 		for _, g := range out.Groups {
 			if g.Group == "esm" {
 				return g, true
 			}
 		}
-		return GroupExpiry{}, false
+		return result.GroupExpiry{}, false
 	}
 	for i, state := range []string{"Creating", "Enabled"} {
 		out := ObserveExpiry(st, snapT(), cfg(state), expAt(time.Duration(i)*testInterval))
@@ -501,30 +502,30 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 func TestPartitionRecordsAtRisk(t *testing.T) {
 	for _, tc := range []struct {
 		name                      string
-		pos                       StartingPosition
+		pos                       result.StartingPosition
 		start, end, committed     int64
 		hasCommit, topicCommitted bool
 		want                      int64
 		ok                        bool
 	}{
 		// The case: a commit at 1,737 on a log spanning 100-781.
-		{"earliest, commit beyond the log end: at most the log", StartEarliest, 100, 781, 1737, true, true, 681, true},
-		{"latest, commit beyond the log end: nothing skipped", StartLatest, 100, 781, 1737, true, true, 0, true},
-		{"earliest, commit inside the log", StartEarliest, 100, 781, 500, true, true, 400, true},
-		{"latest, commit inside the log", StartLatest, 100, 781, 500, true, true, 281, true},
+		{"earliest, commit beyond the log end: at most the log", result.StartEarliest, 100, 781, 1737, true, true, 681, true},
+		{"latest, commit beyond the log end: nothing skipped", result.StartLatest, 100, 781, 1737, true, true, 0, true},
+		{"earliest, commit inside the log", result.StartEarliest, 100, 781, 500, true, true, 400, true},
+		{"latest, commit inside the log", result.StartLatest, 100, 781, 500, true, true, 281, true},
 		// Records below the log start are gone already: records_lost.
-		{"earliest, commit below the log start: nothing to re-read", StartEarliest, 100, 781, 40, true, true, 0, true},
-		{"latest, commit below the log start: only retained records", StartLatest, 100, 781, 40, true, true, 681, true},
-		{"earliest, commit at the log end", StartEarliest, 100, 781, 781, true, true, 681, true},
-		{"latest, commit at the log end", StartLatest, 100, 781, 781, true, true, 0, true},
-		{"earliest, topic never committed: the whole log", StartEarliest, 100, 781, 0, false, false, 681, true},
-		{"earliest, uncommitted partition of a committed topic: unknown", StartEarliest, 100, 781, 0, false, true, 0, false},
-		{"latest, no commit: unknown", StartLatest, 100, 781, 0, false, false, 0, false},
-		{"unknown log start", StartEarliest, -1, 781, 500, true, true, 0, false},
-		{"unknown log end", StartLatest, 100, -1, 500, true, true, 0, false},
-		{"empty log", StartEarliest, 781, 781, 1737, true, true, 0, true},
-		{"torn read: end below start", StartLatest, 800, 781, 500, true, true, 0, true},
-		{"timestamp is not estimated", StartTimestamp, 100, 781, 500, true, true, 0, false},
+		{"earliest, commit below the log start: nothing to re-read", result.StartEarliest, 100, 781, 40, true, true, 0, true},
+		{"latest, commit below the log start: only retained records", result.StartLatest, 100, 781, 40, true, true, 681, true},
+		{"earliest, commit at the log end", result.StartEarliest, 100, 781, 781, true, true, 681, true},
+		{"latest, commit at the log end", result.StartLatest, 100, 781, 781, true, true, 0, true},
+		{"earliest, topic never committed: the whole log", result.StartEarliest, 100, 781, 0, false, false, 681, true},
+		{"earliest, uncommitted partition of a committed topic: unknown", result.StartEarliest, 100, 781, 0, false, true, 0, false},
+		{"latest, no commit: unknown", result.StartLatest, 100, 781, 0, false, false, 0, false},
+		{"unknown log start", result.StartEarliest, -1, 781, 500, true, true, 0, false},
+		{"unknown log end", result.StartLatest, 100, -1, 500, true, true, 0, false},
+		{"empty log", result.StartEarliest, 781, 781, 1737, true, true, 0, true},
+		{"torn read: end below start", result.StartLatest, 800, 781, 500, true, true, 0, true},
+		{"timestamp is not estimated", result.StartTimestamp, 100, 781, 500, true, true, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := PartitionRecordsAtRisk(tc.pos, tc.start, tc.end, tc.committed, tc.hasCommit, tc.topicCommitted)
@@ -560,7 +561,7 @@ func grpTU(coord int32, onT, onU bool) kafkaadmin.Group {
 }
 
 // topicExpired reports topic's expired flag in g (false when absent).
-func topicExpired(g *GroupExpiry, topic string) (expired, tracked bool) {
+func topicExpired(g *result.GroupExpiry, topic string) (expired, tracked bool) {
 	if g == nil {
 		return false, false
 	}
@@ -575,8 +576,8 @@ func topicExpired(g *GroupExpiry, topic string) (expired, tracked bool) {
 // wantT checks the state of g's commits on t: "tracked" (still there, not
 // concluded), "expired", or "forgotten" (deleted on purpose), and the
 // events of the poll.
-func wantT(state string, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *GroupExpiry) {
-	return func(t *testing.T, o ExpiryOutcome, g *GroupExpiry) {
+func wantT(state string, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
+	return func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 		t.Helper()
 		exp, tracked := topicExpired(g, "t")
 		got := "forgotten"

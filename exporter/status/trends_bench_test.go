@@ -1,4 +1,4 @@
-package exporter
+package status
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/lag"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -54,7 +56,7 @@ func (failingTimer) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordTimeR
 // trendsApplier is the ring-based trends or the reference implementation
 // (trends_ref_test.go), measured side by side in one run.
 type trendsApplier interface {
-	apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int
+	apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int
 }
 
 func cpuTime() time.Duration {
@@ -93,16 +95,16 @@ func BenchmarkTrendsApply(b *testing.B) {
 				}
 				now := time.Unix(1e9, 0)
 				for i := 0; i < DefaultStatusWindow+2; i++ { // steady state: windows full
-					tr.apply(context.Background(), snap, ComputeGroups(snap), now, sc.timer)
+					tr.apply(context.Background(), snap, lag.ComputeGroups(snap), now, sc.timer)
 					now = now.Add(30 * time.Second)
 				}
-				groups := ComputeGroups(snap)
+				groups := lag.ComputeGroups(snap)
 				var cpu time.Duration
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
 					for gi := range groups { // apply writes into groups; start from fresh ones
-						groups[gi] = ComputeGroup(snap, &snap.Groups[gi])
+						groups[gi] = lag.ComputeGroup(snap, &snap.Groups[gi])
 					}
 					now = now.Add(30 * time.Second)
 					c0 := cpuTime()
@@ -132,7 +134,7 @@ func BenchmarkTrendsMemory(b *testing.B) {
 				}
 				now := time.Unix(1e9, 0)
 				for i := 0; i < DefaultStatusWindow+2; i++ {
-					tr.apply(context.Background(), snap, ComputeGroups(snap), now, nil)
+					tr.apply(context.Background(), snap, lag.ComputeGroups(snap), now, nil)
 					now = now.Add(30 * time.Second)
 				}
 				b.ReportMetric(float64(liveHeap()-before)/100000, "retained-B/commit")
@@ -160,6 +162,6 @@ func BenchmarkComputeGroups(b *testing.B) {
 	snap := benchSnapshot(100, 500)
 	b.ReportAllocs()
 	for b.Loop() {
-		keep(ComputeGroups(snap))
+		keep(lag.ComputeGroups(snap))
 	}
 }

@@ -1,4 +1,4 @@
-package exporter
+package status
 
 // This file keeps the trends implementation as it was before status
 // windows became rings and exact candidates a bounded selection
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/lag"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -35,7 +37,7 @@ type refGTKey struct{ group, topic string }
 // none yet); gen is the last poll that saw the topic.
 type refTopicEnds struct {
 	gen   uint64
-	parts []*EndHistory
+	parts []*lag.EndHistory
 }
 
 // refTopicWindows are a group's observation windows of a topic's partitions,
@@ -79,7 +81,7 @@ func newRefTrends(opts TrendOptions) *refTrends {
 
 // apply records this poll's observations and fills the time lag, status
 // and rate fields of groups. exact may be nil.
-func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int {
+func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
 	// End-offset histories: one sample per partition per poll.
 	for _, t := range snap.Topics {
@@ -95,7 +97,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 		}
 		for _, p := range t.Partitions {
 			if int(p.ID) >= len(te.parts) {
-				te.parts = append(te.parts, make([]*EndHistory, int(p.ID)+1-len(te.parts))...)
+				te.parts = append(te.parts, make([]*lag.EndHistory, int(p.ID)+1-len(te.parts))...)
 			}
 			if p.EndErr != nil || p.End < 0 {
 				te.parts[p.ID] = nil // no history across a gap
@@ -103,10 +105,10 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			}
 			h := te.parts[p.ID]
 			if h == nil {
-				h = &EndHistory{}
+				h = &lag.EndHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(Sample{Offset: p.End, At: now}, DefaultHistory)
+			h.Add(lag.Sample{Offset: p.End, At: now}, lag.DefaultHistory)
 		}
 	}
 	for name, te := range tr.ends {
@@ -117,7 +119,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 
 	// Time lag: interpolate, then read exactly where the mode says.
 	type need struct {
-		pl  *PartitionLag
+		pl  *result.PartitionLag
 		pw  *refPartWindow
 		req kafkaadmin.RecordTimeRequest
 		lag int64
@@ -133,21 +135,21 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				if !pl.HasLag {
 					continue
 				}
-				var h []Sample
+				var h []lag.Sample
 				if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
 					h = te.parts[pl.Partition].Samples
 				}
-				d, src := TimeLag(h, pl.End, pl.Committed, now)
-				if tr.opts.Mode == TimeLagExact && src != SourceCaughtUp {
-					src = SourceNone
+				d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
+				if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
+					src = lag.SourceNone
 				}
 				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
-				wantExact := src == SourceNone ||
-					(tr.opts.Mode == TimeLagHybrid && src == SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+				wantExact := src == lag.SourceNone ||
+					(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
 					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
 					if pw.exactOK && pw.exactAt == pl.Committed {
-						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), string(SourceExact)
+						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), string(lag.SourceExact)
 						continue
 					}
 					p := t.Partitions[pl.Partition]
@@ -175,9 +177,9 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			case rt.Err != nil:
 				// keep the interpolated value, if any
 			case rt.Found < 0:
-				pl.LagSeconds, pl.LagSecondsSource = 0, string(SourceCaughtUp)
+				pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
 			default:
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(SourceExact)
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
 				pw := needs[i].pw
 				pw.exactAt, pw.exactTime, pw.exactOK = pl.Committed, rt.Timestamp, true
 			}
@@ -187,10 +189,10 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 	// Status windows, statuses and rates; aggregates of time lag.
 	for gi := range groups {
 		g := &groups[gi]
-		gStatus := StatusOK
+		gStatus := result.StatusOK
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
-			tStatus := StatusOK
+			tStatus := result.StatusOK
 			windows := make([][]Observation, 0, len(gt.Partitions))
 			tw := tr.windows[refGTKey{g.Name, gt.Topic}]
 			if tw == nil {
@@ -219,7 +221,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				pw.obs, pw.gen = w, tr.gen
 				st := EvaluatePartition(w, g.Members)
 				pl.Status = string(st)
-				tStatus = Worse(tStatus, st)
+				tStatus = result.Worse(tStatus, st)
 				windows = append(windows, w)
 			}
 			for i := range tw.parts {
@@ -231,12 +233,12 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 			gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
 			gt.Status = string(tStatus)
-			gStatus = Worse(gStatus, tStatus)
+			gStatus = result.Worse(gStatus, tStatus)
 			if gt.HasLagSeconds && (!g.HasLagSeconds || gt.MaxLagSeconds > g.MaxLagSeconds) {
 				g.MaxLagSeconds, g.HasLagSeconds = gt.MaxLagSeconds, true
 			}
 		}
-		g.Status = string(Worse(gStatus, Status(g.Status)))
+		g.Status = string(result.Worse(gStatus, result.Status(g.Status)))
 	}
 	for k, tw := range tr.windows {
 		if tw.gen != tr.gen {

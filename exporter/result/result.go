@@ -1,4 +1,4 @@
-package exporter
+package result
 
 import "time"
 
@@ -293,3 +293,35 @@ func (c *ClusterResult) Group(name string) (*GroupResult, bool) {
 	}
 	return nil, false
 }
+
+// Lag is records between a committed offset and the log end, clamped at 0:
+// the two offsets are read by different requests, so a commit can be seen
+// ahead of the end it was compared with (or be beyond it for real, after a
+// topic was recreated). Negative lag is never reported.
+func Lag(end, committed int64) int64 {
+	if committed >= end {
+		return 0
+	}
+	return end - committed
+}
+
+// OutOfRange reports whether a committed offset is below the log start,
+// and how many records were deleted by retention before the group read
+// them. A consumer resuming there resets to its auto.offset.reset
+// (Lambda: StartingPosition).
+func OutOfRange(start, committed int64) (bool, int64) {
+	if start < 0 || committed >= start {
+		return false, 0
+	}
+	return true, start - committed
+}
+
+// StartingPosition is where a consumer without committed offsets starts.
+type StartingPosition string
+
+// Starting positions (Lambda: LATEST, TRIM_HORIZON, AT_TIMESTAMP).
+const (
+	StartEarliest  StartingPosition = "earliest"
+	StartLatest    StartingPosition = "latest"
+	StartTimestamp StartingPosition = "timestamp"
+)

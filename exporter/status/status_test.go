@@ -1,11 +1,17 @@
-package exporter
+package status
 
 import (
 	"testing"
 	"time"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // obs builds a window from (committed, end) pairs, one poll every 30 s.
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
 func obs(pairs ...[2]int64) []Observation {
 	out := make([]Observation, len(pairs))
 	for i, p := range pairs {
@@ -19,17 +25,17 @@ func TestEvaluatePartition(t *testing.T) {
 		name    string
 		obs     []Observation
 		members int
-		want    Status
+		want    result.Status
 	}{
-		{"no observations", nil, 1, StatusOK},
-		{"caught up", obs([2]int64{10, 10}, [2]int64{20, 20}, [2]int64{30, 30}), 1, StatusOK},
-		{"keeping up with steady lag", obs([2]int64{10, 15}, [2]int64{20, 25}, [2]int64{30, 35}), 1, StatusOK},
-		{"falling behind", obs([2]int64{10, 15}, [2]int64{15, 25}, [2]int64{20, 35}), 1, StatusWarn},
-		{"too few polls to judge", obs([2]int64{10, 15}, [2]int64{10, 25}), 1, StatusOK},
-		{"commits frozen with members", obs([2]int64{10, 15}, [2]int64{10, 25}, [2]int64{10, 35}), 2, StatusStall},
-		{"commits frozen without members", obs([2]int64{10, 15}, [2]int64{10, 15}, [2]int64{10, 15}), 0, StatusStop},
-		{"commit moved back", obs([2]int64{10, 15}, [2]int64{4, 15}, [2]int64{15, 15}), 1, StatusRewind},
-		{"frozen but caught up is fine", obs([2]int64{10, 10}, [2]int64{10, 10}, [2]int64{10, 10}), 0, StatusOK},
+		{"no observations", nil, 1, result.StatusOK},
+		{"caught up", obs([2]int64{10, 10}, [2]int64{20, 20}, [2]int64{30, 30}), 1, result.StatusOK},
+		{"keeping up with steady lag", obs([2]int64{10, 15}, [2]int64{20, 25}, [2]int64{30, 35}), 1, result.StatusOK},
+		{"falling behind", obs([2]int64{10, 15}, [2]int64{15, 25}, [2]int64{20, 35}), 1, result.StatusWarn},
+		{"too few polls to judge", obs([2]int64{10, 15}, [2]int64{10, 25}), 1, result.StatusOK},
+		{"commits frozen with members", obs([2]int64{10, 15}, [2]int64{10, 25}, [2]int64{10, 35}), 2, result.StatusStall},
+		{"commits frozen without members", obs([2]int64{10, 15}, [2]int64{10, 15}, [2]int64{10, 15}), 0, result.StatusStop},
+		{"commit moved back", obs([2]int64{10, 15}, [2]int64{4, 15}, [2]int64{15, 15}), 1, result.StatusRewind},
+		{"frozen but caught up is fine", obs([2]int64{10, 10}, [2]int64{10, 10}, [2]int64{10, 10}), 0, result.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,12 +43,6 @@ func TestEvaluatePartition(t *testing.T) {
 				t.Errorf("EvaluatePartition = %s, want %s", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestWorse(t *testing.T) {
-	if Worse(StatusOK, StatusStall) != StatusStall || Worse(StatusRewind, StatusWarn) != StatusRewind {
-		t.Error("Worse does not pick the more severe status")
 	}
 }
 

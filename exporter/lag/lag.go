@@ -1,41 +1,20 @@
-package exporter
+package lag
 
 import (
 	"slices"
 	"sort"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// Lag is records between a committed offset and the log end, clamped at 0:
-// the two offsets are read by different requests, so a commit can be seen
-// ahead of the end it was compared with (or be beyond it for real, after a
-// topic was recreated). Negative lag is never reported.
-func Lag(end, committed int64) int64 {
-	if committed >= end {
-		return 0
-	}
-	return end - committed
-}
-
-// OutOfRange reports whether a committed offset is below the log start,
-// and how many records were deleted by retention before the group read
-// them. A consumer resuming there resets to its auto.offset.reset
-// (Lambda: StartingPosition).
-func OutOfRange(start, committed int64) (bool, int64) {
-	if start < 0 || committed >= start {
-		return false, 0
-	}
-	return true, start - committed
-}
-
 // ComputeTopics returns the log bounds of every partition in s.
-func ComputeTopics(s *kafkaadmin.Snapshot) []TopicResult {
-	out := make([]TopicResult, 0, len(s.Topics))
+func ComputeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
+	out := make([]result.TopicResult, 0, len(s.Topics))
 	for _, t := range s.Topics {
-		tr := TopicResult{Name: t.Name, Partitions: make([]PartitionOffsets, len(t.Partitions))}
+		tr := result.TopicResult{Name: t.Name, Partitions: make([]result.PartitionOffsets, len(t.Partitions))}
 		for i, p := range t.Partitions {
-			po := PartitionOffsets{Partition: p.ID}
+			po := result.PartitionOffsets{Partition: p.ID}
 			if p.StartErr == nil && p.Start >= 0 {
 				po.Start, po.HasStart = p.Start, true
 			}
@@ -53,16 +32,16 @@ func ComputeTopics(s *kafkaadmin.Snapshot) []TopicResult {
 // Commits on topics or partitions the snapshot does not have (deleted,
 // filtered out) are ignored; commits whose end offset is unknown get no lag
 // (HasLag false) rather than a wrong one.
-func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) GroupResult {
-	gr := GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
+func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
+	gr := result.GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
 	if g.FetchErr != nil {
-		gr.Status = string(StatusErr)
+		gr.Status = string(result.StatusErr)
 	}
-	byTopic := map[string]*GroupTopicResult{}
-	topicOf := func(name string) *GroupTopicResult {
+	byTopic := map[string]*result.GroupTopicResult{}
+	topicOf := func(name string) *result.GroupTopicResult {
 		gt := byTopic[name]
 		if gt == nil {
-			gt = &GroupTopicResult{Topic: name}
+			gt = &result.GroupTopicResult{Topic: name}
 			byTopic[name] = gt
 		}
 		return gt
@@ -97,16 +76,16 @@ func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) GroupResult {
 			continue
 		}
 		p := t.Partitions[co.Partition]
-		pl := PartitionLag{Partition: co.Partition, Committed: co.Offset}
+		pl := result.PartitionLag{Partition: co.Partition, Committed: co.Offset}
 		if p.EndErr == nil && p.End >= 0 {
-			pl.End, pl.Lag, pl.HasLag = p.End, Lag(p.End, co.Offset), true
+			pl.End, pl.Lag, pl.HasLag = p.End, result.Lag(p.End, co.Offset), true
 		}
 		if p.StartErr == nil {
-			pl.OutOfRange, pl.RecordsLost = OutOfRange(p.Start, co.Offset)
+			pl.OutOfRange, pl.RecordsLost = result.OutOfRange(p.Start, co.Offset)
 		}
 		gt := topicOf(co.Topic)
 		if gt.Partitions == nil {
-			gt.Partitions = make([]PartitionLag, 0, counts[co.Topic])
+			gt.Partitions = make([]result.PartitionLag, 0, counts[co.Topic])
 		}
 		gt.Partitions = append(gt.Partitions, pl)
 	}
@@ -123,7 +102,7 @@ func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) GroupResult {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	gr.Topics = make([]GroupTopicResult, 0, len(names))
+	gr.Topics = make([]result.GroupTopicResult, 0, len(names))
 	for _, name := range names {
 		gt := byTopic[name]
 		t, _ := s.TopicByName(name)
@@ -151,11 +130,11 @@ func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) GroupResult {
 	return gr
 }
 
-func byPartition(a, b PartitionLag) int { return int(a.Partition) - int(b.Partition) }
+func byPartition(a, b result.PartitionLag) int { return int(a.Partition) - int(b.Partition) }
 
 // ComputeGroups computes every group of the snapshot.
-func ComputeGroups(s *kafkaadmin.Snapshot) []GroupResult {
-	out := make([]GroupResult, len(s.Groups))
+func ComputeGroups(s *kafkaadmin.Snapshot) []result.GroupResult {
+	out := make([]result.GroupResult, len(s.Groups))
 	for i := range s.Groups {
 		out[i] = ComputeGroup(s, &s.Groups[i])
 	}

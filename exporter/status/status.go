@@ -1,44 +1,10 @@
-package exporter
+package status
 
 import (
 	"time"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
-
-// Status is a consumer's health over the last polls, in the spirit of
-// Burrow's evaluator. The rules (EvaluatePartition) are written in README.
-type Status string
-
-// Statuses, from best to worst (Severity).
-const (
-	StatusOK      Status = "OK"
-	StatusWarn    Status = "WARN"
-	StatusStall   Status = "STALL"
-	StatusStop    Status = "STOP"
-	StatusRewind  Status = "REWIND"
-	StatusExpired Status = "EXPIRED"
-	StatusErr     Status = "ERR"
-)
-
-// Statuses lists every status, for exposition (one series each).
-var Statuses = []Status{StatusOK, StatusWarn, StatusStall, StatusStop, StatusRewind, StatusExpired, StatusErr}
-
-// Severity orders statuses; a group's status is its worst partition's.
-func (s Status) Severity() int {
-	for i, st := range Statuses {
-		if st == s {
-			return i
-		}
-	}
-	return 0
-}
-
-// Worse returns the more severe of a and b.
-func Worse(a, b Status) Status {
-	if b.Severity() > a.Severity() {
-		return b
-	}
-	return a
-}
 
 // Observation is one poll's view of a group's partition.
 type Observation struct {
@@ -48,7 +14,7 @@ type Observation struct {
 }
 
 // Lag is the observation's lag, clamped at 0.
-func (o Observation) Lag() int64 { return Lag(o.End, o.Committed) }
+func (o Observation) Lag() int64 { return result.Lag(o.End, o.Committed) }
 
 // MinWindow is how many observations the trend rules (WARN, STALL, STOP)
 // need; with fewer a lagging partition is OK until proven otherwise.
@@ -66,28 +32,28 @@ const MinWindow = 3
 //  5. WARN: lag grew at every step of the window (at least MinWindow
 //     observations) while commits moved: the consumer is falling behind.
 //  6. OK otherwise.
-func EvaluatePartition(obs []Observation, members int) Status {
+func EvaluatePartition(obs []Observation, members int) result.Status {
 	n := len(obs)
 	if n == 0 {
-		return StatusOK
+		return result.StatusOK
 	}
 	for i := 1; i < n; i++ {
 		if obs[i].Committed < obs[i-1].Committed {
-			return StatusRewind
+			return result.StatusRewind
 		}
 	}
 	last := obs[n-1]
 	if last.Lag() == 0 {
-		return StatusOK
+		return result.StatusOK
 	}
 	if n < MinWindow {
-		return StatusOK
+		return result.StatusOK
 	}
 	if obs[0].Committed == last.Committed {
 		if members == 0 {
-			return StatusStop
+			return result.StatusStop
 		}
-		return StatusStall
+		return result.StatusStall
 	}
 	growing := true
 	for i := 1; i < n; i++ {
@@ -97,9 +63,9 @@ func EvaluatePartition(obs []Observation, members int) Status {
 		}
 	}
 	if growing {
-		return StatusWarn
+		return result.StatusWarn
 	}
-	return StatusOK
+	return result.StatusOK
 }
 
 // Rates are records per second over a window, and the time the consumer

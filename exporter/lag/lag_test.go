@@ -1,4 +1,4 @@
-package exporter
+package lag
 
 import (
 	"errors"
@@ -6,49 +6,6 @@ import (
 
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-func TestLag(t *testing.T) {
-	tests := []struct {
-		name           string
-		end, committed int64
-		want           int64
-	}{
-		{"behind", 100, 40, 60},
-		{"caught up", 100, 100, 0},
-		{"commit read after a newer end: clamped", 100, 105, 0},
-		{"empty partition", 0, 0, 0},
-		{"nothing consumed yet", 7, 0, 7},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Lag(tt.end, tt.committed); got != tt.want {
-				t.Errorf("Lag(%d, %d) = %d, want %d", tt.end, tt.committed, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestOutOfRange(t *testing.T) {
-	tests := []struct {
-		name             string
-		start, committed int64
-		want             bool
-		lost             int64
-	}{
-		{"inside the log", 10, 12, false, 0},
-		{"at the log start", 10, 10, false, 0},
-		{"below the log start", 10, 4, true, 6},
-		{"unknown start", -1, 4, false, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, lost := OutOfRange(tt.start, tt.committed)
-			if got != tt.want || lost != tt.lost {
-				t.Errorf("OutOfRange(%d, %d) = %v, %d; want %v, %d", tt.start, tt.committed, got, lost, tt.want, tt.lost)
-			}
-		})
-	}
-}
 
 func testSnapshot() *kafkaadmin.Snapshot {
 	return &kafkaadmin.Snapshot{
@@ -120,26 +77,5 @@ func TestComputeTopics(t *testing.T) {
 	p := ts[0].Partitions
 	if !p[0].HasEnd || p[0].End != 100 || !p[1].HasStart || p[1].Start != 50 || p[2].HasEnd {
 		t.Errorf("partitions = %+v", p)
-	}
-}
-
-func TestFilter(t *testing.T) {
-	f, err := NewFilter("group", []string{"orders-.*", "billing"}, []string{".*-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]bool{
-		"orders-a": true, "billing": true, "billing2": false, "orders-test": false, "other": false,
-	} {
-		if got := f.Match(name); got != want {
-			t.Errorf("Match(%q) = %v, want %v", name, got, want)
-		}
-	}
-	if _, err := NewFilter("group", []string{"("}, nil); err == nil {
-		t.Error("bad regex accepted")
-	}
-	var none *Filter
-	if !none.Match("x") {
-		t.Error("nil filter rejects")
 	}
 }

@@ -1,4 +1,4 @@
-package exporter
+package expiry
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package exporter
+package expiry
 
 // Committed-offset expiry: prediction and detection.
 //
@@ -90,17 +90,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
-)
-
-// StartingPosition is where a consumer without committed offsets starts.
-type StartingPosition string
-
-// Starting positions (Lambda: LATEST, TRIM_HORIZON, AT_TIMESTAMP).
-const (
-	StartEarliest  StartingPosition = "earliest"
-	StartLatest    StartingPosition = "latest"
-	StartTimestamp StartingPosition = "timestamp"
 )
 
 // DefaultOffsetsRetention is Kafka's default offsets.retention.minutes
@@ -120,13 +111,13 @@ type ExpectedGroup struct {
 	// StartingPosition is the consumer's position without commits; empty
 	// when unknown (records at risk are then given for both earliest and
 	// latest).
-	StartingPosition StartingPosition
+	StartingPosition result.StartingPosition
 	// Topics the group consumes; a configured topic without commits counts
 	// as expired. May be empty.
 	Topics []string
 	// Lambda are the event source mappings consuming with this group id
 	// (discovered, see Options.ExpectedGroups); passed on to GroupExpiry.
-	Lambda []LambdaESM
+	Lambda []result.LambdaESM
 }
 
 // MergeExpected merges runtime expected groups (such as discovered Lambda
@@ -270,7 +261,7 @@ type ExpiryEvent struct {
 	// Committed and LogStart for EventOutOfRange.
 	Committed, LogStart int64
 	// RecordsAtRisk for EventExpired and EventMissing.
-	RecordsAtRisk []RecordsAtRisk
+	RecordsAtRisk []result.RecordsAtRisk
 }
 
 // Log writes the event as one structured line.
@@ -310,7 +301,7 @@ func (ev ExpiryEvent) Log(log *slog.Logger) {
 type ExpiryOutcome struct {
 	Retention       time.Duration
 	RetentionSource string
-	Groups          []GroupExpiry
+	Groups          []result.GroupExpiry
 	Events          []ExpiryEvent
 	// Changed is true when the state changed; Transition when it changed in
 	// a way that must be persisted at once (a group became Empty, commits
@@ -498,7 +489,7 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 		o.outOfRange(name, topic, ts)
 	}
 	if o.complete {
-		trusted := groupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
+		trusted := GroupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
 		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
 			if _, ok := byTopic[topic]; !ok {
 				o.missing(name, gs, topic, trusted, prevPoll)
@@ -528,7 +519,7 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 			}
 			continue
 		}
-		if oor, _ := OutOfRange(part.Start, ts.Offsets[p]); oor {
+		if oor, _ := result.OutOfRange(part.Start, ts.Offsets[p]); oor {
 			now = append(now, p)
 			if !slices.Contains(ts.OutOfRange, p) {
 				o.event(ExpiryEvent{Kind: EventOutOfRange, Group: group, Topic: topic, Partition: p,
@@ -740,16 +731,16 @@ func (o *observation) predict(name string, gs *GroupState) {
 // would cost, for the configured starting position or, when unknown, for
 // both earliest and latest. Partitions whose log bounds are unknown are
 // left out.
-func (o *observation) atRisk(group, topic string, ts *TopicState) []RecordsAtRisk {
+func (o *observation) atRisk(group, topic string, ts *TopicState) []result.RecordsAtRisk {
 	t, ok := o.snap.TopicByName(topic)
 	if !ok {
 		return nil
 	}
-	positions := []StartingPosition{StartEarliest, StartLatest}
+	positions := []result.StartingPosition{result.StartEarliest, result.StartLatest}
 	if eg, ok := o.expected[group]; ok && eg.StartingPosition != "" {
-		positions = []StartingPosition{eg.StartingPosition}
+		positions = []result.StartingPosition{eg.StartingPosition}
 	}
-	var out []RecordsAtRisk
+	var out []result.RecordsAtRisk
 	for _, pos := range positions {
 		var n int64
 		known := false
@@ -764,7 +755,7 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []RecordsAtRis
 			}
 		}
 		if known {
-			out = append(out, RecordsAtRisk{StartingPosition: string(pos), Records: n})
+			out = append(out, result.RecordsAtRisk{StartingPosition: string(pos), Records: n})
 		}
 	}
 	return out
@@ -791,21 +782,21 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []RecordsAtRis
 // (timestamp), or latest for a partition without a commit (nothing to
 // skip that a commit would have saved) and earliest for an uncommitted
 // partition of a topic with commits on other partitions.
-func PartitionRecordsAtRisk(pos StartingPosition, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
+func PartitionRecordsAtRisk(pos result.StartingPosition, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
 	if start < 0 || end < 0 {
 		return 0, false
 	}
 	end = max(end, start) // a log end below its start is a torn read
 	c := min(max(committed, start), end)
 	switch pos {
-	case StartEarliest:
+	case result.StartEarliest:
 		switch {
 		case hasCommit:
 			return c - start, true
 		case !topicCommitted:
 			return end - start, true
 		}
-	case StartLatest:
+	case result.StartLatest:
 		if hasCommit {
 			return end - c, true
 		}
@@ -814,7 +805,7 @@ func PartitionRecordsAtRisk(pos StartingPosition, start, end, committed int64, h
 }
 
 // view builds the published expiry view of every tracked group.
-func (o *observation) view(present map[string]*kafkaadmin.Group) []GroupExpiry {
+func (o *observation) view(present map[string]*kafkaadmin.Group) []result.GroupExpiry {
 	names := slices.Sorted(maps.Keys(o.st.Groups))
 	for name := range o.expected {
 		if o.st.Groups[name] == nil {
@@ -822,14 +813,14 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []GroupExpiry {
 		}
 	}
 	sort.Strings(names)
-	out := make([]GroupExpiry, 0, len(names))
+	out := make([]result.GroupExpiry, 0, len(names))
 	for _, name := range names {
 		gs := o.st.Groups[name]
 		if gs == nil {
 			gs = &GroupState{}
 		}
 		eg, expected := o.expected[name]
-		ge := GroupExpiry{Group: name, Type: gs.Type, State: gs.State, Present: present[name] != nil,
+		ge := result.GroupExpiry{Group: name, Type: gs.Type, State: gs.State, Present: present[name] != nil,
 			Expected: expected, StartingPosition: string(eg.StartingPosition), Missing: gs.Missing,
 			EmptySince: gs.EmptySince, EmptySinceExact: gs.EmptySinceExact}
 		// A group not listed by the last poll keeps its view until it is
@@ -840,7 +831,7 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []GroupExpiry {
 		}
 		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
 			ts := gs.Topics[topic]
-			te := TopicExpiry{Topic: topic, LastCommitChange: ts.LastChange, Expired: !ts.Expired.IsZero(),
+			te := result.TopicExpiry{Topic: topic, LastCommitChange: ts.LastChange, Expired: !ts.Expired.IsZero(),
 				ExpiredAt: ts.Expired}
 			if live && !te.Expired {
 				te.ExpiresAt = ts.ExpiresAt

@@ -1,4 +1,4 @@
-package exporter
+package status
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/lag"
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -129,7 +131,7 @@ type gtKey struct{ group, topic string }
 // none yet); gen is the last poll that saw the topic.
 type topicEnds struct {
 	gen   uint64
-	parts []*EndHistory
+	parts []*lag.EndHistory
 }
 
 // endRing holds the end offset the groups' observations of a topic's
@@ -243,7 +245,7 @@ func newTrends(opts TrendOptions) *trends {
 
 // apply records this poll's observations and fills the time lag, status
 // and rate fields of groups. exact may be nil.
-func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []GroupResult, now time.Time, exact RecordTimer) map[string]int {
+func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
 	tr.exactTook = 0
 	W := tr.opts.Window
@@ -258,7 +260,7 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 		}
 		te.gen = tr.gen
 		if n := len(t.Partitions); len(te.parts) < n {
-			te.parts = append(te.parts, make([]*EndHistory, n-len(te.parts))...)
+			te.parts = append(te.parts, make([]*lag.EndHistory, n-len(te.parts))...)
 		}
 		if len(te.parts) > len(t.Partitions) {
 			clear(te.parts[len(t.Partitions):])
@@ -266,7 +268,7 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 		}
 		for _, p := range t.Partitions {
 			if int(p.ID) >= len(te.parts) {
-				te.parts = append(te.parts, make([]*EndHistory, int(p.ID)+1-len(te.parts))...)
+				te.parts = append(te.parts, make([]*lag.EndHistory, int(p.ID)+1-len(te.parts))...)
 			}
 			if p.EndErr != nil || p.End < 0 {
 				te.parts[p.ID] = nil // no history across a gap
@@ -274,10 +276,10 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			}
 			h := te.parts[p.ID]
 			if h == nil {
-				h = &EndHistory{}
+				h = &lag.EndHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(Sample{Offset: p.End, At: now}, DefaultHistory)
+			h.Add(lag.Sample{Offset: p.End, At: now}, lag.DefaultHistory)
 		}
 	}
 	for name, te := range tr.ends {
@@ -305,24 +307,24 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				if !pl.HasLag {
 					continue
 				}
-				var h []Sample
+				var h []lag.Sample
 				if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
 					h = te.parts[pl.Partition].Samples
 				}
-				d, src := TimeLag(h, pl.End, pl.Committed, now)
-				if tr.opts.Mode == TimeLagExact && src != SourceCaughtUp {
-					src = SourceNone
+				d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
+				if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
+					src = lag.SourceNone
 				}
 				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
-				wantExact := src == SourceNone ||
-					(tr.opts.Mode == TimeLagHybrid && src == SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+				wantExact := src == lag.SourceNone ||
+					(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
 					if !looked {
 						tw, looked = tr.windows[gtKey{groups[gi].Name, gt.Topic}], true
 					}
 					if tw != nil && int(pl.Partition) < len(tw.exact) {
 						if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
-							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(SourceExact)
+							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(lag.SourceExact)
 							continue
 						}
 					}
@@ -372,9 +374,9 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			case rt.Err != nil:
 				// keep the interpolated value, if any
 			case rt.Found < 0:
-				pl.LagSeconds, pl.LagSecondsSource = 0, string(SourceCaughtUp)
+				pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
 			default:
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(SourceExact)
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
 				tw := tr.window(g.Name, gt.Topic)
 				tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, W)
 				tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
@@ -388,10 +390,10 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 	gen32 := uint32(tr.gen)
 	for gi := range groups {
 		g := &groups[gi]
-		gStatus := StatusOK
+		gStatus := result.StatusOK
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
-			tStatus := StatusOK
+			tStatus := result.StatusOK
 			tw := tr.window(g.Name, gt.Topic)
 			tw.gen = tr.gen
 			er := tr.obsEnds[gt.Topic]
@@ -431,7 +433,7 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 				w := tr.observations(p, n, tw, er)
 				st := EvaluatePartition(w, g.Members)
 				pl.Status = string(st)
-				tStatus = Worse(tStatus, st)
+				tStatus = result.Worse(tStatus, st)
 				if n >= 2 { // ComputeRates over the windows: first and last of each
 					first, last := w[0], w[n-1]
 					dEnd += last.End - first.End
@@ -452,12 +454,12 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 			gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
 			gt.Status = string(tStatus)
-			gStatus = Worse(gStatus, tStatus)
+			gStatus = result.Worse(gStatus, tStatus)
 			if gt.HasLagSeconds && (!g.HasLagSeconds || gt.MaxLagSeconds > g.MaxLagSeconds) {
 				g.MaxLagSeconds, g.HasLagSeconds = gt.MaxLagSeconds, true
 			}
 		}
-		g.Status = string(Worse(gStatus, Status(g.Status)))
+		g.Status = string(result.Worse(gStatus, result.Status(g.Status)))
 	}
 	for k, tw := range tr.windows {
 		if tw.gen != tr.gen {

@@ -1,0 +1,37 @@
+package result
+
+// Status is a consumer's health over the last polls, in the spirit of
+// Burrow's evaluator. The rules (EvaluatePartition) are written in README.
+type Status string
+
+// Statuses, from best to worst (Severity).
+const (
+	StatusOK      Status = "OK"
+	StatusWarn    Status = "WARN"
+	StatusStall   Status = "STALL"
+	StatusStop    Status = "STOP"
+	StatusRewind  Status = "REWIND"
+	StatusExpired Status = "EXPIRED"
+	StatusErr     Status = "ERR"
+)
+
+// Statuses lists every status, for exposition (one series each).
+var Statuses = []Status{StatusOK, StatusWarn, StatusStall, StatusStop, StatusRewind, StatusExpired, StatusErr}
+
+// Severity orders statuses; a group's status is its worst partition's.
+func (s Status) Severity() int {
+	for i, st := range Statuses {
+		if st == s {
+			return i
+		}
+	}
+	return 0
+}
+
+// Worse returns the more severe of a and b.
+func Worse(a, b Status) Status {
+	if b.Severity() > a.Severity() {
+		return b
+	}
+	return a
+}

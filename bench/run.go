@@ -294,7 +294,7 @@ func (r *Report) check(o Options) {
 	peak := func(f Figures) int64 { return max(f.PeakRSS, f.Probe.PeakRSSWithScrape) }
 	if m, ok := r.Find("M", ModeExporter, 0); ok {
 		add("M: peak RSS (polls, renders, 10 concurrent scrapes)", mb(peak(m)), "<= 128 MB", peak(m) <= 128<<20)
-		add("M: CPU per poll (steady state)", ms(m.CPU), "<= 100 ms", m.CPU <= 100*time.Millisecond)
+		add("M: CPU per poll (steady state)", withRender(m), "<= 100 ms", m.CPU <= 100*time.Millisecond)
 		if z := m.Probe.MetricsGzip; z > 0 {
 			a := m.Probe.ScrapeAllocBytes
 			add("M: bytes allocated per gzip scrape / compressed body", fmt.Sprintf("%.3f (%s / %s)", float64(a)/float64(z), kb(a), kb(z)),
@@ -306,7 +306,7 @@ func (r *Report) check(o Options) {
 	}
 	if x, ok := r.Find("XL", ModeExporter, 0); ok {
 		add("XL (4M): peak RSS (polls, renders, 10 concurrent scrapes)", mb(peak(x)), "<= 2048 MB", peak(x) <= 2<<30)
-		add("XL (4M): CPU per poll (steady state)", ms(x.CPU), "<= 3 s", x.CPU <= 3*time.Second)
+		add("XL (4M): CPU per poll (steady state)", withRender(x), "<= 3 s", x.CPU <= 3*time.Second)
 		add("XL (4M): gzip scrape over loopback HTTP", fmt.Sprintf("%s (%s compressed)", ms(x.Probe.ScrapeGzip), mb(x.Probe.MetricsGzip)),
 			"<= 2 s", x.Probe.ScrapeGzip <= 2*time.Second)
 	}
@@ -331,6 +331,12 @@ func (r *Report) check(o Options) {
 			}
 		}
 	}
+}
+
+// withRender is a poll's CPU and, beside it, with its /metrics render
+// (once per poll in production, measured apart).
+func withRender(f Figures) string {
+	return fmt.Sprintf("%s (%s with the /metrics render of its Result)", ms(f.CPU), ms(f.CPU+f.RenderCPU))
 }
 
 func kb(b int64) string { return fmt.Sprintf("%.0f KB", float64(b)/(1<<10)) }
@@ -437,9 +443,10 @@ func (r *Report) Markdown(command string) string {
 		"**kminion-pattern** = kminion's request pattern, not its code (ListOffsets latest and earliest batched per leader, one " +
 		"OffsetFetch per group); **kafka_exporter-pattern** = kafka_exporter's request pattern, not its code (two ListOffsets per " +
 		"partition, one OffsetFetch per group, one more ListOffsets per committed group partition, those one at a time). " +
-		"Neither models what those exporters compute after the requests. Requests are counted by the cluster. Each strategy runs in its own child process: CPU " +
+		"Neither models what those exporters compute after the requests. Requests are counted by the cluster over the measured polls (not the warm-up, not the scrape scenarios' extra poll) and divided by their number: a fraction is a request sent every few polls. Each strategy runs in its own child process: CPU " +
 		"(getrusage), allocations (MemStats) and peak RSS (VmHWM after the polls and the exporter's once-per-poll /metrics " +
-		"render, before any scrape) are the strategy's alone, not kfake's. Wall time includes kfake's own work (it serves every request on one goroutine " +
+		"render, before any scrape) are the strategy's alone, not kfake's; the exporter's CPU and allocations are its polls' (requests and math), " +
+		"its /metrics render being measured apart (next table). Wall time includes kfake's own work (it serves every request on one goroutine " +
 		"and shares the machine's cores). Sampled rows send every k-th per-partition and per-group request and multiply by k.\n\n")
 
 	b.WriteString("## /metrics (exporter, rendered once per poll, served gzip)\n\n")

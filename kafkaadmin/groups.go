@@ -1,9 +1,11 @@
 package kafkaadmin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -475,6 +477,7 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 				continue
 			}
 			g.Offsets = offsetsFrom(rg.Blocks)
+			rg.Blocks = nil // converted: the decoded maps can go while the rest is
 		}
 		for _, g := range idx {
 			g.FetchErr = errors.New("group missing from OffsetFetch answer")
@@ -484,18 +487,25 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 
 // offsetsFrom turns an OffsetFetch answer into sorted committed offsets.
 // Partitions answered with offset -1 have no commit and are left out.
+// Topics are sorted by name and each topic's partitions by id, so the sort
+// is per topic (no comparison of topic strings per commit). One topic
+// name string is shared by the topic's commits.
 func offsetsFrom(blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) []CommittedOffset {
 	n := 0
-	for _, ps := range blocks {
-		n += len(ps)
-	}
-	out := make([]CommittedOffset, 0, n)
+	topics := make([]string, 0, len(blocks))
 	for topic, ps := range blocks {
-		for p, blk := range ps {
+		n += len(ps)
+		topics = append(topics, topic)
+	}
+	slices.Sort(topics)
+	out := make([]CommittedOffset, 0, n)
+	for _, topic := range topics {
+		first := len(out)
+		for p, blk := range blocks[topic] {
 			if blk == nil {
 				continue
 			}
-			co := CommittedOffset{Topic: topic, Partition: p, Offset: blk.Offset, Metadata: blk.Metadata}
+			co := CommittedOffset{Topic: topic, Partition: p, Offset: blk.Offset}
 			if blk.Err != sarama.ErrNoError {
 				co.Err, co.Offset = blk.Err, OffsetUnknown
 			} else if blk.Offset < 0 {
@@ -503,12 +513,8 @@ func offsetsFrom(blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) [
 			}
 			out = append(out, co)
 		}
+		run := out[first:]
+		slices.SortFunc(run, func(a, b CommittedOffset) int { return cmp.Compare(a.Partition, b.Partition) })
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Topic != out[j].Topic {
-			return out[i].Topic < out[j].Topic
-		}
-		return out[i].Partition < out[j].Partition
-	})
 	return out
 }

@@ -145,12 +145,13 @@ type Member struct {
 	Assignment map[string][]int32
 }
 
-// CommittedOffset is one committed offset of a group.
+// CommittedOffset is one committed offset of a group. The commit's
+// metadata string is not kept: nothing reads it, and at millions of
+// commits it cost 16 bytes each (48 bytes a commit instead of 64).
 type CommittedOffset struct {
 	Topic     string
 	Partition int32
 	Offset    int64
-	Metadata  string
 	// Err is the per-partition error of the OffsetFetch answer; Offset is
 	// OffsetUnknown when it is set.
 	Err error

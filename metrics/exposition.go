@@ -151,21 +151,18 @@ func (cw *chunkWriter) close() {
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}
 
 // writeGzip writes a gzip member holding the exposition and then tail:
-// the cached DEFLATE stream as it is, tail compressed after it (final
-// block), and the trailer with the CRC-32 and length of both.
+// the cached DEFLATE stream as it is, tail after it in stored
+// (uncompressed) blocks, the last one final, and the trailer with the
+// CRC-32 and length of both. The tail (the extra families, a few KB) is
+// not compressed: a scrape holds no compressor (several hundred KB each,
+// times the concurrent scrapes) and spends no CPU on it.
 func (x *exposition) writeGzip(w http.ResponseWriter, tail []byte) {
-	zt := tailPool.Get().(*tailCompressor)
-	defer tailPool.Put(zt)
-	zt.buf.Reset()
-	zt.zw.Reset(&zt.buf)
-	_, _ = zt.zw.Write(tail)
-	_ = zt.zw.Close()
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(x.crc, crc32.IEEETable, tail))
 	binary.LittleEndian.PutUint32(trailer[4:], uint32(x.size+int64(len(tail)))) // ISIZE is modulo 2^32
 	h := w.Header()
 	h.Set("Content-Encoding", "gzip")
-	h.Set("Content-Length", strconv.FormatInt(int64(len(gzipHeader))+x.zsize+int64(zt.buf.Len())+int64(len(trailer)), 10))
+	h.Set("Content-Length", strconv.FormatInt(int64(len(gzipHeader))+x.zsize+storedSize(len(tail))+int64(len(trailer)), 10))
 	if _, err := w.Write(gzipHeader); err != nil {
 		return
 	}
@@ -174,23 +171,43 @@ func (x *exposition) writeGzip(w http.ResponseWriter, tail []byte) {
 			return // the client went away
 		}
 	}
-	if _, err := w.Write(zt.buf.Bytes()); err != nil {
+	if err := writeStored(w, tail); err != nil {
 		return
 	}
 	_, _ = w.Write(trailer[:])
 }
 
-// tailCompressor compresses the per-scrape tail (extra families); pooled:
-// a DEFLATE writer holds several hundred KB of tables.
-type tailCompressor struct {
-	zw  *flate.Writer
-	buf bytes.Buffer
+// maxStored is the most bytes a DEFLATE stored block holds.
+const maxStored = 65535
+
+// storedSize is the size of p written by writeStored.
+func storedSize(n int) int64 {
+	blocks := max((n+maxStored-1)/maxStored, 1)
+	return int64(n + 5*blocks)
 }
 
-var tailPool = sync.Pool{New: func() any {
-	zw, _ := flate.NewWriter(nil, deflateLevel)
-	return &tailCompressor{zw: zw}
-}}
+// writeStored writes p as DEFLATE stored blocks, the last one final (an
+// empty final block when p is empty). The stream before must end on a
+// byte boundary, as the exposition's does (sync flush).
+func writeStored(w io.Writer, p []byte) error {
+	for {
+		n := min(len(p), maxStored)
+		var final byte
+		if n == len(p) {
+			final = 1
+		}
+		head := [5]byte{final, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)}
+		if _, err := w.Write(head[:]); err != nil {
+			return err
+		}
+		if _, err := w.Write(p[:n]); err != nil {
+			return err
+		}
+		if p = p[n:]; final == 1 {
+			return nil
+		}
+	}
+}
 
 // writePlain writes the exposition's text, decompressed as it goes.
 func (x *exposition) writePlain(w io.Writer) error {

@@ -115,7 +115,7 @@ func (ft *familyText) appendPrefix(b []byte, lv []string) []byte {
 
 // streamChunk is the text a streamed family collects before compressing
 // it.
-const streamChunk = 64 << 10
+const streamChunk = 256 << 10
 
 var streamPool = sync.Pool{New: func() any {
 	zw, _ := flate.NewWriter(nil, deflateLevel) // the level is valid

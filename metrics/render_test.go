@@ -9,9 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/flate"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
 )
@@ -251,30 +255,100 @@ func (s *oldStreamSink) flush() {
 }
 
 // BenchmarkRender compares, in one run, the once-per-Result render of
-// /metrics at size M (500 groups x 2 topics x 100 partitions = 100,000
-// committed offsets, with time lag and statuses): "old" walks the Result
-// once more per family with a partition label, "new" once (render.go).
+// /metrics: "old" walks the Result once more per family with a partition
+// label, "new" once (render.go). M is 500 groups x 2 topics x 100
+// partitions = 100,000 committed offsets, L 1,000 x 2 x 500 = 1,000,000,
+// both with time lag and statuses.
 //
 //	go test -run '^$' -bench Render -benchmem ./metrics/
 func BenchmarkRender(b *testing.B) {
-	r := richSynthetic(500, 2, 100)
-	c := NewCollector(static(r), Options{})
-	b.Run("old", func(b *testing.B) {
-		b.ReportAllocs()
-		var size, z int64
-		for b.Loop() {
-			size, z = oldExposition(c, r)
-		}
-		b.ReportMetric(float64(size), "text-bytes")
-		b.ReportMetric(float64(z), "compressed-bytes")
-	})
-	b.Run("new", func(b *testing.B) {
-		b.ReportAllocs()
-		var x *exposition
-		for b.Loop() {
-			x = c.buildExposition(r)
-		}
-		b.ReportMetric(float64(x.size), "text-bytes")
-		b.ReportMetric(float64(x.zsize), "compressed-bytes")
-	})
+	for _, size := range []struct {
+		name                       string
+		groups, topics, partitions int
+	}{{"M", 500, 2, 100}, {"L", 1000, 2, 500}} {
+		r := richSynthetic(size.groups, size.topics, size.partitions)
+		c := NewCollector(static(r), Options{})
+		b.Run(size.name+"/old", func(b *testing.B) {
+			b.ReportAllocs()
+			var n, z int64
+			c0 := processCPU()
+			for b.Loop() {
+				n, z = oldExposition(c, r)
+			}
+			b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(n), "text-bytes")
+			b.ReportMetric(float64(z), "compressed-bytes")
+		})
+		b.Run(size.name+"/new", func(b *testing.B) {
+			b.ReportAllocs()
+			var x *exposition
+			c0 := processCPU()
+			for b.Loop() {
+				x = c.buildExposition(r)
+			}
+			b.ReportMetric(float64(processCPU()-c0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(x.size), "text-bytes")
+			b.ReportMetric(float64(x.zsize), "compressed-bytes")
+		})
+	}
+}
+
+// processCPU is the process's user plus system CPU time (GC workers
+// included): steadier than wall time on a shared machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestGzipTailInStoredBlocks: extra families longer than one stored block
+// (64 KB) and none at all, after an exposition and after an empty one,
+// make valid gzip bodies of the announced length.
+func TestGzipTailInStoredBlocks(t *testing.T) {
+	big := prometheus.NewRegistry()
+	vec := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "offsetlag_test_extra", Help: "Extra."}, []string{"n"})
+	for i := range 3000 {
+		vec.WithLabelValues(strconv.Itoa(i)).Set(float64(i))
+	}
+	big.MustRegister(vec)
+	for _, tc := range []struct {
+		name  string
+		r     *result.Result
+		extra prometheus.Gatherer
+	}{
+		{"big tail", fixture(), big},
+		{"no tail", fixture(), nil},
+		{"nil result, big tail", nil, big},
+		{"nil result, no tail", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewCollector(static(tc.r), Options{})
+			var want bytes.Buffer
+			if err := c.WriteText(&want); err != nil {
+				t.Fatal(err)
+			}
+			plain := scrapeWith(t, c.Handler(tc.extra), "")
+			if !bytes.HasPrefix(plain.Body.Bytes(), want.Bytes()) {
+				t.Fatal("plain body does not start with the exposition")
+			}
+			if tc.extra != nil && plain.Body.Len()-want.Len() <= maxStored {
+				t.Fatalf("extra families %d bytes, want more than one stored block", plain.Body.Len()-want.Len())
+			}
+			rec := scrapeWith(t, c.Handler(tc.extra), "gzip")
+			if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+				t.Errorf("Content-Length %s, body %d bytes", cl, rec.Body.Len())
+			}
+			zr, err := gzip.NewReader(rec.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatalf("gunzip: %v", err)
+			}
+			if !bytes.Equal(got, plain.Body.Bytes()) {
+				t.Fatalf("gzip body differs from the plain one (%d vs %d bytes)", len(got), plain.Body.Len())
+			}
+		})
+	}
 }

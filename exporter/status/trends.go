@@ -244,14 +244,24 @@ func newTrends(opts TrendOptions) *trends {
 }
 
 // apply records this poll's observations and fills the time lag, status
-// and rate fields of groups. exact may be nil.
+// and rate fields of groups. exact may be nil. It runs three phases:
+// end-offset histories (recordEnds), time lag with exact reads (timeLag),
+// status windows and rates (evaluate).
 func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
 	tr.exactTook = 0
-	W := tr.opts.Window
-	slot := int(tr.gen % uint64(W))
+	slot := int(tr.gen % uint64(tr.opts.Window))
 	tr.times[slot] = now
-	// End-offset histories: one sample per partition per poll.
+	tr.recordEnds(snap, now)
+	requests := tr.timeLag(ctx, snap, groups, now, exact)
+	tr.evaluate(groups, slot)
+	return requests
+}
+
+// recordEnds adds this poll's end offsets to the histories: one sample per
+// partition per poll. The histories of topics gone from the snapshot are
+// dropped.
+func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 	for _, t := range snap.Topics {
 		te := tr.ends[t.Name]
 		if te == nil {
@@ -287,173 +297,141 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			delete(tr.ends, name) // topic deleted: its history describes another log
 		}
 	}
+}
 
-	// Time lag: interpolate, then read exactly where the mode says. The
-	// partitions to read are the ExactBudget largest lags (earlier first
-	// among equals), selected with a bounded heap: at 3.5M lagging
-	// partitions a full sort was a third of the poll's CPU.
+// timeLag fills the time lag of every lagging partition: interpolated, then
+// read exactly where the mode says. The partitions to read are the
+// ExactBudget largest lags (earlier first among equals), selected with a
+// bounded heap: at 3.5M lagging partitions a full sort was a third of the
+// poll's CPU. It returns the requests the exact reads sent.
+func (tr *trends) timeLag(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	cands := tr.cands[:0]
-	budget := tr.opts.ExactBudget
 	order := 0
 	for gi := range groups {
 		for ti := range groups[gi].Topics {
-			gt := &groups[gi].Topics[ti]
-			te := tr.ends[gt.Topic]
-			var tw *topicWindows // looked up once per group+topic, when needed
-			looked := false
-			var st *kafkaadmin.Topic
-			for pi := range gt.Partitions {
-				pl := &gt.Partitions[pi]
-				if !pl.HasLag {
-					continue
-				}
-				var h []lag.Sample
-				if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
-					h = te.parts[pl.Partition].Samples
-				}
-				d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
-				if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
-					src = lag.SourceNone
-				}
-				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
-				wantExact := src == lag.SourceNone ||
-					(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
-					if !looked {
-						tw, looked = tr.windows[gtKey{groups[gi].Name, gt.Topic}], true
-					}
-					if tw != nil && int(pl.Partition) < len(tw.exact) {
-						if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
-							pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(lag.SourceExact)
-							continue
-						}
-					}
-					if st == nil {
-						st, _ = snap.TopicByName(gt.Topic)
-					}
-					if st == nil || int(pl.Partition) >= len(st.Partitions) {
-						continue // not in this poll's snapshot (carried): no leader to ask
-					}
-					cands = pushCand(cands, budget, exactCand{lag: pl.Lag, order: order, gi: int32(gi), ti: int32(ti), pi: int32(pi)})
-					order++
-				}
-			}
+			cands, order = tr.topicTimeLag(snap, groups, gi, ti, now, exact != nil, cands, order)
 		}
 	}
 	var requests map[string]int
 	if order > 0 { // some partition wanted a read (the budget may be 0)
-		slices.SortFunc(cands, func(a, b exactCand) int {
-			if a.lag != b.lag {
-				if a.lag > b.lag {
-					return -1
-				}
-				return 1
-			}
-			return a.order - b.order
-		})
-		reqs := make([]kafkaadmin.RecordTimeRequest, len(cands))
-		for i, c := range cands {
-			g := &groups[c.gi]
-			gt := &g.Topics[c.ti]
-			pl := &gt.Partitions[c.pi]
-			t, _ := snap.TopicByName(gt.Topic)
-			p := t.Partitions[pl.Partition]
-			reqs[i] = kafkaadmin.RecordTimeRequest{Topic: gt.Topic, Partition: pl.Partition,
-				Offset: pl.Committed, Leader: p.Leader, Start: p.Start}
-		}
-		var times []kafkaadmin.RecordTime
-		t0 := tr.clock()
-		times, requests = exact.RecordTimes(ctx, reqs)
-		tr.exactTook = tr.clock().Sub(t0)
-		for i, rt := range times {
-			c := cands[i]
-			g := &groups[c.gi]
-			gt := &g.Topics[c.ti]
-			pl := &gt.Partitions[c.pi]
-			switch {
-			case rt.Err != nil:
-				// keep the interpolated value, if any
-			case rt.Found < 0:
-				pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
-			default:
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
-				tw := tr.window(g.Name, gt.Topic)
-				tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, W)
-				tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
-			}
-		}
+		requests = tr.readExact(ctx, snap, groups, now, exact, cands)
 	}
 	clear(cands)
 	tr.cands = cands[:0]
+	return requests
+}
 
-	// Status windows, statuses and rates; aggregates of time lag.
-	gen32 := uint32(tr.gen)
+// topicTimeLag interpolates the time lag of one group topic's lagging
+// partitions (groups[gi].Topics[ti]) and adds those that want an exact read
+// without a cached one to cands; order counts the candidates found so far.
+func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupResult, gi, ti int, now time.Time, canRead bool, cands []exactCand, order int) ([]exactCand, int) {
+	gt := &groups[gi].Topics[ti]
+	te := tr.ends[gt.Topic]
+	var tw *topicWindows // looked up once per group+topic, when needed
+	looked := false
+	var st *kafkaadmin.Topic
+	for pi := range gt.Partitions {
+		pl := &gt.Partitions[pi]
+		if !pl.HasLag {
+			continue
+		}
+		if !tr.interpolate(pl, te, now) || !canRead {
+			continue
+		}
+		if !looked {
+			tw, looked = tr.windows[gtKey{groups[gi].Name, gt.Topic}], true
+		}
+		if tw != nil && int(pl.Partition) < len(tw.exact) {
+			if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(lag.SourceExact)
+				continue
+			}
+		}
+		if st == nil {
+			st, _ = snap.TopicByName(gt.Topic)
+		}
+		if st == nil || int(pl.Partition) >= len(st.Partitions) {
+			continue // not in this poll's snapshot (carried): no leader to ask
+		}
+		cands = pushCand(cands, tr.opts.ExactBudget, exactCand{lag: pl.Lag, order: order, gi: int32(gi), ti: int32(ti), pi: int32(pi)})
+		order++
+	}
+	return cands, order
+}
+
+// interpolate sets a lagging partition's time lag from its topic's
+// end-offset history (te may be nil) and reports whether the mode wants
+// the record's timestamp read exactly.
+func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.Time) bool {
+	var h []lag.Sample
+	if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
+		h = te.parts[pl.Partition].Samples
+	}
+	d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
+	if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
+		src = lag.SourceNone
+	}
+	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
+	wantExact := src == lag.SourceNone ||
+		(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+	return tr.opts.Mode != TimeLagInterpolate && wantExact && pl.Lag > 0
+}
+
+// readExact reads the record timestamps of the selected candidates in one
+// RecordTimes call, sets their time lag and caches what was read.
+func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer, cands []exactCand) map[string]int {
+	slices.SortFunc(cands, func(a, b exactCand) int {
+		if a.lag != b.lag {
+			if a.lag > b.lag {
+				return -1
+			}
+			return 1
+		}
+		return a.order - b.order
+	})
+	reqs := make([]kafkaadmin.RecordTimeRequest, len(cands))
+	for i, c := range cands {
+		g := &groups[c.gi]
+		gt := &g.Topics[c.ti]
+		pl := &gt.Partitions[c.pi]
+		t, _ := snap.TopicByName(gt.Topic)
+		p := t.Partitions[pl.Partition]
+		reqs[i] = kafkaadmin.RecordTimeRequest{Topic: gt.Topic, Partition: pl.Partition,
+			Offset: pl.Committed, Leader: p.Leader, Start: p.Start}
+	}
+	t0 := tr.clock()
+	times, requests := exact.RecordTimes(ctx, reqs)
+	tr.exactTook = tr.clock().Sub(t0)
+	for i, rt := range times {
+		c := cands[i]
+		g := &groups[c.gi]
+		gt := &g.Topics[c.ti]
+		pl := &gt.Partitions[c.pi]
+		switch {
+		case rt.Err != nil:
+			// keep the interpolated value, if any
+		case rt.Found < 0:
+			pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
+		default:
+			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
+			tw := tr.window(g.Name, gt.Topic)
+			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Window)
+			tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
+		}
+	}
+	return requests
+}
+
+// evaluate extends the status windows with this poll (at slot), sets the
+// statuses, rates and time-lag aggregates of groups and their topics, and
+// drops the windows of group topics this poll did not have.
+func (tr *trends) evaluate(groups []result.GroupResult, slot int) {
 	for gi := range groups {
 		g := &groups[gi]
 		gStatus := result.StatusOK
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
-			tStatus := result.StatusOK
-			tw := tr.window(g.Name, gt.Topic)
-			tw.gen = tr.gen
-			er := tr.obsEnds[gt.Topic]
-			if er == nil {
-				er = &endRing{}
-				tr.obsEnds[gt.Topic] = er
-			}
-			er.gen = tr.gen
-			if n := len(gt.Partitions); n > 0 { // the topic's partitions at once
-				parts := max(int(gt.Partitions[n-1].Partition)+1, n+gt.PartitionsWithoutCommit)
-				tw.grow(parts, W)
-				if len(er.ring) < parts*W {
-					er.ring = append(er.ring, make([]int64, parts*W-len(er.ring))...)
-				}
-			}
-			var dEnd, dCommit, lag int64
-			var span time.Duration
-			for pi := range gt.Partitions {
-				pl := &gt.Partitions[pi]
-				if pl.LagSecondsSource != "" {
-					if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
-						gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
-					}
-				}
-				if !pl.HasLag {
-					continue
-				}
-				p := int(pl.Partition)
-				tw.grow(p+1, W)
-				n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
-				tw.n[p], tw.partGen[p] = uint32(n), gen32
-				tw.committed[p*W+slot] = pl.Committed
-				if len(er.ring) < (p+1)*W {
-					er.ring = append(er.ring, make([]int64, (p+1)*W-len(er.ring))...)
-				}
-				er.ring[p*W+slot] = pl.End
-				w := tr.observations(p, n, tw, er)
-				st := EvaluatePartition(w, g.Members)
-				pl.Status = string(st)
-				tStatus = result.Worse(tStatus, st)
-				if n >= 2 { // ComputeRates over the windows: first and last of each
-					first, last := w[0], w[n-1]
-					dEnd += last.End - first.End
-					dCommit += last.Committed - first.Committed
-					lag += last.Lag()
-					span = max(span, last.At.Sub(first.At))
-				}
-			}
-			for i := range tw.n {
-				if tw.partGen[i] != gen32 {
-					tw.n[i] = 0 // no lag this poll: the window restarts
-					if i < len(tw.exact) {
-						tw.exact[i] = exactCache{}
-					}
-				}
-			}
-			r := ratesFrom(dEnd, dCommit, lag, span)
-			gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
-			gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
-			gt.Status = string(tStatus)
+			tStatus := tr.topicStatus(g, gt, slot)
 			gStatus = result.Worse(gStatus, tStatus)
 			if gt.HasLagSeconds && (!g.HasLagSeconds || gt.MaxLagSeconds > g.MaxLagSeconds) {
 				g.MaxLagSeconds, g.HasLagSeconds = gt.MaxLagSeconds, true
@@ -471,7 +449,76 @@ func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups [
 			delete(tr.obsEnds, k)
 		}
 	}
-	return requests
+}
+
+// topicStatus extends group g's windows of one topic with this poll, sets
+// the partitions' statuses, the topic's rates and its largest time lag, and
+// returns the topic's (worst) status.
+func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult, slot int) result.Status {
+	W := tr.opts.Window
+	gen32 := uint32(tr.gen)
+	tStatus := result.StatusOK
+	tw := tr.window(g.Name, gt.Topic)
+	tw.gen = tr.gen
+	er := tr.obsEnds[gt.Topic]
+	if er == nil {
+		er = &endRing{}
+		tr.obsEnds[gt.Topic] = er
+	}
+	er.gen = tr.gen
+	if n := len(gt.Partitions); n > 0 { // the topic's partitions at once
+		parts := max(int(gt.Partitions[n-1].Partition)+1, n+gt.PartitionsWithoutCommit)
+		tw.grow(parts, W)
+		if len(er.ring) < parts*W {
+			er.ring = append(er.ring, make([]int64, parts*W-len(er.ring))...)
+		}
+	}
+	var dEnd, dCommit, lagSum int64
+	var span time.Duration
+	for pi := range gt.Partitions {
+		pl := &gt.Partitions[pi]
+		if pl.LagSecondsSource != "" {
+			if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
+				gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
+			}
+		}
+		if !pl.HasLag {
+			continue
+		}
+		p := int(pl.Partition)
+		tw.grow(p+1, W)
+		n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
+		tw.n[p], tw.partGen[p] = uint32(n), gen32
+		tw.committed[p*W+slot] = pl.Committed
+		if len(er.ring) < (p+1)*W {
+			er.ring = append(er.ring, make([]int64, (p+1)*W-len(er.ring))...)
+		}
+		er.ring[p*W+slot] = pl.End
+		w := tr.observations(p, n, tw, er)
+		st := EvaluatePartition(w, g.Members)
+		pl.Status = string(st)
+		tStatus = result.Worse(tStatus, st)
+		if n >= 2 { // ComputeRates over the windows: first and last of each
+			first, last := w[0], w[n-1]
+			dEnd += last.End - first.End
+			dCommit += last.Committed - first.Committed
+			lagSum += last.Lag()
+			span = max(span, last.At.Sub(first.At))
+		}
+	}
+	for i := range tw.n {
+		if tw.partGen[i] != gen32 {
+			tw.n[i] = 0 // no lag this poll: the window restarts
+			if i < len(tw.exact) {
+				tw.exact[i] = exactCache{}
+			}
+		}
+	}
+	r := ratesFrom(dEnd, dCommit, lagSum, span)
+	gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
+	gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
+	gt.Status = string(tStatus)
+	return tStatus
 }
 
 // observations materializes partition p's window of n observations (oldest

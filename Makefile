@@ -28,10 +28,13 @@ build:
 deps:
 	bash scripts/ci-deps.sh
 
-## lint: gofmt and go vet must be clean
+## lint: gofmt, go vet, go mod tidy -diff and staticcheck must all be clean (staticcheck at the version pinned in
+## scripts/lint-tools.sh, installed on first use)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@echo "go mod tidy -diff"; $(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@sc=$$(GO='$(GO)' bash scripts/lint-tools.sh path staticcheck) && echo "staticcheck ./..." && $$sc ./...
 
 ## test: the whole suite with the race detector (real Kafka, kfake, moto, Prometheus, Chromium, buildah); ends with
 ## the skipped tests and why (internal/tools/testsummary) and fails when a test fails (PKGS= to narrow)

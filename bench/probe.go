@@ -327,13 +327,6 @@ func (p *exporterProbe) close() {
 	_ = p.ac.Close()
 }
 
-type countingWriter int64
-
-func (w *countingWriter) Write(b []byte) (int, error) {
-	*w += countingWriter(len(b))
-	return len(b), nil
-}
-
 // saramaConfig is the client configuration of the bare and pattern probes:
 // the same protocol level as the exporter's default.
 func saramaConfig() *sarama.Config {
@@ -570,41 +563,28 @@ func (p *patternProbe) listOffsets(b *sarama.Broker, ps []tp, at int64) error {
 	return err
 }
 
+// patternRound is one poll's shared state: the errors seen and the requests sent.
+type patternRound struct {
+	mu   sync.Mutex // also kafka_exporter's one lock around its per-partition ListOffsets
+	errs []error
+	nreq atomic.Int64
+}
+
+func (r *patternRound) fail(err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, err)
+	r.mu.Unlock()
+}
+
 func (p *patternProbe) poll(_ context.Context, res *ProbeResult) error {
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	var nreq atomic.Int64
-	fail := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}
+	var r patternRound
 	// Offsets: per leader (kminion) or per partition (kafka_exporter).
 	for id, b := range p.conns {
 		parts := p.l.byLeader[id]
 		wg.Go(func() {
-			if !p.kafkaExporter {
-				for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
-					if len(parts) == 0 {
-						break
-					}
-					nreq.Add(1)
-					if err := p.listOffsets(b, parts, at); err != nil {
-						fail(err)
-						return
-					}
-				}
-				return
-			}
-			for i := 0; i < len(parts); i += p.k {
-				for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
-					nreq.Add(1)
-					if err := p.listOffsets(b, parts[i:i+1], at); err != nil {
-						fail(err)
-						return
-					}
-				}
+			if err := p.endOffsets(b, parts, &r); err != nil {
+				r.fail(err)
 			}
 		})
 	}
@@ -614,45 +594,80 @@ func (p *patternProbe) poll(_ context.Context, res *ProbeResult) error {
 	for id, b := range p.conns {
 		groups := p.l.byCoord[id]
 		wg.Go(func() {
-			for i := 0; i < len(groups); i += p.k {
-				nreq.Add(1)
-				resp, err := b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
-				if err != nil {
-					fail(err)
-					return
-				}
-				if !p.kafkaExporter {
-					continue
-				}
-				for topic, blocks := range resp.Blocks {
-					for part, blk := range blocks {
-						if blk.Offset < 0 {
-							continue
-						}
-						x := tp{topic, part}
-						lb := p.conns[p.leaderOf[x]]
-						if lb == nil {
-							continue
-						}
-						nreq.Add(1)
-						// kafka_exporter sends these under one lock, one at a time.
-						mu.Lock()
-						err := p.listOffsets(lb, []tp{x}, sarama.OffsetNewest)
-						mu.Unlock()
-						if err != nil {
-							fail(err)
-							return
-						}
-					}
-				}
+			if err := p.groupOffsets(b, groups, &r); err != nil {
+				r.fail(err)
 			}
 		})
 	}
 	wg.Wait()
 	res.Scale = float64(p.k)
 	res.Partitions, res.Groups = p.l.partitions, p.l.groups
-	res.SelfRequests = map[string]int{"requests": int(nreq.Load())}
-	return errors.Join(errs...)
+	res.SelfRequests = map[string]int{"requests": int(r.nreq.Load())}
+	return errors.Join(r.errs...)
+}
+
+// endOffsets reads the latest and earliest offsets of the partitions b leads:
+// one request each for all of them (kminion), or one per partition
+// (kafka_exporter, every k-th partition).
+func (p *patternProbe) endOffsets(b *sarama.Broker, parts []tp, r *patternRound) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	step, batch := len(parts), len(parts)
+	if p.kafkaExporter {
+		step, batch = p.k, 1
+	}
+	for i := 0; i < len(parts); i += step {
+		for _, at := range []int64{sarama.OffsetNewest, sarama.OffsetOldest} {
+			r.nreq.Add(1)
+			if err := p.listOffsets(b, parts[i:i+batch], at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// groupOffsets sends one OffsetFetch per group (every k-th) to its
+// coordinator b; for kafka_exporter, then one ListOffsets per committed
+// partition.
+func (p *patternProbe) groupOffsets(b *sarama.Broker, groups []string, r *patternRound) error {
+	for i := 0; i < len(groups); i += p.k {
+		r.nreq.Add(1)
+		resp, err := b.FetchOffset(&sarama.OffsetFetchRequest{Version: 7, ConsumerGroup: groups[i]})
+		if err != nil {
+			return err
+		}
+		if !p.kafkaExporter {
+			continue
+		}
+		if err := p.committedEndOffsets(resp, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// committedEndOffsets is kafka_exporter's ListOffsets per committed partition,
+// sent under one lock, one at a time.
+func (p *patternProbe) committedEndOffsets(resp *sarama.OffsetFetchResponse, r *patternRound) error {
+	for topic, blocks := range resp.Blocks {
+		for part, blk := range blocks {
+			x := tp{topic, part}
+			lb := p.conns[p.leaderOf[x]]
+			if blk.Offset < 0 || lb == nil {
+				continue
+			}
+			r.nreq.Add(1)
+			r.mu.Lock()
+			err := p.listOffsets(lb, []tp{x}, sarama.OffsetNewest)
+			r.mu.Unlock()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (p *patternProbe) close() {

@@ -14,6 +14,8 @@
 #   - Kafka jars for 4.1 and 3.9 (scripts/kafka-jars.sh, cached in ~/.m2 and .cache/kafka)
 #   - the moto venv (scripts/moto.sh venv, cached in .cache/moto-venv)
 #   - Go modules (go mod download)
+#   - the lint tools at pinned versions (scripts/lint-tools.sh: staticcheck, gocognit; go install into
+#     .cache/tools/<name>@<version>, ~1-2 min on 2 cores the first time, then nothing)
 # `apt-get update` runs only when a package is missing. Env: SKIP_CHROMIUM=1, KAFKA_VERSIONS="4.1 3.9".
 set -euo pipefail
 
@@ -81,6 +83,8 @@ log "moto: $moto ($(elapsed))"
 if command -v go >/dev/null; then
   go mod download
   log "go modules downloaded ($(elapsed))"
+  tools="$("$here/lint-tools.sh")"
+  log "lint tools: $tools ($(elapsed))"
 else
   log "go not found on PATH: skipping go mod download"
 fi

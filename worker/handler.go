@@ -14,6 +14,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/offsetlag/offsetlag/internal/backoff"
 	"github.com/offsetlag/offsetlag/worker/factor"
 	"github.com/offsetlag/offsetlag/worker/message"
 	"github.com/offsetlag/offsetlag/worker/store"
@@ -290,16 +291,8 @@ func (h *handler) storeWithRetry(sessCtx context.Context, first *sarama.Consumer
 			continue
 		}
 		m.Errors.Inc()
-		var pe *store.PartialError
-		if errors.As(err, &pe) && len(pe.Failed) > 0 && len(pe.Failed) <= len(g.idx) {
+		if rest, ok := partialFailure(err, g.idx, lastErr); ok {
 			// Only the results the store named failed; the others are stored.
-			rest := make([]int, 0, len(pe.Failed))
-			for j, i := range g.idx {
-				if ferr, ok := pe.Failed[j]; ok {
-					lastErr[i] = ferr
-					rest = append(rest, i)
-				}
-			}
 			log.Warn("store wrote part of the batch", "records", len(g.idx), "failed", len(rest), "err", err)
 			g.idx = rest
 		} else {
@@ -328,13 +321,9 @@ func (h *handler) storeWithRetry(sessCtx context.Context, first *sarama.Consumer
 			giveUp(g, ReasonRecordAgeExceeded)
 			continue
 		}
-		backoff := cfg.RetryBackoff
-		for i := 1; i < g.attempts && backoff < cfg.MaxRetryBackoff; i++ {
-			backoff *= 2
-		}
-		backoff = min(backoff, cfg.MaxRetryBackoff)
-		log.Warn("store failed, retrying", "attempt", g.attempts, "records", len(g.idx), "backoff", backoff, "err", err)
-		if !sleepCtx(sessCtx, backoff) {
+		wait := backoff.Exponential{Min: cfg.RetryBackoff, Max: cfg.MaxRetryBackoff}.Delay(g.attempts)
+		log.Warn("store failed, retrying", "attempt", g.attempts, "records", len(g.idx), "backoff", wait, "err", err)
+		if !backoff.Sleep(sessCtx, wait) {
 			return nil, errStopping
 		}
 		work = append([]storeGroup{g}, work...)
@@ -343,6 +332,24 @@ func (h *handler) storeWithRetry(sessCtx context.Context, first *sarama.Consumer
 		failed[i].err = fmt.Errorf("store failed: %w", failed[i].err)
 	}
 	return failed, nil
+}
+
+// partialFailure narrows idx to the results a *store.PartialError named as
+// failed, recording their errors in lastErr; ok is false for any other error
+// (or a partial error that names none or more results than were written).
+func partialFailure(err error, idx []int, lastErr map[int]error) (rest []int, ok bool) {
+	var pe *store.PartialError
+	if !errors.As(err, &pe) || len(pe.Failed) == 0 || len(pe.Failed) > len(idx) {
+		return nil, false
+	}
+	rest = make([]int, 0, len(pe.Failed))
+	for j, i := range idx {
+		if ferr, ok := pe.Failed[j]; ok {
+			lastErr[i] = ferr
+			rest = append(rest, i)
+		}
+	}
+	return rest, true
 }
 
 // sendDeadLetters produces the records to the failure topic, retrying until
@@ -370,12 +377,12 @@ func (h *handler) sendDeadLetters(sessCtx context.Context, dead []deadLetter, la
 		}
 		msgs[i] = pm
 	}
-	backoff := cfg.RetryBackoff
+	wait := backoff.Exponential{Min: cfg.RetryBackoff, Max: cfg.MaxRetryBackoff}
 	send := h.producer.SendMessages
 	if cfg.TransactionalID != "" {
 		send = func(msgs []*sarama.ProducerMessage) error { return h.sendInTxn(msgs, last) }
 	}
-	for {
+	for failures := 1; ; failures++ {
 		err := send(msgs)
 		if err == nil {
 			break
@@ -389,10 +396,9 @@ func (h *handler) sendDeadLetters(sessCtx context.Context, dead []deadLetter, la
 			}
 		}
 		log.Error("produce to failure topic failed, retrying", "failure_topic", cfg.FailureTopic, "records", len(msgs), "err", err)
-		if !sleepCtx(sessCtx, backoff) {
+		if !backoff.Sleep(sessCtx, wait.Delay(failures)) {
 			return errStopping
 		}
-		backoff = min(2*backoff, cfg.MaxRetryBackoff)
 	}
 	for _, d := range dead {
 		m.DeadLettered.WithLabelValues(d.reason).Inc()

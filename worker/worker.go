@@ -9,6 +9,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/offsetlag/offsetlag/internal/backoff"
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 
@@ -117,7 +118,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("worker started", "brokers", w.cfg.Brokers, "topics", w.cfg.Topics, "group", w.cfg.Group,
 		"starting_position", w.cfg.StartingPosition, "batch_size", w.cfg.BatchSize, "batch_window", w.cfg.BatchWindow,
 		"bisect_on_error", w.cfg.BisectOnError)
-	backoff := w.cfg.ConnectBackoff
+	wait := backoff.Exponential{Min: w.cfg.ConnectBackoff, Max: w.cfg.MaxConnectBackoff}
+	failures := 0
 	for ctx.Err() == nil {
 		w.setState(StateJoining, nil)
 		err := group.Consume(ctx, w.cfg.Topics, h)
@@ -128,14 +130,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			return fmt.Errorf("consumer group %s closed: %w", w.cfg.Group, err)
 		}
 		if err != nil {
-			w.setState(StateConnecting, err, "retry_in", backoff)
-			if !sleepCtx(ctx, backoff) {
+			failures++
+			w.setState(StateConnecting, err, "retry_in", wait.Delay(failures))
+			if !backoff.Sleep(ctx, wait.Delay(failures)) {
 				break
 			}
-			backoff = min(2*backoff, w.cfg.MaxConnectBackoff)
 			continue
 		}
-		backoff = w.cfg.ConnectBackoff
+		failures = 0
 	}
 	if err := group.Close(); err != nil {
 		w.log.Warn("close consumer group", "group", w.cfg.Group, "err", err)
@@ -148,7 +150,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // connect opens the Kafka client and the dead-letter producer, retrying
 // with backoff until both are up or ctx is cancelled (ok=false).
 func (w *Worker) connect(ctx context.Context, sc *sarama.Config) (sarama.Client, sarama.ClusterAdmin, sarama.SyncProducer, bool) {
-	backoff := w.cfg.ConnectBackoff
+	wait := backoff.Exponential{Min: w.cfg.ConnectBackoff, Max: w.cfg.MaxConnectBackoff}
 	started := w.now()
 	attempts := 0
 	for {
@@ -175,22 +177,9 @@ func (w *Worker) connect(ctx context.Context, sc *sarama.Config) (sarama.Client,
 		} else {
 			err = fmt.Errorf("connect to kafka %v: %w", w.cfg.Brokers, err)
 		}
-		w.setState(StateConnecting, err, "retry_in", backoff)
-		if !sleepCtx(ctx, backoff) {
+		w.setState(StateConnecting, err, "retry_in", wait.Delay(attempts))
+		if !backoff.Sleep(ctx, wait.Delay(attempts)) {
 			return nil, nil, nil, false
 		}
-		backoff = min(2*backoff, w.cfg.MaxConnectBackoff)
-	}
-}
-
-// sleepCtx waits d or until ctx is done; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/internal/app"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/internal/backoff"
 	"github.com/offsetlag/offsetlag/worker"
 	"github.com/offsetlag/offsetlag/worker/loadgen"
 	"github.com/offsetlag/offsetlag/worker/store"
@@ -288,7 +289,7 @@ func (d *demo) produce(ctx context.Context, brokers []string) error {
 // reads for NightlyFor, commits and leaves. The group is then Empty, its
 // lag grows, and one retention later the brokers delete its offsets.
 func (d *demo) nightly(ctx context.Context, brokers []string) error {
-	if !sleep(ctx, d.cfg.NightlyAfter) {
+	if !backoff.Sleep(ctx, d.cfg.NightlyAfter) {
 		return nil
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup(nightlyGroup), kgo.ConsumeTopics(topic),
@@ -316,17 +317,6 @@ func (d *demo) nightly(ctx context.Context, brokers []string) error {
 			"group", nightlyGroup, "records", n, "retention", d.cfg.Retention)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // printURLs tells the user where to look.

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -25,10 +25,14 @@ type pkg struct {
 }
 
 // list runs `go list -json -deps=false` over the module. It needs only the
-// go command that runs the test.
+// go command that runs the test: $GOROOT/bin/go when the go command set GOROOT
+// for the test, else the go on PATH.
 func list(t *testing.T) map[string]pkg {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		goBin = filepath.Join(root, "bin", "go")
+	}
 	cmd := exec.Command(goBin, "list", "-json=ImportPath,Imports,Deps", module+"/...")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -142,6 +146,9 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
+
+	// internal/backoff is a leaf helper (worker, stores, demo, CloudWatch retries).
+	forbid("internal/backoff", "internal/backoff is a leaf helper and imports no package of the module", module)
 
 	// The configuration machinery is a leaf: packages declare their Config
 	// with plain struct tags, and any package may use it.

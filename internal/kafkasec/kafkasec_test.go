@@ -70,7 +70,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	}
 	outputs := map[string]string{
 		"%v": fmt.Sprintf("%v", c), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c),
-		"%s": fmt.Sprintf("%s", c.SASL.Password), "%v nested": fmt.Sprintf("%+v", struct{ C Config }{c}),
+		"%s": fmt.Sprintf("%s %q", c.SASL.Password, c.SASL.Password), "%v nested": fmt.Sprintf("%+v", struct{ C Config }{c}),
 		"slog": logged.String(), "json": string(js), "String": c.String(),
 	}
 	for how, out := range outputs {

@@ -379,11 +379,11 @@ func (b *Broker) start() error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return fmt.Errorf("Kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, tailFile(b.jvmOutPath(), 30))
+			return fmt.Errorf("kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, tailFile(b.jvmOutPath(), 30))
 		}
 		if b.bindFailed() {
 			b.stopLocked(true)
-			return fmt.Errorf("Kafka %s could not bind %s or %s (Address already in use)", b.Version, b.Addr, b.ControllerAddr)
+			return fmt.Errorf("kafka %s could not bind %s or %s (Address already in use)", b.Version, b.Addr, b.ControllerAddr)
 		}
 		if lastErr = metadataOK(b.Addr); lastErr == nil {
 			b.started = time.Since(t0)
@@ -392,7 +392,7 @@ func (b *Broker) start() error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	b.stopLocked(true)
-	return fmt.Errorf("Kafka %s did not answer Metadata on %s within %s: %v", b.Version, b.Addr, b.opts.StartTimeout, lastErr)
+	return fmt.Errorf("kafka %s did not answer Metadata on %s within %s: %v", b.Version, b.Addr, b.opts.StartTimeout, lastErr)
 }
 
 // metadataOK sends one Metadata request and wants this broker listed in the answer.
@@ -453,10 +453,10 @@ func (b *Broker) stopLocked(kill bool) error {
 	select {
 	case <-p.done:
 	case <-time.After(30 * time.Second):
-		return fmt.Errorf("Kafka pid %d did not die after SIGKILL", p.cmd.Process.Pid)
+		return fmt.Errorf("kafka pid %d did not die after SIGKILL", p.cmd.Process.Pid)
 	}
 	if !kill {
-		return fmt.Errorf("Kafka did not stop within %s of SIGTERM; killed", b.opts.StopTimeout)
+		return fmt.Errorf("kafka did not stop within %s of SIGTERM; killed", b.opts.StopTimeout)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -229,175 +230,203 @@ func invalid(format string, a ...any) *apiError {
 	return &apiError{http.StatusBadRequest, "com.amazonaws.cloudwatch#InvalidParameterValueException", "InvalidParameterValue", "Sender", fmt.Sprintf(format, a...)}
 }
 
+// errHungUp: the stand-in closed the connection without an answer (FaultClose).
+var errHungUp = errors.New("connection closed without an answer")
+
 func (s *CloudWatchStandin) serve(w http.ResponseWriter, r *http.Request) {
 	req := StandinRequest{}
 	raw, _ := io.ReadAll(r.Body)
 	req.BodyBytes = len(raw)
-	protoErr := func(format string, a ...any) {
-		msg := fmt.Sprintf(format, a...)
-		s.mu.Lock()
-		s.protoErrs = append(s.protoErrs, msg)
-		req.Status = http.StatusBadRequest
-		s.requests = append(s.requests, req)
-		s.mu.Unlock()
-		s.t.Logf("cloudwatch stand-in: protocol error: %s", msg)
-		http.Error(w, msg, http.StatusBadRequest)
+	var aerr *apiError
+	var out any
+	payload, err := readRequest(r, raw, &req)
+	if err == nil {
+		out, aerr, err = s.operate(w, &req, payload)
 	}
-	// Which protocol?
-	switch {
-	case strings.HasPrefix(r.URL.Path, "/service/"):
-		req.Protocol = "rpc-v2-cbor"
-		const prefix = "/service/GraniteServiceVersion20100801/operation/"
-		if !strings.HasPrefix(r.URL.Path, prefix) {
-			protoErr("path %q: want %s<Operation>", r.URL.Path, prefix)
-			return
-		}
-		req.Operation = strings.TrimPrefix(r.URL.Path, prefix)
-		for h, want := range map[string]string{"Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
-			"Accept": "application/cbor", "X-Amzn-Query-Mode": "true"} {
-			if got := r.Header.Get(h); got != want {
-				protoErr("%s: header %s = %q, want %q", req.Operation, h, got, want)
-				return
-			}
-		}
-	case r.Header.Get("X-Amz-Target") != "":
-		req.Protocol = "awsJson1_0"
-		req.Operation = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "GraniteServiceVersion20100801.")
-		if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.0" {
-			protoErr("%s: Content-Type %q", req.Operation, ct)
-			return
-		}
-	default:
-		protoErr("%s %s: neither RPC v2 CBOR nor AWS JSON 1.0 (Content-Type %q)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+	if errors.Is(err, errHungUp) {
 		return
+	}
+	s.mu.Lock()
+	switch {
+	case err != nil: // a protocol error: not what the SDK's default client sends
+		s.protoErrs = append(s.protoErrs, err.Error())
+		req.Status = http.StatusBadRequest
+	case aerr != nil:
+		req.Status, req.ErrorCode = aerr.status, aerr.code
+	default:
+		req.Status = http.StatusOK
+	}
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+	if err != nil {
+		s.t.Logf("cloudwatch stand-in: protocol error: %s", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.answer(w, req.Protocol, aerr, out)
+}
+
+// readRequest checks the protocol, method and signature of a request, fills
+// req's protocol, operation, gzip and payload size, and returns the payload.
+func readRequest(r *http.Request, raw []byte, req *StandinRequest) ([]byte, error) {
+	if err := identify(r, req); err != nil {
+		return nil, err
 	}
 	if r.Method != http.MethodPost {
-		protoErr("%s: method %s", req.Operation, r.Method)
-		return
+		return nil, fmt.Errorf("%s: method %s", req.Operation, r.Method)
 	}
 	if auth := r.Header.Get("Authorization"); !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || !strings.Contains(auth, "/monitoring/aws4_request") {
-		protoErr("%s: Authorization %q: want a SigV4 signature for the monitoring service", req.Operation, auth)
-		return
+		return nil, fmt.Errorf("%s: Authorization %q: want a SigV4 signature for the monitoring service", req.Operation, auth)
 	}
 	payload := raw
 	if enc := r.Header.Get("Content-Encoding"); enc != "" {
 		if enc != "gzip" {
-			protoErr("%s: Content-Encoding %q", req.Operation, enc)
-			return
+			return nil, fmt.Errorf("%s: Content-Encoding %q", req.Operation, enc)
 		}
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err == nil {
 			payload, err = io.ReadAll(zr)
 		}
 		if err != nil {
-			protoErr("%s: gzip: %v", req.Operation, err)
-			return
+			return nil, fmt.Errorf("%s: gzip: %v", req.Operation, err)
 		}
 		req.Gzip = true
 	}
 	req.PayloadBytes = len(payload)
-	decode := func(v any) error {
-		if req.Protocol == "rpc-v2-cbor" {
-			return s.dec.Unmarshal(payload, v)
-		}
-		d := json.NewDecoder(bytes.NewReader(payload))
-		d.DisallowUnknownFields()
-		return d.Decode(v)
-	}
+	return payload, nil
+}
 
-	var aerr *apiError
-	var out any = map[string]any{}
+// identify sets the request's protocol and operation from its path and headers.
+func identify(r *http.Request, req *StandinRequest) error {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/service/"):
+		req.Protocol = "rpc-v2-cbor"
+		const prefix = "/service/GraniteServiceVersion20100801/operation/"
+		if !strings.HasPrefix(r.URL.Path, prefix) {
+			return fmt.Errorf("path %q: want %s<Operation>", r.URL.Path, prefix)
+		}
+		req.Operation = strings.TrimPrefix(r.URL.Path, prefix)
+		for h, want := range map[string]string{"Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
+			"Accept": "application/cbor", "X-Amzn-Query-Mode": "true"} {
+			if got := r.Header.Get(h); got != want {
+				return fmt.Errorf("%s: header %s = %q, want %q", req.Operation, h, got, want)
+			}
+		}
+	case r.Header.Get("X-Amz-Target") != "":
+		req.Protocol = "awsJson1_0"
+		req.Operation = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "GraniteServiceVersion20100801.")
+		if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.0" {
+			return fmt.Errorf("%s: Content-Type %q", req.Operation, ct)
+		}
+	default:
+		return fmt.Errorf("%s %s: neither RPC v2 CBOR nor AWS JSON 1.0 (Content-Type %q)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+	}
+	return nil
+}
+
+// operate runs one operation: its answer, or an API error, or a protocol
+// error (err), or errHungUp when an injected fault closed the connection.
+func (s *CloudWatchStandin) operate(w http.ResponseWriter, req *StandinRequest, payload []byte) (any, *apiError, error) {
+	decode := func(v any) error {
+		var err error
+		if req.Protocol == "rpc-v2-cbor" {
+			err = s.dec.Unmarshal(payload, v)
+		} else {
+			d := json.NewDecoder(bytes.NewReader(payload))
+			d.DisallowUnknownFields()
+			err = d.Decode(v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: decode: %v", req.Operation, err)
+		}
+		return nil
+	}
 	switch req.Operation {
 	case "PutMetricData":
 		var in wirePutMetricData
 		if err := decode(&in); err != nil {
-			protoErr("PutMetricData: decode: %v", err)
-			return
+			return nil, nil, err
 		}
-		ds, e := s.checkPutMetricData(&in, &req)
-		aerr = e
-		if aerr == nil {
-			s.mu.Lock()
-			if len(s.faults) > 0 {
-				f := s.faults[0]
-				s.faults = s.faults[1:]
-				aerr = faultError(f)
-				if f == FaultClose {
-					req.Status = -1
-					s.requests = append(s.requests, req)
-					s.mu.Unlock()
-					if hj, ok := w.(http.Hijacker); ok {
-						if conn, _, err := hj.Hijack(); err == nil {
-							conn.Close()
-						}
-					}
-					return
-				}
-			}
-			if aerr == nil && s.reject != nil {
-				for _, d := range ds {
-					if s.reject(d) {
-						aerr = invalid("The value %v for parameter MetricData.Dimensions is invalid.", d.Dimensions)
-						break
-					}
-				}
-			}
-			if aerr == nil {
-				s.datums = append(s.datums, ds...)
-			}
-			s.mu.Unlock()
-		}
+		aerr, err := s.putMetricData(w, &in, req)
+		return map[string]any{}, aerr, err
 	case "PutDashboard":
 		var in wirePutDashboard
 		if err := decode(&in); err != nil {
-			protoErr("PutDashboard: decode: %v", err)
-			return
+			return nil, nil, err
 		}
-		if in.DashboardName == nil || in.DashboardBody == nil {
-			aerr = invalid("DashboardName and DashboardBody are required")
-			break
-		}
-		var body struct {
-			Widgets []map[string]any `json:"widgets"`
-		}
-		if err := json.Unmarshal([]byte(*in.DashboardBody), &body); err != nil || len(body.Widgets) == 0 {
-			aerr = &apiError{http.StatusBadRequest, "com.amazonaws.cloudwatch#DashboardInvalidInputError", "InvalidParameterInput", "Sender", fmt.Sprintf("dashboard body: %v", err)}
-			break
-		}
-		s.mu.Lock()
-		s.dashboards[*in.DashboardName] = *in.DashboardBody
-		s.mu.Unlock()
-		out = map[string]any{"DashboardValidationMessages": []any{}}
+		out, aerr := s.putDashboard(&in)
+		return out, aerr, nil
 	case "PutMetricAlarm":
 		if req.Protocol != "rpc-v2-cbor" {
-			protoErr("PutMetricAlarm over %s is not emulated", req.Protocol)
-			return
+			return nil, nil, fmt.Errorf("PutMetricAlarm over %s is not emulated", req.Protocol)
 		}
 		var in wirePutMetricAlarm
 		if err := decode(&in); err != nil {
-			protoErr("PutMetricAlarm: decode: %v", err)
-			return
+			return nil, nil, err
 		}
-		a, e := checkAlarm(&in)
-		if aerr = e; aerr == nil {
+		a, aerr := checkAlarm(&in)
+		if aerr == nil {
 			s.mu.Lock()
 			s.alarms[a.AlarmName] = a
 			s.mu.Unlock()
 		}
-	default:
-		protoErr("operation %q is not emulated", req.Operation)
-		return
+		return map[string]any{}, aerr, nil
 	}
+	return nil, nil, fmt.Errorf("operation %q is not emulated", req.Operation)
+}
 
-	s.mu.Lock()
+// putMetricData checks and records the datums of one request, applying the
+// next injected fault and the rejection rule (errHungUp: FaultClose).
+func (s *CloudWatchStandin) putMetricData(w http.ResponseWriter, in *wirePutMetricData, req *StandinRequest) (*apiError, error) {
+	ds, aerr := s.checkPutMetricData(in, req)
 	if aerr != nil {
-		req.Status, req.ErrorCode = aerr.status, aerr.code
-	} else {
-		req.Status = http.StatusOK
+		return aerr, nil
 	}
-	s.requests = append(s.requests, req)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) > 0 {
+		f := s.faults[0]
+		s.faults = s.faults[1:]
+		if f == FaultClose {
+			req.Status = -1
+			s.requests = append(s.requests, *req)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+				}
+			}
+			return nil, errHungUp
+		}
+		if aerr = faultError(f); aerr != nil {
+			return aerr, nil
+		}
+	}
+	if s.reject != nil {
+		for _, d := range ds {
+			if s.reject(d) {
+				return invalid("The value %v for parameter MetricData.Dimensions is invalid.", d.Dimensions), nil
+			}
+		}
+	}
+	s.datums = append(s.datums, ds...)
+	return nil, nil
+}
+
+// putDashboard stores a dashboard whose body is JSON with widgets.
+func (s *CloudWatchStandin) putDashboard(in *wirePutDashboard) (any, *apiError) {
+	if in.DashboardName == nil || in.DashboardBody == nil {
+		return nil, invalid("DashboardName and DashboardBody are required")
+	}
+	var body struct {
+		Widgets []map[string]any `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(*in.DashboardBody), &body); err != nil || len(body.Widgets) == 0 {
+		return nil, &apiError{http.StatusBadRequest, "com.amazonaws.cloudwatch#DashboardInvalidInputError", "InvalidParameterInput", "Sender", fmt.Sprintf("dashboard body: %v", err)}
+	}
+	s.mu.Lock()
+	s.dashboards[*in.DashboardName] = *in.DashboardBody
 	s.mu.Unlock()
-	s.answer(w, req.Protocol, aerr, out)
+	return map[string]any{"DashboardValidationMessages": []any{}}, nil
 }
 
 func faultError(f StandinFault) *apiError {

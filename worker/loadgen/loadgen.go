@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/offsetlag/offsetlag/internal/backoff"
 )
 
 // Distribution of the generated numbers.
@@ -154,26 +156,7 @@ func Produce(ctx context.Context, cfg Config, log *slog.Logger) (Stats, error) {
 	var failed, acked int64
 	go func() {
 		defer close(done)
-		succ, errs := p.Successes(), p.Errors()
-		for succ != nil || errs != nil {
-			select {
-			case _, ok := <-succ:
-				if !ok {
-					succ = nil
-					continue
-				}
-				acked++
-			case pe, ok := <-errs:
-				if !ok {
-					errs = nil
-					continue
-				}
-				if failed == 0 {
-					log.Error("produce failed", "topic", cfg.Topic, "err", pe.Err)
-				}
-				failed++
-			}
-		}
+		acked, failed = countAcks(p, func(err error) { log.Error("produce failed", "topic", cfg.Topic, "err", err) })
 	}()
 	g := NewGenerator(cfg)
 	start := time.Now()
@@ -184,14 +167,8 @@ func Produce(ctx context.Context, cfg Config, log *slog.Logger) (Stats, error) {
 loop:
 	for i := int64(0); i < cfg.Count; i++ {
 		if interval > 0 {
-			if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					break loop
-				case <-t.C:
-				}
+			if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 && !backoff.Sleep(ctx, wait) {
+				break loop
 			}
 		}
 		v, bad := g.Next()
@@ -216,4 +193,30 @@ loop:
 		return st, fmt.Errorf("%d of %d records acknowledged", acked, st.Sent)
 	}
 	return st, ctx.Err()
+}
+
+// countAcks reads the producer's successes and errors until both channels
+// close; the first error is passed to first.
+func countAcks(p sarama.AsyncProducer, first func(error)) (acked, failed int64) {
+	succ, errs := p.Successes(), p.Errors()
+	for succ != nil || errs != nil {
+		select {
+		case _, ok := <-succ:
+			if !ok {
+				succ = nil
+				continue
+			}
+			acked++
+		case pe, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			if failed == 0 {
+				first(pe.Err)
+			}
+			failed++
+		}
+	}
+	return acked, failed
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/offsetlag/offsetlag/internal/backoff"
 )
 
 // DynamoDBAPI is the subset of *dynamodb.Client the store uses.
@@ -188,7 +190,7 @@ func (d *DynamoDB) writeChunk(ctx context.Context, reqs []types.WriteRequest, ba
 		return out
 	}
 	attempts := max(1, d.MaxAttempts)
-	backoff := d.Backoff
+	wait := backoff.Exponential{Min: d.Backoff} // uncapped: attempts are bounded
 	for attempt := 1; ; attempt++ {
 		out, err := d.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
 			RequestItems: map[string][]types.WriteRequest{d.table: reqs},
@@ -215,15 +217,10 @@ func (d *DynamoDB) writeChunk(ctx context.Context, reqs []types.WriteRequest, ba
 			fail(positions(reqs), fmt.Errorf("dynamodb batch write to %s: item still unprocessed after %d attempts", d.table, attempt))
 			return
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !backoff.Sleep(ctx, wait.Delay(attempt)) {
 			fail(positions(reqs), fmt.Errorf("dynamodb batch write to %s: %w", d.table, ctx.Err()))
 			return
-		case <-t.C:
 		}
-		backoff *= 2
 	}
 }
 

@@ -80,14 +80,56 @@ type groupRead struct {
 	topics      map[string]*topicRead
 }
 
-// topicRead is the last good read of a group's commits on a topic.
+// topicRead is the last good read of a group's commits on a topic, kept
+// compact: partitions and offsets in two columns (12 bytes a commit, not
+// the answer's 48), rewritten in place every poll, and the per-partition
+// errors only when the answer had some. Holding the answer's own slices
+// instead kept every poll's whole OffsetFetch answer alive until the next.
 type topicRead struct {
-	offsets []kafkaadmin.CommittedOffset
-	at      time.Time
-	gen     uint64 // the poll that read them
+	parts []int32
+	offs  []int64
+	errs  []error // empty, or one per commit
+	at    time.Time
+	gen   uint64 // the poll that read them
 	// missed is the last poll that saw the commits missing from a complete
 	// but untrusted answer (zero: none).
 	missed time.Time
+}
+
+// set records run (one topic's commits of an answer) in place of what was
+// recorded, reusing the columns.
+func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
+	tr.parts, tr.offs, tr.errs = tr.parts[:0], tr.offs[:0], tr.errs[:0]
+	tr.add(run)
+}
+
+// add appends run to what was recorded.
+func (tr *topicRead) add(run []kafkaadmin.CommittedOffset) {
+	had := len(tr.parts)
+	for _, co := range run {
+		tr.parts = append(tr.parts, co.Partition)
+		tr.offs = append(tr.offs, co.Offset)
+		if co.Err != nil && len(tr.errs) < had {
+			tr.errs = append(tr.errs, make([]error, had-len(tr.errs))...)
+		}
+		if co.Err != nil || len(tr.errs) > 0 {
+			tr.errs = append(tr.errs, co.Err)
+		}
+		had++
+	}
+}
+
+// appendTo appends the recorded commits, as committed offsets on topic, to
+// dst.
+func (tr *topicRead) appendTo(dst []kafkaadmin.CommittedOffset, topic string) []kafkaadmin.CommittedOffset {
+	for i, p := range tr.parts {
+		co := kafkaadmin.CommittedOffset{Topic: topic, Partition: p, Offset: tr.offs[i]}
+		if len(tr.errs) > 0 {
+			co.Err = tr.errs[i]
+		}
+		dst = append(dst, co)
+	}
+	return dst
 }
 
 func newCarry(staleAfter time.Duration) *carry {
@@ -217,8 +259,7 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 		}
 
 		// Record the commits read, per topic. Offsets are sorted by topic,
-		// so each topic's commits are one run of the (immutable) answer,
-		// kept without a copy.
+		// so each topic's commits are one run of the answer.
 		read := 0
 		if g.FetchErr == nil {
 			for i := 0; i < len(g.Offsets); {
@@ -233,12 +274,13 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 					tr = &topicRead{}
 					gr.topics[topic] = tr
 				case tr.gen == c.gen: // unsorted answer: the topic again
-					tr.offsets = append(slices.Clip(tr.offsets), g.Offsets[i:j]...)
+					tr.add(g.Offsets[i:j])
 					i = j
 					continue
 				}
 				read++
-				tr.offsets, tr.at, tr.gen, tr.missed = g.Offsets[i:j:j], now, c.gen, time.Time{}
+				tr.set(g.Offsets[i:j])
+				tr.at, tr.gen, tr.missed = now, c.gen, time.Time{}
 				i = j
 			}
 		}
@@ -266,7 +308,7 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 					delete(gr.topics, topic)
 					continue
 				}
-				extra = append(extra, tr.offsets...)
+				extra = tr.appendTo(extra, topic)
 				rep.note(g.Name, tr.at)
 			}
 		}
@@ -300,7 +342,7 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 				delete(gr.topics, topic)
 				continue
 			}
-			g.Offsets = append(g.Offsets, tr.offsets...)
+			g.Offsets = tr.appendTo(g.Offsets, topic)
 			rep.note(name, tr.at)
 		}
 		if len(g.Offsets) == 0 && !usable(gr.describedAt) {

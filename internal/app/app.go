@@ -94,10 +94,13 @@ type App struct {
 	exp       *exporter.Exporter
 	cw        *cloudWatch
 	esm       *lambdaESM
+	rep       *replicas // HA membership (--ha.enabled), nil when off
 	listeners []net.Listener
 	servers   []*http.Server // one per listener: the toolkit's Serve mutates its server
 	webFlags  *web.FlagConfig
-	shutdown  time.Duration
+	// components are the HA membership (when on) and Options.Components.
+	components []Component
+	shutdown   time.Duration
 
 	ran   atomic.Bool
 	hooks hooks
@@ -167,6 +170,10 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if shard.Enabled() {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
+	// With --ha.enabled this replica polls the groups of the shards it owns.
+	if a.rep, err = newReplicas(cfg, logger); err != nil {
+		return nil, err
+	}
 	var store *expiry.StateStore
 	if cfg.State.Dir != "" {
 		if store, err = expiry.NewStateStore(cfg.State.Dir, logger); err != nil {
@@ -198,12 +205,18 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	a.exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger,
 		Trends: cfg.Trends().Options(), OnResult: onResults(sinks...),
-		Expiry: cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
+		Expiry: a.rep.expiry(cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup))), State: store, Owner: a.rep.owner(),
 		ExpectedGroups: a.esm.expectedGroups(own),
 	})
 	if err != nil {
 		return nil, err
 	}
+	if a.rep != nil {
+		a.rep.exp = a.exp
+	}
+	// The HA membership starts before the polls and leaves after them, as
+	// the first Component.
+	a.components = append(a.rep.components(), opts.Components...)
 
 	// The lag families are written straight to text from the latest Result
 	// (a registry scrape of a million series takes tens of seconds); the
@@ -211,7 +224,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	reg := opts.Registry
 	for _, c := range append([]prometheus.Collector{versioncollector.NewCollector("offsetlag"),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})},
-		a.cw.collectors()...) {
+		append(a.cw.collectors(), a.rep.collectors()...)...) {
 		if err := reg.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 			return nil, fmt.Errorf("register collector: %w", err)
 		}
@@ -221,6 +234,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if err != nil {
 		return nil, err
 	}
+	mux.Handle("/api/v1/replicas", a.rep.handler())
 	if err := a.listen(mux); err != nil {
 		return nil, err
 	}
@@ -232,7 +246,7 @@ func (a *App) newSources(includeGroup, includeTopic func(string) bool, wrap func
 	var sources []exporter.Source
 	for _, cl := range a.cfg.ClusterList() {
 		kc := cl.Admin()
-		kc.IncludeGroup, kc.IncludeTopic = includeGroup, includeTopic
+		kc.IncludeGroup, kc.IncludeTopic = a.rep.owns(cl.Name, includeGroup), includeTopic
 		c, err := kafkaadmin.New(kc, a.log)
 		if err != nil {
 			return nil, err
@@ -309,12 +323,12 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	failed := make(chan error, len(a.listeners)+len(a.opts.Components))
+	failed := make(chan error, len(a.listeners)+len(a.components))
 	var watchers sync.WaitGroup // forward Component failures until runCtx ends
 	defer watchers.Wait()
 
 	var started []Component
-	for _, c := range a.opts.Components {
+	for _, c := range a.components {
 		if err := c.Start(runCtx); err != nil {
 			err = fmt.Errorf("start %s: %w", c.Name(), err)
 			a.log.Error("a component failed to start: stopping", "component", c.Name(), "err", err)

@@ -77,11 +77,15 @@ func cluster(t *testing.T) *kfake.Cluster {
 }
 
 // noLeaks returns a check that no goroutine started since remains
-// (sarama's go-metrics meters share one process-wide ticker).
+// (sarama's go-metrics meters share one process-wide ticker; the in-process
+// cluster's own connection goroutines end when it notices a client's close,
+// which a client's own goroutines would not hide).
 func noLeaks(t *testing.T) func() {
 	before := goleak.IgnoreCurrent()
 	return func() {
-		goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"))
+		goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"),
+			goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).read"),
+			goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).write"))
 	}
 }
 
@@ -455,4 +459,51 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// With --ha.enabled the membership is the first Component: it joins before
+// the first poll (the replica then owns every shard and exports the group),
+// serves /api/v1/replicas, and leaves the group after the polls returned
+// and before the Kafka clients close.
+func TestHAMembershipLifecycle(t *testing.T) {
+	c := cluster(t)
+	defer noLeaks(t)()
+	r := newRig(t, c, newEvents(), Options{}, "--ha.enabled", "--ha.partitions", "4", "--ha.session-timeout", "6s")
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := r.run(ctx)
+	base := "http://" + r.app.Addrs()[0].String()
+	deadline := time.Now().Add(30 * time.Second)
+	var body string
+	for !strings.Contains(body, "offsetlag_ha_shards_owned 4\n") || !strings.Contains(body, `offsetlag_consumergroup_lag{cluster_name="default",group="g",topic="t",partition="0"} 7`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not take every shard and export g; /metrics:\n%s\nlogs:\n%s", body, r.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+		body = get(t, base+"/metrics")
+	}
+	if api := get(t, base+"/api/v1/replicas"); !strings.Contains(api, `"owned":[0,1,2,3]`) {
+		t.Errorf("/api/v1/replicas = %s", api)
+	}
+	cancel()
+	if err := wait(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	r.checkOrder(t)
+	logs := r.logs.String()
+	started, polled := strings.Index(logs, `msg="component started" component=ha`), strings.Index(logs, `msg="poll done"`)
+	stopped, left, closed := strings.Index(logs, "polls stopped"), strings.Index(logs, "left the replicas' group"), strings.Index(logs, "Kafka clients closed")
+	if started < 0 || polled < 0 || stopped < 0 || left < 0 || closed < 0 || !(started < polled && stopped < left && left < closed) {
+		t.Errorf("want ha started < first poll, polls stopped < left the replicas' group < Kafka clients closed:\n%s", logs)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }

@@ -8,7 +8,8 @@
 //
 // Lifecycle (Burrow's contract): New configures and opens the listen
 // sockets, so a port in use fails before any Kafka connection; it starts
-// no poll. Run starts, in order, the Components (e.g. HA membership), the
+// no poll. Run starts, in order, the Components (the HA membership of
+// --ha.enabled, ha.go, comes first), the
 // HTTP servers, the Lambda ESM discovery and the polls, and waits for ctx
 // to end or for something to fail: an HTTP server, a Component. Then it
 // shuts down, all within one deadline (cloudwatch.flush-timeout, the

@@ -168,7 +168,7 @@ type TopicExpiry struct {
 //   - latest: records it would skip, the sum over partitions of log end
 //     minus the last committed offset clamped to [start, end].
 //
-// Both count only records the retained log holds (PartitionRecordsAtRisk).
+// Both count only records the retained log holds (see exporter/expiry).
 // timestamp positions are not estimated.
 type RecordsAtRisk struct {
 	StartingPosition string
@@ -270,7 +270,7 @@ type PartitionLag struct {
 	// (caught_up, interpolated, exact) and is empty when there is none.
 	LagSeconds       float64
 	LagSecondsSource string
-	// Status by the rules of EvaluatePartition.
+	// Status by the status rules (exporter/status).
 	Status string
 }
 

@@ -292,7 +292,7 @@ func (a *App) listen(mux http.Handler) error {
 		// Read, write and idle timeouts and a header cap (--web.*): a
 		// scraper that stalls is cut off after the write timeout, idle
 		// keep-alive connections after the idle timeout.
-		a.servers = append(a.servers, httpserver.New(mux, cfg.Web.Limits()))
+		a.servers = append(a.servers, httpserver.New(mux, cfg.Web.Limits))
 	}
 	return nil
 }

@@ -403,15 +403,7 @@ func isEmptyState(s string) bool { return strings.EqualFold(s, "Empty") }
 
 // present updates a group listed by the snapshot.
 func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Time) {
-	gs := o.st.Groups[name]
-	if gs == nil {
-		gs = &GroupState{Topics: map[string]*TopicState{}}
-		o.st.Groups[name] = gs
-		o.transition()
-	}
-	if gs.Topics == nil {
-		gs.Topics = map[string]*TopicState{}
-	}
+	gs := o.presentState(name)
 	wasGone := !gs.GoneSince.IsZero()
 	if wasGone {
 		gs.GoneSince = time.Time{}
@@ -432,28 +424,68 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 		o.changed()
 	}
 	if g.DescribeErr == nil {
-		typ := string(g.Type)
-		if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
-			if gs.EmptySince.IsZero() {
-				// Exact when the previous poll, not long ago, saw members.
-				knownBusy := gs.State != "" && !isEmptyState(gs.State) && !wasGone
-				gs.EmptySince = o.now
-				gs.EmptySinceExact = knownBusy && !prevPoll.IsZero() && o.now.Sub(prevPoll) <= o.tolerance()
-				o.transition()
-			}
-		} else if !gs.EmptySince.IsZero() {
-			gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
-			o.transition()
-		}
-		if gs.Type != typ || gs.State != g.State {
-			gs.Type, gs.State = typ, g.State
-			o.changed()
-		}
+		o.described(gs, g, prevPoll, wasGone)
 	}
 	if g.FetchErr != nil {
 		o.predict(name, gs)
 		return // commits unknown this poll: keep the previous ones
 	}
+	read := o.commitsRead(name, gs, g)
+	if o.complete {
+		trusted := GroupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
+		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
+			if _, ok := slices.BinarySearch(read, topic); !ok {
+				o.missing(name, gs, topic, trusted, prevPoll)
+			}
+		}
+	}
+	if gs.Missing && len(read) > 0 {
+		gs.Missing = false
+		o.transition()
+	}
+	o.predict(name, gs)
+}
+
+// presentState returns the state of a listed group, creating it.
+func (o *observation) presentState(name string) *GroupState {
+	gs := o.st.Groups[name]
+	if gs == nil {
+		gs = &GroupState{Topics: map[string]*TopicState{}}
+		o.st.Groups[name] = gs
+		o.transition()
+	}
+	if gs.Topics == nil {
+		gs.Topics = map[string]*TopicState{}
+	}
+	return gs
+}
+
+// described updates a group's type, state and EmptySince from its
+// description (g.DescribeErr is nil). wasGone is true when the group had
+// been gone until this poll.
+func (o *observation) described(gs *GroupState, g *kafkaadmin.Group, prevPoll time.Time, wasGone bool) {
+	typ := string(g.Type)
+	if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
+		if gs.EmptySince.IsZero() {
+			// Exact when the previous poll, not long ago, saw members.
+			knownBusy := gs.State != "" && !isEmptyState(gs.State) && !wasGone
+			gs.EmptySince = o.now
+			gs.EmptySinceExact = knownBusy && !prevPoll.IsZero() && o.now.Sub(prevPoll) <= o.tolerance()
+			o.transition()
+		}
+	} else if !gs.EmptySince.IsZero() {
+		gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
+		o.transition()
+	}
+	if gs.Type != typ || gs.State != g.State {
+		gs.Type, gs.State = typ, g.State
+		o.changed()
+	}
+}
+
+// commitsRead records the commits the snapshot read of a group (its
+// OffsetFetch answered) and returns the topics read, sorted.
+func (o *observation) commitsRead(name string, gs *GroupState, g *kafkaadmin.Group) []string {
 	// The group's commits by topic, in a scratch reused from group to
 	// group: no map per group topic per poll.
 	cs := o.commits[:0]
@@ -483,44 +515,37 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 		run := cs[i:j]
 		i = j
 		read = append(read, topic)
-		ts := gs.Topics[topic]
-		same := ts != nil && ts.Offsets.equal(run)
-		if ts == nil {
-			ts = &TopicState{LastChange: o.now}
-			gs.Topics[topic] = ts
-			o.transition()
-		} else if !same {
-			ts.LastChange = o.now
-			o.changed()
-		}
-		if !same {
-			ts.Offsets.set(run)
-		}
-		if !ts.MissingSince.IsZero() || !ts.MissingLast.IsZero() {
-			ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
-			o.changed()
-		}
-		if !ts.Expired.IsZero() {
-			ts.Expired = time.Time{}
-			o.transition()
-			o.event(ExpiryEvent{Kind: EventCommitsBack, Group: name, Topic: topic, Partition: -1})
-		}
-		o.outOfRange(name, topic, ts)
+		o.topicCommits(name, gs, topic, run)
 	}
 	o.readTopics = read
-	if o.complete {
-		trusted := GroupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
-		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
-			if _, ok := slices.BinarySearch(read, topic); !ok {
-				o.missing(name, gs, topic, trusted, prevPoll)
-			}
-		}
-	}
-	if gs.Missing && len(read) > 0 {
-		gs.Missing = false
+	return read
+}
+
+// topicCommits records one topic's commits read of a group (run).
+func (o *observation) topicCommits(name string, gs *GroupState, topic string, run []partOffset) {
+	ts := gs.Topics[topic]
+	same := ts != nil && ts.Offsets.equal(run)
+	if ts == nil {
+		ts = &TopicState{LastChange: o.now}
+		gs.Topics[topic] = ts
 		o.transition()
+	} else if !same {
+		ts.LastChange = o.now
+		o.changed()
 	}
-	o.predict(name, gs)
+	if !same {
+		ts.Offsets.set(run)
+	}
+	if !ts.MissingSince.IsZero() || !ts.MissingLast.IsZero() {
+		ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
+		o.changed()
+	}
+	if !ts.Expired.IsZero() {
+		ts.Expired = time.Time{}
+		o.transition()
+		o.event(ExpiryEvent{Kind: EventCommitsBack, Group: name, Topic: topic, Partition: -1})
+	}
+	o.outOfRange(name, topic, ts)
 }
 
 // outOfRange logs once each partition whose commit falls below the log

@@ -29,7 +29,7 @@ func TestStateStoreRoundTrip(t *testing.T) {
 	}
 	got := s.Load(expAt(time.Hour))["c"]
 	g := got.Groups["g"]
-	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets.Map()[1] != 60 {
+	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets.asMap()[1] != 60 {
 		t.Fatalf("loaded %+v", g)
 	}
 	// Only the state file is left: no temporary files.
@@ -107,7 +107,7 @@ func FuzzDecodeState(f *testing.F) {
 	st := NewExpiryState()
 	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
 	ObserveExpiry(st, snapT(classic("Empty", 5, 60)), ExpiryConfig{}, expAt(time.Minute))
-	good, _ := EncodeState(map[string]*ExpiryState{"c": st}, expT0)
+	good, _ := encodeState(map[string]*ExpiryState{"c": st}, expT0)
 	f.Add(good)
 	f.Add([]byte(`{"version":1,"clusters":{"c":{"groups":{"g":null}}}}`))
 	f.Add([]byte(`{"version":1}`))
@@ -121,7 +121,7 @@ func FuzzDecodeState(f *testing.F) {
 			ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Expected: []ExpectedGroup{{Group: "e", Topics: []string{"t"}}}}, expAt(time.Hour))
 			ObserveExpiry(st, snapT(), ExpiryConfig{}, expAt(30*24*time.Hour))
 		}
-		again, err := EncodeState(m, expT0)
+		again, err := encodeState(m, expT0)
 		if err != nil {
 			t.Fatalf("encode decoded state: %v", err)
 		}
@@ -136,7 +136,7 @@ func FuzzDecodeState(f *testing.F) {
 // encoding/json's order), an empty set is left out, and both read back.
 func TestCommitOffsetsJSON(t *testing.T) {
 	ts := map[string]*TopicState{
-		"t": {Offsets: CommitOffsetsOf(map[int32]int64{10: 7, 0: 5, 2: 3})},
+		"t": {Offsets: commitOffsetsOf(map[int32]int64{10: 7, 0: 5, 2: 3})},
 		"u": {},
 	}
 	b, err := json.Marshal(ts)
@@ -150,16 +150,16 @@ func TestCommitOffsetsJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back["t"].Offsets; got.Len() != 3 || !slices.Equal(got.Partitions(), []int32{0, 2, 10}) {
-		t.Fatalf("decoded partitions %v", got.Partitions())
+	if got := back["t"].Offsets; got.count() != 3 || !slices.Equal(got.partitions(), []int32{0, 2, 10}) {
+		t.Fatalf("decoded partitions %v", got.partitions())
 	}
-	if off, ok := back["t"].Offsets.Get(10); !ok || off != 7 {
+	if off, ok := back["t"].Offsets.get(10); !ok || off != 7 {
 		t.Fatalf("decoded partition 10: %d %v", off, ok)
 	}
-	if _, ok := back["t"].Offsets.Get(1); ok {
+	if _, ok := back["t"].Offsets.get(1); ok {
 		t.Fatal("partition 1 has no commit")
 	}
-	if back["u"].Offsets.Len() != 0 {
-		t.Fatalf("empty offsets decoded as %v", back["u"].Offsets.Map())
+	if back["u"].Offsets.count() != 0 {
+		t.Fatalf("empty offsets decoded as %v", back["u"].Offsets.asMap())
 	}
 }

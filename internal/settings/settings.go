@@ -253,42 +253,10 @@ func (s Spec) FlagSet(name string, defaults any) *pflag.FlagSet {
 // must come from FlagSet and be parsed. It does not validate.
 func (s Spec) Load(dst any, fs *pflag.FlagSet, environ []string) error {
 	opts := s.Options(dst)
-	env := map[string]string{}
-	for _, kv := range environ {
-		k, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, s.EnvPrefix) || s.EnvPrefix == "" {
-			continue
-		}
-		if slices.ContainsFunc(s.IgnoreEnv, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			continue
-		}
-		env[k] = val
-	}
-	tree := map[string]any{}
-	if s.FileFlag != "" {
-		fileEnv := s.envName(s.FileFlag)
-		file, _ := fs.GetString(s.FileFlag)
-		if f, ok := env[fileEnv]; ok && !fs.Changed(s.FileFlag) {
-			file = f
-		}
-		delete(env, fileEnv)
-		if file != "" {
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				return fmt.Errorf("config file: %w", err)
-			}
-			var doc any
-			if err := yaml.Unmarshal(raw, &doc); err != nil {
-				return fmt.Errorf("config file %s: %s", file, oneLine(err))
-			}
-			switch m := lowerKeys(doc).(type) {
-			case nil:
-			case map[string]any:
-				tree = m
-			default:
-				return fmt.Errorf("config file %s: want a mapping of options, got %T", file, doc)
-			}
-		}
+	env := s.environment(environ)
+	tree, err := s.readFile(fs, env)
+	if err != nil {
+		return err
 	}
 	for _, o := range opts {
 		if val, ok := env[o.Env]; ok {
@@ -316,6 +284,61 @@ func (s Spec) Load(dst any, fs *pflag.FlagSet, environ []string) error {
 			setPath(tree, o.Key, f.Value.String())
 		}
 	}
+	return decode(dst, tree)
+}
+
+// environment returns the variables with the prefix, but those ignored.
+func (s Spec) environment(environ []string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, s.EnvPrefix) || s.EnvPrefix == "" {
+			continue
+		}
+		if slices.ContainsFunc(s.IgnoreEnv, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			continue
+		}
+		env[k] = val
+	}
+	return env
+}
+
+// readFile returns the options of the YAML file named by the file flag, or
+// else its environment variable (taken out of env), as nested maps.
+func (s Spec) readFile(fs *pflag.FlagSet, env map[string]string) (map[string]any, error) {
+	if s.FileFlag == "" {
+		return map[string]any{}, nil
+	}
+	fileEnv := s.envName(s.FileFlag)
+	file, _ := fs.GetString(s.FileFlag)
+	if f, ok := env[fileEnv]; ok && !fs.Changed(s.FileFlag) {
+		file = f
+	}
+	delete(env, fileEnv)
+	if file == "" {
+		return map[string]any{}, nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("config file %s: %s", file, oneLine(err))
+	}
+	switch m := lowerKeys(doc).(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return m, nil
+	default:
+		return nil, fmt.Errorf("config file %s: want a mapping of options, got %T", file, doc)
+	}
+}
+
+// decode decodes tree into dst strictly: unknown keys, bare-number
+// durations, fractions for integers are errors, reported on one line.
+func decode(dst any, tree map[string]any) error {
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:           dst,
 		ErrorUnused:      true,

@@ -500,3 +500,53 @@ func Inherit(dst, parent any) {
 		}
 	}
 }
+
+// ExampleMismatches compares an example YAML file (raw, decoded into
+// shipped over the defaults) with the options of defaults, as --help shows
+// them: every option must be in the file, with its default unless listed in
+// notDefault (key: why), and, when it has a range, with the range text in
+// the line's comment. It returns one message per mismatch.
+func (s Spec) ExampleMismatches(defaults, shipped any, raw []byte, notDefault map[string]string) []string {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil || len(doc.Content) == 0 {
+		return []string{fmt.Sprintf("not YAML: %v", err)}
+	}
+	var out []string
+	for _, o := range s.Options(defaults) {
+		key, val := lookupNode(doc.Content[0], strings.Split(o.Key, "."))
+		if key == nil {
+			out = append(out, fmt.Sprintf("%s: in --help (--%s) but not in the example", o.Key, o.Flag))
+			continue
+		}
+		got, want := o.Get(shipped), o.Get(defaults)
+		if why, ok := notDefault[o.Key]; ok {
+			if reflect.DeepEqual(got, want) {
+				out = append(out, fmt.Sprintf("%s: listed as shipped other than its default (%s), but it is the default", o.Key, why))
+			}
+		} else if !reflect.DeepEqual(got, want) {
+			out = append(out, fmt.Sprintf("%s: the example says %v (line %d), --help's default is %v", o.Key, got, key.Line, want))
+		}
+		if o.Range != nil && !strings.Contains(key.LineComment+val.LineComment, o.Range.Text()) {
+			out = append(out, fmt.Sprintf("%s (line %d): the comment %q does not state the range of --help, %q",
+				o.Key, key.Line, key.LineComment+val.LineComment, o.Range.Text()))
+		}
+	}
+	return out
+}
+
+// lookupNode finds the key and value nodes of a path in a YAML mapping.
+func lookupNode(m *yaml.Node, path []string) (*yaml.Node, *yaml.Node) {
+	if m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != path[0] {
+			continue
+		}
+		if len(path) == 1 {
+			return m.Content[i], m.Content[i+1]
+		}
+		return lookupNode(m.Content[i+1], path[1:])
+	}
+	return nil, nil
+}

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -438,6 +441,7 @@ func TestReliabilityHAReplicasScale(t *testing.T) {
 	live = append(live, added...)
 	mu.Unlock()
 	s.waitCovered("5 replicas", current(), ref)
+	s.checkReplicasAPI(current(), 5)
 
 	for _, p := range added {
 		mu.Lock()
@@ -465,4 +469,82 @@ func TestReliabilityHAReplicasScale(t *testing.T) {
 	}
 	t.Logf("RELIABILITY | HA replicas on a real 3-node Kafka %s cluster scaled 3 -> 5 -> 3 (2 replica binaries join, then stop with SIGTERM), %d groups, %d shards, poll %s | no series exported twice in one scrape round; no group missing for more than 2 polls | %d scrape rounds of every live replica at once, 0 duplicates; %d group absences during the moves, each back within %d polls of its new owner; union equal to the reference at 3, 5 and 3 replicas; test %.0fs |",
 		s.c.Version, haGroups, haShards, haPoll, rounds, missingEvents, maxMissingPolls, time.Since(start).Seconds())
+}
+
+// checkReplicasAPI reads /api/v1/replicas and the status page of each live
+// replica: n members whose shards partition 0..P-1, this replica among them
+// with the shards it reports, and the page naming it as the owner.
+func (s *haScene) checkReplicasAPI(live []*exporterProc, n int) {
+	s.t.Helper()
+	for _, p := range live {
+		var v struct {
+			Shards   int     `json:"shards"`
+			MemberID string  `json:"member_id"`
+			Owned    []int32 `json:"owned"`
+			Replicas []struct {
+				MemberID string  `json:"member_id"`
+				Shards   []int32 `json:"shards"`
+				Self     bool    `json:"self"`
+			} `json:"replicas"`
+			Error string `json:"error"`
+		}
+		if err := getJSONURL(p.url+"/api/v1/replicas", &v); err != nil {
+			s.t.Fatal(err)
+		}
+		seen := map[int32]int{}
+		self := 0
+		for _, r := range v.Replicas {
+			for _, sh := range r.Shards {
+				seen[sh]++
+			}
+			if r.Self {
+				self++
+				if r.MemberID != v.MemberID || !slices.Equal(r.Shards, v.Owned) {
+					s.t.Errorf("%s: self %s %v, but this replica says %s %v", p.url, r.MemberID, r.Shards, v.MemberID, v.Owned)
+				}
+			}
+		}
+		if v.Error != "" || len(v.Replicas) != n || self != 1 || len(seen) != haShards || v.Shards != haShards {
+			s.t.Errorf("%s/api/v1/replicas: %d replicas (want %d), self %d, %d distinct shards of %d, error %q", p.url, len(v.Replicas), n, self, len(seen), v.Shards, v.Error)
+		}
+		for sh, k := range seen {
+			if k != 1 {
+				s.t.Errorf("shard %d assigned %d times", sh, k)
+			}
+		}
+		body, err := getText(p.url + "/")
+		if err != nil || !strings.Contains(body, "owner: replica "+v.MemberID) {
+			s.t.Errorf("%s/: the status page does not name the replica %s as owner (err %v)", p.url, v.MemberID, err)
+		}
+	}
+}
+
+func getJSONURL(url string, v any) error {
+	body, err := getText(url)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		return fmt.Errorf("%s: %w: %s", url, err, body)
+	}
+	return nil
+}
+
+func getText(url string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(b), err
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"log/slog"
 	"net/http"
 	"time"
@@ -89,6 +91,18 @@ func (r *replicas) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	r.m.Stop(ctx)
+}
+
+// describe names this replica for the status page: "replica <member id>
+// on <host>, N of P shards".
+func (r *replicas) describe() string {
+	st := r.m.Stats()
+	id := st.MemberID
+	if id == "" {
+		id = "(joining)"
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("replica %s on %s, %d of %d shards", id, host, len(st.Owned), st.Partitions)
 }
 
 // collectors are the membership's self-metrics.

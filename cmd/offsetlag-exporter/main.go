@@ -148,7 +148,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	}
 	defer cw.stop() // runs after the polls stopped: flushes what is queued
 	var exp *exporter.Exporter
-	page, err := newStatusPage(func() *result.Result { return exp.Latest() }, cfg.Web.TelemetryPath, version.Version)
+	page, err := newStatusPage(func() *result.Result { return exp.Latest() }, cfg.Web.TelemetryPath, version.Version, rep)
 	if err != nil {
 		return err
 	}

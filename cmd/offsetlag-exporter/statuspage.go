@@ -29,10 +29,18 @@ func onResults(fs ...func(*result.Result)) func(*result.Result) {
 }
 
 // newStatusPage builds the status page; latest is read only when serving.
-func newStatusPage(latest func() *result.Result, telemetryPath, version string) (*statuspage.Page, error) {
-	return statuspage.New(latest, statuspage.Options{Version: version, Links: []statuspage.Link{
+// With HA replicas (rep not nil) the header names this replica as the owner
+// of the groups shown, and the footer links /api/v1/replicas.
+func newStatusPage(latest func() *result.Result, telemetryPath, version string, rep *replicas) (*statuspage.Page, error) {
+	links := []statuspage.Link{
 		{Href: telemetryPath, Text: "Metrics"},
 		{Href: "/healthz", Text: "Health"},
 		{Href: "/readyz", Text: "Readiness"},
-	}})
+	}
+	opts := statuspage.Options{Version: version, Links: links}
+	if rep != nil {
+		opts.Links = append(opts.Links, statuspage.Link{Href: "/api/v1/replicas", Text: "API: replicas"})
+		opts.Replica = rep.describe
+	}
+	return statuspage.New(latest, opts)
 }

@@ -136,7 +136,7 @@ type haRound struct {
 	groups map[string]int // group -> replica index
 	dups   []string
 	owned  float64
-	idle   int // live replicas that own no shard
+	idle   int       // live replicas that own no shard
 	polls  []float64 // last successful poll per replica
 	rebal  []float64
 	restor []float64

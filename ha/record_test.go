@@ -1,6 +1,7 @@
 package ha
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,9 +73,9 @@ func TestKeysAndValues(t *testing.T) {
 // Routine changes (commits moving) keep the signature; transitions change it.
 func TestFingerprints(t *testing.T) {
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	gs := &expiry.GroupState{State: "Stable", Topics: map[string]*expiry.TopicState{"t": {LastChange: at, Offsets: expiry.CommitOffsetsOf(map[int32]int64{0: 5})}}}
+	gs := &expiry.GroupState{State: "Stable", Topics: map[string]*expiry.TopicState{"t": {LastChange: at, Offsets: offsets(t, `{"0":5}`)}}}
 	_, full1, sig1, _ := fingerprints(gs)
-	gs.Topics["t"].Offsets, gs.Topics["t"].LastChange = expiry.CommitOffsetsOf(map[int32]int64{0: 6}), at.Add(time.Second)
+	gs.Topics["t"].Offsets, gs.Topics["t"].LastChange = offsets(t, `{"0":6}`), at.Add(time.Second)
 	_, full2, sig2, _ := fingerprints(gs)
 	if full1 == full2 || sig1 != sig2 {
 		t.Errorf("a commit moving: full %v->%v (want changed), sig %v->%v (want same)", full1, full2, sig1, sig2)
@@ -89,4 +90,14 @@ func TestFingerprints(t *testing.T) {
 	if sig4 == sig3 {
 		t.Error("commits expiring did not change the signature")
 	}
+}
+
+// offsets builds committed offsets from their JSON form (the state format).
+func offsets(t *testing.T, js string) expiry.CommitOffsets {
+	t.Helper()
+	var c expiry.CommitOffsets
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

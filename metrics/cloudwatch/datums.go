@@ -224,7 +224,7 @@ func Build(cr *result.ClusterResult, o BuildOptions) []Datum {
 			}
 			for pi := range t.Partitions {
 				p := &t.Partitions[pi]
-				hasAge := p.LagSecondsSource != "" && finite(p.LagSeconds)
+				hasAge := p.LagSecondsSource != result.LagSourceNone && finite(p.LagSeconds)
 				pd := []Dimension{cluster, group, {DimTopic, t.Topic}, {DimPartition, strconv.FormatInt(int64(p.Partition), 10)}}
 				padd := func(name string, unit types.StandardUnit, v float64) {
 					out = append(out, Datum{Name: name, Unit: unit, Value: v, Time: ts, Dimensions: pd,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,10 @@ type Figures struct {
 	Scale        float64
 	Latency      time.Duration // injected per request
 	Probe        ProbeResult
+	// Warmup is the requests of the probe's setup and warm-up polls
+	// (WarmupPolls of them), by API.
+	Warmup      map[string]float64
+	WarmupPolls int
 }
 
 // Report is the outcome of a run.
@@ -184,6 +189,7 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 	if err != nil {
 		return Figures{}, err
 	}
+	c.ResetCounts()
 	if err := cmd.Start(); err != nil {
 		return Figures{}, err
 	}
@@ -194,6 +200,7 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 		_ = cmd.Process.Kill()
 		return Figures{}, fmt.Errorf("probe did not get ready: %q %v", line, err)
 	}
+	warm := c.Counts()
 	c.ResetCounts()
 	if _, err := io.WriteString(stdin, "GO\n"); err != nil {
 		return Figures{}, err
@@ -218,6 +225,7 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 		return Figures{}, fmt.Errorf("probe result %q: %w", line, err)
 	}
 	f := Figures{Size: c.Size.Name, Mode: a.Mode, ByAPI: map[string]float64{}, PeakRSS: res.PeakRSS,
+		Warmup: map[string]float64{}, WarmupPolls: max(a.Warmup, 1),
 		MetricsBytes: res.MetricsBytes, Scale: res.Scale, Probe: res}
 	var total float64
 	for api, n := range counts {
@@ -226,6 +234,9 @@ func probe(ctx context.Context, o Options, c *Cluster, a ProbeArgs) (Figures, er
 		total += per
 	}
 	f.Requests = total
+	for api, n := range warm {
+		f.Warmup[api] = float64(n)
+	}
 	var walls, cpus, rounds []time.Duration
 	var mallocs, bytes []uint64
 	for _, s := range res.Samples {
@@ -448,6 +459,23 @@ func (r *Report) Markdown(command string) string {
 		"render, before any scrape) are the strategy's alone, not kfake's; the exporter's CPU and allocations are its polls' (requests and math), " +
 		"its /metrics render being measured apart (next table). Wall time includes kfake's own work (it serves every request on one goroutine " +
 		"and shares the machine's cores). Sampled rows send every k-th per-partition and per-group request and multiply by k.\n\n")
+
+	b.WriteString("### Exporter requests during its setup and warm-up polls\n\n" +
+		"Counted by the cluster from the probe's start to its first measured poll (the status window filling, " +
+		"exact time-lag reads of partitions seen lagging for the first time included).\n\n" +
+		"| size | warm-up polls | requests | per poll | by API (total) |\n|---|---:|---:|---:|---|\n")
+	for _, f := range r.Figures {
+		if f.Mode != ModeExporter || f.Latency > 0 || len(f.Warmup) == 0 {
+			continue
+		}
+		var total float64
+		for _, n := range f.Warmup {
+			total += n
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", f.Size, f.WarmupPolls, count(total),
+			perPoll(math.Round(100*total/float64(f.WarmupPolls))/100), apis(f.Warmup))
+	}
+	b.WriteString("\n")
 
 	b.WriteString("## /metrics (exporter, rendered once per poll, served gzip)\n\n")
 	b.WriteString("| size | render wall | render CPU | text | gzip | alloc per gzip scrape | gzip scrape (loopback HTTP) | peak RSS | peak RSS with 10 scrapes during a poll | load | stalled readers |\n")

@@ -80,14 +80,56 @@ type groupRead struct {
 	topics      map[string]*topicRead
 }
 
-// topicRead is the last good read of a group's commits on a topic.
+// topicRead is the last good read of a group's commits on a topic, kept
+// compact: partitions and offsets in two columns (12 bytes a commit, not
+// the answer's 48), rewritten in place every poll, and the per-partition
+// errors only when the answer had some. Holding the answer's own slices
+// instead kept every poll's whole OffsetFetch answer alive until the next.
 type topicRead struct {
-	offsets []kafkaadmin.CommittedOffset
-	at      time.Time
-	gen     uint64 // the poll that read them
+	parts []int32
+	offs  []int64
+	errs  []error // empty, or one per commit
+	at    time.Time
+	gen   uint64 // the poll that read them
 	// missed is the last poll that saw the commits missing from a complete
 	// but untrusted answer (zero: none).
 	missed time.Time
+}
+
+// set records run (one topic's commits of an answer) in place of what was
+// recorded, reusing the columns.
+func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
+	tr.parts, tr.offs, tr.errs = tr.parts[:0], tr.offs[:0], tr.errs[:0]
+	tr.add(run)
+}
+
+// add appends run to what was recorded.
+func (tr *topicRead) add(run []kafkaadmin.CommittedOffset) {
+	had := len(tr.parts)
+	for _, co := range run {
+		tr.parts = append(tr.parts, co.Partition)
+		tr.offs = append(tr.offs, co.Offset)
+		if co.Err != nil && len(tr.errs) < had {
+			tr.errs = append(tr.errs, make([]error, had-len(tr.errs))...)
+		}
+		if co.Err != nil || len(tr.errs) > 0 {
+			tr.errs = append(tr.errs, co.Err)
+		}
+		had++
+	}
+}
+
+// appendTo appends the recorded commits, as committed offsets on topic, to
+// dst.
+func (tr *topicRead) appendTo(dst []kafkaadmin.CommittedOffset, topic string) []kafkaadmin.CommittedOffset {
+	for i, p := range tr.parts {
+		co := kafkaadmin.CommittedOffset{Topic: topic, Partition: p, Offset: tr.offs[i]}
+		if len(tr.errs) > 0 {
+			co.Err = tr.errs[i]
+		}
+		dst = append(dst, co)
+	}
+	return dst
 }
 
 func newCarry(staleAfter time.Duration) *carry {
@@ -121,13 +163,44 @@ func (r *carryReport) note(group string, at time.Time) {
 // comment). snap is not modified; the copy shares what was not patched.
 func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Snapshot, carryReport) {
 	out := *snap
-	rep := carryReport{groups: map[string]time.Time{}}
-	usable := func(at time.Time) bool { return !at.IsZero() && now.Sub(at) <= c.staleAfter }
-	prevPoll := c.prevPoll
+	p := &carryPass{c: c, snap: snap, now: now, prevPoll: c.prevPoll, rep: carryReport{groups: map[string]time.Time{}}}
 	c.prevPoll = now
 	c.gen++
+	out.Topics = p.bounds()
+	groups, listed := p.listedGroups()
+	groups = p.unlistedGroups(groups, listed)
+	if len(groups) != len(snap.Groups) || len(p.rep.groups) > 0 {
+		slices.SortFunc(groups, func(a, b kafkaadmin.Group) int {
+			switch {
+			case a.Name < b.Name:
+				return -1
+			case a.Name > b.Name:
+				return 1
+			}
+			return 0
+		})
+		out.Groups = groups
+	}
+	return &out, p.rep
+}
 
-	// Log bounds.
+// carryPass is one patch: the snapshot, its poll time, the previous poll's
+// and the report being written.
+type carryPass struct {
+	c        *carry
+	snap     *kafkaadmin.Snapshot
+	now      time.Time
+	prevPoll time.Time
+	rep      carryReport
+}
+
+// usable reports whether a read at at may still be served.
+func (p *carryPass) usable(at time.Time) bool { return !at.IsZero() && p.now.Sub(at) <= p.c.staleAfter }
+
+// bounds records the log bounds read and returns the snapshot's topics with
+// those not read carried (a copy when any was).
+func (p *carryPass) bounds() []kafkaadmin.Topic {
+	c, snap := p.c, p.snap
 	topics := snap.Topics
 	copied := false
 	seen := make(map[string]bool, len(snap.Topics))
@@ -139,57 +212,59 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 			reads = append(reads[:min(len(reads), len(t.Partitions))], make([]partRead, max(0, len(t.Partitions)-len(reads)))...)
 			c.parts[t.Name] = reads
 		}
-		var parts []kafkaadmin.Partition // copied on the first patch
-		for pi := range t.Partitions {
-			p, r := &t.Partitions[pi], &reads[pi]
-			endOK, startOK := p.EndErr == nil && p.End >= 0, p.StartErr == nil && p.Start >= 0
-			if endOK {
-				r.end, r.endAt = p.End, now
-			}
-			if startOK {
-				r.start, r.startAt = p.Start, now
-			}
-			carryEnd, carryStart := !endOK && usable(r.endAt), !startOK && usable(r.startAt)
-			if !carryEnd && !carryStart {
-				continue
-			}
-			if parts == nil {
-				parts = slices.Clone(t.Partitions)
-			}
-			if carryEnd {
-				parts[pi].End, parts[pi].EndErr = r.end, nil
-				rep.note("", r.endAt)
-			}
-			if carryStart {
-				parts[pi].Start, parts[pi].StartErr = r.start, nil
-				rep.note("", r.startAt)
-			}
-		}
-		if parts != nil {
+		if parts := p.topicBounds(t, reads); parts != nil {
 			if !copied {
 				topics, copied = slices.Clone(snap.Topics), true
 			}
 			topics[ti].Partitions = parts
 		}
 	}
-	out.Topics = topics
 	for name := range c.parts {
 		if !seen[name] {
 			delete(c.parts, name) // topic gone: its bounds describe nothing
 		}
 	}
+	return topics
+}
 
-	// Groups.
-	failedList := map[int32]bool{}
-	for _, re := range snap.Errors {
-		if re.API == "ListGroups" {
-			failedList[re.Broker] = true
+// topicBounds records the bounds of t's partitions read into reads and
+// returns a copy of t's partitions with those not read carried, or nil
+// when nothing was carried.
+func (p *carryPass) topicBounds(t *kafkaadmin.Topic, reads []partRead) []kafkaadmin.Partition {
+	now := p.now
+	var parts []kafkaadmin.Partition // copied on the first patch
+	for pi := range t.Partitions {
+		tp, r := &t.Partitions[pi], &reads[pi]
+		endOK, startOK := tp.EndErr == nil && tp.End >= 0, tp.StartErr == nil && tp.Start >= 0
+		if endOK {
+			r.end, r.endAt = tp.End, now
+		}
+		if startOK {
+			r.start, r.startAt = tp.Start, now
+		}
+		carryEnd, carryStart := !endOK && p.usable(r.endAt), !startOK && p.usable(r.startAt)
+		if !carryEnd && !carryStart {
+			continue
+		}
+		if parts == nil {
+			parts = slices.Clone(t.Partitions)
+		}
+		if carryEnd {
+			parts[pi].End, parts[pi].EndErr = r.end, nil
+			p.rep.note("", r.endAt)
+		}
+		if carryStart {
+			parts[pi].Start, parts[pi].StartErr = r.start, nil
+			p.rep.note("", r.startAt)
 		}
 	}
-	inMetadata := map[int32]bool{}
-	for _, b := range snap.Brokers {
-		inMetadata[b.ID] = true
-	}
+	return parts
+}
+
+// listedGroups records what the poll read of the groups it listed and
+// returns them with what was not read carried, and the set of their names.
+func (p *carryPass) listedGroups() ([]kafkaadmin.Group, map[string]bool) {
+	c, snap, now := p.c, p.snap, p.now
 	groups := make([]kafkaadmin.Group, 0, len(snap.Groups))
 	listed := make(map[string]bool, len(snap.Groups))
 	for _, g := range snap.Groups {
@@ -206,74 +281,109 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 			gr.desc = g
 			gr.desc.Offsets, gr.desc.DescribeErr, gr.desc.FetchErr = nil, nil, nil
 			gr.describedAt = now
-		} else if usable(gr.describedAt) {
+		} else if p.usable(gr.describedAt) {
 			// Members are not listed by ListGroups; the state is, by
 			// recent brokers: carry it only when it was not read.
 			g.Members = gr.desc.Members
 			if g.State == "" || g.State == "Unknown" {
 				g.State = gr.desc.State
 			}
-			rep.note(g.Name, gr.describedAt)
+			p.rep.note(g.Name, gr.describedAt)
 		}
 
-		// Record the commits read, per topic. Offsets are sorted by topic,
-		// so each topic's commits are one run of the (immutable) answer,
-		// kept without a copy.
-		read := 0
-		if g.FetchErr == nil {
-			for i := 0; i < len(g.Offsets); {
-				topic := g.Offsets[i].Topic
-				j := i + 1
-				for j < len(g.Offsets) && g.Offsets[j].Topic == topic {
-					j++
-				}
-				tr := gr.topics[topic]
-				switch {
-				case tr == nil:
-					tr = &topicRead{}
-					gr.topics[topic] = tr
-				case tr.gen == c.gen: // unsorted answer: the topic again
-					tr.offsets = append(slices.Clip(tr.offsets), g.Offsets[i:j]...)
-					i = j
-					continue
-				}
-				read++
-				tr.offsets, tr.at, tr.gen, tr.missed = g.Offsets[i:j:j], now, c.gen, time.Time{}
-				i = j
-			}
-		}
+		read := p.recordCommits(gr, &g)
 		var extra []kafkaadmin.CommittedOffset
 		if read < len(gr.topics) { // some topic was not read this poll
-			for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
-				tr := gr.topics[topic]
-				if tr.gen == c.gen {
-					continue
-				}
-				keep := usable(tr.at)
-				if keep && g.FetchErr == nil {
-					// Missing from an answer: gone when the answer is
-					// trusted, or when the previous poll saw them missing
-					// too.
-					switch {
-					case trusted:
-						keep = false
-					case snap.Complete():
-						keep = tr.missed.IsZero() || !tr.missed.Equal(prevPoll)
-						tr.missed = now
-					}
-				}
-				if !keep {
-					delete(gr.topics, topic)
-					continue
-				}
-				extra = append(extra, tr.offsets...)
-				rep.note(g.Name, tr.at)
-			}
+			extra = p.unreadCommits(gr, &g, trusted)
 		}
 		if len(extra) > 0 {
 			g.Offsets = sortedOffsets(append(slices.Clone(g.Offsets), extra...))
 		}
 		groups = append(groups, g)
+	}
+	return groups, listed
+}
+
+// recordCommits records the commits read of group g, per topic, and returns
+// how many topics were read. Offsets are sorted by topic, so each topic's
+// commits are one run of the answer.
+func (p *carryPass) recordCommits(gr *groupRead, g *kafkaadmin.Group) int {
+	c, now := p.c, p.now
+	read := 0
+	if g.FetchErr != nil {
+		return read
+	}
+	for i := 0; i < len(g.Offsets); {
+		topic := g.Offsets[i].Topic
+		j := i + 1
+		for j < len(g.Offsets) && g.Offsets[j].Topic == topic {
+			j++
+		}
+		tr := gr.topics[topic]
+		switch {
+		case tr == nil:
+			tr = &topicRead{}
+			gr.topics[topic] = tr
+		case tr.gen == c.gen: // unsorted answer: the topic again
+			tr.add(g.Offsets[i:j])
+			i = j
+			continue
+		}
+		read++
+		tr.set(g.Offsets[i:j])
+		tr.at, tr.gen, tr.missed = now, c.gen, time.Time{}
+		i = j
+	}
+	return read
+}
+
+// unreadCommits returns the commits of g's topics this poll did not read
+// that are still served, and forgets the others.
+func (p *carryPass) unreadCommits(gr *groupRead, g *kafkaadmin.Group, trusted bool) []kafkaadmin.CommittedOffset {
+	c, snap, now := p.c, p.snap, p.now
+	var extra []kafkaadmin.CommittedOffset
+	for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
+		tr := gr.topics[topic]
+		if tr.gen == c.gen {
+			continue
+		}
+		keep := p.usable(tr.at)
+		if keep && g.FetchErr == nil {
+			// Missing from an answer: gone when the answer is
+			// trusted, or when the previous poll saw them missing
+			// too.
+			switch {
+			case trusted:
+				keep = false
+			case snap.Complete():
+				keep = tr.missed.IsZero() || !tr.missed.Equal(p.prevPoll)
+				tr.missed = now
+			}
+		}
+		if !keep {
+			delete(gr.topics, topic)
+			continue
+		}
+		extra = tr.appendTo(extra, topic)
+		p.rep.note(g.Name, tr.at)
+	}
+	return extra
+}
+
+// unlistedGroups appends to groups the groups the poll did not list that
+// are carried (their coordinator's ListGroups failed, or a complete poll
+// missed them for the first time), and forgets the others.
+func (p *carryPass) unlistedGroups(groups []kafkaadmin.Group, listed map[string]bool) []kafkaadmin.Group {
+	c, snap := p.c, p.snap
+	failedList := map[int32]bool{}
+	for _, re := range snap.Errors {
+		if re.API == "ListGroups" {
+			failedList[re.Broker] = true
+		}
+	}
+	inMetadata := map[int32]bool{}
+	for _, b := range snap.Brokers {
+		inMetadata[b.ID] = true
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.groups)) {
 		if listed[name] {
@@ -281,48 +391,45 @@ func (c *carry) patch(snap *kafkaadmin.Snapshot, now time.Time) (*kafkaadmin.Sna
 		}
 		gr := c.groups[name]
 		unknown := failedList[gr.coordinator] || (len(failedList) > 0 && !inMetadata[gr.coordinator])
-		firstMiss := snap.Complete() && gr.listedAt.Equal(prevPoll)
+		firstMiss := snap.Complete() && gr.listedAt.Equal(p.prevPoll)
 		if !unknown && !firstMiss {
 			delete(c.groups, name)
 			continue
 		}
-		g := gr.desc
-		g.Name, g.Coordinator = name, gr.coordinator
-		g.DescribeErr, g.FetchErr = errNotRead, errNotRead
-		if usable(gr.describedAt) {
-			rep.note(name, gr.describedAt)
-		} else {
-			g.State, g.Members = "Unknown", nil
+		if g, ok := p.unlistedGroup(name, gr); ok {
+			groups = append(groups, g)
 		}
-		for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
-			tr := gr.topics[topic]
-			if !usable(tr.at) {
-				delete(gr.topics, topic)
-				continue
-			}
-			g.Offsets = append(g.Offsets, tr.offsets...)
-			rep.note(name, tr.at)
-		}
-		if len(g.Offsets) == 0 && !usable(gr.describedAt) {
-			delete(c.groups, name) // nothing left worth serving
+	}
+	return groups
+}
+
+// unlistedGroup is a group the poll did not list, carried whole and marked
+// errNotRead; ok is false (and the group forgotten) when nothing of it is
+// left worth serving.
+func (p *carryPass) unlistedGroup(name string, gr *groupRead) (kafkaadmin.Group, bool) {
+	g := gr.desc
+	g.Name, g.Coordinator = name, gr.coordinator
+	g.DescribeErr, g.FetchErr = errNotRead, errNotRead
+	if p.usable(gr.describedAt) {
+		p.rep.note(name, gr.describedAt)
+	} else {
+		g.State, g.Members = "Unknown", nil
+	}
+	for _, topic := range slices.Sorted(maps.Keys(gr.topics)) {
+		tr := gr.topics[topic]
+		if !p.usable(tr.at) {
+			delete(gr.topics, topic)
 			continue
 		}
-		g.Offsets = sortedOffsets(g.Offsets)
-		groups = append(groups, g)
+		g.Offsets = tr.appendTo(g.Offsets, topic)
+		p.rep.note(name, tr.at)
 	}
-	if len(groups) != len(snap.Groups) || len(rep.groups) > 0 {
-		slices.SortFunc(groups, func(a, b kafkaadmin.Group) int {
-			switch {
-			case a.Name < b.Name:
-				return -1
-			case a.Name > b.Name:
-				return 1
-			}
-			return 0
-		})
-		out.Groups = groups
+	if len(g.Offsets) == 0 && !p.usable(gr.describedAt) {
+		delete(p.c.groups, name) // nothing left worth serving
+		return g, false
 	}
-	return &out, rep
+	g.Offsets = sortedOffsets(g.Offsets)
+	return g, true
 }
 
 func sortedOffsets(offs []kafkaadmin.CommittedOffset) []kafkaadmin.CommittedOffset {

@@ -58,10 +58,14 @@ func (e *Exporter) observeExpiry(cluster string, snap *kafkaadmin.Snapshot, now 
 	if e.opts.ExpectedGroups != nil {
 		cfg.Expected = expiry.MergeExpected(cfg.Expected, e.opts.ExpectedGroups(cluster))
 	}
+	cfg = e.ownedExpected(cluster, cfg)
 	t := &e.expiry
 	t.mu.Lock()
 	out := expiry.ObserveExpiry(t.states[cluster], snap, cfg, now)
 	t.dirty = t.dirty || out.Changed
+	if e.opts.Owner != nil {
+		e.opts.Owner.ObserveExpiry(cluster, t.states[cluster])
+	}
 	t.mu.Unlock()
 	e.saveExpiry(out.Transition)
 	return &out

@@ -56,6 +56,9 @@ type Options struct {
 	// State, when set, persists the expiry tracker's state across
 	// restarts (state.go); nil keeps it in memory only.
 	State *expiry.StateStore
+	// Owner, when set, decides which groups and topics this replica
+	// exports and persists the expiry state (owner.go, package ha).
+	Owner Owner
 }
 
 // Defaults.
@@ -322,7 +325,7 @@ func (e *Exporter) publish() {
 func (e *Exporter) publishLocked() *result.Result {
 	r := &result.Result{Generated: e.opts.Now(), Clusters: make([]result.ClusterResult, 0, len(e.clusters))}
 	for _, st := range e.clusters {
-		r.Clusters = append(r.Clusters, st.result)
+		r.Clusters = append(r.Clusters, e.owned(st.result))
 	}
 	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
 	e.latest.Store(r)

@@ -51,6 +51,11 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func cli(args []string, stdout, stderr io.Writer) int {
+	return cliEnv(args, os.Environ(), stdout, stderr)
+}
+
+// cliEnv is cli with the environment given (FACTOR_WORKER_* variables).
+func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, topUsage)
 		return exitUsage
@@ -58,9 +63,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "run":
-		err = runCmd(args[1:], stdout, stderr)
+		err = runCmd(args[1:], environ, stdout, stderr)
 	case "produce":
-		err = produceCmd(args[1:], stdout, stderr)
+		err = produceCmd(args[1:], environ, stdout, stderr)
 	case "--version", "version":
 		fmt.Fprintln(stdout, version.Print("factor-worker"))
 		return exitOK
@@ -154,118 +159,81 @@ Semantics (Lambda Kafka event source mapping):
   - SIGTERM/SIGINT: the in-flight batch is finished and committed; exit 0.
 Exit codes: 0 ok, 1 runtime failure, 2 bad flags.`
 
-func runCmd(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	brokers := fs.StringSlice("brokers", []string{"127.0.0.1:9092"}, "Kafka bootstrap brokers, comma separated host:port")
-	topics := fs.StringSlice("topic", []string{"numbers"}, "source topic(s) to consume, comma separated or repeated")
-	group := fs.String("group", "factor-worker", "consumer group id (offsets are committed for it)")
-	failureTopic := fs.String("failure-topic", "numbers-failed", "on-failure topic for malformed records and batches that exhausted their retries")
-	clientID := fs.String("client-id", "factor-worker", "Kafka client id")
-	kafkaVersion := fs.String("kafka-version", "3.7.0", "Kafka protocol version to speak (>= 2.1.0)")
-	batchSize := fs.Int("batch-size", 100, "maximum records per batch, per partition (1..10000)")
-	batchWindow := fs.Duration("batch-window", 500*time.Millisecond, "maximum wait after a batch's first record before the batch is processed (0..5m)")
-	maxRetries := fs.Int("max-retries", 3, "store retries of a failing batch before it is dead-lettered; -1 = retry until --max-record-age")
-	maxRecordAge := fs.Duration("max-record-age", 0, "dead-letter a failing batch once its oldest record is older than this; 0 = no limit")
-	retryBackoff := fs.Duration("retry-backoff", 200*time.Millisecond, "first wait before retrying a failed batch; doubles per retry")
-	maxRetryBackoff := fs.Duration("max-retry-backoff", 10*time.Second, "maximum wait between retries")
-	storeTimeout := fs.Duration("store-timeout", 30*time.Second, "timeout of one store write")
-	bisect := fs.Bool("bisect-on-error", false, "split a batch whose store write fails (without naming the failed records) in two halves and retry each, down to single records, so only the records that fail are dead-lettered (Lambda BisectBatchOnFunctionError); splits do not count against --max-retries")
-	connectBackoff := fs.Duration("connect-backoff", 500*time.Millisecond, "first wait before retrying to connect to Kafka or join the group; doubles per failure")
-	maxConnectBackoff := fs.Duration("max-connect-backoff", 5*time.Second, "maximum wait between Kafka connection or group join attempts")
-	startPos := fs.String("starting-position", "TRIM_HORIZON", "where a partition without a valid committed offset starts: TRIM_HORIZON (oldest), LATEST (end) or AT_TIMESTAMP")
-	startTS := fs.String("starting-timestamp", "", "RFC 3339 time for AT_TIMESTAMP, e.g. 2025-01-02T15:04:05Z")
-	maxNumber := fs.Uint64("max-number", message.DefaultMaxNumber, "largest N accepted; larger numbers are dead-lettered with reason above_max")
-	maxBytes := fs.Int("max-record-bytes", message.DefaultMaxBytes, "largest record value accepted; larger ones are dead-lettered with reason payload_too_large")
-	txnID := fs.String("transactional-id", "", "write each batch's dead letters and its offset commit in one Kafka transaction with this transactional.id (exactly-once failure topic for read_committed readers); stable per instance, unique across instances; empty = at-least-once")
-	storeKind := fs.String("store", "sqlite", "result store: sqlite or dynamodb")
-	sqlitePath := fs.String("sqlite-path", "factor-results.db", "SQLite database file (--store sqlite)")
-	ddbTable := fs.String("dynamodb-table", "factor-results", "DynamoDB table, hash key msg_id (S) (--store dynamodb)")
-	ddbEndpoint := fs.String("dynamodb-endpoint", "", "DynamoDB endpoint override, e.g. http://127.0.0.1:5000 for moto (default: AWS; region and credentials from the usual AWS environment)")
-	ddbCreate := fs.Bool("dynamodb-create-table", false, "create the DynamoDB table (on-demand) if it does not exist")
-	ddbConcurrency := fs.Int("dynamodb-concurrency", 4, "chunks of 25 items of one batch written to DynamoDB at once (1..64)")
-	metricsListen := fs.String("metrics-listen", ":9309", "address of /metrics, /healthz (alive) and /readyz (200 while consuming); empty disables it")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
-	security := securityFlags(fs)
-	if err := parseFlags(fs, args, stdout, runSummary); err != nil {
+func runCmd(args, environ []string, stdout, stderr io.Writer) error {
+	c := &runConfig{}
+	if err := loadConfig(c, &produceConfig{}, "run", args, environ, stdout, runSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel, *logFormat)
+	log, err := newLogger(stderr, c.LogLevel, c.LogFormat)
 	if err != nil {
 		return err
 	}
-	customize, err := applySecurity(security(), log)
+	customize, err := applySecurity(c.security(), log)
 	if err != nil {
 		return err
 	}
-	kv, err := parseKafkaVersion(*kafkaVersion)
+	kv, err := parseKafkaVersion(c.KafkaVersion)
 	if err != nil {
 		return err
 	}
-	pos, err := worker.ParseStartingPosition(*startPos)
+	pos, err := worker.ParseStartingPosition(c.StartingPosition)
 	if err != nil {
 		return usageError{"--starting-position: " + err.Error()}
 	}
 	var ts time.Time
-	if *startTS != "" {
-		if ts, err = time.Parse(time.RFC3339, *startTS); err != nil {
-			return usageError{fmt.Sprintf("--starting-timestamp %q: want RFC 3339", *startTS)}
+	if c.StartingTimestamp != "" {
+		if ts, err = time.Parse(time.RFC3339, c.StartingTimestamp); err != nil {
+			return usageError{fmt.Sprintf("--starting-timestamp %q: want RFC 3339", c.StartingTimestamp)}
 		}
 	}
 	cfg := worker.Config{
-		Brokers: *brokers, Topics: *topics, Group: *group, ClientID: *clientID, FailureTopic: *failureTopic,
-		BatchSize: *batchSize, BatchWindow: *batchWindow, MaxRetries: *maxRetries, MaxRecordAge: *maxRecordAge,
-		RetryBackoff: *retryBackoff, MaxRetryBackoff: *maxRetryBackoff, StoreTimeout: *storeTimeout,
-		BisectOnError: *bisect, ConnectBackoff: *connectBackoff, MaxConnectBackoff: *maxConnectBackoff,
+		Brokers: c.Brokers, Topics: c.Topics, Group: c.Group, ClientID: c.ClientID, FailureTopic: c.FailureTopic,
+		BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, MaxRetries: c.MaxRetries, MaxRecordAge: c.MaxRecordAge,
+		RetryBackoff: c.RetryBackoff, MaxRetryBackoff: c.MaxRetryBackoff, StoreTimeout: c.StoreTimeout,
+		BisectOnError: c.BisectOnError, ConnectBackoff: c.ConnectBackoff, MaxConnectBackoff: c.MaxConnectBackoff,
 		StartingPosition: pos, StartingTimestamp: ts,
-		Limits:          message.Limits{MaxNumber: *maxNumber, MaxBytes: *maxBytes},
+		Limits:          message.Limits{MaxNumber: c.MaxNumber, MaxBytes: c.MaxRecordBytes},
 		KafkaVersion:    kv,
-		TransactionalID: *txnID,
+		TransactionalID: c.TransactionalID,
 		Customize:       customize,
 	}
 	// SetDefaults fills zero values; zero is never a valid flag value here.
-	if *maxNumber == 0 {
+	if c.MaxNumber == 0 {
 		return usageError{"--max-number must be >= 1"}
 	}
-	if *batchSize < 1 {
-		return usageError{fmt.Sprintf("--batch-size %d: want 1..10000", *batchSize)}
+	if c.MaxRecordBytes < 16 {
+		return usageError{fmt.Sprintf("--max-record-bytes %d: want >= 16", c.MaxRecordBytes)}
 	}
-	if *maxBytes < 16 {
-		return usageError{fmt.Sprintf("--max-record-bytes %d: want >= 16", *maxBytes)}
-	}
-	if *retryBackoff <= 0 || *maxRetryBackoff <= 0 || *storeTimeout <= 0 {
+	if c.RetryBackoff <= 0 || c.MaxRetryBackoff <= 0 || c.StoreTimeout <= 0 {
 		return usageError{"--retry-backoff, --max-retry-backoff and --store-timeout must be > 0"}
 	}
-	if *connectBackoff <= 0 || *maxConnectBackoff < *connectBackoff {
+	if c.ConnectBackoff <= 0 || c.MaxConnectBackoff < c.ConnectBackoff {
 		return usageError{"--connect-backoff must be > 0 and --max-connect-backoff >= --connect-backoff"}
 	}
-	if *batchWindow == 0 {
+	if c.BatchWindow == 0 {
 		cfg.BatchWindow = time.Nanosecond // SetDefaults treats 0 as unset
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	if *storeKind != "sqlite" && *storeKind != "dynamodb" {
-		return usageError{fmt.Sprintf("--store %q: want sqlite or dynamodb", *storeKind)}
+	if c.Store != "sqlite" && c.Store != "dynamodb" {
+		return usageError{fmt.Sprintf("--store %q: want sqlite or dynamodb", c.Store)}
 	}
-	if *storeKind == "dynamodb" {
+	if c.Store == "dynamodb" {
 		longest := 0
-		for _, t := range *topics {
+		for _, t := range c.Topics {
 			longest = max(longest, len(t))
 		}
-		if err := store.CheckDynamoDBMaxNumber(*maxNumber, longest); err != nil {
+		if err := store.CheckDynamoDBMaxNumber(c.MaxNumber, longest); err != nil {
 			return usageError{"--max-number with --store dynamodb: " + err.Error()}
-		}
-		if *ddbConcurrency < 1 || *ddbConcurrency > 64 {
-			return usageError{fmt.Sprintf("--dynamodb-concurrency %d: want 1..64", *ddbConcurrency)}
 		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	st, err := openStore(ctx, *storeKind, *sqlitePath, *ddbTable, *ddbEndpoint, *ddbCreate, *ddbConcurrency)
+	st, err := openStore(ctx, c.Store, c.SQLitePath, c.DynamoDBTable, c.DynamoDBEndpoint, c.DynamoDBCreate, c.DynamoDBConc)
 	if err != nil {
 		return err
 	}
@@ -281,8 +249,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *metricsListen != "" {
-		srv, err := serveMetrics(*metricsListen, reg, log, w.Status)
+	if c.MetricsListen != "" {
+		srv, err := serveMetrics(c.MetricsListen, reg, log, w.Status)
 		if err != nil {
 			return err
 		}
@@ -375,39 +343,26 @@ for trial division); --malformed of the records are invalid in assorted ways
 (not JSON, negative, fractional, string, missing, zero, above 2^64). The same
 --seed gives the same records. Prints a summary line when done.`
 
-func produceCmd(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("produce", pflag.ContinueOnError)
-	brokers := fs.StringSlice("brokers", []string{"127.0.0.1:9092"}, "Kafka bootstrap brokers, comma separated host:port")
-	topic := fs.String("topic", "numbers", "topic to write to")
-	count := fs.Int64("count", 10000, "number of records to produce")
-	rate := fs.Float64("rate", 0, "records per second; 0 = as fast as possible")
-	dist := fs.String("distribution", "log-uniform", "number distribution: uniform or log-uniform")
-	minN := fs.Uint64("min", 1, "smallest number")
-	maxN := fs.Uint64("max", message.DefaultMaxNumber, "largest number")
-	large := fs.Float64("large-share", 0, "share (0..1) of numbers drawn from the top half of [min, max]")
-	malformed := fs.Float64("malformed", 0, "share (0..1) of malformed records")
-	seed := fs.Uint64("seed", 1, "random seed")
-	kafkaVersion := fs.String("kafka-version", "3.7.0", "Kafka protocol version to speak (>= 2.1.0)")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	security := securityFlags(fs)
-	if err := parseFlags(fs, args, stdout, produceSummary); err != nil {
+func produceCmd(args, environ []string, stdout, stderr io.Writer) error {
+	c := &produceConfig{}
+	if err := loadConfig(c, &runConfig{}, "produce", args, environ, stdout, produceSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel, "text")
+	log, err := newLogger(stderr, c.LogLevel, "text")
 	if err != nil {
 		return err
 	}
-	customize, err := applySecurity(security(), log)
+	customize, err := applySecurity(c.security(), log)
 	if err != nil {
 		return err
 	}
-	kv, err := parseKafkaVersion(*kafkaVersion)
+	kv, err := parseKafkaVersion(c.KafkaVersion)
 	if err != nil {
 		return err
 	}
 	cfg := loadgen.Config{
-		Brokers: *brokers, Topic: *topic, Count: *count, Rate: *rate, Distribution: loadgen.Distribution(*dist),
-		Min: *minN, Max: *maxN, LargeShare: *large, Malformed: *malformed, Seed: *seed, KafkaVersion: kv,
+		Brokers: c.Brokers, Topic: c.Topic, Count: c.Count, Rate: c.Rate, Distribution: loadgen.Distribution(c.Distribution),
+		Min: c.Min, Max: c.Max, LargeShare: c.LargeShare, Malformed: c.Malformed, Seed: c.Seed, KafkaVersion: kv,
 		Customize: customize,
 	}
 	if err := cfg.Validate(); err != nil {
@@ -417,6 +372,6 @@ func produceCmd(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	st, err := loadgen.Produce(ctx, cfg, log)
 	fmt.Fprintf(stdout, "produced %d records (%d malformed, %d failed) to %s in %s (%.0f records/s)\n",
-		st.Sent, st.Malformed, st.Failed, *topic, st.Elapsed.Round(time.Millisecond), float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
+		st.Sent, st.Malformed, st.Failed, c.Topic, st.Elapsed.Round(time.Millisecond), float64(st.Sent)/max(st.Elapsed.Seconds(), 1e-9))
 	return err
 }

@@ -85,3 +85,20 @@ func TestBadNumbersExitTwoWithOneLine(t *testing.T) {
 		t.Errorf("run: exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+// --ha.enabled with static sharding or a state directory: exit 2, one line.
+func TestHAExclusionsExitTwo(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ha.enabled", "--shard.count", "2"}, "ha.enabled and shard.index/shard.count are exclusive"},
+		{[]string{"--ha.enabled", "--state.dir", t.TempDir()}, "ha.enabled and state.dir are exclusive"},
+		{[]string{"--ha.enabled", "--ha.cluster", "other"}, `ha.cluster "other": no such cluster`},
+	} {
+		code, stderr := runMain(t, append([]string{"--kafka.brokers", "127.0.0.1:1"}, c.args...), nil)
+		if code != 2 || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line with %q", c.args, code, stderr, c.want)
+		}
+	}
+}

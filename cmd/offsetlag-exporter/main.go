@@ -114,6 +114,11 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	if shard.Enabled() {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
+	// With --ha.enabled this replica polls the groups of the shards it owns.
+	rep, err := newReplicas(cfg, logger)
+	if err != nil {
+		return err
+	}
 	var store *expiry.StateStore
 	if cfg.State.Dir != "" {
 		var err error
@@ -124,7 +129,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	var sources []exporter.Source
 	for _, cl := range cfg.ClusterList() {
 		kc := cl.Admin()
-		kc.IncludeGroup, kc.IncludeTopic = includeGroup, topics.Match
+		kc.IncludeGroup, kc.IncludeTopic = rep.owns(cl.Name, includeGroup), topics.Match
 		c, err := kafkaadmin.New(kc, logger)
 		if err != nil {
 			return err
@@ -155,7 +160,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
 		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger, Trends: cfg.Trends().Options(),
 		OnResult: onResults(cw.onResult(), page.Record, esm.onResult(), collector.OnResult),
-		Expiry:   cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup)), State: store,
+		Expiry:   rep.expiry(cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup))), State: store, Owner: rep.owner(),
 		ExpectedGroups: esm.expectedGroups(shard.Match),
 	})
 	if err != nil {
@@ -172,11 +177,13 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	reg.MustRegister(cw.collectors()...)
+	reg.MustRegister(rep.collectors()...)
 	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath, Version: version.Info(),
 		StatusPage: page})
 	if err != nil {
 		return err
 	}
+	mux.Handle("/api/v1/replicas", rep.handler())
 	// Read, write and idle timeouts and a header cap (--web.*): a scraper
 	// that stalls is cut off after the write timeout, idle keep-alive
 	// connections after the idle timeout.
@@ -187,6 +194,12 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 		WebConfigFile:      &cfg.Web.ConfigFile,
 	}
 
+	// The membership starts before the polls and leaves the group after
+	// they returned (deferred, after <-pollDone).
+	if err := rep.start(ctx, exp); err != nil {
+		return err
+	}
+	defer rep.stop()
 	pollDone := make(chan struct{})
 	go func() { exp.Run(ctx); close(pollDone) }()
 	go esm.run(ctx)

@@ -214,7 +214,7 @@ type GroupState struct {
 type TopicState struct {
 	LastChange time.Time `json:"last_change,omitzero"`
 	// Offsets are the last committed offsets seen, by partition.
-	Offsets map[int32]int64 `json:"offsets,omitempty"`
+	Offsets CommitOffsets `json:"offsets,omitzero"`
 	// ExpiresAt is the last prediction, kept to judge a vanish.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Expired is the poll that saw the commits gone (expired), zero if not.
@@ -380,6 +380,10 @@ type observation struct {
 	complete bool
 	expected map[string]ExpectedGroup
 	out      ExpiryOutcome
+	// commits and readTopics are present's scratch: a group's commits
+	// and the topics it read, sorted.
+	commits    []partOffset
+	readTopics []string
 }
 
 func (o *observation) included(name string) bool {
@@ -399,15 +403,7 @@ func isEmptyState(s string) bool { return strings.EqualFold(s, "Empty") }
 
 // present updates a group listed by the snapshot.
 func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Time) {
-	gs := o.st.Groups[name]
-	if gs == nil {
-		gs = &GroupState{Topics: map[string]*TopicState{}}
-		o.st.Groups[name] = gs
-		o.transition()
-	}
-	if gs.Topics == nil {
-		gs.Topics = map[string]*TopicState{}
-	}
+	gs := o.presentState(name)
 	wasGone := !gs.GoneSince.IsZero()
 	if wasGone {
 		gs.GoneSince = time.Time{}
@@ -428,79 +424,128 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 		o.changed()
 	}
 	if g.DescribeErr == nil {
-		typ := string(g.Type)
-		if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
-			if gs.EmptySince.IsZero() {
-				// Exact when the previous poll, not long ago, saw members.
-				knownBusy := gs.State != "" && !isEmptyState(gs.State) && !wasGone
-				gs.EmptySince = o.now
-				gs.EmptySinceExact = knownBusy && !prevPoll.IsZero() && o.now.Sub(prevPoll) <= o.tolerance()
-				o.transition()
-			}
-		} else if !gs.EmptySince.IsZero() {
-			gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
-			o.transition()
-		}
-		if gs.Type != typ || gs.State != g.State {
-			gs.Type, gs.State = typ, g.State
-			o.changed()
-		}
+		o.described(gs, g, prevPoll, wasGone)
 	}
 	if g.FetchErr != nil {
 		o.predict(name, gs)
 		return // commits unknown this poll: keep the previous ones
 	}
-	byTopic := map[string]map[int32]int64{}
-	for _, co := range g.Offsets {
-		if co.Err != nil || co.Offset < 0 {
-			continue
-		}
-		if _, ok := o.snap.TopicByName(co.Topic); !ok {
-			continue // deleted or filtered-out topic: not tracked, as for lag
-		}
-		m := byTopic[co.Topic]
-		if m == nil {
-			m = map[int32]int64{}
-			byTopic[co.Topic] = m
-		}
-		m[co.Partition] = co.Offset
-	}
-	for _, topic := range slices.Sorted(maps.Keys(byTopic)) {
-		offs := byTopic[topic]
-		ts := gs.Topics[topic]
-		if ts == nil {
-			ts = &TopicState{LastChange: o.now}
-			gs.Topics[topic] = ts
-			o.transition()
-		} else if !maps.Equal(ts.Offsets, offs) {
-			ts.LastChange = o.now
-			o.changed()
-		}
-		ts.Offsets = offs
-		if !ts.MissingSince.IsZero() || !ts.MissingLast.IsZero() {
-			ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
-			o.changed()
-		}
-		if !ts.Expired.IsZero() {
-			ts.Expired = time.Time{}
-			o.transition()
-			o.event(ExpiryEvent{Kind: EventCommitsBack, Group: name, Topic: topic, Partition: -1})
-		}
-		o.outOfRange(name, topic, ts)
-	}
+	read := o.commitsRead(name, gs, g)
 	if o.complete {
 		trusted := GroupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
 		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
-			if _, ok := byTopic[topic]; !ok {
+			if _, ok := slices.BinarySearch(read, topic); !ok {
 				o.missing(name, gs, topic, trusted, prevPoll)
 			}
 		}
 	}
-	if gs.Missing && len(byTopic) > 0 {
+	if gs.Missing && len(read) > 0 {
 		gs.Missing = false
 		o.transition()
 	}
 	o.predict(name, gs)
+}
+
+// presentState returns the state of a listed group, creating it.
+func (o *observation) presentState(name string) *GroupState {
+	gs := o.st.Groups[name]
+	if gs == nil {
+		gs = &GroupState{Topics: map[string]*TopicState{}}
+		o.st.Groups[name] = gs
+		o.transition()
+	}
+	if gs.Topics == nil {
+		gs.Topics = map[string]*TopicState{}
+	}
+	return gs
+}
+
+// described updates a group's type, state and EmptySince from its
+// description (g.DescribeErr is nil). wasGone is true when the group had
+// been gone until this poll.
+func (o *observation) described(gs *GroupState, g *kafkaadmin.Group, prevPoll time.Time, wasGone bool) {
+	typ := string(g.Type)
+	if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
+		if gs.EmptySince.IsZero() {
+			// Exact when the previous poll, not long ago, saw members.
+			knownBusy := gs.State != "" && !isEmptyState(gs.State) && !wasGone
+			gs.EmptySince = o.now
+			gs.EmptySinceExact = knownBusy && !prevPoll.IsZero() && o.now.Sub(prevPoll) <= o.tolerance()
+			o.transition()
+		}
+	} else if !gs.EmptySince.IsZero() {
+		gs.EmptySince, gs.EmptySinceExact = time.Time{}, false
+		o.transition()
+	}
+	if gs.Type != typ || gs.State != g.State {
+		gs.Type, gs.State = typ, g.State
+		o.changed()
+	}
+}
+
+// commitsRead records the commits the snapshot read of a group (its
+// OffsetFetch answered) and returns the topics read, sorted.
+func (o *observation) commitsRead(name string, gs *GroupState, g *kafkaadmin.Group) []string {
+	// The group's commits by topic, in a scratch reused from group to
+	// group: no map per group topic per poll.
+	cs := o.commits[:0]
+	lastTopic, lastOK := "", false
+	for _, co := range g.Offsets {
+		if co.Err != nil || co.Offset < 0 {
+			continue
+		}
+		if co.Topic != lastTopic || len(cs) == 0 {
+			_, lastOK = o.snap.TopicByName(co.Topic)
+			lastTopic = co.Topic
+		}
+		if !lastOK {
+			continue // deleted or filtered-out topic: not tracked, as for lag
+		}
+		cs = append(cs, partOffset{topic: co.Topic, p: co.Partition, off: co.Offset})
+	}
+	cs = normalizeCommits(cs)
+	o.commits = cs
+	read := o.readTopics[:0]
+	for i := 0; i < len(cs); {
+		topic := cs[i].topic
+		j := i + 1
+		for j < len(cs) && cs[j].topic == topic {
+			j++
+		}
+		run := cs[i:j]
+		i = j
+		read = append(read, topic)
+		o.topicCommits(name, gs, topic, run)
+	}
+	o.readTopics = read
+	return read
+}
+
+// topicCommits records one topic's commits read of a group (run).
+func (o *observation) topicCommits(name string, gs *GroupState, topic string, run []partOffset) {
+	ts := gs.Topics[topic]
+	same := ts != nil && ts.Offsets.equal(run)
+	if ts == nil {
+		ts = &TopicState{LastChange: o.now}
+		gs.Topics[topic] = ts
+		o.transition()
+	} else if !same {
+		ts.LastChange = o.now
+		o.changed()
+	}
+	if !same {
+		ts.Offsets.set(run)
+	}
+	if !ts.MissingSince.IsZero() || !ts.MissingLast.IsZero() {
+		ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
+		o.changed()
+	}
+	if !ts.Expired.IsZero() {
+		ts.Expired = time.Time{}
+		o.transition()
+		o.event(ExpiryEvent{Kind: EventCommitsBack, Group: name, Topic: topic, Partition: -1})
+	}
+	o.outOfRange(name, topic, ts)
 }
 
 // outOfRange logs once each partition whose commit falls below the log
@@ -508,10 +553,11 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 	t, _ := o.snap.TopicByName(topic)
 	var now []int32
-	for _, p := range slices.Sorted(maps.Keys(ts.Offsets)) {
+	for i, p := range ts.Offsets.Partitions() {
 		if p < 0 || int(p) >= len(t.Partitions) {
 			continue
 		}
+		off := ts.Offsets.offs[i]
 		part := t.Partitions[p]
 		if part.StartErr != nil {
 			if slices.Contains(ts.OutOfRange, p) {
@@ -519,11 +565,11 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 			}
 			continue
 		}
-		if oor, _ := result.OutOfRange(part.Start, ts.Offsets[p]); oor {
+		if oor, _ := result.OutOfRange(part.Start, off); oor {
 			now = append(now, p)
 			if !slices.Contains(ts.OutOfRange, p) {
 				o.event(ExpiryEvent{Kind: EventOutOfRange, Group: group, Topic: topic, Partition: p,
-					Committed: ts.Offsets[p], LogStart: part.Start})
+					Committed: off, LogStart: part.Start})
 			}
 		}
 	}
@@ -671,7 +717,7 @@ func (o *observation) expectedGroup(name string) {
 	}
 	live := false
 	for _, ts := range gs.Topics {
-		if ts.Expired.IsZero() && len(ts.Offsets) > 0 {
+		if ts.Expired.IsZero() && ts.Offsets.Len() > 0 {
 			live = true
 		}
 	}
@@ -748,8 +794,8 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []result.Recor
 			if p.StartErr != nil || p.EndErr != nil {
 				continue
 			}
-			off, committed := ts.Offsets[p.ID]
-			if r, ok := PartitionRecordsAtRisk(pos, p.Start, p.End, off, committed, len(ts.Offsets) > 0); ok {
+			off, committed := ts.Offsets.Get(p.ID)
+			if r, ok := PartitionRecordsAtRisk(pos, p.Start, p.End, off, committed, ts.Offsets.Len() > 0); ok {
 				n += r
 				known = true
 			}

@@ -2,9 +2,11 @@ package expiry
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +29,7 @@ func TestStateStoreRoundTrip(t *testing.T) {
 	}
 	got := s.Load(expAt(time.Hour))["c"]
 	g := got.Groups["g"]
-	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets[1] != 60 {
+	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets.Map()[1] != 60 {
 		t.Fatalf("loaded %+v", g)
 	}
 	// Only the state file is left: no temporary files.
@@ -127,4 +129,37 @@ func FuzzDecodeState(f *testing.F) {
 			t.Fatalf("decode re-encoded state: %v", err)
 		}
 	})
+}
+
+// TestCommitOffsetsJSON: the compact CommitOffsets are persisted as the
+// map[int32]int64 they replaced was ({"partition": offset}, keys in
+// encoding/json's order), an empty set is left out, and both read back.
+func TestCommitOffsetsJSON(t *testing.T) {
+	ts := map[string]*TopicState{
+		"t": {Offsets: CommitOffsetsOf(map[int32]int64{10: 7, 0: 5, 2: 3})},
+		"u": {},
+	}
+	b, err := json.Marshal(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"t":{"offsets":{"0":5,"10":7,"2":3}},"u":{}}`; string(b) != want {
+		t.Fatalf("encoded %s, want %s", b, want)
+	}
+	var back map[string]*TopicState
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back["t"].Offsets; got.Len() != 3 || !slices.Equal(got.Partitions(), []int32{0, 2, 10}) {
+		t.Fatalf("decoded partitions %v", got.Partitions())
+	}
+	if off, ok := back["t"].Offsets.Get(10); !ok || off != 7 {
+		t.Fatalf("decoded partition 10: %d %v", off, ok)
+	}
+	if _, ok := back["t"].Offsets.Get(1); ok {
+		t.Fatal("partition 1 has no commit")
+	}
+	if back["u"].Offsets.Len() != 0 {
+		t.Fatalf("empty offsets decoded as %v", back["u"].Offsets.Map())
+	}
 }

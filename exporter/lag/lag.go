@@ -28,15 +28,40 @@ func ComputeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
 	return out
 }
 
-// ComputeGroup computes one group's lag against the snapshot's log bounds.
+// computeGroup computes one group's lag against the snapshot's log bounds.
 // Commits on topics or partitions the snapshot does not have (deleted,
 // filtered out) are ignored; commits whose end offset is unknown get no lag
 // (HasLag false) rather than a wrong one.
-func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
+func computeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
 	gr := result.GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
 	if g.FetchErr != nil {
 		gr.Status = string(result.StatusErr)
 	}
+	byTopic := groupTopics(s, g)
+	names := make([]string, 0, len(byTopic))
+	for name := range byTopic {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	gr.Topics = make([]result.GroupTopicResult, 0, len(names))
+	for _, name := range names {
+		gt := byTopic[name]
+		t, _ := s.TopicByName(name)
+		sumTopic(gt, len(t.Partitions))
+		gr.SumLag += gt.SumLag
+		gr.MaxLag = max(gr.MaxLag, gt.MaxLag)
+		gr.PartitionsWithoutCommit += gt.PartitionsWithoutCommit
+		gr.OutOfRange += gt.OutOfRange
+		gr.RecordsLost += gt.RecordsLost
+		gr.Topics = append(gr.Topics, *gt)
+	}
+	return gr
+}
+
+// groupTopics collects a group's commits by topic, as PartitionLags
+// against the snapshot's log bounds, and the topics assigned to its members
+// without any commit yet.
+func groupTopics(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) map[string]*result.GroupTopicResult {
 	byTopic := map[string]*result.GroupTopicResult{}
 	topicOf := func(name string) *result.GroupTopicResult {
 		gt := byTopic[name]
@@ -97,37 +122,26 @@ func ComputeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResul
 			}
 		}
 	}
-	names := make([]string, 0, len(byTopic))
-	for name := range byTopic {
-		names = append(names, name)
+	return byTopic
+}
+
+// sumTopic sorts a group topic's partitions and sums their lag and
+// out-of-range commits; partitions is the topic's partition count.
+func sumTopic(gt *result.GroupTopicResult, partitions int) {
+	if !slices.IsSortedFunc(gt.Partitions, byPartition) {
+		sort.Slice(gt.Partitions, func(i, j int) bool { return gt.Partitions[i].Partition < gt.Partitions[j].Partition })
 	}
-	sort.Strings(names)
-	gr.Topics = make([]result.GroupTopicResult, 0, len(names))
-	for _, name := range names {
-		gt := byTopic[name]
-		t, _ := s.TopicByName(name)
-		if !slices.IsSortedFunc(gt.Partitions, byPartition) {
-			sort.Slice(gt.Partitions, func(i, j int) bool { return gt.Partitions[i].Partition < gt.Partitions[j].Partition })
+	gt.PartitionsWithoutCommit = partitions - len(gt.Partitions)
+	for _, pl := range gt.Partitions {
+		if pl.HasLag {
+			gt.SumLag += pl.Lag
+			gt.MaxLag = max(gt.MaxLag, pl.Lag)
 		}
-		gt.PartitionsWithoutCommit = len(t.Partitions) - len(gt.Partitions)
-		for _, pl := range gt.Partitions {
-			if pl.HasLag {
-				gt.SumLag += pl.Lag
-				gt.MaxLag = max(gt.MaxLag, pl.Lag)
-			}
-			if pl.OutOfRange {
-				gt.OutOfRange++
-				gt.RecordsLost += pl.RecordsLost
-			}
+		if pl.OutOfRange {
+			gt.OutOfRange++
+			gt.RecordsLost += pl.RecordsLost
 		}
-		gr.SumLag += gt.SumLag
-		gr.MaxLag = max(gr.MaxLag, gt.MaxLag)
-		gr.PartitionsWithoutCommit += gt.PartitionsWithoutCommit
-		gr.OutOfRange += gt.OutOfRange
-		gr.RecordsLost += gt.RecordsLost
-		gr.Topics = append(gr.Topics, *gt)
 	}
-	return gr
 }
 
 func byPartition(a, b result.PartitionLag) int { return int(a.Partition) - int(b.Partition) }
@@ -136,7 +150,7 @@ func byPartition(a, b result.PartitionLag) int { return int(a.Partition) - int(b
 func ComputeGroups(s *kafkaadmin.Snapshot) []result.GroupResult {
 	out := make([]result.GroupResult, len(s.Groups))
 	for i := range s.Groups {
-		out[i] = ComputeGroup(s, &s.Groups[i])
+		out[i] = computeGroup(s, &s.Groups[i])
 	}
 	return out
 }

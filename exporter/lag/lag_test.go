@@ -35,7 +35,7 @@ func TestComputeGroup(t *testing.T) {
 			{Topic: "deleted", Partition: 0, Offset: 1}, // topic unknown: ignored
 			{Topic: "a", Partition: 9, Offset: -1, Err: errors.New("x")},
 		}}
-	gr := ComputeGroup(s, &g)
+	gr := computeGroup(s, &g)
 	if gr.SumLag != 120 || gr.MaxLag != 60 {
 		t.Errorf("group sum/max = %d/%d, want 120/60", gr.SumLag, gr.MaxLag)
 	}

@@ -55,13 +55,13 @@ const (
 	SourceExact TimeLagSource = "exact"
 )
 
-// InterpolateAppendTime estimates when the record at offset was appended,
+// interpolateAppendTime estimates when the record at offset was appended,
 // from the end-offset history: the end was at most offset at one sample and
 // beyond it at the next, so the record was appended between the two; the
 // time is interpolated linearly by offset. ok is false when the history
 // cannot tell (fewer than two samples, or offset is older than the window,
 // or not yet appended).
-func InterpolateAppendTime(h []Sample, offset int64) (time.Time, bool) {
+func interpolateAppendTime(h []Sample, offset int64) (time.Time, bool) {
 	if len(h) < 2 || offset < h[0].Offset || offset >= h[len(h)-1].Offset {
 		return time.Time{}, false
 	}
@@ -86,7 +86,7 @@ func TimeLag(h []Sample, end, committed int64, now time.Time) (time.Duration, Ti
 	if committed >= end {
 		return 0, SourceCaughtUp
 	}
-	t, ok := InterpolateAppendTime(h, committed)
+	t, ok := interpolateAppendTime(h, committed)
 	if !ok {
 		return 0, SourceNone
 	}

@@ -270,7 +270,7 @@ type PartitionLag struct {
 	// (caught_up, interpolated, exact) and is empty when there is none.
 	LagSeconds       float64
 	LagSecondsSource string
-	// Status by the rules of EvaluatePartition.
+	// Status by the status rules (exporter/status).
 	Status string
 }
 

@@ -1,10 +1,10 @@
 package result
 
 // Status is a consumer's health over the last polls, in the spirit of
-// Burrow's evaluator. The rules (EvaluatePartition) are written in README.
+// Burrow's evaluator. The rules (exporter/status) are written in README.
 type Status string
 
-// Statuses, from best to worst (Severity).
+// Statuses, from best to worst (severity).
 const (
 	StatusOK      Status = "OK"
 	StatusWarn    Status = "WARN"
@@ -18,8 +18,8 @@ const (
 // Statuses lists every status, for exposition (one series each).
 var Statuses = []Status{StatusOK, StatusWarn, StatusStall, StatusStop, StatusRewind, StatusExpired, StatusErr}
 
-// Severity orders statuses; a group's status is its worst partition's.
-func (s Status) Severity() int {
+// severity orders statuses; a group's status is its worst partition's.
+func (s Status) severity() int {
 	for i, st := range Statuses {
 		if st == s {
 			return i
@@ -30,7 +30,7 @@ func (s Status) Severity() int {
 
 // Worse returns the more severe of a and b.
 func Worse(a, b Status) Status {
-	if b.Severity() > a.Severity() {
+	if b.severity() > a.severity() {
 		return b
 	}
 	return a

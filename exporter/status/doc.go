@@ -1,6 +1,6 @@
 // Package status owns what a cluster remembers between polls to judge its
 // consumers: end-offset histories, status windows and their rules
-// (EvaluatePartition: OK, WARN, STALL, STOP, REWIND), rates and catch-up
+// (evaluatePartition: OK, WARN, STALL, STOP, REWIND), rates and catch-up
 // time, and the selection of exact record-time reads (Trends, TrendOptions,
 // RecordTimer).
 //

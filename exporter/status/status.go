@@ -6,33 +6,33 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
-// Observation is one poll's view of a group's partition.
-type Observation struct {
+// observation is one poll's view of a group's partition.
+type observation struct {
 	At        time.Time
 	Committed int64
 	End       int64
 }
 
 // Lag is the observation's lag, clamped at 0.
-func (o Observation) Lag() int64 { return result.Lag(o.End, o.Committed) }
+func (o observation) Lag() int64 { return result.Lag(o.End, o.Committed) }
 
-// MinWindow is how many observations the trend rules (WARN, STALL, STOP)
+// minWindow is how many observations the trend rules (WARN, STALL, STOP)
 // need; with fewer a lagging partition is OK until proven otherwise.
-const MinWindow = 3
+const minWindow = 3
 
-// EvaluatePartition applies the rules, in order, to a partition's window
+// evaluatePartition applies the rules, in order, to a partition's window
 // of observations (oldest first) and the group's member count:
 //
 //  1. REWIND: the committed offset moved backwards within the window.
 //  2. OK: the latest lag is 0.
 //  3. STOP: the committed offset did not move over the whole window (at
-//     least MinWindow observations), lag > 0, and the group has no members:
+//     least minWindow observations), lag > 0, and the group has no members:
 //     nobody is consuming.
 //  4. STALL: the same with members: a consumer is there but not progressing.
-//  5. WARN: lag grew at every step of the window (at least MinWindow
+//  5. WARN: lag grew at every step of the window (at least minWindow
 //     observations) while commits moved: the consumer is falling behind.
 //  6. OK otherwise.
-func EvaluatePartition(obs []Observation, members int) result.Status {
+func evaluatePartition(obs []observation, members int) result.Status {
 	n := len(obs)
 	if n == 0 {
 		return result.StatusOK
@@ -46,7 +46,7 @@ func EvaluatePartition(obs []Observation, members int) result.Status {
 	if last.Lag() == 0 {
 		return result.StatusOK
 	}
-	if n < MinWindow {
+	if n < minWindow {
 		return result.StatusOK
 	}
 	if obs[0].Committed == last.Committed {
@@ -68,9 +68,9 @@ func EvaluatePartition(obs []Observation, members int) result.Status {
 	return result.StatusOK
 }
 
-// Rates are records per second over a window, and the time the consumer
+// rates are records per second over a window, and the time the consumer
 // needs to catch up at those rates.
-type Rates struct {
+type rates struct {
 	// Produce is the log end's growth, Consume the commits' progress, in
 	// records per second. Valid is false with fewer than two observations
 	// or no time between them.
@@ -83,10 +83,10 @@ type Rates struct {
 	CatchUpKnown bool
 }
 
-// ComputeRates sums per-partition windows of one group+topic into rates.
+// computeRates sums per-partition windows of one group+topic into rates.
 // Each window is oldest first; partitions with fewer than two observations
 // are left out.
-func ComputeRates(windows [][]Observation) Rates {
+func computeRates(windows [][]observation) rates {
 	var dEnd, dCommit, lag int64
 	var span time.Duration
 	for _, w := range windows {
@@ -102,14 +102,14 @@ func ComputeRates(windows [][]Observation) Rates {
 	return ratesFrom(dEnd, dCommit, lag, span)
 }
 
-// ratesFrom turns the sums of ComputeRates (end and commit progress, the
+// ratesFrom turns the sums of computeRates (end and commit progress, the
 // latest lag, the longest span) into Rates; trends.go sums its rings
 // itself and calls it directly.
-func ratesFrom(dEnd, dCommit, lag int64, span time.Duration) Rates {
+func ratesFrom(dEnd, dCommit, lag int64, span time.Duration) rates {
 	if span <= 0 {
-		return Rates{}
+		return rates{}
 	}
-	r := Rates{Valid: true, Produce: float64(dEnd) / span.Seconds(), Consume: float64(dCommit) / span.Seconds()}
+	r := rates{Valid: true, Produce: float64(dEnd) / span.Seconds(), Consume: float64(dCommit) / span.Seconds()}
 	switch {
 	case lag == 0:
 		r.CatchUpKnown = true

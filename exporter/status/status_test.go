@@ -12,10 +12,10 @@ var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
-func obs(pairs ...[2]int64) []Observation {
-	out := make([]Observation, len(pairs))
+func obs(pairs ...[2]int64) []observation {
+	out := make([]observation, len(pairs))
 	for i, p := range pairs {
-		out[i] = Observation{At: at(30 * i), Committed: p[0], End: p[1]}
+		out[i] = observation{At: at(30 * i), Committed: p[0], End: p[1]}
 	}
 	return out
 }
@@ -23,7 +23,7 @@ func obs(pairs ...[2]int64) []Observation {
 func TestEvaluatePartition(t *testing.T) {
 	tests := []struct {
 		name    string
-		obs     []Observation
+		obs     []observation
 		members int
 		want    result.Status
 	}{
@@ -39,8 +39,8 @@ func TestEvaluatePartition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := EvaluatePartition(tt.obs, tt.members); got != tt.want {
-				t.Errorf("EvaluatePartition = %s, want %s", got, tt.want)
+			if got := evaluatePartition(tt.obs, tt.members); got != tt.want {
+				t.Errorf("evaluatePartition = %s, want %s", got, tt.want)
 			}
 		})
 	}
@@ -48,11 +48,11 @@ func TestEvaluatePartition(t *testing.T) {
 
 func TestComputeRates(t *testing.T) {
 	// Two partitions over 60 s: ends +600 and +0; commits +900 and +0.
-	w := [][]Observation{
+	w := [][]observation{
 		obs([2]int64{0, 1000}, [2]int64{450, 1300}, [2]int64{900, 1600}),
 		obs([2]int64{5, 5}, [2]int64{5, 5}, [2]int64{5, 5}),
 	}
-	r := ComputeRates(w)
+	r := computeRates(w)
 	if !r.Valid || r.Produce != 10 || r.Consume != 15 {
 		t.Fatalf("rates = %+v, want produce 10/s consume 15/s", r)
 	}
@@ -60,11 +60,11 @@ func TestComputeRates(t *testing.T) {
 	if !r.CatchUpKnown || r.CatchUp != 140*time.Second {
 		t.Errorf("catch up = %s (known %v), want 140s", r.CatchUp, r.CatchUpKnown)
 	}
-	losing := ComputeRates([][]Observation{obs([2]int64{0, 100}, [2]int64{10, 200})})
+	losing := computeRates([][]observation{obs([2]int64{0, 100}, [2]int64{10, 200})})
 	if losing.CatchUpKnown {
 		t.Errorf("a consumer slower than the producer got a catch-up time: %+v", losing)
 	}
-	if ComputeRates([][]Observation{obs([2]int64{0, 100})}).Valid {
+	if computeRates([][]observation{obs([2]int64{0, 100})}).Valid {
 		t.Error("one observation gave rates")
 	}
 }

@@ -74,8 +74,8 @@ func (o *TrendOptions) Validate() error {
 	default:
 		return fmt.Errorf("timelag.mode %q: want interpolate, exact or hybrid", o.Mode)
 	}
-	if o.Window < MinWindow {
-		return fmt.Errorf("status.window %d: must be at least %d polls", o.Window, MinWindow)
+	if o.Window < minWindow {
+		return fmt.Errorf("status.window %d: must be at least %d polls", o.Window, minWindow)
 	}
 	return nil
 }
@@ -116,8 +116,8 @@ type trends struct {
 	gen     uint64      // this poll's generation
 	times   []time.Time // poll time of generation g at g % Window
 	// scratch is reused per partition to hand a window to
-	// EvaluatePartition; cands is the exact-read selection, reused.
-	scratch []Observation
+	// evaluatePartition; cands is the exact-read selection, reused.
+	scratch []observation
 	cands   []exactCand
 	// clock times the exact reads; exactTook is how long they took in the
 	// last apply (a poll phase of its own: requests, not math).
@@ -240,7 +240,7 @@ func newTrends(opts TrendOptions) *trends {
 	w := max(opts.Window, 1)
 	opts.Window = w
 	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{}, obsEnds: map[string]*endRing{},
-		times: make([]time.Time, w), scratch: make([]Observation, 0, w), clock: time.Now}
+		times: make([]time.Time, w), scratch: make([]observation, 0, w), clock: time.Now}
 }
 
 // apply records this poll's observations and fills the time lag, status
@@ -495,10 +495,10 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		}
 		er.ring[p*W+slot] = pl.End
 		w := tr.observations(p, n, tw, er)
-		st := EvaluatePartition(w, g.Members)
+		st := evaluatePartition(w, g.Members)
 		pl.Status = string(st)
 		tStatus = result.Worse(tStatus, st)
-		if n >= 2 { // ComputeRates over the windows: first and last of each
+		if n >= 2 { // computeRates over the windows: first and last of each
 			first, last := w[0], w[n-1]
 			dEnd += last.End - first.End
 			dCommit += last.Committed - first.Committed
@@ -523,8 +523,8 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 
 // observations materializes partition p's window of n observations (oldest
 // first) from the rings into the reused scratch slice, for
-// EvaluatePartition.
-func (tr *trends) observations(p, n int, tw *topicWindows, er *endRing) []Observation {
+// evaluatePartition.
+func (tr *trends) observations(p, n int, tw *topicWindows, er *endRing) []observation {
 	W := tr.opts.Window
 	w := tr.scratch[:n]
 	s := int((tr.gen + uint64(W) - uint64(n-1)) % uint64(W)) // the oldest's slot

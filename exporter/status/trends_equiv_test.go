@@ -122,7 +122,7 @@ func randomPolls(rng *rand.Rand, polls int) []*kafkaadmin.Snapshot {
 // and the exact reads requested (same partitions, same order).
 func TestTrendsMatchReference(t *testing.T) {
 	for _, mode := range []TimeLagMode{TimeLagInterpolate, TimeLagExact, TimeLagHybrid} {
-		for _, window := range []int{MinWindow, 5, DefaultStatusWindow} {
+		for _, window := range []int{minWindow, 5, DefaultStatusWindow} {
 			for _, budget := range []int{-1, 1, 4, 1000} {
 				t.Run(fmt.Sprintf("%s/window=%d/budget=%d", mode, window, budget), func(t *testing.T) {
 					opts := TrendOptions{Mode: mode, Window: window, ExactBudget: budget, ExactAboveRecords: 30}

@@ -49,7 +49,7 @@ type refTopicWindows struct {
 
 type refPartWindow struct {
 	gen uint64
-	obs []Observation
+	obs []observation
 	// exact caches the record timestamp read at a committed offset: while
 	// the commit does not move, the record's time does not change, so it
 	// is not read again (a stopped consumer would otherwise cost a Fetch
@@ -193,7 +193,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
 			tStatus := result.StatusOK
-			windows := make([][]Observation, 0, len(gt.Partitions))
+			windows := make([][]observation, 0, len(gt.Partitions))
 			tw := tr.windows[refGTKey{g.Name, gt.Topic}]
 			if tw == nil {
 				tw = &refTopicWindows{}
@@ -214,12 +214,12 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 					tw.parts = append(tw.parts, make([]refPartWindow, int(pl.Partition)+1-len(tw.parts))...)
 				}
 				pw := &tw.parts[pl.Partition]
-				w := append(pw.obs, Observation{At: now, Committed: pl.Committed, End: pl.End})
+				w := append(pw.obs, observation{At: now, Committed: pl.Committed, End: pl.End})
 				if len(w) > tr.opts.Window {
 					w = append(w[:0], w[len(w)-tr.opts.Window:]...)
 				}
 				pw.obs, pw.gen = w, tr.gen
-				st := EvaluatePartition(w, g.Members)
+				st := evaluatePartition(w, g.Members)
 				pl.Status = string(st)
 				tStatus = result.Worse(tStatus, st)
 				windows = append(windows, w)
@@ -229,7 +229,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 					tw.parts[i] = refPartWindow{} // no lag this poll: the window restarts
 				}
 			}
-			r := ComputeRates(windows)
+			r := computeRates(windows)
 			gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 			gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
 			gt.Status = string(tStatus)

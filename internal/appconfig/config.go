@@ -51,6 +51,8 @@ type Config struct {
 	LambdaESM LambdaESMConfig `mapstructure:"lambda-esm"`
 	// Sharding splits the groups across replicas (shard.go).
 	Sharding ShardConfig `mapstructure:"shard"`
+	// HA runs replicas coordinated through Kafka (ha.go).
+	HA HAConfig `mapstructure:"ha"`
 }
 
 // SetDefaults sets every option to its default (kminion's pattern: each
@@ -69,6 +71,7 @@ func (c *Config) SetDefaults() {
 	c.CloudWatch.SetDefaults()
 	c.LambdaESM.SetDefaults()
 	c.Sharding.SetDefaults()
+	c.HA.SetDefaults()
 }
 
 // ClusterSettings are a cluster's settings: those of the kafka shorthand
@@ -322,6 +325,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateShard(); err != nil {
+		return err
+	}
+	if err := c.validateHA(); err != nil {
 		return err
 	}
 	return c.validateCloudWatch()

@@ -51,7 +51,7 @@ func list(t *testing.T) map[string]pkg {
 		}
 		pkgs[strings.TrimPrefix(p.ImportPath, module+"/")] = p
 	}
-	for _, must := range []string{"exporter", "exporter/result", "exporter/lag", "exporter/expiry", "exporter/status", "kafkaadmin", "metrics", "metrics/cloudwatch", "cmd/offsetlag-exporter"} {
+	for _, must := range []string{"exporter", "exporter/result", "exporter/lag", "exporter/expiry", "exporter/status", "kafkaadmin", "metrics", "metrics/cloudwatch", "cmd/offsetlag-exporter", "ha"} {
 		if _, ok := pkgs[must]; !ok {
 			t.Fatalf("go list did not report %s (got %d packages)", must, len(pkgs))
 		}
@@ -140,6 +140,18 @@ func TestImportRules(t *testing.T) {
 	// The configuration machinery is a leaf: packages declare their Config
 	// with plain struct tags, and any package may use it.
 	forbid("internal/settings", "internal/settings imports no package of the module", module)
+
+	// ha coordinates replicas with its own franz-go client: it polls no lag
+	// (no sarama, no kafkaadmin), exports nothing itself (no Prometheus, no
+	// AWS, no sink) and hooks into the exporter only through exporter's
+	// Owner interface and the expiry state types.
+	forbid("ha", "ha speaks only the coordination protocol (franz-go) and hands state to the exporter",
+		sarama, mod("kafkaadmin"), prometheus, aws, smithy, mod("metrics"), mod("internal/statuspage"), mod("internal/httpapi"), mod("cmd"))
+	for name := range pkgs {
+		if hasPrefix(mod(name), mod("exporter"), mod("kafkaadmin"), mod("metrics")) {
+			forbid(name, "the poll path and the sinks never depend on the HA membership", mod("ha"))
+		}
+	}
 
 	// Product code never imports a test rig.
 	rigs := []string{mod("internal/kafkatest"), mod("internal/mototest"), mod("internal/promtest"), mod("internal/testpki"), mod("internal/fuzzci"), mod("internal/archtest")}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/ha"
+	"github.com/offsetlag/offsetlag/internal/appconfig"
+)
+
+// replicas is the optional HA membership (--ha.enabled); its methods do
+// nothing (and own everything) on a nil receiver.
+type replicas struct {
+	m   *ha.Member
+	log *slog.Logger
+}
+
+// newReplicas configures the membership; it connects nowhere.
+func newReplicas(cfg *appconfig.Config, logger *slog.Logger) (*replicas, error) {
+	if !cfg.HA.Enabled {
+		return nil, nil
+	}
+	opts, err := cfg.HAOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = logger
+	m, err := ha.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &replicas{m: m, log: logger}, nil
+}
+
+// owns wraps a cluster's group filter: with HA, only the owned groups.
+func (r *replicas) owns(cluster string, include func(string) bool) func(string) bool {
+	if r == nil {
+		return include
+	}
+	return func(g string) bool { return r.m.OwnsGroup(cluster, g) && include(g) }
+}
+
+// expiry applies owns to each cluster's expiry options.
+func (r *replicas) expiry(m map[string]expiry.ExpiryConfig) map[string]expiry.ExpiryConfig {
+	if r == nil {
+		return m
+	}
+	for name, ec := range m {
+		if ec.IncludeGroup != nil {
+			ec.IncludeGroup = r.owns(name, ec.IncludeGroup)
+		} else {
+			ec.IncludeGroup = r.owns(name, func(string) bool { return true })
+		}
+		m[name] = ec
+	}
+	return m
+}
+
+// owner is the exporter's Owner (nil interface when off).
+func (r *replicas) owner() exporter.Owner {
+	if r == nil {
+		return nil
+	}
+	return r.m
+}
+
+// start joins the group; polls export nothing until shards are assigned
+// and restored.
+func (r *replicas) start(ctx context.Context, exp *exporter.Exporter) error {
+	if r == nil {
+		return nil
+	}
+	return r.m.Start(ctx, exp)
+}
+
+// stop leaves the group (after the polls returned): the shards move at once.
+func (r *replicas) stop() {
+	if r == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.m.Stop(ctx)
+}
+
+// collectors are the membership's self-metrics.
+func (r *replicas) collectors() []prometheus.Collector {
+	if r == nil {
+		return nil
+	}
+	return []prometheus.Collector{haCollector{r.m}}
+}
+
+// handler serves /api/v1/replicas: this replica and the group's members
+// with their shards (one DescribeGroups per request).
+func (r *replicas) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r == nil {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"HA replicas are not enabled (--ha.enabled)"}` + "\n"))
+			return
+		}
+		st := r.m.Stats()
+		ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
+		defer cancel()
+		members, err := r.m.Replicas(ctx)
+		out := struct {
+			Group          string       `json:"group"`
+			Topic          string       `json:"topic"`
+			Shards         int          `json:"shards"`
+			MemberID       string       `json:"member_id"`
+			Owned          []int32      `json:"owned"`
+			Restoring      []int32      `json:"restoring"`
+			Rebalances     uint64       `json:"rebalances"`
+			LastRestoreSec float64      `json:"last_restore_seconds"`
+			Replicas       []ha.Replica `json:"replicas"`
+			Error          string       `json:"error,omitempty"`
+		}{st.Group, st.Topic, st.Partitions, st.MemberID, st.Owned, st.Restoring, st.Rebalances,
+			st.LastRestore.Seconds(), members, ""}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		if out.Owned == nil {
+			out.Owned = []int32{}
+		}
+		if out.Restoring == nil {
+			out.Restoring = []int32{}
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+var (
+	haOwnedDesc = prometheus.NewDesc("offsetlag_ha_shards_owned",
+		"Shards (partitions of the coordination topic) this replica owns and exports: summed over the replicas it equals offsetlag_ha_shards when every group is covered.", nil, nil)
+	haShardsDesc = prometheus.NewDesc("offsetlag_ha_shards",
+		"Shards of the coordination topic (P).", nil, nil)
+	haRestoringDesc = prometheus.NewDesc("offsetlag_ha_shards_restoring",
+		"Shards assigned to this replica whose state is still being read (not exported yet).", nil, nil)
+	haRebalancesDesc = prometheus.NewDesc("offsetlag_ha_rebalances_total",
+		"Rebalances of the replicas' group that changed this replica's shards.", nil, nil)
+	haRestoreDesc = prometheus.NewDesc("offsetlag_ha_state_restore_seconds",
+		"Duration of this replica's last shard restore, from assignment until the shard's state was read and the shard exported.", nil, nil)
+	haRestoresDesc = prometheus.NewDesc("offsetlag_ha_state_restores_total",
+		"Shard restores this replica completed.", nil, nil)
+)
+
+type haCollector struct{ m *ha.Member }
+
+func (c haCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- haOwnedDesc
+	ch <- haShardsDesc
+	ch <- haRestoringDesc
+	ch <- haRebalancesDesc
+	ch <- haRestoreDesc
+	ch <- haRestoresDesc
+}
+
+func (c haCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.m.Stats()
+	ch <- prometheus.MustNewConstMetric(haOwnedDesc, prometheus.GaugeValue, float64(len(st.Owned)))
+	ch <- prometheus.MustNewConstMetric(haShardsDesc, prometheus.GaugeValue, float64(st.Partitions))
+	ch <- prometheus.MustNewConstMetric(haRestoringDesc, prometheus.GaugeValue, float64(len(st.Restoring)))
+	ch <- prometheus.MustNewConstMetric(haRebalancesDesc, prometheus.CounterValue, float64(st.Rebalances))
+	ch <- prometheus.MustNewConstMetric(haRestoreDesc, prometheus.GaugeValue, st.LastRestore.Seconds())
+	ch <- prometheus.MustNewConstMetric(haRestoresDesc, prometheus.CounterValue, float64(st.Restores))
+}

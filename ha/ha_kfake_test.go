@@ -1,0 +1,318 @@
+package ha_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/ha"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+const (
+	testTopic      = "ha-state"
+	testShards     = 8
+	pollInterval   = 100 * time.Millisecond
+	sessionTimeout = 1500 * time.Millisecond
+)
+
+// replica is one exporter + membership, as cmd/offsetlag-exporter wires them.
+type replica struct {
+	t      *testing.T
+	name   string
+	m      *ha.Member
+	e      *exporter.Exporter
+	cancel context.CancelFunc
+	done   chan struct{}
+	ac     *kafkaadmin.Client
+}
+
+func startReplica(t *testing.T, name string, brokers []string) *replica {
+	t.Helper()
+	m, err := ha.New(ha.Options{Brokers: brokers, Topic: testTopic, Group: "replicas", Partitions: testShards,
+		SessionTimeout: sessionTimeout, Logger: testLogger(t).With("replica", name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: brokers,
+		IncludeGroup: func(g string) bool { return m.OwnsGroup("c", g) }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollInterval, Owner: m,
+		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: time.Hour,
+			IncludeGroup: func(g string) bool { return m.OwnsGroup("c", g) }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Start(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	r := &replica{t: t, name: name, m: m, e: e, cancel: cancel, done: make(chan struct{}), ac: ac}
+	go func() { e.Run(ctx); close(r.done) }()
+	return r
+}
+
+// stop is the SIGTERM path: polls stop, then the member leaves the group.
+func (r *replica) stop() {
+	r.cancel()
+	t0 := time.Now()
+	<-r.done
+	r.t.Logf("%s: polls stopped in %s", r.name, time.Since(t0))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.m.Stop(ctx)
+	r.t.Logf("%s: left in %s", r.name, time.Since(t0))
+	_ = r.ac.Close()
+}
+
+func (r *replica) groups() []string {
+	c, _ := r.e.Latest().Cluster("c")
+	var out []string
+	for _, g := range c.Groups {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
+func (r *replica) expiry(group string) *result.GroupExpiry {
+	c, _ := r.e.Latest().Cluster("c")
+	for i := range c.Expiry {
+		if c.Expiry[i].Group == group {
+			return &c.Expiry[i]
+		}
+	}
+	return nil
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s: %s", what, last)
+}
+
+// seed creates topic t with records and n simple groups with commits on it.
+func seed(t *testing.T, ctx context.Context, brokers []string, n int) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for p := int32(0); p < 2; p++ {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := kadm.NewClient(cl)
+	var groups []string
+	for i := range n {
+		g := fmt.Sprintf("g%02d", i)
+		var os kadm.Offsets
+		os.AddOffset("t", 0, 1, -1)
+		if _, err := adm.CommitOffsets(ctx, g, os); err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// coverage checks that the replicas export every group exactly once and
+// that their owned shards are disjoint and complete.
+func coverage(rs []*replica, want []string) (bool, string) {
+	seen := map[string]string{}
+	var dup []string
+	for _, r := range rs {
+		for _, g := range r.groups() {
+			if o, ok := seen[g]; ok {
+				dup = append(dup, g+" by "+o+" and "+r.name)
+			}
+			seen[g] = r.name
+		}
+	}
+	var missing []string
+	for _, g := range want {
+		if seen[g] == "" {
+			missing = append(missing, g)
+		}
+	}
+	owned := 0
+	for _, r := range rs {
+		owned += len(r.m.Stats().Owned)
+	}
+	return len(dup) == 0 && len(missing) == 0 && owned == testShards,
+		fmt.Sprintf("missing %v duplicate %v owned shards %d of %d", missing, dup, owned, testShards)
+}
+
+// disjoint fails the test if two replicas own one shard at the same time.
+func watchDisjoint(t *testing.T, ctx context.Context, rs func() []*replica) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			owner := map[int32]string{}
+			for _, r := range rs() {
+				for _, p := range r.m.Stats().Owned {
+					if o, ok := owner[p]; ok {
+						t.Errorf("shard %d owned by %s and %s at once", p, o, r.name)
+						return
+					}
+					owner[p] = r.name
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return &wg
+}
+
+// TestReplicasShareAndHandOver: two replicas cover every group exactly once;
+// a third joins (shards move, cooperative-sticky) and one leaves (SIGTERM
+// path: leave group), and coverage is complete again each time; no shard is
+// ever owned by two replicas at once.
+func TestReplicasShareAndHandOver(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	groups := seed(t, ctx, brokers, 24)
+
+	var mu sync.Mutex
+	var live []*replica
+	current := func() []*replica { mu.Lock(); defer mu.Unlock(); return slices.Clone(live) }
+	add := func(r *replica) { mu.Lock(); live = append(live, r); mu.Unlock() }
+	remove := func(r *replica) {
+		mu.Lock()
+		live = slices.DeleteFunc(live, func(x *replica) bool { return x == r })
+		mu.Unlock()
+	}
+	wctx, wcancel := context.WithCancel(ctx)
+	wg := watchDisjoint(t, wctx, current)
+	defer func() { wcancel(); wg.Wait() }()
+
+	a := startReplica(t, "a", brokers)
+	add(a)
+	b := startReplica(t, "b", brokers)
+	add(b)
+	waitFor(t, "two replicas to share the shards and cover every group once", time.Minute, func() (bool, string) {
+		ok, msg := coverage(current(), groups)
+		return ok && len(a.m.Stats().Owned) > 0 && len(b.m.Stats().Owned) > 0, msg
+	})
+
+	cr := startReplica(t, "c", brokers)
+	add(cr)
+	waitFor(t, "three replicas to cover every group once", time.Minute, func() (bool, string) {
+		ok, msg := coverage(current(), groups)
+		return ok && len(cr.m.Stats().Owned) > 0, msg
+	})
+
+	a.stop()
+	remove(a)
+	waitFor(t, "b and c to take a's shards", time.Minute, func() (bool, string) { return coverage(current(), groups) })
+	b.stop()
+	cr.stop()
+}
+
+// TestRestoreKeepsCountdown: a group that went Empty under one replica keeps
+// its expiry countdown (same expires_at) under a replica started afterwards
+// with no local state: the state came through the coordination topic.
+func TestRestoreKeepsCountdown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	seed(t, ctx, brokers, 1)
+
+	a := startReplica(t, "a", brokers)
+	waitFor(t, "a to own every shard", time.Minute, func() (bool, string) {
+		st := a.m.Stats()
+		return len(st.Owned) == testShards, fmt.Sprintf("owned %v", st.Owned)
+	})
+	// A classic consumer commits and leaves: the group is Empty.
+	cons, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("classic"),
+		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < 2; {
+		fs := cons.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		n += fs.NumRecords()
+	}
+	waitFor(t, "a to see the consumer", time.Minute, func() (bool, string) {
+		g := a.expiry("classic")
+		return g != nil && g.State == "Stable", fmt.Sprintf("%+v", g)
+	})
+	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cons.Close()
+	var before time.Time
+	waitFor(t, "a to predict the Empty group's expiry", time.Minute, func() (bool, string) {
+		g := a.expiry("classic")
+		if g == nil || g.ExpiresAt.IsZero() {
+			return false, fmt.Sprintf("%+v", g)
+		}
+		before = g.ExpiresAt
+		return true, ""
+	})
+	a.stop()
+
+	b := startReplica(t, "b", brokers)
+	defer b.stop()
+	waitFor(t, "b to export the group with a prediction", time.Minute, func() (bool, string) {
+		g := b.expiry("classic")
+		return g != nil && !g.ExpiresAt.IsZero(), fmt.Sprintf("%+v", g)
+	})
+	g := b.expiry("classic")
+	if !g.ExpiresAt.Equal(before) {
+		t.Fatalf("expires_at after the takeover %s, before %s: the countdown restarted", g.ExpiresAt, before)
+	}
+	if st := b.m.Stats(); st.Restores != testShards {
+		t.Errorf("b restored %d shards, want %d", st.Restores, testShards)
+	}
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }

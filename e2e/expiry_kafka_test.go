@@ -134,7 +134,7 @@ func TestExpiryKafka(t *testing.T) {
 
 	r = e.PollAll(ctx)
 	c, _ := r.Cluster("kafka")
-	if c.OffsetsRetention != time.Minute || c.OffsetsRetentionSource != expiry.RetentionFromBroker {
+	if c.OffsetsRetention != time.Minute || c.OffsetsRetentionSource != "broker" {
 		t.Errorf("retention %s from %s, want 1m from the broker", c.OffsetsRetention, c.OffsetsRetentionSource)
 	}
 	g := expiryGroup(r, group)

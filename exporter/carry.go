@@ -43,9 +43,9 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// DefaultStaleAfterPolls is Options.StaleAfter in poll intervals when it
+// defaultStaleAfterPolls is Options.StaleAfter in poll intervals when it
 // is not set.
-const DefaultStaleAfterPolls = 3
+const defaultStaleAfterPolls = 3
 
 // errNotRead is the DescribeErr and FetchErr of a group carried whole:
 // nothing about it was read by the poll.

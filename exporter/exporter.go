@@ -34,7 +34,7 @@ type Options struct {
 	Timeout time.Duration
 	// StaleAfter bounds how long a value a partial poll could not read is
 	// carried from its last good read (carry.go); 0 means
-	// DefaultStaleAfterPolls intervals.
+	// defaultStaleAfterPolls intervals.
 	StaleAfter time.Duration
 	Logger     *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -107,7 +107,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		opts.Timeout = opts.Interval
 	}
 	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = DefaultStaleAfterPolls * opts.Interval
+		opts.StaleAfter = defaultStaleAfterPolls * opts.Interval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

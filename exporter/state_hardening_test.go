@@ -16,7 +16,7 @@ import (
 
 // A state file written by a clock that was wrong (or edited by hand) must
 // not give a 73-year countdown: timestamps after now+StateClockSkew or
-// before KafkaEpoch are dropped, with one warning for the whole file.
+// before Kafka's epoch (2011) are dropped, with one warning for the whole file.
 func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	future := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)

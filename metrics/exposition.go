@@ -121,14 +121,23 @@ type chunkWriter struct {
 	n      int64
 }
 
-const exposChunk = 256 << 10
+// Chunks double from firstExposChunk to exposChunk: a family that
+// compresses to a few KB does not hold a whole chunk.
+const (
+	firstExposChunk = 16 << 10
+	exposChunk      = 256 << 10
+)
 
 func (cw *chunkWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		last := len(cw.chunks) - 1
 		if last < 0 || len(cw.chunks[last]) == cap(cw.chunks[last]) {
-			cw.chunks = append(cw.chunks, make([]byte, 0, exposChunk))
+			size := firstExposChunk
+			if last >= 0 {
+				size = min(max(2*cap(cw.chunks[last]), firstExposChunk), exposChunk)
+			}
+			cw.chunks = append(cw.chunks, make([]byte, 0, size))
 			last++
 		}
 		c := cw.chunks[last]

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/settings"
 )
 
 // Granularity says how fine-grained the exported lag series are.
@@ -44,14 +44,17 @@ const (
 
 // Options configure a Collector. The zero value is valid and means the
 // defaults.
+//
+// Each field is also one option of the exporter (metrics.*): the tags give
+// its key, help and valid values (internal/settings).
 type Options struct {
 	// Granularity of the exported series. Empty means GranularityPartition.
-	Granularity Granularity
+	Granularity Granularity `mapstructure:"granularity" oneof:"partition|topic" help:"partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"`
 	// Enums is how enum-like families are exported. Empty means EnumsAll.
-	Enums Enums
+	Enums Enums `mapstructure:"enums" oneof:"all|current" help:"all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"`
 	// Compat adds another exporter's families (prometheus_compat.go).
 	// Empty means CompatNone.
-	Compat Compat
+	Compat Compat `mapstructure:"compat" oneof:"none|kafka_exporter" help:"none, or kafka_exporter: also serve kafka_exporter's names and labels (kafka_consumergroup_lag{consumergroup,topic,partition}, ...) for the same data, without -1 series"`
 }
 
 // SetDefaults fills in empty fields.
@@ -67,20 +70,11 @@ func (o *Options) SetDefaults() {
 	}
 }
 
-// Validate reports the first invalid field. Empty fields are valid (they
-// take their default).
+// Validate reports the first invalid field (its oneof tag). Empty fields
+// are valid (they take their default).
 func (o Options) Validate() error {
-	switch o.Granularity {
-	case "", GranularityPartition, GranularityTopic:
-	default:
-		return fmt.Errorf("granularity %q: must be %q or %q", o.Granularity, GranularityPartition, GranularityTopic)
-	}
-	switch o.Enums {
-	case "", EnumsAll, EnumsCurrent:
-	default:
-		return fmt.Errorf("enums %q: must be %q or %q", o.Enums, EnumsAll, EnumsCurrent)
-	}
-	return validCompat(o.Compat)
+	o.SetDefaults()
+	return settings.Check(&o, "")
 }
 
 // Label names.

@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
@@ -35,14 +33,6 @@ type compatFamilies struct {
 	keBrokers, keTopicPartitions, keTopicCurrent, keTopicOldest *family
 	// Per group, group+topic, group partition.
 	keMembers, keLagSum, keCurrentSum, keLag, keCurrent *family
-}
-
-func validCompat(c Compat) error {
-	switch c {
-	case "", CompatNone, CompatKafkaExporter:
-		return nil
-	}
-	return fmt.Errorf("compat %q: must be %q or %q", c, CompatNone, CompatKafkaExporter)
 }
 
 // newCompatFamilies creates the kafka_exporter families. The per-partition

@@ -126,9 +126,40 @@ func (c *chunks) reserve() []byte {
 		if len(c.cur) > 0 {
 			c.full = append(c.full, c.cur)
 		}
-		c.cur = make([]byte, 0, min(max(2*cap(c.cur), firstChunk), chunkSize))
+		if n := min(max(2*cap(c.cur), firstChunk), chunkSize); n == chunkSize {
+			c.cur = getBuf()
+		} else {
+			c.cur = make([]byte, 0, n)
+		}
 	}
 	return c.cur
+}
+
+// release gives the full-size chunks back to bufPool; c is empty after.
+func (c *chunks) release() {
+	for _, b := range c.full {
+		putBuf(b)
+	}
+	putBuf(c.cur)
+	*c = chunks{}
+}
+
+// bufPool keeps the render's scratch buffers of chunkSize bytes (text of
+// the small families, pending text of the streamed ones) from one render
+// to the next.
+var bufPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, chunkSize)
+	return &b
+}}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+// putBuf pools b if it has the pool's size (a longer line may have grown a
+// chunk; smaller ones are not pooled).
+func putBuf(b []byte) {
+	if cap(b) == chunkSize {
+		bufPool.Put(&b)
+	}
 }
 
 func (c *chunks) empty() bool { return len(c.full) == 0 && len(c.cur) == 0 }

@@ -114,8 +114,9 @@ func (ft *familyText) appendPrefix(b []byte, lv []string) []byte {
 }
 
 // streamChunk is the text a streamed family collects before compressing
-// it.
-const streamChunk = 256 << 10
+// it (its pending buffer is a chunkSize buffer from bufPool, with room for
+// one more line).
+const streamChunk = chunkSize - chunkSlack
 
 var streamPool = sync.Pool{New: func() any {
 	zw, _ := flate.NewWriter(nil, deflateLevel) // the level is valid
@@ -123,7 +124,7 @@ var streamPool = sync.Pool{New: func() any {
 }}
 
 func newFamilyStream() *familyStream {
-	z := &familyStream{zw: streamPool.Get().(*flate.Writer), pending: make([]byte, 0, streamChunk+chunkSlack)}
+	z := &familyStream{zw: streamPool.Get().(*flate.Writer), pending: getBuf()}
 	z.zw.Reset(&z.out)
 	return z
 }
@@ -144,6 +145,7 @@ func (z *familyStream) finish() {
 	z.out.close()
 	z.zw.Reset(nil)
 	streamPool.Put(z.zw)
+	putBuf(z.pending)
 	z.zw, z.pending = nil, nil
 }
 
@@ -185,8 +187,8 @@ func (c *Collector) buildExposition(r *result.Result) *exposition {
 		}
 		head = appendHeader(head[:0], ft.f)
 		_, _ = tw.Write(head)
-		_ = ft.text.writeTo(tw)
-		ft.text = chunks{} // let the GC have it while later families are written
+		_ = ft.text.writeTo(tw) // the compressor copies what it keeps
+		ft.text.release()
 		open = true
 	}
 	if open {

@@ -161,7 +161,7 @@ func loadConfig(cfg, other configurable, name string, args, environ []string, st
 	if err := spec.Load(cfg, fs, env); err != nil {
 		return usageError{err.Error()}
 	}
-	if err := settings.CheckRanges(cfg, "--"); err != nil {
+	if err := settings.Check(cfg, "--"); err != nil {
 		return usageError{err.Error()}
 	}
 	return nil

@@ -187,7 +187,7 @@ func serve(ctx context.Context, cfg *appconfig.Config, logger *slog.Logger) erro
 	// Read, write and idle timeouts and a header cap (--web.*): a scraper
 	// that stalls is cut off after the write timeout, idle keep-alive
 	// connections after the idle timeout.
-	srv := httpserver.New(mux, cfg.Web.Limits())
+	srv := httpserver.New(mux, cfg.Web.Limits)
 	flags := &web.FlagConfig{
 		WebListenAddresses: &cfg.Web.ListenAddress,
 		WebSystemdSocket:   new(bool),

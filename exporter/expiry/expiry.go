@@ -94,15 +94,15 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// DefaultOffsetsRetention is Kafka's default offsets.retention.minutes
+// defaultOffsetsRetention is Kafka's default offsets.retention.minutes
 // (7 days), used when neither the configuration nor the brokers say.
-const DefaultOffsetsRetention = 7 * 24 * time.Hour
+const defaultOffsetsRetention = 7 * 24 * time.Hour
 
 // Retention sources (ClusterResult.OffsetsRetentionSource).
 const (
-	RetentionFromConfig  = "config"
-	RetentionFromBroker  = "broker"
-	RetentionFromDefault = "default"
+	retentionFromConfig  = "config"
+	retentionFromBroker  = "broker"
+	retentionFromDefault = "default"
 )
 
 // ExpectedGroup is a group watched even before it has been seen.
@@ -229,28 +229,28 @@ type TopicState struct {
 	MissingLast  time.Time `json:"missing_last,omitzero"`
 }
 
-// ExpiryEventKind names a tracker event.
-type ExpiryEventKind string
+// eventKind names a tracker event.
+type eventKind string
 
 // Events, each logged once when it happens (not once per poll).
 const (
-	// EventExpired: commits seen before are gone at or after the predicted
+	// eventExpired: commits seen before are gone at or after the predicted
 	// expiry (Warn).
-	EventExpired ExpiryEventKind = "expired"
-	// EventMissing: an expected group has no commit at all (Warn).
-	EventMissing ExpiryEventKind = "missing"
-	// EventOutOfRange: a commit fell below the log start (Warn).
-	EventOutOfRange ExpiryEventKind = "out_of_range"
-	// EventDeleted: commits vanished before their predicted expiry, or
+	eventExpired eventKind = "expired"
+	// eventMissing: an expected group has no commit at all (Warn).
+	eventMissing eventKind = "missing"
+	// eventOutOfRange: a commit fell below the log start (Warn).
+	eventOutOfRange eventKind = "out_of_range"
+	// eventDeleted: commits vanished before their predicted expiry, or
 	// while no expiry clock ran: deleted on purpose (Info).
-	EventDeleted ExpiryEventKind = "deleted"
-	// EventCommitsBack: an expired group committed on the topic again (Info).
-	EventCommitsBack ExpiryEventKind = "commits_back"
+	eventDeleted eventKind = "deleted"
+	// eventCommitsBack: an expired group committed on the topic again (Info).
+	eventCommitsBack eventKind = "commits_back"
 )
 
 // ExpiryEvent is one thing that happened, to be logged once.
 type ExpiryEvent struct {
-	Kind  ExpiryEventKind
+	Kind  eventKind
 	Group string
 	// Topic and Partition, when the event concerns one (Partition -1 if
 	// not).
@@ -258,9 +258,9 @@ type ExpiryEvent struct {
 	Partition int32
 	// ExpiresAt is the prediction the commits had; EmptySince the group's.
 	ExpiresAt, EmptySince time.Time
-	// Committed and LogStart for EventOutOfRange.
+	// Committed and LogStart for eventOutOfRange.
 	Committed, LogStart int64
-	// RecordsAtRisk for EventExpired and EventMissing.
+	// RecordsAtRisk for eventExpired and eventMissing.
 	RecordsAtRisk []result.RecordsAtRisk
 }
 
@@ -283,16 +283,16 @@ func (ev ExpiryEvent) Log(log *slog.Logger) {
 		attrs = append(attrs, "records_at_risk_"+r.StartingPosition, r.Records)
 	}
 	switch ev.Kind {
-	case EventExpired:
+	case eventExpired:
 		log.Warn("committed offsets expired: a consumer restarting with this group id starts from its starting position", attrs...)
-	case EventMissing:
+	case eventMissing:
 		log.Warn("expected consumer group has no committed offsets: it will start from its starting position", attrs...)
-	case EventOutOfRange:
+	case eventOutOfRange:
 		attrs = append(attrs, "committed", ev.Committed, "log_start", ev.LogStart, "records_lost", ev.LogStart-ev.Committed)
 		log.Warn("committed offset is below the log start: records were deleted by retention before the group read them", attrs...)
-	case EventDeleted:
+	case eventDeleted:
 		log.Info("committed offsets deleted before their predicted expiry (deleted on purpose, not expired)", attrs...)
-	case EventCommitsBack:
+	case eventCommitsBack:
 		log.Info("group commits again on a topic whose offsets had expired", attrs...)
 	}
 }
@@ -309,16 +309,16 @@ type ExpiryOutcome struct {
 	Changed, Transition bool
 }
 
-// ResolveRetention picks the retention: the override, else the brokers',
+// resolveRetention picks the retention: the override, else the brokers',
 // else Kafka's default.
-func ResolveRetention(override, broker time.Duration) (time.Duration, string) {
+func resolveRetention(override, broker time.Duration) (time.Duration, string) {
 	switch {
 	case override > 0:
-		return override, RetentionFromConfig
+		return override, retentionFromConfig
 	case broker > 0:
-		return broker, RetentionFromBroker
+		return broker, retentionFromBroker
 	default:
-		return DefaultOffsetsRetention, RetentionFromDefault
+		return defaultOffsetsRetention, retentionFromDefault
 	}
 }
 
@@ -336,7 +336,7 @@ func ObserveExpiry(st *ExpiryState, snap *kafkaadmin.Snapshot, cfg ExpiryConfig,
 	}
 	o := &observation{st: st, snap: snap, cfg: cfg, now: now, complete: snap.Complete(),
 		expected: map[string]ExpectedGroup{}}
-	o.out.Retention, o.out.RetentionSource = ResolveRetention(cfg.Retention, snap.OffsetsRetention)
+	o.out.Retention, o.out.RetentionSource = resolveRetention(cfg.Retention, snap.OffsetsRetention)
 	for _, eg := range cfg.Expected {
 		o.expected[eg.Group] = eg
 	}
@@ -543,7 +543,7 @@ func (o *observation) topicCommits(name string, gs *GroupState, topic string, ru
 	if !ts.Expired.IsZero() {
 		ts.Expired = time.Time{}
 		o.transition()
-		o.event(ExpiryEvent{Kind: EventCommitsBack, Group: name, Topic: topic, Partition: -1})
+		o.event(ExpiryEvent{Kind: eventCommitsBack, Group: name, Topic: topic, Partition: -1})
 	}
 	o.outOfRange(name, topic, ts)
 }
@@ -568,7 +568,7 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 		if oor, _ := result.OutOfRange(part.Start, off); oor {
 			now = append(now, p)
 			if !slices.Contains(ts.OutOfRange, p) {
-				o.event(ExpiryEvent{Kind: EventOutOfRange, Group: group, Topic: topic, Partition: p,
+				o.event(ExpiryEvent{Kind: eventOutOfRange, Group: group, Topic: topic, Partition: p,
 					Committed: off, LogStart: part.Start})
 			}
 		}
@@ -620,12 +620,12 @@ func (o *observation) vanished(group string, gs *GroupState, topic string, at ti
 	ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
 	if !ts.ExpiresAt.IsZero() && !at.Before(ts.ExpiresAt.Add(-o.tolerance())) {
 		ts.Expired = at
-		o.event(ExpiryEvent{Kind: EventExpired, Group: group, Topic: topic, Partition: -1,
+		o.event(ExpiryEvent{Kind: eventExpired, Group: group, Topic: topic, Partition: -1,
 			ExpiresAt: ts.ExpiresAt, EmptySince: gs.EmptySince,
 			RecordsAtRisk: o.atRisk(group, topic, ts)})
 		return
 	}
-	o.event(ExpiryEvent{Kind: EventDeleted, Group: group, Topic: topic, Partition: -1, ExpiresAt: ts.ExpiresAt})
+	o.event(ExpiryEvent{Kind: eventDeleted, Group: group, Topic: topic, Partition: -1, ExpiresAt: ts.ExpiresAt})
 	delete(gs.Topics, topic)
 }
 
@@ -712,7 +712,7 @@ func (o *observation) expectedGroup(name string) {
 		ts := &TopicState{Expired: o.now}
 		gs.Topics[topic] = ts
 		o.transition()
-		o.event(ExpiryEvent{Kind: EventExpired, Group: name, Topic: topic, Partition: -1,
+		o.event(ExpiryEvent{Kind: eventExpired, Group: name, Topic: topic, Partition: -1,
 			RecordsAtRisk: o.atRisk(name, topic, ts)})
 	}
 	live := false
@@ -724,7 +724,7 @@ func (o *observation) expectedGroup(name string) {
 	if !live && !gs.Missing && !running {
 		gs.Missing = true
 		o.transition()
-		o.event(ExpiryEvent{Kind: EventMissing, Group: name, Partition: -1})
+		o.event(ExpiryEvent{Kind: eventMissing, Group: name, Partition: -1})
 	}
 	if live && gs.Missing {
 		gs.Missing = false
@@ -795,7 +795,7 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []result.Recor
 				continue
 			}
 			off, committed := ts.Offsets.Get(p.ID)
-			if r, ok := PartitionRecordsAtRisk(pos, p.Start, p.End, off, committed, ts.Offsets.Len() > 0); ok {
+			if r, ok := partitionRecordsAtRisk(pos, p.Start, p.End, off, committed, ts.Offsets.Len() > 0); ok {
 				n += r
 				known = true
 			}
@@ -807,7 +807,7 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []result.Recor
 	return out
 }
 
-// PartitionRecordsAtRisk is one partition's share of RecordsAtRisk: what a
+// partitionRecordsAtRisk is one partition's share of RecordsAtRisk: what a
 // consumer restarting at pos without its commit would process again
 // (earliest) or skip (latest), counting only records the retained log
 // [start, end) holds:
@@ -828,7 +828,7 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []result.Recor
 // (timestamp), or latest for a partition without a commit (nothing to
 // skip that a commit would have saved) and earliest for an uncommitted
 // partition of a topic with commits on other partitions.
-func PartitionRecordsAtRisk(pos result.StartingPosition, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
+func partitionRecordsAtRisk(pos result.StartingPosition, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
 	if start < 0 || end < 0 {
 		return 0, false
 	}

@@ -73,8 +73,8 @@ func findGroup(t *testing.T, o ExpiryOutcome, name string) *result.GroupExpiry {
 	return nil
 }
 
-func kinds(o ExpiryOutcome) []ExpiryEventKind {
-	var ks []ExpiryEventKind
+func kinds(o ExpiryOutcome) []eventKind {
+	var ks []eventKind
 	for _, ev := range o.Events {
 		ks = append(ks, ev.Kind)
 	}
@@ -107,7 +107,7 @@ func wantNoExpiry(t *testing.T, _ ExpiryOutcome, g *result.GroupExpiry) {
 	}
 }
 
-func wantExpired(expired bool, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
+func wantExpired(expired bool, events ...eventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
 	return func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 		t.Helper()
 		got := g != nil && len(g.Topics) > 0 && g.Topics[0].Expired
@@ -173,7 +173,7 @@ func TestObserveExpiry(t *testing.T) {
 				// Gone: the first poll that does not list the group decides
 				// nothing, the second (after another restart) concludes.
 				{at: testInterval + R + time.Minute, restart: true, snap: snapT(), check: wantExpired(false)},
-				{at: testInterval + R + 2*time.Minute, restart: true, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: testInterval + R + 2*time.Minute, restart: true, snap: snapT(), check: wantExpired(true, eventExpired)},
 				{at: testInterval + R + 3*time.Minute, restart: true, snap: snapT(), check: wantExpired(true)},
 			},
 		},
@@ -222,14 +222,14 @@ func TestObserveExpiry(t *testing.T) {
 					return s
 				}(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					wantExpires(expAt(testInterval+24*time.Hour))(t, o, g)
-					if o.RetentionSource != RetentionFromBroker {
+					if o.RetentionSource != retentionFromBroker {
 						t.Fatalf("source %s", o.RetentionSource)
 					}
 				}},
 				{at: 2 * time.Hour, cfg: &ExpiryConfig{Retention: time.Hour, Tolerance: 2 * testInterval}, snap: snapT(classic("Empty", 50, 60)),
 					check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 						wantExpires(expAt(testInterval+time.Hour))(t, o, g)
-						if g.ExpiresIn != 0 || o.RetentionSource != RetentionFromConfig {
+						if g.ExpiresIn != 0 || o.RetentionSource != retentionFromConfig {
 							t.Fatalf("expires in %s (want clamped at 0), source %s", g.ExpiresIn, o.RetentionSource)
 						}
 					}},
@@ -250,7 +250,7 @@ func TestObserveExpiry(t *testing.T) {
 					if g != nil {
 						t.Fatalf("deleted group still tracked: %+v", g)
 					}
-					if !slices.Equal(kinds(o), []ExpiryEventKind{EventDeleted}) {
+					if !slices.Equal(kinds(o), []eventKind{eventDeleted}) {
 						t.Fatalf("events %v", kinds(o))
 					}
 				}},
@@ -262,7 +262,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(), check: wantExpired(false)},
 				{at: 2 * testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
-					if g != nil || !slices.Equal(kinds(o), []ExpiryEventKind{EventDeleted}) {
+					if g != nil || !slices.Equal(kinds(o), []eventKind{eventDeleted}) {
 						t.Fatalf("group %+v events %v", g, kinds(o))
 					}
 				}},
@@ -277,7 +277,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
 				{at: R, snap: snapT(), check: wantExpired(false)},
 				{at: R + testInterval/2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
-					wantExpired(true, EventExpired)(t, o, g)
+					wantExpired(true, eventExpired)(t, o, g)
 					if g.Present || !g.ExpiresAt.IsZero() || g.Topics[0].ExpiredAt != expAt(R) {
 						t.Fatalf("expired group %+v", g)
 					}
@@ -298,7 +298,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: R + 2*testInterval, snap: partial(snapT()), check: wantExpired(true)},
 				// A consumer joins: still expired until it commits.
 				{at: R + 3*testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1)), check: wantExpired(true)},
-				{at: R + 4*testInterval, snap: snapT(classic("Stable", 100, 200)), check: wantExpired(false, EventCommitsBack)},
+				{at: R + 4*testInterval, snap: snapT(classic("Stable", 100, 200)), check: wantExpired(false, eventCommitsBack)},
 			},
 		},
 		{
@@ -309,7 +309,7 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
 				{at: R + time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(false)},
-				{at: R + 2*time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(true, EventExpired)},
+				{at: R + 2*time.Second, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0)), check: wantExpired(true, eventExpired)},
 			},
 		},
 		{
@@ -321,7 +321,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: R + time.Minute, snap: partial(snapT()), check: wantExpired(false)},
 				{at: R + 2*time.Minute, snap: partial(snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0))), check: wantExpired(false)},
 				{at: R + 3*time.Minute, snap: snapT(), check: wantExpired(false)},
-				{at: R + 4*time.Minute, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: R + 4*time.Minute, snap: snapT(), check: wantExpired(true, eventExpired)},
 			},
 		},
 		{
@@ -348,7 +348,7 @@ func TestObserveExpiry(t *testing.T) {
 					}
 				}},
 				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
-					wantExpired(true, EventExpired, EventMissing)(t, o, g)
+					wantExpired(true, eventExpired, eventMissing)(t, o, g)
 					if !g.Missing || g.StartingPosition != "earliest" || len(g.Topics) != 1 {
 						t.Fatalf("group %+v", g)
 					}
@@ -359,7 +359,7 @@ func TestObserveExpiry(t *testing.T) {
 				}},
 				{at: 2 * testInterval, restart: true, snap: snapT(), check: wantExpired(true)},
 				{at: 3 * testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1, 100, 200)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
-					wantExpired(false, EventCommitsBack)(t, o, g)
+					wantExpired(false, eventCommitsBack)(t, o, g)
 					if g.Missing {
 						t.Fatal("still missing")
 					}
@@ -370,7 +370,7 @@ func TestObserveExpiry(t *testing.T) {
 			name: "commit below the log start is logged once",
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o ExpiryOutcome, _ *result.GroupExpiry) {
-					if len(o.Events) != 1 || o.Events[0].Kind != EventOutOfRange || o.Events[0].Partition != 0 ||
+					if len(o.Events) != 1 || o.Events[0].Kind != eventOutOfRange || o.Events[0].Partition != 0 ||
 						o.Events[0].Committed != 5 || o.Events[0].LogStart != 10 {
 						t.Fatalf("events %+v", o.Events)
 					}
@@ -384,7 +384,7 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60))},
 				{at: R, snap: snapT()},
-				{at: R + testInterval, snap: snapT(), check: wantExpired(true, EventExpired)},
+				{at: R + testInterval, snap: snapT(), check: wantExpired(true, eventExpired)},
 				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("not pruned: %+v", g)
@@ -417,7 +417,7 @@ func TestObserveExpiry(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					m, err := DecodeState(raw)
+					m, err := decodeState(raw)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -443,12 +443,12 @@ func TestResolveRetention(t *testing.T) {
 		want             time.Duration
 		source           string
 	}{
-		{"override wins", time.Hour, 2 * time.Hour, time.Hour, RetentionFromConfig},
-		{"broker", 0, 2 * time.Hour, 2 * time.Hour, RetentionFromBroker},
-		{"default", 0, 0, DefaultOffsetsRetention, RetentionFromDefault},
+		{"override wins", time.Hour, 2 * time.Hour, time.Hour, retentionFromConfig},
+		{"broker", 0, 2 * time.Hour, 2 * time.Hour, retentionFromBroker},
+		{"default", 0, 0, defaultOffsetsRetention, retentionFromDefault},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, src := ResolveRetention(tc.override, tc.broker)
+			got, src := resolveRetention(tc.override, tc.broker)
 			if got != tc.want || src != tc.source {
 				t.Errorf("= %s %s, want %s %s", got, src, tc.want, tc.source)
 			}
@@ -528,7 +528,7 @@ func TestPartitionRecordsAtRisk(t *testing.T) {
 		{"timestamp is not estimated", result.StartTimestamp, 100, 781, 500, true, true, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := PartitionRecordsAtRisk(tc.pos, tc.start, tc.end, tc.committed, tc.hasCommit, tc.topicCommitted)
+			got, ok := partitionRecordsAtRisk(tc.pos, tc.start, tc.end, tc.committed, tc.hasCommit, tc.topicCommitted)
 			if got != tc.want || ok != tc.ok {
 				t.Fatalf("= %d, %v; want %d, %v", got, ok, tc.want, tc.ok)
 			}
@@ -576,7 +576,7 @@ func topicExpired(g *result.GroupExpiry, topic string) (expired, tracked bool) {
 // wantT checks the state of g's commits on t: "tracked" (still there, not
 // concluded), "expired", or "forgotten" (deleted on purpose), and the
 // events of the poll.
-func wantT(state string, events ...ExpiryEventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
+func wantT(state string, events ...eventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
 	return func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
 		t.Helper()
 		exp, tracked := topicExpired(g, "t")
@@ -616,14 +616,14 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 			name: "trusted answer: same coordinator, other commits present: deleted at once",
 			polls: []poll{
 				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
-				{at: R / 2, snap: snapTU(grpTU(1, false, true)), check: wantT("forgotten", EventDeleted)},
+				{at: R / 2, snap: snapTU(grpTU(1, false, true)), check: wantT("forgotten", eventDeleted)},
 			},
 		},
 		{
 			name: "trusted answer past the predicted expiry: expired at once",
 			polls: []poll{
 				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
-				{at: R + time.Minute, snap: snapTU(grpTU(1, false, true)), check: wantT("expired", EventExpired)},
+				{at: R + time.Minute, snap: snapTU(grpTU(1, false, true)), check: wantT("expired", eventExpired)},
 			},
 		},
 		{
@@ -633,7 +633,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
 				{at: R / 2, snap: snapTU(grpTU(2, false, true)), check: wantT("tracked")},
-				{at: R/2 + testInterval, snap: snapTU(grpTU(2, false, true)), check: wantT("forgotten", EventDeleted)},
+				{at: R/2 + testInterval, snap: snapTU(grpTU(2, false, true)), check: wantT("forgotten", eventDeleted)},
 			},
 		},
 		{
@@ -678,7 +678,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 				{at: R - 2*testInterval - time.Second, snap: snapTU(), check: wantT("tracked")},
 				// Dated from the first miss, which is before the
 				// tolerance window: deleted, not expired.
-				{at: R + time.Minute, snap: snapTU(), check: wantT("forgotten", EventDeleted, EventDeleted)},
+				{at: R + time.Minute, snap: snapTU(), check: wantT("forgotten", eventDeleted, eventDeleted)},
 			},
 		},
 		{
@@ -688,7 +688,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 				{at: R + time.Minute, snap: snapTU(), check: wantT("tracked")},
 				{at: R + 2*time.Minute, snap: partial(snapTU()), check: wantT("tracked")},
 				{at: R + 3*time.Minute, snap: snapTU(), check: wantT("tracked")},
-				{at: R + 4*time.Minute, snap: snapTU(), check: wantT("expired", EventExpired, EventExpired)},
+				{at: R + 4*time.Minute, snap: snapTU(), check: wantT("expired", eventExpired, eventExpired)},
 			},
 		},
 		{
@@ -714,7 +714,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapTU(grpTU(1, true, true)), check: wantT("tracked")},
 				{at: R / 2, restart: true, snap: snapTU(grpTU(1, false, true)), check: wantT("tracked")},
-				{at: R/2 + testInterval, snap: snapTU(grpTU(1, false, true)), check: wantT("forgotten", EventDeleted)},
+				{at: R/2 + testInterval, snap: snapTU(grpTU(1, false, true)), check: wantT("forgotten", eventDeleted)},
 			},
 		},
 	}
@@ -733,7 +733,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					m, err := DecodeState(raw)
+					m, err := decodeState(raw)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -14,7 +14,7 @@ import (
 )
 
 // StateStore persists the expiry tracker's state (ExpiryState of every
-// cluster) in one JSON file, StateFileName in its directory, so that
+// cluster) in one JSON file, stateFileName in its directory, so that
 // empty_since and the last commit changes, and with them the predictions and
 // the expired flags, survive a restart.
 //
@@ -27,7 +27,7 @@ import (
 // point there is either the old or the new file, complete. It needs no
 // dependency and no locking beyond the exporter's own mutex, and it can be
 // read (and repaired) with jq. A file that cannot be read or decoded is
-// moved aside (StateFileName.corrupt-<unix time>) with a warning, and the
+// moved aside (stateFileName.corrupt-<unix time>) with a warning, and the
 // exporter starts fresh: losing the prediction state is better than not
 // exporting lag.
 type StateStore struct {
@@ -35,8 +35,8 @@ type StateStore struct {
 	log       *slog.Logger
 }
 
-// StateFileName is the state file's name in the state directory.
-const StateFileName = "offsetlag-state.json"
+// stateFileName is the state file's name in the state directory.
+const stateFileName = "offsetlag-state.json"
 
 // stateVersion is the file format version; a file of another version is
 // treated as unreadable.
@@ -60,7 +60,7 @@ func NewStateStore(dir string, log *slog.Logger) (*StateStore, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &StateStore{dir: dir, path: filepath.Join(dir, StateFileName), log: log.With("component", "state")}, nil
+	return &StateStore{dir: dir, path: filepath.Join(dir, stateFileName), log: log.With("component", "state")}, nil
 }
 
 // Path is the state file's path.
@@ -76,11 +76,11 @@ func (s *StateStore) Load(now time.Time) map[string]*ExpiryState {
 	}
 	if err == nil {
 		var st map[string]*ExpiryState
-		if st, err = DecodeState(raw); err == nil {
-			if n, first := DropImplausibleTimes(st, now); n > 0 {
+		if st, err = decodeState(raw); err == nil {
+			if n, first := dropImplausibleTimes(st, now); n > 0 {
 				s.log.Warn("state file: dropped timestamps in the future or before the Kafka epoch; the predictions they fed restart from the next poll",
 					"path", s.path, "dropped", n, "first", first, "not_after", now.Add(StateClockSkew).UTC().Format(time.RFC3339),
-					"not_before", KafkaEpoch.Format(time.RFC3339))
+					"not_before", kafkaEpoch.Format(time.RFC3339))
 			}
 			return st
 		}
@@ -96,9 +96,9 @@ func (s *StateStore) Load(now time.Time) map[string]*ExpiryState {
 	return map[string]*ExpiryState{}
 }
 
-// DecodeState parses a state file. It rejects other versions and drops null
+// decodeState parses a state file. It rejects other versions and drops null
 // entries, so the tracker never sees a nil group or topic.
-func DecodeState(raw []byte) (map[string]*ExpiryState, error) {
+func decodeState(raw []byte) (map[string]*ExpiryState, error) {
 	var f stateFile
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("decode state: %w", err)
@@ -130,26 +130,26 @@ func DecodeState(raw []byte) (map[string]*ExpiryState, error) {
 	return out, nil
 }
 
-// KafkaEpoch is the earliest timestamp a state file may hold (Kafka's
+// kafkaEpoch is the earliest timestamp a state file may hold (Kafka's
 // first release was in January 2011); StateClockSkew how far past the
 // loading process's clock one may lie. A timestamp outside these bounds
 // comes from a clock that was wrong or a file edited by hand: kept, a
 // last_change in 2099 would predict an expiry 73 years away.
-var KafkaEpoch = time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
+var kafkaEpoch = time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// StateClockSkew: see KafkaEpoch.
+// StateClockSkew: see kafkaEpoch.
 const StateClockSkew = 10 * time.Minute
 
-// DropImplausibleTimes removes from st the timestamps before KafkaEpoch or
+// dropImplausibleTimes removes from st the timestamps before kafkaEpoch or
 // after now+StateClockSkew, and returns how many it dropped and the first
 // one (in sorted order) as "cluster/group/topic field value". A topic
 // whose last_change or expired is dropped is forgotten (the next poll
 // sees its commits as new); a bad empty_since, gone_since or expires_at is
 // cleared (the tracker sets it again from the next poll); a bad last_poll
 // is cleared.
-func DropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, first string) {
+func dropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, first string) {
 	latest := now.Add(StateClockSkew)
-	bad := func(t time.Time) bool { return !t.IsZero() && (t.Before(KafkaEpoch) || t.After(latest)) }
+	bad := func(t time.Time) bool { return !t.IsZero() && (t.Before(kafkaEpoch) || t.After(latest)) }
 	note := func(where, field string, t time.Time) {
 		if n == 0 {
 			first = where + " " + field + " " + t.UTC().Format(time.RFC3339)

@@ -34,7 +34,7 @@ func TestStateStoreRoundTrip(t *testing.T) {
 	}
 	// Only the state file is left: no temporary files.
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || entries[0].Name() != StateFileName {
+	if len(entries) != 1 || entries[0].Name() != stateFileName {
 		t.Fatalf("directory holds %v", entries)
 	}
 }
@@ -84,7 +84,7 @@ func TestStateStoreCorruptFileMovedAside(t *testing.T) {
 }
 
 func TestDecodeStateDropsNulls(t *testing.T) {
-	m, err := DecodeState([]byte(`{"version":1,"clusters":{"a":null,"b":{"groups":{"g":null,"h":{"topics":{"t":null}}}},"c":{}}}`))
+	m, err := decodeState([]byte(`{"version":1,"clusters":{"a":null,"b":{"groups":{"g":null,"h":{"topics":{"t":null}}}},"c":{}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestDecodeStateDropsNulls(t *testing.T) {
 	if m["b"].Groups["g"] != nil || len(m["b"].Groups["h"].Topics) != 0 || m["c"].Groups == nil {
 		t.Errorf("decoded %+v", m)
 	}
-	// The tracker accepts what DecodeState returns.
+	// The tracker accepts what decodeState returns.
 	for _, st := range m {
 		ObserveExpiry(st, snapT(), ExpiryConfig{}, expT0)
 	}
@@ -113,7 +113,7 @@ func FuzzDecodeState(f *testing.F) {
 	f.Add([]byte(`{"version":1}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		m, err := DecodeState(raw)
+		m, err := decodeState(raw)
 		if err != nil {
 			return
 		}
@@ -125,7 +125,7 @@ func FuzzDecodeState(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encode decoded state: %v", err)
 		}
-		if _, err := DecodeState(again); err != nil {
+		if _, err := decodeState(again); err != nil {
 			t.Fatalf("decode re-encoded state: %v", err)
 		}
 	})

@@ -168,7 +168,7 @@ type TopicExpiry struct {
 //   - latest: records it would skip, the sum over partitions of log end
 //     minus the last committed offset clamped to [start, end].
 //
-// Both count only records the retained log holds (PartitionRecordsAtRisk).
+// Both count only records the retained log holds (see exporter/expiry).
 // timestamp positions are not estimated.
 type RecordsAtRisk struct {
 	StartingPosition string

@@ -140,74 +140,34 @@ type FilterConfig struct {
 // SetDefaults sets empty lists.
 func (f *FilterConfig) SetDefaults() { f.Allow, f.Deny = []string{}, []string{} }
 
-// MetricsConfig shapes the Prometheus output.
-type MetricsConfig struct {
-	Granularity string `mapstructure:"granularity" help:"partition: per-partition series; topic: only group+topic and group aggregates (caps cardinality)"`
-	// Enums: all or current (metrics.Enums).
-	Enums string `mapstructure:"enums" help:"all: one series per possible value of state, status, topic status and time-lag source families (1 current, 0 others); current: only the current value's series (caps cardinality)"`
-	// Compat: none or kafka_exporter (metrics.Compat).
-	Compat string `mapstructure:"compat" help:"none, or kafka_exporter: also serve kafka_exporter's names and labels (kafka_consumergroup_lag{consumergroup,topic,partition}, ...) for the same data, without -1 series"`
-}
+// MetricsConfig shapes the Prometheus output: metrics.Options, owned by
+// the metrics package.
+type MetricsConfig = metrics.Options
 
-// SetDefaults sets the metrics.* defaults.
-func (m *MetricsConfig) SetDefaults() {
-	m.Granularity = string(metrics.GranularityPartition)
-	m.Enums = string(metrics.EnumsAll)
-	m.Compat = string(metrics.CompatNone)
-}
-
-// WebConfig is the HTTP server.
+// WebConfig is the HTTP server: addresses, TLS and its connection limits
+// (internal/httpserver; README "HTTP limits").
 type WebConfig struct {
-	ListenAddress []string `mapstructure:"listen-address" help:"addresses to serve HTTP on (repeatable)"`
-	ConfigFile    string   `mapstructure:"config-file" help:"exporter-toolkit web configuration file for TLS and basic auth"`
-	TelemetryPath string   `mapstructure:"telemetry-path" help:"path of the metrics endpoint"`
-	// ReadTimeout, WriteTimeout, IdleTimeout and MaxHeaderBytes bound
-	// every connection (internal/httpserver; README "HTTP limits").
-	ReadTimeout    time.Duration `mapstructure:"read-timeout" range:"1s..1h" help:"time to read a whole request, headers and body, from a client"`
-	WriteTimeout   time.Duration `mapstructure:"write-timeout" range:"1s..1h" help:"time to write a whole response: a client that reads slower (or stalls) is disconnected; keep it above the largest scrape_timeout and the time /metrics takes"`
-	IdleTimeout    time.Duration `mapstructure:"idle-timeout" range:"1s..1h" help:"keep-alive connections idle this long are closed"`
-	MaxHeaderBytes int           `mapstructure:"max-header-bytes" range:"4096..1048576" help:"largest request header accepted (431 beyond)"`
+	ListenAddress     []string `mapstructure:"listen-address" help:"addresses to serve HTTP on (repeatable)"`
+	ConfigFile        string   `mapstructure:"config-file" help:"exporter-toolkit web configuration file for TLS and basic auth"`
+	TelemetryPath     string   `mapstructure:"telemetry-path" help:"path of the metrics endpoint"`
+	httpserver.Limits `mapstructure:",squash"`
 }
 
 // SetDefaults sets the web.* defaults.
 func (w *WebConfig) SetDefaults() {
 	w.ListenAddress = []string{":9745"}
 	w.TelemetryPath = "/metrics"
-	w.ReadTimeout = httpserver.DefaultReadTimeout
-	w.WriteTimeout = httpserver.DefaultWriteTimeout
-	w.IdleTimeout = httpserver.DefaultIdleTimeout
-	w.MaxHeaderBytes = httpserver.DefaultMaxHeaderBytes
-}
-
-// Limits returns the HTTP server limits.
-func (w WebConfig) Limits() httpserver.Limits {
-	return httpserver.Limits{ReadTimeout: w.ReadTimeout, WriteTimeout: w.WriteTimeout, IdleTimeout: w.IdleTimeout,
-		MaxHeaderBytes: w.MaxHeaderBytes}
+	w.Limits.SetDefaults()
 }
 
 // LogConfig is the logger.
 type LogConfig struct {
-	Level  string `mapstructure:"level" help:"log level: debug, info, warn, error"`
-	Format string `mapstructure:"format" help:"log format: logfmt or json"`
+	Level  string `mapstructure:"level" oneof:"debug|info|warn|error" help:"log level: debug, info, warn, error"`
+	Format string `mapstructure:"format" oneof:"logfmt|json" help:"log format: logfmt or json"`
 }
 
 // SetDefaults sets the log.* defaults.
 func (l *LogConfig) SetDefaults() { l.Level, l.Format = "info", "logfmt" }
-
-// Validate reports a bad level or format.
-func (l *LogConfig) Validate() error {
-	switch l.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log.level %q: want debug, info, warn or error", l.Level)
-	}
-	switch l.Format {
-	case "logfmt", "json":
-	default:
-		return fmt.Errorf("log.format %q: want logfmt or json", l.Format)
-	}
-	return nil
-}
 
 // spec names the exporter's options: --kafka.dial-timeout,
 // OFFSETLAG_KAFKA_DIAL_TIMEOUT, kafka: {dial-timeout: ...}.
@@ -291,29 +251,11 @@ func (c *Config) Validate() error {
 	if _, err := exporter.NewFilter("topics", c.Topics.Allow, c.Topics.Deny); err != nil {
 		return err
 	}
-	switch metrics.Granularity(c.Metrics.Granularity) {
-	case metrics.GranularityPartition, metrics.GranularityTopic:
-	default:
-		return fmt.Errorf("metrics.granularity %q: want partition or topic", c.Metrics.Granularity)
-	}
-	switch metrics.Enums(c.Metrics.Enums) {
-	case metrics.EnumsAll, metrics.EnumsCurrent:
-	default:
-		return fmt.Errorf("metrics.enums %q: want all or current", c.Metrics.Enums)
-	}
-	switch metrics.Compat(c.Metrics.Compat) {
-	case metrics.CompatNone, metrics.CompatKafkaExporter:
-	default:
-		return fmt.Errorf("metrics.compat %q: want none or kafka_exporter", c.Metrics.Compat)
-	}
 	if len(c.Web.ListenAddress) == 0 {
 		return errors.New("web.listen-address: at least one address")
 	}
 	if !strings.HasPrefix(c.Web.TelemetryPath, "/") || c.Web.TelemetryPath == "/" {
 		return fmt.Errorf("web.telemetry-path %q: must start with / and not be /", c.Web.TelemetryPath)
-	}
-	if err := c.Log.Validate(); err != nil {
-		return err
 	}
 	if err := c.Trends().Validate(); err != nil {
 		return err

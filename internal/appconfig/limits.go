@@ -26,12 +26,12 @@ import (
 // clusters list's after inheritance, named clusters[i].key), then the
 // ranges that depend on another option.
 func (c *Config) validateBounds() error {
-	if err := settings.CheckRanges(c, ""); err != nil {
+	if err := settings.Check(c, ""); err != nil {
 		return err
 	}
 	for i, cl := range c.Clusters {
 		settings.Inherit(&cl.ClusterSettings, c.Kafka.ClusterSettings)
-		if err := settings.CheckRanges(&cl.ClusterSettings, fmt.Sprintf("clusters[%d].", i)); err != nil {
+		if err := settings.Check(&cl.ClusterSettings, fmt.Sprintf("clusters[%d].", i)); err != nil {
 			return err
 		}
 	}

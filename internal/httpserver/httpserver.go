@@ -25,12 +25,13 @@ const (
 )
 
 // Limits are one server's connection limits; zero fields take the
-// defaults.
+// defaults. Each field is also one option of the exporter (web.*): the tags
+// give its key, help and range (internal/settings).
 type Limits struct {
-	ReadTimeout    time.Duration
-	WriteTimeout   time.Duration
-	IdleTimeout    time.Duration
-	MaxHeaderBytes int
+	ReadTimeout    time.Duration `mapstructure:"read-timeout" range:"1s..1h" help:"time to read a whole request, headers and body, from a client"`
+	WriteTimeout   time.Duration `mapstructure:"write-timeout" range:"1s..1h" help:"time to write a whole response: a client that reads slower (or stalls) is disconnected; keep it above the largest scrape_timeout and the time /metrics takes"`
+	IdleTimeout    time.Duration `mapstructure:"idle-timeout" range:"1s..1h" help:"keep-alive connections idle this long are closed"`
+	MaxHeaderBytes int           `mapstructure:"max-header-bytes" range:"4096..1048576" help:"largest request header accepted (431 beyond)"`
 }
 
 // SetDefaults fills zero fields.

@@ -12,7 +12,9 @@
 //	range:"100ms..5m"    the valid values of a number or duration: one or
 //	                     more "min..max" intervals or single values joined
 //	                     by "|" ("0|1s..168h", "1|60"); shown in --help
-//	                     and checked by CheckRanges
+//	                     and checked by Check
+//	oneof:"a|b|c"        the valid values of a string: checked by Check
+//	                     ("key \"x\": want a, b or c")
 //	inherit:"no"         see Inherit
 //
 // In a help tag, {env} stands for the option's environment variable and
@@ -75,6 +77,9 @@ type Option struct {
 	Help string
 	// Range is nil for options without a range tag.
 	Range *Range
+	// OneOf are the valid values of a string option (oneof tag), nil
+	// when any string goes.
+	OneOf []string
 	// Default is the value after SetDefaults.
 	Default any
 	// Type is the field's type.
@@ -162,6 +167,9 @@ func (s Spec) walk(v reflect.Value, path []string, index []int, what string, out
 		o.Env = s.envName(o.Key)
 		o.Help = strings.NewReplacer("{env}", o.Env, "{what}", what).Replace(o.Help)
 		o.Help = s.siblingFlags(o.Help, path)
+		if one := f.Tag.Get("oneof"); one != "" {
+			o.OneOf = strings.Split(one, "|")
+		}
 		if rt := f.Tag.Get("range"); rt != "" {
 			r, err := ParseRange(rt, f.Type == durationType)
 			if err != nil {
@@ -382,19 +390,22 @@ func oneLine(err error) string {
 	return strings.Join(parts, "; ")
 }
 
-// CheckRanges reports the first option of v (a pointer to a struct) whose
-// value is outside its range tag, naming it prefix + its key. Lists of
-// structs are not descended into: check their elements with a prefix
-// such as "clusters[0].".
-func CheckRanges(v any, prefix string) error {
+// Check reports the first option of v (a pointer to a struct) whose value
+// is outside its range tag or not one of its oneof tag, naming it prefix +
+// its key. Lists of structs are not descended into: check their elements
+// with a prefix such as "clusters[0].".
+func Check(v any, prefix string) error {
 	var out []Option
 	rv := reflect.ValueOf(v)
 	Spec{}.walk(rv.Elem(), nil, nil, "", &out)
 	for _, o := range out {
+		f := rv.Elem().FieldByIndex(o.index)
+		if o.OneOf != nil && !slices.Contains(o.OneOf, f.String()) {
+			return fmt.Errorf("%s%s %q: want %s", prefix, o.Key, f.String(), listOr(o.OneOf))
+		}
 		if o.Range == nil {
 			continue
 		}
-		f := rv.Elem().FieldByIndex(o.index)
 		var n int64
 		switch f.Kind() {
 		case reflect.Uint64:
@@ -407,6 +418,42 @@ func CheckRanges(v any, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// listOr writes "a, b or c".
+func listOr(vs []string) string {
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	return strings.Join(vs[:len(vs)-1], ", ") + " or " + vs[len(vs)-1]
+}
+
+// FillZero gives the fields of dst (a pointer to a struct) whose value is
+// zero and zero is not valid for them (outside their range or oneof tag,
+// or an empty string) the value in defaults: a library's zero-value
+// Options get the defaults of its Config, while a 0 that means something
+// ("0: no budget") is kept.
+func FillZero(dst, defaults any) {
+	var out []Option
+	d := reflect.ValueOf(dst).Elem()
+	def := reflect.ValueOf(defaults)
+	if def.Kind() == reflect.Pointer {
+		def = def.Elem()
+	}
+	Spec{}.walk(d, nil, nil, "", &out)
+	for _, o := range out {
+		f := d.FieldByIndex(o.index)
+		if !f.IsZero() {
+			continue
+		}
+		zeroValid := o.Range != nil && o.Range.Contains(0) || o.OneOf != nil && slices.Contains(o.OneOf, "")
+		if o.Range == nil && o.OneOf == nil && f.Kind() != reflect.String {
+			zeroValid = true // a bool, a list: zero is a value
+		}
+		if !zeroValid {
+			f.Set(def.FieldByIndex(o.index))
+		}
+	}
 }
 
 // Inherit fills the fields of dst (a pointer to a struct) that are zero

@@ -143,7 +143,7 @@ func TestPrecedenceAndStrictness(t *testing.T) {
 
 func TestRanges(t *testing.T) {
 	r := defaults()
-	if err := CheckRanges(r, ""); err != nil {
+	if err := Check(r, ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -158,12 +158,12 @@ func TestRanges(t *testing.T) {
 	} {
 		r := defaults()
 		c.set(r)
-		if err := CheckRanges(r, ""); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+		if err := Check(r, ""); err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("err = %v, want %q", err, c.want)
 		}
 	}
 	r.Count = 0 // the lone 0
-	if err := CheckRanges(r, ""); err != nil {
+	if err := Check(r, ""); err != nil {
 		t.Error(err)
 	}
 	rg, _ := ParseRange("1|60", false)
@@ -205,5 +205,32 @@ func TestDeclarationErrorsPanic(t *testing.T) {
 			}()
 			testSpec.Options(v)
 		}()
+	}
+}
+
+type lib struct {
+	Mode    string        `mapstructure:"mode" oneof:"off|on" help:"a mode"`
+	Queue   int           `mapstructure:"queue" range:"1..10" help:"zero is not valid: filled"`
+	Budget  int           `mapstructure:"budget" range:"0..100" help:"zero means none: kept"`
+	Name    string        `mapstructure:"name" help:"empty: filled"`
+	On      bool          `mapstructure:"on" help:"a bool is a value"`
+	Timeout time.Duration `mapstructure:"timeout" range:"0|1s..1m" help:"kept"`
+}
+
+func (l *lib) SetDefaults() {
+	*l = lib{Mode: "off", Queue: 5, Budget: 50, Name: "n", On: true, Timeout: time.Second}
+}
+
+func TestOneOfAndFillZero(t *testing.T) {
+	var d lib
+	d.SetDefaults()
+	var got lib
+	FillZero(&got, d)
+	if got != (lib{Mode: "off", Queue: 5, Name: "n"}) {
+		t.Errorf("FillZero = %+v: want mode, queue and name filled, budget, on and timeout kept", got)
+	}
+	got.Mode = "sideways"
+	if err := Check(&got, "x."); err == nil || err.Error() != `x.mode "sideways": want off or on` {
+		t.Errorf("err = %v", err)
 	}
 }

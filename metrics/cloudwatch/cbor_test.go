@@ -56,7 +56,7 @@ func standinClient(t *testing.T, s *mototest.CloudWatchStandin, protocol cloudwa
 
 func newStandinPublisher(t *testing.T, client cloudwatch.API, logs *syncBuffer, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {
 	t.Helper()
-	o := cloudwatch.Options{Client: client, Namespace: "offsetlag-test",
+	o := cloudwatch.Options{Client: client, Config: cloudwatch.Config{Namespace: "offsetlag-test"},
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	if logs != nil {
 		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -215,7 +215,7 @@ func TestEMFAtMost100MetricsPerLine(t *testing.T) {
 // The publisher in EMF mode writes one poll's lines and counts them as sent.
 func TestPublisherEMF(t *testing.T) {
 	var buf bytes.Buffer
-	p, err := cloudwatch.New(cloudwatch.Options{EMF: &buf, Namespace: "ns"})
+	p, err := cloudwatch.New(cloudwatch.Options{EMF: &buf, Config: cloudwatch.Config{Namespace: "ns"}})
 	if err != nil {
 		t.Fatal(err)
 	}

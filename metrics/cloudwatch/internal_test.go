@@ -170,7 +170,7 @@ func TestDimensionValues(t *testing.T) {
 // less a random part of up to half; it retries MaxAttempts-1 times.
 func TestRetryerBackoff(t *testing.T) {
 	minB, maxB := 100*time.Millisecond, 2*time.Second
-	r := newRetryer(&Options{MinBackoff: minB, MaxBackoff: maxB, MaxAttempts: 4})
+	r := newRetryer(&Options{Config: Config{MaxAttempts: 4}, MinBackoff: minB, MaxBackoff: maxB})
 	if n := r.MaxAttempts(); n != 4 {
 		t.Errorf("MaxAttempts %d, want 4", n)
 	}
@@ -216,7 +216,7 @@ func TestRetryable(t *testing.T) {
 			if got := retryable(tc.err); got != tc.want {
 				t.Fatalf("retryable(%v) = %v", tc.err, got)
 			}
-			if got := newRetryer(&Options{MaxAttempts: 2}).IsErrorRetryable(tc.err); got != tc.want {
+			if got := newRetryer(&Options{Config: Config{MaxAttempts: 2}}).IsErrorRetryable(tc.err); got != tc.want {
 				t.Fatalf("retryer: IsErrorRetryable(%v) = %v", tc.err, got)
 			}
 		})

@@ -62,7 +62,7 @@ func newPublisher(t *testing.T, endpoint string, mod func(*cloudwatch.Options)) 
 	t.Helper()
 	o := cloudwatch.Options{
 		Client:     mototest.CloudWatch(endpoint),
-		Namespace:  uniqueName("offsetlag-test"),
+		Config:     cloudwatch.Config{Namespace: uniqueName("offsetlag-test")},
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	}
 	if mod != nil {

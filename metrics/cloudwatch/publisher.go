@@ -19,6 +19,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/backoff"
+	"github.com/offsetlag/offsetlag/internal/settings"
 )
 
 // API is the part of the CloudWatch client the publisher uses.
@@ -27,84 +28,38 @@ type API interface {
 	PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
 }
 
-// Defaults of Options.
+// Defaults of the Options that are not in Config.
 const (
-	DefaultStorageResolution = 60
-	DefaultMaxMetrics        = 5000
-	DefaultPublishPeriod     = time.Minute
-	DefaultQueueSize         = 10
-	DefaultConcurrency       = 4
-	DefaultMaxAttempts       = 5
-	DefaultMinBackoff        = 200 * time.Millisecond
-	DefaultMaxBackoff        = 20 * time.Second
-	DefaultRequestTimeout    = 15 * time.Second
+	DefaultMinBackoff = 200 * time.Millisecond
+	DefaultMaxBackoff = 20 * time.Second
 )
 
-// Options configure a Publisher. Exactly one of Client (PutMetricData) and
-// EMF (Embedded Metric Format lines) is set.
+// Options configure a Publisher: its Config and what the program adds.
+// Exactly one of Client (PutMetricData) and EMF (Embedded Metric Format
+// lines) is set. A Config field left zero where zero is not valid gets its
+// default (Config.SetDefaults).
 type Options struct {
+	Config
+
 	Client API
 	EMF    io.Writer
 
-	// Namespace of every metric; DefaultNamespace when empty.
-	Namespace string
-	// StorageResolution is 60 (standard) or 1 (high resolution, billed
-	// as such when alarms query it below a minute).
-	StorageResolution int
-	// PartitionMetrics adds per-partition metrics (see BuildOptions).
-	PartitionMetrics bool
 	// ClusterNames maps an exporter cluster name to its Cluster Name
 	// dimension value (e.g. the MSK cluster name); unlisted clusters use
 	// their own name.
 	ClusterNames map[string]string
-	// MaxMetrics is the budget of distinct metrics of one publish, across
-	// all clusters (<= 0: no budget). With a PublishPeriod each metric is
-	// published once per period, so this caps the custom metrics billed.
-	// Beyond it the lowest-priority datums are dropped (see applyBudget).
-	MaxMetrics int
-	// PublishPeriod is how often the latest Result is published (0: at
-	// every Enqueue, i.e. every poll). Independent of the poll interval:
-	// a period of 60 s publishes one point a minute per metric, as MSK.
-	PublishPeriod time.Duration
 	// RateWindow is the shortest interval a partition's consume rate is
 	// measured over (EstimatedTimeLag); DefaultRateWindow when 0.
 	RateWindow time.Duration
-	// InvalidNames: what to do with a dimension value CloudWatch rejects
-	// (non-ASCII, control characters, blank, too long): map (default) or
-	// drop.
-	InvalidNames InvalidNames
-	// QueueSize is how many polls wait at most; when full, the oldest is
-	// dropped.
-	QueueSize int
-	// Concurrency is the most PutMetricData requests in flight.
-	Concurrency int
-	// MaxAttempts per request (1: no retries); MinBackoff doubles per
-	// retry up to MaxBackoff, with jitter.
-	MaxAttempts            int
+	// MinBackoff doubles per retry up to MaxBackoff, with jitter.
 	MinBackoff, MaxBackoff time.Duration
-	// RequestTimeout bounds one attempt.
-	RequestTimeout time.Duration
 
 	Logger *slog.Logger
 }
 
 // SetDefaults fills zero fields.
 func (o *Options) SetDefaults() {
-	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
-	}
-	if o.StorageResolution == 0 {
-		o.StorageResolution = DefaultStorageResolution
-	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = DefaultQueueSize
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = DefaultMaxAttempts
-	}
+	settings.FillZero(&o.Config, DefaultConfig())
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = DefaultMinBackoff
 	}
@@ -114,14 +69,8 @@ func (o *Options) SetDefaults() {
 	if o.MaxBackoff < o.MinBackoff {
 		o.MaxBackoff = o.MinBackoff
 	}
-	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = DefaultRequestTimeout
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.InvalidNames == "" {
-		o.InvalidNames = InvalidNamesMap
 	}
 	if o.RateWindow <= 0 {
 		o.RateWindow = DefaultRateWindow
@@ -191,14 +140,8 @@ func New(opts Options) (*Publisher, error) {
 	if (opts.Client == nil) == (opts.EMF == nil) {
 		return nil, errors.New("cloudwatch: set exactly one of Client and EMF")
 	}
-	if opts.StorageResolution != 1 && opts.StorageResolution != 60 {
-		return nil, fmt.Errorf("cloudwatch: storage resolution %d: want 1 or 60", opts.StorageResolution)
-	}
-	if opts.InvalidNames != InvalidNamesMap && opts.InvalidNames != InvalidNamesDrop {
-		return nil, fmt.Errorf("cloudwatch: invalid-names %q: want map or drop", opts.InvalidNames)
-	}
-	if opts.PublishPeriod < 0 {
-		return nil, fmt.Errorf("cloudwatch: publish period %s: must not be negative", opts.PublishPeriod)
+	if err := settings.Check(&opts.Config, "cloudwatch: "); err != nil {
+		return nil, err
 	}
 	p := &Publisher{
 		opts:        opts,

@@ -54,7 +54,7 @@ func readmeMetrics(t *testing.T) map[string]bool {
 // data present) is a row of README's table, and every row is sent.
 func TestREADMEMetricTable(t *testing.T) {
 	var buf bytes.Buffer
-	p, err := cloudwatch.New(cloudwatch.Options{EMF: &buf, PartitionMetrics: true, RateWindow: time.Millisecond})
+	p, err := cloudwatch.New(cloudwatch.Options{EMF: &buf, Config: cloudwatch.Config{PartitionMetrics: true}, RateWindow: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

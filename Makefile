@@ -56,9 +56,9 @@ demo:
 screenshot:
 	$(GO) test -count=1 -run TestDemoInBrowser ./cmd/offsetlag-demo -update-screenshot
 
-## bench: performance suite: S/M/L/XL in-process clusters (up to 4M committed offsets); prints the table, writes bench/results.md and heap profiles to bench/profiles (~20 min, ~6 GB RAM)
+## bench: performance suite: S/M/L/XL in-process clusters (up to 4M committed offsets); prints the table, writes bench/results.md and heap and CPU profiles to bench/profiles (~20 min, ~6 GB RAM)
 bench:
-	$(GO) run ./cmd/offsetlag-bench -out bench/results.md -heap-dir bench/profiles
+	$(GO) run ./cmd/offsetlag-bench -out bench/results.md -heap-dir bench/profiles -cpuprofile-dir bench/profiles
 
 ## docker-check: run the Dockerfile's go build lines on the host (no Docker needed; CI runs it via deploy/deploy_test.go)
 docker-check:

@@ -77,13 +77,16 @@ type Figures struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Started  time.Time
-	Took     time.Duration
-	Builds   map[string]time.Duration
-	Figures  []Figures
-	Machine  string
-	Targets  []Target
-	Failures int
+	// HeapDir and ProfileDir are where the heap and CPU profiles went
+	// (Options).
+	HeapDir, ProfileDir string
+	Started             time.Time
+	Took                time.Duration
+	Builds              map[string]time.Duration
+	Figures             []Figures
+	Machine             string
+	Targets             []Target
+	Failures            int
 }
 
 // Target is one checked ratio.
@@ -94,7 +97,8 @@ type Target struct {
 
 // Run builds each cluster in turn and measures every strategy on it.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	rep := &Report{Started: time.Now(), Builds: map[string]time.Duration{}, Machine: Machine()}
+	rep := &Report{Started: time.Now(), Builds: map[string]time.Duration{}, Machine: Machine(), HeapDir: o.HeapDir,
+		ProfileDir: o.ProfileDir}
 	logf := func(format string, args ...any) {
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, format+"\n", args...)
@@ -413,6 +417,16 @@ func (r *Report) Markdown(command string) string {
 	fmt.Fprintf(&b, "Produced by `%s` on %s (took %s).\n\n", command, r.Started.UTC().Format("2006-01-02 15:04 MST"),
 		r.Took.Round(time.Second))
 	fmt.Fprintf(&b, "## Machine\n\n%s\n", r.Machine)
+	if r.HeapDir != "" || r.ProfileDir != "" {
+		b.WriteString("## Profiles\n\n")
+		if r.HeapDir != "" {
+			fmt.Fprintf(&b, "- `%s/SIZE-heap.pprof`: the exporter's heap in use after its measured polls (`go tool pprof -sample_index=inuse_space`).\n", r.HeapDir)
+		}
+		if r.ProfileDir != "" {
+			fmt.Fprintf(&b, "- `%s/SIZE-STRATEGY-LATENCY.pprof`: CPU of each strategy's measured polls (the exporter's with its /metrics renders).\n", r.ProfileDir)
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "## Per poll (median of the measured polls)\n\n")
 	fmt.Fprintf(&b, "In-process kfake cluster, %d brokers. Sizes: ", NumBrokers)
 	var sz []string

@@ -60,6 +60,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 	known := map[string]bool{"offsetlag_build_info": true}
 	ch := make(chan *prometheus.Desc, 512)
 	metrics.NewCollector(nil, metrics.Options{}).Describe(ch)
+	metrics.NewHACollector(nil).Describe(ch)
 	close(ch)
 	name := regexp.MustCompile(`fqName: "([^"]+)"`)
 	for d := range ch {

@@ -249,13 +249,14 @@ func TestHelmStrictDecodeCatchesTypos(t *testing.T) {
 }
 
 func TestHelmChartRendersStrictly(t *testing.T) {
-	files := []string{"offsetlag.rules.yml", "expiry.rules.yml", "lambda-esm.rules.yml"}
+	files := []string{"offsetlag.rules.yml", "expiry.rules.yml", "lambda-esm.rules.yml", "ha.rules.yml"}
 	for _, tc := range []struct {
 		name, values string
 		wantKinds    []string
 	}{
 		{"default", "", []string{"ConfigMap", "Deployment", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor"}},
 		{"full", filepath.Join(chartDir, "values-full.yaml"), []string{"ConfigMap", "Deployment", "PersistentVolumeClaim", "PrometheusRule", "Secret", "Secret", "Service", "ServiceAccount", "ServiceMonitor"}},
+		{"ha", filepath.Join(chartDir, "values-ha.yaml"), []string{"ConfigMap", "Deployment", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := renderChart(t, tc.values)
@@ -366,7 +367,20 @@ func TestHelmChartRendersStrictly(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the exporter rejects the rendered configuration (args %v, env %v): %v", args, env, err)
 			}
-			if cfg.State.Dir != "/var/lib/offsetlag" {
+			if tc.name == "ha" {
+				// HA mode: N replicas, no volume, state in Kafka.
+				if !cfg.HA.Enabled || cfg.State.Dir != "" || cfg.HA.Group != "offsetlag-replicas" || cfg.HA.Partitions != 64 {
+					t.Errorf("ha mode: ha %+v, state dir %q", cfg.HA, cfg.State.Dir)
+				}
+				if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 || d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType {
+					t.Errorf("ha mode: replicas %v, strategy %+v", d.Spec.Replicas, d.Spec.Strategy)
+				}
+				for _, v := range pod.Volumes {
+					if v.PersistentVolumeClaim != nil || v.EmptyDir != nil {
+						t.Errorf("ha mode: state volume %+v", v)
+					}
+				}
+			} else if cfg.State.Dir != "/var/lib/offsetlag" {
 				t.Errorf("state dir %q", cfg.State.Dir)
 			}
 			if tc.name == "full" {

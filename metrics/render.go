@@ -78,9 +78,13 @@ func (s *renderSink) emit(f *family, v float64, labelValues []string) {
 	} else {
 		b = ft.text.reserve()
 	}
-	b = ft.appendPrefix(b, labelValues)
-	b = appendLabelValue(b, labelValues[len(labelValues)-1])
-	b = append(b, '"', '}', ' ')
+	if len(labelValues) == 0 { // no family has no label; as appendLine would write it
+		b = append(append(b, f.name...), '{', '}', ' ')
+	} else {
+		b = ft.appendPrefix(b, labelValues)
+		b = appendLabelValue(b, labelValues[len(labelValues)-1])
+		b = append(b, '"', '}', ' ')
+	}
 	b = appendValue(b, v)
 	b = append(b, '\n')
 	if ft.streamed {
@@ -94,7 +98,7 @@ func (s *renderSink) emit(f *family, v float64, labelValues []string) {
 }
 
 // appendPrefix appends the line text before the last label value:
-// name{l1="v1",...,lN=" (every family has at least one label).
+// name{l1="v1",...,lN=" (lv is not empty).
 func (ft *familyText) appendPrefix(b []byte, lv []string) []byte {
 	k := len(lv) - 1
 	if !ft.have || !slices.Equal(ft.key, lv[:k]) {

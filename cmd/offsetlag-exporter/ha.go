@@ -13,6 +13,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/ha"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/metrics"
 )
 
 // replicas is the optional HA membership (--ha.enabled); its methods do
@@ -95,7 +96,11 @@ func (r *replicas) collectors() []prometheus.Collector {
 	if r == nil {
 		return nil
 	}
-	return []prometheus.Collector{haCollector{r.m}}
+	return []prometheus.Collector{metrics.NewHACollector(func() metrics.HAStats {
+		st := r.m.Stats()
+		return metrics.HAStats{Shards: st.Partitions, Owned: len(st.Owned), Restoring: len(st.Restoring),
+			Rebalances: st.Rebalances, Restores: st.Restores, LastRestore: st.LastRestore}
+	})}
 }
 
 // handler serves /api/v1/replicas: this replica and the group's members
@@ -136,40 +141,4 @@ func (r *replicas) handler() http.Handler {
 		}
 		_ = json.NewEncoder(w).Encode(out)
 	})
-}
-
-var (
-	haOwnedDesc = prometheus.NewDesc("offsetlag_ha_shards_owned",
-		"Shards (partitions of the coordination topic) this replica owns and exports: summed over the replicas it equals offsetlag_ha_shards when every group is covered.", nil, nil)
-	haShardsDesc = prometheus.NewDesc("offsetlag_ha_shards",
-		"Shards of the coordination topic (P).", nil, nil)
-	haRestoringDesc = prometheus.NewDesc("offsetlag_ha_shards_restoring",
-		"Shards assigned to this replica whose state is still being read (not exported yet).", nil, nil)
-	haRebalancesDesc = prometheus.NewDesc("offsetlag_ha_rebalances_total",
-		"Rebalances of the replicas' group that changed this replica's shards.", nil, nil)
-	haRestoreDesc = prometheus.NewDesc("offsetlag_ha_state_restore_seconds",
-		"Duration of this replica's last shard restore, from assignment until the shard's state was read and the shard exported.", nil, nil)
-	haRestoresDesc = prometheus.NewDesc("offsetlag_ha_state_restores_total",
-		"Shard restores this replica completed.", nil, nil)
-)
-
-type haCollector struct{ m *ha.Member }
-
-func (c haCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- haOwnedDesc
-	ch <- haShardsDesc
-	ch <- haRestoringDesc
-	ch <- haRebalancesDesc
-	ch <- haRestoreDesc
-	ch <- haRestoresDesc
-}
-
-func (c haCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.m.Stats()
-	ch <- prometheus.MustNewConstMetric(haOwnedDesc, prometheus.GaugeValue, float64(len(st.Owned)))
-	ch <- prometheus.MustNewConstMetric(haShardsDesc, prometheus.GaugeValue, float64(st.Partitions))
-	ch <- prometheus.MustNewConstMetric(haRestoringDesc, prometheus.GaugeValue, float64(len(st.Restoring)))
-	ch <- prometheus.MustNewConstMetric(haRebalancesDesc, prometheus.CounterValue, float64(st.Rebalances))
-	ch <- prometheus.MustNewConstMetric(haRestoreDesc, prometheus.GaugeValue, st.LastRestore.Seconds())
-	ch <- prometheus.MustNewConstMetric(haRestoresDesc, prometheus.CounterValue, float64(st.Restores))
 }

@@ -413,7 +413,7 @@ func TestObserveExpiry(t *testing.T) {
 			st := NewExpiryState()
 			for i, p := range tc.polls {
 				if p.restart {
-					raw, err := EncodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
+					raw, err := encodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -729,7 +729,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 					}
 				}
 				if p.restart {
-					raw, err := EncodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
+					raw, err := encodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -79,7 +79,7 @@ func (s *StateStore) Load(now time.Time) map[string]*ExpiryState {
 		if st, err = decodeState(raw); err == nil {
 			if n, first := dropImplausibleTimes(st, now); n > 0 {
 				s.log.Warn("state file: dropped timestamps in the future or before the Kafka epoch; the predictions they fed restart from the next poll",
-					"path", s.path, "dropped", n, "first", first, "not_after", now.Add(StateClockSkew).UTC().Format(time.RFC3339),
+					"path", s.path, "dropped", n, "first", first, "not_after", now.Add(stateClockSkew).UTC().Format(time.RFC3339),
 					"not_before", kafkaEpoch.Format(time.RFC3339))
 			}
 			return st
@@ -131,24 +131,24 @@ func decodeState(raw []byte) (map[string]*ExpiryState, error) {
 }
 
 // kafkaEpoch is the earliest timestamp a state file may hold (Kafka's
-// first release was in January 2011); StateClockSkew how far past the
+// first release was in January 2011); stateClockSkew how far past the
 // loading process's clock one may lie. A timestamp outside these bounds
 // comes from a clock that was wrong or a file edited by hand: kept, a
 // last_change in 2099 would predict an expiry 73 years away.
 var kafkaEpoch = time.Date(2011, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// StateClockSkew: see kafkaEpoch.
-const StateClockSkew = 10 * time.Minute
+// stateClockSkew: see kafkaEpoch.
+const stateClockSkew = 10 * time.Minute
 
 // dropImplausibleTimes removes from st the timestamps before kafkaEpoch or
-// after now+StateClockSkew, and returns how many it dropped and the first
+// after now+stateClockSkew, and returns how many it dropped and the first
 // one (in sorted order) as "cluster/group/topic field value". A topic
 // whose last_change or expired is dropped is forgotten (the next poll
 // sees its commits as new); a bad empty_since, gone_since or expires_at is
 // cleared (the tracker sets it again from the next poll); a bad last_poll
 // is cleared.
 func dropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, first string) {
-	latest := now.Add(StateClockSkew)
+	latest := now.Add(stateClockSkew)
 	bad := func(t time.Time) bool { return !t.IsZero() && (t.Before(kafkaEpoch) || t.After(latest)) }
 	note := func(where, field string, t time.Time) {
 		if n == 0 {
@@ -194,15 +194,15 @@ func dropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, fir
 	return n, first
 }
 
-// EncodeState renders the state file.
-func EncodeState(clusters map[string]*ExpiryState, now time.Time) ([]byte, error) {
+// encodeState renders the state file.
+func encodeState(clusters map[string]*ExpiryState, now time.Time) ([]byte, error) {
 	return json.Marshal(stateFile{Version: stateVersion, Saved: now.UTC(), Clusters: clusters})
 }
 
 // Save writes the state atomically: temporary file, fsync, rename, fsync of
 // the directory (so the rename itself survives a power loss).
 func (s *StateStore) Save(clusters map[string]*ExpiryState, now time.Time) error {
-	raw, err := EncodeState(clusters, now)
+	raw, err := encodeState(clusters, now)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}

@@ -107,7 +107,7 @@ func FuzzDecodeState(f *testing.F) {
 	st := NewExpiryState()
 	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
 	ObserveExpiry(st, snapT(classic("Empty", 5, 60)), ExpiryConfig{}, expAt(time.Minute))
-	good, _ := EncodeState(map[string]*ExpiryState{"c": st}, expT0)
+	good, _ := encodeState(map[string]*ExpiryState{"c": st}, expT0)
 	f.Add(good)
 	f.Add([]byte(`{"version":1,"clusters":{"c":{"groups":{"g":null}}}}`))
 	f.Add([]byte(`{"version":1}`))
@@ -121,7 +121,7 @@ func FuzzDecodeState(f *testing.F) {
 			ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Expected: []ExpectedGroup{{Group: "e", Topics: []string{"t"}}}}, expAt(time.Hour))
 			ObserveExpiry(st, snapT(), ExpiryConfig{}, expAt(30*24*time.Hour))
 		}
-		again, err := EncodeState(m, expT0)
+		again, err := encodeState(m, expT0)
 		if err != nil {
 			t.Fatalf("encode decoded state: %v", err)
 		}

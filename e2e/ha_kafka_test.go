@@ -1,0 +1,354 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/internal/kafkatest"
+)
+
+// HA replicas (--ha.enabled) on a real 3-node cluster: three replica
+// binaries and one reference instance (no HA) watch the same topic and 24
+// Empty groups. The union of the replicas' group and topic series must
+// equal the reference's with no series exported twice; then the replica
+// exporting the most groups is killed with SIGKILL, and its groups must come
+// back on the survivors within 2 polls of their restore (measured from the
+// kill: session timeout + restore + poll, written to README's reliability
+// table) with the same expires_at (within one poll interval).
+
+const (
+	haShards  = 16
+	haPoll    = time.Second
+	haSession = 6 * time.Second // the brokers' group.min.session.timeout.ms
+	haParts   = 6
+	haGroups  = 24
+)
+
+// haScene is the cluster, the reference and the replicas.
+type haScene struct {
+	t      *testing.T
+	c      *kafkatest.Cluster
+	topic  string
+	groups []string
+	ref    *exporterProc
+	args   []string
+	reps   []*exporterProc
+}
+
+func newHAScene(t *testing.T) *haScene {
+	c := kafkatest.StartCluster(t, kafkatest.ClusterOptions{})
+	s := &haScene{t: t, c: c, topic: uniq("ha")}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := adm.CreateTopic(ctx, haParts, 3, nil, s.topic); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	if err := c.WaitISR(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < haParts; p++ {
+		for i := 0; i < 20; i++ {
+			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
+				t.Fatalf("produce: %v", err)
+			}
+		}
+	}
+	prefix := uniq("hag")
+	for i := 0; i < haGroups; i++ {
+		g := fmt.Sprintf("%s%02d", prefix, i)
+		os := kadm.Offsets{}
+		for p := int32(0); p < haParts; p++ {
+			os.Add(kadm.Offset{Topic: s.topic, Partition: p, At: int64(i%10 + 1), LeaderEpoch: -1})
+		}
+		if err := adm.CommitAllOffsets(ctx, g, os); err != nil {
+			t.Fatalf("commit %s: %v", g, err)
+		}
+		s.groups = append(s.groups, g)
+	}
+	s.ref = startExporterOn(t, c.BrokerList(), "--poll.interval", haPoll.String())
+	s.args = []string{"--poll.interval", haPoll.String(), "--ha.enabled", "--ha.topic", uniq("ha-state"),
+		"--ha.group", uniq("ha-replicas"), "--ha.partitions", fmt.Sprint(haShards), "--ha.session-timeout", haSession.String()}
+	for range 3 {
+		s.add()
+	}
+	return s
+}
+
+func (s *haScene) add() *exporterProc {
+	p := startExporterOn(s.t, s.c.BrokerList(), s.args...)
+	s.reps = append(s.reps, p)
+	return p
+}
+
+// seriesKeys are the scene's group and topic series of a scrape: family and
+// labels, without values (the reference and the replicas poll at other
+// moments).
+func (s *haScene) seriesKeys(ms metricSet) map[string]string {
+	ours := map[string]bool{}
+	for _, g := range s.groups {
+		ours[g] = true
+	}
+	out := map[string]string{} // key -> group ("" for topic series)
+	for name, f := range ms {
+		if !strings.HasPrefix(name, "offsetlag_") {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			g, tp := labelOf(m, "group"), labelOf(m, "topic")
+			if !ours[g] && (g != "" || tp != s.topic) {
+				continue
+			}
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(ls)
+			out[name+"{"+strings.Join(ls, ",")+"}"] = g
+		}
+	}
+	return out
+}
+
+// round scrapes the replicas (nil entries skipped) and reports the owner of
+// every series, the duplicates, and the shards owned in total.
+type haRound struct {
+	owner  map[string]int // series key -> replica index
+	groups map[string]int // group -> replica index
+	dups   []string
+	owned  float64
+	polls  []float64 // last successful poll per replica
+	rebal  []float64
+	restor []float64
+	expire map[string]float64 // group -> expires_at (unix seconds)
+	errs   []string
+}
+
+func (s *haScene) round(live []*exporterProc) haRound {
+	r := haRound{owner: map[string]int{}, groups: map[string]int{}, expire: map[string]float64{},
+		polls: make([]float64, len(live)), rebal: make([]float64, len(live)), restor: make([]float64, len(live))}
+	for i, p := range live {
+		if p == nil {
+			continue
+		}
+		ms, err := p.scrape()
+		if err != nil {
+			r.errs = append(r.errs, err.Error())
+			continue
+		}
+		r.owned += ms.value("offsetlag_ha_shards_owned", nil)
+		r.polls[i] = ms.value("offsetlag_last_successful_poll_timestamp_seconds", nil)
+		r.rebal[i] = ms.value("offsetlag_ha_rebalances_total", nil)
+		r.restor[i] = ms.value("offsetlag_ha_state_restores_total", nil)
+		for k, g := range s.seriesKeys(ms) {
+			if o, ok := r.owner[k]; ok && o != i {
+				r.dups = append(r.dups, fmt.Sprintf("%s by %d and %d", k, o, i))
+			}
+			r.owner[k] = i
+			if g != "" {
+				r.groups[g] = i
+			}
+		}
+		for _, m := range ms.series("offsetlag_consumergroup_offsets_expire_timestamp_seconds", nil) {
+			r.expire[labelOf(m, "group")] = sampleValue(m)
+		}
+	}
+	return r
+}
+
+// covered reports whether the round equals the reference: every series of
+// the reference exactly once, nothing else, every shard owned.
+func (s *haScene) covered(r haRound, ref map[string]string) (bool, string) {
+	var missing, extra []string
+	for k := range ref {
+		if _, ok := r.owner[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	for k := range r.owner {
+		if _, ok := ref[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	ok := len(missing) == 0 && len(extra) == 0 && len(r.dups) == 0 && r.owned == haShards && len(r.errs) == 0
+	return ok, fmt.Sprintf("%d missing (%v), %d extra (%v), duplicates %v, shards owned %v of %d, errors %v",
+		len(missing), first(missing, 3), len(extra), first(extra, 3), first(r.dups, 3), r.owned, haShards, r.errs)
+}
+
+func first(s []string, n int) []string {
+	sort.Strings(s)
+	return s[:min(n, len(s))]
+}
+
+// reference waits for the reference to export every group, and returns its
+// series keys.
+func (s *haScene) reference() map[string]string {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ms, err := s.ref.scrape()
+		if err == nil {
+			keys := s.seriesKeys(ms)
+			seen := map[string]bool{}
+			for _, g := range keys {
+				seen[g] = true
+			}
+			if len(seen) == haGroups+1 { // the groups and "" (topic series)
+				return keys
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the reference does not export the %d groups: %v", haGroups, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitCovered waits until the replicas equal the reference, then checks 3
+// more rounds (3 polls) stay so.
+func (s *haScene) waitCovered(what string, live []*exporterProc, ref map[string]string) {
+	s.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		ok, msg := s.covered(s.round(live), ref)
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: replicas never equal the reference: %s", what, msg)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i := 0; i < 3; i++ {
+		time.Sleep(haPoll)
+		if ok, msg := s.covered(s.round(live), ref); !ok {
+			s.t.Fatalf("%s: covered, then not: %s", what, msg)
+		}
+	}
+}
+
+// TestHAReplicasKafka: coverage equal to the reference with no duplicate;
+// kill -9 of one replica: its groups back on the survivors within 2 polls
+// of their restore, expires_at unchanged.
+func TestHAReplicasKafka(t *testing.T) {
+	start := time.Now()
+	s := newHAScene(t)
+	ref := s.reference()
+	s.waitCovered("3 replicas", s.reps, ref)
+	r := s.round(s.reps)
+	count := map[int]int{}
+	for _, o := range r.groups {
+		count[o]++
+	}
+	victim := 0
+	for i := range s.reps {
+		if count[i] > count[victim] {
+			victim = i
+		}
+	}
+	var moving []string
+	for g, o := range r.groups {
+		if o == victim {
+			moving = append(moving, g)
+		}
+	}
+	sort.Strings(moving)
+	before := map[string]float64{}
+	for _, g := range moving {
+		if v, ok := r.expire[g]; ok {
+			before[g] = v
+		}
+	}
+	if len(moving) == 0 || len(before) == 0 {
+		t.Fatalf("victim %d exports %d groups, %d with an expiry prediction", victim, len(moving), len(before))
+	}
+	survivors := slices.Clone(s.reps)
+	survivors[victim] = nil
+
+	killedAt := time.Now()
+	if err := s.reps[victim].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-s.reps[victim].done
+
+	// Watch the survivors: when each restored a shard (restores_total
+	// grew), which polls followed, and when each moving group came back.
+	restored := make([]float64, len(s.reps)) // restores_total before the kill
+	copy(restored, r.restor)
+	restoreSeen := map[int]bool{}
+	pollsAfter := map[int]map[float64]bool{} // polls completed after the restore was seen
+	back := map[string]time.Duration{}
+	after := map[string]float64{}
+	pollsUntil := 0
+	deadline := time.Now().Add(3 * time.Minute)
+	for len(back) < len(moving) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after kill -9 of replica %d: %d of its %d groups back: %v", victim, len(back), len(moving), back)
+		}
+		rr := s.round(survivors)
+		if len(rr.dups) > 0 {
+			t.Fatalf("after the kill: series exported twice: %v", first(rr.dups, 3))
+		}
+		for i, p := range survivors {
+			if p == nil {
+				continue
+			}
+			if rr.restor[i] > restored[i] && !restoreSeen[i] {
+				restoreSeen[i] = true
+				pollsAfter[i] = map[float64]bool{}
+			}
+			if restoreSeen[i] {
+				pollsAfter[i][rr.polls[i]] = true
+			}
+		}
+		for _, g := range moving {
+			o, ok := rr.groups[g]
+			if _, done := back[g]; !ok || done {
+				continue
+			}
+			back[g] = time.Since(killedAt)
+			after[g] = rr.expire[g]
+			if !restoreSeen[o] {
+				t.Errorf("group %s exported by replica %d before it restored a shard", g, o)
+			}
+			// The poll that was last when the restore was seen may be
+			// before it: at most 2 further polls (+1 under way).
+			pollsUntil = max(pollsUntil, len(pollsAfter[o])-1)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var worst time.Duration
+	for _, d := range back {
+		worst = max(worst, d)
+	}
+	if pollsUntil > 3 {
+		t.Errorf("groups back %d polls after their new owner restored the shard, want at most 2 (+1 under way)", pollsUntil)
+	}
+	maxShift := 0.0
+	for g, v := range before {
+		shift := math.Abs(after[g] - v)
+		maxShift = max(maxShift, shift)
+		if shift > haPoll.Seconds() {
+			t.Errorf("group %s: expires_at %v after the takeover, %v before (%.1fs apart, want at most one poll interval)", g, after[g], v, shift)
+		}
+	}
+	s.waitCovered("2 replicas after the kill", survivors, ref)
+	if t.Failed() {
+		return
+	}
+	t.Logf("RELIABILITY | HA replicas on a real 3-node Kafka %s cluster: 3 replica binaries (--ha.session-timeout %s, poll %s, %d shards) and a reference instance, %d groups; kill -9 of the replica exporting the most groups | union of the replicas' series equals the reference, 0 duplicates; its groups back within session timeout + 2 polls, expires_at unchanged within one poll | equal to the reference (0 missing, 0 duplicate of %d series) before and after; %d groups back %.1fs after the kill (at most %d polls after the survivors' restore), expires_at moved by at most %.3fs; never a series twice; test %.0fs |",
+		s.c.Version, haSession, haPoll, haShards, haGroups, len(ref), len(moving), worst.Seconds(), pollsUntil, maxShift, time.Since(start).Seconds())
+}

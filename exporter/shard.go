@@ -21,8 +21,19 @@ import (
 // exports only their series: the per-group work and the /metrics size are
 // divided by Count. Topic-level series (log start and end offsets) are
 // exported by every replica.
+//
+// The fields are also the exporter's shard.* options: the tags give their
+// key, help and range (internal/settings).
 type Shard struct {
-	Index, Count int
+	Index int `mapstructure:"index" range:"0..999" help:"this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"`
+	Count int `mapstructure:"count" range:"1..1000" help:"number of exporter replicas sharing the groups of every cluster (1: no sharding)"`
+}
+
+// SetDefaults makes the zero value one shard (Count 1).
+func (s *Shard) SetDefaults() {
+	if s.Count == 0 {
+		s.Count = 1
+	}
 }
 
 // Validate reports a shard that cannot exist.

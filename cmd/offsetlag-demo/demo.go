@@ -7,29 +7,21 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/exporter"
-	"github.com/offsetlag/offsetlag/exporter/expiry"
-	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/app"
+	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/backoff"
-	"github.com/offsetlag/offsetlag/internal/httpapi"
-	"github.com/offsetlag/offsetlag/internal/httpserver"
-	"github.com/offsetlag/offsetlag/internal/statuspage"
-	"github.com/offsetlag/offsetlag/kafkaadmin"
-	"github.com/offsetlag/offsetlag/metrics"
 	"github.com/offsetlag/offsetlag/worker"
 	"github.com/offsetlag/offsetlag/worker/loadgen"
 	"github.com/offsetlag/offsetlag/worker/store"
@@ -98,6 +90,32 @@ func (c config) validate() error {
 	return errors.Join(errs...)
 }
 
+// exporterConfig is the exporter's configuration for the demo cluster:
+// the options set here, the exporter's defaults for the rest, validated
+// like the exporter's flags.
+func (c config) exporterConfig(brokers []string) (*appconfig.Config, error) {
+	fs := appconfig.Flags(name)
+	for _, o := range [][2]string{
+		{"kafka.brokers", strings.Join(brokers, ",")},
+		{"kafka.cluster-name", clusterName},
+		{"poll.interval", c.PollInterval.String()},
+		{"web.listen-address", c.ListenAddress},
+		// The brokers report offsets.retention.minutes (7 days); the
+		// demo's retention is the kfake extension offset.retention.ms, so
+		// say it here.
+		{"kafka.offsets-retention", c.Retention.String()},
+		// The tolerance absorbs the lag of observing Empty (a poll late on
+		// a busy machine); with a retention of seconds, two poll intervals
+		// are not enough.
+		{"expiry.tolerance", max(2*c.PollInterval, c.Retention/3, time.Second).String()},
+	} {
+		if err := fs.Set(o[0], o[1]); err != nil {
+			return nil, fmt.Errorf("exporter option %s: %w", o[0], err)
+		}
+	}
+	return appconfig.Load(fs, nil)
+}
+
 // demo is the running demo: cluster, producer, worker, nightly consumer,
 // exporter and web server.
 type demo struct {
@@ -152,9 +170,9 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 	}
 	d.cleanup = append(d.cleanup, func() { _ = st.Close() })
 
-	// Metrics of the worker and the process, beside the lag families.
+	// Metrics of the worker, beside the lag families and the process
+	// metrics (internal/app adds those).
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector())
 	wm, err := worker.NewMetrics(reg)
 	if err != nil {
 		return nil, err
@@ -169,58 +187,22 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 		return nil, err
 	}
 
-	// The exporter with the status page.
-	admin, err := kafkaadmin.New(kafkaadmin.Config{Name: clusterName, Brokers: brokers}, log)
+	// The exporter with its status page, /metrics and JSON API: the same
+	// wiring as offsetlag-exporter (internal/app), configured through the
+	// exporter's own options and validation.
+	ecfg, err := cfg.exporterConfig(brokers)
 	if err != nil {
 		return nil, err
 	}
-	d.cleanup = append(d.cleanup, func() { _ = admin.Close() })
-	var exp *exporter.Exporter
-	page, err := statuspage.New(func() *result.Result { return exp.Latest() }, statuspage.Options{
-		Title: "offsetlag demo", Refresh: cfg.Refresh,
-		Links: []statuspage.Link{{Href: "/metrics", Text: "Metrics"}, {Href: "/healthz", Text: "Health"}, {Href: "/readyz", Text: "Readiness"}},
-	})
+	a, err := app.New(ctx, ecfg, app.Options{Logger: log, Registry: reg, Title: "offsetlag demo", Refresh: cfg.Refresh})
 	if err != nil {
 		return nil, err
 	}
-	collector := metrics.NewCollector(func() *result.Result { return exp.Latest() }, metrics.Options{})
-	exp, err = exporter.New([]exporter.Source{admin}, exporter.Options{
-		Interval: cfg.PollInterval, Logger: log, OnResult: func(r *result.Result) { page.Record(r); collector.OnResult(r) },
-		// The brokers report offsets.retention.minutes (7 days); the
-		// demo's retention is the kfake extension above, so say it here.
-		// The tolerance absorbs the lag of observing Empty (a poll late on
-		// a busy machine); with a retention of seconds, two poll intervals
-		// are not enough.
-		Expiry: map[string]expiry.ExpiryConfig{clusterName: {Retention: cfg.Retention,
-			Tolerance: max(2*cfg.PollInterval, cfg.Retention/3)}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	mux, err := httpapi.NewMux(exp, collector.Handler(reg), httpapi.Options{StatusPage: page})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.ListenAddress)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
-	}
-	d.URL = "http://" + ln.Addr().String()
-	srv := httpserver.New(mux, httpserver.Limits{}) // read/write/idle timeouts, header cap: internal/httpserver defaults
+	d.URL = "http://" + a.Addrs()[0].String()
 
-	d.goRun("web server", func() error {
-		go func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		}()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	d.goRun("exporter", func() error { exp.Run(ctx); return nil })
+	// The exporter (polls, web server, ordered shutdown) stops when ctx
+	// ends; a failure of its web server stops the demo.
+	d.goRun("exporter", func() error { return a.Run(ctx) })
 	d.goRun("factor-worker", func() error { return w.Run(ctx) })
 	d.goRun("producer", func() error { return d.produce(ctx, brokers) })
 	d.goRun("nightly-report", func() error { return d.nightly(ctx, brokers) })

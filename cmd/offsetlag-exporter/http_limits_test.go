@@ -126,6 +126,16 @@ func TestExporterClosesIdleConnections(t *testing.T) {
 	const conns = 300
 	c := startChild(t, "--kafka.brokers", "127.0.0.1:1", "--kafka.dial-timeout", "100ms", "--poll.interval", "1h",
 		"--web.idle-timeout", "1s")
+	// The baseline is taken once the first (and, at --poll.interval 1h,
+	// only) poll has failed: its dial to the missing broker holds an fd
+	// while it runs. The HTTP server listens before the first poll starts.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(c.stderr.String(), "poll failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first poll did not fail within 30 s; stderr:\n%s", c.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	base := c.fds(t)
 	clients := make([]net.Conn, 0, conns)
 	defer func() {

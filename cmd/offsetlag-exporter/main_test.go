@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 )
@@ -223,4 +224,31 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A port in use: the exporter exits 1 with the address in the log, and no
+// poll goes on behind it (before internal/app, the polls kept running
+// after run returned and the Kafka clients were closed under them).
+func TestPortInUseExitsOneAndStopsPolls(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.SeedTopics(1, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	before := goleak.IgnoreCurrent()
+	var logs syncBuffer
+	code := run(context.Background(), []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","),
+		"--poll.interval", "100ms", "--web.listen-address", busy.Addr().String()}, nil, io.Discard, &logs)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(logs.String(), busy.Addr().String()) || !strings.Contains(logs.String(), "address already in use") {
+		t.Errorf("the log does not name the busy address:\n%s", logs.String())
+	}
+	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"))
 }

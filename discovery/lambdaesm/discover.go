@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/internal/settings"
 )
 
 // Defaults.
@@ -30,21 +31,43 @@ const (
 // maximum is 10,000; 100 keeps responses small).
 const pageSize = 100
 
-// Config configures discovery.
-type Config struct {
+// Settings are what a user configures of discovery: the exporter's
+// lambda-esm.* options. Each field is one option, declared once: the tags
+// give its key, help and range (internal/settings), SetDefaults its
+// default. Config embeds them.
+type Settings struct {
+	// Enabled turns discovery on (off by default); the program reads it.
+	Enabled bool `mapstructure:"enabled" help:"discover Lambda Kafka event source mappings (lambda:ListEventSourceMappings) and watch their consumer groups"`
 	// Regions to list mappings in; empty: the SDK's region (AWS_REGION,
 	// shared config).
-	Regions []string
+	Regions []string `mapstructure:"regions" help:"AWS regions to list event source mappings in (default: AWS_REGION / shared config)"`
+	// FunctionAllow and FunctionDeny are anchored regular expressions on
+	// function names (deny wins; empty allow: every function); the program
+	// compiles them into Config.IncludeFunction.
+	FunctionAllow []string `mapstructure:"function-allow" help:"only watch mappings of functions matching one of these anchored regular expressions (default: all)"`
+	FunctionDeny  []string `mapstructure:"function-deny" help:"never watch mappings of functions matching one of these anchored regular expressions (wins over allow)"`
+	// RefreshInterval between two listings.
+	RefreshInterval time.Duration `mapstructure:"refresh-interval" range:"1s..24h" help:"time between two listings of the event source mappings"`
+	// Horizon: a Disabled mapping whose group's offsets expire within it is
+	// flagged.
+	Horizon time.Duration `mapstructure:"horizon" range:"1m..87600h" help:"warn when a disabled mapping's committed offsets expire within this"`
+	// Endpoint overrides the Lambda endpoint (tests, VPC endpoints).
+	Endpoint string `mapstructure:"endpoint" help:"Lambda endpoint override (VPC endpoint, test server)"`
+}
+
+// SetDefaults sets every setting to its default (off).
+func (s *Settings) SetDefaults() {
+	*s = Settings{Regions: []string{}, FunctionAllow: []string{}, FunctionDeny: []string{},
+		RefreshInterval: DefaultRefreshInterval, Horizon: DefaultHorizon}
+}
+
+// Config configures discovery: the Settings (zero durations take their
+// defaults) and what the program adds.
+type Config struct {
+	Settings
 	// IncludeFunction, when set, says which functions' mappings are kept
 	// (by function name).
 	IncludeFunction func(name string) bool
-	// RefreshInterval between two listings; DefaultRefreshInterval when 0.
-	RefreshInterval time.Duration
-	// Horizon: a Disabled mapping whose group's offsets expire within it is
-	// flagged; DefaultHorizon when 0.
-	Horizon time.Duration
-	// Endpoint overrides the Lambda endpoint (tests, VPC endpoints).
-	Endpoint string
 	// Clusters mappings are matched to.
 	Clusters []Cluster
 	Logger   *slog.Logger
@@ -95,12 +118,9 @@ type Snapshot struct {
 
 // New returns a Discoverer; it sends no request.
 func New(ctx context.Context, cfg Config) (*Discoverer, error) {
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = DefaultRefreshInterval
-	}
-	if cfg.Horizon <= 0 {
-		cfg.Horizon = DefaultHorizon
-	}
+	var def Settings
+	def.SetDefaults()
+	settings.FillZero(&cfg.Settings, def) // zero durations: the defaults (ranges are the program's, tests go shorter)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

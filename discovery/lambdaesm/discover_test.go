@@ -29,7 +29,7 @@ func TestDiscoverAgainstStandIn(t *testing.T) {
 	logs := &bytes.Buffer{}
 	d := newDiscoverer(t, s, lambdaesm.Config{
 		IncludeFunction: func(name string) bool { return !strings.HasPrefix(name, "test-") },
-		Horizon:         36 * time.Hour,
+		Settings:        lambdaesm.Settings{Horizon: 36 * time.Hour},
 		Logger:          slog.New(slog.NewTextHandler(logs, nil)),
 		Clusters: []lambdaesm.Cluster{
 			{Name: "msk", MSKClusterARN: mskARN, Brokers: []string{"b-1.orders.kafka.eu-west-1.amazonaws.com:9096"}},

@@ -80,7 +80,7 @@ func TestDisabledESMKfake(t *testing.T) {
 	)
 	logs := &syncBuf{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	d := newDiscoverer(t, s, lambdaesm.Config{Horizon: time.Second, Logger: logger,
+	d := newDiscoverer(t, s, lambdaesm.Config{Settings: lambdaesm.Settings{Horizon: time.Second}, Logger: logger,
 		Clusters: []lambdaesm.Cluster{{Name: "c", Brokers: c.ListenAddrs()}}})
 	if err := d.Refresh(ctx); err != nil {
 		t.Fatal(err)

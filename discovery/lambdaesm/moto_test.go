@@ -81,7 +81,7 @@ func TestMotoKafkaMappings(t *testing.T) {
 
 	// Listing against moto's real wire format works (and finds nothing
 	// Kafka).
-	d, err := lambdaesm.New(t.Context(), lambdaesm.Config{AWSConfig: &cfg, Endpoint: ep})
+	d, err := lambdaesm.New(t.Context(), lambdaesm.Config{AWSConfig: &cfg, Settings: lambdaesm.Settings{Endpoint: ep}})
 	if err != nil {
 		t.Fatal(err)
 	}

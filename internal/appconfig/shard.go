@@ -7,19 +7,12 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
-// ShardConfig splits the groups across exporter replicas (exporter.Shard).
-type ShardConfig struct {
-	Index int `mapstructure:"index" range:"0..999" help:"this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"`
-	Count int `mapstructure:"count" range:"1..1000" help:"number of exporter replicas sharing the groups of every cluster (1: no sharding)"`
-}
-
-// SetDefaults: one shard (no sharding).
-func (s *ShardConfig) SetDefaults() { s.Index, s.Count = 0, 1 }
+// ShardConfig splits the groups across exporter replicas: exporter.Shard,
+// owned by the exporter.
+type ShardConfig = exporter.Shard
 
 // Shard returns the exporter's shard.
-func (c *Config) Shard() exporter.Shard {
-	return exporter.Shard{Index: c.Sharding.Index, Count: c.Sharding.Count}
-}
+func (c *Config) Shard() exporter.Shard { return c.Sharding }
 
 // validateShard checks the index against the count (each alone is a
 // range tag).

@@ -134,6 +134,19 @@ func TestImportRules(t *testing.T) {
 	}
 	forbid("metrics", "the Prometheus sink does not depend on the CloudWatch one or AWS", mod("metrics/cloudwatch"), aws, smithy)
 
+	// internal/app is the wiring of the exporter process: only binaries
+	// import it.
+	for name, p := range pkgs {
+		if hasPrefix(mod(name), mod("cmd")) {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if imp == mod("internal/app") {
+				t.Errorf("%s imports internal/app: only cmd/ may (it wires everything)", name)
+			}
+		}
+	}
+
 	// internal/backoff is a leaf helper (worker, stores, demo, CloudWatch retries).
 	forbid("internal/backoff", "internal/backoff is a leaf helper and imports no package of the module", module)
 

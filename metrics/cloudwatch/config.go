@@ -91,17 +91,6 @@ func DefaultConfig() Config {
 	return c
 }
 
-// Defaults of Config, for code that names them.
-var (
-	DefaultStorageResolution = DefaultConfig().StorageResolution
-	DefaultMaxMetrics        = DefaultConfig().MaxMetrics
-	DefaultPublishPeriod     = DefaultConfig().PublishPeriod
-	DefaultQueueSize         = DefaultConfig().QueueSize
-	DefaultConcurrency       = DefaultConfig().Concurrency
-	DefaultMaxAttempts       = DefaultConfig().MaxAttempts
-	DefaultRequestTimeout    = DefaultConfig().RequestTimeout
-)
-
 // Validate reports what the tags cannot say (their ranges and value lists
 // are checked by the loader, internal/settings): the namespace and the
 // EMF output, when publishing.
@@ -124,7 +113,7 @@ func (c *Config) Validate() error {
 // changed.
 func (c Config) PublisherOptions() Options {
 	o := Options{Config: c}
-	if c.MaxDatumsPerPoll != 0 && c.MaxMetrics == DefaultMaxMetrics {
+	if c.MaxDatumsPerPoll != 0 && c.MaxMetrics == DefaultConfig().MaxMetrics {
 		o.MaxMetrics = c.MaxDatumsPerPoll
 	}
 	return o

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -21,7 +21,10 @@ import (
 type replicas struct {
 	m   *ha.Member
 	log *slog.Logger
+	exp *exporter.Exporter // the target of restored state, set once built
 }
+
+var _ Component = (*replicas)(nil)
 
 // newReplicas configures the membership; it connects nowhere.
 func newReplicas(cfg *appconfig.Config, logger *slog.Logger) (*replicas, error) {
@@ -72,23 +75,26 @@ func (r *replicas) owner() exporter.Owner {
 	return r.m
 }
 
-// start joins the group; polls export nothing until shards are assigned
-// and restored.
-func (r *replicas) start(ctx context.Context, exp *exporter.Exporter) error {
+// Name is the Component's name.
+func (r *replicas) Name() string { return "ha" }
+
+// Start joins the group (a Component: before the first poll); polls export
+// nothing until shards are assigned and restored.
+func (r *replicas) Start(ctx context.Context) error { return r.m.Start(ctx, r.exp) }
+
+// Stop leaves the group (a Component: after the polls returned, within the
+// shutdown deadline): the shards move at once.
+func (r *replicas) Stop(ctx context.Context) error {
+	r.m.Stop(ctx)
+	return nil
+}
+
+// components is the membership as a Component, none when off.
+func (r *replicas) components() []Component {
 	if r == nil {
 		return nil
 	}
-	return r.m.Start(ctx, exp)
-}
-
-// stop leaves the group (after the polls returned): the shards move at once.
-func (r *replicas) stop() {
-	if r == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r.m.Stop(ctx)
+	return []Component{r}
 }
 
 // collectors are the membership's self-metrics.

@@ -1,10 +1,12 @@
-package main
+package app
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,7 +26,7 @@ type cloudWatch struct {
 
 // newCloudWatch configures the publisher (no AWS request is made) and
 // starts it; nil when cloudwatch.mode is off.
-func newCloudWatch(ctx context.Context, all *appconfig.Config, logger *slog.Logger) (*cloudWatch, error) {
+func newCloudWatch(ctx context.Context, all *appconfig.Config, stdout io.Writer, logger *slog.Logger) (*cloudWatch, error) {
 	cfg := all.CloudWatch
 	if cfg.Mode == appconfig.CloudWatchOff {
 		return nil, nil
@@ -42,7 +44,7 @@ func newCloudWatch(ctx context.Context, all *appconfig.Config, logger *slog.Logg
 		opts.Client = client
 	case appconfig.CloudWatchEMF:
 		if cfg.EMFOutput == "stdout" {
-			opts.EMF = os.Stdout
+			opts.EMF = stdout
 		} else {
 			f, err := os.OpenFile(cfg.EMFOutput, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 			if err != nil {
@@ -80,15 +82,20 @@ func (c *cloudWatch) collectors() []prometheus.Collector {
 	return c.pub.Collectors()
 }
 
-// stop flushes the queue for at most cloudwatch.flush-timeout.
-func (c *cloudWatch) stop() {
+// stop publishes the latest poll and flushes the queue until ctx ends
+// (the shutdown deadline, cloudwatch.flush-timeout after SIGTERM), then
+// closes the EMF file.
+func (c *cloudWatch) stop(ctx context.Context) {
 	if c == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.FlushTimeout)
-	defer cancel()
+	start := time.Now()
 	if err := c.pub.Stop(ctx); err != nil {
-		c.log.Warn("CloudWatch flush cut short", "err", err)
+		c.log.Warn("CloudWatch flush cut short: queued polls dropped", "err", err, "took", time.Since(start))
+	} else {
+		c.log.Info("CloudWatch flushed", "took", time.Since(start))
 	}
-	_ = c.close()
+	if err := c.close(); err != nil {
+		c.log.Warn("closing the EMF output", "file", c.cfg.EMFOutput, "err", err)
+	}
 }

@@ -1,8 +1,7 @@
-package main
+package app
 
 import (
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/statuspage"
 )
 
 // onResults calls every non-nil f in order with each new Result (the
@@ -26,13 +25,4 @@ func onResults(fs ...func(*result.Result)) func(*result.Result) {
 			f(r)
 		}
 	}
-}
-
-// newStatusPage builds the status page; latest is read only when serving.
-func newStatusPage(latest func() *result.Result, telemetryPath, version string) (*statuspage.Page, error) {
-	return statuspage.New(latest, statuspage.Options{Version: version, Links: []statuspage.Link{
-		{Href: telemetryPath, Text: "Metrics"},
-		{Href: "/healthz", Text: "Health"},
-		{Href: "/readyz", Text: "Readiness"},
-	}})
 }

@@ -553,7 +553,7 @@ func (o *observation) topicCommits(name string, gs *GroupState, topic string, ru
 func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 	t, _ := o.snap.TopicByName(topic)
 	var now []int32
-	for i, p := range ts.Offsets.Partitions() {
+	for i, p := range ts.Offsets.partitions() {
 		if p < 0 || int(p) >= len(t.Partitions) {
 			continue
 		}
@@ -717,7 +717,7 @@ func (o *observation) expectedGroup(name string) {
 	}
 	live := false
 	for _, ts := range gs.Topics {
-		if ts.Expired.IsZero() && ts.Offsets.Len() > 0 {
+		if ts.Expired.IsZero() && ts.Offsets.count() > 0 {
 			live = true
 		}
 	}
@@ -794,8 +794,8 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []result.Recor
 			if p.StartErr != nil || p.EndErr != nil {
 				continue
 			}
-			off, committed := ts.Offsets.Get(p.ID)
-			if r, ok := partitionRecordsAtRisk(pos, p.Start, p.End, off, committed, ts.Offsets.Len() > 0); ok {
+			off, committed := ts.Offsets.get(p.ID)
+			if r, ok := partitionRecordsAtRisk(pos, p.Start, p.End, off, committed, ts.Offsets.count() > 0); ok {
 				n += r
 				known = true
 			}

@@ -18,8 +18,8 @@ type CommitOffsets struct {
 	offs  []int64
 }
 
-// CommitOffsetsOf returns the offsets of m.
-func CommitOffsetsOf(m map[int32]int64) CommitOffsets {
+// commitOffsetsOf returns the offsets of m.
+func commitOffsetsOf(m map[int32]int64) CommitOffsets {
 	var c CommitOffsets
 	for _, p := range slices.Sorted(maps.Keys(m)) {
 		c.parts = append(c.parts, p)
@@ -28,14 +28,14 @@ func CommitOffsetsOf(m map[int32]int64) CommitOffsets {
 	return c
 }
 
-// Len is the number of partitions with a commit.
-func (c CommitOffsets) Len() int { return len(c.parts) }
+// count is the number of partitions with a commit.
+func (c CommitOffsets) count() int { return len(c.parts) }
 
 // IsZero reports whether there is no commit (for omitzero).
 func (c CommitOffsets) IsZero() bool { return len(c.parts) == 0 }
 
-// Get returns partition p's offset.
-func (c CommitOffsets) Get(p int32) (int64, bool) {
+// get returns partition p's offset.
+func (c CommitOffsets) get(p int32) (int64, bool) {
 	i, ok := slices.BinarySearch(c.parts, p)
 	if !ok {
 		return 0, false
@@ -43,12 +43,12 @@ func (c CommitOffsets) Get(p int32) (int64, bool) {
 	return c.offs[i], true
 }
 
-// Partitions are the partitions with a commit, sorted. The slice must not
+// partitions are the partitions with a commit, sorted. The slice must not
 // be modified.
-func (c CommitOffsets) Partitions() []int32 { return c.parts }
+func (c CommitOffsets) partitions() []int32 { return c.parts }
 
-// Map returns the offsets as a map.
-func (c CommitOffsets) Map() map[int32]int64 {
+// asMap returns the offsets as a map.
+func (c CommitOffsets) asMap() map[int32]int64 {
 	m := make(map[int32]int64, len(c.parts))
 	for i, p := range c.parts {
 		m[p] = c.offs[i]
@@ -80,7 +80,7 @@ func (c *CommitOffsets) set(run []partOffset) {
 }
 
 // MarshalJSON writes the offsets as a JSON object keyed by partition.
-func (c CommitOffsets) MarshalJSON() ([]byte, error) { return json.Marshal(c.Map()) }
+func (c CommitOffsets) MarshalJSON() ([]byte, error) { return json.Marshal(c.asMap()) }
 
 // UnmarshalJSON reads a JSON object keyed by partition.
 func (c *CommitOffsets) UnmarshalJSON(b []byte) error {
@@ -88,7 +88,7 @@ func (c *CommitOffsets) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	*c = CommitOffsetsOf(m)
+	*c = commitOffsetsOf(m)
 	return nil
 }
 

@@ -20,8 +20,8 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	prehistoric := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	good := now.Add(-time.Hour)
 	st := map[string]*ExpiryState{"c": {LastPoll: future, Groups: map[string]*GroupState{
-		"ok":     {Type: "classic", State: "Empty", EmptySince: good, Topics: map[string]*TopicState{"t": {LastChange: good, Offsets: CommitOffsetsOf(map[int32]int64{0: 5})}}},
-		"future": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: future, Offsets: CommitOffsetsOf(map[int32]int64{0: 5})}, "u": {LastChange: good, ExpiresAt: future}}},
+		"ok":     {Type: "classic", State: "Empty", EmptySince: good, Topics: map[string]*TopicState{"t": {LastChange: good, Offsets: commitOffsetsOf(map[int32]int64{0: 5})}}},
+		"future": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: future, Offsets: commitOffsetsOf(map[int32]int64{0: 5})}, "u": {LastChange: good, ExpiresAt: future}}},
 		"old":    {Type: "classic", State: "Empty", EmptySince: prehistoric, EmptySinceExact: true, GoneSince: future, Topics: map[string]*TopicState{"t": {LastChange: good, Expired: prehistoric}}},
 		"skewed": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: now.Add(stateClockSkew / 2)}}},
 	}}}

@@ -29,7 +29,7 @@ func TestStateStoreRoundTrip(t *testing.T) {
 	}
 	got := s.Load(expAt(time.Hour))["c"]
 	g := got.Groups["g"]
-	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets.Map()[1] != 60 {
+	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets.asMap()[1] != 60 {
 		t.Fatalf("loaded %+v", g)
 	}
 	// Only the state file is left: no temporary files.
@@ -136,7 +136,7 @@ func FuzzDecodeState(f *testing.F) {
 // encoding/json's order), an empty set is left out, and both read back.
 func TestCommitOffsetsJSON(t *testing.T) {
 	ts := map[string]*TopicState{
-		"t": {Offsets: CommitOffsetsOf(map[int32]int64{10: 7, 0: 5, 2: 3})},
+		"t": {Offsets: commitOffsetsOf(map[int32]int64{10: 7, 0: 5, 2: 3})},
 		"u": {},
 	}
 	b, err := json.Marshal(ts)
@@ -150,16 +150,16 @@ func TestCommitOffsetsJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if got := back["t"].Offsets; got.Len() != 3 || !slices.Equal(got.Partitions(), []int32{0, 2, 10}) {
-		t.Fatalf("decoded partitions %v", got.Partitions())
+	if got := back["t"].Offsets; got.count() != 3 || !slices.Equal(got.partitions(), []int32{0, 2, 10}) {
+		t.Fatalf("decoded partitions %v", got.partitions())
 	}
-	if off, ok := back["t"].Offsets.Get(10); !ok || off != 7 {
+	if off, ok := back["t"].Offsets.get(10); !ok || off != 7 {
 		t.Fatalf("decoded partition 10: %d %v", off, ok)
 	}
-	if _, ok := back["t"].Offsets.Get(1); ok {
+	if _, ok := back["t"].Offsets.get(1); ok {
 		t.Fatal("partition 1 has no commit")
 	}
-	if back["u"].Offsets.Len() != 0 {
-		t.Fatalf("empty offsets decoded as %v", back["u"].Offsets.Map())
+	if back["u"].Offsets.count() != 0 {
+		t.Fatalf("empty offsets decoded as %v", back["u"].Offsets.asMap())
 	}
 }

@@ -2,6 +2,14 @@
 // OFFSETLAG_* environment variables and command-line flags (in rising
 // precedence), strictly: unknown keys, bad durations, bad regular
 // expressions and missing brokers are errors that name the problem.
+//
+// Each option is one tagged struct field (internal/settings derives its
+// flag, environment variable and YAML key), its default set by its
+// section's SetDefaults. Sections used by one package are that package's
+// own Config (cloudwatch.Config, metrics.Options, httpserver.Limits,
+// lambdaesm.Settings, exporter.Shard, kafkasec's TLS and SASL), embedded
+// here; the sections that compose several packages (clusters, poll,
+// filters, time lag, status, expiry) are declared here.
 package appconfig
 
 import (

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -218,21 +219,32 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 			phases = append(phases, result.PollPhase{Phase: name, Duration: t.Sub(t0)})
 			return t
 		}
+		// The expiry tracker judges the raw answer. It runs before lag,
+		// the last reader of the answer's commits, which lets them go as it
+		// goes (ComputeGroupsConsuming); the phases keep their documented
+		// order.
+		expiry = e.observeExpiry(s.Name(), snap, end)
+		tExpiry := e.opts.Now()
 		// What this poll could not read is carried from the last good
-		// read (carry.go); the expiry tracker judges the raw answer.
+		// read (carry.go).
 		var patched *kafkaadmin.Snapshot
 		patched, carried = e.clusters[s.Name()].carry.patch(snap, end)
+		patched.Groups = slices.Clone(patched.Groups) // ours to consume
+		rest := *snap
+		rest.Groups = nil // read no more: the answer's commits can go
+		snap = &rest
 		topics = lag.ComputeTopics(patched)
-		groups = lag.ComputeGroups(patched)
+		groups = lag.ComputeGroupsConsuming(patched)
 		for i := range groups {
 			groups[i].ReadAt = end
 			if at, ok := carried.groups[groups[i].Name]; ok {
 				groups[i].ReadAt = at
 			}
 		}
-		done = phase("lag", done)
-		expiry = e.observeExpiry(s.Name(), snap, end)
-		done = phase("expiry", done)
+		tLag := e.opts.Now()
+		phases = append(phases, result.PollPhase{Phase: "lag", Duration: tLag.Sub(tExpiry)},
+			result.PollPhase{Phase: "expiry", Duration: tExpiry.Sub(done)})
+		done = tLag
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}

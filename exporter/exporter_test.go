@@ -145,7 +145,7 @@ func TestExactTimeLagCachedWhileCommitStands(t *testing.T) {
 		c, _ := e.PollAll(context.Background()).Cluster("c")
 		g, _ := c.Group("g")
 		pl := g.Topics[0].Partitions[0]
-		if pl.LagSecondsSource != "exact" || pl.LagSeconds != now.Sub(at(0)).Seconds() {
+		if pl.LagSecondsSource != result.LagSourceExact || pl.LagSeconds != now.Sub(at(0)).Seconds() {
 			t.Fatalf("poll %d: time lag %v (%s), want %v exact", i, pl.LagSeconds, pl.LagSecondsSource, now.Sub(at(0)).Seconds())
 		}
 	}

@@ -66,7 +66,7 @@ func TestStatusTransitions(t *testing.T) {
 		if !ok {
 			t.Fatalf("group app missing: %+v err %q", cr.Groups, cr.LastError)
 		}
-		return g.Status, g.Topics[0].Partitions[0].Status
+		return g.Status, g.Topics[0].Partitions[0].Status.String()
 	}
 	type stepT struct {
 		name    string

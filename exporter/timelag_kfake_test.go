@@ -203,7 +203,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 					}
 					st := results[gt.Topic][m]
 					st.n++
-					if pl.LagSecondsSource == "" {
+					if pl.LagSecondsSource == result.LagSourceNone {
 						st.missing++
 						continue
 					}

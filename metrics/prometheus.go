@@ -455,7 +455,7 @@ func (c *Collector) walkPartitions(s sink, t *result.GroupTopicResult, lv [4]str
 			hasLag = true
 			s.emit(c.lag, float64(max(p.Lag, 0)), lv[:4])
 		}
-		if p.LagSecondsSource != "" {
+		if p.LagSecondsSource != result.LagSourceNone {
 			s.emit(c.lagSeconds, max(p.LagSeconds, 0), lv[:4])
 		}
 	}
@@ -477,7 +477,7 @@ func (c *Collector) walkTrends(s sink, t *result.GroupTopicResult, lv [4]string)
 			continue
 		}
 		lagging++
-		i := slices.Index(lagSources, p.LagSecondsSource)
+		i := slices.Index(lagSources, p.LagSecondsSource.String())
 		if i < 0 {
 			i = len(lagSources) - 1
 		}

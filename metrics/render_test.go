@@ -93,7 +93,7 @@ func richSynthetic(groups, topics, partitions int) *result.Result {
 			t.PartitionsWithoutCommit = ti
 			for pi := range t.Partitions {
 				p := &t.Partitions[pi]
-				p.LagSecondsSource = lagSources[(gi+pi)%len(lagSources)]
+				p.LagSecondsSource = result.LagSourceOf(lagSources[(gi+pi)%len(lagSources)])
 				p.LagSeconds = float64(pi) / 3
 				if gi%5 == 4 {
 					p.HasLag = false

@@ -2,6 +2,8 @@ package lag
 
 import (
 	"time"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // Sample is a partition's log end offset seen at a time.
@@ -40,19 +42,20 @@ func (h *EndHistory) Add(s Sample, max int) {
 	}
 }
 
-// TimeLagSource says how a time lag was obtained.
-type TimeLagSource string
+// TimeLagSource says how a time lag was obtained: result.LagSource, one
+// byte (a Result holds one per committed offset).
+type TimeLagSource = result.LagSource
 
 const (
 	// SourceNone: no estimate (not enough samples, commit older than the
 	// window and no exact read).
-	SourceNone TimeLagSource = ""
+	SourceNone = result.LagSourceNone
 	// SourceCaughtUp: committed offset at the log end; lag is 0.
-	SourceCaughtUp TimeLagSource = "caught_up"
+	SourceCaughtUp = result.LagSourceCaughtUp
 	// SourceInterpolated: from the window of end-offset samples.
-	SourceInterpolated TimeLagSource = "interpolated"
+	SourceInterpolated = result.LagSourceInterpolated
 	// SourceExact: from the timestamp of the record at the committed offset.
-	SourceExact TimeLagSource = "exact"
+	SourceExact = result.LagSourceExact
 )
 
 // interpolateAppendTime estimates when the record at offset was appended,

@@ -255,23 +255,26 @@ type GroupTopicResult struct {
 // PartitionLag is one committed partition of a group.
 type PartitionLag struct {
 	Partition int32
-	Committed int64
-	// End is the log end offset used for Lag; HasLag is false when the end
-	// offset is unknown (then no lag series is exported).
-	End    int64
-	Lag    int64
+	// HasLag is false when the end offset is unknown (then no lag series
+	// is exported).
 	HasLag bool
 	// OutOfRange is true when Committed < log start; RecordsLost is then
 	// log start - Committed.
-	OutOfRange  bool
+	OutOfRange bool
+	// LagSecondsSource says how LagSeconds was obtained (caught_up,
+	// interpolated, exact); LagSourceNone when there is none.
+	LagSecondsSource LagSource
+	// Status by the status rules (exporter/status); StatusCode 0 when
+	// none.
+	Status    StatusCode
+	Committed int64
+	// End is the log end offset used for Lag.
+	End         int64
+	Lag         int64
 	RecordsLost int64
 	// LagSeconds is the age of the record at the committed offset
-	// (0 when caught up); LagSecondsSource says how it was obtained
-	// (caught_up, interpolated, exact) and is empty when there is none.
-	LagSeconds       float64
-	LagSecondsSource string
-	// Status by the status rules (exporter/status).
-	Status string
+	// (0 when caught up).
+	LagSeconds float64
 }
 
 // Cluster returns the named cluster's result.

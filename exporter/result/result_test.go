@@ -1,6 +1,9 @@
 package result
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
 
 func TestLag(t *testing.T) {
 	tests := []struct {
@@ -48,5 +51,31 @@ func TestOutOfRange(t *testing.T) {
 func TestWorse(t *testing.T) {
 	if Worse(StatusOK, StatusStall) != StatusStall || Worse(StatusRewind, StatusWarn) != StatusRewind {
 		t.Error("Worse does not pick the more severe status")
+	}
+}
+
+// TestPartitionLagCompact: a Result holds one PartitionLag per committed
+// offset (4M at the benchmark's largest size), so its status and time-lag
+// source are one byte each and the struct stays at 48 bytes; the codes
+// round-trip to the names exported.
+func TestPartitionLagCompact(t *testing.T) {
+	if n := unsafe.Sizeof(PartitionLag{}); n > 48 {
+		t.Errorf("PartitionLag is %d bytes, want at most 48", n)
+	}
+	if c := StatusCode(0); c.Status() != "" || c.String() != "" || CodeOf("") != 0 || CodeOf("nope") != 0 {
+		t.Error("status code 0 is not the empty status")
+	}
+	for _, st := range Statuses {
+		if got := CodeOf(st).Status(); got != st {
+			t.Errorf("status %s round-trips to %q", st, got)
+		}
+	}
+	for _, name := range []string{"", "caught_up", "interpolated", "exact"} {
+		if got := LagSourceOf(name).String(); got != name {
+			t.Errorf("lag source %q round-trips to %q", name, got)
+		}
+	}
+	if LagSourceOf("none") != LagSourceNone || LagSource(9).String() != "" {
+		t.Error("unknown lag sources are not none")
 	}
 }

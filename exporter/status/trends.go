@@ -97,7 +97,8 @@ type RecordTimer interface {
 // cost most of the poll's CPU).
 //
 // A status window is a fixed ring of Window committed offsets per group
-// partition (8 bytes a poll). The other two fields of an Observation are
+// partition, 4 bytes a poll: each an int32 delta from a base per group
+// partition (topicWindows.setCommitted). The other two fields of an Observation are
 // shared: the poll's time is the same for every partition (times), and the
 // end offset a group partition was compared with is the same for every
 // group on that partition in a poll (ComputeGroup takes End from the one
@@ -105,9 +106,10 @@ type RecordTimer interface {
 // partition (obsEnds, written from the groups' End, not from the raw
 // snapshot). A window only ever holds consecutive polls ending with the
 // current one (a poll without lag restarts it), so observation i of a
-// window of n sits in slot (gen-n+1+i) mod Window of every ring. At 3.9M
-// committed offsets this is ~85 bytes per group partition instead of a
-// 40-byte Observation slice grown to 16 slots (~700 bytes).
+// window of n sits in slot (gen-n+1+i) mod Window of every ring. With the
+// default window of 10 this is 56 bytes per group partition (it was 88 with
+// 8-byte offsets, and ~700 with a 40-byte Observation slice grown to 16
+// slots).
 type trends struct {
 	opts    TrendOptions
 	ends    map[string]*topicEnds
@@ -123,6 +125,8 @@ type trends struct {
 	// last apply (a poll phase of its own: requests, not math).
 	clock     func() time.Time
 	exactTook time.Duration
+	// rebases counts the windows rebased (setCommitted), for tests.
+	rebases int
 }
 
 type gtKey struct{ group, topic string }
@@ -146,14 +150,70 @@ type endRing struct {
 // topicWindows are a group's observation windows of a topic's partitions,
 // in columns indexed by partition: the last poll that extended each window
 // (gen, low 32 bits), how many observations it holds (n), the committed
-// offsets (committed[p*Window + g%Window]) and, allocated on first use, the
-// exact record-time cache.
+// offsets and, allocated on first use, the exact record-time cache.
+//
+// The committed offset of partition p at generation g is base[p] +
+// deltas[p*Window + g%Window]: 4 bytes a poll instead of 8. A window
+// starts with its first offset as base; an offset more than an int32 away
+// from base rebases the window on it, and a window whose offsets span more
+// than an int32 (a reset across billions of records, within Window polls)
+// turns the group topic's windows wide: full offsets in wide, base and
+// deltas dropped.
 type topicWindows struct {
-	gen       uint64
-	partGen   []uint32
-	n         []uint32
-	committed []int64
-	exact     []exactCache
+	gen     uint64
+	partGen []uint32
+	n       []uint32
+	base    []int64
+	deltas  []int32
+	wide    []int64
+	exact   []exactCache
+}
+
+// setCommitted writes partition p's committed offset v in slot of its
+// window, which holds n observations with this one.
+func (tw *topicWindows) setCommitted(p, slot, n, window int, v int64) (rebased bool) {
+	if tw.wide != nil {
+		tw.wide[p*window+slot] = v
+		return false
+	}
+	ring := tw.deltas[p*window : p*window+window]
+	if n == 1 { // a new window: nothing older to keep
+		tw.base[p], ring[slot] = v, 0
+		return false
+	}
+	if d := v - tw.base[p]; d == int64(int32(d)) {
+		ring[slot] = int32(d)
+		return false
+	}
+	// Rebase the n-1 older observations on v, if they all fit.
+	fits := true
+	for k := 1; k < n && fits; k++ {
+		d := tw.base[p] + int64(ring[(slot-k+window)%window]) - v
+		fits = d == int64(int32(d))
+	}
+	if fits {
+		for k := 1; k < n; k++ {
+			s := (slot - k + window) % window
+			ring[s] = int32(tw.base[p] + int64(ring[s]) - v)
+		}
+		tw.base[p], ring[slot] = v, 0
+		return true
+	}
+	tw.wide = make([]int64, len(tw.deltas))
+	for i, d := range tw.deltas {
+		tw.wide[i] = tw.base[i/window] + int64(d)
+	}
+	tw.base, tw.deltas = nil, nil
+	tw.wide[p*window+slot] = v
+	return false
+}
+
+// committedAt is partition p's committed offset in slot.
+func (tw *topicWindows) committedAt(p, slot, window int) int64 {
+	if tw.wide != nil {
+		return tw.wide[p*window+slot]
+	}
+	return tw.base[p] + int64(tw.deltas[p*window+slot])
 }
 
 // exactCache caches the record timestamp read at a committed offset: while
@@ -201,7 +261,12 @@ func (tw *topicWindows) grow(parts, window int) {
 	}
 	tw.partGen = append(tw.partGen, make([]uint32, parts-len(tw.partGen))...)
 	tw.n = append(tw.n, make([]uint32, parts-len(tw.n))...)
-	tw.committed = append(tw.committed, make([]int64, parts*window-len(tw.committed))...)
+	if tw.wide != nil {
+		tw.wide = append(tw.wide, make([]int64, parts*window-len(tw.wide))...)
+	} else {
+		tw.base = append(tw.base, make([]int64, parts-len(tw.base))...)
+		tw.deltas = append(tw.deltas, make([]int32, parts*window-len(tw.deltas))...)
+	}
 	if tw.exact != nil {
 		tw.exact = append(tw.exact, make([]exactCache, parts-len(tw.exact))...)
 	}
@@ -343,7 +408,7 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 		}
 		if tw != nil && int(pl.Partition) < len(tw.exact) {
 			if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), string(lag.SourceExact)
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), lag.SourceExact
 				continue
 			}
 		}
@@ -371,7 +436,7 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 	if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
 		src = lag.SourceNone
 	}
-	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
+	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 	wantExact := src == lag.SourceNone ||
 		(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 	return tr.opts.Mode != TimeLagInterpolate && wantExact && pl.Lag > 0
@@ -411,9 +476,9 @@ func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, grou
 		case rt.Err != nil:
 			// keep the interpolated value, if any
 		case rt.Found < 0:
-			pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
+			pl.LagSeconds, pl.LagSecondsSource = 0, lag.SourceCaughtUp
 		default:
-			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
+			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), lag.SourceExact
 			tw := tr.window(g.Name, gt.Topic)
 			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Window)
 			tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
@@ -477,7 +542,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 	var span time.Duration
 	for pi := range gt.Partitions {
 		pl := &gt.Partitions[pi]
-		if pl.LagSecondsSource != "" {
+		if pl.LagSecondsSource != lag.SourceNone {
 			if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
 				gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
 			}
@@ -489,14 +554,16 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		tw.grow(p+1, W)
 		n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
 		tw.n[p], tw.partGen[p] = uint32(n), gen32
-		tw.committed[p*W+slot] = pl.Committed
+		if tw.setCommitted(p, slot, n, W, pl.Committed) {
+			tr.rebases++
+		}
 		if len(er.ring) < (p+1)*W {
 			er.ring = append(er.ring, make([]int64, (p+1)*W-len(er.ring))...)
 		}
 		er.ring[p*W+slot] = pl.End
 		w := tr.observations(p, n, tw, er)
 		st := evaluatePartition(w, g.Members)
-		pl.Status = string(st)
+		pl.Status = result.CodeOf(st)
 		tStatus = result.Worse(tStatus, st)
 		if n >= 2 { // computeRates over the windows: first and last of each
 			first, last := w[0], w[n-1]
@@ -528,10 +595,9 @@ func (tr *trends) observations(p, n int, tw *topicWindows, er *endRing) []observ
 	W := tr.opts.Window
 	w := tr.scratch[:n]
 	s := int((tr.gen + uint64(W) - uint64(n-1)) % uint64(W)) // the oldest's slot
-	committed := tw.committed[p*W : p*W+W]
 	ends := er.ring[p*W : p*W+W]
 	for i := range w {
-		w[i].At, w[i].Committed, w[i].End = tr.times[s], committed[s], ends[s]
+		w[i].At, w[i].Committed, w[i].End = tr.times[s], tw.committedAt(p, s, W), ends[s]
 		if s++; s == W {
 			s = 0
 		}

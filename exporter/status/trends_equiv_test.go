@@ -25,8 +25,11 @@ func (s *scriptedTimer) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordT
 	s.seen = append(s.seen, append([]kafkaadmin.RecordTimeRequest(nil), reqs...))
 	out := make([]kafkaadmin.RecordTime, len(reqs))
 	for i, r := range reqs {
+		// Times stay within Unix nanoseconds (the exact cache keeps no
+		// other) for the billions of records of randomPolls' big steps.
+		off := r.Offset % 1e8
 		out[i] = kafkaadmin.RecordTime{RecordTimeRequest: r, Found: r.Offset,
-			Timestamp: time.Unix(1e9+r.Offset*7+int64(r.Partition), 0)}
+			Timestamp: time.Unix(1e9+off*7+int64(r.Partition), 0)}
 		switch (r.Offset + int64(r.Partition)) % 11 {
 		case 3:
 			out[i].Err = errors.New("scripted read error")
@@ -40,7 +43,10 @@ func (s *scriptedTimer) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordT
 // randomPolls is a sequence of snapshots of a small, busy cluster:
 // partitions that come and go, ends that move, stall, fail or go back,
 // commits that advance, freeze, rewind or disappear, members that leave.
-func randomPolls(rng *rand.Rand, polls int) []*kafkaadmin.Snapshot {
+// With big, ends and commits also move by up to billions of records at
+// once (beyond what the windows' 4-byte deltas hold: rebased and wide
+// windows).
+func randomPolls(rng *rand.Rand, polls int, big bool) []*kafkaadmin.Snapshot {
 	const topics, groups = 4, 6
 	ends := map[string][]int64{}
 	commits := map[string]int64{}
@@ -66,6 +72,9 @@ func randomPolls(rng *rand.Rand, polls int) []*kafkaadmin.Snapshot {
 					e[p] -= int64(rng.IntN(5)) // goes back (recreated)
 				default:
 					e[p] += int64(rng.IntN(40))
+				}
+				if big && rng.IntN(6) == 0 {
+					e[p] += rng.Int64N(1 << 33)
 				}
 				part := kafkaadmin.Partition{ID: int32(p), Leader: int32(p % 3), Start: 0, End: e[p]}
 				if rng.IntN(25) == 0 {
@@ -103,6 +112,16 @@ func randomPolls(rng *rand.Rand, polls int) []*kafkaadmin.Snapshot {
 					default:
 						c += int64(rng.IntN(45))
 					}
+					if big {
+						switch n := rng.IntN(200); {
+						case n < 60:
+							c += rng.Int64N(1 << 29) // drifts past an int32 in a few polls
+						case n < 63:
+							c += 1<<33 + rng.Int64N(1<<33) // spans more than an int32 at once
+						case n < 65:
+							c -= rng.Int64N(1 << 34) // rewinds far
+						}
+					}
 					c = max(c, 0)
 					commits[k] = c
 					g.Offsets = append(g.Offsets, kafkaadmin.CommittedOffset{Topic: t.Name, Partition: p.ID, Offset: c})
@@ -124,37 +143,42 @@ func TestTrendsMatchReference(t *testing.T) {
 	for _, mode := range []TimeLagMode{TimeLagInterpolate, TimeLagExact, TimeLagHybrid} {
 		for _, window := range []int{minWindow, 5, DefaultStatusWindow} {
 			for _, budget := range []int{-1, 1, 4, 1000} {
-				t.Run(fmt.Sprintf("%s/window=%d/budget=%d", mode, window, budget), func(t *testing.T) {
-					opts := TrendOptions{Mode: mode, Window: window, ExactBudget: budget, ExactAboveRecords: 30}
-					opts.SetDefaults()
-					rng := rand.New(rand.NewPCG(uint64(window), uint64(budget+10)))
-					got, want := newTrends(opts), newRefTrends(opts)
-					gotT, wantT := &scriptedTimer{}, &scriptedTimer{}
-					now := time.Unix(1e9+5000, 0)
-					for i, snap := range randomPolls(rng, 120) {
-						now = now.Add(time.Duration(10+rng.IntN(40)) * time.Second)
-						// The exporter computes groups from a snapshot whose
-						// unread ends are carried from earlier polls, and hands
-						// trends the raw one: here some ends are missing from
-						// the raw snapshot the groups were computed with.
-						g1, g2 := lag.ComputeGroups(snap), lag.ComputeGroups(snap)
-						raw := rawOf(snap, rng)
-						r1 := got.apply(context.Background(), raw, g1, now, gotT)
-						r2 := want.apply(context.Background(), raw, g2, now, wantT)
-						if !reflect.DeepEqual(g1, g2) {
-							t.Fatalf("poll %d: groups differ\n got %+v\nwant %+v", i, g1, g2)
+				for _, big := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/window=%d/budget=%d/big=%v", mode, window, budget, big), func(t *testing.T) {
+						opts := TrendOptions{Mode: mode, Window: window, ExactBudget: budget, ExactAboveRecords: 30}
+						opts.SetDefaults()
+						rng := rand.New(rand.NewPCG(uint64(window), uint64(budget+10)))
+						got, want := newTrends(opts), newRefTrends(opts)
+						gotT, wantT := &scriptedTimer{}, &scriptedTimer{}
+						now := time.Unix(1e9+5000, 0)
+						for i, snap := range randomPolls(rng, 120, big) {
+							now = now.Add(time.Duration(10+rng.IntN(40)) * time.Second)
+							// The exporter computes groups from a snapshot whose
+							// unread ends are carried from earlier polls, and hands
+							// trends the raw one: here some ends are missing from
+							// the raw snapshot the groups were computed with.
+							g1, g2 := lag.ComputeGroups(snap), lag.ComputeGroups(snap)
+							raw := rawOf(snap, rng)
+							r1 := got.apply(context.Background(), raw, g1, now, gotT)
+							r2 := want.apply(context.Background(), raw, g2, now, wantT)
+							if !reflect.DeepEqual(g1, g2) {
+								t.Fatalf("poll %d: groups differ\n got %+v\nwant %+v", i, g1, g2)
+							}
+							if !reflect.DeepEqual(r1, r2) {
+								t.Fatalf("poll %d: requests %v, want %v", i, r1, r2)
+							}
 						}
-						if !reflect.DeepEqual(r1, r2) {
-							t.Fatalf("poll %d: requests %v, want %v", i, r1, r2)
+						if !reflect.DeepEqual(gotT.seen, wantT.seen) {
+							t.Fatalf("exact reads differ:\n got %v\nwant %v", gotT.seen, wantT.seen)
 						}
-					}
-					if !reflect.DeepEqual(gotT.seen, wantT.seen) {
-						t.Fatalf("exact reads differ:\n got %v\nwant %v", gotT.seen, wantT.seen)
-					}
-					if mode != TimeLagInterpolate && budget > 0 && len(wantT.seen) == 0 {
-						t.Fatal("no exact read was requested: the scenario does not exercise the selection")
-					}
-				})
+						if mode != TimeLagInterpolate && budget > 0 && len(wantT.seen) == 0 {
+							t.Fatal("no exact read was requested: the scenario does not exercise the selection")
+						}
+						if big && (got.rebases == 0 || !widened(got)) {
+							t.Fatalf("%d windows rebased, some wide: %v: the scenario does not exercise both", got.rebases, widened(got))
+						}
+					})
+				}
 			}
 		}
 	}
@@ -175,4 +199,14 @@ func rawOf(snap *kafkaadmin.Snapshot, rng *rand.Rand) *kafkaadmin.Snapshot {
 		raw.Topics[i] = t
 	}
 	return &raw
+}
+
+// widened reports whether some group topic's windows hold full offsets.
+func widened(tr *trends) bool {
+	for _, tw := range tr.windows {
+		if tw.wide != nil {
+			return true
+		}
+	}
+	return false
 }

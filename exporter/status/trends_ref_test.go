@@ -143,13 +143,13 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
 					src = lag.SourceNone
 				}
-				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), string(src)
+				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 				wantExact := src == lag.SourceNone ||
 					(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
 					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
 					if pw.exactOK && pw.exactAt == pl.Committed {
-						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), string(lag.SourceExact)
+						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), lag.SourceExact
 						continue
 					}
 					p := t.Partitions[pl.Partition]
@@ -177,9 +177,9 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			case rt.Err != nil:
 				// keep the interpolated value, if any
 			case rt.Found < 0:
-				pl.LagSeconds, pl.LagSecondsSource = 0, string(lag.SourceCaughtUp)
+				pl.LagSeconds, pl.LagSecondsSource = 0, lag.SourceCaughtUp
 			default:
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), string(lag.SourceExact)
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), lag.SourceExact
 				pw := needs[i].pw
 				pw.exactAt, pw.exactTime, pw.exactOK = pl.Committed, rt.Timestamp, true
 			}
@@ -202,7 +202,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			tw.gen = tr.gen
 			for pi := range gt.Partitions {
 				pl := &gt.Partitions[pi]
-				if pl.LagSecondsSource != "" {
+				if pl.LagSecondsSource != lag.SourceNone {
 					if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
 						gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
 					}
@@ -220,7 +220,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				}
 				pw.obs, pw.gen = w, tr.gen
 				st := evaluatePartition(w, g.Members)
-				pl.Status = string(st)
+				pl.Status = result.CodeOf(st)
 				tStatus = result.Worse(tStatus, st)
 				windows = append(windows, w)
 			}

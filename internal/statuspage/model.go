@@ -272,11 +272,11 @@ func topicView(t *result.GroupTopicResult) GroupTopic {
 	}
 	for _, p := range t.Partitions {
 		pv := Partition{Partition: p.Partition, Committed: p.Committed, OutOfRange: p.OutOfRange,
-			RecordsLost: p.RecordsLost, Status: p.Status, LagSecondsSource: p.LagSecondsSource}
+			RecordsLost: p.RecordsLost, Status: p.Status.String(), LagSecondsSource: p.LagSecondsSource.String()}
 		if p.HasLag {
 			pv.End, pv.Lag = ptr(p.End), ptr(p.Lag)
 		}
-		if p.LagSecondsSource != "" {
+		if p.LagSecondsSource != result.LagSourceNone {
 			pv.LagSeconds = ptr(p.LagSeconds)
 		}
 		out.Partitions = append(out.Partitions, pv)

@@ -119,7 +119,7 @@ func TestDefaultProtocolEveryDatum(t *testing.T) {
 	g1t1 := &r.Clusters[0].Groups[0].Topics[0]
 	g1t1.HasLagSeconds, g1t1.MaxLagSeconds = true, 12.25
 	for i := range g1t1.Partitions {
-		g1t1.Partitions[i].LagSeconds, g1t1.Partitions[i].LagSecondsSource = float64(i)/4, "interpolated"
+		g1t1.Partitions[i].LagSeconds, g1t1.Partitions[i].LagSecondsSource = float64(i)/4, result.LagSourceInterpolated
 	}
 	r.Clusters[0].Expiry = []result.GroupExpiry{{Group: "g1", Topics: []result.TopicExpiry{{Topic: "t1", ExpiresAt: ts.Add(90 * time.Second)}}}}
 	want := builtKeys(cloudwatch.Build(&r.Clusters[0], cloudwatch.BuildOptions{PartitionMetrics: true}))

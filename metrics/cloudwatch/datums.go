@@ -268,7 +268,7 @@ func (b *datumBuilder) partition(groupName string, group Dimension, topic string
 			}
 		}
 	}
-	if p.LagSecondsSource != "" && finite(p.LagSeconds) {
+	if p.LagSecondsSource != result.LagSourceNone && finite(p.LagSeconds) {
 		padd(MetricRecordAge, types.StandardUnitSeconds, max(p.LagSeconds, 0))
 	}
 }

@@ -56,7 +56,7 @@ func TestBuild(t *testing.T) {
 	t1 := &r.Clusters[0].Groups[0].Topics[0]
 	t1.HasLagSeconds, t1.MaxLagSeconds = true, 1.5
 	for i := range t1.Partitions[:2] {
-		t1.Partitions[i].LagSeconds, t1.Partitions[i].LagSecondsSource = float64(i)*1.5, "interpolated"
+		t1.Partitions[i].LagSeconds, t1.Partitions[i].LagSecondsSource = float64(i)*1.5, result.LagSourceInterpolated
 	}
 	// Expiry: g1's commits on t1 expire in 90 s; gone's on old expired.
 	r.Clusters[0].Expiry = []result.GroupExpiry{

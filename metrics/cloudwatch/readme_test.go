@@ -67,7 +67,7 @@ func TestREADMEMetricTable(t *testing.T) {
 		for i := range g1t1.Partitions {
 			pl := &g1t1.Partitions[i]
 			pl.Committed += int64(poll) // consumed one record a second
-			pl.Lag, pl.LagSeconds, pl.LagSecondsSource = pl.End-pl.Committed, 3, "interpolated"
+			pl.Lag, pl.LagSeconds, pl.LagSecondsSource = pl.End-pl.Committed, 3, result.LagSourceInterpolated
 		}
 		r.Clusters[0].Expiry = []result.GroupExpiry{{Group: "g1", Topics: []result.TopicExpiry{
 			{Topic: "t1", ExpiresAt: ts.Add(time.Hour)}, {Topic: "t2", Expired: true}}}}

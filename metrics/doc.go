@@ -44,9 +44,10 @@
 //
 // Handler serves the text rendered once per Result (exposition.go,
 // render.go): OnResult renders the new Result in the background, in one
-// walk that appends each family's lines to a buffer of its own (the
-// per-partition families compressed as they grow, each into a DEFLATE
-// stream of its own, joined in name order at the end); scrapes copy the
-// compressed bytes into a gzip response (or decompress them for clients
-// without gzip) and append the per-scrape extra families.
+// walk that appends each family's lines to a buffer of its own, compressed
+// in pieces as it grows (one compressor for all families, each piece a
+// DEFLATE stream of its own), the families joined in name order at the
+// end; scrapes copy the compressed bytes into a gzip response (or
+// decompress them for clients without gzip) and append the per-scrape
+// extra families.
 package metrics

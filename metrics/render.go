@@ -12,14 +12,14 @@ import (
 
 // renderSink renders an exposition in one walk of a Result. The text
 // format wants each family's series contiguous while walk interleaves them
-// (a group's lag, then its committed offsets, ...), so every family gets a
-// destination of its own and they are joined in name order at the end:
-//
-//   - a family with a partition label (the bulk of a large Result) is
-//     compressed as it is emitted, into a DEFLATE stream of its own: memory
-//     stays proportional to the compressed text;
-//   - the other families (a few series per group and topic) are kept as
-//     text and compressed when the streams are joined.
+// (a group's lag, then its committed offsets, ...), so every family
+// collects its lines on its own and the families are joined in name order
+// at the end. A family whose text reaches streamChunk (the per-partition
+// ones of a large Result) has it compressed there and then, into
+// compressed parts of its own: memory stays proportional to the
+// compressed text plus at most streamChunk of text per family. One
+// compressor serves every family in turn: each piece is compressed from a
+// reset compressor and ended by a sync flush.
 //
 // Raw DEFLATE streams ended by a sync flush concatenate into one valid
 // stream (none refers back past its own start), and the CRC-32 of the
@@ -29,18 +29,22 @@ import (
 // pairs up to the last label's value are escaped once per group, topic or
 // cluster, not once per series.
 type renderSink struct {
-	out []familyText // by family index
+	out  []familyText // by family index
+	zw   *flate.Writer
+	head []byte
 	partitionLabels
 }
 
 // familyText is one family's share of a render.
 type familyText struct {
 	f *family
-	// streamed: the family is compressed as it is emitted (z, created on
-	// its first series); otherwise its text is kept in text.
-	streamed bool
-	z        *familyStream
-	text     chunks
+	// text is the family's text not compressed yet; z the compressed
+	// pieces (nil until the first), holding n bytes of text (the header
+	// first) whose CRC-32 is crc.
+	text chunks
+	z    *chunkWriter
+	crc  uint32
+	n    int64
 	// prefix is the line text up to the last label value for key, the
 	// label values before the last (have: prefix is valid).
 	prefix []byte
@@ -48,36 +52,17 @@ type familyText struct {
 	have   bool
 }
 
-// familyStream is a streamed family's DEFLATE stream, with the CRC-32
-// and length of the text it holds.
-type familyStream struct {
-	zw      *flate.Writer
-	out     chunkWriter
-	pending []byte // text not compressed yet
-	crc     uint32
-	n       int64
-}
-
 func newRenderSink(c *Collector) *renderSink {
-	s := &renderSink{out: make([]familyText, len(c.families))}
+	s := &renderSink{out: make([]familyText, len(c.families)), zw: streamPool.Get().(*flate.Writer)}
 	for i, f := range c.families {
-		s.out[i] = familyText{f: f, streamed: slices.Contains(f.labels, labelPartition)}
+		s.out[i] = familyText{f: f}
 	}
 	return s
 }
 
 func (s *renderSink) emit(f *family, v float64, labelValues []string) {
 	ft := &s.out[f.idx]
-	var b []byte
-	if ft.streamed {
-		if ft.z == nil {
-			ft.z = newFamilyStream()
-			ft.z.pending = appendHeader(ft.z.pending, f)
-		}
-		b = ft.z.pending
-	} else {
-		b = ft.text.reserve()
-	}
+	b := ft.text.reserve()
 	if len(labelValues) == 0 { // no family has no label; as appendLine would write it
 		b = append(append(b, f.name...), '{', '}', ' ')
 	} else {
@@ -86,14 +71,10 @@ func (s *renderSink) emit(f *family, v float64, labelValues []string) {
 		b = append(b, '"', '}', ' ')
 	}
 	b = appendValue(b, v)
-	b = append(b, '\n')
-	if ft.streamed {
-		ft.z.pending = b
-		if len(b) >= streamChunk {
-			ft.z.compress()
-		}
-	} else {
-		ft.text.cur = b
+	ft.text.cur = append(b, '\n')
+	if len(ft.text.cur) >= streamChunk {
+		s.compress(ft)
+		ft.text.cur = getBuf() // a large family: no more doubling from a small chunk
 	}
 }
 
@@ -117,83 +98,84 @@ func (ft *familyText) appendPrefix(b []byte, lv []string) []byte {
 	return append(b, ft.prefix...)
 }
 
-// streamChunk is the text a streamed family collects before compressing
-// it (its pending buffer is a chunkSize buffer from bufPool, with room for
-// one more line).
+// streamChunk is the text a family collects before it is compressed: a
+// full chunk of its text (chunkSize) less room for one line.
 const streamChunk = chunkSize - chunkSlack
 
+// streamPool keeps DEFLATE writers (several hundred KB each) from one
+// render to the next.
 var streamPool = sync.Pool{New: func() any {
 	zw, _ := flate.NewWriter(nil, deflateLevel) // the level is valid
 	return zw
 }}
 
-func newFamilyStream() *familyStream {
-	z := &familyStream{zw: streamPool.Get().(*flate.Writer), pending: getBuf()}
-	z.zw.Reset(&z.out)
-	return z
+// compress compresses ft's text (after its header, the first time) into
+// a piece of its own, ended by a sync flush.
+func (s *renderSink) compress(ft *familyText) {
+	if ft.text.empty() {
+		return
+	}
+	first := ft.z == nil
+	if first {
+		ft.z = &chunkWriter{}
+	}
+	s.zw.Reset(ft.z)
+	tw := &crcWriter{w: s.zw, crc: ft.crc, n: ft.n}
+	if first {
+		s.head = appendHeader(s.head[:0], ft.f)
+		_, _ = tw.Write(s.head)
+	}
+	_ = ft.text.writeTo(tw) // writes to memory do not fail; the compressor copies what it keeps
+	_ = s.zw.Flush()
+	ft.crc, ft.n = tw.crc, tw.n
+	ft.text.release()
 }
 
-// compress compresses the pending text.
-func (z *familyStream) compress() {
-	z.crc = crc32.Update(z.crc, crc32.IEEETable, z.pending)
-	z.n += int64(len(z.pending))
-	_, _ = z.zw.Write(z.pending) // writes to memory do not fail
-	z.pending = z.pending[:0]
-}
-
-// finish compresses what is pending and ends the stream with a sync
-// flush; the writer goes back to the pool.
-func (z *familyStream) finish() {
-	z.compress()
-	_ = z.zw.Flush()
-	z.out.close()
-	z.zw.Reset(nil)
-	streamPool.Put(z.zw)
-	putBuf(z.pending)
-	z.zw, z.pending = nil, nil
-}
-
-// buildExposition renders r's exposition: one walk, then the families joined in
-// name order.
+// buildExposition renders r's exposition: one walk, then the families
+// joined in name order.
 func (c *Collector) buildExposition(r *result.Result) *exposition {
 	x := &exposition{res: r}
 	if r == nil {
 		return x
 	}
 	s := newRenderSink(c)
+	defer streamPool.Put(s.zw)
 	c.walk(r, s)
 
+	// Families compressed during the walk: the rest of their text into
+	// their last piece, then their pieces as they are. The others: their
+	// header and text through zw into out, in runs between those.
 	out := &chunkWriter{}
-	zw := streamPool.Get().(*flate.Writer)
-	defer streamPool.Put(zw)
-	zw.Reset(out)
+	zw := s.zw
 	tw := &crcWriter{w: zw}
-	open := false // zw has written since its last Reset
-	var head []byte
+	open := false // zw writes to out and has written since its last Reset
 	for i := range s.out {
 		ft := &s.out[i]
 		if ft.z != nil {
 			if open {
 				_ = zw.Flush()
-				zw.Reset(out)
 				open = false
 			}
-			ft.z.finish()
-			out.chunks = append(out.chunks, ft.z.out.chunks...)
-			out.n += ft.z.out.n
-			tw.crc = crc32Combine(tw.crc, ft.z.crc, ft.z.n)
-			tw.n += ft.z.n
+			s.compress(ft)
+			ft.z.close()
+			out.chunks = append(out.chunks, ft.z.chunks...)
+			out.n += ft.z.n
+			tw.crc = crc32Combine(tw.crc, ft.crc, ft.n)
+			tw.n += ft.n
 			ft.z = nil
 			continue
 		}
 		if ft.text.empty() {
 			continue
 		}
-		head = appendHeader(head[:0], ft.f)
-		_, _ = tw.Write(head)
-		_ = ft.text.writeTo(tw) // the compressor copies what it keeps
+		if !open {
+			zw.Reset(out)
+			open = true
+		}
+		s.head = appendHeader(s.head[:0], ft.f)
+		_, _ = tw.Write(s.head)
+		_ = ft.text.writeTo(tw)
 		ft.text.release()
-		open = true
 	}
 	if open {
 		_ = zw.Flush()

@@ -121,9 +121,15 @@ var renderVariants = []struct {
 // the text of bufferedText, for every option set, on the golden fixture and
 // on a Result large enough to span many compressed chunks.
 func TestRenderSameBytes(t *testing.T) {
-	results := map[string]*result.Result{"fixture": fixture(), "large": richSynthetic(60, 3, 200)}
+	// large: the per-partition families are compressed during the walk;
+	// many_groups: the per-group and group+topic ones too.
+	results := map[string]*result.Result{"fixture": fixture(), "large": richSynthetic(60, 3, 200),
+		"many_groups": richSynthetic(3000, 2, 1)}
 	for rname, r := range results {
 		for _, v := range renderVariants {
+			if rname == "many_groups" && v.opts.Enums != "" {
+				continue // few series per group+topic: nothing large enough to compress during the walk
+			}
 			t.Run(rname+"/"+v.name, func(t *testing.T) {
 				c := NewCollector(static(r), v.opts)
 				want := bufferedText(c, r)
@@ -136,6 +142,21 @@ func TestRenderSameBytes(t *testing.T) {
 				}
 				if !bytes.Equal(got.Bytes(), want) {
 					t.Fatalf("rendered text differs from the reference (%d vs %d bytes) at byte %d", got.Len(), len(want), firstDiff(got.Bytes(), want))
+				}
+				if rname == "many_groups" || (rname == "large" && v.opts.Granularity != GranularityTopic) {
+					// The walk compressed some families before the end.
+					s := newRenderSink(c)
+					c.walk(r, s)
+					pieces := 0
+					for i := range s.out {
+						if s.out[i].z != nil {
+							pieces++
+						}
+					}
+					streamPool.Put(s.zw)
+					if pieces == 0 {
+						t.Fatal("no family compressed during the walk: the test does not cover it")
+					}
 				}
 				// The gzip body: valid (gzip checks the CRC-32 and length
 				// combined from the families' streams) and the same text.

@@ -97,3 +97,22 @@ func TestProduceConfig(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+// configs/factor-worker.yaml loads, and agrees with run --help: every
+// option with its default, and its range in the line's comment.
+func TestShippedConfigMatchesHelp(t *testing.T) {
+	const path = "../../configs/factor-worker.yaml"
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := loadRun(t, []string{"--config.file", path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := &runConfig{}
+	defaults.SetDefaults()
+	for _, m := range spec.ExampleMismatches(defaults, shipped, raw, nil) {
+		t.Errorf("%s: %s", path, m)
+	}
+}

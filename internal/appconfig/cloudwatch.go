@@ -27,13 +27,7 @@ func (c *Config) validateCloudWatch() error {
 		return nil
 	}
 	for _, cl := range c.ClusterList() {
-		if cl.MSKClusterARN != "" {
-			if _, ok := MSKClusterName(cl.MSKClusterARN); !ok {
-				return fmt.Errorf("cluster %q: msk-cluster-arn %q: want arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>", cl.Name, cl.MSKClusterARN)
-			}
-			continue
-		}
-		if cl.Name == defaultClusterName {
+		if cl.MSKClusterARN == "" && cl.Name == defaultClusterName {
 			return fmt.Errorf("cloudwatch.mode %s: the cluster has no name for CloudWatch's Cluster Name dimension: set kafka.cluster-name (clusters[].name), or msk-cluster-arn to publish under the MSK cluster's name as MSK does", c.CloudWatch.Mode)
 		}
 	}

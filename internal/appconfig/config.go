@@ -252,6 +252,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("cluster %q configured twice", cl.Name)
 		}
 		seen[cl.Name] = true
+		// One check of the ARN, for CloudWatch's Cluster Name and for
+		// matching Lambda event source mappings alike.
+		if _, ok := MSKClusterName(cl.MSKClusterARN); cl.MSKClusterARN != "" && !ok {
+			return fmt.Errorf("cluster %q: msk-cluster-arn %q: want arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>", cl.Name, cl.MSKClusterARN)
+		}
 	}
 	if _, err := exporter.NewFilter("groups", c.Groups.Allow, c.Groups.Deny); err != nil {
 		return err

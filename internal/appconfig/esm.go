@@ -1,8 +1,6 @@
 package appconfig
 
 import (
-	"fmt"
-
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
 	"github.com/offsetlag/offsetlag/exporter"
 )
@@ -18,11 +16,6 @@ func (c *Config) validateLambdaESM() error {
 	e := c.LambdaESM
 	if _, err := exporter.NewFilter("lambda-esm.function", e.FunctionAllow, e.FunctionDeny); err != nil {
 		return err
-	}
-	for _, cl := range c.ClusterList() {
-		if cl.MSKClusterARN != "" && !lambdaesm.IsMSKClusterARN(cl.MSKClusterARN) {
-			return fmt.Errorf("cluster %q: msk-cluster-arn %q: want arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>", cl.Name, cl.MSKClusterARN)
-		}
 	}
 	return nil
 }

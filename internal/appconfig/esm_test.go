@@ -50,6 +50,8 @@ func TestLambdaESMConfig(t *testing.T) {
 		{"--lambda-esm.horizon=0s", "horizon"},
 		{"--lambda-esm.function-allow=(", "regex"},
 		{"--kafka.msk-cluster-arn=arn:aws:lambda:x:1:function:f", "msk-cluster-arn"},
+		// One ARN check for CloudWatch and discovery alike, whether either is on.
+		{"--kafka.msk-cluster-arn=arn:aws:kafka:eu-west-1:1:cluster/orders", "cluster/<name>/<uuid>"},
 	} {
 		_, err := load(t, []string{"--kafka.brokers=a:1", bad.args}, nil)
 		if err == nil || !strings.Contains(err.Error(), bad.want) {

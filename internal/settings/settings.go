@@ -253,42 +253,10 @@ func (s Spec) FlagSet(name string, defaults any) *pflag.FlagSet {
 // must come from FlagSet and be parsed. It does not validate.
 func (s Spec) Load(dst any, fs *pflag.FlagSet, environ []string) error {
 	opts := s.Options(dst)
-	env := map[string]string{}
-	for _, kv := range environ {
-		k, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, s.EnvPrefix) || s.EnvPrefix == "" {
-			continue
-		}
-		if slices.ContainsFunc(s.IgnoreEnv, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			continue
-		}
-		env[k] = val
-	}
-	tree := map[string]any{}
-	if s.FileFlag != "" {
-		fileEnv := s.envName(s.FileFlag)
-		file, _ := fs.GetString(s.FileFlag)
-		if f, ok := env[fileEnv]; ok && !fs.Changed(s.FileFlag) {
-			file = f
-		}
-		delete(env, fileEnv)
-		if file != "" {
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				return fmt.Errorf("config file: %w", err)
-			}
-			var doc any
-			if err := yaml.Unmarshal(raw, &doc); err != nil {
-				return fmt.Errorf("config file %s: %s", file, oneLine(err))
-			}
-			switch m := lowerKeys(doc).(type) {
-			case nil:
-			case map[string]any:
-				tree = m
-			default:
-				return fmt.Errorf("config file %s: want a mapping of options, got %T", file, doc)
-			}
-		}
+	env := s.environment(environ)
+	tree, err := s.readFile(fs, env)
+	if err != nil {
+		return err
 	}
 	for _, o := range opts {
 		if val, ok := env[o.Env]; ok {
@@ -316,6 +284,61 @@ func (s Spec) Load(dst any, fs *pflag.FlagSet, environ []string) error {
 			setPath(tree, o.Key, f.Value.String())
 		}
 	}
+	return decode(dst, tree)
+}
+
+// environment returns the variables with the prefix, but those ignored.
+func (s Spec) environment(environ []string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range environ {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, s.EnvPrefix) || s.EnvPrefix == "" {
+			continue
+		}
+		if slices.ContainsFunc(s.IgnoreEnv, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			continue
+		}
+		env[k] = val
+	}
+	return env
+}
+
+// readFile returns the options of the YAML file named by the file flag, or
+// else its environment variable (taken out of env), as nested maps.
+func (s Spec) readFile(fs *pflag.FlagSet, env map[string]string) (map[string]any, error) {
+	if s.FileFlag == "" {
+		return map[string]any{}, nil
+	}
+	fileEnv := s.envName(s.FileFlag)
+	file, _ := fs.GetString(s.FileFlag)
+	if f, ok := env[fileEnv]; ok && !fs.Changed(s.FileFlag) {
+		file = f
+	}
+	delete(env, fileEnv)
+	if file == "" {
+		return map[string]any{}, nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("config file %s: %s", file, oneLine(err))
+	}
+	switch m := lowerKeys(doc).(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return m, nil
+	default:
+		return nil, fmt.Errorf("config file %s: want a mapping of options, got %T", file, doc)
+	}
+}
+
+// decode decodes tree into dst strictly: unknown keys, bare-number
+// durations, fractions for integers are errors, reported on one line.
+func decode(dst any, tree map[string]any) error {
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:           dst,
 		ErrorUnused:      true,
@@ -476,4 +499,54 @@ func Inherit(dst, parent any) {
 			d.Field(i).Set(p.Field(i))
 		}
 	}
+}
+
+// ExampleMismatches compares an example YAML file (raw, decoded into
+// shipped over the defaults) with the options of defaults, as --help shows
+// them: every option must be in the file, with its default unless listed in
+// notDefault (key: why), and, when it has a range, with the range text in
+// the line's comment. It returns one message per mismatch.
+func (s Spec) ExampleMismatches(defaults, shipped any, raw []byte, notDefault map[string]string) []string {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil || len(doc.Content) == 0 {
+		return []string{fmt.Sprintf("not YAML: %v", err)}
+	}
+	var out []string
+	for _, o := range s.Options(defaults) {
+		key, val := lookupNode(doc.Content[0], strings.Split(o.Key, "."))
+		if key == nil {
+			out = append(out, fmt.Sprintf("%s: in --help (--%s) but not in the example", o.Key, o.Flag))
+			continue
+		}
+		got, want := o.Get(shipped), o.Get(defaults)
+		if why, ok := notDefault[o.Key]; ok {
+			if reflect.DeepEqual(got, want) {
+				out = append(out, fmt.Sprintf("%s: listed as shipped other than its default (%s), but it is the default", o.Key, why))
+			}
+		} else if !reflect.DeepEqual(got, want) {
+			out = append(out, fmt.Sprintf("%s: the example says %v (line %d), --help's default is %v", o.Key, got, key.Line, want))
+		}
+		if o.Range != nil && !strings.Contains(key.LineComment+val.LineComment, o.Range.Text()) {
+			out = append(out, fmt.Sprintf("%s (line %d): the comment %q does not state the range of --help, %q",
+				o.Key, key.Line, key.LineComment+val.LineComment, o.Range.Text()))
+		}
+	}
+	return out
+}
+
+// lookupNode finds the key and value nodes of a path in a YAML mapping.
+func lookupNode(m *yaml.Node, path []string) (*yaml.Node, *yaml.Node) {
+	if m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value != path[0] {
+			continue
+		}
+		if len(path) == 1 {
+			return m.Content[i], m.Content[i+1]
+		}
+		return lookupNode(m.Content[i+1], path[1:])
+	}
+	return nil, nil
 }

@@ -1,0 +1,74 @@
+//go:build ignore
+
+// exported_count prints the exported identifiers of the non-test Go files
+// in each directory given, one "dir name" per line: package-level funcs,
+// types, vars and consts (each name of a group), and the exported methods
+// of exported types ("Type.Method"); interface methods and struct fields
+// are not counted. Count them with wc -l, e.g. (issue #17, exporter/...):
+//
+//	go run scripts/exported_count.go exporter exporter/result exporter/lag exporter/status exporter/expiry | wc -l
+package main
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+func main() {
+	for _, dir := range os.Args[1:] {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		fset := token.NewFileSet()
+		for _, fn := range files {
+			if strings.HasSuffix(fn, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, fn, nil, parser.SkipObjectResolution)
+			if err != nil {
+				panic(err)
+			}
+			for _, d := range f.Decls {
+				switch d := d.(type) {
+				case *ast.FuncDecl:
+					if d.Name.IsExported() {
+						name := d.Name.Name
+						if d.Recv != nil {
+							t := d.Recv.List[0].Type
+							if st, ok := t.(*ast.StarExpr); ok {
+								t = st.X
+							}
+							if ix, ok := t.(*ast.IndexExpr); ok {
+								t = ix.X
+							}
+							recv := t.(*ast.Ident).Name
+							if !ast.IsExported(recv) {
+								continue // not reachable from outside
+							}
+							name = recv + "." + name
+						}
+						fmt.Println(dir, name)
+					}
+				case *ast.GenDecl:
+					for _, s := range d.Specs {
+						switch s := s.(type) {
+						case *ast.TypeSpec:
+							if s.Name.IsExported() {
+								fmt.Println(dir, s.Name.Name)
+							}
+						case *ast.ValueSpec:
+							for _, n := range s.Names {
+								if n.IsExported() {
+									fmt.Println(dir, n.Name)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

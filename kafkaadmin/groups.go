@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -421,6 +422,7 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 		}
 		return
 	}
+	var dec offsetDecoder
 	fetch := func(req *sarama.OffsetFetchRequest) (*sarama.OffsetFetchResponse, error) {
 		return onLane(ctx, r.c, bc, laneLatest, func(b *sarama.Broker) (*sarama.OffsetFetchResponse, error) {
 			return b.FetchOffset(req)
@@ -444,7 +446,7 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 				g.FetchErr = resp.Err
 				continue
 			}
-			g.Offsets = offsetsFrom(resp.Blocks)
+			g.Offsets = dec.offsets(resp.Blocks)
 		}
 		return
 	}
@@ -476,7 +478,7 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 				g.FetchErr = rg.Err
 				continue
 			}
-			g.Offsets = offsetsFrom(rg.Blocks)
+			g.Offsets = dec.offsets(rg.Blocks)
 			rg.Blocks = nil // converted: the decoded maps can go while the rest is
 		}
 		for _, g := range idx {
@@ -487,10 +489,23 @@ func (r *round) fetchOffsets(ctx context.Context, bc *brokerConn, gs []*Group) {
 
 // offsetsFrom turns an OffsetFetch answer into sorted committed offsets.
 // Partitions answered with offset -1 have no commit and are left out.
-// Topics are sorted by name and each topic's partitions by id, so the sort
-// is per topic (no comparison of topic strings per commit). One topic
-// name string is shared by the topic's commits.
+// Topics are sorted by name; each topic's partitions, which the answer
+// holds in a map, are placed by id when their ids are dense (the usual
+// case: a group commits on most partitions of its topics), else sorted.
+// At 4M commits a comparison sort of every topic's commits was a fifth of
+// the poll's CPU. One topic name string is shared by the topic's commits.
 func offsetsFrom(blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) []CommittedOffset {
+	var d offsetDecoder
+	return d.offsets(blocks)
+}
+
+// offsetDecoder is offsetsFrom with scratch space reused from group to
+// group.
+type offsetDecoder struct {
+	byID []*sarama.OffsetFetchResponseBlock
+}
+
+func (d *offsetDecoder) offsets(blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) []CommittedOffset {
 	n := 0
 	topics := make([]string, 0, len(blocks))
 	for topic, ps := range blocks {
@@ -499,22 +514,40 @@ func offsetsFrom(blocks map[string]map[int32]*sarama.OffsetFetchResponseBlock) [
 	}
 	slices.Sort(topics)
 	out := make([]CommittedOffset, 0, n)
-	for _, topic := range topics {
-		first := len(out)
-		for p, blk := range blocks[topic] {
-			if blk == nil {
-				continue
-			}
-			co := CommittedOffset{Topic: topic, Partition: p, Offset: blk.Offset}
-			if blk.Err != sarama.ErrNoError {
-				co.Err, co.Offset = blk.Err, OffsetUnknown
-			} else if blk.Offset < 0 {
-				continue
-			}
-			out = append(out, co)
+	add := func(topic string, p int32, blk *sarama.OffsetFetchResponseBlock) {
+		if blk == nil {
+			return
 		}
-		run := out[first:]
-		slices.SortFunc(run, func(a, b CommittedOffset) int { return cmp.Compare(a.Partition, b.Partition) })
+		co := CommittedOffset{Topic: topic, Partition: p, Offset: blk.Offset}
+		if blk.Err != sarama.ErrNoError {
+			co.Err, co.Offset = blk.Err, OffsetUnknown
+		} else if blk.Offset < 0 {
+			return
+		}
+		out = append(out, co)
+	}
+	for _, topic := range topics {
+		ps := blocks[topic]
+		lo, hi := int32(math.MaxInt32), int32(-1)
+		for p := range ps {
+			lo, hi = min(lo, p), max(hi, p)
+		}
+		if lo >= 0 && int(hi) < 2*len(ps)+64 { // dense ids: place them
+			d.byID = append(d.byID[:0], make([]*sarama.OffsetFetchResponseBlock, int(hi)+1)...)
+			for p, blk := range ps {
+				d.byID[p] = blk
+			}
+			for p, blk := range d.byID {
+				add(topic, int32(p), blk)
+			}
+			clear(d.byID)
+			continue
+		}
+		first := len(out)
+		for p, blk := range ps {
+			add(topic, p, blk)
+		}
+		slices.SortFunc(out[first:], func(a, b CommittedOffset) int { return cmp.Compare(a.Partition, b.Partition) })
 	}
 	return out
 }

@@ -787,15 +787,27 @@ func (o *observation) atRisk(group, topic string, ts *TopicState) []result.Recor
 		positions = []result.StartingPosition{eg.StartingPosition}
 	}
 	var out []result.RecordsAtRisk
+	parts, offs := ts.Offsets.parts, ts.Offsets.offs
 	for _, pos := range positions {
 		var n int64
 		known := false
+		j := 0 // the commits are sorted by partition, as the topic's partitions: one walk
 		for _, p := range t.Partitions {
 			if p.StartErr != nil || p.EndErr != nil {
 				continue
 			}
-			off, committed := ts.Offsets.get(p.ID)
-			if r, ok := partitionRecordsAtRisk(pos, p.Start, p.End, off, committed, ts.Offsets.count() > 0); ok {
+			if j > 0 && parts[j-1] > p.ID {
+				j = 0 // partitions out of order: look again from the start
+			}
+			for j < len(parts) && parts[j] < p.ID {
+				j++
+			}
+			var off int64
+			committed := j < len(parts) && parts[j] == p.ID
+			if committed {
+				off = offs[j]
+			}
+			if r, ok := partitionRecordsAtRisk(pos, p.Start, p.End, off, committed, len(parts) > 0); ok {
 				n += r
 				known = true
 			}

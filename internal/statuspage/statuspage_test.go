@@ -477,3 +477,29 @@ func TestNoRawTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// HA replicas: the header names the replica that owns the groups shown, on
+// every page; without HA there is no such line.
+func TestReplicaOwner(t *testing.T) {
+	src := &source{}
+	src.r.Store(fixture(1))
+	owner := "kgo-abc (host-1), 5 of 16 shards"
+	p, err := New(src.r.Load, Options{Replica: func() string { return owner }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/groups/prod/billing"} {
+		_, body := get(t, p, path)
+		if !strings.Contains(body, `<span class="replica"`) || !strings.Contains(body, "owner: kgo-abc (host-1), 5 of 16 shards") {
+			t.Errorf("%s: no owner line", path)
+		}
+	}
+	owner = "<script>"
+	if _, body := get(t, p, "/"); strings.Contains(body, "owner: <script>") {
+		t.Error("owner not escaped")
+	}
+	plain, _ := newPage(t)
+	if _, body := get(t, plain, "/"); strings.Contains(body, `class="replica"`) {
+		t.Error("owner line without HA")
+	}
+}

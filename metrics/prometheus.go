@@ -422,11 +422,11 @@ func (c *Collector) walkGroupEnums(s sink, g *result.GroupResult, lv [4]string) 
 		return
 	}
 	for _, st := range result.Statuses {
-		if c.currentEnums && string(st) != g.Status {
+		if c.currentEnums && st.String() != g.Status {
 			continue
 		}
-		lv[2] = string(st)
-		s.emit(c.status, boolFloat(string(st) == g.Status), lv[:3])
+		lv[2] = st.String()
+		s.emit(c.status, boolFloat(st.String() == g.Status), lv[:3])
 	}
 }
 
@@ -494,11 +494,11 @@ func (c *Collector) walkTrends(s sink, t *result.GroupTopicResult, lv [4]string)
 	}
 	if t.Status != "" {
 		for _, st := range result.Statuses {
-			if c.currentEnums && string(st) != t.Status {
+			if c.currentEnums && st.String() != t.Status {
 				continue
 			}
-			lv[3] = string(st)
-			s.emit(c.topicStatus, boolFloat(string(st) == t.Status), lv[:4])
+			lv[3] = st.String()
+			s.emit(c.topicStatus, boolFloat(st.String() == t.Status), lv[:4])
 		}
 	}
 	if t.HasRates {

@@ -100,6 +100,9 @@ type topicRead struct {
 // recorded, reusing the columns.
 func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
 	tr.parts, tr.offs, tr.errs = tr.parts[:0], tr.offs[:0], tr.errs[:0]
+	if cap(tr.parts) < len(run) { // sized once, not grown by appends
+		tr.parts, tr.offs = make([]int32, 0, len(run)), make([]int64, 0, len(run))
+	}
 	tr.add(run)
 }
 

@@ -2,11 +2,16 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,6 +136,7 @@ type haRound struct {
 	groups map[string]int // group -> replica index
 	dups   []string
 	owned  float64
+	idle   int       // live replicas that own no shard
 	polls  []float64 // last successful poll per replica
 	rebal  []float64
 	restor []float64
@@ -141,16 +147,32 @@ type haRound struct {
 func (s *haScene) round(live []*exporterProc) haRound {
 	r := haRound{owner: map[string]int{}, groups: map[string]int{}, expire: map[string]float64{},
 		polls: make([]float64, len(live)), rebal: make([]float64, len(live)), restor: make([]float64, len(live))}
+	// Scrape the replicas at the same moment, as one Prometheus round.
+	sets := make([]metricSet, len(live))
+	errs := make([]error, len(live))
+	var wg sync.WaitGroup
 	for i, p := range live {
 		if p == nil {
 			continue
 		}
-		ms, err := p.scrape()
+		wg.Add(1)
+		go func() { defer wg.Done(); sets[i], errs[i] = p.scrape() }()
+	}
+	wg.Wait()
+	for i, p := range live {
+		if p == nil {
+			continue
+		}
+		ms, err := sets[i], errs[i]
 		if err != nil {
 			r.errs = append(r.errs, err.Error())
 			continue
 		}
-		r.owned += ms.value("offsetlag_ha_shards_owned", nil)
+		owned := ms.value("offsetlag_ha_shards_owned", nil)
+		r.owned += owned
+		if owned == 0 {
+			r.idle++
+		}
 		r.polls[i] = ms.value("offsetlag_last_successful_poll_timestamp_seconds", nil)
 		r.rebal[i] = ms.value("offsetlag_ha_rebalances_total", nil)
 		r.restor[i] = ms.value("offsetlag_ha_state_restores_total", nil)
@@ -184,9 +206,9 @@ func (s *haScene) covered(r haRound, ref map[string]string) (bool, string) {
 			extra = append(extra, k)
 		}
 	}
-	ok := len(missing) == 0 && len(extra) == 0 && len(r.dups) == 0 && r.owned == haShards && len(r.errs) == 0
-	return ok, fmt.Sprintf("%d missing (%v), %d extra (%v), duplicates %v, shards owned %v of %d, errors %v",
-		len(missing), first(missing, 3), len(extra), first(extra, 3), first(r.dups, 3), r.owned, haShards, r.errs)
+	ok := len(missing) == 0 && len(extra) == 0 && len(r.dups) == 0 && r.owned == haShards && r.idle == 0 && len(r.errs) == 0
+	return ok, fmt.Sprintf("%d missing (%v), %d extra (%v), duplicates %v, shards owned %v of %d, %d replicas without a shard, errors %v",
+		len(missing), first(missing, 3), len(extra), first(extra, 3), first(r.dups, 3), r.owned, haShards, r.idle, r.errs)
 }
 
 func first(s []string, n int) []string {
@@ -240,10 +262,10 @@ func (s *haScene) waitCovered(what string, live []*exporterProc, ref map[string]
 	}
 }
 
-// TestHAReplicasKafka: coverage equal to the reference with no duplicate;
+// TestReliabilityHAReplicasKill: coverage equal to the reference with no duplicate;
 // kill -9 of one replica: its groups back on the survivors within 2 polls
 // of their restore, expires_at unchanged.
-func TestHAReplicasKafka(t *testing.T) {
+func TestReliabilityHAReplicasKill(t *testing.T) {
 	start := time.Now()
 	s := newHAScene(t)
 	ref := s.reference()
@@ -351,4 +373,178 @@ func TestHAReplicasKafka(t *testing.T) {
 	}
 	t.Logf("RELIABILITY | HA replicas on a real 3-node Kafka %s cluster: 3 replica binaries (--ha.session-timeout %s, poll %s, %d shards) and a reference instance, %d groups; kill -9 of the replica exporting the most groups | union of the replicas' series equals the reference, 0 duplicates; its groups back within session timeout + 2 polls, expires_at unchanged within one poll | equal to the reference (0 missing, 0 duplicate of %d series) before and after; %d groups back %.1fs after the kill (at most %d polls after the survivors' restore), expires_at moved by at most %.3fs; never a series twice; test %.0fs |",
 		s.c.Version, haSession, haPoll, haShards, haGroups, len(ref), len(moving), worst.Seconds(), pollsUntil, maxShift, time.Since(start).Seconds())
+}
+
+// TestReliabilityHAReplicasScale: 3 replicas, 2 more join, then those 2
+// stop with SIGTERM (leave the group): throughout, a watcher scrapes every
+// live replica at once every 200 ms; no series is ever exported twice in a
+// round, and a group missing from a round is back within 2 polls of the
+// replica that takes it over.
+func TestReliabilityHAReplicasScale(t *testing.T) {
+	start := time.Now()
+	s := newHAScene(t)
+	ref := s.reference()
+	s.waitCovered("3 replicas", s.reps, ref)
+
+	var mu sync.Mutex
+	live := slices.Clone(s.reps)
+	current := func() []*exporterProc { mu.Lock(); defer mu.Unlock(); return slices.Clone(live) }
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var rounds, maxMissingPolls, missingEvents int
+	var dups []string
+	go func() {
+		defer close(done)
+		missing := map[string]map[*exporterProc]map[float64]bool{} // group -> polls seen per replica while missing
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			ps := current()
+			r := s.round(ps)
+			if len(r.errs) > 0 {
+				continue // a replica being stopped: not a round
+			}
+			rounds++
+			dups = append(dups, r.dups...)
+			for _, g := range s.groups {
+				o, ok := r.groups[g]
+				if !ok {
+					m := missing[g]
+					if m == nil {
+						m = map[*exporterProc]map[float64]bool{}
+						missing[g] = m
+						missingEvents++
+					}
+					for i, p := range ps {
+						if m[p] == nil {
+							m[p] = map[float64]bool{}
+						}
+						m[p][r.polls[i]] = true
+					}
+					continue
+				}
+				if m := missing[g]; m != nil {
+					// Polls of the new owner while the group was missing,
+					// the first possibly before the handover.
+					maxMissingPolls = max(maxMissingPolls, len(m[ps[o]])-1)
+					delete(missing, g)
+				}
+			}
+		}
+	}()
+
+	added := []*exporterProc{s.add(), s.add()}
+	mu.Lock()
+	live = append(live, added...)
+	mu.Unlock()
+	s.waitCovered("5 replicas", current(), ref)
+	s.checkReplicasAPI(current(), 5)
+
+	for _, p := range added {
+		mu.Lock()
+		live = slices.DeleteFunc(live, func(x *exporterProc) bool { return x == p })
+		mu.Unlock()
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		<-p.done
+		if !strings.Contains(p.logs.String(), "left the replicas' group") {
+			t.Errorf("a replica stopped with SIGTERM did not log leaving the group:\n%s", tail(p.logs.String(), 20))
+		}
+	}
+	s.waitCovered("3 replicas again", current(), ref)
+	close(stop)
+	<-done
+	if len(dups) > 0 {
+		t.Errorf("%d series exported twice in one scrape round, e.g. %v", len(dups), first(dups, 3))
+	}
+	if maxMissingPolls > 3 {
+		t.Errorf("a group was missing for %d polls of its new owner, want at most 2 (+1 under way)", maxMissingPolls)
+	}
+	if t.Failed() {
+		return
+	}
+	t.Logf("RELIABILITY | HA replicas on a real 3-node Kafka %s cluster scaled 3 -> 5 -> 3 (2 replica binaries join, then stop with SIGTERM), %d groups, %d shards, poll %s | no series exported twice in one scrape round; no group missing for more than 2 polls | %d scrape rounds of every live replica at once, 0 duplicates; %d group absences during the moves, each back within %d polls of its new owner; union equal to the reference at 3, 5 and 3 replicas; test %.0fs |",
+		s.c.Version, haGroups, haShards, haPoll, rounds, missingEvents, maxMissingPolls, time.Since(start).Seconds())
+}
+
+// checkReplicasAPI reads /api/v1/replicas and the status page of each live
+// replica: n members whose shards partition 0..P-1, this replica among them
+// with the shards it reports, and the page naming it as the owner.
+func (s *haScene) checkReplicasAPI(live []*exporterProc, n int) {
+	s.t.Helper()
+	for _, p := range live {
+		var v struct {
+			Shards   int     `json:"shards"`
+			MemberID string  `json:"member_id"`
+			Owned    []int32 `json:"owned"`
+			Replicas []struct {
+				MemberID string  `json:"member_id"`
+				Shards   []int32 `json:"shards"`
+				Self     bool    `json:"self"`
+			} `json:"replicas"`
+			Error string `json:"error"`
+		}
+		if err := getJSONURL(p.url+"/api/v1/replicas", &v); err != nil {
+			s.t.Fatal(err)
+		}
+		seen := map[int32]int{}
+		self := 0
+		for _, r := range v.Replicas {
+			for _, sh := range r.Shards {
+				seen[sh]++
+			}
+			if r.Self {
+				self++
+				if r.MemberID != v.MemberID || !slices.Equal(r.Shards, v.Owned) {
+					s.t.Errorf("%s: self %s %v, but this replica says %s %v", p.url, r.MemberID, r.Shards, v.MemberID, v.Owned)
+				}
+			}
+		}
+		if v.Error != "" || len(v.Replicas) != n || self != 1 || len(seen) != haShards || v.Shards != haShards {
+			s.t.Errorf("%s/api/v1/replicas: %d replicas (want %d), self %d, %d distinct shards of %d, error %q", p.url, len(v.Replicas), n, self, len(seen), v.Shards, v.Error)
+		}
+		for sh, k := range seen {
+			if k != 1 {
+				s.t.Errorf("shard %d assigned %d times", sh, k)
+			}
+		}
+		body, err := getText(p.url + "/")
+		if err != nil || !strings.Contains(body, "owner: replica "+v.MemberID) {
+			s.t.Errorf("%s/: the status page does not name the replica %s as owner (err %v)", p.url, v.MemberID, err)
+		}
+	}
+}
+
+func getJSONURL(url string, v any) error {
+	body, err := getText(url)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		return fmt.Errorf("%s: %w: %s", url, err, body)
+	}
+	return nil
+}
+
+func getText(url string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(b), err
 }

@@ -87,7 +87,7 @@ func TestStatusTransitions(t *testing.T) {
 	}
 	for _, s := range steps {
 		group, part := step(s.produce, s.commit)
-		if group != string(s.want) || part != string(s.want) {
+		if group != s.want.String() || part != s.want.String() {
 			t.Errorf("%s: group %s partition %s, want %s", s.name, group, part, s.want)
 		}
 	}

@@ -316,3 +316,138 @@ func testLogger(t *testing.T) *slog.Logger {
 type tWriter struct{ t *testing.T }
 
 func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+// ownerOf returns the replica exporting group, or nil.
+func ownerOf(rs []*replica, group string) *replica {
+	for _, r := range rs {
+		if slices.Contains(r.groups(), group) {
+			return r
+		}
+	}
+	return nil
+}
+
+// TestRebalanceStormAndCoordinatorMove: two stable replicas; three times,
+// three more join at once while the group coordinator moves to another
+// broker, and leave at once as soon as all five own shards. No shard is ever
+// owned twice, every group ends exported exactly once, and an Empty group's
+// expires_at survives every move of its shard.
+func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	groups := seed(t, ctx, brokers, 24)
+
+	var mu sync.Mutex
+	var live []*replica
+	current := func() []*replica { mu.Lock(); defer mu.Unlock(); return slices.Clone(live) }
+	wctx, wcancel := context.WithCancel(ctx)
+	wg := watchDisjoint(t, wctx, current)
+	defer func() { wcancel(); wg.Wait() }()
+
+	a, b := startReplica(t, "a", brokers), startReplica(t, "b", brokers)
+	mu.Lock()
+	live = []*replica{a, b}
+	mu.Unlock()
+	defer a.stop()
+	defer b.stop()
+	waitFor(t, "a and b to cover every group once", time.Minute, func() (bool, string) {
+		ok, msg := coverage(current(), groups)
+		return ok && len(a.m.Stats().Owned) > 0 && len(b.m.Stats().Owned) > 0, msg
+	})
+
+	// An Empty classic group with a running countdown.
+	cons, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("classic"),
+		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < 2; {
+		fs := cons.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		n += fs.NumRecords()
+	}
+	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cons.Close()
+	groups = append(groups, "classic")
+	var expires time.Time
+	waitFor(t, "the Empty group's prediction", time.Minute, func() (bool, string) {
+		o := ownerOf(current(), "classic")
+		if o == nil {
+			return false, "not exported"
+		}
+		g := o.expiry("classic")
+		if g == nil || g.ExpiresAt.IsZero() || g.State != "Empty" {
+			return false, fmt.Sprintf("%+v", g)
+		}
+		expires = g.ExpiresAt
+		return true, ""
+	})
+
+	moves := 0
+	for round := range 3 {
+		coord := c.CoordinatorFor("replicas")
+		var joiners []*replica
+		var jwg sync.WaitGroup
+		var jmu sync.Mutex
+		for i := range 3 {
+			jwg.Add(1)
+			go func() {
+				defer jwg.Done()
+				r := startReplica(t, fmt.Sprintf("storm%d-%d", round, i), brokers)
+				jmu.Lock()
+				joiners = append(joiners, r)
+				jmu.Unlock()
+			}()
+		}
+		// The coordinator moves while they join.
+		for c.CoordinatorFor("replicas") == coord {
+			c.RehashCoordinators()
+		}
+		moves++
+		jwg.Wait()
+		mu.Lock()
+		live = append(live, joiners...)
+		mu.Unlock()
+		waitFor(t, fmt.Sprintf("round %d: five replicas to own shards", round), time.Minute, func() (bool, string) {
+			ok, msg := coverage(current(), groups)
+			for _, r := range current() {
+				if len(r.m.Stats().Owned) == 0 {
+					return false, r.name + " owns nothing; " + msg
+				}
+			}
+			return ok, msg
+		})
+		mu.Lock()
+		live = []*replica{a, b}
+		mu.Unlock()
+		var swg sync.WaitGroup
+		for _, r := range joiners {
+			swg.Add(1)
+			go func() { defer swg.Done(); r.stop() }()
+		}
+		swg.Wait()
+		waitFor(t, fmt.Sprintf("round %d: a and b to cover every group once", round), time.Minute, func() (bool, string) {
+			return coverage(current(), groups)
+		})
+		o := ownerOf(current(), "classic")
+		waitFor(t, "the Empty group's prediction after the storm", time.Minute, func() (bool, string) {
+			g := o.expiry("classic")
+			return g != nil && !g.ExpiresAt.IsZero(), fmt.Sprintf("%+v", g)
+		})
+		if g := o.expiry("classic"); !g.ExpiresAt.Equal(expires) {
+			t.Fatalf("round %d: expires_at %s, before the storm %s", round, g.ExpiresAt, expires)
+		}
+	}
+	st := a.m.Stats()
+	t.Logf("3 storms, %d coordinator moves: a took part in %d rebalances, b in %d; expires_at kept", moves, st.Rebalances, b.m.Stats().Rebalances)
+}

@@ -28,6 +28,8 @@ const (
 	DefaultSessionTimeout    = 15 * time.Second
 	DefaultMaxWritesPerPoll  = 5000
 	DefaultRoutineWriteEvery = time.Minute
+	// StartTimeout bounds creating or describing the coordination topic.
+	StartTimeout = time.Minute
 )
 
 // Options configure a Member.
@@ -169,7 +171,11 @@ func (m *Member) Partitions() int { return m.parts }
 // once the client is running; shards come with the first assignment.
 func (m *Member) Start(ctx context.Context, target Target) error {
 	m.target = target
-	p, err := m.ensureTopic(ctx)
+	// An unreachable coordinating cluster fails the start (the process
+	// exits 1 and is restarted) rather than hanging silently.
+	tctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	p, err := m.ensureTopic(tctx)
 	if err != nil {
 		return err
 	}

@@ -388,11 +388,11 @@ func (c *Collector) walkGroup(s sink, cluster string, g *result.GroupResult) {
 	s.emit(c.info, 1, lv[:3])
 	if g.Status != "" {
 		for _, st := range result.Statuses {
-			if c.currentEnums && string(st) != g.Status {
+			if c.currentEnums && st.String() != g.Status {
 				continue
 			}
-			lv[2] = string(st)
-			s.emit(c.status, boolFloat(string(st) == g.Status), lv[:3])
+			lv[2] = st.String()
+			s.emit(c.status, boolFloat(st.String() == g.Status), lv[:3])
 		}
 	}
 	if g.HasLagSeconds {
@@ -481,11 +481,11 @@ func (c *Collector) walkTrends(s sink, t *result.GroupTopicResult, lv [4]string)
 	}
 	if t.Status != "" {
 		for _, st := range result.Statuses {
-			if c.currentEnums && string(st) != t.Status {
+			if c.currentEnums && st.String() != t.Status {
 				continue
 			}
-			lv[3] = string(st)
-			s.emit(c.topicStatus, boolFloat(string(st) == t.Status), lv[:4])
+			lv[3] = st.String()
+			s.emit(c.topicStatus, boolFloat(st.String() == t.Status), lv[:4])
 		}
 	}
 	if t.HasRates {

@@ -80,7 +80,7 @@ func richSynthetic(groups, topics, partitions int) *result.Result {
 	cr := &r.Clusters[0]
 	for gi := range cr.Groups {
 		g := &cr.Groups[gi]
-		g.Status = string(result.Statuses[gi%len(result.Statuses)])
+		g.Status = result.Statuses[gi%len(result.Statuses)].String()
 		g.HasLagSeconds, g.MaxLagSeconds = true, float64(gi)+0.25
 		if gi%7 == 3 {
 			g.Name += "\"quoted\\\n"
@@ -93,7 +93,7 @@ func richSynthetic(groups, topics, partitions int) *result.Result {
 			t.PartitionsWithoutCommit = ti
 			for pi := range t.Partitions {
 				p := &t.Partitions[pi]
-				p.LagSecondsSource = result.LagSourceOf(lagSources[(gi+pi)%len(lagSources)])
+				p.LagSecondsSource = result.LagSource((gi + pi + 1) % len(lagSources)) // caught_up, interpolated, exact, none
 				p.LagSeconds = float64(pi) / 3
 				if gi%5 == 4 {
 					p.HasLag = false

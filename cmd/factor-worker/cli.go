@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
 
+	conv "github.com/offsetlag/offsetlag/internal/cli"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/worker"
 	"github.com/offsetlag/offsetlag/worker/loadgen"
@@ -57,7 +57,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 // cliEnv is cli with the environment given (FACTOR_WORKER_* variables).
 func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, topUsage)
+		fmt.Fprintln(stderr, "factor-worker: missing command: want run or produce (see --help)")
 		return exitUsage
 	}
 	var err error
@@ -67,7 +67,7 @@ func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 	case "produce":
 		err = produceCmd(args[1:], environ, stdout, stderr)
 	case "--version", "version":
-		fmt.Fprintln(stdout, version.Print("factor-worker"))
+		fmt.Fprintln(stdout, conv.VersionText("factor-worker"))
 		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, topUsage)
@@ -106,19 +106,20 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout io.Writer, summary stri
 	return nil
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
+// newLogger is the logger of every offsetlag binary (internal/cli);
+// "text" is the deprecated spelling of logfmt.
+func newLogger(w io.Writer, args []string, level, format string) (*slog.Logger, error) {
+	if format == "text" {
+		format = conv.DefaultLogFormat
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	log, err := conv.NewLogger(w, level, format)
+	if err != nil {
+		return nil, usageError{err.Error()}
 	}
-	return nil, usageError{fmt.Sprintf("--log-format %q: want text or json", format)}
+	for _, old := range conv.Aliased(args, "log-level", "log-format") {
+		log.Warn("--" + old + " is deprecated: use --" + logAliases[old])
+	}
+	return log, nil
 }
 
 func parseKafkaVersion(s string) (sarama.KafkaVersion, error) {
@@ -164,7 +165,7 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := loadConfig(c, &produceConfig{}, "run", args, environ, stdout, runSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	log, err := newLogger(stderr, args, c.LogLevel, c.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -348,7 +349,7 @@ func produceCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := loadConfig(c, &runConfig{}, "produce", args, environ, stdout, produceSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, c.LogLevel, "text")
+	log, err := newLogger(stderr, args, c.LogLevel, c.LogFormat)
 	if err != nil {
 		return err
 	}

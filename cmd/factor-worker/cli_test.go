@@ -37,7 +37,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--store", "dynamodb", "--max-number", "1000000000000000000"}, "above DynamoDB's 409600-byte item limit (largest accepted: 8086598962041599)"},
 		{[]string{"run", "--store", "dynamodb", "--dynamodb-concurrency", "0"}, "--dynamodb-concurrency 0"},
 		{[]string{"run", "--connect-backoff", "2s", "--max-connect-backoff", "1s"}, "--max-connect-backoff"},
-		{[]string{"run", "--log-level", "loud"}, "--log-level"},
+		{[]string{"run", "--log-level", "loud"}, "--log.level"}, // the deprecated spelling still parses
+		{[]string{"run", "--log.level", "loud"}, "--log.level"},
+		{[]string{"produce", "--log.format", "xml"}, "--log.format"},
 		{[]string{"run", "extra"}, "unexpected argument"},
 		{[]string{"produce", "--distribution", "zipf"}, "distribution"},
 		{[]string{"produce", "--count", "0"}, "count"},

@@ -35,7 +35,7 @@ func ComputeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
 func computeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
 	gr := result.GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
 	if g.FetchErr != nil {
-		gr.Status = string(result.StatusErr)
+		gr.Status = result.StatusErr.String()
 	}
 	byTopic := groupTopics(s, g)
 	names := make([]string, 0, len(byTopic))

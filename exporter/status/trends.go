@@ -412,7 +412,7 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 		}
 		if tw != nil && int(pl.Partition) < len(tw.exact) {
 			if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), lag.SourceExact
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), result.LagSourceExact
 				continue
 			}
 		}
@@ -437,12 +437,12 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 		h = te.parts[pl.Partition].Samples
 	}
 	d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
-	if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
-		src = lag.SourceNone
+	if tr.opts.Mode == TimeLagExact && src != result.LagSourceCaughtUp {
+		src = result.LagSourceNone
 	}
 	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
-	wantExact := src == lag.SourceNone ||
-		(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+	wantExact := src == result.LagSourceNone ||
+		(tr.opts.Mode == TimeLagHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
 	return tr.opts.Mode != TimeLagInterpolate && wantExact && pl.Lag > 0
 }
 
@@ -480,9 +480,9 @@ func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, grou
 		case rt.Err != nil:
 			// keep the interpolated value, if any
 		case rt.Found < 0:
-			pl.LagSeconds, pl.LagSecondsSource = 0, lag.SourceCaughtUp
+			pl.LagSeconds, pl.LagSecondsSource = 0, result.LagSourceCaughtUp
 		default:
-			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), lag.SourceExact
+			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), result.LagSourceExact
 			tw := tr.window(g.Name, gt.Topic)
 			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Window)
 			tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
@@ -501,12 +501,12 @@ func (tr *trends) evaluate(groups []result.GroupResult, slot int) {
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
 			tStatus := tr.topicStatus(g, gt, slot)
-			gStatus = result.Worse(gStatus, tStatus)
+			gStatus = max(gStatus, tStatus)
 			if gt.HasLagSeconds && (!g.HasLagSeconds || gt.MaxLagSeconds > g.MaxLagSeconds) {
 				g.MaxLagSeconds, g.HasLagSeconds = gt.MaxLagSeconds, true
 			}
 		}
-		g.Status = string(result.Worse(gStatus, result.Status(g.Status)))
+		g.Status = max(gStatus, statusOf(g.Status)).String()
 	}
 	for k, tw := range tr.windows {
 		if tw.gen != tr.gen {
@@ -545,7 +545,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 	var span time.Duration
 	for pi := range gt.Partitions {
 		pl := &gt.Partitions[pi]
-		if pl.LagSecondsSource != lag.SourceNone {
+		if pl.LagSecondsSource != result.LagSourceNone {
 			if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
 				gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
 			}
@@ -566,8 +566,8 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		er.ring[p*W+slot] = pl.End
 		w := tr.observations(p, n, tw, er)
 		st := evaluatePartition(w, g.Members)
-		pl.Status = result.CodeOf(st)
-		tStatus = result.Worse(tStatus, st)
+		pl.Status = st
+		tStatus = max(tStatus, st)
 		if n >= 2 { // computeRates over the windows: first and last of each
 			first, last := w[0], w[n-1]
 			dEnd += last.End - first.End
@@ -588,7 +588,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 	r := ratesFrom(dEnd, dCommit, lagSum, span)
 	gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 	gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
-	gt.Status = string(tStatus)
+	gt.Status = tStatus.String()
 	return tStatus
 }
 

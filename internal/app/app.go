@@ -188,12 +188,19 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		return nil, err
 	}
 	latest := func() *result.Result { return a.exp.Latest() }
-	page, err := statuspage.New(latest, statuspage.Options{Title: opts.Title, Refresh: opts.Refresh, Version: version.Version,
+	pageOpts := statuspage.Options{Title: opts.Title, Refresh: opts.Refresh, Version: version.Version,
 		Links: []statuspage.Link{
 			{Href: cfg.Web.TelemetryPath, Text: "Metrics"},
 			{Href: "/healthz", Text: "Health"},
 			{Href: "/readyz", Text: "Readiness"},
-		}})
+		}}
+	if a.rep != nil {
+		// HA replicas: the header names this replica as the owner of the
+		// groups shown; the footer links every replica's shards.
+		pageOpts.Links = append(pageOpts.Links, statuspage.Link{Href: "/api/v1/replicas", Text: "API: replicas"})
+		pageOpts.Replica = a.rep.describe
+	}
+	page, err := statuspage.New(latest, pageOpts)
 	if err != nil {
 		return nil, err
 	}

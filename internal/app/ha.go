@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,6 +97,18 @@ func (r *replicas) components() []Component {
 		return nil
 	}
 	return []Component{r}
+}
+
+// describe names this replica for the status page: "replica <member id>
+// on <host>, N of P shards".
+func (r *replicas) describe() string {
+	st := r.m.Stats()
+	id := st.MemberID
+	if id == "" {
+		id = "(joining)"
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("replica %s on %s, %d of %d shards", id, host, len(st.Owned), st.Partitions)
 }
 
 // collectors are the membership's self-metrics.

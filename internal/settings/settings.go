@@ -112,6 +112,15 @@ func (s Spec) Options(defaults any) []Option {
 	}
 	var out []Option
 	s.walk(v.Elem(), nil, nil, "", &out)
+	seen := map[string]string{}
+	for _, o := range out {
+		for _, name := range []string{"--" + o.Flag, o.Env} {
+			if other, ok := seen[name]; ok {
+				panic(fmt.Sprintf("settings: %s and %s both make %s", other, o.Key, name))
+			}
+			seen[name] = o.Key
+		}
+	}
 	return out
 }
 

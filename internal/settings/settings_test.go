@@ -196,7 +196,13 @@ func TestDeclarationErrorsPanic(t *testing.T) {
 	type badRange struct {
 		X int `mapstructure:"x" help:"x" range:"a..b"`
 	}
-	for name, v := range map[string]any{"no help": &noHelp{}, "bad range": &badRange{}} {
+	type clash struct {
+		A string `mapstructure:"tls-enable" help:"a"`
+		B struct {
+			Enable string `mapstructure:"enable" help:"b"`
+		} `mapstructure:"tls"`
+	}
+	for name, v := range map[string]any{"no help": &noHelp{}, "bad range": &badRange{}, "same variable": &clash{}} {
 		func() {
 			defer func() {
 				if recover() == nil {

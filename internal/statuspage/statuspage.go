@@ -37,6 +37,11 @@ type Options struct {
 	Links []Link
 	// Version is shown in the footer.
 	Version string
+	// Replica, when set, names this replica and the shards it owns (HA
+	// replicas, --ha.enabled): every group on the page is exported by it,
+	// the other groups by the other replicas. Shown in the header; called
+	// at each render (it must not block).
+	Replica func() string
 }
 
 // Link is a footer link.
@@ -187,6 +192,9 @@ type pageData struct {
 	RefreshMillis int64
 	Links         []Link
 	Version       string
+	// Replica names the HA replica that owns the groups shown ("" when
+	// not in HA mode).
+	Replica string
 	// Kind selects the script's behaviour: "index", "group" or "".
 	Kind string
 	// API is the JSON the page refreshes from.
@@ -205,8 +213,12 @@ type groupBody struct {
 }
 
 func (p *Page) base(heading string, body any) pageData {
-	return pageData{Title: p.opts.Title, Heading: heading, Now: time.Now(), RefreshMillis: p.opts.Refresh.Milliseconds(),
+	d := pageData{Title: p.opts.Title, Heading: heading, Now: time.Now(), RefreshMillis: p.opts.Refresh.Milliseconds(),
 		Links: p.opts.Links, Version: p.opts.Version, Body: body}
+	if p.opts.Replica != nil {
+		d.Replica = p.opts.Replica()
+	}
+	return d
 }
 
 func (p *Page) render(w http.ResponseWriter, code int, name string, d pageData) {

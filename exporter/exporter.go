@@ -50,7 +50,7 @@ type Options struct {
 	Expiry map[string]expiry.ExpiryConfig
 	// ExpectedGroups, when set, is asked for a cluster's runtime expected
 	// groups (discovered Lambda event source mappings) at every poll; they
-	// are merged into Expiry[cluster].Expected (MergeExpected). It is called
+	// are merged into Expiry[cluster].Expected (mergeExpected). It is called
 	// from the polling goroutines and must be safe for concurrent use and
 	// fast (read an atomic snapshot, do no I/O).
 	ExpectedGroups func(cluster string) []expiry.ExpectedGroup
@@ -319,9 +319,7 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 
 	note.log(log, cr)
 	if expiry != nil {
-		for _, ev := range expiry.Events {
-			ev.Log(log)
-		}
+		expiry.LogEvents(log)
 	}
 	if e.opts.OnResult != nil {
 		e.opts.OnResult(res)

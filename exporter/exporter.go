@@ -250,12 +250,13 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		}
 		timer, _ := s.(status.RecordTimer)
 		tr := e.clusters[s.Name()].trends
-		for api, n := range tr.Apply(pctx, snap, groups, end, timer) {
+		reqs, exactTook := tr.Apply(pctx, snap, groups, end, timer)
+		for api, n := range reqs {
 			snap.Requests[api] += n
 		}
 		done = phase("trends", done)
-		phases[len(phases)-1].Duration -= tr.ExactTook()
-		phases = append(phases, result.PollPhase{Phase: "record_times", Duration: tr.ExactTook()})
+		phases[len(phases)-1].Duration -= exactTook
+		phases = append(phases, result.PollPhase{Phase: "record_times", Duration: exactTook})
 	}
 	if took := done.Sub(start); e.opts.Interval > 0 && took > e.opts.Interval {
 		log.Warn("poll took longer than the poll interval: polls run back to back and data is older than the interval",

@@ -11,25 +11,28 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// TimeLagMode selects how time lag is estimated.
-type TimeLagMode string
-
+// Time-lag modes (TrendOptions.Mode).
 const (
-	// TimeLagInterpolate uses only the end-offset history: no extra
+	// modeInterpolate uses only the end-offset history: no extra
 	// requests, no value until two polls, none for commits older than the
 	// history.
-	TimeLagInterpolate TimeLagMode = "interpolate"
-	// TimeLagExact reads the timestamp of the record at every lagging
+	modeInterpolate = "interpolate"
+	// modeExact reads the timestamp of the record at every lagging
 	// committed offset (one Fetch per leader, within the budget).
-	TimeLagExact TimeLagMode = "exact"
-	// TimeLagHybrid interpolates, and reads exact timestamps where the
+	modeExact = "exact"
+	// modeHybrid interpolates, and reads exact timestamps where the
 	// history cannot tell or the lag is at least ExactAboveRecords.
-	TimeLagHybrid TimeLagMode = "hybrid"
+	modeHybrid = "hybrid"
 )
 
-// TrendOptions configure time lag and status evaluation.
+// TrendOptions configure time lag and status evaluation. The zero value
+// with SetDefaults is the default configuration.
 type TrendOptions struct {
-	Mode TimeLagMode
+	// Mode selects how time lag is estimated: interpolate (end-offset
+	// history only), exact (the timestamp of the record at every lagging
+	// commit) or hybrid (interpolate, and read exactly where the history
+	// cannot tell or the lag is at least ExactAboveRecords).
+	Mode string
 	// ExactBudget is the most partitions whose record timestamp is read
 	// per poll (largest lag first).
 	ExactBudget int
@@ -43,34 +46,34 @@ type TrendOptions struct {
 
 // Trend defaults.
 const (
-	DefaultExactBudget       = 1000
-	DefaultExactAboveRecords = 1000
-	DefaultStatusWindow      = 10
+	defaultExactBudget       = 1000
+	defaultExactAboveRecords = 1000
+	defaultStatusWindow      = 10
 )
 
 // SetDefaults fills unset fields.
 func (o *TrendOptions) SetDefaults() {
 	if o.Mode == "" {
-		o.Mode = TimeLagHybrid
+		o.Mode = modeHybrid
 	}
 	if o.ExactBudget == 0 {
-		o.ExactBudget = DefaultExactBudget
+		o.ExactBudget = defaultExactBudget
 	}
 	if o.ExactBudget < 0 {
 		o.ExactBudget = 0 // explicitly none
 	}
 	if o.ExactAboveRecords == 0 {
-		o.ExactAboveRecords = DefaultExactAboveRecords
+		o.ExactAboveRecords = defaultExactAboveRecords
 	}
 	if o.Window == 0 {
-		o.Window = DefaultStatusWindow
+		o.Window = defaultStatusWindow
 	}
 }
 
 // Validate reports the first problem.
 func (o *TrendOptions) Validate() error {
 	switch o.Mode {
-	case TimeLagInterpolate, TimeLagExact, TimeLagHybrid:
+	case modeInterpolate, modeExact, modeHybrid:
 	default:
 		return fmt.Errorf("timelag.mode %q: want interpolate, exact or hybrid", o.Mode)
 	}
@@ -437,13 +440,13 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 		h = te.parts[pl.Partition].Samples
 	}
 	d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
-	if tr.opts.Mode == TimeLagExact && src != result.LagSourceCaughtUp {
+	if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 		src = result.LagSourceNone
 	}
 	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 	wantExact := src == result.LagSourceNone ||
-		(tr.opts.Mode == TimeLagHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-	return tr.opts.Mode != TimeLagInterpolate && wantExact && pl.Lag > 0
+		(tr.opts.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+	return tr.opts.Mode != modeInterpolate && wantExact && pl.Lag > 0
 }
 
 // readExact reads the record timestamps of the selected candidates in one

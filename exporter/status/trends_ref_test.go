@@ -140,13 +140,13 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 					h = te.parts[pl.Partition].Samples
 				}
 				d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
-				if tr.opts.Mode == TimeLagExact && src != result.LagSourceCaughtUp {
+				if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 					src = result.LagSourceNone
 				}
 				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 				wantExact := src == result.LagSourceNone ||
-					(tr.opts.Mode == TimeLagHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
+					(tr.opts.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+				if tr.opts.Mode != modeInterpolate && exact != nil && wantExact && pl.Lag > 0 {
 					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
 					if pw.exactOK && pw.exactAt == pl.Committed {
 						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), result.LagSourceExact

@@ -450,7 +450,7 @@ func (o *observation) commitsRead(name string, gs *GroupState, g *kafkaadmin.Gro
 	cs := o.commits[:0]
 	lastTopic, lastOK := "", false
 	for _, co := range g.Offsets {
-		if co.Err != nil || co.Offset < 0 {
+		if co.Err != 0 || co.Offset < 0 {
 			continue
 		}
 		if co.Topic != lastTopic || len(cs) == 0 {

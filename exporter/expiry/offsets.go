@@ -73,6 +73,9 @@ func (c commitOffsets) equal(run []partOffset) bool {
 // reusing its columns.
 func (c *commitOffsets) set(run []partOffset) {
 	c.parts, c.offs = c.parts[:0], c.offs[:0]
+	if cap(c.parts) < len(run) { // sized once, not grown by appends
+		c.parts, c.offs = make([]int32, 0, len(run)), make([]int64, 0, len(run))
+	}
 	for _, po := range run {
 		c.parts = append(c.parts, po.p)
 		c.offs = append(c.offs, po.off)

@@ -88,12 +88,12 @@ func groupTopics(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) map[string]*result
 	}
 	counts := map[string]int{}
 	for _, co := range g.Offsets {
-		if co.Err == nil && co.Offset >= 0 {
+		if co.Err == 0 && co.Offset >= 0 {
 			counts[co.Topic]++
 		}
 	}
 	for _, co := range g.Offsets {
-		if co.Err != nil || co.Offset < 0 {
+		if co.Err != 0 || co.Offset < 0 {
 			continue
 		}
 		t, ok := topicByName(co.Topic)

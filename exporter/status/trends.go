@@ -151,9 +151,12 @@ type endRing struct {
 }
 
 // topicWindows are a group's observation windows of a topic's partitions,
-// in columns indexed by partition: the last poll that extended each window
-// (gen, low 32 bits), how many observations it holds (n), the committed
-// offsets and, allocated on first use, the exact record-time cache.
+// in columns indexed by partition: how many observations each window holds
+// (n, with extendedNow set while the poll that extends it runs; a window
+// the poll did not extend restarts at 0), the committed offsets and,
+// allocated on first use, the exact record-time cache. The group topic's
+// windows are visited by every poll or dropped (gen), so one bit tells
+// which windows this poll extended.
 //
 // The committed offset of partition p at generation g is base[p] +
 // deltas[p*Window + g%Window]: 4 bytes a poll instead of 8. A window
@@ -163,14 +166,16 @@ type endRing struct {
 // turns the group topic's windows wide: full offsets in wide, base and
 // deltas dropped.
 type topicWindows struct {
-	gen     uint64
-	partGen []uint32
-	n       []uint32
-	base    []int64
-	deltas  []int32
-	wide    []int64
-	exact   []exactCache
+	gen    uint64
+	n      []uint32
+	base   []int64
+	deltas []int32
+	wide   []int64
+	exact  []exactCache
 }
+
+// extendedNow marks in topicWindows.n a window the running poll extended.
+const extendedNow = 1 << 31
 
 // setCommitted writes partition p's committed offset v in slot of its
 // window, which holds n observations with this one.
@@ -262,7 +267,6 @@ func (tw *topicWindows) grow(parts, window int) {
 	if parts <= len(tw.n) {
 		return
 	}
-	tw.partGen = append(tw.partGen, make([]uint32, parts-len(tw.partGen))...)
 	tw.n = append(tw.n, make([]uint32, parts-len(tw.n))...)
 	if tw.wide != nil {
 		tw.wide = append(tw.wide, make([]int64, parts*window-len(tw.wide))...)
@@ -524,7 +528,6 @@ func (tr *trends) evaluate(groups []result.GroupResult, slot int) {
 // returns the topic's (worst) status.
 func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult, slot int) result.Status {
 	W := tr.opts.Window
-	gen32 := uint32(tr.gen)
 	tStatus := result.StatusOK
 	tw := tr.window(g.Name, gt.Topic)
 	tw.gen = tr.gen
@@ -555,8 +558,8 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		}
 		p := int(pl.Partition)
 		tw.grow(p+1, W)
-		n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
-		tw.n[p], tw.partGen[p] = uint32(n), gen32
+		n := min(int(tw.n[p]&^extendedNow)+1, W) // 0 unless extended by the last poll
+		tw.n[p] = uint32(n) | extendedNow
 		if tw.setCommitted(p, slot, n, W, pl.Committed) {
 			tr.rebases++
 		}
@@ -576,8 +579,9 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 			span = max(span, last.At.Sub(first.At))
 		}
 	}
-	for i := range tw.n {
-		if tw.partGen[i] != gen32 {
+	for i, n := range tw.n {
+		tw.n[i] = n &^ extendedNow
+		if n&extendedNow == 0 {
 			tw.n[i] = 0 // no lag this poll: the window restarts
 			if i < len(tw.exact) {
 				tw.exact[i] = exactCache{}

@@ -633,3 +633,44 @@ func checkHAPanels(t *testing.T, ps *promtest.Server) {
 		t.Errorf("dashboard HA panel: owned %q, shards %q, want %d and %d (panel queries %v)", owned, shards, haShards, haShards, values)
 	}
 }
+
+// TestHASecurity: two HA replicas of one group on a real broker, one over
+// SCRAM-SHA-512 and one over mutual TLS: the coordination client (franz-go)
+// uses the cluster's security settings like the admin client (sarama): both
+// join, share the shards, and no password reaches a log.
+func TestHASecurity(t *testing.T) {
+	opts := secureOptions
+	opts.Version = suiteVersions()[0]
+	b := kafkatest.Shared(t, opts)
+	pki := b.PKI
+	ha := []string{"--poll.interval", haPoll.String(), "--ha.enabled", "--ha.topic", uniq("ha-sec"),
+		"--ha.group", uniq("ha-sec-replicas"), "--ha.partitions", fmt.Sprint(haShards), "--ha.session-timeout", haSession.String()}
+	scram := append([]string{"--kafka.sasl.mechanism", "SCRAM-SHA-512", "--kafka.sasl.username", "offsetlag"}, ha...)
+	mtls := append([]string{"--kafka.tls.enable", "--kafka.tls.ca-file", pki.CAFile,
+		"--kafka.tls.cert-file", pki.ClientCert, "--kafka.tls.key-file", pki.ClientKey}, ha...)
+	viaSCRAM := startSecureExporter(t, b.SASLAddr, []string{"OFFSETLAG_KAFKA_SASL_PASSWORD=lag-secret-1"}, scram...)
+	viaTLS := startSecureExporter(t, b.TLSAddr, nil, mtls...)
+	owned := func(p *exporterProc) float64 {
+		ms, err := p.scrape()
+		if err != nil {
+			return -1
+		}
+		return ms.value("offsetlag_ha_shards_owned", nil)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		a, c := owned(viaSCRAM), owned(viaTLS)
+		if a > 0 && c > 0 && a+c == haShards {
+			t.Logf("over SCRAM: %v shards, over mutual TLS: %v shards", a, c)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas never shared the %d shards: SCRAM %v, TLS %v\nSCRAM log:\n%s\nTLS log:\n%s", haShards, a, c,
+				tail(viaSCRAM.logs.String(), 15), tail(viaTLS.logs.String(), 15))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for name, p := range map[string]*exporterProc{"scram": viaSCRAM, "tls": viaTLS} {
+		checkNoSecret(t, "HA replica "+name, p.logs.String())
+	}
+}

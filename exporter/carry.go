@@ -88,7 +88,7 @@ type groupRead struct {
 type topicRead struct {
 	parts []int32
 	offs  []int64
-	errs  []error // empty, or one per commit
+	errs  []kafkaadmin.OffsetError // empty, or one per commit
 	at    time.Time
 	gen   uint64 // the poll that read them
 	// missed is the last poll that saw the commits missing from a complete
@@ -100,6 +100,9 @@ type topicRead struct {
 // recorded, reusing the columns.
 func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
 	tr.parts, tr.offs, tr.errs = tr.parts[:0], tr.offs[:0], tr.errs[:0]
+	if cap(tr.parts) < len(run) { // sized once, not grown by appends
+		tr.parts, tr.offs = make([]int32, 0, len(run)), make([]int64, 0, len(run))
+	}
 	tr.add(run)
 }
 
@@ -109,10 +112,10 @@ func (tr *topicRead) add(run []kafkaadmin.CommittedOffset) {
 	for _, co := range run {
 		tr.parts = append(tr.parts, co.Partition)
 		tr.offs = append(tr.offs, co.Offset)
-		if co.Err != nil && len(tr.errs) < had {
-			tr.errs = append(tr.errs, make([]error, had-len(tr.errs))...)
+		if co.Err != 0 && len(tr.errs) < had {
+			tr.errs = append(tr.errs, make([]kafkaadmin.OffsetError, had-len(tr.errs))...)
 		}
-		if co.Err != nil || len(tr.errs) > 0 {
+		if co.Err != 0 || len(tr.errs) > 0 {
 			tr.errs = append(tr.errs, co.Err)
 		}
 		had++

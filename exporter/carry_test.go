@@ -111,7 +111,7 @@ func TestCarryPartialPoll(t *testing.T) {
 				t.Errorf("poll %d: h lag on the hung broker's partition %v, want 190 from the carried end", i, h[1])
 			}
 			// x (hung coordinator): carried whole, fresh end on partition 0.
-			if !xok || x[0] != 95+int64(i) || x[1] != 195 || !xg.ReadAt.Equal(goodAt) || xg.Status != string(result.StatusErr) {
+			if !xok || x[0] != 95+int64(i) || x[1] != 195 || !xg.ReadAt.Equal(goodAt) || xg.Status != result.StatusErr.String() {
 				t.Errorf("poll %d: x = %v (%+v), want lag {0:%d 1:195} read at %s, status ERR", i, x, xg, 95+i, goodAt)
 			}
 			if !c.OldestRead.Equal(goodAt) {
@@ -184,7 +184,7 @@ func TestCarryGroupFailures(t *testing.T) {
 		t.Errorf("describe failed: h = %+v, want the last description (1 member, Stable) read at %s", h, first.LastPoll)
 	}
 	x, _ := c.Group("x")
-	if got := lagOf(t, c, "x"); got[0] != 95 || got[1] != 195 || x.Status != string(result.StatusErr) {
+	if got := lagOf(t, c, "x"); got[0] != 95 || got[1] != 195 || x.Status != result.StatusErr.String() {
 		t.Errorf("fetch failed: x lag %v status %s, want the last commits (95, 195) and ERR", got, x.Status)
 	}
 

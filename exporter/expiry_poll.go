@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -46,7 +47,7 @@ func (e *Exporter) initExpiry() {
 	}
 	for name := range e.clusters {
 		if e.expiry.states[name] == nil {
-			e.expiry.states[name] = expiry.NewExpiryState()
+			e.expiry.states[name] = &expiry.ExpiryState{Groups: map[string]*expiry.GroupState{}}
 		}
 	}
 }
@@ -56,7 +57,7 @@ func (e *Exporter) initExpiry() {
 func (e *Exporter) observeExpiry(cluster string, snap *kafkaadmin.Snapshot, now time.Time) *expiry.ExpiryOutcome {
 	cfg := e.opts.Expiry[cluster]
 	if e.opts.ExpectedGroups != nil {
-		cfg.Expected = expiry.MergeExpected(cfg.Expected, e.opts.ExpectedGroups(cluster))
+		cfg.Expected = mergeExpected(cfg.Expected, e.opts.ExpectedGroups(cluster))
 	}
 	cfg = e.ownedExpected(cluster, cfg)
 	t := &e.expiry
@@ -97,4 +98,49 @@ func (e *Exporter) saveExpiry(now bool) {
 		t.saveErr = ""
 	}
 	t.dirty, t.lastSave = false, at
+}
+
+// mergeExpected merges runtime expected groups (such as discovered Lambda
+// event source mappings) into the configured ones. For a group in both, the
+// configured starting position wins when set, topics are united and the
+// Lambda mappings appended; runtime entries for one group that disagree on
+// the starting position leave it empty (both estimates are exported).
+func mergeExpected(configured, runtime []expiry.ExpectedGroup) []expiry.ExpectedGroup {
+	if len(runtime) == 0 {
+		return configured
+	}
+	out := slices.Clone(configured)
+	idx := make(map[string]int, len(out))
+	fixed := map[string]bool{}
+	for i, eg := range out {
+		idx[eg.Group] = i
+		fixed[eg.Group] = eg.StartingPosition != ""
+	}
+	seen := map[string]bool{}
+	for _, rg := range runtime {
+		i, ok := idx[rg.Group]
+		if !ok {
+			rg.Topics, rg.Lambda = slices.Clone(rg.Topics), slices.Clone(rg.Lambda)
+			idx[rg.Group] = len(out)
+			out = append(out, rg)
+			seen[rg.Group] = true
+			continue
+		}
+		eg := &out[i]
+		switch {
+		case fixed[rg.Group]:
+		case !seen[rg.Group]:
+			eg.StartingPosition = rg.StartingPosition
+		case eg.StartingPosition != rg.StartingPosition:
+			eg.StartingPosition = ""
+		}
+		seen[rg.Group] = true
+		for _, t := range rg.Topics {
+			if !slices.Contains(eg.Topics, t) {
+				eg.Topics = append(slices.Clip(eg.Topics), t)
+			}
+		}
+		eg.Lambda = append(slices.Clip(eg.Lambda), rg.Lambda...)
+	}
+	return out
 }

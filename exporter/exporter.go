@@ -50,7 +50,7 @@ type Options struct {
 	Expiry map[string]expiry.ExpiryConfig
 	// ExpectedGroups, when set, is asked for a cluster's runtime expected
 	// groups (discovered Lambda event source mappings) at every poll; they
-	// are merged into Expiry[cluster].Expected (MergeExpected). It is called
+	// are merged into Expiry[cluster].Expected (mergeExpected). It is called
 	// from the polling goroutines and must be safe for concurrent use and
 	// fast (read an atomic snapshot, do no I/O).
 	ExpectedGroups func(cluster string) []expiry.ExpectedGroup
@@ -250,12 +250,13 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 		}
 		timer, _ := s.(status.RecordTimer)
 		tr := e.clusters[s.Name()].trends
-		for api, n := range tr.Apply(pctx, snap, groups, end, timer) {
+		reqs, exactTook := tr.Apply(pctx, snap, groups, end, timer)
+		for api, n := range reqs {
 			snap.Requests[api] += n
 		}
 		done = phase("trends", done)
-		phases[len(phases)-1].Duration -= tr.ExactTook()
-		phases = append(phases, result.PollPhase{Phase: "record_times", Duration: tr.ExactTook()})
+		phases[len(phases)-1].Duration -= exactTook
+		phases = append(phases, result.PollPhase{Phase: "record_times", Duration: exactTook})
 	}
 	if took := done.Sub(start); e.opts.Interval > 0 && took > e.opts.Interval {
 		log.Warn("poll took longer than the poll interval: polls run back to back and data is older than the interval",
@@ -319,9 +320,7 @@ func (e *Exporter) Poll(ctx context.Context, s Source) {
 
 	note.log(log, cr)
 	if expiry != nil {
-		for _, ev := range expiry.Events {
-			ev.Log(log)
-		}
+		expiry.LogEvents(log)
 	}
 	if e.opts.OnResult != nil {
 		e.opts.OnResult(res)

@@ -25,7 +25,7 @@ func TestMergeExpected(t *testing.T) {
 		esm("two-esms", result.StartLatest, "4", "c"),
 		esm("two-esms", result.StartEarliest, "5", "d"),
 	}
-	got := expiry.MergeExpected(configured, runtime)
+	got := mergeExpected(configured, runtime)
 	if len(configured[1].Topics) != 1 || configured[1].Lambda != nil {
 		t.Fatalf("configured groups modified: %+v", configured)
 	}
@@ -57,7 +57,7 @@ func TestMergeExpected(t *testing.T) {
 	if len(got) != 5 {
 		t.Errorf("%d groups, want 5", len(got))
 	}
-	if out := expiry.MergeExpected(configured, nil); len(out) != 3 {
+	if out := mergeExpected(configured, nil); len(out) != 3 {
 		t.Error("nil runtime")
 	}
 }

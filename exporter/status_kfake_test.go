@@ -40,7 +40,7 @@ func TestStatusTransitions(t *testing.T) {
 	defer ac.Close()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: 30 * time.Second,
-		Now: func() time.Time { return now }, Trends: status.TrendOptions{Mode: status.TimeLagInterpolate, Window: 3}})
+		Now: func() time.Time { return now }, Trends: status.TrendOptions{Mode: "interpolate", Window: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestStatusTransitions(t *testing.T) {
 	}
 	for _, s := range steps {
 		group, part := step(s.produce, s.commit)
-		if group != string(s.want) || part != string(s.want) {
+		if group != s.want.String() || part != s.want.String() {
 			t.Errorf("%s: group %s partition %s, want %s", s.name, group, part, s.want)
 		}
 	}

@@ -73,9 +73,9 @@ func TestKeysAndValues(t *testing.T) {
 // Routine changes (commits moving) keep the signature; transitions change it.
 func TestFingerprints(t *testing.T) {
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	gs := &expiry.GroupState{State: "Stable", Topics: map[string]*expiry.TopicState{"t": {LastChange: at, Offsets: offsets(t, `{"0":5}`)}}}
+	gs := &expiry.GroupState{State: "Stable", Topics: map[string]*expiry.TopicState{"t": topicState(t, at, `{"0":5}`)}}
 	_, full1, sig1, _ := fingerprints(gs)
-	gs.Topics["t"].Offsets, gs.Topics["t"].LastChange = offsets(t, `{"0":6}`), at.Add(time.Second)
+	gs.Topics["t"] = topicState(t, at.Add(time.Second), `{"0":6}`)
 	_, full2, sig2, _ := fingerprints(gs)
 	if full1 == full2 || sig1 != sig2 {
 		t.Errorf("a commit moving: full %v->%v (want changed), sig %v->%v (want same)", full1, full2, sig1, sig2)
@@ -92,12 +92,14 @@ func TestFingerprints(t *testing.T) {
 	}
 }
 
-// offsets builds committed offsets from their JSON form (the state format).
-func offsets(t *testing.T, js string) expiry.CommitOffsets {
+// topicState builds a topic's state last changed at with the committed
+// offsets given in their JSON form (the state format).
+func topicState(t *testing.T, at time.Time, offsets string) *expiry.TopicState {
 	t.Helper()
-	var c expiry.CommitOffsets
-	if err := json.Unmarshal([]byte(js), &c); err != nil {
+	var ts expiry.TopicState
+	if err := json.Unmarshal([]byte(`{"offsets":`+offsets+`}`), &ts); err != nil {
 		t.Fatal(err)
 	}
-	return c
+	ts.LastChange = at
+	return &ts
 }

@@ -520,7 +520,7 @@ func (d *offsetDecoder) offsets(blocks map[string]map[int32]*sarama.OffsetFetchR
 		}
 		co := CommittedOffset{Topic: topic, Partition: p, Offset: blk.Offset}
 		if blk.Err != sarama.ErrNoError {
-			co.Err, co.Offset = blk.Err, OffsetUnknown
+			co.Err, co.Offset = OffsetError(blk.Err), OffsetUnknown
 		} else if blk.Offset < 0 {
 			return
 		}

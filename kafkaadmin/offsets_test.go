@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/IBM/sarama"
 )
@@ -44,7 +45,7 @@ func TestOffsetsFromOrder(t *testing.T) {
 			switch {
 			case blk == nil:
 			case blk.Err != sarama.ErrNoError:
-				want = append(want, CommittedOffset{Topic: topic, Partition: p, Offset: OffsetUnknown, Err: blk.Err})
+				want = append(want, CommittedOffset{Topic: topic, Partition: p, Offset: OffsetUnknown, Err: OffsetError(blk.Err)})
 			case blk.Offset >= 0:
 				want = append(want, CommittedOffset{Topic: topic, Partition: p, Offset: blk.Offset})
 			}
@@ -62,5 +63,18 @@ func TestOffsetsFromOrder(t *testing.T) {
 	}
 	if got := offsetsFrom(blocks); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("offsetsFrom:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestCommittedOffsetCompact: a snapshot holds one CommittedOffset per
+// committed offset (4M at the benchmark's largest size): 32 bytes, the
+// per-partition error a two-byte code that still reads as Kafka's message.
+func TestCommittedOffsetCompact(t *testing.T) {
+	if n := unsafe.Sizeof(CommittedOffset{}); n > 32 {
+		t.Errorf("CommittedOffset is %d bytes, want at most 32", n)
+	}
+	var err error = OffsetError(sarama.ErrUnknownTopicOrPartition)
+	if err.Error() != sarama.ErrUnknownTopicOrPartition.Error() {
+		t.Errorf("OffsetError reads %q", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // GroupType is the membership protocol a consumer group uses.
@@ -145,17 +147,26 @@ type Member struct {
 	Assignment map[string][]int32
 }
 
-// CommittedOffset is one committed offset of a group. The commit's
-// metadata string is not kept: nothing reads it, and at millions of
-// commits it cost 16 bytes each (48 bytes a commit instead of 64).
+// CommittedOffset is one committed offset of a group, in 32 bytes (a
+// snapshot holds one per committed offset, millions at scale): the commit's
+// metadata string is not kept (nothing reads it) and the per-partition
+// error is Kafka's two-byte code, not an error interface.
 type CommittedOffset struct {
 	Topic     string
-	Partition int32
 	Offset    int64
-	// Err is the per-partition error of the OffsetFetch answer; Offset is
-	// OffsetUnknown when it is set.
-	Err error
+	Partition int32
+	// Err is the per-partition error code of the OffsetFetch answer, 0
+	// when none; Offset is OffsetUnknown when it is set.
+	Err OffsetError
 }
+
+// OffsetError is a per-partition error code of an OffsetFetch answer
+// (Kafka's protocol error code); 0 is no error. A non-zero code is an
+// error.
+type OffsetError int16
+
+// Error is the code's Kafka error message.
+func (e OffsetError) Error() string { return sarama.KError(e).Error() }
 
 // RequestError is a request that failed as a whole.
 type RequestError struct {

@@ -130,7 +130,7 @@ func laggingGroups(n int) *result.Result {
 				HasRates: true, ProduceRate: 10, ConsumeRate: 12, HasCatchUp: true, CatchUpSeconds: 50}
 			for p := range int32(4) {
 				gt.Partitions = append(gt.Partitions, result.PartitionLag{Partition: p, Committed: 100, End: 150,
-					Lag: 50, HasLag: true, LagSeconds: 12, LagSecondsSource: result.LagSourceInterpolated, Status: result.CodeOf("WARN")})
+					Lag: 50, HasLag: true, LagSeconds: 12, LagSecondsSource: result.LagSourceInterpolated, Status: result.StatusWarn})
 				gt.SumLag += 50
 				gt.MaxLag = 50
 			}

@@ -115,7 +115,7 @@ func fixture() *result.Result {
 							Topic: "orders", Status: "OK", HasLagSeconds: true,
 							Partitions: []result.PartitionLag{
 								{Partition: 0, Committed: 100, End: 100, Lag: 0, HasLag: true,
-									LagSecondsSource: result.LagSourceCaughtUp, Status: result.CodeOf("OK")},
+									LagSecondsSource: result.LagSourceCaughtUp, Status: result.StatusOK},
 							},
 							PartitionsWithoutCommit: 2,
 						}},
@@ -149,10 +149,10 @@ func fixture() *result.Result {
 								ProduceRate: 2.5, ConsumeRate: 3.5, HasRates: true, CatchUpSeconds: 190, HasCatchUp: true,
 								Partitions: []result.PartitionLag{
 									{Partition: 0, Committed: 90, End: 100, Lag: 10, HasLag: true,
-										LagSeconds: 12.5, LagSecondsSource: result.LagSourceInterpolated, Status: result.CodeOf("OK")},
+										LagSeconds: 12.5, LagSecondsSource: result.LagSourceInterpolated, Status: result.StatusOK},
 									// Committed below log start 50: out of range, 30 records lost.
 									{Partition: 1, Committed: 20, End: 200, Lag: 180, HasLag: true, OutOfRange: true, RecordsLost: 30,
-										LagSeconds: 300, LagSecondsSource: result.LagSourceExact, Status: result.CodeOf("STALL")},
+										LagSeconds: 300, LagSecondsSource: result.LagSourceExact, Status: result.StatusStall},
 									// End offset unknown: committed offset but no lag series.
 									{Partition: 2, Committed: 15},
 								},

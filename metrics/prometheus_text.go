@@ -111,7 +111,7 @@ type chunks struct {
 }
 
 const (
-	chunkSize  = 256 << 10
+	chunkSize  = 128 << 10
 	firstChunk = 4 << 10
 	// chunkSlack is room kept for one line; a longer line just grows the
 	// current chunk.

@@ -80,7 +80,7 @@ func richSynthetic(groups, topics, partitions int) *result.Result {
 	cr := &r.Clusters[0]
 	for gi := range cr.Groups {
 		g := &cr.Groups[gi]
-		g.Status = string(result.Statuses[gi%len(result.Statuses)])
+		g.Status = result.Statuses[gi%len(result.Statuses)].String()
 		g.HasLagSeconds, g.MaxLagSeconds = true, float64(gi)+0.25
 		if gi%7 == 3 {
 			g.Name += "\"quoted\\\n"
@@ -93,7 +93,7 @@ func richSynthetic(groups, topics, partitions int) *result.Result {
 			t.PartitionsWithoutCommit = ti
 			for pi := range t.Partitions {
 				p := &t.Partitions[pi]
-				p.LagSecondsSource = result.LagSourceOf(lagSources[(gi+pi)%len(lagSources)])
+				p.LagSecondsSource = result.LagSource((gi + pi + 1) % len(lagSources)) // caught_up, interpolated, exact, none
 				p.LagSeconds = float64(pi) / 3
 				if gi%5 == 4 {
 					p.HasLag = false
@@ -228,7 +228,7 @@ func oldExposition(c *Collector, r *result.Result) (size, compressed int64) {
 	for i, f := range c.families {
 		if streamed[i] {
 			if st == nil {
-				st = &oldStreamSink{w: tw, buf: make([]byte, 0, streamChunk+chunkSlack)}
+				st = &oldStreamSink{w: tw, buf: make([]byte, 0, oldStreamChunk+chunkSlack)}
 			}
 			st.f, st.started = f, false
 			c.walk(r, st)
@@ -249,6 +249,10 @@ func oldExposition(c *Collector, r *result.Result) (size, compressed int64) {
 	return tw.n, cw.n
 }
 
+// oldStreamChunk is the size of the pieces the old render wrote a
+// streamed family in.
+const oldStreamChunk = 64 << 10
+
 type oldStreamSink struct {
 	w       io.Writer
 	f       *family
@@ -265,7 +269,7 @@ func (s *oldStreamSink) emit(f *family, v float64, labelValues []string) {
 		s.buf, s.started = appendHeader(s.buf, f), true
 	}
 	s.buf = appendLine(s.buf, f, v, labelValues)
-	if len(s.buf) >= streamChunk {
+	if len(s.buf) >= oldStreamChunk {
 		s.flush()
 	}
 }

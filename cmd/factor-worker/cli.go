@@ -20,9 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
 
+	conv "github.com/offsetlag/offsetlag/internal/cli"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/worker"
 	"github.com/offsetlag/offsetlag/worker/loadgen"
@@ -57,7 +57,7 @@ func cli(args []string, stdout, stderr io.Writer) int {
 // cliEnv is cli with the environment given (FACTOR_WORKER_* variables).
 func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, topUsage)
+		fmt.Fprintln(stderr, "factor-worker: missing command: want run or produce (see --help)")
 		return exitUsage
 	}
 	var err error
@@ -67,7 +67,7 @@ func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 	case "produce":
 		err = produceCmd(args[1:], environ, stdout, stderr)
 	case "--version", "version":
-		fmt.Fprintln(stdout, version.Print("factor-worker"))
+		fmt.Fprintln(stdout, conv.VersionText("factor-worker"))
 		return exitOK
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, topUsage)
@@ -106,19 +106,20 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout io.Writer, summary stri
 	return nil
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", level)}
+// newLogger is the logger of every offsetlag binary (internal/cli);
+// "text" is the deprecated spelling of logfmt.
+func newLogger(w io.Writer, args []string, level, format string) (*slog.Logger, error) {
+	if format == "text" {
+		format = conv.DefaultLogFormat
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	log, err := conv.NewLogger(w, level, format)
+	if err != nil {
+		return nil, usageError{err.Error()}
 	}
-	return nil, usageError{fmt.Sprintf("--log-format %q: want text or json", format)}
+	for _, old := range conv.Aliased(args, "log-level", "log-format") {
+		log.Warn("--" + old + " is deprecated: use --" + logAliases[old])
+	}
+	return log, nil
 }
 
 func parseKafkaVersion(s string) (sarama.KafkaVersion, error) {
@@ -164,7 +165,7 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := loadConfig(c, &produceConfig{}, "run", args, environ, stdout, runSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	log, err := newLogger(stderr, args, c.LogLevel, c.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -249,8 +250,9 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	wctx := ctx
 	if c.MetricsListen != "" {
-		srv, err := serveMetrics(c.MetricsListen, reg, log, w.Status)
+		srv, failed, err := serveMetrics(c.MetricsListen, reg, log, w.Status)
 		if err != nil {
 			return err
 		}
@@ -259,9 +261,26 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		}()
+		// A metrics server that fails while serving (its /readyz with it)
+		// stops the worker like SIGTERM: the in-flight batch is finished
+		// and committed, then exit 1.
+		var stop context.CancelCauseFunc
+		wctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		go func() {
+			select {
+			case err := <-failed:
+				log.Error("metrics server failed: stopping the worker", "addr", c.MetricsListen, "err", err)
+				stop(fmt.Errorf("metrics server on %s: %w", c.MetricsListen, err))
+			case <-wctx.Done():
+			}
+		}()
 	}
-	if err := w.Run(ctx); err != nil {
+	if err := w.Run(wctx); err != nil {
 		return err
+	}
+	if ctx.Err() == nil && wctx.Err() != nil {
+		return context.Cause(wctx)
 	}
 	log.Info("shutdown complete")
 	return nil
@@ -296,10 +315,13 @@ func openStore(ctx context.Context, kind, sqlitePath, table, endpoint string, cr
 // serveMetrics serves /metrics, /healthz (200 while the process runs, with
 // the Kafka state) and /readyz (200 only while the worker consumes, 503
 // with the state and last error otherwise).
-func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, status func() worker.Status) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
+// metricsListen opens the metrics server's socket (a test seam).
+var metricsListen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, status func() worker.Status) (*http.Server, <-chan error, error) {
+	ln, err := metricsListen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -326,13 +348,14 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, statu
 		io.WriteString(w, "<html><body><h1>factor-worker</h1><a href=\"/metrics\">metrics</a></body></html>\n")
 	})
 	srv := httpserver.New(mux, httpserver.Limits{}) // read/write/idle timeouts, header cap: internal/httpserver defaults
+	failed := make(chan error, 1)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server", "addr", addr, "err", err)
+			failed <- err
 		}
 	}()
 	log.Info("metrics listening", "addr", ln.Addr().String())
-	return srv, nil
+	return srv, failed, nil
 }
 
 const produceSummary = `factor-worker produce: write {"number": N} records to a topic (load generator).
@@ -348,7 +371,7 @@ func produceCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := loadConfig(c, &runConfig{}, "produce", args, environ, stdout, produceSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, c.LogLevel, "text")
+	log, err := newLogger(stderr, args, c.LogLevel, c.LogFormat)
 	if err != nil {
 		return err
 	}

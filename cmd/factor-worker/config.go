@@ -6,8 +6,10 @@ import (
 	"strings"
 	"time"
 
+	conv "github.com/offsetlag/offsetlag/internal/cli"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
 	"github.com/offsetlag/offsetlag/internal/settings"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/worker/message"
 )
 
@@ -30,7 +32,9 @@ type KafkaOptions struct {
 
 func (k *KafkaOptions) SetDefaults() {
 	k.Brokers = []string{"127.0.0.1:9092"}
-	k.KafkaVersion = "3.7.0"
+	// The same default as offsetlag-exporter's --kafka.version: the highest
+	// protocol spoken; each broker lowers it to what it supports.
+	k.KafkaVersion = kafkaadmin.DefaultVersion
 }
 
 // security returns the TLS and SASL settings.
@@ -64,8 +68,8 @@ type runConfig struct {
 	DynamoDBCreate    bool          `mapstructure:"dynamodb-create-table" help:"create the DynamoDB table (on-demand) if it does not exist"`
 	DynamoDBConc      int           `mapstructure:"dynamodb-concurrency" range:"1..64" help:"chunks of 25 items of one batch written to DynamoDB at once"`
 	MetricsListen     string        `mapstructure:"metrics-listen" help:"address of /metrics, /healthz (alive) and /readyz (200 while consuming); empty disables it"`
-	LogLevel          string        `mapstructure:"log-level" help:"log level: debug, info, warn, error"`
-	LogFormat         string        `mapstructure:"log-format" help:"log format: text or json"`
+	LogLevel          string        `mapstructure:"log-level" help:"log level: debug, info, warn or error (--log-level: deprecated spelling)"`
+	LogFormat         string        `mapstructure:"log-format" help:"log format: logfmt or json (text: deprecated spelling of logfmt; --log-format: deprecated spelling)"`
 	KafkaOptions      `mapstructure:",squash"`
 }
 
@@ -91,8 +95,8 @@ func (c *runConfig) SetDefaults() {
 	c.DynamoDBTable = "factor-results"
 	c.DynamoDBConc = 4
 	c.MetricsListen = ":9309"
-	c.LogLevel = "info"
-	c.LogFormat = "text"
+	c.LogLevel = conv.DefaultLogLevel
+	c.LogFormat = conv.DefaultLogFormat
 }
 
 // produceConfig is factor-worker produce's configuration.
@@ -106,7 +110,8 @@ type produceConfig struct {
 	LargeShare   float64 `mapstructure:"large-share" help:"share (0..1) of numbers drawn from the top half of [min, max]"`
 	Malformed    float64 `mapstructure:"malformed" help:"share (0..1) of malformed records"`
 	Seed         uint64  `mapstructure:"seed" help:"random seed"`
-	LogLevel     string  `mapstructure:"log-level" help:"log level: debug, info, warn, error"`
+	LogLevel     string  `mapstructure:"log-level" help:"log level: debug, info, warn or error (--log-level: deprecated spelling)"`
+	LogFormat    string  `mapstructure:"log-format" help:"log format: logfmt or json (text: deprecated spelling of logfmt; --log-format: deprecated spelling)"`
 	KafkaOptions `mapstructure:",squash"`
 }
 
@@ -118,7 +123,8 @@ func (c *produceConfig) SetDefaults() {
 	c.Min = 1
 	c.Max = message.DefaultMaxNumber
 	c.Seed = 1
-	c.LogLevel = "info"
+	c.LogLevel = conv.DefaultLogLevel
+	c.LogFormat = conv.DefaultLogFormat
 }
 
 // spec names factor-worker's options: --tls-ca-file, FACTOR_WORKER_TLS_CA_FILE,
@@ -130,7 +136,10 @@ var spec = settings.Spec{
 	Sep:       "-",
 	FileFlag:  "config.file",
 	FileHelp:  "YAML file of this command's options (keys as the flags, tls: and sasl: blocks); flags and FACTOR_WORKER_* variables override it",
-	Rename:    map[string]string{"tls-enable": "tls"},
+	// --log.level and --log.format as on every offsetlag binary (the
+	// file key and the variable keep log-level, FACTOR_WORKER_LOG_LEVEL);
+	// --log-level and --log-format stay as hidden aliases (logAliases).
+	Rename: map[string]string{"tls-enable": "tls", "log-level": "log.level", "log-format": "log.format"},
 }
 
 // configurable is runConfig or produceConfig.
@@ -146,6 +155,7 @@ type configurable interface {
 func loadConfig(cfg, other configurable, name string, args, environ []string, stdout io.Writer, summary string) error {
 	cfg.SetDefaults()
 	fs := spec.FlagSet(name, cfg)
+	conv.Alias(fs, logAliases)
 	if err := parseFlags(fs, args, stdout, summary); err != nil {
 		return err
 	}
@@ -166,6 +176,10 @@ func loadConfig(cfg, other configurable, name string, args, environ []string, st
 	}
 	return nil
 }
+
+// logAliases are the deprecated spellings of the log flags (before the
+// convention of internal/cli).
+var logAliases = map[string]string{"log-level": "log.level", "log-format": "log.format"}
 
 func envNames(cfg configurable) []string {
 	cfg.SetDefaults()

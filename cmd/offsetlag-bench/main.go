@@ -14,8 +14,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -23,32 +25,61 @@ import (
 
 	"github.com/offsetlag/offsetlag/bench"
 	"github.com/offsetlag/offsetlag/exporter/status"
+	"github.com/offsetlag/offsetlag/internal/cli"
 )
+
+const name = "offsetlag-bench"
 
 func main() {
 	os.Exit(run())
 }
 
 func run() int {
-	sizes := flag.String("sizes", "S,M,L,XL", "cluster sizes to measure (S, M, L, XL)")
-	polls := flag.Int("polls", 3, "measured polls per strategy, after the warm-up polls")
-	warmup := flag.Int("warmup", status.DefaultStatusWindow+1, "exporter polls before the measured ones (steady state: the status window has filled)")
-	naivePolls := flag.Int("naive-polls", 3, "measured polls of the kminion and kafka_exporter request patterns")
-	naiveSample := flag.Int("naive-sample", 10000, "most partitions and group partitions the kafka_exporter pattern reads per poll; beyond, it samples and extrapolates")
-	loadClients := flag.Int("load-clients", 200, "clients scraping the exporter of -load-size continuously for -load-for (0: skip)")
-	loadFor := flag.Duration("load-for", 30*time.Second, "duration of the scrape load")
-	loadSize := flag.String("load-size", "S", "size of the scrape load scenario")
-	stalled := flag.Int("stalled", 15, "plain-text readers that stall on /metrics of -stalled-size (0: skip)")
-	stalledSize := flag.String("stalled-size", "L", "size of the stalled readers scenario (its /metrics text should be >= 50 MB)")
-	heapDir := flag.String("heap-dir", "", "write the exporter's heap profile per size to this directory")
-	strategies := flag.String("strategies", "", "comma-separated strategies to run (bare, exporter, kminion-pattern, kafka_exporter-pattern; default all)")
-	probeEnv := flag.String("probe-env", "", "comma-separated VAR=value added to the environment of the probe processes (e.g. GOMEMLIMIT=1800MiB)")
-	latency := flag.Duration("latency", 50*time.Millisecond, "latency injected on every request in the latency scenario (0: skip)")
-	latencySize := flag.String("latency-size", "M", "size of the latency scenario")
-	out := flag.String("out", "bench/results.md", "file the markdown report is written to (empty: none)")
-	profiles := flag.String("cpuprofile-dir", "", "write a CPU profile of each strategy's measured polls to this directory")
-	probe := flag.String("probe", "", "internal: run one probe with these JSON arguments")
-	flag.Parse()
+	// Go's flag package (-sizes or --sizes), with the convention of every
+	// offsetlag binary (internal/cli): --help on stdout, --version, a bad
+	// flag one line on stderr and exit 2.
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	showVersion := fs.Bool("version", false, "print the version, revision, build date and Go version, then exit")
+	sizes := fs.String("sizes", "S,M,L,XL", "cluster sizes to measure (S, M, L, XL)")
+	polls := fs.Int("polls", 3, "measured polls per strategy, after the warm-up polls")
+	var trendDefaults status.TrendOptions
+	trendDefaults.SetDefaults()
+	warmup := fs.Int("warmup", trendDefaults.Window+1, "exporter polls before the measured ones (steady state: the status window has filled)")
+	naivePolls := fs.Int("naive-polls", 3, "measured polls of the kminion and kafka_exporter request patterns")
+	naiveSample := fs.Int("naive-sample", 10000, "most partitions and group partitions the kafka_exporter pattern reads per poll; beyond, it samples and extrapolates")
+	loadClients := fs.Int("load-clients", 200, "clients scraping the exporter of -load-size continuously for -load-for (0: skip)")
+	loadFor := fs.Duration("load-for", 30*time.Second, "duration of the scrape load")
+	loadSize := fs.String("load-size", "S", "size of the scrape load scenario")
+	stalled := fs.Int("stalled", 15, "plain-text readers that stall on /metrics of -stalled-size (0: skip)")
+	stalledSize := fs.String("stalled-size", "L", "size of the stalled readers scenario (its /metrics text should be >= 50 MB)")
+	heapDir := fs.String("heap-dir", "", "write the exporter's heap profile per size to this directory")
+	strategies := fs.String("strategies", "", "comma-separated strategies to run (bare, exporter, kminion-pattern, kafka_exporter-pattern; default all)")
+	probeEnv := fs.String("probe-env", "", "comma-separated VAR=value added to the environment of the probe processes (e.g. GOMEMLIMIT=1800MiB)")
+	latency := fs.Duration("latency", 50*time.Millisecond, "latency injected on every request in the latency scenario (0: skip)")
+	latencySize := fs.String("latency-size", "M", "size of the latency scenario")
+	out := fs.String("out", "bench/results.md", "file the markdown report is written to (empty: none)")
+	profiles := fs.String("cpuprofile-dir", "", "write a CPU profile of each strategy's measured polls to this directory")
+	probe := fs.String("probe", "", "internal: run one probe with these JSON arguments")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(os.Stdout, "Usage: %s [flags]\n\nRuns offsetlag's performance suite and writes a markdown report.\n"+
+				"Exit codes: 0 every target met, 1 a target missed or a failure, 2 bad flags.\n\nFlags:\n", name)
+			fs.SetOutput(os.Stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	if *showVersion {
+		fmt.Println(cli.VersionText(name))
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -83,7 +114,7 @@ func run() int {
 	for _, n := range strings.Split(*sizes, ",") {
 		s, ok := bench.SizeByName(strings.TrimSpace(n))
 		if !ok {
-			fmt.Fprintf(os.Stderr, "unknown size %q (want S, M, L or XL)\n", n)
+			fmt.Fprintf(os.Stderr, "%s: unknown size %q (want S, M, L or XL)\n", name, n)
 			return 2
 		}
 		o.Sizes = append(o.Sizes, s)

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
 
+	"github.com/offsetlag/offsetlag/internal/cli"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
@@ -33,7 +33,6 @@ func main() {
 // run is main without the exit: 0 done, 1 an AWS call failed, 2 usage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	dryRun := fs.Bool("dry-run", false, "print the dashboard body and alarm inputs as JSON; call nothing")
 	dashName := fs.String("dashboard-name", "offsetlag", "dashboard name (empty: no dashboard)")
@@ -53,27 +52,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	actions := fs.StringArray("alarm-action", nil, "ARN notified on ALARM and OK, e.g. an SNS topic (repeatable)")
 	region := fs.String("region", "", "AWS region (default: the AWS default chain); also the dashboard widgets' region")
 	endpoint := fs.String("endpoint", "", "CloudWatch endpoint override")
-	showVersion := fs.Bool("version", false, "print the version and exit")
 	protocol := fs.String("protocol", string(cloudwatch.ProtocolDefault), "wire protocol: default, json or query")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s [flags]\n\nProvisions the offsetlag CloudWatch dashboard and alarms (PutDashboard,\nPutMetricAlarm). Credentials come from the AWS default chain.\n\nFlags:\n", name)
-		fs.PrintDefaults()
+	level, format := cli.LogFlags(fs)
+	help := "Usage: " + name + " [flags]\n\n" +
+		"Provisions the offsetlag CloudWatch dashboard and alarms (PutDashboard,\n" +
+		"PutMetricAlarm). Credentials come from the AWS default chain.\n" +
+		"Exit codes: 0 done, 1 an AWS call failed, 2 bad flags (one line on stderr)."
+	if err := cli.Parse(fs, name, args, stdout, help); err != nil {
+		return cli.Exit(name, err, stderr)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 2
+	log, err := cli.NewLogger(stderr, *level, *format)
+	if err != nil {
+		return cli.Exit(name, err, stderr)
 	}
-	if *showVersion {
-		fmt.Fprintln(stdout, version.Print(name))
-		return 0
-	}
-	usage := func(err error) int { fmt.Fprintf(stderr, "%s: %v\n", name, err); return 2 }
-	if fs.NArg() > 0 {
-		return usage(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
-	}
+	usage := func(err error) int { return cli.Exit(name, cli.UsageError{Msg: err.Error()}, stderr) }
 	var targets []cloudwatch.AlarmTarget
 	for _, a := range *alarmOn {
 		i := strings.LastIndex(a, "/")
@@ -126,20 +118,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", name, err)
-			return 1
+			return cli.Exit(name, err, stderr)
 		}
 		return 0
 	}
 	client, err := cloudwatch.NewClient(ctx, co)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
+		return cli.Exit(name, err, stderr)
 	}
+	log.Debug("provisioning", "dashboard", *dashName, "alarms", len(alarms), "namespace", *ns, "region", *region, "endpoint", *endpoint)
 	if err := cloudwatch.Provision(ctx, client, *dashName, dash, alarms); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 1
+		return cli.Exit(name, err, stderr)
 	}
+	log.Info("provisioned", "dashboard", *dashName, "alarms", len(alarms), "namespace", *ns)
 	if dash != nil {
 		fmt.Fprintf(stdout, "dashboard %s: %d widgets\n", *dashName, len(dash.Widgets))
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/offsetlag/offsetlag/internal/app"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/backoff"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/worker"
 	"github.com/offsetlag/offsetlag/worker/loadgen"
 	"github.com/offsetlag/offsetlag/worker/store"
@@ -35,6 +36,17 @@ const (
 	workerGroup  = "factor-worker"
 	nightlyGroup = "nightly-report"
 )
+
+// kafkaVersion is the protocol version the demo's producer and worker
+// speak: the default of every offsetlag binary (kafkaadmin.DefaultVersion,
+// the exporter's --kafka.version and factor-worker's --kafka-version).
+var kafkaVersion = func() sarama.KafkaVersion {
+	v, err := sarama.ParseKafkaVersion(kafkaadmin.DefaultVersion)
+	if err != nil {
+		panic(err) // a constant: every test run finds it
+	}
+	return v
+}()
 
 // config is the demo's flags.
 type config struct {
@@ -181,7 +193,7 @@ func start(ctx context.Context, cfg config, log, say *slog.Logger) (_ *demo, err
 		Brokers: brokers, Topics: []string{topic}, Group: workerGroup, FailureTopic: failureTopic,
 		// Batches wait up to a second to fill: a steady lag of about a
 		// second of records, bursts take longer.
-		BatchSize: 500, BatchWindow: time.Second,
+		BatchSize: 500, BatchWindow: time.Second, KafkaVersion: kafkaVersion,
 	}, st, log, wm)
 	if err != nil {
 		return nil, err
@@ -250,7 +262,7 @@ func (d *demo) close() {
 // produce writes numbers at a steady rate, with a burst every BurstEvery.
 func (d *demo) produce(ctx context.Context, brokers []string) error {
 	base := loadgen.Config{Brokers: brokers, Topic: topic, Distribution: loadgen.LogUniform,
-		Min: 2, Max: 1_000_000_000_000, LargeShare: d.cfg.LargeShare, Malformed: 0.002, KafkaVersion: sarama.V3_7_0_0}
+		Min: 2, Max: 1_000_000_000_000, LargeShare: d.cfg.LargeShare, Malformed: 0.002, KafkaVersion: kafkaVersion}
 	quiet := slog.New(slog.DiscardHandler)
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -31,7 +31,7 @@ func TestHelpAndBadFlags(t *testing.T) {
 		"--poll.interval", "--web.refresh", "--partitions", "--produce.rate", "--produce.burst-every",
 		"--produce.burst-size", "--produce.large-share", "--nightly.start-after", "--nightly.run-for", "--data-dir",
 		"--log.level", "127.0.0.1:9745", "Ctrl-C"} {
-		if !strings.Contains(errb.String(), f) {
+		if !strings.Contains(out.String(), f) {
 			t.Errorf("--help does not mention %s", f)
 		}
 	}

@@ -8,17 +8,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/prometheus/common/version"
 	"github.com/spf13/pflag"
+
+	"github.com/offsetlag/offsetlag/internal/cli"
 )
 
 const name = "offsetlag-demo"
@@ -35,7 +32,6 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := defaultConfig()
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.StringVar(&cfg.ListenAddress, "web.listen-address", cfg.ListenAddress, "address of the status page, /metrics and the JSON API (port 0: any free port)")
 	fs.DurationVar(&cfg.Retention, "offsets.retention", cfg.Retention, "committed-offset retention of the demo brokers: an Empty group's offsets are deleted this long after it went Empty (Kafka's offsets.retention.minutes, 7 days by default)")
@@ -50,43 +46,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.NightlyAfter, "nightly.start-after", cfg.NightlyAfter, "when the nightly-report consumer starts")
 	fs.DurationVar(&cfg.NightlyFor, "nightly.run-for", cfg.NightlyFor, "how long the nightly-report consumer reads before it stops for good")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory of the factor-worker's SQLite store (default: a temporary directory, removed at exit)")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	level := fs.String("log.level", "warn", "log level of the components (worker, exporter): debug, info, warn or error; the demo's own messages are always shown")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s [flags]\n\n"+
-			"Runs offsetlag with no Kafka of your own: an in-process Kafka-protocol cluster\n"+
-			"(3 brokers), a producer with bursts, the factor-worker (group factor-worker), a\n"+
-			"nightly-report consumer that stops so its group goes Empty and its offsets\n"+
-			"expire, and the exporter with its status page, /metrics and JSON API.\n"+
-			"Open the printed status page URL. Ctrl-C stops everything.\n\nFlags:\n", name)
-		fs.PrintDefaults()
+	level := fs.String("log.level", "warn", "log level of the components (worker, exporter): "+cli.LogLevels+"; the demo's own messages are always shown")
+	format := fs.String("log.format", cli.DefaultLogFormat, "log format: "+cli.LogFormats)
+	usage := "Usage: " + name + " [flags]\n\n" +
+		"Runs offsetlag with no Kafka of your own: an in-process Kafka-protocol cluster\n" +
+		"(3 brokers), a producer with bursts, the factor-worker (group factor-worker), a\n" +
+		"nightly-report consumer that stops so its group goes Empty and its offsets\n" +
+		"expire, and the exporter with its status page, /metrics and JSON API.\n" +
+		"Open the printed status page URL. Ctrl-C stops everything (exit 0).\n" +
+		"Exit codes: 0 after Ctrl-C or SIGTERM, 1 when a component failed, 2 for bad\n" +
+		"flags (one line on stderr)."
+	if err := cli.Parse(fs, name, args, stdout, usage); err != nil {
+		return cli.Exit(name, err, stderr)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 2
-	}
-	if *showVersion {
-		fmt.Fprintln(stdout, version.Print(name))
-		return 0
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", name, fs.Arg(0))
-		return 2
-	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(strings.ToUpper(*level))); err != nil {
-		fmt.Fprintf(stderr, "%s: --log.level %q: want debug, info, warn or error\n", name, *level)
-		return 2
+	log, err := cli.NewLogger(stderr, *level, *format)
+	if err != nil {
+		return cli.Exit(name, err, stderr)
 	}
 	if err := cfg.validate(); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 2
+		return cli.Exit(name, cli.UsageError{Msg: err.Error()}, stderr)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	say := slog.New(slog.NewTextHandler(stderr, nil)).With("component", "demo")
+	// The exporter's options are checked now (with a placeholder broker:
+	// the demo cluster's addresses are known once it runs).
+	if _, err := cfg.exporterConfig([]string{"127.0.0.1:9092"}); err != nil {
+		return cli.Exit(name, cli.UsageError{Msg: err.Error()}, stderr)
+	}
+	say, _ := cli.NewLogger(stderr, "info", *format)
+	say = say.With("component", "demo")
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

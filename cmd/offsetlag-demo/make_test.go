@@ -120,7 +120,7 @@ func TestMakeDemo(t *testing.T) {
 	if !strings.Contains(out, "msg=stopped component=demo") {
 		t.Errorf("the demo did not log a clean stop:\n%s", out)
 	}
-	if strings.Contains(out, "make: ***") || strings.Contains(out, "level=ERROR") {
+	if strings.Contains(out, "make: ***") || strings.Contains(strings.ToLower(out), "level=error") {
 		t.Errorf("errors after Ctrl-C:\n%s", out)
 	}
 	if werr != nil {

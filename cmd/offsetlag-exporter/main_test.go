@@ -62,7 +62,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	n := 0
 	appconfig.Flags(name).VisitAll(func(f *pflag.Flag) {
 		n++
-		help := errOut.String()
+		help := out.String()
 		if !(strings.Contains(help, "--"+f.Name+" ") || strings.Contains(help, "--"+f.Name+"[")) || strings.TrimSpace(f.Usage) == "" {
 			t.Errorf("--help does not explain --%s", f.Name)
 		}

@@ -1,6 +1,6 @@
 // Package expiry owns committed-offset expiry: the tracker that predicts
 // and detects expired offsets (ObserveExpiry over ExpiryState, see
-// expiry.go for the rules), expected groups (MergeExpected), and the state
+// expiry.go for the rules), expected groups (ExpectedGroup), and the state
 // store that persists the tracker's state in one JSON file (StateStore).
 //
 // Of this module it imports only kafkaadmin and exporter/result; never the

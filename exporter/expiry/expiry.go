@@ -120,51 +120,6 @@ type ExpectedGroup struct {
 	Lambda []result.LambdaESM
 }
 
-// MergeExpected merges runtime expected groups (such as discovered Lambda
-// event source mappings) into the configured ones. For a group in both, the
-// configured starting position wins when set, topics are united and the
-// Lambda mappings appended; runtime entries for one group that disagree on
-// the starting position leave it empty (both estimates are exported).
-func MergeExpected(configured, runtime []ExpectedGroup) []ExpectedGroup {
-	if len(runtime) == 0 {
-		return configured
-	}
-	out := slices.Clone(configured)
-	idx := make(map[string]int, len(out))
-	fixed := map[string]bool{}
-	for i, eg := range out {
-		idx[eg.Group] = i
-		fixed[eg.Group] = eg.StartingPosition != ""
-	}
-	seen := map[string]bool{}
-	for _, rg := range runtime {
-		i, ok := idx[rg.Group]
-		if !ok {
-			rg.Topics, rg.Lambda = slices.Clone(rg.Topics), slices.Clone(rg.Lambda)
-			idx[rg.Group] = len(out)
-			out = append(out, rg)
-			seen[rg.Group] = true
-			continue
-		}
-		eg := &out[i]
-		switch {
-		case fixed[rg.Group]:
-		case !seen[rg.Group]:
-			eg.StartingPosition = rg.StartingPosition
-		case eg.StartingPosition != rg.StartingPosition:
-			eg.StartingPosition = ""
-		}
-		seen[rg.Group] = true
-		for _, t := range rg.Topics {
-			if !slices.Contains(eg.Topics, t) {
-				eg.Topics = append(slices.Clip(eg.Topics), t)
-			}
-		}
-		eg.Lambda = append(slices.Clip(eg.Lambda), rg.Lambda...)
-	}
-	return out
-}
-
 // ExpiryConfig configures expiry tracking of one cluster.
 type ExpiryConfig struct {
 	// Retention overrides the brokers' offsets.retention.minutes when > 0.
@@ -214,7 +169,7 @@ type GroupState struct {
 type TopicState struct {
 	LastChange time.Time `json:"last_change,omitzero"`
 	// Offsets are the last committed offsets seen, by partition.
-	Offsets CommitOffsets `json:"offsets,omitzero"`
+	Offsets commitOffsets `json:"offsets,omitzero"`
 	// ExpiresAt is the last prediction, kept to judge a vanish.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Expired is the poll that saw the commits gone (expired), zero if not.
@@ -248,8 +203,8 @@ const (
 	eventCommitsBack eventKind = "commits_back"
 )
 
-// ExpiryEvent is one thing that happened, to be logged once.
-type ExpiryEvent struct {
+// event is one thing that happened, to be logged once.
+type event struct {
 	Kind  eventKind
 	Group string
 	// Topic and Partition, when the event concerns one (Partition -1 if
@@ -264,8 +219,8 @@ type ExpiryEvent struct {
 	RecordsAtRisk []result.RecordsAtRisk
 }
 
-// Log writes the event as one structured line.
-func (ev ExpiryEvent) Log(log *slog.Logger) {
+// write logs the event as one structured line.
+func (ev event) write(log *slog.Logger) {
 	attrs := []any{"group", ev.Group}
 	if ev.Topic != "" {
 		attrs = append(attrs, "topic", ev.Topic)
@@ -302,11 +257,20 @@ type ExpiryOutcome struct {
 	Retention       time.Duration
 	RetentionSource string
 	Groups          []result.GroupExpiry
-	Events          []ExpiryEvent
+	events          []event
 	// Changed is true when the state changed; Transition when it changed in
 	// a way that must be persisted at once (a group became Empty, commits
 	// expired, ...), rather than with the next periodic save.
 	Changed, Transition bool
+}
+
+// LogEvents logs what happened in the observation (commits expired or
+// deleted, expected groups missing, ...), one line each: every event is
+// reported once, by the observation that saw it happen.
+func (o *ExpiryOutcome) LogEvents(log *slog.Logger) {
+	for _, ev := range o.events {
+		ev.write(log)
+	}
 }
 
 // resolveRetention picks the retention: the override, else the brokers',
@@ -320,11 +284,6 @@ func resolveRetention(override, broker time.Duration) (time.Duration, string) {
 	default:
 		return defaultOffsetsRetention, retentionFromDefault
 	}
-}
-
-// NewExpiryState returns an empty state.
-func NewExpiryState() *ExpiryState {
-	return &ExpiryState{Groups: map[string]*GroupState{}}
 }
 
 // ObserveExpiry advances st by one snapshot of its cluster, taken at now,
@@ -395,8 +354,8 @@ func (o *observation) included(name string) bool {
 
 func (o *observation) changed()    { o.out.Changed = true }
 func (o *observation) transition() { o.out.Changed, o.out.Transition = true, true }
-func (o *observation) event(ev ExpiryEvent) {
-	o.out.Events = append(o.out.Events, ev)
+func (o *observation) event(ev event) {
+	o.out.events = append(o.out.events, ev)
 }
 
 func isEmptyState(s string) bool { return strings.EqualFold(s, "Empty") }
@@ -491,7 +450,7 @@ func (o *observation) commitsRead(name string, gs *GroupState, g *kafkaadmin.Gro
 	cs := o.commits[:0]
 	lastTopic, lastOK := "", false
 	for _, co := range g.Offsets {
-		if co.Err != nil || co.Offset < 0 {
+		if co.Err != 0 || co.Offset < 0 {
 			continue
 		}
 		if co.Topic != lastTopic || len(cs) == 0 {
@@ -543,7 +502,7 @@ func (o *observation) topicCommits(name string, gs *GroupState, topic string, ru
 	if !ts.Expired.IsZero() {
 		ts.Expired = time.Time{}
 		o.transition()
-		o.event(ExpiryEvent{Kind: eventCommitsBack, Group: name, Topic: topic, Partition: -1})
+		o.event(event{Kind: eventCommitsBack, Group: name, Topic: topic, Partition: -1})
 	}
 	o.outOfRange(name, topic, ts)
 }
@@ -568,7 +527,7 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 		if oor, _ := result.OutOfRange(part.Start, off); oor {
 			now = append(now, p)
 			if !slices.Contains(ts.OutOfRange, p) {
-				o.event(ExpiryEvent{Kind: eventOutOfRange, Group: group, Topic: topic, Partition: p,
+				o.event(event{Kind: eventOutOfRange, Group: group, Topic: topic, Partition: p,
 					Committed: off, LogStart: part.Start})
 			}
 		}
@@ -620,12 +579,12 @@ func (o *observation) vanished(group string, gs *GroupState, topic string, at ti
 	ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
 	if !ts.ExpiresAt.IsZero() && !at.Before(ts.ExpiresAt.Add(-o.tolerance())) {
 		ts.Expired = at
-		o.event(ExpiryEvent{Kind: eventExpired, Group: group, Topic: topic, Partition: -1,
+		o.event(event{Kind: eventExpired, Group: group, Topic: topic, Partition: -1,
 			ExpiresAt: ts.ExpiresAt, EmptySince: gs.EmptySince,
 			RecordsAtRisk: o.atRisk(group, topic, ts)})
 		return
 	}
-	o.event(ExpiryEvent{Kind: eventDeleted, Group: group, Topic: topic, Partition: -1, ExpiresAt: ts.ExpiresAt})
+	o.event(event{Kind: eventDeleted, Group: group, Topic: topic, Partition: -1, ExpiresAt: ts.ExpiresAt})
 	delete(gs.Topics, topic)
 }
 
@@ -712,7 +671,7 @@ func (o *observation) expectedGroup(name string) {
 		ts := &TopicState{Expired: o.now}
 		gs.Topics[topic] = ts
 		o.transition()
-		o.event(ExpiryEvent{Kind: eventExpired, Group: name, Topic: topic, Partition: -1,
+		o.event(event{Kind: eventExpired, Group: name, Topic: topic, Partition: -1,
 			RecordsAtRisk: o.atRisk(name, topic, ts)})
 	}
 	live := false
@@ -724,7 +683,7 @@ func (o *observation) expectedGroup(name string) {
 	if !live && !gs.Missing && !running {
 		gs.Missing = true
 		o.transition()
-		o.event(ExpiryEvent{Kind: eventMissing, Group: name, Partition: -1})
+		o.event(event{Kind: eventMissing, Group: name, Partition: -1})
 	}
 	if live && gs.Missing {
 		gs.Missing = false

@@ -75,7 +75,7 @@ func findGroup(t *testing.T, o ExpiryOutcome, name string) *result.GroupExpiry {
 
 func kinds(o ExpiryOutcome) []eventKind {
 	var ks []eventKind
-	for _, ev := range o.Events {
+	for _, ev := range o.events {
 		ks = append(ks, ev.Kind)
 	}
 	return ks
@@ -242,7 +242,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
 				{at: R / 2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
-					if g == nil || len(o.Events) != 0 || g.ExpiresAt.IsZero() {
+					if g == nil || len(o.events) != 0 || g.ExpiresAt.IsZero() {
 						t.Fatalf("first poll without the group: %+v %v, want still tracked, its countdown kept, no event", g, kinds(o))
 					}
 				}},
@@ -284,7 +284,7 @@ func TestObserveExpiry(t *testing.T) {
 					if !o.Transition {
 						t.Fatal("expiry is not a transition")
 					}
-					ev := o.Events[0]
+					ev := o.events[0]
 					if ev.Topic != "t" || !ev.ExpiresAt.Equal(expAt(testInterval+R)) {
 						t.Fatalf("event %+v", ev)
 					}
@@ -343,7 +343,7 @@ func TestObserveExpiry(t *testing.T) {
 				Tolerance: 2 * testInterval},
 			polls: []poll{
 				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
-					if g == nil || !g.Expected || g.Missing || len(o.Events) != 0 {
+					if g == nil || !g.Expected || g.Missing || len(o.events) != 0 {
 						t.Fatalf("before a complete poll: %+v %v", g, kinds(o))
 					}
 				}},
@@ -370,9 +370,9 @@ func TestObserveExpiry(t *testing.T) {
 			name: "commit below the log start is logged once",
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o ExpiryOutcome, _ *result.GroupExpiry) {
-					if len(o.Events) != 1 || o.Events[0].Kind != eventOutOfRange || o.Events[0].Partition != 0 ||
-						o.Events[0].Committed != 5 || o.Events[0].LogStart != 10 {
-						t.Fatalf("events %+v", o.Events)
+					if len(o.events) != 1 || o.events[0].Kind != eventOutOfRange || o.events[0].Partition != 0 ||
+						o.events[0].Committed != 5 || o.events[0].LogStart != 10 {
+						t.Fatalf("events %+v", o.events)
 					}
 				}},
 				{at: testInterval, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: wantExpired(false)},
@@ -410,7 +410,7 @@ func TestObserveExpiry(t *testing.T) {
 			if cfg.Tolerance == 0 {
 				cfg.Tolerance = 2 * testInterval
 			}
-			st := NewExpiryState()
+			st := &ExpiryState{Groups: map[string]*GroupState{}}
 			for i, p := range tc.polls {
 				if p.restart {
 					raw, err := encodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
@@ -460,7 +460,7 @@ func TestResolveRetention(t *testing.T) {
 // reported expired or missing; once the mapping is Disabled without
 // commits, it is.
 func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
-	st := NewExpiryState()
+	st := &ExpiryState{Groups: map[string]*GroupState{}}
 	cfg := func(state string) ExpiryConfig {
 		return ExpiryConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: result.StartLatest, Topics: []string{"t"},
 			Lambda: []result.LambdaESM{{FunctionName: "f", UUID: "esm", State: state}}}}}
@@ -487,7 +487,7 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 		if g, ok := find(out); ok && (g.Missing || expired(g) > 0) {
 			t.Fatalf("%s mapping without commits reported missing/expired: %+v", state, g)
 		}
-		for _, ev := range out.Events {
+		for _, ev := range out.events {
 			t.Errorf("%s mapping without commits: unexpected event %+v", state, ev)
 		}
 	}
@@ -721,7 +721,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ExpiryConfig{Tolerance: 2 * testInterval}
-			st := NewExpiryState()
+			st := &ExpiryState{Groups: map[string]*GroupState{}}
 			for i, p := range tc.polls {
 				if p.restart && tc.name == "coordinator unknown (state file of an older version): unknown for one poll" {
 					for _, gs := range st.Groups {

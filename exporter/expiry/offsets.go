@@ -7,20 +7,20 @@ import (
 	"slices"
 )
 
-// CommitOffsets are a group's last committed offsets on one topic, by
+// commitOffsets are a group's last committed offsets on one topic, by
 // partition: the partition ids sorted, and their offsets, in two columns
 // (12 bytes a commit; the map[int32]int64 it replaces cost ~40, and was
 // rebuilt for every group topic at every poll). The tracker rewrites them in
 // place (set) when the commits move. They are persisted as the JSON object
 // {"partition": offset, ...} the map was.
-type CommitOffsets struct {
+type commitOffsets struct {
 	parts []int32
 	offs  []int64
 }
 
 // commitOffsetsOf returns the offsets of m.
-func commitOffsetsOf(m map[int32]int64) CommitOffsets {
-	var c CommitOffsets
+func commitOffsetsOf(m map[int32]int64) commitOffsets {
+	var c commitOffsets
 	for _, p := range slices.Sorted(maps.Keys(m)) {
 		c.parts = append(c.parts, p)
 		c.offs = append(c.offs, m[p])
@@ -29,13 +29,13 @@ func commitOffsetsOf(m map[int32]int64) CommitOffsets {
 }
 
 // count is the number of partitions with a commit.
-func (c CommitOffsets) count() int { return len(c.parts) }
+func (c commitOffsets) count() int { return len(c.parts) }
 
 // IsZero reports whether there is no commit (for omitzero).
-func (c CommitOffsets) IsZero() bool { return len(c.parts) == 0 }
+func (c commitOffsets) IsZero() bool { return len(c.parts) == 0 }
 
 // get returns partition p's offset.
-func (c CommitOffsets) get(p int32) (int64, bool) {
+func (c commitOffsets) get(p int32) (int64, bool) {
 	i, ok := slices.BinarySearch(c.parts, p)
 	if !ok {
 		return 0, false
@@ -45,10 +45,10 @@ func (c CommitOffsets) get(p int32) (int64, bool) {
 
 // partitions are the partitions with a commit, sorted. The slice must not
 // be modified.
-func (c CommitOffsets) partitions() []int32 { return c.parts }
+func (c commitOffsets) partitions() []int32 { return c.parts }
 
 // asMap returns the offsets as a map.
-func (c CommitOffsets) asMap() map[int32]int64 {
+func (c commitOffsets) asMap() map[int32]int64 {
 	m := make(map[int32]int64, len(c.parts))
 	for i, p := range c.parts {
 		m[p] = c.offs[i]
@@ -57,7 +57,7 @@ func (c CommitOffsets) asMap() map[int32]int64 {
 }
 
 // equal reports whether c holds exactly the commits of run.
-func (c CommitOffsets) equal(run []partOffset) bool {
+func (c commitOffsets) equal(run []partOffset) bool {
 	if len(run) != len(c.parts) {
 		return false
 	}
@@ -71,8 +71,11 @@ func (c CommitOffsets) equal(run []partOffset) bool {
 
 // set makes c hold the commits of run (sorted by partition, no duplicate),
 // reusing its columns.
-func (c *CommitOffsets) set(run []partOffset) {
+func (c *commitOffsets) set(run []partOffset) {
 	c.parts, c.offs = c.parts[:0], c.offs[:0]
+	if cap(c.parts) < len(run) { // sized once, not grown by appends
+		c.parts, c.offs = make([]int32, 0, len(run)), make([]int64, 0, len(run))
+	}
 	for _, po := range run {
 		c.parts = append(c.parts, po.p)
 		c.offs = append(c.offs, po.off)
@@ -80,10 +83,10 @@ func (c *CommitOffsets) set(run []partOffset) {
 }
 
 // MarshalJSON writes the offsets as a JSON object keyed by partition.
-func (c CommitOffsets) MarshalJSON() ([]byte, error) { return json.Marshal(c.asMap()) }
+func (c commitOffsets) MarshalJSON() ([]byte, error) { return json.Marshal(c.asMap()) }
 
 // UnmarshalJSON reads a JSON object keyed by partition.
-func (c *CommitOffsets) UnmarshalJSON(b []byte) error {
+func (c *commitOffsets) UnmarshalJSON(b []byte) error {
 	var m map[int32]int64
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err

@@ -21,7 +21,7 @@ func TestStateStoreRoundTrip(t *testing.T) {
 	if got := s.Load(expT0); len(got) != 0 {
 		t.Fatalf("missing file loaded as %v", got)
 	}
-	st := NewExpiryState()
+	st := &ExpiryState{Groups: map[string]*GroupState{}}
 	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
 	ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Tolerance: time.Minute}, expAt(testInterval))
 	if err := s.Save(map[string]*ExpiryState{"c": st}, expAt(time.Minute)); err != nil {
@@ -73,7 +73,7 @@ func TestStateStoreCorruptFileMovedAside(t *testing.T) {
 				t.Fatalf("corrupt file still in place: %v", err)
 			}
 			// Fresh start: saving works again.
-			if err := s.Save(map[string]*ExpiryState{"c": NewExpiryState()}, expT0); err != nil {
+			if err := s.Save(map[string]*ExpiryState{"c": &ExpiryState{Groups: map[string]*GroupState{}}}, expT0); err != nil {
 				t.Fatal(err)
 			}
 			if got := s.Load(expT0); got["c"] == nil {
@@ -104,7 +104,7 @@ func TestDecodeStateDropsNulls(t *testing.T) {
 // tracker can run on (and that encodes and decodes again) or is an error;
 // it never panics.
 func FuzzDecodeState(f *testing.F) {
-	st := NewExpiryState()
+	st := &ExpiryState{Groups: map[string]*GroupState{}}
 	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
 	ObserveExpiry(st, snapT(classic("Empty", 5, 60)), ExpiryConfig{}, expAt(time.Minute))
 	good, _ := encodeState(map[string]*ExpiryState{"c": st}, expT0)
@@ -131,7 +131,7 @@ func FuzzDecodeState(f *testing.F) {
 	})
 }
 
-// TestCommitOffsetsJSON: the compact CommitOffsets are persisted as the
+// TestCommitOffsetsJSON: the compact commitOffsets are persisted as the
 // map[int32]int64 they replaced was ({"partition": offset}, keys in
 // encoding/json's order), an empty set is left out, and both read back.
 func TestCommitOffsetsJSON(t *testing.T) {

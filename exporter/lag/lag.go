@@ -35,7 +35,7 @@ func ComputeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
 func computeGroup(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) result.GroupResult {
 	gr := result.GroupResult{Name: g.Name, Type: string(g.Type), State: g.State, Members: len(g.Members)}
 	if g.FetchErr != nil {
-		gr.Status = string(result.StatusErr)
+		gr.Status = result.StatusErr.String()
 	}
 	byTopic := groupTopics(s, g)
 	names := make([]string, 0, len(byTopic))
@@ -88,12 +88,12 @@ func groupTopics(s *kafkaadmin.Snapshot, g *kafkaadmin.Group) map[string]*result
 	}
 	counts := map[string]int{}
 	for _, co := range g.Offsets {
-		if co.Err == nil && co.Offset >= 0 {
+		if co.Err == 0 && co.Offset >= 0 {
 			counts[co.Topic]++
 		}
 	}
 	for _, co := range g.Offsets {
-		if co.Err != nil || co.Offset < 0 {
+		if co.Err != 0 || co.Offset < 0 {
 			continue
 		}
 		t, ok := topicByName(co.Topic)

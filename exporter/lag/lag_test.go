@@ -33,7 +33,7 @@ func TestComputeGroup(t *testing.T) {
 			{Topic: "b", Partition: 0, Offset: 99},      // beyond end: lag 0
 			{Topic: "b", Partition: 7, Offset: 1},       // partition unknown: ignored
 			{Topic: "deleted", Partition: 0, Offset: 1}, // topic unknown: ignored
-			{Topic: "a", Partition: 9, Offset: -1, Err: errors.New("x")},
+			{Topic: "a", Partition: 9, Offset: -1, Err: kafkaadmin.OffsetError(3)},
 		}}
 	gr := computeGroup(s, &g)
 	if gr.SumLag != 120 || gr.MaxLag != 60 {

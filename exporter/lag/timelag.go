@@ -42,22 +42,6 @@ func (h *EndHistory) Add(s Sample, max int) {
 	}
 }
 
-// TimeLagSource says how a time lag was obtained: result.LagSource, one
-// byte (a Result holds one per committed offset).
-type TimeLagSource = result.LagSource
-
-const (
-	// SourceNone: no estimate (not enough samples, commit older than the
-	// window and no exact read).
-	SourceNone = result.LagSourceNone
-	// SourceCaughtUp: committed offset at the log end; lag is 0.
-	SourceCaughtUp = result.LagSourceCaughtUp
-	// SourceInterpolated: from the window of end-offset samples.
-	SourceInterpolated = result.LagSourceInterpolated
-	// SourceExact: from the timestamp of the record at the committed offset.
-	SourceExact = result.LagSourceExact
-)
-
 // interpolateAppendTime estimates when the record at offset was appended,
 // from the end-offset history: the end was at most offset at one sample and
 // beyond it at the next, so the record was appended between the two; the
@@ -83,15 +67,15 @@ func interpolateAppendTime(h []Sample, offset int64) (time.Time, bool) {
 
 // TimeLag is the age, at now, of the record at the committed offset: how
 // long ago the oldest record the group has not processed was appended.
-// end is the current log end. It returns 0 (SourceCaughtUp) when the group
-// is caught up, and SourceNone when the history cannot tell.
-func TimeLag(h []Sample, end, committed int64, now time.Time) (time.Duration, TimeLagSource) {
+// end is the current log end. It returns 0 (result.LagSourceCaughtUp) when
+// the group is caught up, and result.LagSourceNone when the history cannot tell.
+func TimeLag(h []Sample, end, committed int64, now time.Time) (time.Duration, result.LagSource) {
 	if committed >= end {
-		return 0, SourceCaughtUp
+		return 0, result.LagSourceCaughtUp
 	}
 	t, ok := interpolateAppendTime(h, committed)
 	if !ok {
-		return 0, SourceNone
+		return 0, result.LagSourceNone
 	}
-	return max(0, now.Sub(t)), SourceInterpolated
+	return max(0, now.Sub(t)), result.LagSourceInterpolated
 }

@@ -1,6 +1,7 @@
 package lag
 
 import (
+	"github.com/offsetlag/offsetlag/exporter/result"
 	"testing"
 	"time"
 )
@@ -55,21 +56,21 @@ func TestTimeLag(t *testing.T) {
 		committed int64
 		now       time.Time
 		want      time.Duration
-		source    TimeLagSource
+		source    result.LagSource
 	}{
 		// Record 600 was appended at 60.1 s (600..899 between 60 and 90 s).
-		{"steady producer", steady, 900, 600, at(90), 29*time.Second + 900*time.Millisecond, SourceInterpolated},
-		{"caught up", steady, 900, 900, at(90), 0, SourceCaughtUp},
-		{"commit older than the window", steady, 900, -5, at(90), 0, SourceNone},
-		{"one sample only", history([2]int64{0, 10}), 10, 4, at(0), 0, SourceNone},
+		{"steady producer", steady, 900, 600, at(90), 29*time.Second + 900*time.Millisecond, result.LagSourceInterpolated},
+		{"caught up", steady, 900, 900, at(90), 0, result.LagSourceCaughtUp},
+		{"commit older than the window", steady, 900, -5, at(90), 0, result.LagSourceNone},
+		{"one sample only", history([2]int64{0, 10}), 10, 4, at(0), 0, result.LagSourceNone},
 		// Quiet topic, consumer caught up: 0 however long it stays quiet.
-		{"quiet and caught up", history([2]int64{0, 50}, [2]int64{30, 60}, [2]int64{3600, 60}), 60, 60, at(7200), 0, SourceCaughtUp},
+		{"quiet and caught up", history([2]int64{0, 50}, [2]int64{30, 60}, [2]int64{3600, 60}), 60, 60, at(7200), 0, result.LagSourceCaughtUp},
 		// Quiet topic, consumer stopped at 55: records 50..59 came between
 		// 0 and 30 s; record 55 at 18 s; an hour later it is 3582 s old.
-		{"quiet, consumer behind", history([2]int64{0, 50}, [2]int64{30, 60}, [2]int64{3600, 60}), 60, 55, at(3600), 3582 * time.Second, SourceInterpolated},
+		{"quiet, consumer behind", history([2]int64{0, 50}, [2]int64{30, 60}, [2]int64{3600, 60}), 60, 55, at(3600), 3582 * time.Second, result.LagSourceInterpolated},
 		// Burst: 10,000 records between 60 and 90 s after a quiet minute;
 		// record 100, the first of the burst, is placed just after 60 s.
-		{"burst", history([2]int64{0, 100}, [2]int64{60, 100}, [2]int64{90, 10100}), 10100, 100, at(90), 29*time.Second + 997*time.Millisecond, SourceInterpolated},
+		{"burst", history([2]int64{0, 100}, [2]int64{60, 100}, [2]int64{90, 10100}), 10100, 100, at(90), 29*time.Second + 997*time.Millisecond, result.LagSourceInterpolated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -264,9 +264,8 @@ type PartitionLag struct {
 	// LagSecondsSource says how LagSeconds was obtained (caught_up,
 	// interpolated, exact); LagSourceNone when there is none.
 	LagSecondsSource LagSource
-	// Status by the status rules (exporter/status); StatusCode 0 when
-	// none.
-	Status    StatusCode
+	// Status by the status rules (exporter/status); 0 when none.
+	Status    Status
 	Committed int64
 	// End is the log end offset used for Lag.
 	End         int64

@@ -21,10 +21,8 @@ func NewTrends(opts TrendOptions, clock func() time.Time) *Trends {
 
 // Apply records this poll's observations and fills the time lag, status
 // and rate fields of groups; it returns the Kafka requests the exact reads
-// sent, by API. exact may be nil.
-func (t *Trends) Apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
-	return t.tr.apply(ctx, snap, groups, now, exact)
+// sent, by API, and how long those reads took. exact may be nil.
+func (t *Trends) Apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) (map[string]int, time.Duration) {
+	reqs := t.tr.apply(ctx, snap, groups, now, exact)
+	return reqs, t.tr.exactTook
 }
-
-// ExactTook is how long the exact reads of the last Apply took.
-func (t *Trends) ExactTook() time.Duration { return t.tr.exactTook }

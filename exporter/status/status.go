@@ -119,3 +119,15 @@ func ratesFrom(dEnd, dCommit, lag int64, span time.Duration) rates {
 	}
 	return r
 }
+
+// statusOf returns the status named name (0 for "" or an unknown name): a
+// group's status as set before the rules ran (ERR by exporter/lag when its
+// offsets could not be read).
+func statusOf(name string) result.Status {
+	for _, st := range result.Statuses {
+		if st.String() == name {
+			return st
+		}
+	}
+	return 0
+}

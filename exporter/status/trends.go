@@ -11,25 +11,28 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// TimeLagMode selects how time lag is estimated.
-type TimeLagMode string
-
+// Time-lag modes (TrendOptions.Mode).
 const (
-	// TimeLagInterpolate uses only the end-offset history: no extra
+	// modeInterpolate uses only the end-offset history: no extra
 	// requests, no value until two polls, none for commits older than the
 	// history.
-	TimeLagInterpolate TimeLagMode = "interpolate"
-	// TimeLagExact reads the timestamp of the record at every lagging
+	modeInterpolate = "interpolate"
+	// modeExact reads the timestamp of the record at every lagging
 	// committed offset (one Fetch per leader, within the budget).
-	TimeLagExact TimeLagMode = "exact"
-	// TimeLagHybrid interpolates, and reads exact timestamps where the
+	modeExact = "exact"
+	// modeHybrid interpolates, and reads exact timestamps where the
 	// history cannot tell or the lag is at least ExactAboveRecords.
-	TimeLagHybrid TimeLagMode = "hybrid"
+	modeHybrid = "hybrid"
 )
 
-// TrendOptions configure time lag and status evaluation.
+// TrendOptions configure time lag and status evaluation. The zero value
+// with SetDefaults is the default configuration.
 type TrendOptions struct {
-	Mode TimeLagMode
+	// Mode selects how time lag is estimated: interpolate (end-offset
+	// history only), exact (the timestamp of the record at every lagging
+	// commit) or hybrid (interpolate, and read exactly where the history
+	// cannot tell or the lag is at least ExactAboveRecords).
+	Mode string
 	// ExactBudget is the most partitions whose record timestamp is read
 	// per poll (largest lag first).
 	ExactBudget int
@@ -43,34 +46,34 @@ type TrendOptions struct {
 
 // Trend defaults.
 const (
-	DefaultExactBudget       = 1000
-	DefaultExactAboveRecords = 1000
-	DefaultStatusWindow      = 10
+	defaultExactBudget       = 1000
+	defaultExactAboveRecords = 1000
+	defaultStatusWindow      = 10
 )
 
 // SetDefaults fills unset fields.
 func (o *TrendOptions) SetDefaults() {
 	if o.Mode == "" {
-		o.Mode = TimeLagHybrid
+		o.Mode = modeHybrid
 	}
 	if o.ExactBudget == 0 {
-		o.ExactBudget = DefaultExactBudget
+		o.ExactBudget = defaultExactBudget
 	}
 	if o.ExactBudget < 0 {
 		o.ExactBudget = 0 // explicitly none
 	}
 	if o.ExactAboveRecords == 0 {
-		o.ExactAboveRecords = DefaultExactAboveRecords
+		o.ExactAboveRecords = defaultExactAboveRecords
 	}
 	if o.Window == 0 {
-		o.Window = DefaultStatusWindow
+		o.Window = defaultStatusWindow
 	}
 }
 
 // Validate reports the first problem.
 func (o *TrendOptions) Validate() error {
 	switch o.Mode {
-	case TimeLagInterpolate, TimeLagExact, TimeLagHybrid:
+	case modeInterpolate, modeExact, modeHybrid:
 	default:
 		return fmt.Errorf("timelag.mode %q: want interpolate, exact or hybrid", o.Mode)
 	}
@@ -148,9 +151,12 @@ type endRing struct {
 }
 
 // topicWindows are a group's observation windows of a topic's partitions,
-// in columns indexed by partition: the last poll that extended each window
-// (gen, low 32 bits), how many observations it holds (n), the committed
-// offsets and, allocated on first use, the exact record-time cache.
+// in columns indexed by partition: how many observations each window holds
+// (n, with extendedNow set while the poll that extends it runs; a window
+// the poll did not extend restarts at 0), the committed offsets and,
+// allocated on first use, the exact record-time cache. The group topic's
+// windows are visited by every poll or dropped (gen), so one bit tells
+// which windows this poll extended.
 //
 // The committed offset of partition p at generation g is base[p] +
 // deltas[p*Window + g%Window]: 4 bytes a poll instead of 8. A window
@@ -160,14 +166,16 @@ type endRing struct {
 // turns the group topic's windows wide: full offsets in wide, base and
 // deltas dropped.
 type topicWindows struct {
-	gen     uint64
-	partGen []uint32
-	n       []uint32
-	base    []int64
-	deltas  []int32
-	wide    []int64
-	exact   []exactCache
+	gen    uint64
+	n      []uint32
+	base   []int64
+	deltas []int32
+	wide   []int64
+	exact  []exactCache
 }
+
+// extendedNow marks in topicWindows.n a window the running poll extended.
+const extendedNow = 1 << 31
 
 // setCommitted writes partition p's committed offset v in slot of its
 // window, which holds n observations with this one.
@@ -259,7 +267,6 @@ func (tw *topicWindows) grow(parts, window int) {
 	if parts <= len(tw.n) {
 		return
 	}
-	tw.partGen = append(tw.partGen, make([]uint32, parts-len(tw.partGen))...)
 	tw.n = append(tw.n, make([]uint32, parts-len(tw.n))...)
 	if tw.wide != nil {
 		tw.wide = append(tw.wide, make([]int64, parts*window-len(tw.wide))...)
@@ -408,7 +415,7 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 		}
 		if tw != nil && int(pl.Partition) < len(tw.exact) {
 			if t, ok := tw.exact[pl.Partition].get(pl.Committed); ok {
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), lag.SourceExact
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(t).Seconds()), result.LagSourceExact
 				continue
 			}
 		}
@@ -433,13 +440,13 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 		h = te.parts[pl.Partition].Samples
 	}
 	d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
-	if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
-		src = lag.SourceNone
+	if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
+		src = result.LagSourceNone
 	}
 	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
-	wantExact := src == lag.SourceNone ||
-		(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-	return tr.opts.Mode != TimeLagInterpolate && wantExact && pl.Lag > 0
+	wantExact := src == result.LagSourceNone ||
+		(tr.opts.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+	return tr.opts.Mode != modeInterpolate && wantExact && pl.Lag > 0
 }
 
 // readExact reads the record timestamps of the selected candidates in one
@@ -476,9 +483,9 @@ func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, grou
 		case rt.Err != nil:
 			// keep the interpolated value, if any
 		case rt.Found < 0:
-			pl.LagSeconds, pl.LagSecondsSource = 0, lag.SourceCaughtUp
+			pl.LagSeconds, pl.LagSecondsSource = 0, result.LagSourceCaughtUp
 		default:
-			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), lag.SourceExact
+			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), result.LagSourceExact
 			tw := tr.window(g.Name, gt.Topic)
 			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Window)
 			tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
@@ -497,12 +504,12 @@ func (tr *trends) evaluate(groups []result.GroupResult, slot int) {
 		for ti := range g.Topics {
 			gt := &g.Topics[ti]
 			tStatus := tr.topicStatus(g, gt, slot)
-			gStatus = result.Worse(gStatus, tStatus)
+			gStatus = max(gStatus, tStatus)
 			if gt.HasLagSeconds && (!g.HasLagSeconds || gt.MaxLagSeconds > g.MaxLagSeconds) {
 				g.MaxLagSeconds, g.HasLagSeconds = gt.MaxLagSeconds, true
 			}
 		}
-		g.Status = string(result.Worse(gStatus, result.Status(g.Status)))
+		g.Status = max(gStatus, statusOf(g.Status)).String()
 	}
 	for k, tw := range tr.windows {
 		if tw.gen != tr.gen {
@@ -521,7 +528,6 @@ func (tr *trends) evaluate(groups []result.GroupResult, slot int) {
 // returns the topic's (worst) status.
 func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult, slot int) result.Status {
 	W := tr.opts.Window
-	gen32 := uint32(tr.gen)
 	tStatus := result.StatusOK
 	tw := tr.window(g.Name, gt.Topic)
 	tw.gen = tr.gen
@@ -542,7 +548,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 	var span time.Duration
 	for pi := range gt.Partitions {
 		pl := &gt.Partitions[pi]
-		if pl.LagSecondsSource != lag.SourceNone {
+		if pl.LagSecondsSource != result.LagSourceNone {
 			if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
 				gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
 			}
@@ -552,8 +558,8 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		}
 		p := int(pl.Partition)
 		tw.grow(p+1, W)
-		n := min(int(tw.n[p])+1, W) // 0 unless extended by the last poll
-		tw.n[p], tw.partGen[p] = uint32(n), gen32
+		n := min(int(tw.n[p]&^extendedNow)+1, W) // 0 unless extended by the last poll
+		tw.n[p] = uint32(n) | extendedNow
 		if tw.setCommitted(p, slot, n, W, pl.Committed) {
 			tr.rebases++
 		}
@@ -563,8 +569,8 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		er.ring[p*W+slot] = pl.End
 		w := tr.observations(p, n, tw, er)
 		st := evaluatePartition(w, g.Members)
-		pl.Status = result.CodeOf(st)
-		tStatus = result.Worse(tStatus, st)
+		pl.Status = st
+		tStatus = max(tStatus, st)
 		if n >= 2 { // computeRates over the windows: first and last of each
 			first, last := w[0], w[n-1]
 			dEnd += last.End - first.End
@@ -573,8 +579,9 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 			span = max(span, last.At.Sub(first.At))
 		}
 	}
-	for i := range tw.n {
-		if tw.partGen[i] != gen32 {
+	for i, n := range tw.n {
+		tw.n[i] = n &^ extendedNow
+		if n&extendedNow == 0 {
 			tw.n[i] = 0 // no lag this poll: the window restarts
 			if i < len(tw.exact) {
 				tw.exact[i] = exactCache{}
@@ -584,7 +591,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 	r := ratesFrom(dEnd, dCommit, lagSum, span)
 	gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 	gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
-	gt.Status = string(tStatus)
+	gt.Status = tStatus.String()
 	return tStatus
 }
 

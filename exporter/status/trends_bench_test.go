@@ -79,31 +79,30 @@ func BenchmarkTrendsApply(b *testing.B) {
 	snap := benchSnapshot(100, 500)
 	for _, sc := range []struct {
 		name  string
-		mode  TimeLagMode
+		mode  string
 		timer RecordTimer
 	}{
-		{"interpolate", TimeLagInterpolate, nil},
-		{"exact-failing", TimeLagExact, failingTimer{}},
+		{"interpolate", modeInterpolate, nil},
+		{"exact-failing", modeExact, failingTimer{}},
 	} {
 		for _, impl := range []string{"ring", "reference"} {
 			b.Run(sc.name+"/"+impl, func(b *testing.B) {
-				opts := TrendOptions{Mode: sc.mode, Window: DefaultStatusWindow}
+				opts := TrendOptions{Mode: sc.mode, Window: defaultStatusWindow}
 				opts.SetDefaults()
 				var tr trendsApplier = newTrends(opts)
 				if impl == "reference" {
 					tr = newRefTrends(opts)
 				}
 				now := time.Unix(1e9, 0)
-				for i := 0; i < DefaultStatusWindow+2; i++ { // steady state: windows full
+				for i := 0; i < defaultStatusWindow+2; i++ { // steady state: windows full
 					tr.apply(context.Background(), snap, lag.ComputeGroups(snap), now, sc.timer)
 					now = now.Add(30 * time.Second)
 				}
-				groups := lag.ComputeGroups(snap)
 				var cpu time.Duration
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
-					groups = lag.ComputeGroups(snap) // apply writes into groups; start from fresh ones
+					groups := lag.ComputeGroups(snap) // apply writes into groups; start from fresh ones
 					now = now.Add(30 * time.Second)
 					c0 := cpuTime()
 					b.StartTimer()
@@ -123,7 +122,7 @@ func BenchmarkTrendsMemory(b *testing.B) {
 	for _, impl := range []string{"ring", "reference"} {
 		b.Run(impl, func(b *testing.B) {
 			for b.Loop() {
-				opts := TrendOptions{Mode: TimeLagHybrid, Window: DefaultStatusWindow}
+				opts := TrendOptions{Mode: modeHybrid, Window: defaultStatusWindow}
 				opts.SetDefaults()
 				before := liveHeap()
 				var tr trendsApplier = newTrends(opts)
@@ -131,7 +130,7 @@ func BenchmarkTrendsMemory(b *testing.B) {
 					tr = newRefTrends(opts)
 				}
 				now := time.Unix(1e9, 0)
-				for i := 0; i < DefaultStatusWindow+2; i++ {
+				for i := 0; i < defaultStatusWindow+2; i++ {
 					tr.apply(context.Background(), snap, lag.ComputeGroups(snap), now, nil)
 					now = now.Add(30 * time.Second)
 				}

@@ -140,8 +140,8 @@ func randomPolls(rng *rand.Rand, polls int, big bool) []*kafkaadmin.Snapshot {
 // requires identical results: time lag and its source, statuses, rates,
 // and the exact reads requested (same partitions, same order).
 func TestTrendsMatchReference(t *testing.T) {
-	for _, mode := range []TimeLagMode{TimeLagInterpolate, TimeLagExact, TimeLagHybrid} {
-		for _, window := range []int{minWindow, 5, DefaultStatusWindow} {
+	for _, mode := range []string{modeInterpolate, modeExact, modeHybrid} {
+		for _, window := range []int{minWindow, 5, defaultStatusWindow} {
 			for _, budget := range []int{-1, 1, 4, 1000} {
 				for _, big := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/window=%d/budget=%d/big=%v", mode, window, budget, big), func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestTrendsMatchReference(t *testing.T) {
 						if !reflect.DeepEqual(gotT.seen, wantT.seen) {
 							t.Fatalf("exact reads differ:\n got %v\nwant %v", gotT.seen, wantT.seen)
 						}
-						if mode != TimeLagInterpolate && budget > 0 && len(wantT.seen) == 0 {
+						if mode != modeInterpolate && budget > 0 && len(wantT.seen) == 0 {
 							t.Fatal("no exact read was requested: the scenario does not exercise the selection")
 						}
 						if big && (got.rebases == 0 || !widened(got)) {

@@ -140,16 +140,16 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 					h = te.parts[pl.Partition].Samples
 				}
 				d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
-				if tr.opts.Mode == TimeLagExact && src != lag.SourceCaughtUp {
-					src = lag.SourceNone
+				if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
+					src = result.LagSourceNone
 				}
 				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
-				wantExact := src == lag.SourceNone ||
-					(tr.opts.Mode == TimeLagHybrid && src == lag.SourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-				if tr.opts.Mode != TimeLagInterpolate && exact != nil && wantExact && pl.Lag > 0 {
+				wantExact := src == result.LagSourceNone ||
+					(tr.opts.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
+				if tr.opts.Mode != modeInterpolate && exact != nil && wantExact && pl.Lag > 0 {
 					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
 					if pw.exactOK && pw.exactAt == pl.Committed {
-						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), lag.SourceExact
+						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), result.LagSourceExact
 						continue
 					}
 					p := t.Partitions[pl.Partition]
@@ -177,9 +177,9 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			case rt.Err != nil:
 				// keep the interpolated value, if any
 			case rt.Found < 0:
-				pl.LagSeconds, pl.LagSecondsSource = 0, lag.SourceCaughtUp
+				pl.LagSeconds, pl.LagSecondsSource = 0, result.LagSourceCaughtUp
 			default:
-				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), lag.SourceExact
+				pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), result.LagSourceExact
 				pw := needs[i].pw
 				pw.exactAt, pw.exactTime, pw.exactOK = pl.Committed, rt.Timestamp, true
 			}
@@ -202,7 +202,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			tw.gen = tr.gen
 			for pi := range gt.Partitions {
 				pl := &gt.Partitions[pi]
-				if pl.LagSecondsSource != lag.SourceNone {
+				if pl.LagSecondsSource != result.LagSourceNone {
 					if !gt.HasLagSeconds || pl.LagSeconds > gt.MaxLagSeconds {
 						gt.MaxLagSeconds, gt.HasLagSeconds = pl.LagSeconds, true
 					}
@@ -220,8 +220,8 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				}
 				pw.obs, pw.gen = w, tr.gen
 				st := evaluatePartition(w, g.Members)
-				pl.Status = result.CodeOf(st)
-				tStatus = result.Worse(tStatus, st)
+				pl.Status = st
+				tStatus = max(tStatus, st)
 				windows = append(windows, w)
 			}
 			for i := range tw.parts {
@@ -232,13 +232,13 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			r := computeRates(windows)
 			gt.ProduceRate, gt.ConsumeRate, gt.HasRates = r.Produce, r.Consume, r.Valid
 			gt.CatchUpSeconds, gt.HasCatchUp = r.CatchUp.Seconds(), r.CatchUpKnown
-			gt.Status = string(tStatus)
-			gStatus = result.Worse(gStatus, tStatus)
+			gt.Status = tStatus.String()
+			gStatus = max(gStatus, tStatus)
 			if gt.HasLagSeconds && (!g.HasLagSeconds || gt.MaxLagSeconds > g.MaxLagSeconds) {
 				g.MaxLagSeconds, g.HasLagSeconds = gt.MaxLagSeconds, true
 			}
 		}
-		g.Status = string(result.Worse(gStatus, result.Status(g.Status)))
+		g.Status = max(gStatus, statusOf(g.Status)).String()
 	}
 	for k, tw := range tr.windows {
 		if tw.gen != tr.gen {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/internal/mototest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -506,4 +508,38 @@ func get(t *testing.T, url string) string {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return string(b)
+}
+
+// CloudWatch that never answers does not hold the shutdown: the flush is
+// cut at cloudwatch.flush-timeout (logged), the clients still close after
+// the polls, Run returns while the PutMetricData request still hangs.
+func TestShutdownCloudWatchHangs(t *testing.T) {
+	c := cluster(t)
+	mototest.HermeticAWSEnv(t)
+	release := make(chan struct{})
+	var requests atomic.Int64
+	cw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		<-release
+	}))
+	defer cw.Close()
+	defer close(release)
+	r := newRig(t, c, newEvents(), Options{}, "--kafka.cluster-name", "prod", "--cloudwatch.mode", "api", "--cloudwatch.endpoint", cw.URL,
+		"--cloudwatch.protocol", "json", "--cloudwatch.publish-period", "0s", "--cloudwatch.request-timeout", "1m",
+		"--cloudwatch.flush-timeout", "500ms")
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := r.run(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for requests.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no PutMetricData request; logs:\n%s", r.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := wait(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	r.checkOrder(t)
+	r.checkLogs(t, "polls stopped", "CloudWatch flush cut short", "Kafka clients closed", "shutdown complete")
 }

@@ -19,9 +19,9 @@ type TimeLagConfig struct {
 
 // SetDefaults sets the timelag.* defaults.
 func (t *TimeLagConfig) SetDefaults() {
-	t.Mode = string(status.TimeLagHybrid)
-	t.ExactBudget = status.DefaultExactBudget
-	t.ExactAboveRecords = status.DefaultExactAboveRecords
+	var d status.TrendOptions
+	d.SetDefaults()
+	t.Mode, t.ExactBudget, t.ExactAboveRecords = d.Mode, d.ExactBudget, d.ExactAboveRecords
 }
 
 // StatusConfig is the status evaluator.
@@ -30,11 +30,15 @@ type StatusConfig struct {
 }
 
 // SetDefaults sets the status.* defaults.
-func (s *StatusConfig) SetDefaults() { s.Window = status.DefaultStatusWindow }
+func (s *StatusConfig) SetDefaults() {
+	var d status.TrendOptions
+	d.SetDefaults()
+	s.Window = d.Window
+}
 
 // Options returns the exporter's trend options.
 func (t TrendsConfig) Options() status.TrendOptions {
-	o := status.TrendOptions{Mode: status.TimeLagMode(t.TimeLag.Mode), ExactBudget: t.TimeLag.ExactBudget,
+	o := status.TrendOptions{Mode: t.TimeLag.Mode, ExactBudget: t.TimeLag.ExactBudget,
 		ExactAboveRecords: t.TimeLag.ExactAboveRecords, Window: t.Status.Window}
 	if o.ExactBudget == 0 {
 		o.ExactBudget = -1 // 0 in the config means "never read exactly"

@@ -134,6 +134,9 @@ func TestImportRules(t *testing.T) {
 	}
 	forbid("metrics", "the Prometheus sink does not depend on the CloudWatch one or AWS", mod("metrics/cloudwatch"), aws, smithy)
 
+	// internal/cli is the command-line convention of every binary: a leaf.
+	forbid("internal/cli", "internal/cli imports no package of the module", module)
+
 	// internal/app is the wiring of the exporter process: only binaries
 	// import it.
 	for name, p := range pkgs {

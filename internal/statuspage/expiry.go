@@ -111,7 +111,7 @@ func mergeExpiry(c *result.ClusterResult, groups *[]Group, index map[string]int)
 			g.Topics = append(g.Topics, t.Topic)
 		}
 		if g.Expiry.Expired {
-			g.Status = string(result.StatusExpired)
+			g.Status = result.StatusExpired.String()
 		}
 		*groups = append(*groups, g)
 	}

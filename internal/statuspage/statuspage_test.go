@@ -29,7 +29,7 @@ func fixture(poll int) *result.Result {
 	lag := int64(100 + poll)
 	part := func(p int32, committed, end int64) result.PartitionLag {
 		return result.PartitionLag{Partition: p, Committed: committed, End: end, Lag: end - committed, HasLag: true,
-			LagSeconds: 2.5, LagSecondsSource: result.LagSourceInterpolated, Status: result.CodeOf("OK")}
+			LagSeconds: 2.5, LagSecondsSource: result.LagSourceInterpolated, Status: result.StatusOK}
 	}
 	return &result.Result{Generated: at, Clusters: []result.ClusterResult{{
 		Name: "prod", Up: true, LastPoll: at, LastSuccess: at, PollDuration: 12 * time.Millisecond,
@@ -50,7 +50,7 @@ func fixture(poll int) *result.Result {
 				OutOfRange: 1, RecordsLost: 300, PartitionsWithoutCommit: 2, Topics: []result.GroupTopicResult{{
 					Topic: "orders", SumLag: 5, MaxLag: 5, Status: "WARN", OutOfRange: 1, RecordsLost: 300,
 					Partitions: []result.PartitionLag{{Partition: 0, Committed: 10, End: 15, Lag: 5, HasLag: true,
-						OutOfRange: true, RecordsLost: 300, Status: result.CodeOf("WARN")}}}}},
+						OutOfRange: true, RecordsLost: 300, Status: result.StatusWarn}}}}},
 			{Name: hostile, Type: "simple", State: "Empty", SumLag: 1, MaxLag: 1, Status: "OK"},
 		},
 		Expiry: []result.GroupExpiry{

@@ -28,13 +28,16 @@ build:
 deps:
 	bash scripts/ci-deps.sh
 
-## lint: gofmt, go vet, go mod tidy -diff and staticcheck must all be clean (staticcheck at the version pinned in
-## scripts/lint-tools.sh, installed on first use)
+## lint: gofmt, go vet, go mod tidy -diff, staticcheck and a cognitive-complexity ceiling over non-test code must
+## all be clean (staticcheck and gocognit at the versions pinned in scripts/lint-tools.sh, installed on first use)
+GOCOGNIT_MAX ?= 40
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@echo "go mod tidy -diff"; $(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	@sc=$$(GO='$(GO)' bash scripts/lint-tools.sh path staticcheck) && echo "staticcheck ./..." && $$sc ./...
+	@gc=$$(GO='$(GO)' bash scripts/lint-tools.sh path gocognit) && echo "gocognit -over $(GOCOGNIT_MAX) (non-test code)" && \
+		{ $$gc -test=false -exact-recursion -over $(GOCOGNIT_MAX) . || { echo "cognitive complexity above $(GOCOGNIT_MAX): split the functions above"; exit 1; }; }
 
 ## test: the whole suite with the race detector (real Kafka, kfake, moto, Prometheus, Chromium, buildah); ends with
 ## the skipped tests and why (internal/tools/testsummary) and fails when a test fails (PKGS= to narrow)

@@ -410,6 +410,23 @@ func count(n float64) string {
 	return s
 }
 
+// sizes describes the sizes of the report's figures, in their order.
+func (r *Report) sizes() string {
+	var sz []string
+	for _, f := range r.Figures {
+		if s, ok := SizeByName(f.Size); ok && !contains(sz, s.Name) {
+			sz = append(sz, s.Name)
+		}
+	}
+	var desc []string
+	for _, n := range sz {
+		s, _ := SizeByName(n)
+		desc = append(desc, fmt.Sprintf("%s = %s partitions, %s groups, %s committed offsets (built in %s)", s.Name,
+			count(float64(s.Partitions())), count(float64(s.Groups)), count(float64(s.Offsets())), r.Builds[n].Round(100*time.Millisecond)))
+	}
+	return strings.Join(desc, "; ")
+}
+
 // Markdown renders the report.
 func (r *Report) Markdown(command string) string {
 	var b strings.Builder
@@ -428,21 +445,7 @@ func (r *Report) Markdown(command string) string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "## Per poll (median of the measured polls)\n\n")
-	fmt.Fprintf(&b, "In-process kfake cluster, %d brokers. Sizes: ", NumBrokers)
-	var sz []string
-	for _, f := range r.Figures {
-		if s, ok := SizeByName(f.Size); ok && !contains(sz, s.Name) {
-			sz = append(sz, s.Name)
-			_ = s
-		}
-	}
-	var desc []string
-	for _, n := range sz {
-		s, _ := SizeByName(n)
-		desc = append(desc, fmt.Sprintf("%s = %s partitions, %s groups, %s committed offsets (built in %s)", s.Name,
-			count(float64(s.Partitions())), count(float64(s.Groups)), count(float64(s.Offsets())), r.Builds[n].Round(100*time.Millisecond)))
-	}
-	b.WriteString(strings.Join(desc, "; ") + ".\n\n")
+	fmt.Fprintf(&b, "In-process kfake cluster, %d brokers. Sizes: %s.\n\n", NumBrokers, r.sizes())
 	b.WriteString("| size | strategy | latency | requests/poll | requests by API | wall | of which requests | CPU | allocs | alloc MB | peak RSS |\n")
 	b.WriteString("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, f := range r.Figures {

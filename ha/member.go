@@ -484,7 +484,8 @@ func (m *Member) revoked(ctx context.Context, cl *kgo.Client, r map[string][]int
 		return
 	}
 	m.writing.Lock()
-	m.writing.Unlock() //nolint:staticcheck // a barrier: waits for the batch being enqueued
+	//lint:ignore SA2001 a barrier: waits for the batch being enqueued
+	m.writing.Unlock()
 	fctx, cancel := context.WithTimeout(ctx, m.opts.SessionTimeout)
 	defer cancel()
 	if err := cl.Flush(fctx); err != nil {

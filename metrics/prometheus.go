@@ -376,25 +376,7 @@ func (c *Collector) walkGroup(s sink, cluster string, g *result.GroupResult) {
 	cg := lv[:2]
 
 	s.emit(c.members, float64(g.Members), cg)
-	state := normalizeState(g.State)
-	for _, st := range groupStates {
-		if c.currentEnums && st != state {
-			continue
-		}
-		lv[2] = st
-		s.emit(c.state, boolFloat(st == state), lv[:3])
-	}
-	lv[2] = normalizeType(g.Type)
-	s.emit(c.info, 1, lv[:3])
-	if g.Status != "" {
-		for _, st := range result.Statuses {
-			if c.currentEnums && st.String() != g.Status {
-				continue
-			}
-			lv[2] = st.String()
-			s.emit(c.status, boolFloat(st.String() == g.Status), lv[:3])
-		}
-	}
+	c.walkGroupEnums(s, g, lv)
 	if g.HasLagSeconds {
 		s.emit(c.maxLagSeconds, max(g.MaxLagSeconds, 0), cg)
 	}
@@ -409,33 +391,7 @@ func (c *Collector) walkGroup(s sink, cluster string, g *result.GroupResult) {
 		s.emit(c.recordsLost, float64(max(t.RecordsLost, 0)), gt)
 		c.walkTrends(s, t, lv)
 
-		topicHasLag := false
-		if c.perPartition {
-			for pi := range t.Partitions {
-				p := &t.Partitions[pi]
-				if p.Committed < 0 && !p.HasLag {
-					continue // a sentinel, not an offset
-				}
-				lv[3] = s.partition(p.Partition)
-				if p.Committed >= 0 {
-					s.emit(c.committed, float64(p.Committed), lv[:4])
-				}
-				if p.HasLag {
-					topicHasLag = true
-					s.emit(c.lag, float64(max(p.Lag, 0)), lv[:4])
-				}
-				if p.LagSecondsSource != result.LagSourceNone {
-					s.emit(c.lagSeconds, max(p.LagSeconds, 0), lv[:4])
-				}
-			}
-		} else {
-			for pi := range t.Partitions {
-				if t.Partitions[pi].HasLag {
-					topicHasLag = true
-					break
-				}
-			}
-		}
+		topicHasLag := c.walkPartitions(s, t, lv)
 		// Sum and max over no known lag are unknown, not 0.
 		if topicHasLag {
 			groupHasLag = true
@@ -447,6 +403,63 @@ func (c *Collector) walkGroup(s sink, cluster string, g *result.GroupResult) {
 		s.emit(c.sumLag, float64(max(g.SumLag, 0)), cg)
 		s.emit(c.maxLag, float64(max(g.MaxLag, 0)), cg)
 	}
+}
+
+// walkGroupEnums emits a group's state, info (group type) and status
+// enums; lv holds cluster, group.
+func (c *Collector) walkGroupEnums(s sink, g *result.GroupResult, lv [4]string) {
+	state := normalizeState(g.State)
+	for _, st := range groupStates {
+		if c.currentEnums && st != state {
+			continue
+		}
+		lv[2] = st
+		s.emit(c.state, boolFloat(st == state), lv[:3])
+	}
+	lv[2] = normalizeType(g.Type)
+	s.emit(c.info, 1, lv[:3])
+	if g.Status == "" {
+		return
+	}
+	for _, st := range result.Statuses {
+		if c.currentEnums && st.String() != g.Status {
+			continue
+		}
+		lv[2] = st.String()
+		s.emit(c.status, boolFloat(st.String() == g.Status), lv[:3])
+	}
+}
+
+// walkPartitions emits a group+topic's per-partition committed offset, lag
+// and time lag (unless granularity is topic) and reports whether any
+// partition has a known lag; lv holds cluster, group, topic.
+func (c *Collector) walkPartitions(s sink, t *result.GroupTopicResult, lv [4]string) (hasLag bool) {
+	if !c.perPartition {
+		for pi := range t.Partitions {
+			if t.Partitions[pi].HasLag {
+				return true
+			}
+		}
+		return false
+	}
+	for pi := range t.Partitions {
+		p := &t.Partitions[pi]
+		if p.Committed < 0 && !p.HasLag {
+			continue // a sentinel, not an offset
+		}
+		lv[3] = s.partition(p.Partition)
+		if p.Committed >= 0 {
+			s.emit(c.committed, float64(p.Committed), lv[:4])
+		}
+		if p.HasLag {
+			hasLag = true
+			s.emit(c.lag, float64(max(p.Lag, 0)), lv[:4])
+		}
+		if p.LagSecondsSource != result.LagSourceNone {
+			s.emit(c.lagSeconds, max(p.LagSeconds, 0), lv[:4])
+		}
+	}
+	return hasLag
 }
 
 // walkTrends emits a group+topic's time lag, status and rates; lv holds

@@ -109,36 +109,41 @@ func (c *Collector) walkCompat(s sink, cluster string, cr *result.ClusterResult)
 		lv[1] = validLabel(g.Name)
 		s.emit(c.keMembers, float64(g.Members), lv[:2])
 		for ti := range g.Topics {
-			t := &g.Topics[ti]
-			lv[2] = validLabel(t.Topic)
-			var committedSum int64
-			committed, hasLag := false, false
-			for pi := range t.Partitions {
-				p := &t.Partitions[pi]
-				if p.Committed >= 0 {
-					committed = true
-					committedSum += p.Committed
-				}
-				hasLag = hasLag || p.HasLag
-				if !c.perPartition || (p.Committed < 0 && !p.HasLag) {
-					continue
-				}
-				lv[3] = s.partition(p.Partition)
-				if p.Committed >= 0 {
-					s.emit(c.keCurrent, float64(p.Committed), lv[:4])
-				}
-				if p.HasLag {
-					s.emit(c.keLag, float64(max(p.Lag, 0)), lv[:4])
-				}
-			}
-			if committed {
-				s.emit(c.keCurrentSum, float64(committedSum), lv[:3])
-			}
-			// As offsetlag_consumergroup_topic_sum_lag: unknown, not 0,
-			// without any known lag.
-			if hasLag {
-				s.emit(c.keLagSum, float64(max(t.SumLag, 0)), lv[:3])
-			}
+			lv[2] = validLabel(g.Topics[ti].Topic)
+			c.walkCompatGroupTopic(s, &g.Topics[ti], lv)
 		}
+	}
+}
+
+// walkCompatGroupTopic emits kafka_exporter's series of one group+topic; lv
+// holds cluster, group, topic.
+func (c *Collector) walkCompatGroupTopic(s sink, t *result.GroupTopicResult, lv [4]string) {
+	var committedSum int64
+	committed, hasLag := false, false
+	for pi := range t.Partitions {
+		p := &t.Partitions[pi]
+		if p.Committed >= 0 {
+			committed = true
+			committedSum += p.Committed
+		}
+		hasLag = hasLag || p.HasLag
+		if !c.perPartition || (p.Committed < 0 && !p.HasLag) {
+			continue
+		}
+		lv[3] = s.partition(p.Partition)
+		if p.Committed >= 0 {
+			s.emit(c.keCurrent, float64(p.Committed), lv[:4])
+		}
+		if p.HasLag {
+			s.emit(c.keLag, float64(max(p.Lag, 0)), lv[:4])
+		}
+	}
+	if committed {
+		s.emit(c.keCurrentSum, float64(committedSum), lv[:3])
+	}
+	// As offsetlag_consumergroup_topic_sum_lag: unknown, not 0,
+	// without any known lag.
+	if hasLag {
+		s.emit(c.keLagSum, float64(max(t.SumLag, 0)), lv[:3])
 	}
 }

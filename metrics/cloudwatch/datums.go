@@ -147,27 +147,39 @@ func Build(cr *result.ClusterResult, o BuildOptions) []Datum {
 	if o.ClusterName != "" {
 		name = o.ClusterName
 	}
-	var out []Datum
-	cluster := Dimension{DimClusterName, name}
-	clusterDims := []Dimension{cluster}
+	b := datumBuilder{o: o, ts: ts, cluster: Dimension{DimClusterName, name}, risk: atRisk(cr), score: map[[2]string]float64{}}
 	var cSum, cMax int64
 	cHasLag := false
 	for gi := range cr.Groups {
-		g := &cr.Groups[gi]
-		for ti := range g.Topics {
-			if topicHasLag(&g.Topics[ti]) {
-				cHasLag = true
-				cSum += max(g.Topics[ti].SumLag, 0)
-				cMax = max(cMax, g.Topics[ti].MaxLag)
-			}
+		if sum, mx, ok := lagTotals(cr.Groups[gi].Topics); ok {
+			cHasLag, cSum, cMax = true, cSum+sum, max(cMax, mx)
 		}
 	}
 	if cHasLag {
-		out = append(out,
+		clusterDims := []Dimension{b.cluster}
+		b.out = append(b.out,
 			Datum{Name: MetricSumOffsetLag, Unit: types.StandardUnitCount, Value: float64(cSum), Time: ts, Dimensions: clusterDims, Priority: PriorityTotals, Score: math.Inf(1)},
 			Datum{Name: MetricMaxOffsetLag, Unit: types.StandardUnitCount, Value: float64(cMax), Time: ts, Dimensions: clusterDims, Priority: PriorityTotals, Score: math.Inf(1)})
 	}
-	risk := map[[2]string]bool{} // group+topic on an expiry clock or expired
+	for gi := range cr.Groups {
+		b.group(&cr.Groups[gi])
+	}
+	return appendExpiry(b.out, cr, b.cluster, ts, b.score)
+}
+
+// datumBuilder collects the datums of one cluster's Result (see Build).
+type datumBuilder struct {
+	o       BuildOptions
+	ts      time.Time
+	cluster Dimension
+	risk    map[[2]string]bool    // group+topic on an expiry clock or expired
+	score   map[[2]string]float64 // group+topic -> budget score, for the expiry datums
+	out     []Datum
+}
+
+// atRisk is the set of group+topics on an expiry clock or expired.
+func atRisk(cr *result.ClusterResult) map[[2]string]bool {
+	risk := map[[2]string]bool{}
 	for gi := range cr.Expiry {
 		for _, te := range cr.Expiry[gi].Topics {
 			if te.Expired || !te.ExpiresAt.IsZero() {
@@ -175,77 +187,90 @@ func Build(cr *result.ClusterResult, o BuildOptions) []Datum {
 			}
 		}
 	}
-	score := map[[2]string]float64{}
-	for gi := range cr.Groups {
-		g := &cr.Groups[gi]
-		group := Dimension{DimConsumerGroup, g.Name}
-		gHasLag := false
-		var gSum, gMax int64
-		for ti := range g.Topics {
-			if topicHasLag(&g.Topics[ti]) {
-				gHasLag = true
-				gSum += max(g.Topics[ti].SumLag, 0)
-				gMax = max(gMax, g.Topics[ti].MaxLag)
-			}
+	return risk
+}
+
+// lagTotals sums the lag of the topics with a known lag and takes their
+// max; ok is false when no topic has one (unknown, not 0).
+func lagTotals(topics []result.GroupTopicResult) (sum, mx int64, ok bool) {
+	for ti := range topics {
+		if topicHasLag(&topics[ti]) {
+			ok = true
+			sum += max(topics[ti].SumLag, 0)
+			mx = max(mx, topics[ti].MaxLag)
 		}
-		if gHasLag {
-			gd := []Dimension{cluster, group}
-			out = append(out,
-				Datum{Name: MetricSumOffsetLag, Unit: types.StandardUnitCount, Value: float64(gSum), Time: ts, Dimensions: gd, Priority: PriorityTotals, Score: float64(gSum)},
-				Datum{Name: MetricMaxOffsetLag, Unit: types.StandardUnitCount, Value: float64(gMax), Time: ts, Dimensions: gd, Priority: PriorityTotals, Score: float64(gSum)})
+	}
+	return sum, mx, ok
+}
+
+// group adds a group's totals and its topics' datums.
+func (b *datumBuilder) group(g *result.GroupResult) {
+	group := Dimension{DimConsumerGroup, g.Name}
+	if gSum, gMax, ok := lagTotals(g.Topics); ok {
+		gd := []Dimension{b.cluster, group}
+		b.out = append(b.out,
+			Datum{Name: MetricSumOffsetLag, Unit: types.StandardUnitCount, Value: float64(gSum), Time: b.ts, Dimensions: gd, Priority: PriorityTotals, Score: float64(gSum)},
+			Datum{Name: MetricMaxOffsetLag, Unit: types.StandardUnitCount, Value: float64(gMax), Time: b.ts, Dimensions: gd, Priority: PriorityTotals, Score: float64(gSum)})
+	}
+	for ti := range g.Topics {
+		b.topic(g.Name, group, &g.Topics[ti])
+	}
+}
+
+// topic adds a group+topic's datums and, with PartitionMetrics, its
+// partitions'.
+func (b *datumBuilder) topic(groupName string, group Dimension, t *result.GroupTopicResult) {
+	dims := []Dimension{b.cluster, group, {DimTopic, t.Topic}}
+	sc := float64(max(t.SumLag, 0))
+	if t.OutOfRange > 0 || b.risk[[2]string{groupName, t.Topic}] {
+		sc += atRiskScore
+	}
+	b.score[[2]string{groupName, t.Topic}] = sc
+	add := func(name string, unit types.StandardUnit, v float64, p Priority) {
+		b.out = append(b.out, Datum{Name: name, Unit: unit, Value: v, Time: b.ts, Dimensions: dims, Priority: p, Score: sc})
+	}
+	// Sum and max over no known lag are unknown, not 0.
+	if topicHasLag(t) {
+		add(MetricSumOffsetLag, types.StandardUnitCount, float64(max(t.SumLag, 0)), PriorityGroupTopic)
+		add(MetricMaxOffsetLag, types.StandardUnitCount, float64(max(t.MaxLag, 0)), PriorityGroupTopic)
+	}
+	if b.o.ConsumeRate != nil {
+		if v, ok := maxDrainTime(groupName, t, b.o.ConsumeRate); ok {
+			add(MetricEstimatedMaxTimeLag, types.StandardUnitSeconds, v, PriorityGroupTopic)
 		}
-		for ti := range g.Topics {
-			t := &g.Topics[ti]
-			dims := []Dimension{cluster, group, {DimTopic, t.Topic}}
-			sc := float64(max(t.SumLag, 0))
-			if t.OutOfRange > 0 || risk[[2]string{g.Name, t.Topic}] {
-				sc += atRiskScore
-			}
-			score[[2]string{g.Name, t.Topic}] = sc
-			add := func(name string, unit types.StandardUnit, v float64, p Priority) {
-				out = append(out, Datum{Name: name, Unit: unit, Value: v, Time: ts, Dimensions: dims, Priority: p, Score: sc})
-			}
-			// Sum and max over no known lag are unknown, not 0.
-			if topicHasLag(t) {
-				add(MetricSumOffsetLag, types.StandardUnitCount, float64(max(t.SumLag, 0)), PriorityGroupTopic)
-				add(MetricMaxOffsetLag, types.StandardUnitCount, float64(max(t.MaxLag, 0)), PriorityGroupTopic)
-			}
-			if o.ConsumeRate != nil {
-				if v, ok := maxDrainTime(g.Name, t, o.ConsumeRate); ok {
-					add(MetricEstimatedMaxTimeLag, types.StandardUnitSeconds, v, PriorityGroupTopic)
-				}
-			}
-			add(MetricPartitionsOutOfRange, types.StandardUnitCount, float64(t.OutOfRange), PriorityGroupTopic)
-			if t.HasLagSeconds && finite(t.MaxLagSeconds) {
-				add(MetricMaxRecordAge, types.StandardUnitSeconds, max(t.MaxLagSeconds, 0), PriorityOptional)
-			}
-			if !o.PartitionMetrics {
-				continue
-			}
-			for pi := range t.Partitions {
-				p := &t.Partitions[pi]
-				hasAge := p.LagSecondsSource != result.LagSourceNone && finite(p.LagSeconds)
-				pd := []Dimension{cluster, group, {DimTopic, t.Topic}, {DimPartition, strconv.FormatInt(int64(p.Partition), 10)}}
-				padd := func(name string, unit types.StandardUnit, v float64) {
-					out = append(out, Datum{Name: name, Unit: unit, Value: v, Time: ts, Dimensions: pd,
-						Priority: PriorityPartition, Score: float64(max(p.Lag, 0))})
-				}
-				if p.HasLag {
-					padd(MetricOffsetLag, types.StandardUnitCount, float64(max(p.Lag, 0)))
-					if o.ConsumeRate != nil {
-						rate, ok := o.ConsumeRate(g.Name, t.Topic, p.Partition)
-						if v, ok := drainTime(p.Lag, rate, ok); ok {
-							padd(MetricEstimatedTimeLag, types.StandardUnitSeconds, v)
-						}
-					}
-				}
-				if hasAge {
-					padd(MetricRecordAge, types.StandardUnitSeconds, max(p.LagSeconds, 0))
-				}
+	}
+	add(MetricPartitionsOutOfRange, types.StandardUnitCount, float64(t.OutOfRange), PriorityGroupTopic)
+	if t.HasLagSeconds && finite(t.MaxLagSeconds) {
+		add(MetricMaxRecordAge, types.StandardUnitSeconds, max(t.MaxLagSeconds, 0), PriorityOptional)
+	}
+	if !b.o.PartitionMetrics {
+		return
+	}
+	for pi := range t.Partitions {
+		b.partition(groupName, group, t.Topic, &t.Partitions[pi])
+	}
+}
+
+// partition adds one group-partition's OffsetLag, EstimatedTimeLag and
+// RecordAge.
+func (b *datumBuilder) partition(groupName string, group Dimension, topic string, p *result.PartitionLag) {
+	pd := []Dimension{b.cluster, group, {DimTopic, topic}, {DimPartition, strconv.FormatInt(int64(p.Partition), 10)}}
+	padd := func(name string, unit types.StandardUnit, v float64) {
+		b.out = append(b.out, Datum{Name: name, Unit: unit, Value: v, Time: b.ts, Dimensions: pd,
+			Priority: PriorityPartition, Score: float64(max(p.Lag, 0))})
+	}
+	if p.HasLag {
+		padd(MetricOffsetLag, types.StandardUnitCount, float64(max(p.Lag, 0)))
+		if b.o.ConsumeRate != nil {
+			rate, ok := b.o.ConsumeRate(groupName, topic, p.Partition)
+			if v, ok := drainTime(p.Lag, rate, ok); ok {
+				padd(MetricEstimatedTimeLag, types.StandardUnitSeconds, v)
 			}
 		}
 	}
-	return appendExpiry(out, cr, cluster, ts, score)
+	if p.LagSecondsSource != result.LagSourceNone && finite(p.LagSeconds) {
+		padd(MetricRecordAge, types.StandardUnitSeconds, max(p.LagSeconds, 0))
+	}
 }
 
 func topicHasLag(t *result.GroupTopicResult) bool {

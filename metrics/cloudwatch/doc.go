@@ -37,8 +37,10 @@
 // when full); Stop publishes the latest Result, flushes what is queued until
 // its context ends and then abandons the rest. Requests carry at most 1,000
 // datums and an estimated 1 MB; at most Options.Concurrency run at once;
-// throttling, 5xx, network errors and per-attempt timeouts are retried with
-// exponential backoff and jitter; a request CloudWatch rejects as invalid is
+// throttling, 5xx, network errors and per-attempt timeouts are retried by the
+// AWS SDK's standard retryer (retry.NewStandard) with exponential backoff and
+// jitter (internal/backoff), each attempt bounded, timed and counted by a
+// middleware inside the SDK's retry loop; a request CloudWatch rejects as invalid is
 // split in halves down to the rejected datums. A budget of distinct metrics
 // per publish (MaxMetrics) caps cost (applyBudget).
 //

@@ -1,6 +1,7 @@
 package cloudwatch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -165,12 +166,21 @@ func TestDimensionValues(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
+// The SDK retryer waits MinBackoff doubled per retry, capped at MaxBackoff,
+// less a random part of up to half; it retries MaxAttempts-1 times.
+func TestRetryerBackoff(t *testing.T) {
 	minB, maxB := 100*time.Millisecond, 2*time.Second
+	r := newRetryer(&Options{Config: Config{MaxAttempts: 4}, MinBackoff: minB, MaxBackoff: maxB})
+	if n := r.MaxAttempts(); n != 4 {
+		t.Errorf("MaxAttempts %d, want 4", n)
+	}
 	for attempt, wantMax := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond,
 		3: 400 * time.Millisecond, 5: 1600 * time.Millisecond, 6: 2 * time.Second, 40: 2 * time.Second} {
 		for range 50 {
-			d := backoff(attempt, minB, maxB)
+			d, err := r.RetryDelay(attempt, errors.New("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if d < wantMax/2 || d > wantMax {
 				t.Fatalf("attempt %d: backoff %s outside [%s, %s]", attempt, d, wantMax/2, wantMax)
 			}
@@ -197,10 +207,17 @@ func TestRetryable(t *testing.T) {
 		{"missing parameter", resp(400, "MissingParameter"), false},
 		{"403", resp(403, "AccessDenied"), false},
 		{"connection refused", &smithy.OperationError{Err: &smithyhttp.RequestSendError{Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}}, true},
+		// The SDK reports a context error during the send as a cancellation:
+		// an attempt's own timeout is retried, Stop's abort is not.
+		{"attempt timed out", &smithy.OperationError{Err: &smithy.CanceledError{Err: context.DeadlineExceeded}}, true},
+		{"aborted", &smithy.OperationError{Err: &smithy.CanceledError{Err: context.Canceled}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := retryable(tc.err); got != tc.want {
 				t.Fatalf("retryable(%v) = %v", tc.err, got)
+			}
+			if got := newRetryer(&Options{Config: Config{MaxAttempts: 2}}).IsErrorRetryable(tc.err); got != tc.want {
+				t.Fatalf("retryer: IsErrorRetryable(%v) = %v", tc.err, got)
 			}
 		})
 	}

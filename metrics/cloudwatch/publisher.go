@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/backoff"
 	"github.com/offsetlag/offsetlag/internal/settings"
 )
 
@@ -86,6 +88,8 @@ type Publisher struct {
 	// abort ends every send: Stop's deadline passed.
 	abortCtx context.Context
 	abort    context.CancelFunc
+	// retryer retries PutMetricData (the SDK's standard retryer, see newRetryer).
+	retryer aws.Retryer
 
 	// pubMu serializes publishing (building, rates, budget, logs).
 	pubMu       sync.Mutex
@@ -157,6 +161,7 @@ func New(opts Options) (*Publisher, error) {
 		done:        make(chan struct{}),
 	}
 	p.abortCtx, p.abort = context.WithCancel(context.Background())
+	p.retryer = newRetryer(&p.opts)
 	if opts.EMF != nil {
 		p.emf = NewEMFWriter(opts.EMF, opts.Namespace, int32(opts.StorageResolution))
 	}
@@ -580,73 +585,101 @@ func splittable(err error) bool {
 	return false
 }
 
-// noSDKRetries turns the SDK's own retries off: send retries itself.
-func noSDKRetries(o *cloudwatch.Options) {
-	o.Retryer = aws.NopRetryer{}
-	o.RetryMaxAttempts = 0
-}
+// retryables: the SDK's default classification (throttling, 5xx, connection
+// errors), and an attempt's own timeout (attemptTimedOut) first, because the
+// SDK counts a context error as a cancellation it never retries.
+var retryables = retry.IsErrorRetryables(append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(attemptTimedOut)},
+	retry.DefaultRetryables...))
 
-// send puts one chunk, retrying throttling, 5xx, network errors and
-// attempt timeouts with exponential backoff and jitter.
-func (p *Publisher) send(ds []Datum) error {
-	in := &cloudwatch.PutMetricDataInput{
-		Namespace:  aws.String(p.opts.Namespace),
-		MetricData: toSDK(ds, int32(p.opts.StorageResolution)),
+// attemptTimedOut: an attempt that ran out of RequestTimeout (see
+// attemptMiddleware) is worth another; the publisher's own context has no
+// deadline, so a deadline error is always an attempt's (Stop's abort is a
+// cancellation, checked by send).
+func attemptTimedOut(err error) aws.Ternary {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return aws.TrueTernary
 	}
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(p.abortCtx, p.opts.RequestTimeout)
-		start := time.Now()
-		_, err := p.opts.Client.PutMetricData(ctx, in, noSDKRetries)
-		cancel()
-		p.metrics.duration.Observe(time.Since(start).Seconds())
-		if err == nil {
-			return nil
-		}
-		if p.abortCtx.Err() != nil {
-			return fmt.Errorf("put metric data: abandoned at shutdown: %w", err)
-		}
-		if !retryable(err) {
-			return fmt.Errorf("put metric data: %w", err)
-		}
-		if attempt >= p.opts.MaxAttempts {
-			return fmt.Errorf("put metric data: %d attempts: %w", attempt, err)
-		}
-		p.metrics.retries.Inc()
-		p.log.Debug("retrying PutMetricData", "attempt", attempt, "err", err)
-		t := time.NewTimer(backoff(attempt, p.opts.MinBackoff, p.opts.MaxBackoff))
-		select {
-		case <-t.C:
-		case <-p.abortCtx.Done():
-			t.Stop()
-			return fmt.Errorf("put metric data: abandoned at shutdown: %w", err)
-		}
-	}
+	return aws.UnknownTernary
 }
-
-var retryables = retry.IsErrorRetryables(retry.DefaultRetryables)
 
 // retryable reports whether err is worth another attempt: throttling,
 // 5xx, connection errors and an attempt's own timeout; not a validation
 // error.
 func retryable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true // the attempt's timeout (Stop's abort is checked first)
-	}
 	return retryables.IsErrorRetryable(err) == aws.TrueTernary
 }
 
-// backoff is the wait before retry number attempt (1 = first retry): the
-// exponential delay min*2^(attempt-1) capped at max, of which a random half
-// is taken off ("equal jitter": it still grows, but retries spread out).
-func backoff(attempt int, minB, maxB time.Duration) time.Duration {
-	d := maxB
-	if attempt < 32 {
-		if e := minB << (attempt - 1); e > 0 && e < maxB {
-			d = e
-		}
+// newRetryer is the SDK's standard retryer with the publisher's options:
+// MaxAttempts per request, the backoff.Exponential wait from MinBackoff to
+// MaxBackoff with equal jitter, the retryables above, and no retry quota
+// (the token bucket would stop all retries after a long outage; the queue
+// already bounds what waits).
+func newRetryer(o *Options) aws.Retryer {
+	wait := backoff.Exponential{Min: o.MinBackoff, Max: o.MaxBackoff}
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = o.MaxAttempts
+		so.MaxBackoff = o.MaxBackoff
+		so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+			return wait.Jittered(attempt), nil
+		})
+		so.Retryables = []retry.IsErrorRetryable{retryables}
+		so.RateLimiter = ratelimit.None
+	})
+}
+
+// attemptMiddleware runs inside the SDK's retry loop (right after its Retry
+// middleware), once per attempt of one PutMetricData call: it bounds the
+// attempt by RequestTimeout, observes its duration, and counts every attempt
+// after the first as a retry.
+type attemptMiddleware struct {
+	p       *Publisher
+	n       int   // attempts started in this call
+	lastErr error // the previous attempt's error
+}
+
+func (*attemptMiddleware) ID() string { return "OffsetlagAttempt" }
+
+func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+	middleware.FinalizeOutput, middleware.Metadata, error,
+) {
+	m.n++
+	if m.n > 1 {
+		m.p.metrics.retries.Inc()
+		m.p.log.Debug("retrying PutMetricData", "attempt", m.n, "err", m.lastErr)
 	}
-	half := d / 2
-	return half + rand.N(half+1)
+	ctx, cancel := context.WithTimeout(ctx, m.p.opts.RequestTimeout)
+	defer cancel()
+	start := time.Now()
+	out, md, err := next.HandleFinalize(ctx, in)
+	m.p.metrics.duration.Observe(time.Since(start).Seconds())
+	m.lastErr = err
+	return out, md, err
+}
+
+// send puts one chunk. Throttling, 5xx, network errors and attempt
+// timeouts are retried by the SDK's standard retryer (newRetryer), with
+// exponential backoff and jitter; attemptMiddleware bounds, times and counts
+// the attempts.
+func (p *Publisher) send(ds []Datum) error {
+	in := &cloudwatch.PutMetricDataInput{
+		Namespace:  aws.String(p.opts.Namespace),
+		MetricData: toSDK(ds, int32(p.opts.StorageResolution)),
+	}
+	attempts := &attemptMiddleware{p: p}
+	_, err := p.opts.Client.PutMetricData(p.abortCtx, in, func(o *cloudwatch.Options) {
+		o.Retryer = p.retryer
+		o.RetryMaxAttempts = 0 // else the client would wrap the retryer with its own count
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Finalize.Insert(attempts, "Retry", middleware.After)
+		})
+	})
+	switch {
+	case err == nil:
+		return nil
+	case p.abortCtx.Err() != nil:
+		return fmt.Errorf("put metric data: abandoned at shutdown: %w", err)
+	}
+	return fmt.Errorf("put metric data: %w", err)
 }
 
 // Stop stops accepting polls and flushes the queue until ctx ends; then it

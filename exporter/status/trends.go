@@ -340,7 +340,7 @@ func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 				h = &lag.EndHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(lag.Sample{Offset: p.End, At: now}, lag.DefaultHistory)
+			h.Add(p.End, now)
 		}
 	}
 	for name, te := range tr.ends {
@@ -414,11 +414,11 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 // end-offset history (te may be nil) and reports whether the mode wants
 // the record's timestamp read exactly.
 func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.Time) bool {
-	var h []lag.Sample
+	var h *lag.EndHistory
 	if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
-		h = te.parts[pl.Partition].Samples
+		h = te.parts[pl.Partition]
 	}
-	d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
+	d, src := h.TimeLag(pl.End, pl.Committed, now)
 	if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 		src = result.LagSourceNone
 	}

@@ -166,7 +166,7 @@ func (e *Exporter) Run(ctx context.Context) {
 			t := time.NewTicker(e.opts.Interval)
 			defer t.Stop()
 			for {
-				e.Poll(ctx, s)
+				e.poll(ctx, s)
 				select {
 				case <-ctx.Done():
 					return
@@ -184,14 +184,14 @@ func (e *Exporter) PollAll(ctx context.Context) *result.Result {
 	var wg sync.WaitGroup
 	for _, s := range e.sources {
 		wg.Add(1)
-		go func() { defer wg.Done(); e.Poll(ctx, s) }()
+		go func() { defer wg.Done(); e.poll(ctx, s) }()
 	}
 	wg.Wait()
 	return e.Latest()
 }
 
-// Poll polls one cluster once and publishes the new Result.
-func (e *Exporter) Poll(ctx context.Context, s Source) {
+// poll polls one cluster once and publishes the new Result.
+func (e *Exporter) poll(ctx context.Context, s Source) {
 	if ctx.Err() != nil {
 		return
 	}

@@ -55,12 +55,12 @@ func (s Shard) Match(group string) bool {
 	if s.Count <= 1 {
 		return true
 	}
-	return ShardOf(group, s.Count) == s.Index
+	return shardOf(group, s.Count) == s.Index
 }
 
-// ShardOf is the shard (0 to count-1) of group: FNV-1a 64 of the name,
+// shardOf is the shard (0 to count-1) of group: FNV-1a 64 of the name,
 // modulo count. It never changes for a name.
-func ShardOf(group string, count int) int {
+func shardOf(group string, count int) int {
 	if count <= 1 {
 		return 0
 	}

@@ -23,8 +23,8 @@ func TestShardOfStable(t *testing.T) {
 		{"a", 1 << 30, int(0xaf63dc4c8601ec8c % (1 << 30))},
 		{"orders-consumer", 1, 0},
 	} {
-		if got := ShardOf(c.group, c.count); got != c.want {
-			t.Errorf("ShardOf(%q, %d) = %d, want %d", c.group, c.count, got, c.want)
+		if got := shardOf(c.group, c.count); got != c.want {
+			t.Errorf("shardOf(%q, %d) = %d, want %d", c.group, c.count, got, c.want)
 		}
 	}
 	// Same answer every time, and exactly one replica matches each group.
@@ -34,8 +34,8 @@ func TestShardOfStable(t *testing.T) {
 		for idx := 0; idx < 4; idx++ {
 			if (Shard{Index: idx, Count: 4}).Match(g) {
 				n++
-				if ShardOf(g, 4) != idx {
-					t.Fatalf("%s: Match on shard %d but ShardOf %d", g, idx, ShardOf(g, 4))
+				if shardOf(g, 4) != idx {
+					t.Fatalf("%s: Match on shard %d but shardOf %d", g, idx, shardOf(g, 4))
 				}
 			}
 		}
@@ -50,7 +50,7 @@ func TestShardDistribution(t *testing.T) {
 	for _, count := range []int{2, 3, 8, 16} {
 		hits := make([]int, count)
 		for i := 0; i < groups; i++ {
-			hits[ShardOf(fmt.Sprintf("svc-%d-consumer", i), count)]++
+			hits[shardOf(fmt.Sprintf("svc-%d-consumer", i), count)]++
 		}
 		want := groups / count
 		for idx, n := range hits {

@@ -166,7 +166,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if opts.IncludeGroup != nil {
 		own = func(g string) bool { return shard.Match(g) && opts.IncludeGroup(g) }
 	}
-	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups.Match(g)) }
+	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups(g)) }
 	if shard.Enabled() {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
@@ -180,7 +180,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 			return nil, err
 		}
 	}
-	sources, err := a.newSources(includeGroup, topics.Match, h.wrapSource)
+	sources, err := a.newSources(includeGroup, topics, h.wrapSource)
 	if err != nil {
 		return nil, err
 	}

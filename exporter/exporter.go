@@ -37,7 +37,12 @@ type Options struct {
 	// carried from its last good read (carry.go); 0 means
 	// defaultStaleAfterPolls intervals.
 	StaleAfter time.Duration
-	Logger     *slog.Logger
+	// MaxConcurrentPolls, when > 0, is the most clusters polled at a time
+	// (for fleets of many clusters in one process): a poll waits for a
+	// free slot before its Snapshot and before its exact time-lag reads,
+	// and its deadline keeps running while it waits (shard.go).
+	MaxConcurrentPolls int
+	Logger             *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// OnResult, when set, is called after each poll with the new Result
@@ -120,6 +125,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	if err := opts.Trends.Validate(); err != nil {
 		return nil, err
 	}
+	sources = limitPolls(sources, opts.MaxConcurrentPolls)
 	e := &Exporter{sources: sources, opts: opts, log: opts.Logger.With("component", "exporter"),
 		clusters: map[string]*clusterState{}}
 	seen := map[string]bool{}

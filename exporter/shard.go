@@ -69,12 +69,12 @@ func shardOf(group string, count int) int {
 	return int(h.Sum64() % uint64(count))
 }
 
-// LimitPolls returns sources that share a limit of n polls at a time (for
+// limitPolls returns sources that share a limit of n polls at a time (for
 // fleets of many clusters in one process): a poll waits for a free slot
 // before its Snapshot (and before its exact time-lag reads), and its deadline keeps running while it waits. n <= 0
 // returns the sources unchanged. The wrappers keep the RecordTimer of the
 // source (exact time lag).
-func LimitPolls(sources []Source, n int) []Source {
+func limitPolls(sources []Source, n int) []Source {
 	if n <= 0 || n >= len(sources) {
 		return sources
 	}

@@ -121,7 +121,7 @@ func TestLimitPolls(t *testing.T) {
 		releases[i] = make(chan struct{})
 		srcs = append(srcs, gateSource{fmt.Sprintf("c%d", i), &running, &peak, entered, releases[i]})
 	}
-	limited := LimitPolls(srcs, limit)
+	limited := limitPolls(srcs, limit)
 	var wg sync.WaitGroup
 	for _, s := range limited {
 		wg.Add(1)
@@ -150,7 +150,7 @@ func TestLimitPolls(t *testing.T) {
 	if p := peak.Load(); p != limit {
 		t.Errorf("peak concurrent polls = %d, want %d", p, limit)
 	}
-	if got := LimitPolls(srcs, 0); &got[0] != &srcs[0] {
+	if got := limitPolls(srcs, 0); &got[0] != &srcs[0] {
 		t.Error("limit 0 must return the sources unchanged")
 	}
 
@@ -159,7 +159,7 @@ func TestLimitPolls(t *testing.T) {
 	release := make(chan struct{})
 	entered1 := make(chan string, 1)
 	var r1, p1 atomic.Int32
-	one := LimitPolls([]Source{
+	one := limitPolls([]Source{
 		gateSource{"a", &r1, &p1, entered1, release},
 		gateSource{"b", &r1, &p1, entered1, release},
 	}, 1)

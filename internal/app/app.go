@@ -209,8 +209,9 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	collector := metrics.NewCollector(latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
 		Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	sinks := append([]func(*result.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
-	a.exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger,
+	a.exp, err = exporter.New(sources, exporter.Options{
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter,
+		MaxConcurrentPolls: cfg.Poll.MaxConcurrentClusters, Logger: logger,
 		Trends: cfg.Trends().Options(), OnResult: onResults(sinks...),
 		Expiry: a.rep.expiry(cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup))), State: store, Owner: a.rep.owner(),
 		ExpectedGroups: a.esm.expectedGroups(own),

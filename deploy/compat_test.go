@@ -12,7 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // compatQueries pair queries written for kafka_exporter (its dashboards,
@@ -55,9 +56,7 @@ var compatQueries = []struct{ name, kafkaExporter, native string }{
 // kafka_* series may be negative (kafka_exporter serves -1 for partitions
 // without a commit; we leave them out).
 func TestKafkaExporterCompat(t *testing.T) {
-	if testing.Short() && !inCI() {
-		t.Skip("runs Prometheus: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "runs Prometheus")
 	promtest.Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -35,23 +35,15 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 	"github.com/offsetlag/offsetlag/metrics"
 )
-
-func inCI() bool { return os.Getenv("CI") == "true" }
 
 // promtool returns the promtool binary, skipping (failing in CI) without it.
 func promtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if inCI() {
-			t.Fatal("promtool not on PATH: scripts/ci-deps.sh installs it (Debian package prometheus)")
-		}
-		t.Skip("promtool not on PATH (apt-get install prometheus, or run scripts/ci-deps.sh)")
-	}
-	return p
+	return testenv.LookPath(t, "promtool", "scripts/ci-deps.sh installs it: Debian package prometheus")
 }
 
 // knownMetrics are the offsetlag_* families the exporter can emit.
@@ -375,9 +367,7 @@ func base(paths []string) []string {
 // static (CGO off), the version comes from the build argument, and the
 // final stage runs as nonroot and exposes 9745.
 func TestDockerfile(t *testing.T) {
-	if testing.Short() && !inCI() {
-		t.Skip("builds every binary: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "builds every binary")
 	raw, err := os.ReadFile("../Dockerfile")
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // Timings of TestRealPrometheus. The in-process cluster deletes the
@@ -64,9 +65,7 @@ const (
 // loaded (they must parse and evaluate) but need Lambda discovery to fire:
 // cmd/offsetlag-exporter's lambda tests cover their series.
 func TestRealPrometheus(t *testing.T) {
-	if testing.Short() && !inCI() {
-		t.Skip("runs Prometheus for about a minute: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "runs Prometheus for about a minute")
 	promtest.Binary(t) // skip or fail before building anything
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 )
 
 // TestExpiryAlertsKafka is deploy/prometheus_test.go's expiry story on a

@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 )
 
 // The multi-broker reliability tests run the exporter binary against a real

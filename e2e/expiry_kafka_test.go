@@ -15,7 +15,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 

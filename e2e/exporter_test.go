@@ -19,16 +19,15 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // exporterProc is a running offsetlag-exporter binary.
 type exporterProc struct {
 	url  string // http://127.0.0.1:PORT
 	cmd  *exec.Cmd
-	logs *promtest.LockedBuffer
+	logs *testenv.LockedBuffer
 	done chan struct{}
 }
 
@@ -90,7 +89,7 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 	p := &exporterProc{
 		url:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		cmd:  exec.Command(bin, all...),
-		logs: &promtest.LockedBuffer{},
+		logs: &testenv.LockedBuffer{},
 		done: make(chan struct{}),
 	}
 	p.cmd.Env = append(base, env...)

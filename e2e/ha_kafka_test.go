@@ -18,7 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 )
 
 // HA replicas (--ha.enabled) on a real 3-node cluster: three replica

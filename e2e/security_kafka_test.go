@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // secureOptions: a broker with a SASL_PLAINTEXT listener (PLAIN and SCRAM
@@ -71,7 +70,7 @@ func TestSecurity(t *testing.T) {
 		"--failure-topic", topic+"-failed", "--sqlite-path", filepath.Join(t.TempDir(), "r.db"),
 		"--metrics-listen", "", "--batch-window", "50ms",
 		"--tls", "--tls-ca-file", pki.CAFile, "--tls-cert-file", pki.ClientCert, "--tls-key-file", pki.ClientKey)
-	runLogs := &promtest.LockedBuffer{}
+	runLogs := &testenv.LockedBuffer{}
 	run.Stdout, run.Stderr = runLogs, runLogs
 	setProcAttrs(run)
 	if err := run.Start(); err != nil {
@@ -198,7 +197,7 @@ func workerBinary(t *testing.T) string {
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	root, err := kafkatest.RepoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

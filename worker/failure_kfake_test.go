@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 )
 
 // runExporter runs the binary's main loop on a seeded kfake cluster with

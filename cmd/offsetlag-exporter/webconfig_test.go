@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 )
 
 // TestWebConfigTLSAndBasicAuth serves the exporter with an exporter-toolkit

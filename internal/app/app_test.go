@@ -24,7 +24,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 

@@ -16,7 +16,7 @@ import (
 	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"

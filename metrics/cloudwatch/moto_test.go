@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 

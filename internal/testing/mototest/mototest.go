@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // EnvEndpoint names an already running moto server to use instead of starting one.
@@ -37,13 +39,10 @@ type envError struct{ err error }
 
 func (e envError) Error() string { return e.err.Error() }
 
-// InCI reports whether CI=true, where the rig must fail instead of skipping.
-func InCI() bool { return os.Getenv("CI") == "true" }
-
 func bail(t testing.TB, err error) {
 	t.Helper()
 	var ee envError
-	if errors.As(err, &ee) && !InCI() {
+	if errors.As(err, &ee) && !testenv.InCI() {
 		t.Skipf("mototest: moto server not available (set CI=true to make this fatal): %v", err)
 	}
 	t.Fatalf("mototest: %v", err)
@@ -209,7 +208,7 @@ func waitAnswers(endpoint string, timeout time.Duration, died <-chan struct{}) e
 
 // ensureVenv runs scripts/moto.sh venv and returns the moto_server path.
 func ensureVenv() (string, error) {
-	script, err := findScript("moto.sh")
+	script, err := testenv.Script("moto.sh")
 	if err != nil {
 		return "", envError{err}
 	}
@@ -227,27 +226,6 @@ func ensureVenv() (string, error) {
 		return "", envError{fmt.Errorf("%s venv printed %q: %v", script, path, err)}
 	}
 	return path, nil
-}
-
-func findScript(name string) (string, error) {
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			p := filepath.Join(d, "scripts", name)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if _, file, _, ok := runtime.Caller(0); ok {
-		p := filepath.Join(filepath.Dir(file), "..", "..", "scripts", name)
-		if _, err := os.Stat(p); err == nil {
-			return filepath.Clean(p), nil
-		}
-	}
-	return "", fmt.Errorf("cannot find scripts/%s above the working directory", name)
 }
 
 func freePort() (int, error) {

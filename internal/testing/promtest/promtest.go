@@ -1,12 +1,10 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,49 +17,15 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
-
-// FreeAddr returns a 127.0.0.1 address with a port free right now.
-func FreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// LockedBuffer collects a child process's output; safe for concurrent use.
-type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *LockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *LockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Binary returns the Prometheus server binary, skipping the test (failing
 // it with CI=true) without it.
 func Binary(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prometheus not on PATH: scripts/ci-deps.sh installs it (Debian package prometheus)")
-		}
-		t.Skip("prometheus not on PATH (apt-get install prometheus, or run scripts/ci-deps.sh)")
-	}
-	return p
+	return testenv.LookPath(t, "prometheus", "scripts/ci-deps.sh installs it: Debian package prometheus")
 }
 
 // TestFor is the `for:` duration the rendered rules use instead of the
@@ -146,7 +110,7 @@ func withoutFor(t *testing.T, raw []byte) any {
 type Server struct {
 	// URL is its base URL (http://127.0.0.1:port).
 	URL  string
-	logs *LockedBuffer
+	logs *testenv.LockedBuffer
 }
 
 // Logs returns what Prometheus logged (warnings and errors).
@@ -175,8 +139,8 @@ func Start(t *testing.T, target string, ruleFiles []string) *Server {
 	if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := FreeAddr(t)
-	s := &Server{URL: "http://" + addr, logs: &LockedBuffer{}}
+	addr := testenv.FreeAddr(t)
+	s := &Server{URL: "http://" + addr, logs: &testenv.LockedBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")

@@ -22,7 +22,9 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // Environment variables read by this package.
@@ -107,14 +109,11 @@ type envError struct{ err error }
 func (e envError) Error() string { return e.err.Error() }
 func (e envError) Unwrap() error { return e.err }
 
-// InCI reports whether CI=true, where the rig must fail instead of skipping.
-func InCI() bool { return os.Getenv("CI") == "true" }
-
 // bail skips (environment problems, outside CI) or fails the test.
 func bail(t testing.TB, err error) {
 	t.Helper()
 	var ee envError
-	if errors.As(err, &ee) && !InCI() {
+	if errors.As(err, &ee) && !testenv.InCI() {
 		t.Skipf("kafkatest: real Kafka broker not available (set CI=true to make this fatal): %v", err)
 	}
 	t.Fatalf("kafkatest: %v", err)
@@ -122,9 +121,7 @@ func bail(t testing.TB, err error) {
 
 func skipShort(t testing.TB) {
 	t.Helper()
-	if testing.Short() && !InCI() {
-		t.Skip("kafkatest: real Kafka broker skipped in -short mode")
-	}
+	testenv.SkipShort(t, "kafkatest: real Kafka broker")
 }
 
 // Start starts a fresh broker with its data in t.TempDir() and stops it at t.Cleanup.

@@ -1,11 +1,8 @@
 package exporter_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +13,9 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-// syncBuffer is a log sink safe for the polling goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
 
 func expiryOf(r *result.Result, group string) *result.GroupExpiry {
 	c, _ := r.Cluster("c")
@@ -86,7 +66,7 @@ func TestExpiryKfake(t *testing.T) {
 		// (the default) failed 1 run in 3 under -race on a loaded machine.
 		tolerance = 5 * interval
 	)
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	dir := t.TempDir()
 	newExporter := func() (*exporter.Exporter, func()) {
 		ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
@@ -232,13 +212,13 @@ func TestExpiryKfake(t *testing.T) {
 	if g := expiryOf(r, "classic"); g == nil || !g.Topics[0].Expired {
 		t.Errorf("classic expired flag flapped: %+v", g)
 	}
-	if n := logs.count(`msg="committed offsets expired`); n != 4 { // classic (2 partitions on one topic: 1), simple, behind, esm
-		t.Errorf("%d expired lines, want 4 (one per group and topic):\n%s", n, logs.b.String())
+	if n := logs.Count(`msg="committed offsets expired`); n != 4 { // classic (2 partitions on one topic: 1), simple, behind, esm
+		t.Errorf("%d expired lines, want 4 (one per group and topic):\n%s", n, logs.String())
 	}
-	if n := logs.count(`msg="committed offset is below the log start`); n != 1 {
+	if n := logs.Count(`msg="committed offset is below the log start`); n != 1 {
 		t.Errorf("%d out-of-range lines, want 1", n)
 	}
-	if n := logs.count(`msg="committed offsets deleted before`); n != 1 {
+	if n := logs.Count(`msg="committed offsets deleted before`); n != 1 {
 		t.Errorf("%d deleted lines, want 1", n)
 	}
 }

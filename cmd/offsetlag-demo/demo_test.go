@@ -117,8 +117,7 @@ func TestDemoInBrowser(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs bytes.Buffer
-	log, logw := newTestLogger(&logs)
+	log, logw := newTestLogger()
 	d, err := start(ctx, cfg, log, log)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // runExporter runs the binary's main loop on a seeded kfake cluster with
@@ -35,7 +36,7 @@ func runExporter(t *testing.T, extra ...string) (string, func() int) {
 	done := make(chan int, 1)
 	args := append([]string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}, extra...)
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
 	stop := func() int {
 		cancel()

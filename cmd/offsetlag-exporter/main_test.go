@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 func TestBadConfigExitsTwo(t *testing.T) {
@@ -165,7 +165,7 @@ func TestServeOutageAndRecovery(t *testing.T) {
 	seed(t, cluster)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	done := make(chan int)
 	args := []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
 		"--kafka.dial-timeout", "1s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}
@@ -209,23 +209,6 @@ func TestServeOutageAndRecovery(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A port in use: the exporter exits 1 with the address in the log, and no
 // poll goes on behind it (before internal/app, the polls kept running
 // after run returned and the Kafka clients were closed under them).
@@ -241,7 +224,7 @@ func TestPortInUseExitsOneAndStopsPolls(t *testing.T) {
 	}
 	defer busy.Close()
 	before := goleak.IgnoreCurrent()
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	code := run(context.Background(), []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","),
 		"--poll.interval", "100ms", "--web.listen-address", busy.Addr().String()}, nil, io.Discard, &logs)
 	if code != 1 {

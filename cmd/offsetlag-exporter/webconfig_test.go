@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 )
 
@@ -41,7 +42,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	port := freePorts(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	done := make(chan int, 1)
 	// No Kafka behind 127.0.0.1:1: polls fail, the endpoint serves anyway.
 	args := []string{"--kafka.brokers", "127.0.0.1:1", "--poll.interval", "1s", "--kafka.dial-timeout", "200ms",

@@ -1,11 +1,9 @@
 package lambdaesm_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +14,9 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDisabledESMKfake runs the feature end to end: two "disabled" event
 // source mappings (listed by the Lambda stand-in, self-managed Kafka
@@ -78,7 +60,7 @@ func TestDisabledESMKfake(t *testing.T) {
 		selfManagedMapping("a7e3c1d2-0000-4000-8000-000000000002", "audit", "Disabled", "TRIM_HORIZON",
 			"audit-esm", c.ListenAddrs(), "numbers"),
 	)
-	logs := &syncBuf{}
+	logs := &testenv.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	d := newDiscoverer(t, s, lambdaesm.Config{Settings: lambdaesm.Settings{Horizon: time.Second}, Logger: logger,
 		Clusters: []lambdaesm.Cluster{{Name: "c", Brokers: c.ListenAddrs()}}})

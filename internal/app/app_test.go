@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -209,12 +209,12 @@ type rig struct {
 	ev   *events
 	hold *atomic.Bool
 	held chan struct{}
-	logs *syncBuffer
+	logs *testenv.LockedBuffer
 }
 
 func newRig(t *testing.T, c *kfake.Cluster, ev *events, opts Options, args ...string) *rig {
 	t.Helper()
-	r := &rig{ev: ev, hold: new(atomic.Bool), held: make(chan struct{}, 1), logs: &syncBuffer{}}
+	r := &rig{ev: ev, hold: new(atomic.Bool), held: make(chan struct{}, 1), logs: &testenv.LockedBuffer{}}
 	cfg := config(t, append([]string{"--kafka.brokers", strings.Join(c.ListenAddrs(), ","), "--poll.interval", "100ms",
 		"--web.listen-address", "127.0.0.1:0"}, args...)...)
 	opts.Logger = slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -444,23 +444,6 @@ func TestShutdownBoundedByFlushTimeout(t *testing.T) {
 	}
 	r.checkOrder(t)
 	r.checkLogs(t, "polls stopped", "HTTP requests in flight were cut off at the shutdown timeout", "shutdown complete")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // With --ha.enabled the membership is the first Component: it joins before

@@ -365,7 +365,7 @@ func (b *Broker) start() error {
 	cmd.Dir = b.Dir
 	cmd.Stdout = out
 	cmd.Stderr = out
-	setProcAttrs(cmd)
+	testenv.SetProcAttrs(cmd)
 	p, err := startProc(cmd)
 	if err != nil {
 		return envError{fmt.Errorf("start java: %w", err)}
@@ -435,9 +435,9 @@ func (b *Broker) stopLocked(kill bool) error {
 		return nil
 	}
 	if !kill {
-		_ = signalGroup(p.cmd, syscall.SIGTERM)
+		_ = testenv.SignalGroup(p.cmd, syscall.SIGTERM)
 		if b.paused { // a stopped JVM handles SIGTERM once it runs again
-			_ = signalGroup(p.cmd, syscall.SIGCONT)
+			_ = testenv.SignalGroup(p.cmd, syscall.SIGCONT)
 		}
 		select {
 		case <-p.done:
@@ -445,7 +445,7 @@ func (b *Broker) stopLocked(kill bool) error {
 		case <-time.After(b.opts.StopTimeout):
 		}
 	}
-	_ = signalGroup(p.cmd, syscall.SIGKILL)
+	_ = testenv.SignalGroup(p.cmd, syscall.SIGKILL)
 	b.paused = false
 	select {
 	case <-p.done:
@@ -466,7 +466,7 @@ func (b *Broker) Pause() error {
 	if b.proc == nil || b.proc.exited() {
 		return errors.New("broker not running")
 	}
-	if err := signalGroup(b.proc.cmd, syscall.SIGSTOP); err != nil {
+	if err := testenv.SignalGroup(b.proc.cmd, syscall.SIGSTOP); err != nil {
 		return fmt.Errorf("SIGSTOP: %w", err)
 	}
 	b.paused = true
@@ -480,7 +480,7 @@ func (b *Broker) Resume() error {
 	if b.proc == nil || b.proc.exited() {
 		return errors.New("broker not running")
 	}
-	if err := signalGroup(b.proc.cmd, syscall.SIGCONT); err != nil {
+	if err := testenv.SignalGroup(b.proc.cmd, syscall.SIGCONT); err != nil {
 		return fmt.Errorf("SIGCONT: %w", err)
 	}
 	b.paused = false
@@ -539,7 +539,7 @@ func (b *Broker) Command(t testing.TB, mainClass string, args ...string) *exec.C
 	cmd := b.command(context.Background(), mainClass, args...)
 	t.Cleanup(func() {
 		if cmd.Process != nil {
-			_ = signalGroup(cmd, syscall.SIGKILL)
+			_ = testenv.SignalGroup(cmd, syscall.SIGKILL)
 		}
 	})
 	return cmd
@@ -554,8 +554,8 @@ func (b *Broker) command(ctx context.Context, mainClass string, args ...string) 
 	all = append(all, args...)
 	cmd := exec.CommandContext(ctx, b.java, all...)
 	cmd.Dir = b.Dir
-	setProcAttrs(cmd)
-	cmd.Cancel = func() error { return signalGroup(cmd, syscall.SIGKILL) }
+	testenv.SetProcAttrs(cmd)
+	cmd.Cancel = func() error { return testenv.SignalGroup(cmd, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }

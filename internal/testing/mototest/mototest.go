@@ -134,7 +134,7 @@ func start(dir string) (*server, error) {
 	s.cmd = exec.Command(motoServer, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	s.cmd.Stdout, s.cmd.Stderr, s.cmd.Dir = out, out, dir
 	s.cmd.Env = serverEnv(os.Environ())
-	setProcAttrs(s.cmd)
+	testenv.SetProcAttrs(s.cmd)
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // Pdeathsig is tied to this thread: keep it alive as long as the child
@@ -172,13 +172,13 @@ func serverEnv(environ []string) []string {
 }
 
 func (s *server) stop() {
-	_ = signalGroup(s.cmd, syscall.SIGTERM)
+	_ = testenv.SignalGroup(s.cmd, syscall.SIGTERM)
 	select {
 	case <-s.done:
 		return
 	case <-time.After(5 * time.Second):
 	}
-	_ = signalGroup(s.cmd, syscall.SIGKILL)
+	_ = testenv.SignalGroup(s.cmd, syscall.SIGKILL)
 	<-s.done
 }
 

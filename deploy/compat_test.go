@@ -1,6 +1,8 @@
 package deploy_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"sort"
 	"strings"
@@ -60,11 +62,7 @@ func TestKafkaExporterCompat(t *testing.T) {
 	promtest.Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "orders"), kfake.SeedTopics(2, "payments"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(3, "orders"), kfake.SeedTopics(2, "payments"))
 	brokers := cluster.ListenAddrs()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {

@@ -11,6 +11,8 @@
 package deploy_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bytes"
 	"context"
 	"debug/elf"
@@ -429,18 +431,10 @@ func TestDockerfile(t *testing.T) {
 // metrics.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	pt := promtool(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := cluster.Client
 	var rs []*kgo.Record
 	for p := int32(0); p < 2; p++ {
 		for i := 0; i < 10; i++ {

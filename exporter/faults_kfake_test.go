@@ -9,6 +9,8 @@ package exporter_test
 // ("| scenario | expected | observed |", see reliabilityRow).
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -76,7 +78,7 @@ func (s *countingSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, er
 type faultRig struct {
 	t   *testing.T
 	ctx context.Context
-	c   *kfake.Cluster
+	c   *kfaketest.Cluster
 	cl  *kgo.Client
 	adm *kadm.Client
 	ac  *kafkaadmin.Client
@@ -91,22 +93,15 @@ func newFaultRig(t *testing.T, opts exporter.Options, kopts ...kfake.Opt) *fault
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	kopts = append([]kfake.Opt{kfake.NumBrokers(3), kfake.SeedTopics(4, "t")}, kopts...)
-	c, err := kfake.NewCluster(kopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	r := &faultRig{t: t, ctx: ctx, c: c, cl: cl, adm: kadm.NewClient(cl), end: map[string][]int64{}}
+	c := kfaketest.New(t, kopts...)
+	cl := c.Client
+	r := &faultRig{t: t, ctx: ctx, c: c, cl: cl, adm: c.Admin, end: map[string][]int64{}}
 	for p := int32(0); p < 4; p++ {
 		r.produce("t", p, 10+int(p))
 	}
 	r.commit("g", "t", map[int32]int64{0: 5, 1: 5, 2: 5, 3: 5})
 
+	var err error
 	r.ac, err = kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -389,7 +384,7 @@ func TestFaultCoordinatorMoves(t *testing.T) {
 
 // slowBroker makes every request of key sleep d (on the cluster's sleep
 // machinery, so the other connections keep going) while on is set.
-func slowBroker(c *kfake.Cluster, key kmsg.Key, d time.Duration, on *atomic.Bool, slept *atomic.Int32) {
+func slowBroker(c *kfaketest.Cluster, key kmsg.Key, d time.Duration, on *atomic.Bool, slept *atomic.Int32) {
 	c.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		if on.Load() {
@@ -810,11 +805,7 @@ func TestFaultOldBroker(t *testing.T) {
 		vs   *kversion.Versions
 	}{{"0.8.0", kversion.V0_8_0()}, {"0.10.0", kversion.V0_10_0()}, {"2.0.0", kversion.V2_0_0()}} {
 		t.Run("kafka-"+v.name, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
 			ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -270,11 +272,7 @@ func TestWaitsForKafka(t *testing.T) {
 	default:
 	}
 
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(2, srcTopic, failTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(2, srcTopic, failTopic))
 	ke := newEnvOn(t, c)
 	ke.produce(0, time.Time{}, numbers(1, 150)...)
 	ke.produce(1, time.Time{}, numbers(1, 50)...)

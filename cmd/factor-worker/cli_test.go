@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -17,7 +19,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/worker/store"
 )
@@ -94,11 +95,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers", "numbers-failed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers", "numbers-failed"))
 	brokers := strings.Join(c.ListenAddrs(), ",")
 
 	out, err := exec.Command(bin, "produce", "--brokers", brokers, "--count", "300", "--malformed", "0.05",
@@ -173,12 +170,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	if n, _ := st.Count(context.Background()); n != sent-malformed {
 		t.Fatalf("rows = %d, want %d", n, sent-malformed)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := c.Admin
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	offs, err := adm.FetchOffsets(ctx, "g-bin")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"io"
@@ -25,11 +27,7 @@ import (
 // returns the exit code.
 func runExporter(t *testing.T, extra ...string) (string, func() int) {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
+	cluster := kfaketest.New(t, kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 	webPort := freePorts(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -12,9 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/internal/appconfig"
@@ -92,31 +92,12 @@ func freePorts(t *testing.T, n int) []int {
 
 // seed fills a fresh cluster: topic t with 3 partitions of 10 records, and
 // group g committed at 3, 5 and 10.
-func seed(t *testing.T, c *kfake.Cluster) {
+func seed(t *testing.T, c *kfaketest.Cluster) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var rs []*kgo.Record
 	for p := int32(0); p < 3; p++ {
-		for i := 0; i < 10; i++ {
-			rs = append(rs, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")})
-		}
+		c.Produce(t, "t", p, 10)
 	}
-	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	os := kadm.Offsets{}
-	for p, at := range []int64{3, 5, 10} {
-		os.Add(kadm.Offset{Topic: "t", Partition: int32(p), At: at, LeaderEpoch: -1})
-	}
-	if err := kadm.NewClient(cl).CommitAllOffsets(ctx, "g", os); err != nil {
-		t.Fatal(err)
-	}
+	c.Commit(t, "g", "t", map[int32]int64{0: 3, 1: 5, 2: 10})
 }
 
 func scrape(t *testing.T, url string) string {
@@ -158,10 +139,7 @@ func waitFor(t *testing.T, url string, lines ...string) string {
 func TestServeOutageAndRecovery(t *testing.T) {
 	ports := freePorts(t, 4)
 	kports, webPort := ports[:3], ports[3]
-	cluster, err := kfake.NewCluster(kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -187,11 +165,7 @@ func TestServeOutageAndRecovery(t *testing.T) {
 		t.Errorf("outage not logged; logs:\n%s", logs.String())
 	}
 
-	cluster, err = kfake.NewCluster(kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster = kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7))
 	if !strings.Contains(logs.String(), "poll succeeded again") {
@@ -213,11 +187,7 @@ func TestServeOutageAndRecovery(t *testing.T) {
 // poll goes on behind it (before internal/app, the polls kept running
 // after run returned and the Kafka clients were closed under them).
 func TestPortInUseExitsOneAndStopsPolls(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.SeedTopics(1, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster := kfaketest.New(t, kfake.SeedTopics(1, "t"))
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

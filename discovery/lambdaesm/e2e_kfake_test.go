@@ -1,6 +1,8 @@
 package lambdaesm_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -30,17 +32,9 @@ import (
 func TestDisabledESMKfake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"),
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"),
 		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prod := c.Client
 	produce := func(perPartition int) {
 		for p := int32(0); p < 2; p++ {
 			for i := 0; i < perPartition; i++ {

@@ -1,6 +1,8 @@
 package lambdaesm_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -51,11 +53,7 @@ func TestClusterMatches(t *testing.T) {
 func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(2, "numbers"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(2, "numbers"))
 	addrs := c.ListenAddrs()
 	s := newStandIn(t, selfManagedMapping("a7e3c1d2-0000-4000-8000-000000000009", "factor", "Disabled", "LATEST",
 		"factor-esm", []string{addrs[2]}, "numbers"))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -76,7 +75,7 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 			base = append(base, kv)
 		}
 	}
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,27 +115,10 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 		_ = p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("exporter %v log:\n%s", all, tail(p.logs.String(), 40))
+			t.Logf("exporter %v log:\n%s", all, testenv.TailLines(p.logs.String(), 40))
 		}
 	})
 	return p
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // waitPoll waits until offsetlag_up is 1 and the last successful poll
@@ -150,7 +132,7 @@ func (p *exporterProc) waitPoll(t *testing.T, since time.Time, timeout time.Dura
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			return fmt.Errorf("exporter exited: %v\n%s", p.cmd.ProcessState, tail(p.logs.String(), 30))
+			return fmt.Errorf("exporter exited: %v\n%s", p.cmd.ProcessState, testenv.TailLines(p.logs.String(), 30))
 		default:
 		}
 		ms, err := p.scrape()

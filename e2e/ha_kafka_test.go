@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // HA replicas (--ha.enabled) on a real 3-node cluster: three replica
@@ -452,7 +453,7 @@ func TestReliabilityHAReplicasScale(t *testing.T) {
 		}
 		<-p.done
 		if !strings.Contains(p.logs.String(), "left the replicas' group") {
-			t.Errorf("a replica stopped with SIGTERM did not log leaving the group:\n%s", tail(p.logs.String(), 20))
+			t.Errorf("a replica stopped with SIGTERM did not log leaving the group:\n%s", testenv.TailLines(p.logs.String(), 20))
 		}
 	}
 	s.waitCovered("3 replicas again", current(), ref)

@@ -81,7 +81,7 @@ func TestSecurity(t *testing.T) {
 	t.Cleanup(func() {
 		_ = run.Process.Kill()
 		if t.Failed() {
-			t.Logf("factor-worker run log:\n%s", tail(runLogs.String(), 30))
+			t.Logf("factor-worker run log:\n%s", testenv.TailLines(runLogs.String(), 30))
 		}
 	})
 	caughtUp := func(ms metricSet) bool {
@@ -126,9 +126,9 @@ func TestSecurity(t *testing.T) {
 	default:
 	}
 	logs := wrong.logs.String()
-	t.Logf("exporter with a wrong password, after %v polls:\n%s", polls+3, tail(logs, 4))
+	t.Logf("exporter with a wrong password, after %v polls:\n%s", polls+3, testenv.TailLines(logs, 4))
 	if !strings.Contains(logs, "SASL Authentication failed") || !strings.Contains(logs, "poll failed") {
-		t.Errorf("the log does not say the authentication failed:\n%s", tail(logs, 20))
+		t.Errorf("the log does not say the authentication failed:\n%s", testenv.TailLines(logs, 20))
 	}
 	if ms, _ := wrong.scrape(); len(ms.series("offsetlag_consumergroup_lag", nil)) != 0 {
 		t.Error("lag series without a successful poll")
@@ -136,7 +136,7 @@ func TestSecurity(t *testing.T) {
 	for name, p := range map[string]*exporterProc{"scram": viaSCRAM, "tls": viaTLS, "wrong": wrong} {
 		checkNoSecret(t, "exporter "+name, p.logs.String())
 		if name != "tls" && !strings.Contains(p.logs.String(), "password=<redacted>") {
-			t.Errorf("exporter %s does not log its (redacted) security settings:\n%s", name, tail(p.logs.String(), 10))
+			t.Errorf("exporter %s does not log its (redacted) security settings:\n%s", name, testenv.TailLines(p.logs.String(), 10))
 		}
 	}
 }

@@ -29,7 +29,7 @@ func runExporter(t *testing.T, extra ...string) (string, func() int) {
 	t.Helper()
 	cluster := kfaketest.New(t, kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
-	webPort := freePorts(t, 1)[0]
+	webPort := testenv.FreePorts(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	args := append([]string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",

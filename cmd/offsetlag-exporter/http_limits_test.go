@@ -32,7 +32,7 @@ func startChild(t *testing.T, args ...string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	c := &child{base: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &testenv.LockedBuffer{}}
 	c.cmd = exec.Command(exe, append(args, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")...)
 	c.cmd.Env = []string{"OFFSETLAG_TEST_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}

@@ -72,24 +72,6 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	}
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // seed fills a fresh cluster: topic t with 3 partitions of 10 records, and
 // group g committed at 3, 5 and 10.
 func seed(t *testing.T, c *kfaketest.Cluster) {
@@ -137,7 +119,7 @@ func waitFor(t *testing.T, url string, lines ...string) string {
 // in-process cluster: correct lag and up 1; cluster gone: still serving,
 // up 0, the reason logged; cluster back on the same ports: up 1 again.
 func TestServeOutageAndRecovery(t *testing.T) {
-	ports := freePorts(t, 4)
+	ports := testenv.FreePorts(t, 4)
 	kports, webPort := ports[:3], ports[3]
 	cluster := kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)

@@ -39,7 +39,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webConfig, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logs testenv.LockedBuffer

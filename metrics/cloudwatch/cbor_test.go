@@ -42,20 +42,7 @@ func newStandinPublisher(t *testing.T, client cloudwatch.API, logs *testenv.Lock
 	if logs != nil {
 		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	if mod != nil {
-		mod(&o)
-	}
-	p, err := cloudwatch.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Stop(ctx)
-	})
-	return p
+	return startPublisher(t, o, mod)
 }
 
 // datumKey identifies a datum by name and dimension values.

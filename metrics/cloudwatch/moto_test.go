@@ -65,6 +65,13 @@ func newPublisher(t *testing.T, endpoint string, mod func(*cloudwatch.Options)) 
 		Config:     cloudwatch.Config{Namespace: uniqueName("offsetlag-test")},
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	}
+	return startPublisher(t, o, mod)
+}
+
+// startPublisher starts a publisher with o changed by mod, and stops it
+// when the test ends.
+func startPublisher(t *testing.T, o cloudwatch.Options, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {
+	t.Helper()
 	if mod != nil {
 		mod(&o)
 	}

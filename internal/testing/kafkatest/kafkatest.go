@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
 	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
@@ -376,7 +374,7 @@ func (b *Broker) start() error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return fmt.Errorf("kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, tailFile(b.jvmOutPath(), 30))
+			return fmt.Errorf("kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, testenv.TailFile(b.jvmOutPath(), 30))
 		}
 		if b.bindFailed() {
 			b.stopLocked(true)
@@ -394,18 +392,7 @@ func (b *Broker) start() error {
 
 // metadataOK sends one Metadata request and wants this broker listed in the answer.
 func metadataOK(addr string) error {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_1_0_0
-	cfg.ClientID = "kafkatest-probe"
-	cfg.Net.DialTimeout = 2 * time.Second
-	cfg.Net.ReadTimeout = 2 * time.Second
-	cfg.Net.WriteTimeout = 2 * time.Second
-	br := sarama.NewBroker(addr)
-	if err := br.Open(cfg); err != nil {
-		return err
-	}
-	defer br.Close()
-	resp, err := br.GetMetadata(sarama.NewMetadataRequest(cfg.Version, nil))
+	resp, err := fetchMetadata(addr)
 	if err != nil {
 		return err
 	}
@@ -511,23 +498,11 @@ func (b *Broker) Running() bool {
 
 // LogTail returns the last n lines of the broker's server.log (and of the JVM's own output).
 func (b *Broker) LogTail(n int) string {
-	s := tailFile(b.LogPath(), n)
-	if j := tailFile(b.jvmOutPath(), 10); strings.TrimSpace(j) != "" {
+	s := testenv.TailFile(b.LogPath(), n)
+	if j := testenv.TailFile(b.jvmOutPath(), 10); strings.TrimSpace(j) != "" {
 		s += "\n--- jvm.out ---\n" + j
 	}
 	return s
-}
-
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // Command returns a command running mainClass from the Kafka jars (for example
@@ -605,55 +580,56 @@ func (b *Broker) ConsumerGroups(t testing.TB) []GroupOffset {
 // members.", blank lines) are ignored.
 func ParseConsumerGroups(out string) ([]GroupOffset, error) {
 	var rows []GroupOffset
-	var cols map[string]int
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if f[0] == "GROUP" {
-			cols = map[string]int{}
-			for i, c := range f {
-				cols[c] = i
-			}
+	err := eachLine(out, func(f []string, cols map[string]int, header bool, line string) error {
+		if header {
 			for _, need := range []string{"TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"} {
 				if _, ok := cols[need]; !ok {
-					return nil, fmt.Errorf("unexpected header %q", line)
+					return fmt.Errorf("unexpected header %q", line)
 				}
 			}
-			continue
+			return nil
 		}
 		if cols == nil || len(f) != len(cols) {
+			return nil
+		}
+		row, err := groupOffsetRow(f, cols)
+		if err != nil {
+			return fmt.Errorf("line %q: %v", line, err)
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	return rows, err
+}
+
+// groupOffsetRow is one row of `--describe` output.
+func groupOffsetRow(f []string, cols map[string]int) (GroupOffset, error) {
+	get := func(name string) string {
+		if i, ok := cols[name]; ok {
+			return f[i]
+		}
+		return ""
+	}
+	p, err := strconv.ParseInt(get("PARTITION"), 10, 32)
+	if err != nil {
+		return GroupOffset{}, fmt.Errorf("partition: %v", err)
+	}
+	var nums [3]int64
+	for i, name := range []string{"CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"} {
+		s := get(name)
+		if s == "-" {
+			nums[i] = -1
 			continue
 		}
-		get := func(name string) string {
-			if i, ok := cols[name]; ok {
-				return f[i]
-			}
-			return ""
+		if nums[i], err = strconv.ParseInt(s, 10, 64); err != nil {
+			return GroupOffset{}, fmt.Errorf("%s: %v", name, err)
 		}
-		p, err := strconv.ParseInt(get("PARTITION"), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("line %q: partition: %v", line, err)
-		}
-		var nums [3]int64
-		for i, name := range []string{"CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"} {
-			s := get(name)
-			if s == "-" {
-				nums[i] = -1
-				continue
-			}
-			if nums[i], err = strconv.ParseInt(s, 10, 64); err != nil {
-				return nil, fmt.Errorf("line %q: %s: %v", line, name, err)
-			}
-		}
-		rows = append(rows, GroupOffset{
-			Group: get("GROUP"), Topic: get("TOPIC"), Partition: int32(p),
-			CurrentOffset: nums[0], LogEndOffset: nums[1], Lag: nums[2],
-			ConsumerID: get("CONSUMER-ID"), Host: get("HOST"), ClientID: get("CLIENT-ID"),
-		})
 	}
-	return rows, nil
+	return GroupOffset{
+		Group: get("GROUP"), Topic: get("TOPIC"), Partition: int32(p),
+		CurrentOffset: nums[0], LogEndOffset: nums[1], Lag: nums[2],
+		ConsumerID: get("CONSUMER-ID"), Host: get("HOST"), ClientID: get("CLIENT-ID"),
+	}, nil
 }
 
 // proc is a child process started from a locked OS thread that lives until the child is reaped,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -65,7 +64,7 @@ func Start(t testing.TB) string {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("mototest: tail of %s:\n%s", s.logPath, tailFile(s.logPath, 40))
+			t.Logf("mototest: tail of %s:\n%s", s.logPath, testenv.TailFile(s.logPath, 40))
 		}
 		s.stop()
 	})
@@ -117,7 +116,7 @@ func start(dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +151,7 @@ func start(dir string) (*server, error) {
 	}
 	if err := waitAnswers(s.endpoint, 60*time.Second, s.done); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("moto_server on %s: %v; log:\n%s", s.endpoint, err, tailFile(s.logPath, 30))
+		return nil, fmt.Errorf("moto_server on %s: %v; log:\n%s", s.endpoint, err, testenv.TailFile(s.logPath, 30))
 	}
 	return s, nil
 }
@@ -226,27 +225,6 @@ func ensureVenv() (string, error) {
 		return "", envError{fmt.Errorf("%s venv printed %q: %v", script, path, err)}
 	}
 	return path, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // HermeticAWSEnv makes the test independent of the caller's AWS

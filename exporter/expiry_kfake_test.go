@@ -87,18 +87,7 @@ func TestExpiryKfake(t *testing.T) {
 	e, closeFirst := newExporter()
 
 	// A classic consumer reads everything, commits and leaves: Empty.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("classic"),
-		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 20; {
-		fs := cons.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatal("classic consumer: no records")
-		}
-		n += fs.NumRecords()
-	}
+	cons := c.Member(t, "classic", 20, "t")
 	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -159,6 +159,21 @@ func (r *faultRig) commit(group, topic string, at map[int32]int64) {
 
 // poll runs one poll and returns the cluster's result and the requests it
 // sent, by API.
+// recovered polls (at most 20 times) until the cluster is up with group g's
+// expected lag on t, and returns how long that took.
+func (r *faultRig) recovered() time.Duration {
+	r.t.Helper()
+	t1 := time.Now()
+	var cr result.ClusterResult
+	for i := 1; i <= 20; i++ {
+		if cr, _ = r.poll(); cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil {
+			return time.Since(t1)
+		}
+	}
+	r.t.Fatalf("not recovered: %v", r.wantLag(cr, "g", "t", r.gLag()))
+	return 0
+}
+
 func (r *faultRig) poll() (result.ClusterResult, map[string]uint64) {
 	r.t.Helper()
 	before, _ := r.e.Latest().Cluster("c")
@@ -465,16 +480,7 @@ func TestFaultSlowBroker(t *testing.T) {
 	// Back to normal: correct on the next poll.
 	slow.Store(false)
 	r.produce("t", 3, 5)
-	t1 := time.Now()
-	var recovered time.Duration
-	for i := 1; i <= 20 && recovered == 0; i++ {
-		if cr, _ = r.poll(); cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil {
-			recovered = time.Since(t1)
-		}
-	}
-	if recovered == 0 {
-		t.Fatalf("not recovered: %v", r.wantLag(cr, "g", "t", r.gLag()))
-	}
+	recovered := r.recovered()
 	reliabilityRow(t, "broker slower than the poll interval (Metadata and ListOffsets sleep 2 s, interval and timeout 300 ms)",
 		"poll returns at its deadline, up 0, last good values served with their age, polls never overlap",
 		fmt.Sprintf("poll returned in %s; up 0; the 4 last good lag series kept; last successful poll %.1fs old; %d polls in %s, at most %d at once; correct %s after the broker recovered (once the abandoned 2 s requests finished)",
@@ -551,16 +557,7 @@ func TestFaultSlowListOffsets(t *testing.T) {
 	}
 	slow.Store(false)
 	r.produce("t", 1, 2)
-	t1 := time.Now()
-	var recovered time.Duration
-	for i := 1; i <= 20 && recovered == 0; i++ {
-		if cr, _ = r.poll(); cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil {
-			recovered = time.Since(t1)
-		}
-	}
-	if recovered == 0 {
-		t.Fatalf("not recovered: %v", r.wantLag(cr, "g", "t", r.gLag()))
-	}
+	recovered := r.recovered()
 	reliabilityRow(t, "ListOffsets slower than the poll deadline (Metadata and group requests answer)",
 		"poll returns at its deadline, up 0; unread log ends carried from the last good read with their age for at most poll.stale-after (3 intervals), then absent (never a false 0 or negative); correct after",
 		fmt.Sprintf("polls returned within %s; up 0; last good lag carried on %d poll(s) (data age up to %.2f s), absent on the first poll past %s; correct %s after recovery (once the abandoned 2 s requests finished)",

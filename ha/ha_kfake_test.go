@@ -254,18 +254,7 @@ func TestRestoreKeepsCountdown(t *testing.T) {
 		return len(st.Owned) == testShards, fmt.Sprintf("owned %v", st.Owned)
 	})
 	// A classic consumer commits and leaves: the group is Empty.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("classic"),
-		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 2; {
-		fs := cons.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
-		}
-		n += fs.NumRecords()
-	}
+	cons := c.Member(t, "classic", 2, "t")
 	waitFor(t, "a to see the consumer", time.Minute, func() (bool, string) {
 		g := a.expiry("classic")
 		return g != nil && g.State == "Stable", fmt.Sprintf("%+v", g)
@@ -352,18 +341,7 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 	})
 
 	// An Empty classic group with a running countdown.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("classic"),
-		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 2; {
-		fs := cons.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
-		}
-		n += fs.NumRecords()
-	}
+	cons := c.Member(t, "classic", 2, "t")
 	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 		t.Fatal(err)
 	}

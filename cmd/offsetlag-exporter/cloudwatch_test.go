@@ -62,19 +62,7 @@ func TestCloudWatchAPIMode(t *testing.T) {
 		"--cloudwatch.endpoint", ep, "--cloudwatch.protocol", "json", "--cloudwatch.namespace", "offsetlag/main-test")
 	waitFor(t, url, `offsetlag_cloudwatch_datums_dropped_total{reason="queue_full"} 0`,
 		`offsetlag_consumergroup_topic_sum_lag{cluster_name="`+name+`",group="g",topic="t"} 12`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing sent to CloudWatch")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if code := stop(); code != 0 {
-		t.Fatalf("exit code %d", code)
-	}
+	waitSentAndStop(t, url, stop)
 	now := time.Now()
 	out, err := mototest.CloudWatch(ep).GetMetricData(context.Background(), &awscw.GetMetricDataInput{
 		StartTime: aws.Time(now.Add(-5 * time.Minute)), EndTime: aws.Time(now.Add(time.Minute)),
@@ -120,19 +108,7 @@ func TestCloudWatchDefaultProtocol(t *testing.T) {
 		"--kafka.msk-cluster-arn", "arn:aws:kafka:us-east-1:123456789012:cluster/analytics/0e4d4f5c-1111-2222-3333-444455556666-2",
 		"--cloudwatch.endpoint", s.URL)
 	waitFor(t, url, `offsetlag_consumergroup_topic_sum_lag{cluster_name="prod",group="g",topic="t"} 12`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing sent to CloudWatch")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if code := stop(); code != 0 {
-		t.Fatalf("exit code %d", code)
-	}
+	waitSentAndStop(t, url, stop)
 	if errs := s.ProtocolErrors(); len(errs) > 0 {
 		t.Fatalf("protocol errors %v", errs)
 	}
@@ -150,5 +126,24 @@ func TestCloudWatchDefaultProtocol(t *testing.T) {
 		if rq.Protocol != "rpc-v2-cbor" || rq.Status != 200 {
 			t.Errorf("request %+v", rq)
 		}
+	}
+}
+
+// waitSentAndStop waits (20 s at most) until the exporter at url counts a
+// datum sent to CloudWatch, then stops it and wants exit code 0.
+func waitSentAndStop(t *testing.T, url string, stop func() int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing sent to CloudWatch")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
 	}
 }

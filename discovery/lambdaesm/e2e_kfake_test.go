@@ -66,18 +66,7 @@ func TestDisabledESMKfake(t *testing.T) {
 	// everything and commit, as members of the groups.
 	var members []*kgo.Client
 	for _, group := range []string{latestUUID, "audit-esm"} {
-		cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group),
-			kgo.ConsumeTopics("numbers"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n := 0; n < 20; {
-			fs := cons.PollFetches(ctx)
-			if ctx.Err() != nil {
-				t.Fatalf("%s: no records", group)
-			}
-			n += fs.NumRecords()
-		}
+		cons := c.Member(t, group, 20, "numbers")
 		if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 			t.Fatal(err)
 		}

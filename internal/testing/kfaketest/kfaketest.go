@@ -58,6 +58,27 @@ func (c *Cluster) NewClient(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
+// Member joins group as a classic consumer of topics from their start,
+// reads at least n records (failing t on a fetch error or after Timeout) and
+// returns the client, still a member with its reads not yet committed
+// (CommitUncommittedOffsets, then Close to leave: the group is Empty).
+// t.Cleanup closes it too.
+func (c *Cluster) Member(t testing.TB, group string, n int, topics ...string) *kgo.Client {
+	t.Helper()
+	cons := c.NewClient(t, kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	for read := 0; read < n; {
+		fs := cons.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("%s: %d of %d records read: %v", group, read, n, err)
+		}
+		read += fs.NumRecords()
+	}
+	return cons
+}
+
 // Produce writes n records with value "x" to topic/partition and waits for
 // every acknowledgement.
 func (c *Cluster) Produce(t testing.TB, topic string, partition int32, n int) {

@@ -291,7 +291,7 @@ func (p *exporterProbe) setup(_ context.Context, brokers []string) error {
 
 func (p *exporterProbe) poll(ctx context.Context, res *ProbeResult) error {
 	before := p.e.Latest().Clusters[0].Requests
-	p.e.Poll(ctx, p.ac)
+	p.e.PollAll(ctx) // its only source, p.ac
 	cr := p.e.Latest().Clusters[0]
 	if !cr.Up {
 		return errors.New(cr.LastError)

@@ -7,8 +7,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
@@ -271,6 +274,23 @@ func TestReliabilityHAReplicasKill(t *testing.T) {
 	s := newHAScene(t)
 	ref := s.reference()
 	s.waitCovered("3 replicas", s.reps, ref)
+	// A real Prometheus scrapes the three replicas and evaluates the
+	// shipped rules: the coverage rule and the dashboard's HA panel.
+	var targets []string
+	for _, p := range s.reps {
+		targets = append(targets, strings.TrimPrefix(p.url, "http://"))
+	}
+	ps := promtest.StartTargets(t, targets, promtest.RenderRules(t, "../deploy/alerts", t.TempDir()))
+	uncovered := func() (float64, bool) {
+		res := ps.Query(t, "offsetlag:ha_shards_uncovered")
+		if len(res) != 1 {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(res[0].Value(), 64)
+		return v, err == nil
+	}
+	waitProm(t, "offsetlag:ha_shards_uncovered = 0 with 3 replicas", func() bool { v, ok := uncovered(); return ok && v == 0 })
+	checkHAPanels(t, ps)
 	r := s.round(s.reps)
 	count := map[int]int{}
 	for _, o := range r.groups {
@@ -316,8 +336,12 @@ func TestReliabilityHAReplicasKill(t *testing.T) {
 	back := map[string]time.Duration{}
 	after := map[string]float64{}
 	pollsUntil := 0
+	var holeSeen float64 // the most uncovered shards Prometheus saw
 	deadline := time.Now().Add(3 * time.Minute)
 	for len(back) < len(moving) {
+		if v, ok := uncovered(); ok {
+			holeSeen = max(holeSeen, v)
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after kill -9 of replica %d: %d of its %d groups back: %v", victim, len(back), len(moving), back)
 		}
@@ -353,6 +377,18 @@ func TestReliabilityHAReplicasKill(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// Prometheus saw the hole (the killed replica's series went stale
+	// before the survivors took its shards) and sees it closed.
+	waitProm(t, "offsetlag:ha_shards_uncovered = 0 after the takeover", func() bool {
+		v, ok := uncovered()
+		holeSeen = max(holeSeen, v)
+		return ok && v == 0
+	})
+	if holeSeen == 0 {
+		// The rule is evaluated every second and the hole lasted
+		// seconds: not seeing it means the rule cannot see one.
+		t.Errorf("offsetlag:ha_shards_uncovered never rose above 0 while the killed replica's shards were unowned")
+	}
 	var worst time.Duration
 	for _, d := range back {
 		worst = max(worst, d)
@@ -372,8 +408,8 @@ func TestReliabilityHAReplicasKill(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	t.Logf("RELIABILITY | HA replicas on a real 3-node Kafka %s cluster: 3 replica binaries (--ha.session-timeout %s, poll %s, %d shards) and a reference instance, %d groups; kill -9 of the replica exporting the most groups | union of the replicas' series equals the reference, 0 duplicates; its groups back within session timeout + 2 polls, expires_at unchanged within one poll | equal to the reference (0 missing, 0 duplicate of %d series) before and after; %d groups back %.1fs after the kill (at most %d polls after the survivors' restore), expires_at moved by at most %.3fs; never a series twice; test %.0fs |",
-		s.c.Version, haSession, haPoll, haShards, haGroups, len(ref), len(moving), worst.Seconds(), pollsUntil, maxShift, time.Since(start).Seconds())
+	t.Logf("RELIABILITY | HA replicas on a real 3-node Kafka %s cluster: 3 replica binaries (--ha.session-timeout %s, poll %s, %d shards) and a reference instance, %d groups; kill -9 of the replica exporting the most groups | union of the replicas' series equals the reference, 0 duplicates; its groups back within session timeout + 2 polls, expires_at unchanged within one poll | equal to the reference (0 missing, 0 duplicate of %d series) before and after; %d groups back %.1fs after the kill (at most %d polls after the survivors' restore), expires_at moved by at most %.3fs; never a series twice; a real Prometheus scraping the replicas saw offsetlag:ha_shards_uncovered rise to %v and return to 0, the dashboard's HA panel %d of %d; test %.0fs |",
+		s.c.Version, haSession, haPoll, haShards, haGroups, len(ref), len(moving), worst.Seconds(), pollsUntil, maxShift, holeSeen, haShards, haShards, time.Since(start).Seconds())
 }
 
 // TestReliabilityHAReplicasScale: 3 replicas, 2 more join, then those 2
@@ -548,4 +584,94 @@ func getText(url string) (string, error) {
 		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return string(b), err
+}
+
+// waitProm polls cond (Prometheus queries) until it holds.
+func waitProm(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// checkHAPanels runs the queries of the dashboard's HA panels (those that
+// read offsetlag_ha_*; deploy's real-Prometheus test, without replicas,
+// leaves them to this test): each returns data, and owned equals shards.
+func checkHAPanels(t *testing.T, ps *promtest.Server) {
+	t.Helper()
+	raw, err := os.ReadFile("../deploy/grafana/offsetlag-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{}
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			if !strings.Contains(tg.Expr, "offsetlag_ha_") {
+				continue
+			}
+			var res []promtest.Sample
+			waitProm(t, "panel "+p.Title+": "+tg.Expr, func() bool { res = ps.Query(t, tg.Expr); return len(res) > 0 })
+			values[tg.Expr] = res[0].Value()
+		}
+	}
+	owned, shards := values["sum by (job) (offsetlag_ha_shards_owned)"], values["max by (job) (offsetlag_ha_shards)"]
+	if owned != fmt.Sprint(haShards) || shards != fmt.Sprint(haShards) {
+		t.Errorf("dashboard HA panel: owned %q, shards %q, want %d and %d (panel queries %v)", owned, shards, haShards, haShards, values)
+	}
+}
+
+// TestHASecurity: two HA replicas of one group on a real broker, one over
+// SCRAM-SHA-512 and one over mutual TLS: the coordination client (franz-go)
+// uses the cluster's security settings like the admin client (sarama): both
+// join, share the shards, and no password reaches a log.
+func TestHASecurity(t *testing.T) {
+	opts := secureOptions
+	opts.Version = suiteVersions()[0]
+	b := kafkatest.Shared(t, opts)
+	pki := b.PKI
+	ha := []string{"--poll.interval", haPoll.String(), "--ha.enabled", "--ha.topic", uniq("ha-sec"),
+		"--ha.group", uniq("ha-sec-replicas"), "--ha.partitions", fmt.Sprint(haShards), "--ha.session-timeout", haSession.String()}
+	scram := append([]string{"--kafka.sasl.mechanism", "SCRAM-SHA-512", "--kafka.sasl.username", "offsetlag"}, ha...)
+	mtls := append([]string{"--kafka.tls.enable", "--kafka.tls.ca-file", pki.CAFile,
+		"--kafka.tls.cert-file", pki.ClientCert, "--kafka.tls.key-file", pki.ClientKey}, ha...)
+	viaSCRAM := startSecureExporter(t, b.SASLAddr, []string{"OFFSETLAG_KAFKA_SASL_PASSWORD=lag-secret-1"}, scram...)
+	viaTLS := startSecureExporter(t, b.TLSAddr, nil, mtls...)
+	owned := func(p *exporterProc) float64 {
+		ms, err := p.scrape()
+		if err != nil {
+			return -1
+		}
+		return ms.value("offsetlag_ha_shards_owned", nil)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		a, c := owned(viaSCRAM), owned(viaTLS)
+		if a > 0 && c > 0 && a+c == haShards {
+			t.Logf("over SCRAM: %v shards, over mutual TLS: %v shards", a, c)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas never shared the %d shards: SCRAM %v, TLS %v\nSCRAM log:\n%s\nTLS log:\n%s", haShards, a, c,
+				testenv.TailLines(viaSCRAM.logs.String(), 15), testenv.TailLines(viaTLS.logs.String(), 15))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for name, p := range map[string]*exporterProc{"scram": viaSCRAM, "tls": viaTLS} {
+		checkNoSecret(t, "HA replica "+name, p.logs.String())
+	}
 }

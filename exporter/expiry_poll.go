@@ -21,7 +21,6 @@ type expiryTracker struct {
 	states   map[string]*expiry.ExpiryState
 	dirty    bool
 	lastSave time.Time
-	saveErr  string // last save error, to log it once
 }
 
 // initExpiry loads the persisted state (if any) and fills the defaults of
@@ -85,17 +84,8 @@ func (e *Exporter) saveExpiry(now bool) {
 	if !t.dirty || (!now && at.Sub(t.lastSave) < stateSaveEvery) {
 		return
 	}
-	err := e.opts.State.Save(t.states, at)
-	if err != nil {
-		if msg := err.Error(); msg != t.saveErr {
-			e.log.Warn("cannot save the expiry state; predictions will not survive a restart", "path", e.opts.State.Path(), "err", err)
-			t.saveErr = msg
-		}
-		return
-	}
-	if t.saveErr != "" {
-		e.log.Info("expiry state saved again", "path", e.opts.State.Path())
-		t.saveErr = ""
+	if e.opts.State.Save(t.states, at) != nil {
+		return // logged by Save (once)
 	}
 	t.dirty, t.lastSave = false, at
 }

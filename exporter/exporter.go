@@ -37,7 +37,12 @@ type Options struct {
 	// carried from its last good read (carry.go); 0 means
 	// defaultStaleAfterPolls intervals.
 	StaleAfter time.Duration
-	Logger     *slog.Logger
+	// MaxConcurrentPolls, when > 0, is the most clusters polled at a time
+	// (for fleets of many clusters in one process): a poll waits for a
+	// free slot before its Snapshot and before its exact time-lag reads,
+	// and its deadline keeps running while it waits (shard.go).
+	MaxConcurrentPolls int
+	Logger             *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// OnResult, when set, is called after each poll with the new Result
@@ -120,6 +125,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	if err := opts.Trends.Validate(); err != nil {
 		return nil, err
 	}
+	sources = limitPolls(sources, opts.MaxConcurrentPolls)
 	e := &Exporter{sources: sources, opts: opts, log: opts.Logger.With("component", "exporter"),
 		clusters: map[string]*clusterState{}}
 	seen := map[string]bool{}
@@ -166,7 +172,7 @@ func (e *Exporter) Run(ctx context.Context) {
 			t := time.NewTicker(e.opts.Interval)
 			defer t.Stop()
 			for {
-				e.Poll(ctx, s)
+				e.poll(ctx, s)
 				select {
 				case <-ctx.Done():
 					return
@@ -184,14 +190,14 @@ func (e *Exporter) PollAll(ctx context.Context) *result.Result {
 	var wg sync.WaitGroup
 	for _, s := range e.sources {
 		wg.Add(1)
-		go func() { defer wg.Done(); e.Poll(ctx, s) }()
+		go func() { defer wg.Done(); e.poll(ctx, s) }()
 	}
 	wg.Wait()
 	return e.Latest()
 }
 
-// Poll polls one cluster once and publishes the new Result.
-func (e *Exporter) Poll(ctx context.Context, s Source) {
+// poll polls one cluster once and publishes the new Result.
+func (e *Exporter) poll(ctx context.Context, s Source) {
 	if ctx.Err() != nil {
 		return
 	}

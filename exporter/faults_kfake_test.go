@@ -177,7 +177,7 @@ func (r *faultRig) recovered() time.Duration {
 func (r *faultRig) poll() (result.ClusterResult, map[string]uint64) {
 	r.t.Helper()
 	before, _ := r.e.Latest().Cluster("c")
-	r.e.Poll(r.ctx, r.src)
+	r.e.PollAll(r.ctx) // its only source, r.src
 	cr, _ := r.e.Latest().Cluster("c")
 	reqs := map[string]uint64{}
 	for api, n := range cr.Requests {

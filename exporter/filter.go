@@ -5,17 +5,13 @@ import (
 	"regexp"
 )
 
-// Filter selects names (groups or topics) by allow and deny regular
-// expressions. Expressions are anchored (they must match the whole name,
-// as in Prometheus relabelling). An empty allow list allows everything;
-// deny wins over allow.
-type Filter struct {
-	allow, deny []*regexp.Regexp
-}
-
-// NewFilter compiles the expressions; what names the bad one.
-func NewFilter(what string, allow, deny []string) (*Filter, error) {
-	f := &Filter{}
+// NewFilter compiles allow and deny regular expressions into a predicate
+// that selects names (groups or topics); what names the bad expression in
+// the error. Expressions are anchored (they must match the whole name, as
+// in Prometheus relabelling). An empty allow list allows everything; deny
+// wins over allow.
+func NewFilter(what string, allow, deny []string) (func(name string) bool, error) {
+	var f filter
 	for _, list := range []struct {
 		name string
 		src  []string
@@ -29,14 +25,16 @@ func NewFilter(what string, allow, deny []string) (*Filter, error) {
 			*list.dst = append(*list.dst, re)
 		}
 	}
-	return f, nil
+	return f.match, nil
 }
 
-// Match reports whether name passes the filter. A nil Filter passes all.
-func (f *Filter) Match(name string) bool {
-	if f == nil {
-		return true
-	}
+// filter is a compiled NewFilter.
+type filter struct {
+	allow, deny []*regexp.Regexp
+}
+
+// match reports whether name passes the filter.
+func (f *filter) match(name string) bool {
 	for _, re := range f.deny {
 		if re.MatchString(name) {
 			return false

@@ -55,12 +55,12 @@ func (s Shard) Match(group string) bool {
 	if s.Count <= 1 {
 		return true
 	}
-	return ShardOf(group, s.Count) == s.Index
+	return shardOf(group, s.Count) == s.Index
 }
 
-// ShardOf is the shard (0 to count-1) of group: FNV-1a 64 of the name,
+// shardOf is the shard (0 to count-1) of group: FNV-1a 64 of the name,
 // modulo count. It never changes for a name.
-func ShardOf(group string, count int) int {
+func shardOf(group string, count int) int {
 	if count <= 1 {
 		return 0
 	}
@@ -69,12 +69,12 @@ func ShardOf(group string, count int) int {
 	return int(h.Sum64() % uint64(count))
 }
 
-// LimitPolls returns sources that share a limit of n polls at a time (for
+// limitPolls returns sources that share a limit of n polls at a time (for
 // fleets of many clusters in one process): a poll waits for a free slot
 // before its Snapshot (and before its exact time-lag reads), and its deadline keeps running while it waits. n <= 0
 // returns the sources unchanged. The wrappers keep the RecordTimer of the
 // source (exact time lag).
-func LimitPolls(sources []Source, n int) []Source {
+func limitPolls(sources []Source, n int) []Source {
 	if n <= 0 || n >= len(sources) {
 		return sources
 	}

@@ -23,8 +23,8 @@ func TestShardOfStable(t *testing.T) {
 		{"a", 1 << 30, int(0xaf63dc4c8601ec8c % (1 << 30))},
 		{"orders-consumer", 1, 0},
 	} {
-		if got := ShardOf(c.group, c.count); got != c.want {
-			t.Errorf("ShardOf(%q, %d) = %d, want %d", c.group, c.count, got, c.want)
+		if got := shardOf(c.group, c.count); got != c.want {
+			t.Errorf("shardOf(%q, %d) = %d, want %d", c.group, c.count, got, c.want)
 		}
 	}
 	// Same answer every time, and exactly one replica matches each group.
@@ -34,8 +34,8 @@ func TestShardOfStable(t *testing.T) {
 		for idx := 0; idx < 4; idx++ {
 			if (Shard{Index: idx, Count: 4}).Match(g) {
 				n++
-				if ShardOf(g, 4) != idx {
-					t.Fatalf("%s: Match on shard %d but ShardOf %d", g, idx, ShardOf(g, 4))
+				if shardOf(g, 4) != idx {
+					t.Fatalf("%s: Match on shard %d but shardOf %d", g, idx, shardOf(g, 4))
 				}
 			}
 		}
@@ -50,7 +50,7 @@ func TestShardDistribution(t *testing.T) {
 	for _, count := range []int{2, 3, 8, 16} {
 		hits := make([]int, count)
 		for i := 0; i < groups; i++ {
-			hits[ShardOf(fmt.Sprintf("svc-%d-consumer", i), count)]++
+			hits[shardOf(fmt.Sprintf("svc-%d-consumer", i), count)]++
 		}
 		want := groups / count
 		for idx, n := range hits {
@@ -121,7 +121,7 @@ func TestLimitPolls(t *testing.T) {
 		releases[i] = make(chan struct{})
 		srcs = append(srcs, gateSource{fmt.Sprintf("c%d", i), &running, &peak, entered, releases[i]})
 	}
-	limited := LimitPolls(srcs, limit)
+	limited := limitPolls(srcs, limit)
 	var wg sync.WaitGroup
 	for _, s := range limited {
 		wg.Add(1)
@@ -150,7 +150,7 @@ func TestLimitPolls(t *testing.T) {
 	if p := peak.Load(); p != limit {
 		t.Errorf("peak concurrent polls = %d, want %d", p, limit)
 	}
-	if got := LimitPolls(srcs, 0); &got[0] != &srcs[0] {
+	if got := limitPolls(srcs, 0); &got[0] != &srcs[0] {
 		t.Error("limit 0 must return the sources unchanged")
 	}
 
@@ -159,7 +159,7 @@ func TestLimitPolls(t *testing.T) {
 	release := make(chan struct{})
 	entered1 := make(chan string, 1)
 	var r1, p1 atomic.Int32
-	one := LimitPolls([]Source{
+	one := limitPolls([]Source{
 		gateSource{"a", &r1, &p1, entered1, release},
 		gateSource{"b", &r1, &p1, entered1, release},
 	}, 1)

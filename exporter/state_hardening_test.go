@@ -24,9 +24,10 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	path := filepath.Join(dir, "offsetlag-state.json")
 	// A non-empty directory where the state file should be: every rename
 	// over it fails.
-	if err := os.MkdirAll(filepath.Join(store.Path(), "x"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	e1 := store.Save(map[string]*expiry.ExpiryState{}, expT0)
@@ -43,7 +44,7 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 	}
 	// New loaded the state (and would move a directory aside): block the
 	// saves again.
-	if err := os.MkdirAll(filepath.Join(store.Path(), "x"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	poll := func(offset int64) {
@@ -63,7 +64,7 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 	if strings.Contains(logs.String(), ".tmp") {
 		t.Errorf("log names the temporary file:\n%s", logs.String())
 	}
-	if err := os.RemoveAll(store.Path()); err != nil {
+	if err := os.RemoveAll(path); err != nil {
 		t.Fatal(err)
 	}
 	poll(20)
@@ -71,7 +72,7 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "expiry state saved again"); n != 1 {
 		t.Errorf("%d recovery lines, want 1:\n%s", n, logs.String())
 	}
-	if _, err := os.Stat(store.Path()); err != nil {
+	if _, err := os.Stat(path); err != nil {
 		t.Errorf("state not written after recovery: %v", err)
 	}
 }

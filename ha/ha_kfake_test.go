@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -419,3 +420,53 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 	st := a.m.Stats()
 	t.Logf("3 storms, %d coordinator moves: a took part in %d rebalances, b in %d; expires_at kept", moves, st.Rebalances, b.m.Stats().Rebalances)
 }
+
+// A coordination topic created by hand with the delete policy is used (its
+// partition count is the shard count) and named in a warning.
+func TestExistingTopicNotCompacted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	del := "delete"
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": &del}, testTopic); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuf
+	m, err := ha.New(ha.Options{Brokers: c.ListenAddrs(), Topic: testTopic, Partitions: testShards, SessionTimeout: sessionTimeout,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop(ctx)
+	if m.Partitions() != 3 {
+		t.Errorf("shards %d, want the existing topic's 3", m.Partitions())
+	}
+	for _, want := range []string{"another partition count", "not compacted"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no warning %q in:\n%s", want, logs.String())
+		}
+	}
+	waitFor(t, "the only replica to own the 3 shards", time.Minute, func() (bool, string) {
+		return len(m.Stats().Owned) == 3, fmt.Sprint(m.Stats().Owned)
+	})
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

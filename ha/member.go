@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -253,7 +254,25 @@ func (m *Member) ensureTopic(ctx context.Context) (int, error) {
 		m.log.Warn("the coordination topic exists with another partition count; using it as the shard count",
 			"partitions", parts, "configured", m.opts.Partitions)
 	}
+	m.checkCompacted(ctx, adm)
 	return parts, nil
+}
+
+// checkCompacted warns when the topic is not compacted (created by hand
+// with the delete policy): state older than its retention.ms would be lost
+// and the predictions of groups Empty for longer would restart. Without
+// DescribeConfigs rights it says nothing.
+func (m *Member) checkCompacted(ctx context.Context, adm *kadm.Client) {
+	rcs, err := adm.DescribeTopicConfigs(ctx, m.opts.Topic)
+	if err != nil || len(rcs) == 0 || rcs[0].Err != nil {
+		return
+	}
+	for _, c := range rcs[0].Configs {
+		if c.Key == "cleanup.policy" && c.Value != nil && !strings.Contains(*c.Value, "compact") {
+			m.log.Warn("the coordination topic is not compacted: state older than its retention is lost (set cleanup.policy=compact)",
+				"cleanup_policy", *c.Value)
+		}
+	}
 }
 
 // Stop flushes pending state writes and leaves the group at once (the other

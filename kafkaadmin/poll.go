@@ -369,7 +369,20 @@ func (r *round) applyMetadata(md *sarama.MetadataResponse) {
 // metadata at once. The refresh is one Metadata per round, shared (see
 // refreshedLeaders), so a hung leader delays no other leader's retry.
 func (r *round) listOffsets(ctx context.Context, which int64) {
-	byLeader := map[int32][]pref{}
+	// Each leader's partitions sized at once (appending them one by one
+	// allocated about twice their size, twice a poll).
+	counts := map[int32]int{}
+	for ti := range r.snap.Topics {
+		for pi := range r.snap.Topics[ti].Partitions {
+			if l := r.snap.Topics[ti].Partitions[pi].Leader; l >= 0 {
+				counts[l]++
+			}
+		}
+	}
+	byLeader := make(map[int32][]pref, len(counts))
+	for l, n := range counts {
+		byLeader[l] = make([]pref, 0, n)
+	}
 	var orphans []pref
 	for ti := range r.snap.Topics {
 		t := &r.snap.Topics[ti]

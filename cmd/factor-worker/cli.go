@@ -250,8 +250,9 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	wctx := ctx
 	if c.MetricsListen != "" {
-		srv, err := serveMetrics(c.MetricsListen, reg, log, w.Status)
+		srv, failed, err := serveMetrics(c.MetricsListen, reg, log, w.Status)
 		if err != nil {
 			return err
 		}
@@ -260,9 +261,26 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 			defer cancel()
 			_ = srv.Shutdown(sctx)
 		}()
+		// A metrics server that fails while serving (its /readyz with it)
+		// stops the worker like SIGTERM: the in-flight batch is finished
+		// and committed, then exit 1.
+		var stop context.CancelCauseFunc
+		wctx, stop = context.WithCancelCause(ctx)
+		defer stop(nil)
+		go func() {
+			select {
+			case err := <-failed:
+				log.Error("metrics server failed: stopping the worker", "addr", c.MetricsListen, "err", err)
+				stop(fmt.Errorf("metrics server on %s: %w", c.MetricsListen, err))
+			case <-wctx.Done():
+			}
+		}()
 	}
-	if err := w.Run(ctx); err != nil {
+	if err := w.Run(wctx); err != nil {
 		return err
+	}
+	if ctx.Err() == nil && wctx.Err() != nil {
+		return context.Cause(wctx)
 	}
 	log.Info("shutdown complete")
 	return nil
@@ -297,10 +315,13 @@ func openStore(ctx context.Context, kind, sqlitePath, table, endpoint string, cr
 // serveMetrics serves /metrics, /healthz (200 while the process runs, with
 // the Kafka state) and /readyz (200 only while the worker consumes, 503
 // with the state and last error otherwise).
-func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, status func() worker.Status) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
+// metricsListen opens the metrics server's socket (a test seam).
+var metricsListen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, status func() worker.Status) (*http.Server, <-chan error, error) {
+	ln, err := metricsListen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -327,13 +348,14 @@ func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger, statu
 		io.WriteString(w, "<html><body><h1>factor-worker</h1><a href=\"/metrics\">metrics</a></body></html>\n")
 	})
 	srv := httpserver.New(mux, httpserver.Limits{}) // read/write/idle timeouts, header cap: internal/httpserver defaults
+	failed := make(chan error, 1)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server", "addr", addr, "err", err)
+			failed <- err
 		}
 	}()
 	log.Info("metrics listening", "addr", ln.Addr().String())
-	return srv, nil
+	return srv, failed, nil
 }
 
 const produceSummary = `factor-worker produce: write {"number": N} records to a topic (load generator).

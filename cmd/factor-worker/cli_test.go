@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -219,4 +221,64 @@ func scrape(t *testing.T, addr, series string) float64 {
 		}
 	}
 	return 0
+}
+
+// A metrics server that fails while serving (its socket gone) stops the
+// worker: run returns exit 1 with the reason (before, the worker went on
+// without /metrics and /readyz).
+func TestMetricsServerFailureStopsWorker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(1, "numbers", "numbers-failed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	listeners := make(chan net.Listener, 1)
+	orig := metricsListen
+	metricsListen = func(addr string) (net.Listener, error) {
+		ln, err := orig(addr)
+		if err == nil {
+			listeners <- ln
+		}
+		return ln, err
+	}
+	defer func() { metricsListen = orig }()
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cliEnv([]string{"run", "--brokers", strings.Join(c.ListenAddrs(), ","), "--metrics-listen", "127.0.0.1:0",
+			"--sqlite-path", filepath.Join(t.TempDir(), "r.db"), "--log.format", "json"}, nil, &stdout, &lockedStderr{b: &stderr})
+	}()
+	var ln net.Listener
+	select {
+	case ln = <-listeners:
+	case code := <-done:
+		t.Fatalf("run ended (exit %d) before serving: %s", code, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("the metrics server never listened")
+	}
+	_ = ln.Close()
+	select {
+	case code := <-done:
+		if code != exitFailure {
+			t.Errorf("exit %d, want %d", code, exitFailure)
+		}
+		if !strings.Contains(stderr.String(), "factor-worker run: metrics server on 127.0.0.1:0: ") {
+			t.Errorf("stderr does not end with the reason:\n%s", stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the worker kept running after its metrics server failed")
+	}
+}
+
+// lockedStderr is a bytes.Buffer written by the logger and the final
+// error line.
+type lockedStderr struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedStderr) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }

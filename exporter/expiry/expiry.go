@@ -865,7 +865,7 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []result.GroupE
 			ge.ExpiresIn = max(0, ge.ExpiresAt.Sub(o.now))
 		}
 		for _, l := range eg.Lambda {
-			l.ExpiresWithinHorizon = l.Inactive() && l.Horizon > 0 && !ge.ExpiresAt.IsZero() &&
+			l.ExpiresWithinHorizon = inactive(l) && l.Horizon > 0 && !ge.ExpiresAt.IsZero() &&
 				ge.ExpiresAt.Sub(o.now) <= l.Horizon
 			ge.Lambda = append(ge.Lambda, l)
 		}
@@ -873,3 +873,7 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []result.GroupE
 	}
 	return out
 }
+
+// inactive reports whether a Lambda mapping is Disabled or Disabling: its
+// group has no members and its offsets are on the expiry clock.
+func inactive(l result.LambdaESM) bool { return l.State == "Disabled" || l.State == "Disabling" }

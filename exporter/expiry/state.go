@@ -33,6 +33,7 @@ import (
 type StateStore struct {
 	dir, path string
 	log       *slog.Logger
+	saveErr   string // the last save failure, logged once
 }
 
 // stateFileName is the state file's name in the state directory.
@@ -62,9 +63,6 @@ func NewStateStore(dir string, log *slog.Logger) (*StateStore, error) {
 	}
 	return &StateStore{dir: dir, path: filepath.Join(dir, stateFileName), log: log.With("component", "state")}, nil
 }
-
-// Path is the state file's path.
-func (s *StateStore) Path() string { return s.path }
 
 // Load reads the state. A missing file is an empty state. A file that cannot
 // be read or decoded is moved aside and logged, and Load returns an empty
@@ -200,8 +198,27 @@ func encodeState(clusters map[string]*ExpiryState, now time.Time) ([]byte, error
 }
 
 // Save writes the state atomically: temporary file, fsync, rename, fsync of
-// the directory (so the rename itself survives a power loss).
+// the directory (so the rename itself survives a power loss). A failure is
+// logged once (a failure with the same text again is not) and once more
+// when a save works again; it is also returned. Save is not for concurrent
+// use (the exporter calls it under its tracker lock).
 func (s *StateStore) Save(clusters map[string]*ExpiryState, now time.Time) error {
+	err := s.save(clusters, now)
+	if err != nil {
+		if msg := err.Error(); msg != s.saveErr {
+			s.log.Warn("cannot save the expiry state; predictions will not survive a restart", "path", s.path, "err", err)
+			s.saveErr = msg
+		}
+		return err
+	}
+	if s.saveErr != "" {
+		s.log.Info("expiry state saved again", "path", s.path)
+		s.saveErr = ""
+	}
+	return nil
+}
+
+func (s *StateStore) save(clusters map[string]*ExpiryState, now time.Time) error {
 	raw, err := encodeState(clusters, now)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
@@ -211,8 +228,8 @@ func (s *StateStore) Save(clusters map[string]*ExpiryState, now time.Time) error
 
 // stateErr wraps err for the log without the file names it carries (the
 // temporary file's name changes at every attempt): the same failure gives
-// the same text, so it is logged once, not at every save. The caller logs
-// the state file's path beside it.
+// the same text, so it is logged once, not at every save. Save logs the
+// state file's path beside it.
 func stateErr(op string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

@@ -35,7 +35,7 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(s.Path(), raw, 0o600); err != nil {
+	if err := os.WriteFile(s.path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	got := s.Load(now)["c"]

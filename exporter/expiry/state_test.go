@@ -56,20 +56,20 @@ func TestStateStoreCorruptFileMovedAside(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(s.Path(), []byte(tc.content), 0o600); err != nil {
+			if err := os.WriteFile(s.path, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			if got := s.Load(expT0); len(got) != 0 {
 				t.Fatalf("corrupt file loaded as %v", got)
 			}
-			aside := s.Path() + ".corrupt-" + "1772366400"
+			aside := s.path + ".corrupt-" + "1772366400"
 			if b, err := os.ReadFile(aside); err != nil || string(b) != tc.content {
 				t.Fatalf("not moved aside to %s: %v", aside, err)
 			}
 			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "moved aside") {
 				t.Fatalf("no warning: %s", logs.String())
 			}
-			if _, err := os.Stat(s.Path()); !os.IsNotExist(err) {
+			if _, err := os.Stat(s.path); !os.IsNotExist(err) {
 				t.Fatalf("corrupt file still in place: %v", err)
 			}
 			// Fresh start: saving works again.

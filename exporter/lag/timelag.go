@@ -6,8 +6,8 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
-// Sample is a partition's log end offset seen at a time.
-type Sample struct {
+// sample is a partition's log end offset seen at a time.
+type sample struct {
 	Offset int64
 	At     time.Time
 }
@@ -17,28 +17,33 @@ type Sample struct {
 // their first and last sample: a quiet partition keeps its history for as
 // long as it stays quiet, and the moment the end last moved stays known.
 type EndHistory struct {
-	Samples []Sample
+	samples []sample
 }
 
-// DefaultHistory is how many samples a partition keeps.
-const DefaultHistory = 64
+// historyLen is how many samples a partition keeps.
+const historyLen = 64
 
-// Add appends a sample, compressing flat runs and dropping the oldest
+// Add appends the end offset seen at a time (one sample per poll).
+func (h *EndHistory) Add(offset int64, at time.Time) {
+	h.add(sample{Offset: offset, At: at}, historyLen)
+}
+
+// add appends a sample, compressing flat runs and dropping the oldest
 // sample beyond max. A sample going backwards (topic recreated, unclean
 // leader election) resets the history: the old samples describe another log.
-func (h *EndHistory) Add(s Sample, max int) {
-	n := len(h.Samples)
-	if n > 0 && s.Offset < h.Samples[n-1].Offset {
-		h.Samples = h.Samples[:0]
+func (h *EndHistory) add(s sample, max int) {
+	n := len(h.samples)
+	if n > 0 && s.Offset < h.samples[n-1].Offset {
+		h.samples = h.samples[:0]
 		n = 0
 	}
-	if n >= 2 && h.Samples[n-1].Offset == s.Offset && h.Samples[n-2].Offset == s.Offset {
-		h.Samples[n-1] = s // extend the flat run
+	if n >= 2 && h.samples[n-1].Offset == s.Offset && h.samples[n-2].Offset == s.Offset {
+		h.samples[n-1] = s // extend the flat run
 		return
 	}
-	h.Samples = append(h.Samples, s)
-	if len(h.Samples) > max {
-		h.Samples = append(h.Samples[:0], h.Samples[len(h.Samples)-max:]...)
+	h.samples = append(h.samples, s)
+	if len(h.samples) > max {
+		h.samples = append(h.samples[:0], h.samples[len(h.samples)-max:]...)
 	}
 }
 
@@ -48,7 +53,7 @@ func (h *EndHistory) Add(s Sample, max int) {
 // time is interpolated linearly by offset. ok is false when the history
 // cannot tell (fewer than two samples, or offset is older than the window,
 // or not yet appended).
-func interpolateAppendTime(h []Sample, offset int64) (time.Time, bool) {
+func interpolateAppendTime(h []sample, offset int64) (time.Time, bool) {
 	if len(h) < 2 || offset < h[0].Offset || offset >= h[len(h)-1].Offset {
 		return time.Time{}, false
 	}
@@ -66,14 +71,19 @@ func interpolateAppendTime(h []Sample, offset int64) (time.Time, bool) {
 }
 
 // TimeLag is the age, at now, of the record at the committed offset: how
-// long ago the oldest record the group has not processed was appended.
-// end is the current log end. It returns 0 (result.LagSourceCaughtUp) when
+// long ago the oldest record the group has not processed was appended,
+// interpolated from the history (nil: none yet). end is the current log
+// end. It returns 0 (result.LagSourceCaughtUp) when
 // the group is caught up, and result.LagSourceNone when the history cannot tell.
-func TimeLag(h []Sample, end, committed int64, now time.Time) (time.Duration, result.LagSource) {
+func (h *EndHistory) TimeLag(end, committed int64, now time.Time) (time.Duration, result.LagSource) {
 	if committed >= end {
 		return 0, result.LagSourceCaughtUp
 	}
-	t, ok := interpolateAppendTime(h, committed)
+	var samples []sample
+	if h != nil {
+		samples = h.samples
+	}
+	t, ok := interpolateAppendTime(samples, committed)
 	if !ok {
 		return 0, result.LagSourceNone
 	}

@@ -14,7 +14,7 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 func history(pairs ...[2]int64) *EndHistory {
 	h := &EndHistory{}
 	for _, p := range pairs {
-		h.Add(Sample{Offset: p[1], At: at(int(p[0]))}, DefaultHistory)
+		h.Add(p[1], at(int(p[0])))
 	}
 	return h
 }
@@ -22,13 +22,13 @@ func history(pairs ...[2]int64) *EndHistory {
 func TestEndHistoryCompressesFlatRuns(t *testing.T) {
 	h := history([2]int64{0, 10}, [2]int64{30, 20}, [2]int64{60, 20}, [2]int64{90, 20}, [2]int64{120, 20}, [2]int64{150, 25})
 	// 10@0, 20@30 (first of the run), 20@120 (last of the run), 25@150.
-	want := []Sample{{10, at(0)}, {20, at(30)}, {20, at(120)}, {25, at(150)}}
-	if len(h.Samples) != len(want) {
-		t.Fatalf("samples = %v, want %v", h.Samples, want)
+	want := []sample{{10, at(0)}, {20, at(30)}, {20, at(120)}, {25, at(150)}}
+	if len(h.samples) != len(want) {
+		t.Fatalf("samples = %v, want %v", h.samples, want)
 	}
 	for i := range want {
-		if h.Samples[i].Offset != want[i].Offset || !h.Samples[i].At.Equal(want[i].At) {
-			t.Errorf("sample %d = %v, want %v", i, h.Samples[i], want[i])
+		if h.samples[i].Offset != want[i].Offset || !h.samples[i].At.Equal(want[i].At) {
+			t.Errorf("sample %d = %v, want %v", i, h.samples[i], want[i])
 		}
 	}
 }
@@ -36,14 +36,14 @@ func TestEndHistoryCompressesFlatRuns(t *testing.T) {
 func TestEndHistoryBoundedAndResetOnShrink(t *testing.T) {
 	h := &EndHistory{}
 	for i := 0; i < 100; i++ {
-		h.Add(Sample{Offset: int64(i), At: at(i)}, 8)
+		h.add(sample{Offset: int64(i), At: at(i)}, 8)
 	}
-	if len(h.Samples) != 8 || h.Samples[0].Offset != 92 {
-		t.Errorf("bounded window = %v", h.Samples)
+	if len(h.samples) != 8 || h.samples[0].Offset != 92 {
+		t.Errorf("bounded window = %v", h.samples)
 	}
-	h.Add(Sample{Offset: 3, At: at(200)}, 8)
-	if len(h.Samples) != 1 {
-		t.Errorf("after the end went backwards (topic recreated) = %v, want only the new sample", h.Samples)
+	h.add(sample{Offset: 3, At: at(200)}, 8)
+	if len(h.samples) != 1 {
+		t.Errorf("after the end went backwards (topic recreated) = %v, want only the new sample", h.samples)
 	}
 }
 
@@ -74,7 +74,7 @@ func TestTimeLag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, src := TimeLag(tt.h.Samples, tt.end, tt.committed, tt.now)
+			got, src := tt.h.TimeLag(tt.end, tt.committed, tt.now)
 			if src != tt.source {
 				t.Fatalf("source = %q, want %q", src, tt.source)
 			}

@@ -134,10 +134,6 @@ type LambdaESM struct {
 	ExpiresWithinHorizon bool
 }
 
-// Inactive reports whether the mapping is Disabled or Disabling: its group
-// has no members and its offsets are on the expiry clock.
-func (l LambdaESM) Inactive() bool { return l.State == "Disabled" || l.State == "Disabling" }
-
 // TopicExpiry is one group's committed offsets on one topic, for expiry.
 type TopicExpiry struct {
 	Topic string

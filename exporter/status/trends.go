@@ -100,8 +100,8 @@ type RecordTimer interface {
 // cost most of the poll's CPU).
 //
 // A status window is a fixed ring of Window committed offsets per group
-// partition, 4 bytes a poll: each an int32 delta from a base per group
-// partition (topicWindows.setCommitted). The other two fields of an Observation are
+// partition, 4 bytes a poll: each kept as its distance to the end offset it
+// was compared with (topicWindows.setCommitted). The other two fields of an Observation are
 // shared: the poll's time is the same for every partition (times), and the
 // end offset a group partition was compared with is the same for every
 // group on that partition in a poll (ComputeGroup takes End from the one
@@ -110,9 +110,9 @@ type RecordTimer interface {
 // snapshot). A window only ever holds consecutive polls ending with the
 // current one (a poll without lag restarts it), so observation i of a
 // window of n sits in slot (gen-n+1+i) mod Window of every ring. With the
-// default window of 10 this is 56 bytes per group partition (it was 88 with
-// 8-byte offsets, and ~700 with a 40-byte Observation slice grown to 16
-// slots).
+// default window of 10 this is 44 bytes per group partition (it was 88 with
+// 8-byte offsets and a generation, and ~700 with a 40-byte Observation
+// slice grown to 16 slots).
 type trends struct {
 	opts    TrendOptions
 	ends    map[string]*topicEnds
@@ -128,8 +128,6 @@ type trends struct {
 	// last apply (a poll phase of its own: requests, not math).
 	clock     func() time.Time
 	exactTook time.Duration
-	// rebases counts the windows rebased (setCommitted), for tests.
-	rebases int
 }
 
 type gtKey struct{ group, topic string }
@@ -158,17 +156,15 @@ type endRing struct {
 // windows are visited by every poll or dropped (gen), so one bit tells
 // which windows this poll extended.
 //
-// The committed offset of partition p at generation g is base[p] +
-// deltas[p*Window + g%Window]: 4 bytes a poll instead of 8. A window
-// starts with its first offset as base; an offset more than an int32 away
-// from base rebases the window on it, and a window whose offsets span more
-// than an int32 (a reset across billions of records, within Window polls)
-// turns the group topic's windows wide: full offsets in wide, base and
-// deltas dropped.
+// The committed offset of partition p at generation g is the end offset
+// it was compared with (obsEnds) minus deltas[p*Window + g%Window]: 4
+// bytes a poll instead of 8, the distance being the lag (negative for a
+// commit seen beyond the end). A lag beyond an int32 (2 billion records)
+// turns the group topic's windows wide: full offsets in wide, deltas
+// dropped.
 type topicWindows struct {
 	gen    uint64
 	n      []uint32
-	base   []int64
 	deltas []int32
 	wide   []int64
 	exact  []exactCache
@@ -177,51 +173,35 @@ type topicWindows struct {
 // extendedNow marks in topicWindows.n a window the running poll extended.
 const extendedNow = 1 << 31
 
-// setCommitted writes partition p's committed offset v in slot of its
-// window, which holds n observations with this one.
-func (tw *topicWindows) setCommitted(p, slot, n, window int, v int64) (rebased bool) {
+// setCommitted writes partition p's committed offset v, compared with the
+// end offset end, in slot of its window; ends are the topic's obsEnds
+// ring, holding the ends of the window's older observations.
+func (tw *topicWindows) setCommitted(p, slot, window int, v, end int64, ends []int64) {
 	if tw.wide != nil {
 		tw.wide[p*window+slot] = v
-		return false
+		return
 	}
-	ring := tw.deltas[p*window : p*window+window]
-	if n == 1 { // a new window: nothing older to keep
-		tw.base[p], ring[slot] = v, 0
-		return false
-	}
-	if d := v - tw.base[p]; d == int64(int32(d)) {
-		ring[slot] = int32(d)
-		return false
-	}
-	// Rebase the n-1 older observations on v, if they all fit.
-	fits := true
-	for k := 1; k < n && fits; k++ {
-		d := tw.base[p] + int64(ring[(slot-k+window)%window]) - v
-		fits = d == int64(int32(d))
-	}
-	if fits {
-		for k := 1; k < n; k++ {
-			s := (slot - k + window) % window
-			ring[s] = int32(tw.base[p] + int64(ring[s]) - v)
-		}
-		tw.base[p], ring[slot] = v, 0
-		return true
+	if d := end - v; d == int64(int32(d)) {
+		tw.deltas[p*window+slot] = int32(d)
+		return
 	}
 	tw.wide = make([]int64, len(tw.deltas))
 	for i, d := range tw.deltas {
-		tw.wide[i] = tw.base[i/window] + int64(d)
+		if i < len(ends) { // beyond: never part of a window
+			tw.wide[i] = ends[i] - int64(d)
+		}
 	}
-	tw.base, tw.deltas = nil, nil
+	tw.deltas = nil
 	tw.wide[p*window+slot] = v
-	return false
 }
 
-// committedAt is partition p's committed offset in slot.
-func (tw *topicWindows) committedAt(p, slot, window int) int64 {
+// committedAt is partition p's committed offset in slot; ends are the
+// topic's obsEnds ring.
+func (tw *topicWindows) committedAt(p, slot, window int, ends []int64) int64 {
 	if tw.wide != nil {
 		return tw.wide[p*window+slot]
 	}
-	return tw.base[p] + int64(tw.deltas[p*window+slot])
+	return ends[p*window+slot] - int64(tw.deltas[p*window+slot])
 }
 
 // exactCache caches the record timestamp read at a committed offset: while
@@ -271,7 +251,6 @@ func (tw *topicWindows) grow(parts, window int) {
 	if tw.wide != nil {
 		tw.wide = append(tw.wide, make([]int64, parts*window-len(tw.wide))...)
 	} else {
-		tw.base = append(tw.base, make([]int64, parts-len(tw.base))...)
 		tw.deltas = append(tw.deltas, make([]int32, parts*window-len(tw.deltas))...)
 	}
 	if tw.exact != nil {
@@ -361,7 +340,7 @@ func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 				h = &lag.EndHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(lag.Sample{Offset: p.End, At: now}, lag.DefaultHistory)
+			h.Add(p.End, now)
 		}
 	}
 	for name, te := range tr.ends {
@@ -435,11 +414,11 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 // end-offset history (te may be nil) and reports whether the mode wants
 // the record's timestamp read exactly.
 func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.Time) bool {
-	var h []lag.Sample
+	var h *lag.EndHistory
 	if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
-		h = te.parts[pl.Partition].Samples
+		h = te.parts[pl.Partition]
 	}
-	d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
+	d, src := h.TimeLag(pl.End, pl.Committed, now)
 	if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 		src = result.LagSourceNone
 	}
@@ -560,12 +539,10 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 		tw.grow(p+1, W)
 		n := min(int(tw.n[p]&^extendedNow)+1, W) // 0 unless extended by the last poll
 		tw.n[p] = uint32(n) | extendedNow
-		if tw.setCommitted(p, slot, n, W, pl.Committed) {
-			tr.rebases++
-		}
 		if len(er.ring) < (p+1)*W {
 			er.ring = append(er.ring, make([]int64, (p+1)*W-len(er.ring))...)
 		}
+		tw.setCommitted(p, slot, W, pl.Committed, pl.End, er.ring)
 		er.ring[p*W+slot] = pl.End
 		w := tr.observations(p, n, tw, er)
 		st := evaluatePartition(w, g.Members)
@@ -604,7 +581,7 @@ func (tr *trends) observations(p, n int, tw *topicWindows, er *endRing) []observ
 	s := int((tr.gen + uint64(W) - uint64(n-1)) % uint64(W)) // the oldest's slot
 	ends := er.ring[p*W : p*W+W]
 	for i := range w {
-		w[i].At, w[i].Committed, w[i].End = tr.times[s], tw.committedAt(p, s, W), ends[s]
+		w[i].At, w[i].Committed, w[i].End = tr.times[s], tw.committedAt(p, s, W, er.ring), ends[s]
 		if s++; s == W {
 			s = 0
 		}

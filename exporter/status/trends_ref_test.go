@@ -108,7 +108,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				h = &lag.EndHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(lag.Sample{Offset: p.End, At: now}, lag.DefaultHistory)
+			h.Add(p.End, now)
 		}
 	}
 	for name, te := range tr.ends {
@@ -135,11 +135,11 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				if !pl.HasLag {
 					continue
 				}
-				var h []lag.Sample
+				var h *lag.EndHistory
 				if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
-					h = te.parts[pl.Partition].Samples
+					h = te.parts[pl.Partition]
 				}
-				d, src := lag.TimeLag(h, pl.End, pl.Committed, now)
+				d, src := h.TimeLag(pl.End, pl.Committed, now)
 				if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 					src = result.LagSourceNone
 				}

@@ -166,7 +166,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if opts.IncludeGroup != nil {
 		own = func(g string) bool { return shard.Match(g) && opts.IncludeGroup(g) }
 	}
-	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups.Match(g)) }
+	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups(g)) }
 	if shard.Enabled() {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
@@ -180,7 +180,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 			return nil, err
 		}
 	}
-	sources, err := a.newSources(includeGroup, topics.Match, h.wrapSource)
+	sources, err := a.newSources(includeGroup, topics, h.wrapSource)
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +209,9 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	collector := metrics.NewCollector(latest, metrics.Options{Granularity: metrics.Granularity(cfg.Metrics.Granularity),
 		Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	sinks := append([]func(*result.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
-	a.exp, err = exporter.New(exporter.LimitPolls(sources, cfg.Poll.MaxConcurrentClusters), exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter, Logger: logger,
+	a.exp, err = exporter.New(sources, exporter.Options{
+		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter,
+		MaxConcurrentPolls: cfg.Poll.MaxConcurrentClusters, Logger: logger,
 		Trends: cfg.Trends().Options(), OnResult: onResults(sinks...),
 		Expiry: a.rep.expiry(cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup))), State: store, Owner: a.rep.owner(),
 		ExpectedGroups: a.esm.expectedGroups(own),

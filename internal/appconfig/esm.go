@@ -28,7 +28,7 @@ func (c *Config) LambdaESMOptions() *lambdaesm.Config {
 		return nil
 	}
 	f, _ := exporter.NewFilter("lambda-esm.function", e.FunctionAllow, e.FunctionDeny)
-	out := &lambdaesm.Config{Settings: e, IncludeFunction: f.Match}
+	out := &lambdaesm.Config{Settings: e, IncludeFunction: f}
 	for _, cl := range c.ClusterList() {
 		out.Clusters = append(out.Clusters, lambdaesm.Cluster{Name: cl.Name, MSKClusterARN: cl.MSKClusterARN, Brokers: cl.Brokers})
 	}

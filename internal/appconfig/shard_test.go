@@ -76,7 +76,7 @@ func TestShardExpiry(t *testing.T) {
 	}
 	m := c.ShardExpiry(map[string]expiry.ExpiryConfig{"default": {Expected: groups}})
 	for _, eg := range m["default"].Expected {
-		if exporter.ShardOf(eg.Group, 2) != 1 {
+		if !(exporter.Shard{Index: 1, Count: 2}).Match(eg.Group) {
 			t.Errorf("expected group %s of shard 0 kept on shard 1", eg.Group)
 		}
 	}

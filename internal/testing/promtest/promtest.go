@@ -121,6 +121,12 @@ func (s *Server) Logs() string { return s.logs.String() }
 // storage in a temporary directory, and waits until it is ready.
 func Start(t *testing.T, target string, ruleFiles []string) *Server {
 	t.Helper()
+	return StartTargets(t, []string{target}, ruleFiles)
+}
+
+// StartTargets is Start with several targets in the job (HA replicas).
+func StartTargets(t *testing.T, targets []string, ruleFiles []string) *Server {
+	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
 	cfg := map[string]any{
@@ -128,7 +134,7 @@ func Start(t *testing.T, target string, ruleFiles []string) *Server {
 		"rule_files": ruleFiles,
 		"scrape_configs": []any{map[string]any{
 			"job_name":       "offsetlag",
-			"static_configs": []any{map[string]any{"targets": []string{target}}},
+			"static_configs": []any{map[string]any{"targets": targets}},
 		}},
 	}
 	b, err := yaml.Marshal(cfg)

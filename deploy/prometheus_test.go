@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
@@ -71,27 +72,13 @@ func TestRealPrometheus(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "events", "archive"),
+	cluster := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "events", "archive"),
 		kfake.BrokerConfigs(map[string]string{
 			"offset.retention.ms":                 strconv.FormatInt(retention.Milliseconds(), 10),
 			"offsets.retention.check.interval.ms": "250",
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clusterOpen := true
-	defer func() {
-		if clusterOpen {
-			cluster.Close()
-		}
-	}()
 	brokers := cluster.ListenAddrs()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	cl, adm := cluster.Client, cluster.Admin
 	produce := func(topic string, perPartition int, ts time.Time) {
 		t.Helper()
 		var rs []*kgo.Record
@@ -271,7 +258,6 @@ func TestRealPrometheus(t *testing.T) {
 	back.Close()
 	cl.Close()
 	cluster.Close()
-	clusterOpen = false
 	rec.WaitFiring(t, "OffsetlagClusterUnreachable", "", alertWait, diag)
 	exp.stop()
 	down := rec.WaitFiring(t, "OffsetlagExporterDown", "", alertWait, diag)

@@ -426,16 +426,8 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 func TestExistingTopicNotCompacted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	cl := c.Client
 	del := "delete"
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": &del}, testTopic); err != nil {
 		t.Fatal(err)

@@ -227,11 +227,7 @@ func scrape(t *testing.T, addr, series string) float64 {
 // worker: run returns exit 1 with the reason (before, the worker went on
 // without /metrics and /readyz).
 func TestMetricsServerFailureStopsWorker(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.SeedTopics(1, "numbers", "numbers-failed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.SeedTopics(1, "numbers", "numbers-failed"))
 	listeners := make(chan net.Listener, 1)
 	orig := metricsListen
 	metricsListen = func(addr string) (net.Listener, error) {

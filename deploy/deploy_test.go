@@ -12,6 +12,7 @@ package deploy_test
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 
 	"bytes"
 	"context"
@@ -223,19 +224,7 @@ func checkKubernetes(t *testing.T, doc map[string]any) {
 
 func checkDashboard(t *testing.T, f string, raw []byte, known map[string]bool) {
 	t.Helper()
-	var d struct {
-		UID    string `json:"uid"`
-		Panels []struct {
-			Type    string `json:"type"`
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := promtest.ParseDashboard(t, raw)
 	if d.UID == "" {
 		t.Error("dashboard has no uid")
 	}

@@ -2,10 +2,8 @@ package deploy_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,37 +271,13 @@ func TestRealPrometheus(t *testing.T) {
 // return nothing.
 func checkDashboardQueries(t *testing.T, ps *promtest.Server, start time.Time) {
 	t.Helper()
-	raw, err := os.ReadFile("grafana/offsetlag-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type panel struct {
-		Type    string  `json:"type"`
-		Title   string  `json:"title"`
-		Panels  []panel `json:"panels"`
-		Targets []struct {
-			Expr string `json:"expr"`
-		} `json:"targets"`
-	}
-	var d struct {
-		Panels     []panel `json:"panels"`
-		Templating struct {
-			List []struct {
-				Name       string `json:"name"`
-				Type       string `json:"type"`
-				Definition string `json:"definition"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := promtest.LoadDashboard(t)
 	all := strings.NewReplacer("$cluster", ".*", "$group", ".*")
 	end := time.Now()
 	var empty []string
 	queries := 0
-	var walk func(ps []panel)
-	walk = func(panels []panel) {
+	var walk func(ps []promtest.Panel)
+	walk = func(panels []promtest.Panel) {
 		for _, p := range panels {
 			walk(p.Panels)
 			var exprs []string

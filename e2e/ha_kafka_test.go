@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -603,21 +602,7 @@ func waitProm(t *testing.T, what string, cond func() bool) {
 // leaves them to this test): each returns data, and owned equals shards.
 func checkHAPanels(t *testing.T, ps *promtest.Server) {
 	t.Helper()
-	raw, err := os.ReadFile("../deploy/grafana/offsetlag-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := promtest.LoadDashboard(t)
 	values := map[string]string{}
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {

@@ -425,3 +425,51 @@ func (s *Server) QueryAt(t *testing.T, expr string, at time.Time) []Sample {
 	s.API(t, "/api/v1/query", url.Values{"query": {expr}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1000)}}, &res)
 	return res.Result
 }
+
+// Dashboard is the part of a Grafana dashboard the tests read.
+type Dashboard struct {
+	UID        string  `json:"uid"`
+	Panels     []Panel `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Definition string `json:"definition"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+// Panel is a dashboard panel: its queries, and a row's own panels.
+type Panel struct {
+	Type    string  `json:"type"`
+	Title   string  `json:"title"`
+	Panels  []Panel `json:"panels"`
+	Targets []struct {
+		Expr string `json:"expr"`
+	} `json:"targets"`
+}
+
+// ParseDashboard decodes a dashboard, failing t on an error.
+func ParseDashboard(t testing.TB, raw []byte) Dashboard {
+	t.Helper()
+	var d Dashboard
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	return d
+}
+
+// LoadDashboard reads and decodes the shipped dashboard,
+// deploy/grafana/offsetlag-dashboard.json.
+func LoadDashboard(t testing.TB) Dashboard {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "deploy", "grafana", "offsetlag-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ParseDashboard(t, raw)
+}

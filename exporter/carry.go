@@ -37,6 +37,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/offsetlag/offsetlag/exporter/expiry"
@@ -89,8 +90,10 @@ type topicRead struct {
 	parts []int32
 	offs  []int64
 	errs  []kafkaadmin.OffsetError // empty, or one per commit
-	at    time.Time
-	gen   uint64 // the poll that read them
+	// shared is true when parts is iotaParts' array (not ours to write).
+	shared bool
+	at     time.Time
+	gen    uint64 // the poll that read them
 	// missed is the last poll that saw the commits missing from a complete
 	// but untrusted answer (zero: none).
 	missed time.Time
@@ -99,26 +102,53 @@ type topicRead struct {
 // set records run (one topic's commits of an answer) in place of what was
 // recorded, reusing the columns.
 func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
-	tr.parts, tr.offs, tr.errs = tr.parts[:0], tr.offs[:0], tr.errs[:0]
-	if cap(tr.parts) < len(run) { // sized once, not grown by appends
-		tr.parts, tr.offs = make([]int32, 0, len(run)), make([]int64, 0, len(run))
+	if tr.shared {
+		tr.parts, tr.shared = nil, false
 	}
-	tr.add(run)
+	tr.parts, tr.offs, tr.errs = tr.parts[:0], tr.offs[:0], tr.errs[:0]
+	if cap(tr.offs) < len(run) { // sized once, not grown by appends
+		tr.offs = make([]int64, 0, len(run))
+	}
+	dense := true
+	for i, co := range run {
+		if co.Partition != int32(i) {
+			dense = false
+			break
+		}
+	}
+	if !dense {
+		if cap(tr.parts) < len(run) {
+			tr.parts = make([]int32, 0, len(run))
+		}
+		tr.add(run)
+		return
+	}
+	for i, co := range run { // partitions 0..n-1: only the offsets are kept
+		tr.offs = append(tr.offs, co.Offset)
+		tr.addErr(i, co.Err)
+	}
+	tr.parts, tr.shared = iotaParts(len(run)), true
+}
+
+// addErr records commit i's error code (the column exists once one is set).
+func (tr *topicRead) addErr(i int, e kafkaadmin.OffsetError) {
+	if e != 0 && len(tr.errs) < i {
+		tr.errs = append(tr.errs, make([]kafkaadmin.OffsetError, i-len(tr.errs))...)
+	}
+	if e != 0 || len(tr.errs) > 0 {
+		tr.errs = append(tr.errs, e)
+	}
 }
 
 // add appends run to what was recorded.
 func (tr *topicRead) add(run []kafkaadmin.CommittedOffset) {
-	had := len(tr.parts)
+	if tr.shared && len(run) > 0 {
+		tr.parts, tr.shared = slices.Clip(slices.Clone(tr.parts)), false
+	}
 	for _, co := range run {
+		tr.addErr(len(tr.parts), co.Err)
 		tr.parts = append(tr.parts, co.Partition)
 		tr.offs = append(tr.offs, co.Offset)
-		if co.Err != 0 && len(tr.errs) < had {
-			tr.errs = append(tr.errs, make([]kafkaadmin.OffsetError, had-len(tr.errs))...)
-		}
-		if co.Err != 0 || len(tr.errs) > 0 {
-			tr.errs = append(tr.errs, co.Err)
-		}
-		had++
 	}
 }
 
@@ -447,3 +477,21 @@ func sortedOffsets(offs []kafkaadmin.CommittedOffset) []kafkaadmin.CommittedOffs
 	})
 	return offs
 }
+
+// iotaParts returns the partition ids 0..n-1, read-only: dense columns of
+// partition ids (the usual case: a group commits on every partition of its
+// topics) share one array instead of 4 bytes per commit each. Its capacity
+// is n, so an append copies it; callers never write into it.
+func iotaParts(n int) []int32 {
+	if p := iotaCols.Load(); p != nil && len(*p) >= n {
+		return (*p)[:n:n]
+	}
+	s := make([]int32, max(n, 1024))
+	for i := range s {
+		s[i] = int32(i)
+	}
+	iotaCols.Store(&s) // racing stores are harmless: every version is valid
+	return s[:n:n]
+}
+
+var iotaCols atomic.Pointer[[]int32]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync/atomic"
 )
 
 // commitOffsets are a group's last committed offsets on one topic, by
@@ -16,6 +17,9 @@ import (
 type commitOffsets struct {
 	parts []int32
 	offs  []int64
+	// shared is true when parts is iotaParts' array (not ours to write):
+	// partitions 0..n-1 cost 8 bytes a commit.
+	shared bool
 }
 
 // commitOffsetsOf returns the offsets of m.
@@ -72,13 +76,27 @@ func (c commitOffsets) equal(run []partOffset) bool {
 // set makes c hold the commits of run (sorted by partition, no duplicate),
 // reusing its columns.
 func (c *commitOffsets) set(run []partOffset) {
+	if c.shared {
+		c.parts, c.shared = nil, false
+	}
 	c.parts, c.offs = c.parts[:0], c.offs[:0]
-	if cap(c.parts) < len(run) { // sized once, not grown by appends
-		c.parts, c.offs = make([]int32, 0, len(run)), make([]int64, 0, len(run))
+	if cap(c.offs) < len(run) { // sized once, not grown by appends
+		c.offs = make([]int64, 0, len(run))
+	}
+	dense := true
+	for i, po := range run {
+		c.offs = append(c.offs, po.off)
+		dense = dense && po.p == int32(i)
+	}
+	if dense {
+		c.parts, c.shared = iotaParts(len(run)), true
+		return
+	}
+	if cap(c.parts) < len(run) {
+		c.parts = make([]int32, 0, len(run))
 	}
 	for _, po := range run {
 		c.parts = append(c.parts, po.p)
-		c.offs = append(c.offs, po.off)
 	}
 }
 
@@ -125,3 +143,21 @@ func normalizeCommits(cs []partOffset) []partOffset {
 	}
 	return out
 }
+
+// iotaParts returns the partition ids 0..n-1, read-only: dense columns of
+// partition ids (the usual case: a group commits on every partition of its
+// topics) share one array instead of 4 bytes per commit each. Its capacity
+// is n, so an append copies it; callers never write into it.
+func iotaParts(n int) []int32 {
+	if p := iotaCols.Load(); p != nil && len(*p) >= n {
+		return (*p)[:n:n]
+	}
+	s := make([]int32, max(n, 1024))
+	for i := range s {
+		s[i] = int32(i)
+	}
+	iotaCols.Store(&s) // racing stores are harmless: every version is valid
+	return s[:n:n]
+}
+
+var iotaCols atomic.Pointer[[]int32]

@@ -19,3 +19,26 @@ func TestNormalizeCommits(t *testing.T) {
 		t.Fatalf("sorted answer changed: %s", got)
 	}
 }
+
+// TestCommitOffsetsDenseShared: commits on partitions 0..n-1 share the
+// read-only array of partition ids; moving to sparse commits and back
+// never writes into it.
+func TestCommitOffsetsDenseShared(t *testing.T) {
+	var c, d commitOffsets
+	c.set([]partOffset{{"t", 0, 5}, {"t", 1, 6}, {"t", 2, 7}})
+	d.set([]partOffset{{"t", 0, 1}, {"t", 1, 2}})
+	if !c.shared || !d.shared {
+		t.Fatal("dense commits do not share the partition ids")
+	}
+	c.set([]partOffset{{"t", 1, 8}, {"t", 4, 9}})
+	if c.shared || fmt.Sprint(c.asMap()) != "map[1:8 4:9]" {
+		t.Fatalf("sparse commits read %v (shared %v)", c.asMap(), c.shared)
+	}
+	if fmt.Sprint(d.partitions(), iotaParts(4)) != "[0 1] [0 1 2 3]" {
+		t.Fatalf("shared partition ids written: %v %v", d.partitions(), iotaParts(4))
+	}
+	c.set([]partOffset{{"t", 0, 3}})
+	if off, ok := c.get(0); !c.shared || !ok || off != 3 || c.count() != 1 {
+		t.Fatalf("dense again: %v shared %v", c.asMap(), c.shared)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -223,6 +224,10 @@ func first(s []string, n int) []string {
 // series keys.
 func (s *haScene) reference() map[string]string {
 	deadline := time.Now().Add(60 * time.Second)
+	// The series set grows for a few polls after the groups appear (rates
+	// need two observations): take it once it stayed the same for 3 polls.
+	var prev map[string]string
+	same := 0
 	for {
 		ms, err := s.ref.scrape()
 		if err == nil {
@@ -232,11 +237,21 @@ func (s *haScene) reference() map[string]string {
 				seen[g] = true
 			}
 			if len(seen) == haGroups+1 { // the groups and "" (topic series)
-				return keys
+				if prev != nil && maps.Equal(prev, keys) {
+					same++
+				} else {
+					same = 0
+				}
+				prev = keys
+				if same >= 3 {
+					return keys
+				}
+				time.Sleep(haPoll)
+				continue
 			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the reference does not export the %d groups: %v", haGroups, err)
+			s.t.Fatalf("the reference does not export the %d groups with a settled series set: %v", haGroups, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -153,15 +153,23 @@ func (e *env) commit(group string, p int32, at int64) {
 	}
 }
 
-// deadLetters reads want records from the failure topic (failing the test
-// if fewer arrive) and then checks that no more follow for a moment.
-func (e *env) deadLetters(want int) []*kgo.Record {
+// failureReader is a client reading the failure topic from its start,
+// committed records only.
+func (e *env) failureReader() *kgo.Client {
 	e.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...), kgo.ConsumeTopics(failTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return cl
+}
+
+// deadLetters reads want records from the failure topic (failing the test
+// if fewer arrive) and then checks that no more follow for a moment.
+func (e *env) deadLetters(want int) []*kgo.Record {
+	e.t.Helper()
+	cl := e.failureReader()
 	defer cl.Close()
 	var out []*kgo.Record
 	deadline := time.Now().Add(2 * time.Minute)

@@ -156,11 +156,7 @@ func newBroker(opts Options, dir string) (*Broker, error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 30 * time.Second
 	}
-	java, err := findJava()
-	if err != nil {
-		return nil, err
-	}
-	libs, version, err := ResolveLibs(opts.Version)
+	java, libs, version, err := javaAndLibs(opts.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -698,6 +694,16 @@ func randomClusterID() string {
 			return s
 		}
 	}
+}
+
+// javaAndLibs finds java and the jars of the requested Kafka version (see
+// ResolveLibs): what starting a broker or a cluster needs.
+func javaAndLibs(version string) (java, libs, exact string, err error) {
+	if java, err = findJava(); err != nil {
+		return "", "", "", err
+	}
+	libs, exact, err = ResolveLibs(version)
+	return java, libs, exact, err
 }
 
 func findJava() (string, error) {

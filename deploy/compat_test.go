@@ -1,6 +1,8 @@
 package deploy_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"sort"
 	"strings"
@@ -12,7 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // compatQueries pair queries written for kafka_exporter (its dashboards,
@@ -55,17 +58,11 @@ var compatQueries = []struct{ name, kafkaExporter, native string }{
 // kafka_* series may be negative (kafka_exporter serves -1 for partitions
 // without a commit; we leave them out).
 func TestKafkaExporterCompat(t *testing.T) {
-	if testing.Short() && !inCI() {
-		t.Skip("runs Prometheus: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "runs Prometheus")
 	promtest.Binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "orders"), kfake.SeedTopics(2, "payments"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(3, "orders"), kfake.SeedTopics(2, "payments"))
 	brokers := cluster.ListenAddrs()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {

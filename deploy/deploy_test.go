@@ -11,6 +11,9 @@
 package deploy_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+
 	"bytes"
 	"context"
 	"debug/elf"
@@ -35,23 +38,15 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 	"github.com/offsetlag/offsetlag/metrics"
 )
-
-func inCI() bool { return os.Getenv("CI") == "true" }
 
 // promtool returns the promtool binary, skipping (failing in CI) without it.
 func promtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if inCI() {
-			t.Fatal("promtool not on PATH: scripts/ci-deps.sh installs it (Debian package prometheus)")
-		}
-		t.Skip("promtool not on PATH (apt-get install prometheus, or run scripts/ci-deps.sh)")
-	}
-	return p
+	return testenv.LookPath(t, "promtool", "scripts/ci-deps.sh installs it: Debian package prometheus")
 }
 
 // knownMetrics are the offsetlag_* families the exporter can emit.
@@ -229,19 +224,7 @@ func checkKubernetes(t *testing.T, doc map[string]any) {
 
 func checkDashboard(t *testing.T, f string, raw []byte, known map[string]bool) {
 	t.Helper()
-	var d struct {
-		UID    string `json:"uid"`
-		Panels []struct {
-			Type    string `json:"type"`
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := promtest.ParseDashboard(t, raw)
 	if d.UID == "" {
 		t.Error("dashboard has no uid")
 	}
@@ -375,9 +358,7 @@ func base(paths []string) []string {
 // static (CGO off), the version comes from the build argument, and the
 // final stage runs as nonroot and exposes 9745.
 func TestDockerfile(t *testing.T) {
-	if testing.Short() && !inCI() {
-		t.Skip("builds every binary: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "builds every binary")
 	raw, err := os.ReadFile("../Dockerfile")
 	if err != nil {
 		t.Fatal(err)
@@ -439,18 +420,10 @@ func TestDockerfile(t *testing.T) {
 // metrics.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	pt := promtool(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := cluster.Client
 	var rs []*kgo.Record
 	for p := int32(0); p < 2; p++ {
 		for i := 0; i < 10; i++ {

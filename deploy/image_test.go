@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // TestImage builds the OCI image with scripts/image.sh (what `make image`
@@ -22,12 +24,7 @@ func TestImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every binary and an image (-short)")
 	}
-	if _, err := exec.LookPath("buildah"); err != nil {
-		if inCI() {
-			t.Fatal("buildah not on PATH: scripts/ci-deps.sh installs it (Debian package buildah)")
-		}
-		t.Skip("buildah not on PATH (apt-get install buildah, or run scripts/ci-deps.sh)")
-	}
+	testenv.LookPath(t, "buildah", "scripts/ci-deps.sh installs it: Debian package buildah")
 	if runtime.GOOS != "linux" {
 		t.Skip("the image is linux")
 	}

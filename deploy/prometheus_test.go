@@ -2,10 +2,8 @@ package deploy_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,7 +14,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // Timings of TestRealPrometheus. The in-process cluster deletes the
@@ -64,35 +64,19 @@ const (
 // loaded (they must parse and evaluate) but need Lambda discovery to fire:
 // cmd/offsetlag-exporter's lambda tests cover their series.
 func TestRealPrometheus(t *testing.T) {
-	if testing.Short() && !inCI() {
-		t.Skip("runs Prometheus for about a minute: skipped in -short mode")
-	}
+	testenv.SkipShort(t, "runs Prometheus for about a minute")
 	promtest.Binary(t) // skip or fail before building anything
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "events", "archive"),
+	cluster := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "events", "archive"),
 		kfake.BrokerConfigs(map[string]string{
 			"offset.retention.ms":                 strconv.FormatInt(retention.Milliseconds(), 10),
 			"offsets.retention.check.interval.ms": "250",
 		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clusterOpen := true
-	defer func() {
-		if clusterOpen {
-			cluster.Close()
-		}
-	}()
 	brokers := cluster.ListenAddrs()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	cl, adm := cluster.Client, cluster.Admin
 	produce := func(topic string, perPartition int, ts time.Time) {
 		t.Helper()
 		var rs []*kgo.Record
@@ -272,7 +256,6 @@ func TestRealPrometheus(t *testing.T) {
 	back.Close()
 	cl.Close()
 	cluster.Close()
-	clusterOpen = false
 	rec.WaitFiring(t, "OffsetlagClusterUnreachable", "", alertWait, diag)
 	exp.stop()
 	down := rec.WaitFiring(t, "OffsetlagExporterDown", "", alertWait, diag)
@@ -288,37 +271,13 @@ func TestRealPrometheus(t *testing.T) {
 // return nothing.
 func checkDashboardQueries(t *testing.T, ps *promtest.Server, start time.Time) {
 	t.Helper()
-	raw, err := os.ReadFile("grafana/offsetlag-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	type panel struct {
-		Type    string  `json:"type"`
-		Title   string  `json:"title"`
-		Panels  []panel `json:"panels"`
-		Targets []struct {
-			Expr string `json:"expr"`
-		} `json:"targets"`
-	}
-	var d struct {
-		Panels     []panel `json:"panels"`
-		Templating struct {
-			List []struct {
-				Name       string `json:"name"`
-				Type       string `json:"type"`
-				Definition string `json:"definition"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := promtest.LoadDashboard(t)
 	all := strings.NewReplacer("$cluster", ".*", "$group", ".*")
 	end := time.Now()
 	var empty []string
 	queries := 0
-	var walk func(ps []panel)
-	walk = func(panels []panel) {
+	var walk func(ps []promtest.Panel)
+	walk = func(panels []promtest.Panel) {
 		for _, p := range panels {
 			walk(p.Panels)
 			var exprs []string

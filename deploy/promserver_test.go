@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // This file holds the exporter side of the real-Prometheus tests
 // (prometheus_test.go, compat_test.go): the exporter binary built once and
-// started on a free port. The Prometheus side is internal/promtest.
+// started on a free port. The Prometheus side is internal/testing/promtest.
 
 var (
 	exporterOnce sync.Once
@@ -59,7 +59,7 @@ func exporterBinary(t *testing.T) string {
 type exporterProc struct {
 	addr string
 	cmd  *exec.Cmd
-	logs *promtest.LockedBuffer
+	logs *testenv.LockedBuffer
 	once sync.Once
 }
 
@@ -69,7 +69,7 @@ type exporterProc struct {
 func startExporter(t *testing.T, brokers []string, args ...string) *exporterProc {
 	t.Helper()
 	bin := exporterBinary(t)
-	p := &exporterProc{addr: promtest.FreeAddr(t), logs: &promtest.LockedBuffer{}}
+	p := &exporterProc{addr: testenv.FreeAddr(t), logs: &testenv.LockedBuffer{}}
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "OFFSETLAG_") {

@@ -8,8 +8,9 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // TestExpiryAlertsKafka is deploy/prometheus_test.go's expiry story on a
@@ -40,7 +41,7 @@ func TestExpiryAlertsKafka(t *testing.T) {
 	rec := promtest.NewRecorder(ps)
 	defer rec.Close()
 	diag := func() string {
-		return "exporter log:\n" + tail(p.logs.String(), 3000) + "\nprometheus log:\n" + tail(ps.Logs(), 1500)
+		return "exporter log:\n" + testenv.TailLines(p.logs.String(), 3000) + "\nprometheus log:\n" + testenv.TailLines(ps.Logs(), 1500)
 	}
 
 	// The commit, once the exporter and Prometheus are watching.

@@ -15,7 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 )
 
 // The multi-broker reliability tests run the exporter binary against a real
@@ -61,6 +61,25 @@ type faultScene struct {
 	groups []string // all of them, sorted
 	p      *exporterProc
 	w      *scrapeWatcher
+}
+
+// newFaultSceneAtBaseline is newFaultScene once the exporter reports the
+// expected lag (the baseline) for 2 polls; it returns the baseline too.
+func newFaultSceneAtBaseline(t *testing.T) (*faultScene, map[partitionKey]bool) {
+	t.Helper()
+	s := newFaultScene(t)
+	want, err := s.expected()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := baselineOf(want)
+	s.w.setPhase("baseline", base, s.groups)
+	s.waitCorrect("baseline", 2)
+	s.w.waitPolls(2, "baseline")
+	if s.w.report(); t.Failed() {
+		t.FailNow()
+	}
+	return s, base
 }
 
 func newFaultScene(t *testing.T) *faultScene {
@@ -686,18 +705,7 @@ func baselineOf(want map[partitionKey]float64) map[partitionKey]bool {
 // binary, with records written throughout each step.
 func TestReliabilityRollingRestart(t *testing.T) {
 	start := time.Now()
-	s := newFaultScene(t)
-	want, err := s.expected()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := baselineOf(want)
-	s.w.setPhase("baseline", base, s.groups)
-	s.waitCorrect("baseline", 2)
-	s.w.waitPolls(2, "baseline")
-	if s.w.report(); t.Failed() {
-		t.FailNow()
-	}
+	s, base := newFaultSceneAtBaseline(t)
 
 	var steps []string
 	var maxPolls float64

@@ -1,6 +1,6 @@
 // Package e2e holds the end-to-end suite: the built offsetlag-exporter binary,
 // run as a separate process against a real Apache Kafka broker
-// (internal/kafkatest), is compared partition by partition with Kafka's own
+// (internal/testing/kafkatest), is compared partition by partition with Kafka's own
 // kafka-consumer-groups tool.
 //
 // The suite runs against Kafka 4.1 and 3.9 in one `go test ./e2e/...` (one

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,7 +14,8 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -338,22 +338,7 @@ func expiryGroup(r *result.Result, group string) *result.GroupExpiry {
 }
 
 // expiryLogs collects the exporter's log lines.
-type expiryLogs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *expiryLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *expiryLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type expiryLogs struct{ testenv.LockedBuffer }
 
 // countWith counts the lines holding both substrings.
 func (l *expiryLogs) countWith(a, b string) int {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,16 +18,15 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // exporterProc is a running offsetlag-exporter binary.
 type exporterProc struct {
 	url  string // http://127.0.0.1:PORT
 	cmd  *exec.Cmd
-	logs *promtest.LockedBuffer
+	logs *testenv.LockedBuffer
 	done chan struct{}
 }
 
@@ -77,7 +75,7 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 			base = append(base, kv)
 		}
 	}
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +88,7 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 	p := &exporterProc{
 		url:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		cmd:  exec.Command(bin, all...),
-		logs: &promtest.LockedBuffer{},
+		logs: &testenv.LockedBuffer{},
 		done: make(chan struct{}),
 	}
 	p.cmd.Env = append(base, env...)
@@ -117,27 +115,10 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 		_ = p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("exporter %v log:\n%s", all, tail(p.logs.String(), 40))
+			t.Logf("exporter %v log:\n%s", all, testenv.TailLines(p.logs.String(), 40))
 		}
 	})
 	return p
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // waitPoll waits until offsetlag_up is 1 and the last successful poll
@@ -151,7 +132,7 @@ func (p *exporterProc) waitPoll(t *testing.T, since time.Time, timeout time.Dura
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
-			return fmt.Errorf("exporter exited: %v\n%s", p.cmd.ProcessState, tail(p.logs.String(), 30))
+			return fmt.Errorf("exporter exited: %v\n%s", p.cmd.ProcessState, testenv.TailLines(p.logs.String(), 30))
 		default:
 		}
 		ms, err := p.scrape()

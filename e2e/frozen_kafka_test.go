@@ -11,18 +11,7 @@ import (
 // records written throughout.
 func TestReliabilityBrokerFrozen(t *testing.T) {
 	start := time.Now()
-	s := newFaultScene(t)
-	want, err := s.expected()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := baselineOf(want)
-	s.w.setPhase("baseline", base, s.groups)
-	s.waitCorrect("baseline", 2)
-	s.w.waitPolls(2, "baseline")
-	if s.w.report(); t.Failed() {
-		t.FailNow()
-	}
+	s, base := newFaultSceneAtBaseline(t)
 
 	victim, moving, healthy := -1, []string(nil), []string(nil)
 	for i := range s.c.Brokers {

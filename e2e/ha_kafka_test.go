@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,8 +20,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // HA replicas (--ha.enabled) on a real 3-node cluster: three replica
@@ -223,6 +224,10 @@ func first(s []string, n int) []string {
 // series keys.
 func (s *haScene) reference() map[string]string {
 	deadline := time.Now().Add(60 * time.Second)
+	// The series set grows for a few polls after the groups appear (rates
+	// need two observations): take it once it stayed the same for 3 polls.
+	var prev map[string]string
+	same := 0
 	for {
 		ms, err := s.ref.scrape()
 		if err == nil {
@@ -232,11 +237,21 @@ func (s *haScene) reference() map[string]string {
 				seen[g] = true
 			}
 			if len(seen) == haGroups+1 { // the groups and "" (topic series)
-				return keys
+				if prev != nil && maps.Equal(prev, keys) {
+					same++
+				} else {
+					same = 0
+				}
+				prev = keys
+				if same >= 3 {
+					return keys
+				}
+				time.Sleep(haPoll)
+				continue
 			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the reference does not export the %d groups: %v", haGroups, err)
+			s.t.Fatalf("the reference does not export the %d groups with a settled series set: %v", haGroups, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -488,7 +503,7 @@ func TestReliabilityHAReplicasScale(t *testing.T) {
 		}
 		<-p.done
 		if !strings.Contains(p.logs.String(), "left the replicas' group") {
-			t.Errorf("a replica stopped with SIGTERM did not log leaving the group:\n%s", tail(p.logs.String(), 20))
+			t.Errorf("a replica stopped with SIGTERM did not log leaving the group:\n%s", testenv.TailLines(p.logs.String(), 20))
 		}
 	}
 	s.waitCovered("3 replicas again", current(), ref)
@@ -602,21 +617,7 @@ func waitProm(t *testing.T, what string, cond func() bool) {
 // leaves them to this test): each returns data, and owned equals shards.
 func checkHAPanels(t *testing.T, ps *promtest.Server) {
 	t.Helper()
-	raw, err := os.ReadFile("../deploy/grafana/offsetlag-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
+	d := promtest.LoadDashboard(t)
 	values := map[string]string{}
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
@@ -666,7 +667,7 @@ func TestHASecurity(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the replicas never shared the %d shards: SCRAM %v, TLS %v\nSCRAM log:\n%s\nTLS log:\n%s", haShards, a, c,
-				tail(viaSCRAM.logs.String(), 15), tail(viaTLS.logs.String(), 15))
+				testenv.TailLines(viaSCRAM.logs.String(), 15), testenv.TailLines(viaTLS.logs.String(), 15))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

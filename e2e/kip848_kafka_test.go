@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 )
 
 // TestKIP848ConsumerGroup runs Kafka's console consumer on the new consumer

@@ -9,7 +9,7 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 )
 
 // TestLagMatchesKafkaCLI fills two topics, runs classic consumer groups to

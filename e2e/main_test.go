@@ -10,7 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // TestMain shares one broker per Kafka version between the tests of the
@@ -78,7 +79,7 @@ var (
 func exporterBinary(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
-		root, err := kafkatest.RepoRoot()
+		root, err := testenv.RepoRoot()
 		if err != nil {
 			binErr = err
 			return

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
-
-	"github.com/offsetlag/offsetlag/internal/promtest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // secureOptions: a broker with a SASL_PLAINTEXT listener (PLAIN and SCRAM
@@ -71,7 +70,7 @@ func TestSecurity(t *testing.T) {
 		"--failure-topic", topic+"-failed", "--sqlite-path", filepath.Join(t.TempDir(), "r.db"),
 		"--metrics-listen", "", "--batch-window", "50ms",
 		"--tls", "--tls-ca-file", pki.CAFile, "--tls-cert-file", pki.ClientCert, "--tls-key-file", pki.ClientKey)
-	runLogs := &promtest.LockedBuffer{}
+	runLogs := &testenv.LockedBuffer{}
 	run.Stdout, run.Stderr = runLogs, runLogs
 	setProcAttrs(run)
 	if err := run.Start(); err != nil {
@@ -82,7 +81,7 @@ func TestSecurity(t *testing.T) {
 	t.Cleanup(func() {
 		_ = run.Process.Kill()
 		if t.Failed() {
-			t.Logf("factor-worker run log:\n%s", tail(runLogs.String(), 30))
+			t.Logf("factor-worker run log:\n%s", testenv.TailLines(runLogs.String(), 30))
 		}
 	})
 	caughtUp := func(ms metricSet) bool {
@@ -127,9 +126,9 @@ func TestSecurity(t *testing.T) {
 	default:
 	}
 	logs := wrong.logs.String()
-	t.Logf("exporter with a wrong password, after %v polls:\n%s", polls+3, tail(logs, 4))
+	t.Logf("exporter with a wrong password, after %v polls:\n%s", polls+3, testenv.TailLines(logs, 4))
 	if !strings.Contains(logs, "SASL Authentication failed") || !strings.Contains(logs, "poll failed") {
-		t.Errorf("the log does not say the authentication failed:\n%s", tail(logs, 20))
+		t.Errorf("the log does not say the authentication failed:\n%s", testenv.TailLines(logs, 20))
 	}
 	if ms, _ := wrong.scrape(); len(ms.series("offsetlag_consumergroup_lag", nil)) != 0 {
 		t.Error("lag series without a successful poll")
@@ -137,7 +136,7 @@ func TestSecurity(t *testing.T) {
 	for name, p := range map[string]*exporterProc{"scram": viaSCRAM, "tls": viaTLS, "wrong": wrong} {
 		checkNoSecret(t, "exporter "+name, p.logs.String())
 		if name != "tls" && !strings.Contains(p.logs.String(), "password=<redacted>") {
-			t.Errorf("exporter %s does not log its (redacted) security settings:\n%s", name, tail(p.logs.String(), 10))
+			t.Errorf("exporter %s does not log its (redacted) security settings:\n%s", name, testenv.TailLines(p.logs.String(), 10))
 		}
 	}
 }
@@ -198,7 +197,7 @@ func workerBinary(t *testing.T) string {
 	if _, err := os.Stat(path); err == nil {
 		return path
 	}
-	root, err := kafkatest.RepoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

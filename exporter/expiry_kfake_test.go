@@ -1,11 +1,10 @@
 package exporter_test
 
 import (
-	"bytes"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,26 +15,9 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-// syncBuffer is a log sink safe for the polling goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
 
 func expiryOf(r *result.Result, group string) *result.GroupExpiry {
 	c, _ := r.Cluster("c")
@@ -57,18 +39,10 @@ func expiryOf(r *result.Result, group string) *result.GroupExpiry {
 func TestExpiryKfake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"),
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"),
 		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	cl := c.Client
+	adm := c.Admin
 	for p := int32(0); p < 2; p++ {
 		for i := 0; i < 10; i++ {
 			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
@@ -86,7 +60,7 @@ func TestExpiryKfake(t *testing.T) {
 		// (the default) failed 1 run in 3 under -race on a loaded machine.
 		tolerance = 5 * interval
 	)
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	dir := t.TempDir()
 	newExporter := func() (*exporter.Exporter, func()) {
 		ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
@@ -113,18 +87,7 @@ func TestExpiryKfake(t *testing.T) {
 	e, closeFirst := newExporter()
 
 	// A classic consumer reads everything, commits and leaves: Empty.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("classic"),
-		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 20; {
-		fs := cons.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatal("classic consumer: no records")
-		}
-		n += fs.NumRecords()
-	}
+	cons := c.Member(t, "classic", 20, "t")
 	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -232,13 +195,13 @@ func TestExpiryKfake(t *testing.T) {
 	if g := expiryOf(r, "classic"); g == nil || !g.Topics[0].Expired {
 		t.Errorf("classic expired flag flapped: %+v", g)
 	}
-	if n := logs.count(`msg="committed offsets expired`); n != 4 { // classic (2 partitions on one topic: 1), simple, behind, esm
-		t.Errorf("%d expired lines, want 4 (one per group and topic):\n%s", n, logs.b.String())
+	if n := logs.Count(`msg="committed offsets expired`); n != 4 { // classic (2 partitions on one topic: 1), simple, behind, esm
+		t.Errorf("%d expired lines, want 4 (one per group and topic):\n%s", n, logs.String())
 	}
-	if n := logs.count(`msg="committed offset is below the log start`); n != 1 {
+	if n := logs.Count(`msg="committed offset is below the log start`); n != 1 {
 		t.Errorf("%d out-of-range lines, want 1", n)
 	}
-	if n := logs.count(`msg="committed offsets deleted before`); n != 1 {
+	if n := logs.Count(`msg="committed offsets deleted before`); n != 1 {
 		t.Errorf("%d deleted lines, want 1", n)
 	}
 }

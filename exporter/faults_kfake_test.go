@@ -9,6 +9,8 @@ package exporter_test
 // ("| scenario | expected | observed |", see reliabilityRow).
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -76,7 +78,7 @@ func (s *countingSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, er
 type faultRig struct {
 	t   *testing.T
 	ctx context.Context
-	c   *kfake.Cluster
+	c   *kfaketest.Cluster
 	cl  *kgo.Client
 	adm *kadm.Client
 	ac  *kafkaadmin.Client
@@ -91,22 +93,15 @@ func newFaultRig(t *testing.T, opts exporter.Options, kopts ...kfake.Opt) *fault
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	kopts = append([]kfake.Opt{kfake.NumBrokers(3), kfake.SeedTopics(4, "t")}, kopts...)
-	c, err := kfake.NewCluster(kopts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	r := &faultRig{t: t, ctx: ctx, c: c, cl: cl, adm: kadm.NewClient(cl), end: map[string][]int64{}}
+	c := kfaketest.New(t, kopts...)
+	cl := c.Client
+	r := &faultRig{t: t, ctx: ctx, c: c, cl: cl, adm: c.Admin, end: map[string][]int64{}}
 	for p := int32(0); p < 4; p++ {
 		r.produce("t", p, 10+int(p))
 	}
 	r.commit("g", "t", map[int32]int64{0: 5, 1: 5, 2: 5, 3: 5})
 
+	var err error
 	r.ac, err = kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +159,21 @@ func (r *faultRig) commit(group, topic string, at map[int32]int64) {
 
 // poll runs one poll and returns the cluster's result and the requests it
 // sent, by API.
+// recovered polls (at most 20 times) until the cluster is up with group g's
+// expected lag on t, and returns how long that took.
+func (r *faultRig) recovered() time.Duration {
+	r.t.Helper()
+	t1 := time.Now()
+	var cr result.ClusterResult
+	for i := 1; i <= 20; i++ {
+		if cr, _ = r.poll(); cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil {
+			return time.Since(t1)
+		}
+	}
+	r.t.Fatalf("not recovered: %v", r.wantLag(cr, "g", "t", r.gLag()))
+	return 0
+}
+
 func (r *faultRig) poll() (result.ClusterResult, map[string]uint64) {
 	r.t.Helper()
 	before, _ := r.e.Latest().Cluster("c")
@@ -389,7 +399,7 @@ func TestFaultCoordinatorMoves(t *testing.T) {
 
 // slowBroker makes every request of key sleep d (on the cluster's sleep
 // machinery, so the other connections keep going) while on is set.
-func slowBroker(c *kfake.Cluster, key kmsg.Key, d time.Duration, on *atomic.Bool, slept *atomic.Int32) {
+func slowBroker(c *kfaketest.Cluster, key kmsg.Key, d time.Duration, on *atomic.Bool, slept *atomic.Int32) {
 	c.ControlKey(int16(key), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		if on.Load() {
@@ -470,16 +480,7 @@ func TestFaultSlowBroker(t *testing.T) {
 	// Back to normal: correct on the next poll.
 	slow.Store(false)
 	r.produce("t", 3, 5)
-	t1 := time.Now()
-	var recovered time.Duration
-	for i := 1; i <= 20 && recovered == 0; i++ {
-		if cr, _ = r.poll(); cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil {
-			recovered = time.Since(t1)
-		}
-	}
-	if recovered == 0 {
-		t.Fatalf("not recovered: %v", r.wantLag(cr, "g", "t", r.gLag()))
-	}
+	recovered := r.recovered()
 	reliabilityRow(t, "broker slower than the poll interval (Metadata and ListOffsets sleep 2 s, interval and timeout 300 ms)",
 		"poll returns at its deadline, up 0, last good values served with their age, polls never overlap",
 		fmt.Sprintf("poll returned in %s; up 0; the 4 last good lag series kept; last successful poll %.1fs old; %d polls in %s, at most %d at once; correct %s after the broker recovered (once the abandoned 2 s requests finished)",
@@ -556,16 +557,7 @@ func TestFaultSlowListOffsets(t *testing.T) {
 	}
 	slow.Store(false)
 	r.produce("t", 1, 2)
-	t1 := time.Now()
-	var recovered time.Duration
-	for i := 1; i <= 20 && recovered == 0; i++ {
-		if cr, _ = r.poll(); cr.Up && r.wantLag(cr, "g", "t", r.gLag()) == nil {
-			recovered = time.Since(t1)
-		}
-	}
-	if recovered == 0 {
-		t.Fatalf("not recovered: %v", r.wantLag(cr, "g", "t", r.gLag()))
-	}
+	recovered := r.recovered()
 	reliabilityRow(t, "ListOffsets slower than the poll deadline (Metadata and group requests answer)",
 		"poll returns at its deadline, up 0; unread log ends carried from the last good read with their age for at most poll.stale-after (3 intervals), then absent (never a false 0 or negative); correct after",
 		fmt.Sprintf("polls returned within %s; up 0; last good lag carried on %d poll(s) (data age up to %.2f s), absent on the first poll past %s; correct %s after recovery (once the abandoned 2 s requests finished)",
@@ -810,11 +802,7 @@ func TestFaultOldBroker(t *testing.T) {
 		vs   *kversion.Versions
 	}{{"0.8.0", kversion.V0_8_0()}, {"0.10.0", kversion.V0_10_0()}, {"2.0.0", kversion.V2_0_0()}} {
 		t.Run("kafka-"+v.name, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
 			ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
 			if err != nil {
 				t.Fatal(err)

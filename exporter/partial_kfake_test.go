@@ -18,14 +18,8 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
-
-// text returns everything written so far.
-func (s *syncBuffer) text() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // verdictLines returns the log lines that conclude commits were deleted or
 // expired.
@@ -48,7 +42,7 @@ func verdictLines(log string) []string {
 // group's lag series on every poll. A real deletion is still concluded
 // (DeleteGroups: two polls agree).
 func TestFaultCoordinatorAnswersWithoutGroup(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	r := newFaultRig(t, exporter.Options{Logger: logger})
 	r.commit("h", "t", map[int32]int64{0: 1, 1: 1})
@@ -152,7 +146,7 @@ func TestFaultCoordinatorAnswersWithoutGroup(t *testing.T) {
 	if err := r.wantLag(cr, "g", "t", r.gLag()); err != nil || !cr.Up {
 		t.Errorf("after the degraded answers: up %v, %v", cr.Up, err)
 	}
-	falseVerdicts := verdictLines(logs.text())
+	falseVerdicts := verdictLines(logs.String())
 	if len(falseVerdicts) != 0 {
 		t.Errorf("verdicts from degraded answers: %q", falseVerdicts)
 	}
@@ -167,7 +161,7 @@ func TestFaultCoordinatorAnswersWithoutGroup(t *testing.T) {
 	if _, ok := cr.Group("h"); ok || len(r.seriesWith(`group="h"`)) != 0 {
 		t.Errorf("deleted group h still served two polls after DeleteGroups")
 	}
-	deleted := verdictLines(logs.text())
+	deleted := verdictLines(logs.String())
 	if len(deleted) != 1 || !strings.Contains(deleted[0], "group=h") {
 		t.Errorf("verdicts after DeleteGroups of h: %q, want one deletion of h", deleted)
 	}

@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"testing"
 	"time"
@@ -22,17 +24,9 @@ import (
 func TestStatusTransitions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "events"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "events"))
+	cl := c.Client
+	adm := c.Admin
 	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
 	if err != nil {
 		t.Fatal(err)

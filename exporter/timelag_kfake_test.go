@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"math"
@@ -91,17 +93,9 @@ func TestTimeLagAccuracy(t *testing.T) {
 	for i, sc := range scenarios {
 		topics[i] = sc.name
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topics...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, topics...))
+	cl := c.Client
+	adm := c.Admin
 
 	modes := []string{"interpolate", "exact", "hybrid"}
 	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}

@@ -1,6 +1,8 @@
 package ha_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -197,11 +199,7 @@ func watchDisjoint(t *testing.T, ctx context.Context, rs func() []*replica) *syn
 func TestReplicasShareAndHandOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	brokers := c.ListenAddrs()
 	groups := seed(t, ctx, brokers, 24)
 
@@ -247,11 +245,7 @@ func TestReplicasShareAndHandOver(t *testing.T) {
 func TestRestoreKeepsCountdown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	brokers := c.ListenAddrs()
 	seed(t, ctx, brokers, 1)
 
@@ -261,18 +255,7 @@ func TestRestoreKeepsCountdown(t *testing.T) {
 		return len(st.Owned) == testShards, fmt.Sprintf("owned %v", st.Owned)
 	})
 	// A classic consumer commits and leaves: the group is Empty.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("classic"),
-		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 2; {
-		fs := cons.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
-		}
-		n += fs.NumRecords()
-	}
+	cons := c.Member(t, "classic", 2, "t")
 	waitFor(t, "a to see the consumer", time.Minute, func() (bool, string) {
 		g := a.expiry("classic")
 		return g != nil && g.State == "Stable", fmt.Sprintf("%+v", g)
@@ -336,11 +319,7 @@ func ownerOf(rs []*replica, group string) *replica {
 func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	brokers := c.ListenAddrs()
 	groups := seed(t, ctx, brokers, 24)
 
@@ -363,18 +342,7 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 	})
 
 	// An Empty classic group with a running countdown.
-	cons, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("classic"),
-		kgo.ConsumeTopics("t"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 0; n < 2; {
-		fs := cons.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
-		}
-		n += fs.NumRecords()
-	}
+	cons := c.Member(t, "classic", 2, "t")
 	if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -458,16 +426,8 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 func TestExistingTopicNotCompacted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	cl := c.Client
 	del := "delete"
 	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": &del}, testTopic); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package kafkaadmin_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"testing"
 	"time"
 
@@ -13,12 +15,8 @@ import (
 // DescribeConfigs, and not again on the next round (it is refreshed every
 // ConfigRefresh, not every poll).
 func TestOffsetsRetention(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(1, "t"),
+	c := kfaketest.New(t, kfake.NumBrokers(2), kfake.SeedTopics(1, "t"),
 		kfake.BrokerConfigs(map[string]string{"offsets.retention.minutes": "3"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
 	cl, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package kafkaadmin_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -177,7 +179,7 @@ func TestSnapshotFrozenBroker(t *testing.T) {
 			brokers = append(brokers, a)
 		}
 	}
-	fz := newFreezer(t, f.cluster)
+	fz := newFreezer(t, f.cluster.Cluster)
 	fz.freeze(frozen)
 	c := f.client(t, func(cfg *kafkaadmin.Config) { cfg.Brokers = brokers })
 
@@ -314,16 +316,8 @@ func TestSnapshotFrozenBroker(t *testing.T) {
 func TestSnapshotGroupDead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
+	cl := c.Client
 	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: 0, Value: []byte("x")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package kafkaadmin_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"testing"
@@ -28,7 +30,7 @@ import (
 //	retained    simple group, audit 0 committed at 2 (below the log start 5)
 //	live        classic group with one live member on payments, caught up
 type fixture struct {
-	cluster *kfake.Cluster
+	cluster *kfaketest.Cluster
 	ends    map[string][]int64
 }
 
@@ -38,18 +40,10 @@ func newFixture(t *testing.T, opts ...kfake.Opt) *fixture {
 	defer cancel()
 	opts = append([]kfake.Opt{kfake.NumBrokers(3), kfake.SeedTopics(6, "orders"), kfake.SeedTopics(4, "payments"),
 		kfake.SeedTopics(2, "audit")}, opts...)
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := kfaketest.New(t, opts...)
 	f := &fixture{cluster: c, ends: map[string][]int64{}}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := c.Client
 	produce := func(topic string, partitions int, count func(p int) int) {
 		f.ends[topic] = make([]int64, partitions)
 		var rs []*kgo.Record

@@ -1,6 +1,8 @@
 package kafkaadmin_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"errors"
 	"testing"
@@ -16,16 +18,8 @@ import (
 func TestRecordTimes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(2, "ts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(2), kfake.SeedTopics(2, "ts"))
+	cl := c.Client
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	// Partition p: 20 records, record i created at base + i minutes, with
 	// a 40 KiB value every 5th record so some batches exceed the small fetch.

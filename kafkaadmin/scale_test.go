@@ -1,6 +1,8 @@
 package kafkaadmin_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"testing"
@@ -29,11 +31,7 @@ func TestScaleRequestsAndLag(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("topic-%03d", i)
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(parts, names...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(parts, names...))
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0))
 	if err != nil {

@@ -1,6 +1,9 @@
 package worker
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -16,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 
@@ -231,24 +234,13 @@ func TestPartialBatchDynamoDB(t *testing.T) {
 		parts*perPart, len(poison), len(ids), len(poison))
 }
 
-// freePort returns a 127.0.0.1 port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // TestWaitsForKafka starts the worker before its broker exists: it keeps
 // retrying (its backoff reaches its cap and stays there, the steady state a
 // longer wait would only repeat), reports itself not connected and not
 // ready, and once the broker comes up on that address it consumes every
 // record.
 func TestWaitsForKafka(t *testing.T) {
-	port := freePort(t)
+	port := testenv.FreePorts(t, 1)[0]
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	st := newMemStore()
 	e := &env{t: t, addrs: []string{addr}}
@@ -270,11 +262,7 @@ func TestWaitsForKafka(t *testing.T) {
 	default:
 	}
 
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(2, srcTopic, failTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(2, srcTopic, failTopic))
 	ke := newEnvOn(t, c)
 	ke.produce(0, time.Time{}, numbers(1, 150)...)
 	ke.produce(1, time.Time{}, numbers(1, 50)...)
@@ -296,7 +284,7 @@ func TestWaitsForKafka(t *testing.T) {
 // TestStopWhileWaitingForKafka: cancelling Run while Kafka was never
 // reachable returns nil at once.
 func TestStopWhileWaitingForKafka(t *testing.T) {
-	e := &env{t: t, addrs: []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))}}
+	e := &env{t: t, addrs: []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(testenv.FreePorts(t, 1)[0]))}}
 	r := e.start("g-never", newMemStore(), func(c *Config) { c.ConnectBackoff, c.MaxConnectBackoff = 20*time.Millisecond, 40*time.Millisecond })
 	waitFor(t, "a failed attempt", func() bool { return r.w.Status().Attempts >= 1 })
 	r.stop(t)

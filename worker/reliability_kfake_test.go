@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlag/offsetlag/worker/store"
@@ -237,11 +236,7 @@ func missing(want map[string]bool, got map[string]int) []string {
 // position's count and the number of duplicates.
 func (e *env) readFailures(want int) (map[string]int, int) {
 	e.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...), kgo.ConsumeTopics(failTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	cl := e.failureReader()
 	defer cl.Close()
 	got := map[string]int{}
 	dups := 0

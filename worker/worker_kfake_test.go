@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +82,7 @@ func (s *memStore) offsets() []int64 {
 
 type env struct {
 	t       testing.TB
-	cluster *kfake.Cluster
+	cluster *kfaketest.Cluster
 	addrs   []string
 	cl      *kgo.Client
 	adm     *kadm.Client
@@ -88,22 +90,14 @@ type env struct {
 
 func newEnv(t testing.TB, brokers int, partitions int32) *env {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(brokers), kfake.SeedTopics(partitions, srcTopic, failTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := kfaketest.New(t, kfake.NumBrokers(brokers), kfake.SeedTopics(partitions, srcTopic, failTopic))
 	return newEnvOn(t, c)
 }
 
 // newEnvOn returns an env with a client of cluster c.
-func newEnvOn(t testing.TB, c *kfake.Cluster) *env {
+func newEnvOn(t testing.TB, c *kfaketest.Cluster) *env {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
+	cl := c.Client
 	return &env{t: t, cluster: c, addrs: c.ListenAddrs(), cl: cl, adm: kadm.NewClient(cl)}
 }
 
@@ -159,15 +153,23 @@ func (e *env) commit(group string, p int32, at int64) {
 	}
 }
 
-// deadLetters reads want records from the failure topic (failing the test
-// if fewer arrive) and then checks that no more follow for a moment.
-func (e *env) deadLetters(want int) []*kgo.Record {
+// failureReader is a client reading the failure topic from its start,
+// committed records only.
+func (e *env) failureReader() *kgo.Client {
 	e.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addrs...), kgo.ConsumeTopics(failTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	return cl
+}
+
+// deadLetters reads want records from the failure topic (failing the test
+// if fewer arrive) and then checks that no more follow for a moment.
+func (e *env) deadLetters(want int) []*kgo.Record {
+	e.t.Helper()
+	cl := e.failureReader()
 	defer cl.Close()
 	var out []*kgo.Record
 	deadline := time.Now().Add(2 * time.Minute)

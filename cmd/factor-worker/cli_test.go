@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -19,7 +21,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/worker/store"
 )
@@ -96,11 +97,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers", "numbers-failed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers", "numbers-failed"))
 	brokers := strings.Join(c.ListenAddrs(), ",")
 
 	out, err := exec.Command(bin, "produce", "--brokers", brokers, "--count", "300", "--malformed", "0.05",
@@ -175,12 +172,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	if n, _ := st.Count(context.Background()); n != sent-malformed {
 		t.Fatalf("rows = %d, want %d", n, sent-malformed)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := c.Admin
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	offs, err := adm.FetchOffsets(ctx, "g-bin")
@@ -235,11 +227,7 @@ func scrape(t *testing.T, addr, series string) float64 {
 // worker: run returns exit 1 with the reason (before, the worker went on
 // without /metrics and /readyz).
 func TestMetricsServerFailureStopsWorker(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.SeedTopics(1, "numbers", "numbers-failed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.SeedTopics(1, "numbers", "numbers-failed"))
 	listeners := make(chan net.Listener, 1)
 	orig := metricsListen
 	metricsListen = func(addr string) (net.Listener, error) {

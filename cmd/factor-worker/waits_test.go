@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"io"
@@ -78,17 +80,9 @@ func TestBinaryWaitsForKafka(t *testing.T) {
 		t.Fatal("factor_worker_kafka_connected is not 0 while Kafka is down")
 	}
 
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(3, "numbers", "numbers-failed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.Ports(port), kfake.SeedTopics(3, "numbers", "numbers-failed"))
 	up := time.Now()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.DefaultProduceTopic("numbers"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := c.NewClient(t, kgo.DefaultProduceTopic("numbers"))
 	const total = 600
 	recs := make([]*kgo.Record, total)
 	for i := range recs {

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/offsetlag/offsetlag/internal/statuspage"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write the status page screenshots to docs/status-page-*.png")
@@ -52,10 +53,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium not found (scripts/ci-deps.sh installs it); required when CI=true")
-	}
-	t.Skip("chromium not found; install the Debian package chromium to run the browser test")
+	testenv.Unavailable(t, "chromium not found (scripts/ci-deps.sh installs it: Debian package chromium)")
 	return ""
 }
 
@@ -119,8 +117,7 @@ func TestDemoInBrowser(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs bytes.Buffer
-	log, logw := newTestLogger(&logs)
+	log, logw := newTestLogger()
 	d, err := start(ctx, cfg, log, log)
 	if err != nil {
 		t.Fatal(err)

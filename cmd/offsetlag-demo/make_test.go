@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // TestMakeDemo runs the README's first command, `make demo PORT=<free
@@ -26,13 +28,7 @@ func TestMakeDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the demo (-short)")
 	}
-	mk, err := exec.LookPath("make")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("make not on PATH")
-		}
-		t.Skip("make not on PATH")
-	}
+	mk := testenv.LookPath(t, "make", "Debian package make")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"io"
@@ -16,7 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // runExporter runs the binary's main loop on a seeded kfake cluster with
@@ -24,18 +27,14 @@ import (
 // returns the exit code.
 func runExporter(t *testing.T, extra ...string) (string, func() int) {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
+	cluster := kfaketest.New(t, kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
-	webPort := freePorts(t, 1)[0]
+	webPort := testenv.FreePorts(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	args := append([]string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}, extra...)
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
 	stop := func() int {
 		cancel()
@@ -63,19 +62,7 @@ func TestCloudWatchAPIMode(t *testing.T) {
 		"--cloudwatch.endpoint", ep, "--cloudwatch.protocol", "json", "--cloudwatch.namespace", "offsetlag/main-test")
 	waitFor(t, url, `offsetlag_cloudwatch_datums_dropped_total{reason="queue_full"} 0`,
 		`offsetlag_consumergroup_topic_sum_lag{cluster_name="`+name+`",group="g",topic="t"} 12`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing sent to CloudWatch")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if code := stop(); code != 0 {
-		t.Fatalf("exit code %d", code)
-	}
+	waitSentAndStop(t, url, stop)
 	now := time.Now()
 	out, err := mototest.CloudWatch(ep).GetMetricData(context.Background(), &awscw.GetMetricDataInput{
 		StartTime: aws.Time(now.Add(-5 * time.Minute)), EndTime: aws.Time(now.Add(time.Minute)),
@@ -121,19 +108,7 @@ func TestCloudWatchDefaultProtocol(t *testing.T) {
 		"--kafka.msk-cluster-arn", "arn:aws:kafka:us-east-1:123456789012:cluster/analytics/0e4d4f5c-1111-2222-3333-444455556666-2",
 		"--cloudwatch.endpoint", s.URL)
 	waitFor(t, url, `offsetlag_consumergroup_topic_sum_lag{cluster_name="prod",group="g",topic="t"} 12`)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing sent to CloudWatch")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if code := stop(); code != 0 {
-		t.Fatalf("exit code %d", code)
-	}
+	waitSentAndStop(t, url, stop)
 	if errs := s.ProtocolErrors(); len(errs) > 0 {
 		t.Fatalf("protocol errors %v", errs)
 	}
@@ -151,5 +126,24 @@ func TestCloudWatchDefaultProtocol(t *testing.T) {
 		if rq.Protocol != "rpc-v2-cbor" || rq.Status != 200 {
 			t.Errorf("request %+v", rq)
 		}
+	}
+}
+
+// waitSentAndStop waits (20 s at most) until the exporter at url counts a
+// datum sent to CloudWatch, then stops it and wants exit code 0.
+func waitSentAndStop(t *testing.T, url string, stop func() int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing sent to CloudWatch")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d", code)
 	}
 }

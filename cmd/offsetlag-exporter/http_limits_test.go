@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/bench"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // child is the exporter's main() running in its own process (TestMain), so
@@ -22,7 +23,7 @@ import (
 type child struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *syncBuffer
+	stderr *testenv.LockedBuffer
 }
 
 func startChild(t *testing.T, args ...string) *child {
@@ -31,8 +32,8 @@ func startChild(t *testing.T, args ...string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePorts(t, 1)[0]
-	c := &child{base: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &syncBuffer{}}
+	port := testenv.FreePorts(t, 1)[0]
+	c := &child{base: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &testenv.LockedBuffer{}}
 	c.cmd = exec.Command(exe, append(args, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--log.level", "warn")...)
 	c.cmd.Env = []string{"OFFSETLAG_TEST_RUN_MAIN=1", "PATH=" + os.Getenv("PATH")}
 	c.cmd.Stderr = c.stderr

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -8,17 +10,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 func TestBadConfigExitsTwo(t *testing.T) {
@@ -72,51 +72,14 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	}
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
 // seed fills a fresh cluster: topic t with 3 partitions of 10 records, and
 // group g committed at 3, 5 and 10.
-func seed(t *testing.T, c *kfake.Cluster) {
+func seed(t *testing.T, c *kfaketest.Cluster) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var rs []*kgo.Record
 	for p := int32(0); p < 3; p++ {
-		for i := 0; i < 10; i++ {
-			rs = append(rs, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")})
-		}
+		c.Produce(t, "t", p, 10)
 	}
-	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	os := kadm.Offsets{}
-	for p, at := range []int64{3, 5, 10} {
-		os.Add(kadm.Offset{Topic: "t", Partition: int32(p), At: at, LeaderEpoch: -1})
-	}
-	if err := kadm.NewClient(cl).CommitAllOffsets(ctx, "g", os); err != nil {
-		t.Fatal(err)
-	}
+	c.Commit(t, "g", "t", map[int32]int64{0: 3, 1: 5, 2: 10})
 }
 
 func scrape(t *testing.T, url string) string {
@@ -156,16 +119,13 @@ func waitFor(t *testing.T, url string, lines ...string) string {
 // in-process cluster: correct lag and up 1; cluster gone: still serving,
 // up 0, the reason logged; cluster back on the same ports: up 1 again.
 func TestServeOutageAndRecovery(t *testing.T) {
-	ports := freePorts(t, 4)
+	ports := testenv.FreePorts(t, 4)
 	kports, webPort := ports[:3], ports[3]
-	cluster, err := kfake.NewCluster(kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	done := make(chan int)
 	args := []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
 		"--kafka.dial-timeout", "1s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}
@@ -187,11 +147,7 @@ func TestServeOutageAndRecovery(t *testing.T) {
 		t.Errorf("outage not logged; logs:\n%s", logs.String())
 	}
 
-	cluster, err = kfake.NewCluster(kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster = kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7))
 	if !strings.Contains(logs.String(), "poll succeeded again") {
@@ -209,39 +165,18 @@ func TestServeOutageAndRecovery(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A port in use: the exporter exits 1 with the address in the log, and no
 // poll goes on behind it (before internal/app, the polls kept running
 // after run returned and the Kafka clients were closed under them).
 func TestPortInUseExitsOneAndStopsPolls(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.SeedTopics(1, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
+	cluster := kfaketest.New(t, kfake.SeedTopics(1, "t"))
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
 	before := goleak.IgnoreCurrent()
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	code := run(context.Background(), []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","),
 		"--poll.interval", "100ms", "--web.listen-address", busy.Addr().String()}, nil, io.Discard, &logs)
 	if code != 1 {

@@ -15,7 +15,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 )
 
 // TestWebConfigTLSAndBasicAuth serves the exporter with an exporter-toolkit
@@ -38,10 +39,10 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webConfig, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePorts(t, 1)[0]
+	port := testenv.FreePorts(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	done := make(chan int, 1)
 	// No Kafka behind 127.0.0.1:1: polls fail, the endpoint serves anyway.
 	args := []string{"--kafka.brokers", "127.0.0.1:1", "--poll.interval", "1s", "--kafka.dial-timeout", "200ms",

@@ -1,11 +1,11 @@
 package lambdaesm_test
 
 import (
-	"bytes"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +16,9 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDisabledESMKfake runs the feature end to end: two "disabled" event
 // source mappings (listed by the Lambda stand-in, self-managed Kafka
@@ -48,17 +32,9 @@ func (s *syncBuf) String() string {
 func TestDisabledESMKfake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"),
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"),
 		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
+	prod := c.Client
 	produce := func(perPartition int) {
 		for p := int32(0); p < 2; p++ {
 			for i := 0; i < perPartition; i++ {
@@ -78,7 +54,7 @@ func TestDisabledESMKfake(t *testing.T) {
 		selfManagedMapping("a7e3c1d2-0000-4000-8000-000000000002", "audit", "Disabled", "TRIM_HORIZON",
 			"audit-esm", c.ListenAddrs(), "numbers"),
 	)
-	logs := &syncBuf{}
+	logs := &testenv.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	d := newDiscoverer(t, s, lambdaesm.Config{Settings: lambdaesm.Settings{Horizon: time.Second}, Logger: logger,
 		Clusters: []lambdaesm.Cluster{{Name: "c", Brokers: c.ListenAddrs()}}})
@@ -90,18 +66,7 @@ func TestDisabledESMKfake(t *testing.T) {
 	// everything and commit, as members of the groups.
 	var members []*kgo.Client
 	for _, group := range []string{latestUUID, "audit-esm"} {
-		cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group),
-			kgo.ConsumeTopics("numbers"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for n := 0; n < 20; {
-			fs := cons.PollFetches(ctx)
-			if ctx.Err() != nil {
-				t.Fatalf("%s: no records", group)
-			}
-			n += fs.NumRecords()
-		}
+		cons := c.Member(t, group, 20, "numbers")
 		if err := cons.CommitUncommittedOffsets(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,8 @@
 package lambdaesm_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -50,15 +53,11 @@ func TestClusterMatches(t *testing.T) {
 func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(2, "numbers"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(2, "numbers"))
 	addrs := c.ListenAddrs()
 	s := newStandIn(t, selfManagedMapping("a7e3c1d2-0000-4000-8000-000000000009", "factor", "Disabled", "LATEST",
 		"factor-esm", []string{addrs[2]}, "numbers"))
-	logs := &syncBuf{}
+	logs := &testenv.LockedBuffer{}
 	d := newDiscoverer(t, s, lambdaesm.Config{Logger: slogText(logs),
 		Clusters: []lambdaesm.Cluster{{Name: "c", Brokers: addrs[:1]}}})
 	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: addrs[:1]}, nil)
@@ -122,4 +121,4 @@ func TestRecordsAtRiskOnMappingTopics(t *testing.T) {
 	}
 }
 
-func slogText(w *syncBuf) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+func slogText(w *testenv.LockedBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 )
 
 // TestMotoKafkaMappings records what moto's Lambda backend does with Kafka

@@ -413,15 +413,7 @@ func TestObserveExpiry(t *testing.T) {
 			st := &ExpiryState{Groups: map[string]*GroupState{}}
 			for i, p := range tc.polls {
 				if p.restart {
-					raw, err := encodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
-					if err != nil {
-						t.Fatal(err)
-					}
-					m, err := decodeState(raw)
-					if err != nil {
-						t.Fatal(err)
-					}
-					st = m["c"]
+					st = restarted(t, st, expAt(p.at))
 				}
 				c := cfg
 				if p.cfg != nil {
@@ -729,19 +721,26 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 					}
 				}
 				if p.restart {
-					raw, err := encodeState(map[string]*ExpiryState{"c": st}, expAt(p.at))
-					if err != nil {
-						t.Fatal(err)
-					}
-					m, err := decodeState(raw)
-					if err != nil {
-						t.Fatal(err)
-					}
-					st = m["c"]
+					st = restarted(t, st, expAt(p.at))
 				}
 				o := ObserveExpiry(st, p.snap, cfg, expAt(p.at))
 				t.Run(string(rune('0'+i)), func(t *testing.T) { p.check(t, o, findGroup(t, o, "g")) })
 			}
 		})
 	}
+}
+
+// restarted is st after a round trip through the state file written at
+// now, as after a restart of the exporter.
+func restarted(t *testing.T, st *ExpiryState, now time.Time) *ExpiryState {
+	t.Helper()
+	raw, err := encodeState(map[string]*ExpiryState{"c": st}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := decodeState(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m["c"]
 }

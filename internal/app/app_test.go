@@ -1,7 +1,8 @@
 package app
 
 import (
-	"bytes"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -16,15 +17,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -45,36 +45,13 @@ func config(t *testing.T, args ...string) *appconfig.Config {
 
 // cluster starts an in-process cluster with topic t (3 partitions, 10
 // records each) and group g committed on it.
-func cluster(t *testing.T) *kfake.Cluster {
+func cluster(t *testing.T) *kfaketest.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.SeedTopics(3, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var rs []*kgo.Record
-	for p := int32(0); p < 3; p++ {
-		for range 10 {
-			rs = append(rs, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")})
-		}
-	}
-	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	os := kadm.Offsets{}
+	c := kfaketest.New(t, kfake.SeedTopics(3, "t"))
 	for p := range int32(3) {
-		os.Add(kadm.Offset{Topic: "t", Partition: p, At: 3, LeaderEpoch: -1})
+		c.Produce(t, "t", p, 10)
 	}
-	if err := kadm.NewClient(cl).CommitAllOffsets(ctx, "g", os); err != nil {
-		t.Fatal(err)
-	}
+	c.Commit(t, "g", "t", map[int32]int64{0: 3, 1: 3, 2: 3})
 	return c
 }
 
@@ -209,12 +186,12 @@ type rig struct {
 	ev   *events
 	hold *atomic.Bool
 	held chan struct{}
-	logs *syncBuffer
+	logs *testenv.LockedBuffer
 }
 
-func newRig(t *testing.T, c *kfake.Cluster, ev *events, opts Options, args ...string) *rig {
+func newRig(t *testing.T, c *kfaketest.Cluster, ev *events, opts Options, args ...string) *rig {
 	t.Helper()
-	r := &rig{ev: ev, hold: new(atomic.Bool), held: make(chan struct{}, 1), logs: &syncBuffer{}}
+	r := &rig{ev: ev, hold: new(atomic.Bool), held: make(chan struct{}, 1), logs: &testenv.LockedBuffer{}}
 	cfg := config(t, append([]string{"--kafka.brokers", strings.Join(c.ListenAddrs(), ","), "--poll.interval", "100ms",
 		"--web.listen-address", "127.0.0.1:0"}, args...)...)
 	opts.Logger = slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -444,23 +421,6 @@ func TestShutdownBoundedByFlushTimeout(t *testing.T) {
 	}
 	r.checkOrder(t)
 	r.checkLogs(t, "polls stopped", "HTTP requests in flight were cut off at the shutdown timeout", "shutdown complete")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // With --ha.enabled the membership is the first Component: it joins before

@@ -169,11 +169,17 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 
-	// Product code never imports a test rig.
-	rigs := []string{mod("internal/kafkatest"), mod("internal/mototest"), mod("internal/promtest"), mod("internal/testpki"), mod("internal/fuzzci"), mod("internal/archtest")}
+	// Product code never imports a test rig. The rigs live under
+	// internal/testing (kafkatest, mototest, promtest, testpki, fuzzci,
+	// kfaketest, testenv), apart from the product packages: a package named
+	// like a rig (...test) anywhere else is one in the wrong place.
+	rigs := []string{mod("internal/testing"), mod("internal/archtest")}
 	for name, p := range pkgs {
 		if hasPrefix(mod(name), rigs...) {
-			continue // rigs may use each other (kafkatest uses testpki)
+			continue // rigs may use each other (kafkatest uses testpki and testenv)
+		}
+		if base := name[strings.LastIndex(name, "/")+1:]; strings.HasSuffix(base, "test") {
+			t.Errorf("%s looks like a test rig: rigs belong under internal/testing/", name)
 		}
 		for _, imp := range p.Imports {
 			if hasPrefix(imp, rigs...) {

@@ -9,7 +9,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
-	"github.com/offsetlag/offsetlag/internal/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 )
 
 func TestMain(m *testing.M) { os.Exit(kafkatest.Main(m)) }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 )
 
 func TestValidate(t *testing.T) {

@@ -1,7 +1,6 @@
 package cloudwatch_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,38 +8,20 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	awscw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
 // The tests in this file run the SDK's default CloudWatch client, made by
 // the production constructor (cloudwatch.NewClient, protocol "default":
 // Smithy RPC v2 CBOR), against mototest's CBOR stand-in.
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // standinClient is the production client for the stand-in, with the
 // given protocol ("" = the SDK's default).
@@ -54,27 +35,14 @@ func standinClient(t *testing.T, s *mototest.CloudWatchStandin, protocol cloudwa
 	return c
 }
 
-func newStandinPublisher(t *testing.T, client cloudwatch.API, logs *syncBuffer, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {
+func newStandinPublisher(t *testing.T, client cloudwatch.API, logs *testenv.LockedBuffer, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {
 	t.Helper()
 	o := cloudwatch.Options{Client: client, Config: cloudwatch.Config{Namespace: "offsetlag-test"},
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	if logs != nil {
 		o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	if mod != nil {
-		mod(&o)
-	}
-	p, err := cloudwatch.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.Stop(ctx)
-	})
-	return p
+	return startPublisher(t, o, mod)
 }
 
 // datumKey identifies a datum by name and dimension values.
@@ -268,8 +236,8 @@ func TestInvalidGroupNamesCostNothing(t *testing.T) {
 	for _, mode := range []string{"cbor", "json", "emf"} {
 		for _, policy := range []cloudwatch.InvalidNames{cloudwatch.InvalidNamesMap, cloudwatch.InvalidNamesDrop} {
 			t.Run(mode+"/"+string(policy), func(t *testing.T) {
-				var logs syncBuffer
-				var emf syncBuffer
+				var logs testenv.LockedBuffer
+				var emf testenv.LockedBuffer
 				var s *mototest.CloudWatchStandin
 				mod := func(o *cloudwatch.Options) { o.InvalidNames, o.MaxMetrics = policy, 0 }
 				var p *cloudwatch.Publisher
@@ -421,7 +389,7 @@ func TestRejectedDatumIsolated(t *testing.T) {
 		}
 		return false
 	})
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	p := newStandinPublisher(t, standinClient(t, s, ""), &logs, func(o *cloudwatch.Options) { o.MaxMetrics = 0 })
 	names := groupNames(500)
 	ts := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
@@ -460,7 +428,7 @@ func TestRejectedDatumIsolated(t *testing.T) {
 // what was cut.
 func TestBudgetKeepsEveryGroupTotal(t *testing.T) {
 	s := mototest.StartCloudWatchStandin(t)
-	var logs syncBuffer
+	var logs testenv.LockedBuffer
 	p := newStandinPublisher(t, standinClient(t, s, ""), &logs, func(o *cloudwatch.Options) { o.MaxMetrics = 5000 })
 	names := groupNames(1000)
 	ts := time.Now().Add(-time.Hour).Truncate(time.Minute)

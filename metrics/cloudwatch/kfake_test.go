@@ -1,6 +1,8 @@
 package cloudwatch_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"math"
@@ -14,7 +16,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
@@ -28,7 +30,7 @@ import (
 // and simple groups g-all (every orders partition at end-3), g-partial
 // (orders 0 at 2) and g-lost (payments 0 at 1: out of range).
 type kafkaFixture struct {
-	cluster *kfake.Cluster
+	cluster *kfaketest.Cluster
 	client  *kgo.Client
 }
 
@@ -36,16 +38,8 @@ func newKafkaFixture(t *testing.T) *kafkaFixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "orders"), kfake.SeedTopics(2, "payments"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(4, "orders"), kfake.SeedTopics(2, "payments"))
+	cl := c.Client
 	f := &kafkaFixture{cluster: c, client: cl}
 	for p := range 4 {
 		f.produce(t, "orders", p, 10+p)

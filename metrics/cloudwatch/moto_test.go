@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/offsetlag/offsetlag/internal/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/mototest"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
@@ -65,6 +65,13 @@ func newPublisher(t *testing.T, endpoint string, mod func(*cloudwatch.Options)) 
 		Config:     cloudwatch.Config{Namespace: uniqueName("offsetlag-test")},
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	}
+	return startPublisher(t, o, mod)
+}
+
+// startPublisher starts a publisher with o changed by mod, and stops it
+// when the test ends.
+func startPublisher(t *testing.T, o cloudwatch.Options, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {
+	t.Helper()
 	if mod != nil {
 		mod(&o)
 	}

@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"testing"
@@ -70,11 +72,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestProduceToKfake(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "numbers"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(3, "numbers"))
 	cfg := Config{Brokers: c.ListenAddrs(), Topic: "numbers", Count: 500, Rate: 5000, Distribution: Uniform,
 		Min: 1, Max: 1000, Malformed: 0.1, Seed: 1, KafkaVersion: sarama.V3_7_0_0}
 	st, err := Produce(context.Background(), cfg, slog.New(slog.DiscardHandler))

@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // Environment variables read by this package.
@@ -107,14 +107,11 @@ type envError struct{ err error }
 func (e envError) Error() string { return e.err.Error() }
 func (e envError) Unwrap() error { return e.err }
 
-// InCI reports whether CI=true, where the rig must fail instead of skipping.
-func InCI() bool { return os.Getenv("CI") == "true" }
-
 // bail skips (environment problems, outside CI) or fails the test.
 func bail(t testing.TB, err error) {
 	t.Helper()
 	var ee envError
-	if errors.As(err, &ee) && !InCI() {
+	if errors.As(err, &ee) && !testenv.InCI() {
 		t.Skipf("kafkatest: real Kafka broker not available (set CI=true to make this fatal): %v", err)
 	}
 	t.Fatalf("kafkatest: %v", err)
@@ -122,9 +119,7 @@ func bail(t testing.TB, err error) {
 
 func skipShort(t testing.TB) {
 	t.Helper()
-	if testing.Short() && !InCI() {
-		t.Skip("kafkatest: real Kafka broker skipped in -short mode")
-	}
+	testenv.SkipShort(t, "kafkatest: real Kafka broker")
 }
 
 // Start starts a fresh broker with its data in t.TempDir() and stops it at t.Cleanup.
@@ -161,11 +156,7 @@ func newBroker(opts Options, dir string) (*Broker, error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = 30 * time.Second
 	}
-	java, err := findJava()
-	if err != nil {
-		return nil, err
-	}
-	libs, version, err := ResolveLibs(opts.Version)
+	java, libs, version, err := javaAndLibs(opts.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +359,7 @@ func (b *Broker) start() error {
 	cmd.Dir = b.Dir
 	cmd.Stdout = out
 	cmd.Stderr = out
-	setProcAttrs(cmd)
+	testenv.SetProcAttrs(cmd)
 	p, err := startProc(cmd)
 	if err != nil {
 		return envError{fmt.Errorf("start java: %w", err)}
@@ -379,7 +370,7 @@ func (b *Broker) start() error {
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if p.exited() {
-			return fmt.Errorf("kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, tailFile(b.jvmOutPath(), 30))
+			return fmt.Errorf("kafka %s exited during start-up (%v); jvm output:\n%s", b.Version, p.err, testenv.TailFile(b.jvmOutPath(), 30))
 		}
 		if b.bindFailed() {
 			b.stopLocked(true)
@@ -397,18 +388,7 @@ func (b *Broker) start() error {
 
 // metadataOK sends one Metadata request and wants this broker listed in the answer.
 func metadataOK(addr string) error {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_1_0_0
-	cfg.ClientID = "kafkatest-probe"
-	cfg.Net.DialTimeout = 2 * time.Second
-	cfg.Net.ReadTimeout = 2 * time.Second
-	cfg.Net.WriteTimeout = 2 * time.Second
-	br := sarama.NewBroker(addr)
-	if err := br.Open(cfg); err != nil {
-		return err
-	}
-	defer br.Close()
-	resp, err := br.GetMetadata(sarama.NewMetadataRequest(cfg.Version, nil))
+	resp, err := fetchMetadata(addr)
 	if err != nil {
 		return err
 	}
@@ -438,9 +418,9 @@ func (b *Broker) stopLocked(kill bool) error {
 		return nil
 	}
 	if !kill {
-		_ = signalGroup(p.cmd, syscall.SIGTERM)
+		_ = testenv.SignalGroup(p.cmd, syscall.SIGTERM)
 		if b.paused { // a stopped JVM handles SIGTERM once it runs again
-			_ = signalGroup(p.cmd, syscall.SIGCONT)
+			_ = testenv.SignalGroup(p.cmd, syscall.SIGCONT)
 		}
 		select {
 		case <-p.done:
@@ -448,7 +428,7 @@ func (b *Broker) stopLocked(kill bool) error {
 		case <-time.After(b.opts.StopTimeout):
 		}
 	}
-	_ = signalGroup(p.cmd, syscall.SIGKILL)
+	_ = testenv.SignalGroup(p.cmd, syscall.SIGKILL)
 	b.paused = false
 	select {
 	case <-p.done:
@@ -469,7 +449,7 @@ func (b *Broker) Pause() error {
 	if b.proc == nil || b.proc.exited() {
 		return errors.New("broker not running")
 	}
-	if err := signalGroup(b.proc.cmd, syscall.SIGSTOP); err != nil {
+	if err := testenv.SignalGroup(b.proc.cmd, syscall.SIGSTOP); err != nil {
 		return fmt.Errorf("SIGSTOP: %w", err)
 	}
 	b.paused = true
@@ -483,7 +463,7 @@ func (b *Broker) Resume() error {
 	if b.proc == nil || b.proc.exited() {
 		return errors.New("broker not running")
 	}
-	if err := signalGroup(b.proc.cmd, syscall.SIGCONT); err != nil {
+	if err := testenv.SignalGroup(b.proc.cmd, syscall.SIGCONT); err != nil {
 		return fmt.Errorf("SIGCONT: %w", err)
 	}
 	b.paused = false
@@ -514,23 +494,11 @@ func (b *Broker) Running() bool {
 
 // LogTail returns the last n lines of the broker's server.log (and of the JVM's own output).
 func (b *Broker) LogTail(n int) string {
-	s := tailFile(b.LogPath(), n)
-	if j := tailFile(b.jvmOutPath(), 10); strings.TrimSpace(j) != "" {
+	s := testenv.TailFile(b.LogPath(), n)
+	if j := testenv.TailFile(b.jvmOutPath(), 10); strings.TrimSpace(j) != "" {
 		s += "\n--- jvm.out ---\n" + j
 	}
 	return s
-}
-
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // Command returns a command running mainClass from the Kafka jars (for example
@@ -542,7 +510,7 @@ func (b *Broker) Command(t testing.TB, mainClass string, args ...string) *exec.C
 	cmd := b.command(context.Background(), mainClass, args...)
 	t.Cleanup(func() {
 		if cmd.Process != nil {
-			_ = signalGroup(cmd, syscall.SIGKILL)
+			_ = testenv.SignalGroup(cmd, syscall.SIGKILL)
 		}
 	})
 	return cmd
@@ -557,8 +525,8 @@ func (b *Broker) command(ctx context.Context, mainClass string, args ...string) 
 	all = append(all, args...)
 	cmd := exec.CommandContext(ctx, b.java, all...)
 	cmd.Dir = b.Dir
-	setProcAttrs(cmd)
-	cmd.Cancel = func() error { return signalGroup(cmd, syscall.SIGKILL) }
+	testenv.SetProcAttrs(cmd)
+	cmd.Cancel = func() error { return testenv.SignalGroup(cmd, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
@@ -608,55 +576,56 @@ func (b *Broker) ConsumerGroups(t testing.TB) []GroupOffset {
 // members.", blank lines) are ignored.
 func ParseConsumerGroups(out string) ([]GroupOffset, error) {
 	var rows []GroupOffset
-	var cols map[string]int
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if f[0] == "GROUP" {
-			cols = map[string]int{}
-			for i, c := range f {
-				cols[c] = i
-			}
+	err := eachLine(out, func(f []string, cols map[string]int, header bool, line string) error {
+		if header {
 			for _, need := range []string{"TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"} {
 				if _, ok := cols[need]; !ok {
-					return nil, fmt.Errorf("unexpected header %q", line)
+					return fmt.Errorf("unexpected header %q", line)
 				}
 			}
-			continue
+			return nil
 		}
 		if cols == nil || len(f) != len(cols) {
+			return nil
+		}
+		row, err := groupOffsetRow(f, cols)
+		if err != nil {
+			return fmt.Errorf("line %q: %v", line, err)
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	return rows, err
+}
+
+// groupOffsetRow is one row of `--describe` output.
+func groupOffsetRow(f []string, cols map[string]int) (GroupOffset, error) {
+	get := func(name string) string {
+		if i, ok := cols[name]; ok {
+			return f[i]
+		}
+		return ""
+	}
+	p, err := strconv.ParseInt(get("PARTITION"), 10, 32)
+	if err != nil {
+		return GroupOffset{}, fmt.Errorf("partition: %v", err)
+	}
+	var nums [3]int64
+	for i, name := range []string{"CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"} {
+		s := get(name)
+		if s == "-" {
+			nums[i] = -1
 			continue
 		}
-		get := func(name string) string {
-			if i, ok := cols[name]; ok {
-				return f[i]
-			}
-			return ""
+		if nums[i], err = strconv.ParseInt(s, 10, 64); err != nil {
+			return GroupOffset{}, fmt.Errorf("%s: %v", name, err)
 		}
-		p, err := strconv.ParseInt(get("PARTITION"), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("line %q: partition: %v", line, err)
-		}
-		var nums [3]int64
-		for i, name := range []string{"CURRENT-OFFSET", "LOG-END-OFFSET", "LAG"} {
-			s := get(name)
-			if s == "-" {
-				nums[i] = -1
-				continue
-			}
-			if nums[i], err = strconv.ParseInt(s, 10, 64); err != nil {
-				return nil, fmt.Errorf("line %q: %s: %v", line, name, err)
-			}
-		}
-		rows = append(rows, GroupOffset{
-			Group: get("GROUP"), Topic: get("TOPIC"), Partition: int32(p),
-			CurrentOffset: nums[0], LogEndOffset: nums[1], Lag: nums[2],
-			ConsumerID: get("CONSUMER-ID"), Host: get("HOST"), ClientID: get("CLIENT-ID"),
-		})
 	}
-	return rows, nil
+	return GroupOffset{
+		Group: get("GROUP"), Topic: get("TOPIC"), Partition: int32(p),
+		CurrentOffset: nums[0], LogEndOffset: nums[1], Lag: nums[2],
+		ConsumerID: get("CONSUMER-ID"), Host: get("HOST"), ClientID: get("CLIENT-ID"),
+	}, nil
 }
 
 // proc is a child process started from a locked OS thread that lives until the child is reaped,
@@ -725,6 +694,16 @@ func randomClusterID() string {
 			return s
 		}
 	}
+}
+
+// javaAndLibs finds java and the jars of the requested Kafka version (see
+// ResolveLibs): what starting a broker or a cluster needs.
+func javaAndLibs(version string) (java, libs, exact string, err error) {
+	if java, err = findJava(); err != nil {
+		return "", "", "", err
+	}
+	libs, exact, err = ResolveLibs(version)
+	return java, libs, exact, err
 }
 
 func findJava() (string, error) {

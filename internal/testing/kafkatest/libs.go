@@ -3,15 +3,15 @@ package kafkatest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 var libsCache sync.Map // requested version -> libsResult
@@ -78,7 +78,7 @@ func jarVersion(dir string) (string, error) {
 }
 
 func runJarScript(version string) (string, error) {
-	script, err := findScript("kafka-jars.sh")
+	script, err := testenv.Script("kafka-jars.sh")
 	if err != nil {
 		return "", envError{err}
 	}
@@ -97,34 +97,4 @@ func runJarScript(version string) (string, error) {
 		return "", envError{fmt.Errorf("%s printed %q, not a directory", script, dir)}
 	}
 	return dir, nil
-}
-
-// RepoRoot finds the repository root: the nearest parent of the working directory holding
-// scripts/<name>, else the root of this source file's checkout.
-func RepoRoot() (string, error) {
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "scripts", "kafka-jars.sh")); err == nil {
-				return d, nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if _, file, _, ok := runtime.Caller(0); ok {
-		d := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-		if _, err := os.Stat(filepath.Join(d, "scripts")); err == nil {
-			return d, nil
-		}
-	}
-	return "", errors.New("cannot find the repository root (scripts/kafka-jars.sh)")
-}
-
-func findScript(name string) (string, error) {
-	root, err := RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, "scripts", name), nil
 }

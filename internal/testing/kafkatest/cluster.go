@@ -90,11 +90,7 @@ func newCluster(opts ClusterOptions, dir string) (*Cluster, error) {
 	if len(opts.JVMOpts) == 0 {
 		opts.JVMOpts = ClusterJVMOpts
 	}
-	java, err := findJava()
-	if err != nil {
-		return nil, err
-	}
-	libs, version, err := ResolveLibs(opts.Version)
+	java, libs, version, err := javaAndLibs(opts.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -61,35 +61,50 @@ func (b *Broker) Groups(t testing.TB) []GroupListing {
 // ParseGroupListing parses `--list --state [--type]` output (columns found by header name).
 func ParseGroupListing(out string) ([]GroupListing, error) {
 	var gs []GroupListing
+	err := eachLine(out, func(f []string, cols map[string]int, header bool, line string) error {
+		switch {
+		case header:
+		case cols == nil:
+			// plain --list: one group per line
+			gs = append(gs, GroupListing{Group: f[0]})
+		case len(f) != len(cols):
+			return fmt.Errorf("line %q does not match the header", line)
+		default:
+			g := GroupListing{Group: f[cols["GROUP"]]}
+			if i, ok := cols["STATE"]; ok {
+				g.State = f[i]
+			}
+			if i, ok := cols["TYPE"]; ok {
+				g.Type = f[i]
+			}
+			gs = append(gs, g)
+		}
+		return nil
+	})
+	return gs, err
+}
+
+// eachLine calls fn with the fields of every non-empty line of the
+// consumer-groups tool's output out, and the columns (by header name) of the
+// last header line ("GROUP ...") seen, nil before any; header is true on
+// the header lines themselves.
+func eachLine(out string, fn func(f []string, cols map[string]int, header bool, line string) error) error {
 	var cols map[string]int
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
 		}
-		if f[0] == "GROUP" {
+		header := f[0] == "GROUP"
+		if header {
 			cols = map[string]int{}
 			for i, c := range f {
 				cols[c] = i
 			}
-			continue
 		}
-		if cols == nil {
-			// plain --list: one group per line
-			gs = append(gs, GroupListing{Group: f[0]})
-			continue
+		if err := fn(f, cols, header, line); err != nil {
+			return err
 		}
-		if len(f) != len(cols) {
-			return nil, fmt.Errorf("line %q does not match the header", line)
-		}
-		g := GroupListing{Group: f[cols["GROUP"]]}
-		if i, ok := cols["STATE"]; ok {
-			g.State = f[i]
-		}
-		if i, ok := cols["TYPE"]; ok {
-			g.Type = f[i]
-		}
-		gs = append(gs, g)
 	}
-	return gs, nil
+	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/offsetlag/offsetlag/internal/testpki"
+	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 )
 
 // SCRAM mechanisms of the SASL_PLAINTEXT listener.

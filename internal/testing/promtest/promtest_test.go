@@ -11,8 +11,8 @@ import (
 // TestRenderRules renders the shipped rules: same files, same rules, every
 // for: now TestFor, and a rule without for: keeps none.
 func TestRenderRules(t *testing.T) {
-	out := RenderRules(t, "../../deploy/alerts", t.TempDir())
-	shipped, _ := filepath.Glob("../../deploy/alerts/*.rules.yml")
+	out := RenderRules(t, "../../../deploy/alerts", t.TempDir())
+	shipped, _ := filepath.Glob("../../../deploy/alerts/*.rules.yml")
 	if len(out) != len(shipped) {
 		t.Fatalf("rendered %d files from %d", len(out), len(shipped))
 	}

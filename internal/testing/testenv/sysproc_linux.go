@@ -1,18 +1,18 @@
-package kafkatest
+package testenv
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// setProcAttrs puts the child in its own process group and asks the kernel to SIGKILL it when
+// SetProcAttrs puts the child in its own process group and asks the kernel to SIGKILL it when
 // the thread that started it dies (the test binary exiting or being killed).
-func setProcAttrs(cmd *exec.Cmd) {
+func SetProcAttrs(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// signalGroup sends sig to the child's whole process group.
-func signalGroup(cmd *exec.Cmd, sig syscall.Signal) error {
+// SignalGroup sends sig to the child's whole process group.
+func SignalGroup(cmd *exec.Cmd, sig syscall.Signal) error {
 	if cmd.Process == nil {
 		return nil
 	}

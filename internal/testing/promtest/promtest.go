@@ -1,12 +1,10 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,49 +17,15 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
-
-// FreeAddr returns a 127.0.0.1 address with a port free right now.
-func FreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// LockedBuffer collects a child process's output; safe for concurrent use.
-type LockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *LockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *LockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Binary returns the Prometheus server binary, skipping the test (failing
 // it with CI=true) without it.
 func Binary(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("prometheus not on PATH: scripts/ci-deps.sh installs it (Debian package prometheus)")
-		}
-		t.Skip("prometheus not on PATH (apt-get install prometheus, or run scripts/ci-deps.sh)")
-	}
-	return p
+	return testenv.LookPath(t, "prometheus", "scripts/ci-deps.sh installs it: Debian package prometheus")
 }
 
 // TestFor is the `for:` duration the rendered rules use instead of the
@@ -146,7 +110,7 @@ func withoutFor(t *testing.T, raw []byte) any {
 type Server struct {
 	// URL is its base URL (http://127.0.0.1:port).
 	URL  string
-	logs *LockedBuffer
+	logs *testenv.LockedBuffer
 }
 
 // Logs returns what Prometheus logged (warnings and errors).
@@ -181,8 +145,8 @@ func StartTargets(t *testing.T, targets []string, ruleFiles []string) *Server {
 	if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := FreeAddr(t)
-	s := &Server{URL: "http://" + addr, logs: &LockedBuffer{}}
+	addr := testenv.FreeAddr(t)
+	s := &Server{URL: "http://" + addr, logs: &testenv.LockedBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+cfgFile, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
@@ -460,4 +424,52 @@ func (s *Server) QueryAt(t *testing.T, expr string, at time.Time) []Sample {
 	}
 	s.API(t, "/api/v1/query", url.Values{"query": {expr}, "time": {fmt.Sprintf("%.3f", float64(at.UnixMilli())/1000)}}, &res)
 	return res.Result
+}
+
+// Dashboard is the part of a Grafana dashboard the tests read.
+type Dashboard struct {
+	UID        string  `json:"uid"`
+	Panels     []Panel `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Definition string `json:"definition"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+// Panel is a dashboard panel: its queries, and a row's own panels.
+type Panel struct {
+	Type    string  `json:"type"`
+	Title   string  `json:"title"`
+	Panels  []Panel `json:"panels"`
+	Targets []struct {
+		Expr string `json:"expr"`
+	} `json:"targets"`
+}
+
+// ParseDashboard decodes a dashboard, failing t on an error.
+func ParseDashboard(t testing.TB, raw []byte) Dashboard {
+	t.Helper()
+	var d Dashboard
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	return d
+}
+
+// LoadDashboard reads and decodes the shipped dashboard,
+// deploy/grafana/offsetlag-dashboard.json.
+func LoadDashboard(t testing.TB) Dashboard {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "deploy", "grafana", "offsetlag-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ParseDashboard(t, raw)
 }

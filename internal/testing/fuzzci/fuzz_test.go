@@ -4,10 +4,11 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // targets are the fuzz targets on bad input (issue 11): the configuration
@@ -29,10 +30,10 @@ const fuzzTime = "8s"
 // the fuzzer's output; Go saves the failing input under the package's
 // testdata/fuzz/, where it becomes a seed case.
 func TestFuzzTargets(t *testing.T) {
-	if os.Getenv("CI") != "true" && os.Getenv("OFFSETLAG_TEST_FUZZ") != "1" {
+	if !testenv.InCI() && os.Getenv("OFFSETLAG_TEST_FUZZ") != "1" {
 		t.Skip("set CI=true or OFFSETLAG_TEST_FUZZ=1 to fuzz each target for " + fuzzTime)
 	}
-	root, err := filepath.Abs("../..")
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // EnvEndpoint names an already running moto server to use instead of starting one.
@@ -37,13 +38,10 @@ type envError struct{ err error }
 
 func (e envError) Error() string { return e.err.Error() }
 
-// InCI reports whether CI=true, where the rig must fail instead of skipping.
-func InCI() bool { return os.Getenv("CI") == "true" }
-
 func bail(t testing.TB, err error) {
 	t.Helper()
 	var ee envError
-	if errors.As(err, &ee) && !InCI() {
+	if errors.As(err, &ee) && !testenv.InCI() {
 		t.Skipf("mototest: moto server not available (set CI=true to make this fatal): %v", err)
 	}
 	t.Fatalf("mototest: %v", err)
@@ -66,7 +64,7 @@ func Start(t testing.TB) string {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("mototest: tail of %s:\n%s", s.logPath, tailFile(s.logPath, 40))
+			t.Logf("mototest: tail of %s:\n%s", s.logPath, testenv.TailFile(s.logPath, 40))
 		}
 		s.stop()
 	})
@@ -118,7 +116,7 @@ func start(dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +133,7 @@ func start(dir string) (*server, error) {
 	s.cmd = exec.Command(motoServer, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	s.cmd.Stdout, s.cmd.Stderr, s.cmd.Dir = out, out, dir
 	s.cmd.Env = serverEnv(os.Environ())
-	setProcAttrs(s.cmd)
+	testenv.SetProcAttrs(s.cmd)
 	started := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // Pdeathsig is tied to this thread: keep it alive as long as the child
@@ -153,7 +151,7 @@ func start(dir string) (*server, error) {
 	}
 	if err := waitAnswers(s.endpoint, 60*time.Second, s.done); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("moto_server on %s: %v; log:\n%s", s.endpoint, err, tailFile(s.logPath, 30))
+		return nil, fmt.Errorf("moto_server on %s: %v; log:\n%s", s.endpoint, err, testenv.TailFile(s.logPath, 30))
 	}
 	return s, nil
 }
@@ -173,13 +171,13 @@ func serverEnv(environ []string) []string {
 }
 
 func (s *server) stop() {
-	_ = signalGroup(s.cmd, syscall.SIGTERM)
+	_ = testenv.SignalGroup(s.cmd, syscall.SIGTERM)
 	select {
 	case <-s.done:
 		return
 	case <-time.After(5 * time.Second):
 	}
-	_ = signalGroup(s.cmd, syscall.SIGKILL)
+	_ = testenv.SignalGroup(s.cmd, syscall.SIGKILL)
 	<-s.done
 }
 
@@ -209,7 +207,7 @@ func waitAnswers(endpoint string, timeout time.Duration, died <-chan struct{}) e
 
 // ensureVenv runs scripts/moto.sh venv and returns the moto_server path.
 func ensureVenv() (string, error) {
-	script, err := findScript("moto.sh")
+	script, err := testenv.Script("moto.sh")
 	if err != nil {
 		return "", envError{err}
 	}
@@ -227,48 +225,6 @@ func ensureVenv() (string, error) {
 		return "", envError{fmt.Errorf("%s venv printed %q: %v", script, path, err)}
 	}
 	return path, nil
-}
-
-func findScript(name string) (string, error) {
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			p := filepath.Join(d, "scripts", name)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if _, file, _, ok := runtime.Caller(0); ok {
-		p := filepath.Join(filepath.Dir(file), "..", "..", "scripts", name)
-		if _, err := os.Stat(p); err == nil {
-			return filepath.Clean(p), nil
-		}
-	}
-	return "", fmt.Errorf("cannot find scripts/%s above the working directory", name)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tailFile(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Sprintf("(%v)", err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // HermeticAWSEnv makes the test independent of the caller's AWS

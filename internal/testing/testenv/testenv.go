@@ -1,0 +1,173 @@
+// Package testenv holds what the test rigs and many tests share: whether the
+// run is CI's (where a missing real component fails the test instead of
+// skipping it), the repository root, a free loopback address, and an output
+// buffer safe for concurrent writers.
+//
+// Like every package under internal/testing, it is for tests and rigs only:
+// product code never imports it (internal/archtest).
+package testenv
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI (CI=true, as .ci/run sets it):
+// there a suite that cannot run its real component fails instead of
+// skipping.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Unavailable stops t because something it needs is missing: it skips the
+// test, or fails it when InCI.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if InCI() {
+		t.Fatal(msg + " (CI=true: failing instead of skipping)")
+	}
+	t.Skip(msg)
+}
+
+// SkipShort skips t in -short mode, unless InCI (CI runs everything).
+func SkipShort(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() && !InCI() {
+		t.Skip(why + ": skipped in -short mode")
+	}
+}
+
+// LookPath returns the path of the program name, or stops t as Unavailable
+// (skip, or fail in CI) with how to install it.
+func LookPath(t testing.TB, name, install string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Unavailable(t, "%s not on PATH (%s)", name, install)
+	}
+	return p
+}
+
+// RepoRoot finds the repository root: the nearest parent of the working
+// directory that holds go.mod and scripts/, else the checkout this source
+// file belongs to.
+func RepoRoot() (string, error) {
+	isRoot := func(d string) bool {
+		_, err1 := os.Stat(filepath.Join(d, "go.mod"))
+		st, err2 := os.Stat(filepath.Join(d, "scripts"))
+		return err1 == nil && err2 == nil && st.IsDir()
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			if isRoot(d) {
+				return d, nil
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		// internal/testing/testenv/testenv.go
+		if d := filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", "..")); isRoot(d) {
+			return d, nil
+		}
+	}
+	return "", errors.New("cannot find the repository root (go.mod and scripts/) above the working directory")
+}
+
+// Script returns the path of scripts/<name> in the repository.
+func Script(name string) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, "scripts", name), nil
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port free right now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// FreePort returns a 127.0.0.1 port that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// FreePorts returns n distinct 127.0.0.1 ports that were free a moment ago.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close() // held until all are chosen, so they differ
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
+}
+
+// TailLines returns the last n lines of s.
+func TailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TailFile returns the last n lines of the file at path, or the error
+// reading it in parentheses.
+func TailFile(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	return TailLines(string(data), n)
+}
+
+// LockedBuffer collects output (a logger's, a child process's); safe for
+// concurrent use.
+type LockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Count is the number of non-overlapping occurrences of sub so far.
+func (l *LockedBuffer) Count(sub string) int {
+	return strings.Count(l.String(), sub)
+}

@@ -427,6 +427,27 @@ func (r *Report) sizes() string {
 	return strings.Join(desc, "; ")
 }
 
+// warmupTable writes the exporter's requests during its setup and warm-up
+// polls.
+func (r *Report) warmupTable(b *strings.Builder) {
+	b.WriteString("### Exporter requests during its setup and warm-up polls\n\n" +
+		"Counted by the cluster from the probe's start to its first measured poll (the status window filling, " +
+		"exact time-lag reads of partitions seen lagging for the first time included).\n\n" +
+		"| size | warm-up polls | requests | per poll | by API (total) |\n|---|---:|---:|---:|---|\n")
+	for _, f := range r.Figures {
+		if f.Mode != ModeExporter || f.Latency > 0 || len(f.Warmup) == 0 {
+			continue
+		}
+		var total float64
+		for _, n := range f.Warmup {
+			total += n
+		}
+		fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", f.Size, f.WarmupPolls, count(total),
+			perPoll(math.Round(100*total/float64(f.WarmupPolls))/100), apis(f.Warmup))
+	}
+	b.WriteString("\n")
+}
+
 // Markdown renders the report.
 func (r *Report) Markdown(command string) string {
 	var b strings.Builder
@@ -477,22 +498,7 @@ func (r *Report) Markdown(command string) string {
 		"its /metrics render being measured apart (next table). Wall time includes kfake's own work (it serves every request on one goroutine " +
 		"and shares the machine's cores). Sampled rows send every k-th per-partition and per-group request and multiply by k.\n\n")
 
-	b.WriteString("### Exporter requests during its setup and warm-up polls\n\n" +
-		"Counted by the cluster from the probe's start to its first measured poll (the status window filling, " +
-		"exact time-lag reads of partitions seen lagging for the first time included).\n\n" +
-		"| size | warm-up polls | requests | per poll | by API (total) |\n|---|---:|---:|---:|---|\n")
-	for _, f := range r.Figures {
-		if f.Mode != ModeExporter || f.Latency > 0 || len(f.Warmup) == 0 {
-			continue
-		}
-		var total float64
-		for _, n := range f.Warmup {
-			total += n
-		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", f.Size, f.WarmupPolls, count(total),
-			perPoll(math.Round(100*total/float64(f.WarmupPolls))/100), apis(f.Warmup))
-	}
-	b.WriteString("\n")
+	r.warmupTable(&b)
 
 	b.WriteString("## /metrics (exporter, rendered once per poll, served gzip)\n\n")
 	b.WriteString("| size | render wall | render CPU | text | gzip | alloc per gzip scrape | gzip scrape (loopback HTTP) | peak RSS | peak RSS with 10 scrapes during a poll | load | stalled readers |\n")

@@ -20,6 +20,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -36,46 +37,64 @@ func main() {
 			}
 			f, err := parser.ParseFile(fset, fn, nil, parser.SkipObjectResolution)
 			if err != nil {
-				panic(err)
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
 			}
 			for _, d := range f.Decls {
-				switch d := d.(type) {
-				case *ast.FuncDecl:
-					if d.Name.IsExported() {
-						name := d.Name.Name
-						if d.Recv != nil {
-							t := d.Recv.List[0].Type
-							if st, ok := t.(*ast.StarExpr); ok {
-								t = st.X
-							}
-							if ix, ok := t.(*ast.IndexExpr); ok {
-								t = ix.X
-							}
-							recv := t.(*ast.Ident).Name
-							if !ast.IsExported(recv) && !*all {
-								continue // cannot be named from outside
-							}
-							name = recv + "." + name
-						}
-						fmt.Println(dir, name)
-					}
-				case *ast.GenDecl:
-					for _, s := range d.Specs {
-						switch s := s.(type) {
-						case *ast.TypeSpec:
-							if s.Name.IsExported() {
-								fmt.Println(dir, s.Name.Name)
-							}
-						case *ast.ValueSpec:
-							for _, n := range s.Names {
-								if n.IsExported() {
-									fmt.Println(dir, n.Name)
-								}
-							}
-						}
+				for _, name := range exported(d, *all) {
+					fmt.Println(dir, name)
+				}
+			}
+		}
+	}
+}
+
+// exported returns the exported names one declaration adds.
+func exported(d ast.Decl, all bool) []string {
+	var names []string
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		if name, ok := funcName(d, all); ok {
+			names = append(names, name)
+		}
+	case *ast.GenDecl:
+		for _, s := range d.Specs {
+			switch s := s.(type) {
+			case *ast.TypeSpec:
+				if s.Name.IsExported() {
+					names = append(names, s.Name.Name)
+				}
+			case *ast.ValueSpec:
+				for _, n := range s.Names {
+					if n.IsExported() {
+						names = append(names, n.Name)
 					}
 				}
 			}
 		}
 	}
+	return names
+}
+
+// funcName names an exported function or method ("Type.Method"); methods
+// of unexported types count only with all.
+func funcName(d *ast.FuncDecl, all bool) (string, bool) {
+	if !d.Name.IsExported() {
+		return "", false
+	}
+	if d.Recv == nil {
+		return d.Name.Name, true
+	}
+	t := d.Recv.List[0].Type
+	if st, ok := t.(*ast.StarExpr); ok {
+		t = st.X
+	}
+	if ix, ok := t.(*ast.IndexExpr); ok {
+		t = ix.X
+	}
+	recv := t.(*ast.Ident).Name
+	if !ast.IsExported(recv) && !all {
+		return "", false // cannot be named from outside
+	}
+	return recv + "." + d.Name.Name, true
 }

@@ -35,9 +35,9 @@ package exporter
 
 import (
 	"errors"
+	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"maps"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/offsetlag/offsetlag/exporter/expiry"
@@ -90,7 +90,7 @@ type topicRead struct {
 	parts []int32
 	offs  []int64
 	errs  []kafkaadmin.OffsetError // empty, or one per commit
-	// shared is true when parts is iotaParts' array (not ours to write).
+	// shared is true when parts is dense.Iota's array (not ours to write).
 	shared bool
 	at     time.Time
 	gen    uint64 // the poll that read them
@@ -109,14 +109,14 @@ func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
 	if cap(tr.offs) < len(run) { // sized once, not grown by appends
 		tr.offs = make([]int64, 0, len(run))
 	}
-	dense := true
+	isDense := true
 	for i, co := range run {
 		if co.Partition != int32(i) {
-			dense = false
+			isDense = false
 			break
 		}
 	}
-	if !dense {
+	if !isDense {
 		if cap(tr.parts) < len(run) {
 			tr.parts = make([]int32, 0, len(run))
 		}
@@ -127,7 +127,7 @@ func (tr *topicRead) set(run []kafkaadmin.CommittedOffset) {
 		tr.offs = append(tr.offs, co.Offset)
 		tr.addErr(i, co.Err)
 	}
-	tr.parts, tr.shared = iotaParts(len(run)), true
+	tr.parts, tr.shared = dense.Iota(len(run)), true
 }
 
 // addErr records commit i's error code (the column exists once one is set).
@@ -477,21 +477,3 @@ func sortedOffsets(offs []kafkaadmin.CommittedOffset) []kafkaadmin.CommittedOffs
 	})
 	return offs
 }
-
-// iotaParts returns the partition ids 0..n-1, read-only: dense columns of
-// partition ids (the usual case: a group commits on every partition of its
-// topics) share one array instead of 4 bytes per commit each. Its capacity
-// is n, so an append copies it; callers never write into it.
-func iotaParts(n int) []int32 {
-	if p := iotaCols.Load(); p != nil && len(*p) >= n {
-		return (*p)[:n:n]
-	}
-	s := make([]int32, max(n, 1024))
-	for i := range s {
-		s[i] = int32(i)
-	}
-	iotaCols.Store(&s) // racing stores are harmless: every version is valid
-	return s[:n:n]
-}
-
-var iotaCols atomic.Pointer[[]int32]

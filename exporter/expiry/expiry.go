@@ -538,19 +538,29 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 	}
 }
 
+// settled reports whether commits seen before and missing now need no
+// verdict: already expired (they stay so), or their topic is gone (the
+// topic's state is dropped, not expired).
+func (o *observation) settled(gs *GroupState, topic string) bool {
+	if !gs.Topics[topic].Expired.IsZero() {
+		return true
+	}
+	if _, ok := o.snap.TopicByName(topic); !ok {
+		delete(gs.Topics, topic)
+		o.changed()
+		return true
+	}
+	return false
+}
+
 // missing handles commits seen before and missing from a complete
 // snapshot's answer for their group: gone at once when the answer is
 // trusted, else when the previous poll already saw them missing.
 func (o *observation) missing(group string, gs *GroupState, topic string, trusted bool, prevPoll time.Time) {
-	ts := gs.Topics[topic]
-	if !ts.Expired.IsZero() {
-		return // already expired: stays so
-	}
-	if _, ok := o.snap.TopicByName(topic); !ok {
-		delete(gs.Topics, topic) // the topic is gone, not the commits
-		o.changed()
+	if o.settled(gs, topic) {
 		return
 	}
+	ts := gs.Topics[topic]
 	consecutive := !ts.MissingLast.IsZero() && ts.MissingLast.Equal(prevPoll)
 	switch {
 	case consecutive:
@@ -566,15 +576,10 @@ func (o *observation) missing(group string, gs *GroupState, topic string, truste
 // vanished decides about commits seen before and gone since at (complete
 // and consistent snapshots only).
 func (o *observation) vanished(group string, gs *GroupState, topic string, at time.Time) {
-	ts := gs.Topics[topic]
-	if !ts.Expired.IsZero() {
-		return // already expired: stays so
-	}
-	if _, ok := o.snap.TopicByName(topic); !ok {
-		delete(gs.Topics, topic) // the topic is gone, not the commits
-		o.changed()
+	if o.settled(gs, topic) {
 		return
 	}
+	ts := gs.Topics[topic]
 	o.transition()
 	ts.MissingSince, ts.MissingLast = time.Time{}, time.Time{}
 	if !ts.ExpiresAt.IsZero() && !at.Before(ts.ExpiresAt.Add(-o.tolerance())) {

@@ -3,9 +3,9 @@ package expiry
 import (
 	"cmp"
 	"encoding/json"
+	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"maps"
 	"slices"
-	"sync/atomic"
 )
 
 // commitOffsets are a group's last committed offsets on one topic, by
@@ -17,7 +17,7 @@ import (
 type commitOffsets struct {
 	parts []int32
 	offs  []int64
-	// shared is true when parts is iotaParts' array (not ours to write):
+	// shared is true when parts is dense.Iota's array (not ours to write):
 	// partitions 0..n-1 cost 8 bytes a commit.
 	shared bool
 }
@@ -83,13 +83,13 @@ func (c *commitOffsets) set(run []partOffset) {
 	if cap(c.offs) < len(run) { // sized once, not grown by appends
 		c.offs = make([]int64, 0, len(run))
 	}
-	dense := true
+	isDense := true
 	for i, po := range run {
 		c.offs = append(c.offs, po.off)
-		dense = dense && po.p == int32(i)
+		isDense = isDense && po.p == int32(i)
 	}
-	if dense {
-		c.parts, c.shared = iotaParts(len(run)), true
+	if isDense {
+		c.parts, c.shared = dense.Iota(len(run)), true
 		return
 	}
 	if cap(c.parts) < len(run) {
@@ -143,21 +143,3 @@ func normalizeCommits(cs []partOffset) []partOffset {
 	}
 	return out
 }
-
-// iotaParts returns the partition ids 0..n-1, read-only: dense columns of
-// partition ids (the usual case: a group commits on every partition of its
-// topics) share one array instead of 4 bytes per commit each. Its capacity
-// is n, so an append copies it; callers never write into it.
-func iotaParts(n int) []int32 {
-	if p := iotaCols.Load(); p != nil && len(*p) >= n {
-		return (*p)[:n:n]
-	}
-	s := make([]int32, max(n, 1024))
-	for i := range s {
-		s[i] = int32(i)
-	}
-	iotaCols.Store(&s) // racing stores are harmless: every version is valid
-	return s[:n:n]
-}
-
-var iotaCols atomic.Pointer[[]int32]

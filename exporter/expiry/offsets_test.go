@@ -2,6 +2,7 @@ package expiry
 
 import (
 	"fmt"
+	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"testing"
 )
 
@@ -34,8 +35,8 @@ func TestCommitOffsetsDenseShared(t *testing.T) {
 	if c.shared || fmt.Sprint(c.asMap()) != "map[1:8 4:9]" {
 		t.Fatalf("sparse commits read %v (shared %v)", c.asMap(), c.shared)
 	}
-	if fmt.Sprint(d.partitions(), iotaParts(4)) != "[0 1] [0 1 2 3]" {
-		t.Fatalf("shared partition ids written: %v %v", d.partitions(), iotaParts(4))
+	if fmt.Sprint(d.partitions(), dense.Iota(4)) != "[0 1] [0 1 2 3]" {
+		t.Fatalf("shared partition ids written: %v %v", d.partitions(), dense.Iota(4))
 	}
 	c.set([]partOffset{{"t", 0, 3}})
 	if off, ok := c.get(0); !c.shared || !ok || off != 3 || c.count() != 1 {

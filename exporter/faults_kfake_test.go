@@ -30,6 +30,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
@@ -53,19 +54,13 @@ func reliabilityRow(t *testing.T, scenario, expected, observed string) {
 // ran at the same time.
 type countingSource struct {
 	exporter.Source
-	calls, cur, max atomic.Int32
+	calls atomic.Int32
+	at    testenv.Concurrency
 }
 
 func (s *countingSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {
 	s.calls.Add(1)
-	n := s.cur.Add(1)
-	defer s.cur.Add(-1)
-	for {
-		m := s.max.Load()
-		if n <= m || s.max.CompareAndSwap(m, n) {
-			break
-		}
-	}
+	defer s.at.Enter()()
 	return s.Source.Snapshot(ctx)
 }
 
@@ -436,7 +431,7 @@ func TestFaultSlowBroker(t *testing.T) {
 		t.Fatal("Run did not return within the poll deadline after cancel")
 	}
 	polls := r.src.calls.Load() - calls
-	if m := r.src.max.Load(); m != 1 {
+	if m := r.src.at.Peak(); m != 1 {
 		t.Errorf("%d Snapshot calls ran at once, want 1", m)
 	}
 	if polls < 3 {
@@ -450,7 +445,7 @@ func TestFaultSlowBroker(t *testing.T) {
 	reliabilityRow(t, "broker slower than the poll interval (Metadata and ListOffsets sleep 2 s, interval and timeout 300 ms)",
 		"poll returns at its deadline, up 0, last good values served with their age, polls never overlap",
 		fmt.Sprintf("poll returned in %s; up 0; the 4 last good lag series kept; last successful poll %.1fs old; %d polls in %s, at most %d at once; correct %s after the broker recovered (once the abandoned 2 s requests finished)",
-			took.Round(10*time.Millisecond), age, polls, 6*interval, r.src.max.Load(), recovered.Round(100*time.Millisecond)))
+			took.Round(10*time.Millisecond), age, polls, 6*interval, r.src.at.Peak(), recovered.Round(100*time.Millisecond)))
 }
 
 // TestFaultSlowListOffsets: only ListOffsets is slow (Metadata and the

@@ -227,7 +227,7 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 		}
 		// The expiry tracker judges the raw answer. It runs before lag,
 		// the last reader of the answer's commits, which lets them go as it
-		// goes (ComputeGroupsConsuming); the phases keep their documented
+		// goes (lag.Compute); the phases keep their documented
 		// order.
 		expiry = e.observeExpiry(s.Name(), snap, end)
 		tExpiry := e.opts.Now()
@@ -239,8 +239,7 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 		rest := *snap
 		rest.Groups = nil // read no more: the answer's commits can go
 		snap = &rest
-		topics = lag.ComputeTopics(patched)
-		groups = lag.ComputeGroupsConsuming(patched)
+		topics, groups = lag.Compute(patched)
 		for i := range groups {
 			groups[i].ReadAt = end
 			if at, ok := carried.groups[groups[i].Name]; ok {

@@ -141,11 +141,11 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		}
 	}()
 
-	groups, err := exporter.NewFilter("groups", cfg.Groups.Allow, cfg.Groups.Deny)
+	groups, err := cfg.Groups.Compile("groups")
 	if err != nil {
 		return nil, err
 	}
-	topics, err := exporter.NewFilter("topics", cfg.Topics.Allow, cfg.Topics.Deny)
+	topics, err := cfg.Topics.Compile("topics")
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func TestImportRules(t *testing.T) {
 		"exporter/internal/dense": {},
 		"exporter/lag":            {mod("kafkaadmin"), mod("exporter/result")},
 		"exporter/expiry":         {mod("kafkaadmin"), mod("exporter/result"), mod("exporter/internal/dense")},
-		"exporter/status":         {mod("kafkaadmin"), mod("exporter/result"), mod("exporter/lag")},
+		"exporter/status":         {mod("kafkaadmin"), mod("exporter/result")},
 		"exporter": {mod("kafkaadmin"), mod("exporter/result"), mod("exporter/lag"),
 			mod("exporter/expiry"), mod("exporter/status"), mod("exporter/internal/dense")},
 	}
@@ -157,6 +157,8 @@ func TestImportRules(t *testing.T) {
 	// The configuration machinery is a leaf: packages declare their Config
 	// with plain struct tags, and any package may use it.
 	forbid("internal/settings", "internal/settings imports no package of the module", module)
+
+	forbid("internal/namefilter", "internal/namefilter is a leaf helper and imports no package of the module", module)
 
 	// ha coordinates replicas with its own franz-go client: it polls no lag
 	// (no sarama, no kafkaadmin), exports nothing itself (no Prometheus, no

@@ -42,7 +42,6 @@ import (
 	"github.com/offsetlag/offsetlag/metrics"
 )
 
-
 // knownMetrics are the offsetlag_* families the exporter can emit.
 func knownMetrics(t *testing.T) map[string]bool {
 	t.Helper()

@@ -7,8 +7,8 @@
 // (exporter/expiry, expiry_poll.go), time lag, status and rates
 // (exporter/status), and publishes a new *result.Result behind an atomic
 // pointer. Readers (metrics sinks, HTTP handlers) call Latest and never
-// cause a Kafka request. Sharding and filters (shard.go, filter.go) select
-// what is polled.
+// cause a Kafka request. Sharding (shard.go) selects the groups a replica
+// polls; the groups and topics filters are internal/namefilter's.
 //
 // Of this module it imports only kafkaadmin and exporter/...; never a sink
 // (metrics, internal/statuspage, internal/httpapi), cmd/, a Kafka client,

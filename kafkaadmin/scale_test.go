@@ -90,7 +90,8 @@ func TestScaleRequestsAndLag(t *testing.T) {
 		t.Errorf("requests = %d %v, want <= %d", s.TotalRequests(), s.Requests, limit)
 	}
 	checked := 0
-	for _, gr := range lag.ComputeGroups(s) {
+	_, computed := lag.Compute(s)
+	for _, gr := range computed {
 		for _, gt := range gr.Topics {
 			ti := 0
 			fmt.Sscanf(gt.Topic, "topic-%d", &ti)

@@ -8,8 +8,24 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// ComputeTopics returns the log bounds of every partition in s.
-func ComputeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
+// Compute returns the log bounds of every partition of s (sorted as s is)
+// and the lag of every group of s. It takes s.Groups: each group's commits
+// are dropped (Offsets nil) once its lag is computed, so that the answer's
+// commits (48 bytes each, 190 MB at 4M) can be collected while the
+// Result's are allocated, instead of both living until the poll ends. A
+// caller that reads s.Groups again passes a snapshot with its own copy of
+// the slice (slices.Clone).
+func Compute(s *kafkaadmin.Snapshot) ([]result.TopicResult, []result.GroupResult) {
+	groups := make([]result.GroupResult, len(s.Groups))
+	for i := range s.Groups {
+		groups[i] = computeGroup(s, &s.Groups[i])
+		s.Groups[i].Offsets = nil
+	}
+	return computeTopics(s), groups
+}
+
+// computeTopics returns the log bounds of every partition in s.
+func computeTopics(s *kafkaadmin.Snapshot) []result.TopicResult {
 	out := make([]result.TopicResult, 0, len(s.Topics))
 	for _, t := range s.Topics {
 		tr := result.TopicResult{Name: t.Name, Partitions: make([]result.PartitionOffsets, len(t.Partitions))}
@@ -145,26 +161,3 @@ func sumTopic(gt *result.GroupTopicResult, partitions int) {
 }
 
 func byPartition(a, b result.PartitionLag) int { return int(a.Partition) - int(b.Partition) }
-
-// ComputeGroups computes every group of the snapshot.
-func ComputeGroups(s *kafkaadmin.Snapshot) []result.GroupResult {
-	out := make([]result.GroupResult, len(s.Groups))
-	for i := range s.Groups {
-		out[i] = computeGroup(s, &s.Groups[i])
-	}
-	return out
-}
-
-// ComputeGroupsConsuming is ComputeGroups for a snapshot whose Groups
-// slice belongs to the caller and is not read again: each group's commits
-// are dropped (Offsets nil) once its lag is computed, so that the answer's
-// commits (48 bytes each, 190 MB at 4M) can be collected while the
-// Result's are allocated, instead of both living until the poll ends.
-func ComputeGroupsConsuming(s *kafkaadmin.Snapshot) []result.GroupResult {
-	out := make([]result.GroupResult, len(s.Groups))
-	for i := range s.Groups {
-		out[i] = computeGroup(s, &s.Groups[i])
-		s.Groups[i].Offsets = nil
-	}
-	return out
-}

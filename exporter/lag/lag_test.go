@@ -70,7 +70,7 @@ func TestComputeGroup(t *testing.T) {
 }
 
 func TestComputeTopics(t *testing.T) {
-	ts := ComputeTopics(testSnapshot())
+	ts := computeTopics(testSnapshot())
 	if len(ts) != 3 || len(ts[0].Partitions) != 3 {
 		t.Fatalf("topics = %+v", ts)
 	}

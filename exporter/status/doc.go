@@ -1,11 +1,11 @@
 // Package status owns what a cluster remembers between polls to judge its
-// consumers: end-offset histories, status windows and their rules
-// (evaluatePartition: OK, WARN, STALL, STOP, REWIND), rates and catch-up
-// time, and the selection of exact record-time reads (Trends, TrendOptions,
-// RecordTimer).
+// consumers: end-offset histories and the time lag interpolated from them
+// (history.go), status windows and their rules (evaluatePartition: OK,
+// WARN, STALL, STOP, REWIND), rates and catch-up time, and the selection
+// of exact record-time reads (Trends, TrendOptions, RecordTimer).
 //
-// Of this module it imports only kafkaadmin, exporter/result and
-// exporter/lag; never the poll loop (exporter), exporter/expiry, a sink, a
-// Kafka client, Prometheus or AWS. Exact reads go through the RecordTimer
+// Of this module it imports only kafkaadmin and exporter/result; never the
+// poll loop (exporter), exporter/lag, exporter/expiry, a sink, a Kafka
+// client, Prometheus or AWS. Exact reads go through the RecordTimer
 // interface, which the poll loop hands in.
 package status

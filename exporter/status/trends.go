@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter/lag"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -136,7 +135,7 @@ type gtKey struct{ group, topic string }
 // none yet); gen is the last poll that saw the topic.
 type topicEnds struct {
 	gen   uint64
-	parts []*lag.EndHistory
+	parts []*endHistory
 }
 
 // endRing holds the end offset the groups' observations of a topic's
@@ -321,7 +320,7 @@ func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 		}
 		te.gen = tr.gen
 		if n := len(t.Partitions); len(te.parts) < n {
-			te.parts = append(te.parts, make([]*lag.EndHistory, n-len(te.parts))...)
+			te.parts = append(te.parts, make([]*endHistory, n-len(te.parts))...)
 		}
 		if len(te.parts) > len(t.Partitions) {
 			clear(te.parts[len(t.Partitions):])
@@ -329,7 +328,7 @@ func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 		}
 		for _, p := range t.Partitions {
 			if int(p.ID) >= len(te.parts) {
-				te.parts = append(te.parts, make([]*lag.EndHistory, int(p.ID)+1-len(te.parts))...)
+				te.parts = append(te.parts, make([]*endHistory, int(p.ID)+1-len(te.parts))...)
 			}
 			if p.EndErr != nil || p.End < 0 {
 				te.parts[p.ID] = nil // no history across a gap
@@ -337,10 +336,10 @@ func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 			}
 			h := te.parts[p.ID]
 			if h == nil {
-				h = &lag.EndHistory{}
+				h = &endHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(p.End, now)
+			h.record(p.End, now)
 		}
 	}
 	for name, te := range tr.ends {
@@ -414,11 +413,11 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 // end-offset history (te may be nil) and reports whether the mode wants
 // the record's timestamp read exactly.
 func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.Time) bool {
-	var h *lag.EndHistory
+	var h *endHistory
 	if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
 		h = te.parts[pl.Partition]
 	}
-	d, src := h.TimeLag(pl.End, pl.Committed, now)
+	d, src := h.timeLag(pl.End, pl.Committed, now)
 	if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 		src = result.LagSourceNone
 	}

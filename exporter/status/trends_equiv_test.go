@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter/lag"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -157,7 +156,7 @@ func TestTrendsMatchReference(t *testing.T) {
 							// unread ends are carried from earlier polls, and hands
 							// trends the raw one: here some ends are missing from
 							// the raw snapshot the groups were computed with.
-							g1, g2 := lag.ComputeGroups(snap), lag.ComputeGroups(snap)
+							g1, g2 := groupsOf(snap), groupsOf(snap)
 							raw := rawOf(snap, rng)
 							r1 := got.apply(context.Background(), raw, g1, now, gotT)
 							r2 := want.apply(context.Background(), raw, g2, now, wantT)

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter/lag"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -37,7 +36,7 @@ type refGTKey struct{ group, topic string }
 // none yet); gen is the last poll that saw the topic.
 type refTopicEnds struct {
 	gen   uint64
-	parts []*lag.EndHistory
+	parts []*endHistory
 }
 
 // refTopicWindows are a group's observation windows of a topic's partitions,
@@ -97,7 +96,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 		}
 		for _, p := range t.Partitions {
 			if int(p.ID) >= len(te.parts) {
-				te.parts = append(te.parts, make([]*lag.EndHistory, int(p.ID)+1-len(te.parts))...)
+				te.parts = append(te.parts, make([]*endHistory, int(p.ID)+1-len(te.parts))...)
 			}
 			if p.EndErr != nil || p.End < 0 {
 				te.parts[p.ID] = nil // no history across a gap
@@ -105,10 +104,10 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			}
 			h := te.parts[p.ID]
 			if h == nil {
-				h = &lag.EndHistory{}
+				h = &endHistory{}
 				te.parts[p.ID] = h
 			}
-			h.Add(p.End, now)
+			h.record(p.End, now)
 		}
 	}
 	for name, te := range tr.ends {
@@ -135,11 +134,11 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				if !pl.HasLag {
 					continue
 				}
-				var h *lag.EndHistory
+				var h *endHistory
 				if te != nil && int(pl.Partition) < len(te.parts) && te.parts[pl.Partition] != nil {
 					h = te.parts[pl.Partition]
 				}
-				d, src := h.TimeLag(pl.End, pl.Committed, now)
+				d, src := h.timeLag(pl.End, pl.Committed, now)
 				if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
 					src = result.LagSourceNone
 				}

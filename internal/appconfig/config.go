@@ -7,9 +7,10 @@
 // flag, environment variable and YAML key), its default set by its
 // section's SetDefaults. Sections used by one package are that package's
 // own Config (cloudwatch.Config, metrics.Options, httpserver.Limits,
-// lambdaesm.Settings, exporter.Shard, kafkasec's TLS and SASL), embedded
-// here; the sections that compose several packages (clusters, poll,
-// filters, time lag, status, expiry) are declared here.
+// lambdaesm.Settings, exporter.Shard, namefilter.Config for the groups and
+// topics filters, expiry.Config for expiry and state, kafkasec's TLS and
+// SASL), embedded here; the sections that compose several packages
+// (clusters, poll, time lag, status) are declared here.
 package appconfig
 
 import (
@@ -21,8 +22,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
+	"github.com/offsetlag/offsetlag/internal/namefilter"
 	"github.com/offsetlag/offsetlag/internal/settings"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -39,20 +42,19 @@ type Config struct {
 	// settings are also the defaults of every cluster in Clusters.
 	Kafka KafkaConfig `mapstructure:"kafka"`
 	// Clusters are more clusters (file only).
-	Clusters []ClusterConfig `mapstructure:"clusters"`
-	Poll     PollConfig      `mapstructure:"poll"`
-	Groups   FilterConfig    `mapstructure:"groups" help:"consumer groups"`
-	Topics   FilterConfig    `mapstructure:"topics" help:"topics"`
+	Clusters []ClusterConfig   `mapstructure:"clusters"`
+	Poll     PollConfig        `mapstructure:"poll"`
+	Groups   namefilter.Config `mapstructure:"groups" help:"consumer groups"`
+	Topics   namefilter.Config `mapstructure:"topics" help:"topics"`
 	// TimeLag and Status configure trends (trends.go).
 	TimeLag TimeLagConfig `mapstructure:"timelag"`
 	Status  StatusConfig  `mapstructure:"status"`
 	Metrics MetricsConfig `mapstructure:"metrics"`
 	Web     WebConfig     `mapstructure:"web"`
 	Log     LogConfig     `mapstructure:"log"`
-	// Expiry configures offset-expiry prediction and State where its state
-	// is kept (expiry.go).
-	Expiry ExpiryConfig `mapstructure:"expiry"`
-	State  StateConfig  `mapstructure:"state"`
+	// Config is the expiry.* and state.* sections: expiry.Config,
+	// owned by exporter/expiry (expiry.go).
+	expiry.Config `mapstructure:",squash"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
 	// LambdaESM configures Lambda event source mapping discovery (esm.go).
@@ -75,7 +77,6 @@ func (c *Config) SetDefaults() {
 	c.Metrics.SetDefaults()
 	c.Web.SetDefaults()
 	c.Log.SetDefaults()
-	c.Expiry.SetDefaults()
 	c.CloudWatch.SetDefaults()
 	c.LambdaESM.SetDefaults()
 	c.Sharding.SetDefaults()
@@ -138,15 +139,6 @@ type PollConfig struct {
 
 // SetDefaults sets the poll.* defaults.
 func (p *PollConfig) SetDefaults() { p.Interval = exporter.DefaultInterval }
-
-// FilterConfig is a pair of anchored regular expression lists.
-type FilterConfig struct {
-	Allow []string `mapstructure:"allow" help:"only export {what} matching one of these anchored regular expressions (default: all)"`
-	Deny  []string `mapstructure:"deny" help:"never export {what} matching one of these anchored regular expressions (wins over allow)"`
-}
-
-// SetDefaults sets empty lists.
-func (f *FilterConfig) SetDefaults() { f.Allow, f.Deny = []string{}, []string{} }
 
 // MetricsConfig shapes the Prometheus output: metrics.Options, owned by
 // the metrics package.
@@ -258,10 +250,10 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("cluster %q: msk-cluster-arn %q: want arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>", cl.Name, cl.MSKClusterARN)
 		}
 	}
-	if _, err := exporter.NewFilter("groups", c.Groups.Allow, c.Groups.Deny); err != nil {
+	if _, err := c.Groups.Compile("groups"); err != nil {
 		return err
 	}
-	if _, err := exporter.NewFilter("topics", c.Topics.Allow, c.Topics.Deny); err != nil {
+	if _, err := c.Topics.Compile("topics"); err != nil {
 		return err
 	}
 	if len(c.Web.ListenAddress) == 0 {

@@ -1,4 +1,4 @@
-package lag
+package status
 
 import (
 	"time"
@@ -12,26 +12,27 @@ type sample struct {
 	At     time.Time
 }
 
-// EndHistory is a bounded window of a partition's log end offsets, one
-// sample per poll, oldest first. Runs of equal offsets are compressed to
+// endHistory is a bounded window of a partition's log end offsets, one
+// sample per poll, oldest first: the memory interpolated time lag is read
+// from. Runs of equal offsets are compressed to
 // their first and last sample: a quiet partition keeps its history for as
 // long as it stays quiet, and the moment the end last moved stays known.
-type EndHistory struct {
+type endHistory struct {
 	samples []sample
 }
 
 // historyLen is how many samples a partition keeps.
 const historyLen = 64
 
-// Add appends the end offset seen at a time (one sample per poll).
-func (h *EndHistory) Add(offset int64, at time.Time) {
+// record appends the end offset seen at a time (one sample per poll).
+func (h *endHistory) record(offset int64, at time.Time) {
 	h.add(sample{Offset: offset, At: at}, historyLen)
 }
 
 // add appends a sample, compressing flat runs and dropping the oldest
 // sample beyond max. A sample going backwards (topic recreated, unclean
 // leader election) resets the history: the old samples describe another log.
-func (h *EndHistory) add(s sample, max int) {
+func (h *endHistory) add(s sample, max int) {
 	n := len(h.samples)
 	if n > 0 && s.Offset < h.samples[n-1].Offset {
 		h.samples = h.samples[:0]
@@ -70,12 +71,12 @@ func interpolateAppendTime(h []sample, offset int64) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// TimeLag is the age, at now, of the record at the committed offset: how
+// timeLag is the age, at now, of the record at the committed offset: how
 // long ago the oldest record the group has not processed was appended,
 // interpolated from the history (nil: none yet). end is the current log
 // end. It returns 0 (result.LagSourceCaughtUp) when
 // the group is caught up, and result.LagSourceNone when the history cannot tell.
-func (h *EndHistory) TimeLag(end, committed int64, now time.Time) (time.Duration, result.LagSource) {
+func (h *endHistory) timeLag(end, committed int64, now time.Time) (time.Duration, result.LagSource) {
 	if committed >= end {
 		return 0, result.LagSourceCaughtUp
 	}

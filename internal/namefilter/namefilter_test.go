@@ -1,9 +1,9 @@
-package exporter
+package namefilter
 
 import "testing"
 
 func TestFilter(t *testing.T) {
-	f, err := NewFilter("group", []string{"orders-.*", "billing"}, []string{".*-test"})
+	f, err := Config{Allow: []string{"orders-.*", "billing"}, Deny: []string{".*-test"}}.Compile("group")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -14,10 +14,10 @@ func TestFilter(t *testing.T) {
 			t.Errorf("Match(%q) = %v, want %v", name, got, want)
 		}
 	}
-	if _, err := NewFilter("group", []string{"("}, nil); err == nil {
+	if _, err := (Config{Allow: []string{"("}}).Compile("group"); err == nil {
 		t.Error("bad regex accepted")
 	}
-	all, err := NewFilter("group", nil, nil)
+	all, err := Config{}.Compile("group")
 	if err != nil || !all("x") {
 		t.Error("an empty filter rejects")
 	}

@@ -1,4 +1,4 @@
-package lag
+package status
 
 import (
 	"github.com/offsetlag/offsetlag/exporter/result"
@@ -6,15 +6,11 @@ import (
 	"time"
 )
 
-var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-
-func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
-
-// history builds an EndHistory from (second, end offset) pairs.
-func history(pairs ...[2]int64) *EndHistory {
-	h := &EndHistory{}
+// history builds an endHistory from (second, end offset) pairs.
+func history(pairs ...[2]int64) *endHistory {
+	h := &endHistory{}
 	for _, p := range pairs {
-		h.Add(p[1], at(int(p[0])))
+		h.record(p[1], at(int(p[0])))
 	}
 	return h
 }
@@ -34,7 +30,7 @@ func TestEndHistoryCompressesFlatRuns(t *testing.T) {
 }
 
 func TestEndHistoryBoundedAndResetOnShrink(t *testing.T) {
-	h := &EndHistory{}
+	h := &endHistory{}
 	for i := 0; i < 100; i++ {
 		h.add(sample{Offset: int64(i), At: at(i)}, 8)
 	}
@@ -51,7 +47,7 @@ func TestTimeLag(t *testing.T) {
 	steady := history([2]int64{0, 0}, [2]int64{30, 300}, [2]int64{60, 600}, [2]int64{90, 900}) // 10 rec/s
 	tests := []struct {
 		name      string
-		h         *EndHistory
+		h         *endHistory
 		end       int64
 		committed int64
 		now       time.Time
@@ -74,7 +70,7 @@ func TestTimeLag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, src := tt.h.TimeLag(tt.end, tt.committed, tt.now)
+			got, src := tt.h.timeLag(tt.end, tt.committed, tt.now)
 			if src != tt.source {
 				t.Fatalf("source = %q, want %q", src, tt.source)
 			}

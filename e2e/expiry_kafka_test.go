@@ -64,15 +64,17 @@ func TestExpiryKafka(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store, err := expiry.NewStateStore(dir, nil)
+		var cfg expiry.Config
+		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{
+			{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
+		}
+		cfg.State.Dir = dir
+		tracker, err := expiry.NewTracker(cfg, expiry.Options{Clusters: map[string]time.Duration{"kafka": 0}, Interval: interval})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Interval: interval, Logger: slog.New(slog.NewTextHandler(&logs, nil)), State: store,
-			Expiry: map[string]expiry.ExpiryConfig{"kafka": {Expected: []expiry.ExpectedGroup{
-				{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
-			}}},
+			Interval: interval, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -44,17 +44,17 @@ func TestExpiryKfake(t *testing.T) {
 	dir := t.TempDir()
 	newExporter := func() (*exporter.Exporter, func()) {
 		ac := c.Source(t, "c")
-		store, err := expiry.NewStateStore(dir, nil)
+		var cfg expiry.Config
+		cfg.Expiry.Tolerance = tolerance
+		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{{Group: "esm", StartingPosition: result.StartEarliest, Topics: []string{"t"}}}
+		cfg.State.Dir = dir
+		tracker, err := expiry.NewTracker(cfg, expiry.Options{Clusters: map[string]time.Duration{"c": 1500 * time.Millisecond},
+			Interval: interval})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Interval: interval, Logger: slog.New(slog.NewTextHandler(logs, nil)), State: store,
-			Expiry: map[string]expiry.ExpiryConfig{"c": {
-				Retention: 1500 * time.Millisecond,
-				Tolerance: tolerance,
-				Expected:  []expiry.ExpectedGroup{{Group: "esm", StartingPosition: result.StartEarliest, Topics: []string{"t"}}},
-			}},
+			Interval: interval, Logger: slog.New(slog.NewTextHandler(logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,3 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
 // testSnapshot is the poll fixture exporter/lag's tests use too.
 var testSnapshot = resulttest.Snapshot
-
-// expT0 is exporter/expiry's test epoch (expiry_test.go).
-var expT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

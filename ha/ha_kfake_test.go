@@ -52,14 +52,20 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollInterval, Owner: m,
-		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: time.Hour,
-			IncludeGroup: func(g string) bool { return m.OwnsGroup("c", g) }}}})
+	tr, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: map[string]time.Duration{"c": time.Hour},
+		Interval: pollInterval, Include: m.OwnsGroup, Share: m.ObserveExpiry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollInterval, Owner: m, Expiry: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Start(ctx, e); err != nil {
+	if err := m.Start(ctx, struct {
+		*expiry.Tracker
+		*exporter.Exporter
+	}{tr, e}); err != nil {
 		t.Fatal(err)
 	}
 	r := &replica{t: t, name: name, m: m, e: e, cancel: cancel, done: make(chan struct{}), ac: ac}

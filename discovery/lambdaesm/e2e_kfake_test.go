@@ -69,9 +69,13 @@ func TestDisabledESMKfake(t *testing.T) {
 	ac := c.Source(t, "c")
 	warner := d.NewWarner(logger) // records at risk on the mappings' topics
 	const interval = 100 * time.Millisecond
+	tracker, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: map[string]time.Duration{"c": 1500 * time.Millisecond},
+		Interval: interval, Expected: d.ExpectedGroups})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-		Interval: interval, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,
-		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: 1500 * time.Millisecond}},
+		Interval: interval, Logger: logger, OnResult: warner.OnResult, Expiry: tracker,
 	})
 	if err != nil {
 		t.Fatal(err)

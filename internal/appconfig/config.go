@@ -8,9 +8,9 @@
 // section's SetDefaults. Sections used by one package are that package's
 // own Config (cloudwatch.Config, metrics.Options, httpserver.Limits,
 // lambdaesm.Settings, exporter.Shard, namefilter.Config for the groups and
-// topics filters, kafkasec's TLS and SASL), embedded here; the sections
-// that compose several packages (clusters, poll, time lag, status, expiry)
-// are declared here.
+// topics filters, expiry.Config for expiry and state, kafkasec's TLS and
+// SASL), embedded here; the sections that compose several packages
+// (clusters, poll, time lag, status) are declared here.
 package appconfig
 
 import (
@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
 	"github.com/offsetlag/offsetlag/internal/namefilter"
@@ -51,10 +52,9 @@ type Config struct {
 	Metrics MetricsConfig `mapstructure:"metrics"`
 	Web     WebConfig     `mapstructure:"web"`
 	Log     LogConfig     `mapstructure:"log"`
-	// Expiry configures offset-expiry prediction and State where its state
-	// is kept (expiry.go).
-	Expiry ExpiryConfig `mapstructure:"expiry"`
-	State  StateConfig  `mapstructure:"state"`
+	// Config is the expiry.* and state.* sections: expiry.Config,
+	// owned by exporter/expiry (expiry.go).
+	expiry.Config `mapstructure:",squash"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
 	// LambdaESM configures Lambda event source mapping discovery (esm.go).
@@ -77,7 +77,6 @@ func (c *Config) SetDefaults() {
 	c.Metrics.SetDefaults()
 	c.Web.SetDefaults()
 	c.Log.SetDefaults()
-	c.Expiry.SetDefaults()
 	c.CloudWatch.SetDefaults()
 	c.LambdaESM.SetDefaults()
 	c.Sharding.SetDefaults()

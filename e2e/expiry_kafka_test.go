@@ -68,7 +68,7 @@ func TestExpiryKafka(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Interval: interval, Logger: slog.New(slog.NewTextHandler(&logs, nil)), State: store,
+			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), State: store,
 			Expiry: map[string]expiry.ExpiryConfig{"kafka": {Expected: []expiry.ExpectedGroup{
 				{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
 			}}},

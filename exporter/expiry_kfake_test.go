@@ -72,7 +72,7 @@ func TestExpiryKfake(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Interval: interval, Logger: slog.New(slog.NewTextHandler(logs, nil)), State: store,
+			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(logs, nil)), State: store,
 			Expiry: map[string]expiry.ExpiryConfig{"c": {
 				Retention: 1500 * time.Millisecond,
 				Tolerance: tolerance,

@@ -416,7 +416,7 @@ func slowBroker(c *kfaketest.Cluster, key kmsg.Key, d time.Duration, on *atomic.
 // polls never overlap.
 func TestFaultSlowBroker(t *testing.T) {
 	const interval = 300 * time.Millisecond
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval})
+	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
 	var slow atomic.Bool
 	var slept atomic.Int32
 	slowBroker(r.c, kmsg.Metadata, 2*time.Second, &slow, &slept)
@@ -496,7 +496,7 @@ func TestFaultSlowBroker(t *testing.T) {
 func TestFaultSlowListOffsets(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	const staleAfter = exporter.DefaultStaleAfterPolls * interval
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval})
+	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
 	var slow atomic.Bool
 	var slept atomic.Int32
 	slowBroker(r.c, kmsg.ListOffsets, 2*time.Second, &slow, &slept)
@@ -573,7 +573,7 @@ func TestFaultOutage(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	var results []result.ClusterResult
 	var mu sync.Mutex
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval, OnResult: func(res *result.Result) {
+	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}, OnResult: func(res *result.Result) {
 		cr, _ := res.Cluster("c")
 		mu.Lock()
 		results = append(results, *cr)
@@ -808,7 +808,7 @@ func TestFaultOldBroker(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ac.Close()
-			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: 2 * time.Second})
+			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: 2 * time.Second}})
 			if err != nil {
 				t.Fatal(err)
 			}

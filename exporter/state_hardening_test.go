@@ -38,7 +38,7 @@ func TestStateSaveFailureLoggedOnce(t *testing.T) {
 
 	clock := expT0
 	src := &fakeSource{name: "c"}
-	e, err := New([]Source{src}, Options{Interval: time.Second, Logger: log, State: store, Now: func() time.Time { return clock }})
+	e, err := New([]Source{src}, Options{Config: Config{Interval: time.Second}, Logger: log, State: store, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

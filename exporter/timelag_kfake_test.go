@@ -107,8 +107,11 @@ func TestTimeLagAccuracy(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { ac.Close() })
-			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollEvery, Now: clk.Now,
-				Trends: status.TrendOptions{Mode: m, ExactAboveRecords: 1000}})
+			var trends status.Config
+			trends.SetDefaults() // exact-above-records 1000
+			trends.TimeLag.Mode = m
+			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollEvery}, Now: clk.Now,
+				Trends: trends})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -53,7 +53,7 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollInterval, Owner: m,
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollInterval}, Owner: m,
 		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: time.Hour,
 			IncludeGroup: func(g string) bool { return m.OwnsGroup("c", g) }}}})
 	if err != nil {

@@ -81,7 +81,7 @@ func TestDisabledESMKfake(t *testing.T) {
 	warner := d.NewWarner(logger) // records at risk on the mappings' topics
 	const interval = 100 * time.Millisecond
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-		Interval: interval, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,
+		Config: exporter.Config{Interval: interval}, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,
 		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: 1500 * time.Millisecond}},
 	})
 	if err != nil {

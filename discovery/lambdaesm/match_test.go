@@ -72,7 +72,7 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	if eg := d.ExpectedGroups("c"); len(eg) != 0 {
 		t.Fatalf("matched before any Metadata: %+v", eg)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: time.Hour,
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: time.Hour},
 		OnResult: func(*result.Result) { d.Rematch() }, ExpectedGroups: d.ExpectedGroups})
 	if err != nil {
 		t.Fatal(err)

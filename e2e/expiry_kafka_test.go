@@ -15,6 +15,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -63,15 +64,17 @@ func TestExpiryKafka(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		store, err := expiry.NewStateStore(dir, nil)
+		var cfg expiry.Config
+		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{
+			{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
+		}
+		cfg.State.Dir = dir
+		tracker, err := expiry.NewTracker(cfg, expiry.Options{Clusters: map[string]time.Duration{"kafka": 0}, Interval: interval})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), State: store,
-			Expiry: map[string]expiry.ExpiryConfig{"kafka": {Expected: []expiry.ExpectedGroup{
-				{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
-			}}},
+			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +110,7 @@ func TestExpiryKafka(t *testing.T) {
 		t.Fatal("consumer did not read the topic")
 	}
 	r := e.PollAll(ctx)
-	if g := expiryGroup(r, group); g == nil || g.State != "Stable" || !g.ExpiresAt.IsZero() {
+	if g := resulttest.GroupExpiry(r, "kafka", group); g == nil || g.State != "Stable" || !g.ExpiresAt.IsZero() {
 		t.Fatalf("consuming group: %+v", g)
 	}
 	ccancel()
@@ -137,14 +140,14 @@ func TestExpiryKafka(t *testing.T) {
 	if c.OffsetsRetention != time.Minute || c.OffsetsRetentionSource != "broker" {
 		t.Errorf("retention %s from %s, want 1m from the broker", c.OffsetsRetention, c.OffsetsRetentionSource)
 	}
-	g := expiryGroup(r, group)
+	g := resulttest.GroupExpiry(r, "kafka", group)
 	if g == nil || g.EmptySince.IsZero() || !g.EmptySinceExact || g.ExpiresAt.IsZero() {
 		t.Fatalf("group after leaving: %+v", g)
 	}
 	predicted := g.ExpiresAt
 	t.Logf("left at %s, empty since %s, predicted expiry %s", left.Format(time.StampMilli),
 		g.EmptySince.Format(time.StampMilli), predicted.Format(time.StampMilli))
-	if esm := expiryGroup(r, "expiry-esm-disabled"); esm == nil || !esm.Missing || len(esm.Topics) != 1 || !esm.Topics[0].Expired {
+	if esm := resulttest.GroupExpiry(r, "kafka", "expiry-esm-disabled"); esm == nil || !esm.Missing || len(esm.Topics) != 1 || !esm.Topics[0].Expired {
 		t.Errorf("expected group that does not exist: %+v", esm)
 	}
 	if gr, ok := c.Group(behind); !ok || gr.OutOfRange != 1 || gr.RecordsLost != 5 {
@@ -158,7 +161,7 @@ func TestExpiryKafka(t *testing.T) {
 	e, closeSecond := newExporter()
 	defer closeSecond()
 	r = e.PollAll(ctx)
-	if g := expiryGroup(r, group); g == nil || !g.ExpiresAt.Equal(predicted) || !g.EmptySinceExact {
+	if g := resulttest.GroupExpiry(r, "kafka", group); g == nil || !g.ExpiresAt.Equal(predicted) || !g.EmptySinceExact {
 		t.Fatalf("after restart: %+v, want the prediction %s kept", g, predicted)
 	}
 
@@ -167,7 +170,7 @@ func TestExpiryKafka(t *testing.T) {
 	for expiredAt.IsZero() && ctx.Err() == nil {
 		time.Sleep(interval)
 		r = e.PollAll(ctx)
-		if g := expiryGroup(r, group); g != nil && len(g.Topics) == 1 && g.Topics[0].Expired {
+		if g := resulttest.GroupExpiry(r, "kafka", group); g != nil && len(g.Topics) == 1 && g.Topics[0].Expired {
 			expiredAt = g.Topics[0].ExpiredAt
 		}
 	}
@@ -194,7 +197,7 @@ func TestExpiryKafka(t *testing.T) {
 		time.Sleep(interval)
 		r = e.PollAll(ctx)
 	}
-	if g := expiryGroup(r, group); g == nil || !g.Topics[0].Expired {
+	if g := resulttest.GroupExpiry(r, "kafka", group); g == nil || !g.Topics[0].Expired {
 		t.Errorf("expired flag flapped: %+v", g)
 	}
 	if n := logs.countWith(`msg="committed offsets expired`, "group="+group); n != 1 {
@@ -325,16 +328,6 @@ func expiryNoOffsets(resp *sarama.OffsetFetchResponse) bool {
 		}
 	}
 	return true
-}
-
-func expiryGroup(r *result.Result, group string) *result.GroupExpiry {
-	c, _ := r.Cluster("kafka")
-	for i := range c.Expiry {
-		if c.Expiry[i].Group == group {
-			return &c.Expiry[i]
-		}
-	}
-	return nil
 }
 
 // expiryLogs collects the exporter's log lines.

@@ -40,7 +40,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -307,7 +306,7 @@ func (p *carryPass) listedGroups() ([]kafkaadmin.Group, map[string]bool) {
 			gr = &groupRead{topics: map[string]*topicRead{}}
 			c.groups[g.Name] = gr
 		}
-		trusted := expiry.GroupAnswerTrusted(snap, &g, !gr.listedAt.IsZero(), gr.coordinator)
+		trusted := snap.GroupAnswerTrusted(&g, !gr.listedAt.IsZero(), gr.coordinator)
 		gr.listedAt, gr.coordinator = now, g.Coordinator
 
 		if g.DescribeErr == nil {

@@ -1,33 +1,20 @@
 package exporter_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
-	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-func expiryOf(r *result.Result, group string) *result.GroupExpiry {
-	c, _ := r.Cluster("c")
-	for i := range c.Expiry {
-		if c.Expiry[i].Group == group {
-			return &c.Expiry[i]
-		}
-	}
-	return nil
-}
 
 // TestExpiryKfake runs the tracker end to end through exporter.Poll against
 // an in-process cluster that expires offsets after 1.5 s: a classic
@@ -39,16 +26,9 @@ func expiryOf(r *result.Result, group string) *result.GroupExpiry {
 func TestExpiryKfake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"),
-		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
-	cl := c.Client
-	adm := c.Admin
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"), kfaketest.ExpiringOffsets(1500*time.Millisecond))
 	for p := int32(0); p < 2; p++ {
-		for i := 0; i < 10; i++ {
-			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-		}
+		c.Produce(t, "t", p, 10)
 	}
 
 	const (
@@ -63,21 +43,18 @@ func TestExpiryKfake(t *testing.T) {
 	logs := &testenv.LockedBuffer{}
 	dir := t.TempDir()
 	newExporter := func() (*exporter.Exporter, func()) {
-		ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store, err := expiry.NewStateStore(dir, nil)
+		ac := c.Source(t, "c")
+		var cfg expiry.Config
+		cfg.Expiry.Tolerance = tolerance
+		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{{Group: "esm", StartingPosition: result.StartEarliest, Topics: []string{"t"}}}
+		cfg.State.Dir = dir
+		tracker, err := expiry.NewTracker(cfg, expiry.Options{Clusters: map[string]time.Duration{"c": 1500 * time.Millisecond},
+			Interval: interval})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(logs, nil)), State: store,
-			Expiry: map[string]expiry.ExpiryConfig{"c": {
-				Retention: 1500 * time.Millisecond,
-				Tolerance: tolerance,
-				Expected:  []expiry.ExpectedGroup{{Group: "esm", StartingPosition: result.StartEarliest, Topics: []string{"t"}}},
-			}},
+			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -107,26 +84,15 @@ func TestExpiryKfake(t *testing.T) {
 	cons.Close()   // LeaveGroup: Empty at once
 	pollComplete() // sees it Empty: the prediction counts from here
 
-	commit := func(group string, at int64) {
-		os := kadm.Offsets{}
-		os.Add(kadm.Offset{Topic: "t", Partition: 0, At: at, LeaderEpoch: -1})
-		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
-			t.Fatal(err)
-		}
-	}
-	commit("simple", 4)
-	commit("doomed", 4)
-	commit("behind", 2)
-	del := kadm.Offsets{}
-	del.Add(kadm.Offset{Topic: "t", Partition: 0, At: 3, LeaderEpoch: -1})
-	if _, err := adm.DeleteRecords(ctx, del); err != nil {
-		t.Fatal(err)
-	}
+	c.Commit(t, "simple", "t", map[int32]int64{0: 4})
+	c.Commit(t, "doomed", "t", map[int32]int64{0: 4})
+	c.Commit(t, "behind", "t", map[int32]int64{0: 2})
+	c.DeleteRecords(t, "t", 0, 3)
 	committedAt := time.Now()
 
 	r := pollComplete()
 	firstSeen := time.Now() // the simple group's commit was seen by now
-	g := expiryOf(r, "classic")
+	g := resulttest.GroupExpiry(r, "c", "classic")
 	if g == nil || g.EmptySince.IsZero() || !g.EmptySinceExact || g.ExpiresAt.IsZero() {
 		t.Fatalf("classic after leaving: %+v", g)
 	}
@@ -134,13 +100,13 @@ func TestExpiryKfake(t *testing.T) {
 	if d := g.ExpiresAt.Sub(g.EmptySince); d != 1500*time.Millisecond {
 		t.Errorf("classic expires %s after Empty, want the retention", d)
 	}
-	s := expiryOf(r, "simple")
+	s := resulttest.GroupExpiry(r, "c", "simple")
 	// Predicted from the first poll that saw the commit: between the
 	// commit and that poll's end, plus the retention.
 	if s == nil || s.ExpiresAt.Before(committedAt.Add(1500*time.Millisecond)) || s.ExpiresAt.After(firstSeen.Add(1500*time.Millisecond)) {
 		t.Fatalf("simple: %+v (committed at %s, seen by %s)", s, committedAt, firstSeen)
 	}
-	esm := expiryOf(r, "esm")
+	esm := resulttest.GroupExpiry(r, "c", "esm")
 	if esm == nil || !esm.Missing || len(esm.Topics) != 1 || !esm.Topics[0].Expired {
 		t.Fatalf("expected group never seen: %+v", esm)
 	}
@@ -148,7 +114,7 @@ func TestExpiryKfake(t *testing.T) {
 		t.Errorf("esm records at risk %+v, want earliest 17 (log 3..10 and 0..10)", rr)
 	}
 	// Deleted on purpose, long before its predicted expiry.
-	if _, err := adm.DeleteGroup(ctx, "doomed"); err != nil {
+	if _, err := c.Admin.DeleteGroup(ctx, "doomed"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,7 +124,7 @@ func TestExpiryKfake(t *testing.T) {
 	e, closeSecond := newExporter()
 	defer closeSecond()
 	r = e.PollAll(ctx)
-	if g := expiryOf(r, "classic"); g == nil || !g.ExpiresAt.Equal(classicExpires) {
+	if g := resulttest.GroupExpiry(r, "c", "classic"); g == nil || !g.ExpiresAt.Equal(classicExpires) {
 		t.Fatalf("classic after restart: %+v, want expiry %s", g, classicExpires)
 	}
 
@@ -174,7 +140,7 @@ func TestExpiryKfake(t *testing.T) {
 		time.Sleep(interval)
 		r = e.PollAll(ctx)
 		for _, name := range []string{"classic", "simple", "behind"} {
-			if g := expiryOf(r, name); g != nil && len(g.Topics) > 0 && g.Topics[0].Expired && seen[name].IsZero() {
+			if g := resulttest.GroupExpiry(r, "c", name); g != nil && len(g.Topics) > 0 && g.Topics[0].Expired && seen[name].IsZero() {
 				seen[name] = g.Topics[0].ExpiredAt
 			}
 		}
@@ -185,14 +151,14 @@ func TestExpiryKfake(t *testing.T) {
 	if seen["simple"].IsZero() || seen["behind"].IsZero() {
 		t.Errorf("simple and behind groups expired at %s and %s (zero: never)", seen["simple"], seen["behind"])
 	}
-	if g := expiryOf(r, "doomed"); g != nil {
+	if g := resulttest.GroupExpiry(r, "c", "doomed"); g != nil {
 		t.Errorf("group deleted on purpose is tracked: %+v", g)
 	}
 	// Expired stays expired, poll after poll.
 	for i := 0; i < 3; i++ {
 		r = e.PollAll(ctx)
 	}
-	if g := expiryOf(r, "classic"); g == nil || !g.Topics[0].Expired {
+	if g := resulttest.GroupExpiry(r, "c", "classic"); g == nil || !g.Topics[0].Expired {
 		t.Errorf("classic expired flag flapped: %+v", g)
 	}
 	if n := logs.Count(`msg="committed offsets expired`); n != 4 { // classic (2 partitions on one topic: 1), simple, behind, esm

@@ -40,20 +40,12 @@ type Options struct {
 	// Trends configure time lag and status (exporter/status): the
 	// timelag.* and status.* options; the zero value is the defaults.
 	Trends status.Config
-	// Expiry configures committed-offset expiry tracking by cluster name
-	// (expiry.go); a cluster without an entry uses the defaults.
-	Expiry map[string]expiry.ExpiryConfig
-	// ExpectedGroups, when set, is asked for a cluster's runtime expected
-	// groups (discovered Lambda event source mappings) at every poll; they
-	// are merged into Expiry[cluster].Expected (mergeExpected). It is called
-	// from the polling goroutines and must be safe for concurrent use and
-	// fast (read an atomic snapshot, do no I/O).
-	ExpectedGroups func(cluster string) []expiry.ExpectedGroup
-	// State, when set, persists the expiry tracker's state across
-	// restarts (state.go); nil keeps it in memory only.
-	State *expiry.StateStore
+	// Expiry is the committed-offset expiry tracker of the clusters
+	// (exporter/expiry: its configuration, expected groups and state
+	// file); nil: one with the defaults, in memory only (expiry_poll.go).
+	Expiry *expiry.Tracker
 	// Owner, when set, decides which groups and topics this replica
-	// exports and persists the expiry state (owner.go, package ha).
+	// exports (owner.go, package ha).
 	Owner Owner
 }
 
@@ -66,10 +58,6 @@ type Exporter struct {
 	mu       sync.Mutex
 	clusters map[string]*clusterState
 	latest   atomic.Pointer[result.Result]
-
-	// expiry is the committed-offset expiry tracker of every cluster, with
-	// its own lock (expiry_poll.go).
-	expiry expiryTracker
 }
 
 // clusterState is what the exporter remembers about a cluster between
@@ -131,7 +119,9 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 			carry:    newCarry(opts.StaleAfter),
 		}
 	}
-	e.initExpiry()
+	if err := e.initExpiry(); err != nil {
+		return nil, err
+	}
 	e.publish()
 	return e, nil
 }
@@ -172,7 +162,7 @@ func (e *Exporter) Run(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	e.saveExpiry(true)
+	e.saveExpiry()
 }
 
 // PollAll polls every cluster once, in parallel, and returns the Result.
@@ -205,7 +195,7 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 	// cluster's trends are only touched by its own (serial) polls.
 	var topics []result.TopicResult
 	var groups []result.GroupResult
-	var expiry *expiry.ExpiryOutcome
+	var expiry *expiryView
 	phases := []result.PollPhase{{Phase: "requests", Duration: end.Sub(start)}}
 	done := end
 	var carried carryReport

@@ -9,8 +9,6 @@ package exporter_test
 // ("| scenario | expected | observed |", see reliabilityRow).
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -23,16 +21,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 )
@@ -56,19 +54,13 @@ func reliabilityRow(t *testing.T, scenario, expected, observed string) {
 // ran at the same time.
 type countingSource struct {
 	exporter.Source
-	calls, cur, max atomic.Int32
+	calls atomic.Int32
+	at    testenv.Concurrency
 }
 
 func (s *countingSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {
 	s.calls.Add(1)
-	n := s.cur.Add(1)
-	defer s.cur.Add(-1)
-	for {
-		m := s.max.Load()
-		if n <= m || s.max.CompareAndSwap(m, n) {
-			break
-		}
-	}
+	defer s.at.Enter()()
 	return s.Source.Snapshot(ctx)
 }
 
@@ -79,8 +71,6 @@ type faultRig struct {
 	t   *testing.T
 	ctx context.Context
 	c   *kfaketest.Cluster
-	cl  *kgo.Client
-	adm *kadm.Client
 	ac  *kafkaadmin.Client
 	src *countingSource
 	e   *exporter.Exporter
@@ -94,23 +84,18 @@ func newFaultRig(t *testing.T, opts exporter.Options, kopts ...kfake.Opt) *fault
 	t.Cleanup(cancel)
 	kopts = append([]kfake.Opt{kfake.NumBrokers(3), kfake.SeedTopics(4, "t")}, kopts...)
 	c := kfaketest.New(t, kopts...)
-	cl := c.Client
-	r := &faultRig{t: t, ctx: ctx, c: c, cl: cl, adm: c.Admin, end: map[string][]int64{}}
+	r := &faultRig{t: t, ctx: ctx, c: c, end: map[string][]int64{}}
 	for p := int32(0); p < 4; p++ {
 		r.produce("t", p, 10+int(p))
 	}
 	r.commit("g", "t", map[int32]int64{0: 5, 1: 5, 2: 5, 3: 5})
 
-	var err error
-	r.ac, err = kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.ac.Close() })
+	r.ac = c.Source(t, "c")
 	r.src = &countingSource{Source: r.ac}
 	if opts.Interval == 0 {
 		opts.Interval = time.Minute // tests call Poll themselves
 	}
+	var err error
 	r.e, err = exporter.New([]exporter.Source{r.src}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -119,27 +104,9 @@ func newFaultRig(t *testing.T, opts exporter.Options, kopts ...kfake.Opt) *fault
 	return r
 }
 
-// newProducer replaces the producing client: a topic recreated or grown
-// behind a client's back confuses its cached metadata.
-func (r *faultRig) newProducer() {
-	r.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(cl.Close)
-	r.cl, r.adm = cl, kadm.NewClient(cl)
-}
-
 func (r *faultRig) produce(topic string, p int32, n int) {
 	r.t.Helper()
-	rs := make([]*kgo.Record, n)
-	for i := range rs {
-		rs[i] = &kgo.Record{Topic: topic, Partition: p, Value: []byte("x")}
-	}
-	if err := r.cl.ProduceSync(r.ctx, rs...).FirstErr(); err != nil {
-		r.t.Fatalf("produce %s/%d: %v", topic, p, err)
-	}
+	r.c.Produce(r.t, topic, p, n)
 	for int(p) >= len(r.end[topic]) {
 		r.end[topic] = append(r.end[topic], 0)
 	}
@@ -148,13 +115,7 @@ func (r *faultRig) produce(topic string, p int32, n int) {
 
 func (r *faultRig) commit(group, topic string, at map[int32]int64) {
 	r.t.Helper()
-	os := kadm.Offsets{}
-	for p, o := range at {
-		os.Add(kadm.Offset{Topic: topic, Partition: p, At: o, LeaderEpoch: -1})
-	}
-	if err := r.adm.CommitAllOffsets(r.ctx, group, os); err != nil {
-		r.t.Fatalf("commit %s: %v", group, err)
-	}
+	r.c.Commit(r.t, group, topic, at)
 }
 
 // poll runs one poll and returns the cluster's result and the requests it
@@ -470,7 +431,7 @@ func TestFaultSlowBroker(t *testing.T) {
 		t.Fatal("Run did not return within the poll deadline after cancel")
 	}
 	polls := r.src.calls.Load() - calls
-	if m := r.src.max.Load(); m != 1 {
+	if m := r.src.at.Peak(); m != 1 {
 		t.Errorf("%d Snapshot calls ran at once, want 1", m)
 	}
 	if polls < 3 {
@@ -484,7 +445,7 @@ func TestFaultSlowBroker(t *testing.T) {
 	reliabilityRow(t, "broker slower than the poll interval (Metadata and ListOffsets sleep 2 s, interval and timeout 300 ms)",
 		"poll returns at its deadline, up 0, last good values served with their age, polls never overlap",
 		fmt.Sprintf("poll returned in %s; up 0; the 4 last good lag series kept; last successful poll %.1fs old; %d polls in %s, at most %d at once; correct %s after the broker recovered (once the abandoned 2 s requests finished)",
-			took.Round(10*time.Millisecond), age, polls, 6*interval, r.src.max.Load(), recovered.Round(100*time.Millisecond)))
+			took.Round(10*time.Millisecond), age, polls, 6*interval, r.src.at.Peak(), recovered.Round(100*time.Millisecond)))
 }
 
 // TestFaultSlowListOffsets: only ListOffsets is slow (Metadata and the
@@ -635,7 +596,7 @@ func TestFaultOutage(t *testing.T) {
 	// Everything this test started, stopped: no goroutine may be left
 	// (sarama's process-wide metrics ticker aside).
 	_ = r.ac.Close()
-	r.cl.Close()
+	r.c.Client.Close()
 	r.c.Close()
 	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"))
 	if pollsToRecover > 2 {
@@ -693,7 +654,7 @@ func TestLifecycleTopicRecreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.end["tmp"] = nil
-	r.newProducer()
+	r.c.Reconnect(t)
 	r.produce("tmp", 0, 3)
 	r.commit("gtmp", "tmp", map[int32]int64{0: 15, 1: 20})
 	cr, _ = r.poll()
@@ -724,10 +685,10 @@ func TestLifecycleTopicRecreated(t *testing.T) {
 func TestLifecyclePartitionsAdded(t *testing.T) {
 	r := newFaultRig(t, exporter.Options{})
 	r.poll()
-	if _, err := r.adm.CreatePartitions(r.ctx, 2, "t"); err != nil {
+	if _, err := r.c.Admin.CreatePartitions(r.ctx, 2, "t"); err != nil {
 		t.Fatal(err)
 	}
-	r.newProducer()
+	r.c.Reconnect(t)
 	r.produce("t", 4, 8)
 	r.produce("t", 5, 9)
 	r.commit("g", "t", map[int32]int64{4: 5})
@@ -760,7 +721,7 @@ func TestLifecycleGroupDeleted(t *testing.T) {
 	if s := r.seriesWith(`group="gone"`); len(s) == 0 {
 		t.Fatal("no series of the group before its deletion")
 	}
-	resp, err := r.adm.DeleteGroups(r.ctx, "gone")
+	resp, err := r.c.Admin.DeleteGroups(r.ctx, "gone")
 	if err != nil || resp.Error() != nil {
 		t.Fatalf("delete group: %v %v", err, resp.Error())
 	}
@@ -803,12 +764,7 @@ func TestFaultOldBroker(t *testing.T) {
 	}{{"0.8.0", kversion.V0_8_0()}, {"0.10.0", kversion.V0_10_0()}, {"2.0.0", kversion.V2_0_0()}} {
 		t.Run("kafka-"+v.name, func(t *testing.T) {
 			c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
-			ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ac.Close()
-			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: 2 * time.Second}})
+			e, err := exporter.New([]exporter.Source{c.Source(t, "c")}, exporter.Options{Config: exporter.Config{Interval: 2 * time.Second}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,6 +27,3 @@ func testSnapshot() *kafkaadmin.Snapshot {
 		},
 	}
 }
-
-// expT0 is exporter/expiry's test epoch (expiry_test.go).
-var expT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -3,7 +3,6 @@ package exporter
 import (
 	"slices"
 
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
@@ -11,8 +10,9 @@ import (
 // replicas share the clusters dynamically (package ha: HA replicas
 // coordinated through a Kafka consumer group). The exporter asks it at every
 // publish, so a group whose shard moved away leaves the Result at once, not
-// at the next poll; and it hands it the expiry state after every poll, so
-// the owner can persist it where the next owner will read it.
+// at the next poll. (The owner persists the expiry state where the next
+// owner will read it through the tracker: expiry.Options.Share and
+// expiry.Tracker.Restore.)
 type Owner interface {
 	// OwnsGroup and OwnsTopic report whether this replica exports the
 	// group's (topic's) series of the cluster now. They are called often,
@@ -20,10 +20,6 @@ type Owner interface {
 	// be fast and must not call back into the exporter.
 	OwnsGroup(cluster, group string) bool
 	OwnsTopic(cluster, topic string) bool
-	// ObserveExpiry is called after each poll's expiry observation with the
-	// cluster's tracker state, under the tracker's lock: read it, keep no
-	// reference to it, do not block.
-	ObserveExpiry(cluster string, st *expiry.ExpiryState)
 }
 
 // Republish publishes the latest Result again (through OnResult), with the
@@ -38,34 +34,6 @@ func (e *Exporter) Republish() {
 	}
 }
 
-// RestoreExpiry replaces the tracker state of the given groups of a cluster
-// (read by the Owner from where the previous owner persisted it), before
-// the groups are polled by this replica, then runs commit (when not nil)
-// under the same lock: the Owner takes the groups over there, so no poll
-// observes them owned without their state. Unknown clusters are ignored
-// (commit still runs).
-func (e *Exporter) RestoreExpiry(cluster string, groups map[string]*expiry.GroupState, commit func()) {
-	t := &e.expiry
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if commit != nil {
-		defer commit()
-	}
-	st := t.states[cluster]
-	if st == nil {
-		return
-	}
-	for name, gs := range groups {
-		if gs == nil {
-			continue
-		}
-		if gs.Topics == nil {
-			gs.Topics = map[string]*expiry.TopicState{}
-		}
-		st.Groups[name] = gs
-	}
-}
-
 // owned returns cr without the groups and topics the Owner does not own.
 func (e *Exporter) owned(cr result.ClusterResult) result.ClusterResult {
 	o := e.opts.Owner
@@ -76,15 +44,4 @@ func (e *Exporter) owned(cr result.ClusterResult) result.ClusterResult {
 	cr.Topics = slices.DeleteFunc(slices.Clone(cr.Topics), func(t result.TopicResult) bool { return !o.OwnsTopic(cr.Name, t.Name) })
 	cr.Expiry = slices.DeleteFunc(slices.Clone(cr.Expiry), func(g result.GroupExpiry) bool { return !o.OwnsGroup(cr.Name, g.Group) })
 	return cr
-}
-
-// ownedExpected leaves out the expected groups of other replicas: each is
-// watched (and reported missing) by its owner only.
-func (e *Exporter) ownedExpected(cluster string, cfg expiry.ExpiryConfig) expiry.ExpiryConfig {
-	o := e.opts.Owner
-	if o == nil {
-		return cfg
-	}
-	cfg.Expected = slices.DeleteFunc(slices.Clone(cfg.Expected), func(eg expiry.ExpectedGroup) bool { return !o.OwnsGroup(cluster, eg.Group) })
-	return cfg
 }

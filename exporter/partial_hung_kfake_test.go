@@ -53,7 +53,7 @@ func TestFaultHungCoordinator(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.newProducer()
+	r.c.Reconnect(t)
 	r.produce("u", 0, 5)
 	var frozen atomic.Bool
 	r.c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {

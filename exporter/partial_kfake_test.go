@@ -152,7 +152,7 @@ func TestFaultCoordinatorAnswersWithoutGroup(t *testing.T) {
 	}
 
 	// A real deletion is still concluded, by two polls that agree.
-	resp, err := r.adm.DeleteGroups(r.ctx, "h")
+	resp, err := r.c.Admin.DeleteGroups(r.ctx, "h")
 	if err != nil || resp.Error() != nil {
 		t.Fatalf("delete group: %v %v", err, resp.Error())
 	}

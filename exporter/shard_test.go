@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -79,26 +79,19 @@ func TestShardValidate(t *testing.T) {
 }
 
 // gateSource is a Source whose Snapshot reports that it started on entered
-// and returns when release is closed (or its context ends); running and peak
-// count the Snapshots inside at once.
+// and returns when release is closed (or its context ends); inside counts
+// the Snapshots inside at once.
 type gateSource struct {
-	name          string
-	running, peak *atomic.Int32
-	entered       chan<- string
-	release       <-chan struct{}
+	name    string
+	inside  *testenv.Concurrency
+	entered chan<- string
+	release <-chan struct{}
 }
 
 func (s gateSource) Name() string { return s.name }
 
 func (s gateSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) {
-	n := s.running.Add(1)
-	defer s.running.Add(-1)
-	for {
-		p := s.peak.Load()
-		if n <= p || s.peak.CompareAndSwap(p, n) {
-			break
-		}
-	}
+	defer s.inside.Enter()()
 	s.entered <- s.name
 	select {
 	case <-s.release:
@@ -113,13 +106,13 @@ func (s gateSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error) 
 // decided by the limit alone.
 func TestLimitPolls(t *testing.T) {
 	const sources, limit = 6, 2
-	var running, peak atomic.Int32
+	var polls testenv.Concurrency
 	entered := make(chan string, sources)
 	releases := make([]chan struct{}, sources)
 	var srcs []Source
 	for i := range sources {
 		releases[i] = make(chan struct{})
-		srcs = append(srcs, gateSource{fmt.Sprintf("c%d", i), &running, &peak, entered, releases[i]})
+		srcs = append(srcs, gateSource{fmt.Sprintf("c%d", i), &polls, entered, releases[i]})
 	}
 	limited := limitPolls(srcs, limit)
 	var wg sync.WaitGroup
@@ -137,7 +130,7 @@ func TestLimitPolls(t *testing.T) {
 	for done := 0; done < sources; done++ {
 		// Once a waiting poll entered, the one released before it has
 		// left its slot: exactly limit run.
-		if r := running.Load(); done <= sources-limit && r != limit {
+		if r := polls.Inside(); done <= sources-limit && r != limit {
 			t.Fatalf("after %d polls ended: %d running, want %d", done, r, limit)
 		}
 		close(releases[idx[inside[0]]])
@@ -147,7 +140,7 @@ func TestLimitPolls(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if p := peak.Load(); p != limit {
+	if p := polls.Peak(); p != limit {
 		t.Errorf("peak concurrent polls = %d, want %d", p, limit)
 	}
 	if got := limitPolls(srcs, 0); &got[0] != &srcs[0] {
@@ -158,10 +151,10 @@ func TestLimitPolls(t *testing.T) {
 	// held by a poll that is known to be inside.
 	release := make(chan struct{})
 	entered1 := make(chan string, 1)
-	var r1, p1 atomic.Int32
+	var inside1 testenv.Concurrency
 	one := limitPolls([]Source{
-		gateSource{"a", &r1, &p1, entered1, release},
-		gateSource{"b", &r1, &p1, entered1, release},
+		gateSource{"a", &inside1, entered1, release},
+		gateSource{"b", &inside1, entered1, release},
 	}, 1)
 	held := make(chan struct{})
 	go func() { _, _ = one[0].Snapshot(context.Background()); close(held) }()

@@ -1,20 +1,16 @@
 package exporter_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
-	"github.com/offsetlag/offsetlag/kafkaadmin"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // TestStatusTransitions scripts a consumer over real polls of an
@@ -25,13 +21,7 @@ func TestStatusTransitions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "events"))
-	cl := c.Client
-	adm := c.Admin
-	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ac.Close()
+	ac := c.Source(t, "c")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: 30 * time.Second},
 		Now: func() time.Time { return now }, Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "interpolate"}, Status: status.RulesConfig{Window: 3}}})
@@ -41,18 +31,10 @@ func TestStatusTransitions(t *testing.T) {
 	end := int64(0)
 	step := func(produce int, commitAt func() int64) (string, string) {
 		t.Helper()
-		for i := 0; i < produce; i++ {
-			if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "events", Value: []byte("x")}).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
-			end++
-		}
+		c.Produce(t, "events", 0, produce)
+		end += int64(produce)
 		if commit := commitAt(); commit >= 0 {
-			os := kadm.Offsets{}
-			os.Add(kadm.Offset{Topic: "events", Partition: 0, At: commit, LeaderEpoch: -1})
-			if err := adm.CommitAllOffsets(ctx, "app", os); err != nil {
-				t.Fatal(err)
-			}
+			c.Commit(t, "app", "events", map[int32]int64{0: commit})
 		}
 		now = now.Add(30 * time.Second)
 		cr, _ := e.PollAll(ctx).Cluster("c")

@@ -1,8 +1,6 @@
 package exporter_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"fmt"
 	"math"
@@ -17,7 +15,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
-	"github.com/offsetlag/offsetlag/kafkaadmin"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // scenario produces records with known create times on its own topic and
@@ -94,23 +92,16 @@ func TestTimeLagAccuracy(t *testing.T) {
 		topics[i] = sc.name
 	}
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, topics...))
-	cl := c.Client
-	adm := c.Admin
 
 	modes := []string{"interpolate", "exact", "hybrid"}
 	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	newExporters := func() []*exporter.Exporter {
 		var out []*exporter.Exporter
 		for _, m := range modes {
-			ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "sim", Brokers: c.ListenAddrs()}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ac.Close() })
 			var trends status.Config
 			trends.SetDefaults() // exact-above-records 1000
 			trends.TimeLag.Mode = m
-			e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollEvery}, Now: clk.Now,
+			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Config: exporter.Config{Interval: pollEvery}, Now: clk.Now,
 				Trends: trends})
 			if err != nil {
 				t.Fatal(err)
@@ -150,11 +141,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 				rs = append(rs, &kgo.Record{Topic: sc.name, Value: []byte("v"), Timestamp: ts})
 				created[sc.name] = append(created[sc.name], ts)
 			}
-			if len(rs) > 0 {
-				if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			c.ProduceRecords(t, rs...)
 			if sc.stopAt < 0 || tick < sc.stopAt {
 				done := 0
 				for _, ts := range created[sc.name] {
@@ -170,9 +157,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 			}
 		}
 		if len(offsets) > 0 {
-			if err := adm.CommitAllOffsets(ctx, "consumer", offsets); err != nil {
-				t.Fatal(err)
-			}
+			c.CommitOffsets(t, "consumer", offsets)
 		}
 		r := make([]*result.Result, len(exps))
 		for i, e := range exps {

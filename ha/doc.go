@@ -22,16 +22,17 @@
 // admin polling stays on sarama in kafkaadmin; this package never polls
 // lag.
 //
-// State: after each poll the exporter hands the expiry tracker's state to
-// Member.ObserveExpiry, which writes the changed groups (key (cluster,
-// group), value the GroupState as JSON) to the group's shard partition:
+// State: after each poll the expiry tracker (exporter/expiry) hands its
+// state to Member.ObserveExpiry (expiry.Options.Share), which writes the
+// changed groups (key (cluster, group), value the group's state as the
+// tracker encodes it, in JSON) to the group's shard partition:
 // transitions (Empty, expired, gone) at once, routine changes (commits
 // moving) at most every RoutineWriteEvery, at most MaxWritesPerPoll records
 // per poll, a tombstone when the tracker forgets a group. A replica that
 // gains a shard writes a barrier record into the partition and reads the
 // partition from the start up to that barrier (so it has everything the
-// previous owner flushed before it let go), hands the groups' state to the
-// exporter, and only then owns the shard.
+// previous owner flushed before it let go), hands the groups' state back
+// to the tracker (expiry.Tracker.Restore), and only then owns the shard.
 //
 // Lifecycle (the Burrow contract): New connects nowhere; Start creates the
 // topic if needed and joins the group; Stop flushes the last writes and

@@ -1,8 +1,6 @@
 package ha_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,14 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/ha"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -53,14 +52,20 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollInterval}, Owner: m,
-		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: time.Hour,
-			IncludeGroup: func(g string) bool { return m.OwnsGroup("c", g) }}}})
+	tr, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: map[string]time.Duration{"c": time.Hour},
+		Interval: pollInterval, Include: m.OwnsGroup, Share: m.ObserveExpiry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollInterval}, Owner: m, Expiry: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Start(ctx, e); err != nil {
+	if err := m.Start(ctx, struct {
+		*expiry.Tracker
+		*exporter.Exporter
+	}{tr, e}); err != nil {
 		t.Fatal(err)
 	}
 	r := &replica{t: t, name: name, m: m, e: e, cancel: cancel, done: make(chan struct{}), ac: ac}
@@ -91,13 +96,7 @@ func (r *replica) groups() []string {
 }
 
 func (r *replica) expiry(group string) *result.GroupExpiry {
-	c, _ := r.e.Latest().Cluster("c")
-	for i := range c.Expiry {
-		if c.Expiry[i].Group == group {
-			return &c.Expiry[i]
-		}
-	}
-	return nil
+	return resulttest.GroupExpiry(r.e.Latest(), "c", group)
 }
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
@@ -115,31 +114,22 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool
 	t.Fatalf("timed out waiting for %s: %s", what, last)
 }
 
-// seed creates topic t with records and n simple groups with commits on it.
-func seed(t *testing.T, ctx context.Context, brokers []string, n int) []string {
+// newCluster starts a cluster of n brokers (group sessions may be as short
+// as 100 ms) with topic t (2 partitions, a record on each) and the given
+// number of simple groups committed on it, and returns the groups' names.
+func newCluster(t *testing.T, brokers, groups int) (*kfaketest.Cluster, []string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	c := kfaketest.New(t, kfake.NumBrokers(brokers), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	for p := int32(0); p < 2; p++ {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: p, Value: []byte("x")}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
+		c.Produce(t, "t", p, 1)
 	}
-	adm := kadm.NewClient(cl)
-	var groups []string
-	for i := range n {
+	var names []string
+	for i := range groups {
 		g := fmt.Sprintf("g%02d", i)
-		var os kadm.Offsets
-		os.AddOffset("t", 0, 1, -1)
-		if _, err := adm.CommitOffsets(ctx, g, os); err != nil {
-			t.Fatal(err)
-		}
-		groups = append(groups, g)
+		c.Commit(t, g, "t", map[int32]int64{0: 1})
+		names = append(names, g)
 	}
-	return groups
+	return c, names
 }
 
 // coverage checks that the replicas export every group exactly once and
@@ -169,15 +159,23 @@ func coverage(rs []*replica, want []string) (bool, string) {
 		fmt.Sprintf("missing %v duplicate %v owned shards %d of %d", missing, dup, owned, testShards)
 }
 
-// disjoint fails the test if two replicas own one shard at the same time.
-func watchDisjoint(t *testing.T, ctx context.Context, rs func() []*replica) *sync.WaitGroup {
+// liveSet is the replicas running at the moment, watched until the test
+// ends: the test fails if two of them own one shard at the same time.
+type liveSet struct {
+	mu sync.Mutex
+	rs []*replica
+}
+
+func watchLive(t *testing.T) *liveSet {
+	l := &liveSet{}
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for ctx.Err() == nil {
 			owner := map[int32]string{}
-			for _, r := range rs() {
+			for _, r := range l.current() {
 				for _, p := range r.m.Stats().Owned {
 					if o, ok := owner[p]; ok {
 						t.Errorf("shard %d owned by %s and %s at once", p, o, r.name)
@@ -189,7 +187,22 @@ func watchDisjoint(t *testing.T, ctx context.Context, rs func() []*replica) *syn
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	return &wg
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return l
+}
+
+func (l *liveSet) current() []*replica {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.rs)
+}
+
+func (l *liveSet) set(rs ...*replica) { l.mu.Lock(); l.rs = rs; l.mu.Unlock() }
+func (l *liveSet) add(rs ...*replica) { l.mu.Lock(); l.rs = append(l.rs, rs...); l.mu.Unlock() }
+func (l *liveSet) remove(r *replica) {
+	l.mu.Lock()
+	l.rs = slices.DeleteFunc(l.rs, func(x *replica) bool { return x == r })
+	l.mu.Unlock()
 }
 
 // TestReplicasShareAndHandOver: two replicas cover every group exactly once;
@@ -197,43 +210,29 @@ func watchDisjoint(t *testing.T, ctx context.Context, rs func() []*replica) *syn
 // path: leave group), and coverage is complete again each time; no shard is
 // ever owned by two replicas at once.
 func TestReplicasShareAndHandOver(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	c, groups := newCluster(t, 3, 24)
 	brokers := c.ListenAddrs()
-	groups := seed(t, ctx, brokers, 24)
-
-	var mu sync.Mutex
-	var live []*replica
-	current := func() []*replica { mu.Lock(); defer mu.Unlock(); return slices.Clone(live) }
-	add := func(r *replica) { mu.Lock(); live = append(live, r); mu.Unlock() }
-	remove := func(r *replica) {
-		mu.Lock()
-		live = slices.DeleteFunc(live, func(x *replica) bool { return x == r })
-		mu.Unlock()
-	}
-	wctx, wcancel := context.WithCancel(ctx)
-	wg := watchDisjoint(t, wctx, current)
-	defer func() { wcancel(); wg.Wait() }()
+	live := watchLive(t)
+	current := live.current
 
 	a := startReplica(t, "a", brokers)
-	add(a)
+	live.add(a)
 	b := startReplica(t, "b", brokers)
-	add(b)
+	live.add(b)
 	waitFor(t, "two replicas to share the shards and cover every group once", time.Minute, func() (bool, string) {
 		ok, msg := coverage(current(), groups)
 		return ok && len(a.m.Stats().Owned) > 0 && len(b.m.Stats().Owned) > 0, msg
 	})
 
 	cr := startReplica(t, "c", brokers)
-	add(cr)
+	live.add(cr)
 	waitFor(t, "three replicas to cover every group once", time.Minute, func() (bool, string) {
 		ok, msg := coverage(current(), groups)
 		return ok && len(cr.m.Stats().Owned) > 0, msg
 	})
 
 	a.stop()
-	remove(a)
+	live.remove(a)
 	waitFor(t, "b and c to take a's shards", time.Minute, func() (bool, string) { return coverage(current(), groups) })
 	b.stop()
 	cr.stop()
@@ -245,9 +244,8 @@ func TestReplicasShareAndHandOver(t *testing.T) {
 func TestRestoreKeepsCountdown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	c, _ := newCluster(t, 1, 1)
 	brokers := c.ListenAddrs()
-	seed(t, ctx, brokers, 1)
 
 	a := startReplica(t, "a", brokers)
 	waitFor(t, "a to own every shard", time.Minute, func() (bool, string) {
@@ -319,21 +317,13 @@ func ownerOf(rs []*replica, group string) *replica {
 func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(2, "t"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	c, groups := newCluster(t, 3, 24)
 	brokers := c.ListenAddrs()
-	groups := seed(t, ctx, brokers, 24)
-
-	var mu sync.Mutex
-	var live []*replica
-	current := func() []*replica { mu.Lock(); defer mu.Unlock(); return slices.Clone(live) }
-	wctx, wcancel := context.WithCancel(ctx)
-	wg := watchDisjoint(t, wctx, current)
-	defer func() { wcancel(); wg.Wait() }()
+	live := watchLive(t)
+	current := live.current
 
 	a, b := startReplica(t, "a", brokers), startReplica(t, "b", brokers)
-	mu.Lock()
-	live = []*replica{a, b}
-	mu.Unlock()
+	live.set(a, b)
 	defer a.stop()
 	defer b.stop()
 	waitFor(t, "a and b to cover every group once", time.Minute, func() (bool, string) {
@@ -384,9 +374,7 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 		}
 		moves++
 		jwg.Wait()
-		mu.Lock()
-		live = append(live, joiners...)
-		mu.Unlock()
+		live.add(joiners...)
 		waitFor(t, fmt.Sprintf("round %d: five replicas to own shards", round), time.Minute, func() (bool, string) {
 			ok, msg := coverage(current(), groups)
 			for _, r := range current() {
@@ -396,9 +384,7 @@ func TestRebalanceStormAndCoordinatorMove(t *testing.T) {
 			}
 			return ok, msg
 		})
-		mu.Lock()
-		live = []*replica{a, b}
-		mu.Unlock()
+		live.set(a, b)
 		var swg sync.WaitGroup
 		for _, r := range joiners {
 			swg.Add(1)
@@ -427,12 +413,11 @@ func TestExistingTopicNotCompacted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	cl := c.Client
 	del := "delete"
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": &del}, testTopic); err != nil {
+	if _, err := c.Admin.CreateTopic(ctx, 3, 1, map[string]*string{"cleanup.policy": &del}, testTopic); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuf
+	var logs testenv.LockedBuffer
 	m, err := ha.New(ha.Options{Brokers: c.ListenAddrs(), Topic: testTopic, Partitions: testShards, SessionTimeout: sessionTimeout,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -454,11 +439,3 @@ func TestExistingTopicNotCompacted(t *testing.T) {
 		return len(m.Stats().Owned) == 3, fmt.Sprint(m.Stats().Owned)
 	})
 }
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"maps"
 	"slices"
@@ -18,7 +19,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter"
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // Defaults.
@@ -54,19 +54,22 @@ type Options struct {
 	// one cluster; the rest are written after the next polls.
 	MaxWritesPerPoll int
 	// RoutineWriteEvery bounds how often a group's routine changes are
-	// written (see fingerprints).
+	// written (see signature).
 	RoutineWriteEvery time.Duration
 	Logger            *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
-// Target is the exporter side of a Member (*exporter.Exporter).
+// Target is the exporter side of a Member: the expiry tracker
+// (*expiry.Tracker) restores, the exporter (*exporter.Exporter)
+// republishes (internal/app joins the two).
 type Target interface {
-	// RestoreExpiry installs restored group states; commit runs under the
-	// tracker's lock once they are in (the Member marks the shard owned
-	// there, so no poll sees the shard owned without its state).
-	RestoreExpiry(cluster string, groups map[string]*expiry.GroupState, commit func())
+	// Restore installs restored group states (each group's state as the
+	// tracker handed it to ObserveExpiry); commit runs under the tracker's
+	// lock once they are in (the Member marks the shard owned there, so
+	// no poll sees the shard owned without its state).
+	Restore(cluster string, groups map[string]json.RawMessage, commit func())
 	// Republish publishes the latest Result again, without the shards
 	// just lost.
 	Republish()
@@ -109,7 +112,7 @@ type restore struct {
 	start   time.Time
 	barrier int64 // offset of our barrier record, -1 until written
 	maxSeen int64 // highest offset consumed, -1 before any
-	groups  map[string]map[string]*expiry.GroupState
+	groups  map[string]map[string]json.RawMessage
 	bad     int // records that could not be decoded
 	// finishing: the barrier was reached and the state is being handed
 	// to the exporter.
@@ -369,7 +372,7 @@ func (m *Member) apply(r *kgo.Record) bool {
 		}
 		byGroup := rs.groups[k.cluster]
 		if byGroup == nil {
-			byGroup = map[string]*expiry.GroupState{}
+			byGroup = map[string]json.RawMessage{}
 			rs.groups[k.cluster] = byGroup
 		}
 		if gs == nil {
@@ -405,8 +408,8 @@ func (m *Member) finish(p int32) {
 		for cluster, groups := range rs.groups {
 			n += len(groups)
 			for g, gs := range groups {
-				if _, full, sig, err := fingerprints(gs); err == nil {
-					m.written[string(groupKey(cluster, g))] = written{cluster: cluster, partition: p, full: full, sig: sig, at: now}
+				if sig, err := signature(gs); err == nil {
+					m.written[string(groupKey(cluster, g))] = written{cluster: cluster, partition: p, full: hash64(gs), sig: sig, at: now}
 				}
 			}
 		}
@@ -419,7 +422,7 @@ func (m *Member) finish(p int32) {
 		own()
 		return
 	}
-	// One RestoreExpiry per cluster; the shard is owned under the tracker's
+	// One Restore per cluster; the shard is owned under the tracker's
 	// lock of the last one, so no poll sees it owned without its state.
 	clusters := slices.Sorted(maps.Keys(rs.groups))
 	for i, c := range clusters {
@@ -427,7 +430,7 @@ func (m *Member) finish(p int32) {
 		if i == len(clusters)-1 {
 			commit = own
 		}
-		m.target.RestoreExpiry(c, rs.groups[c], commit)
+		m.target.Restore(c, rs.groups[c], commit)
 	}
 }
 
@@ -442,7 +445,7 @@ func (m *Member) assigned(ctx context.Context, cl *kgo.Client, a map[string][]in
 	m.rebalances++
 	m.memberID, m.generation = cl.GroupMetadata()
 	for _, p := range ps {
-		m.restoring[p] = &restore{start: now, barrier: -1, maxSeen: -1, groups: map[string]map[string]*expiry.GroupState{}}
+		m.restoring[p] = &restore{start: now, barrier: -1, maxSeen: -1, groups: map[string]map[string]json.RawMessage{}}
 	}
 	m.mu.Unlock()
 	m.log.Info("shards assigned", "shards", ps, "member_id", m.memberID)
@@ -543,16 +546,16 @@ func (m *Member) drop(ps []int32, why string) bool {
 }
 
 // ObserveExpiry writes the changed state of the owned groups of cluster
-// (exporter.Owner). It is called under the exporter's tracker lock after
-// every poll; it marshals what changed and hands it to the producer without
-// waiting for the brokers.
-func (m *Member) ObserveExpiry(cluster string, st *expiry.ExpiryState) {
-	if m.cl == nil || st == nil {
+// (expiry.Options.Share: groups yields each tracked group with its state).
+// It is called under the tracker's lock after every poll; it hands what
+// changed to the producer without waiting for the brokers.
+func (m *Member) ObserveExpiry(cluster string, groups iter.Seq2[string, json.RawMessage]) {
+	if m.cl == nil {
 		return
 	}
 	m.writing.RLock()
 	defer m.writing.RUnlock()
-	recs := m.batch(cluster, st)
+	recs := m.batch(cluster, groups)
 	for _, r := range recs {
 		key := string(r.Key)
 		m.cl.TryProduce(context.Background(), r, func(r *kgo.Record, err error) {
@@ -573,37 +576,36 @@ func (m *Member) ObserveExpiry(cluster string, st *expiry.ExpiryState) {
 }
 
 // batch computes the records of one poll, at most MaxWritesPerPoll.
-func (m *Member) batch(cluster string, st *expiry.ExpiryState) []*kgo.Record {
+func (m *Member) batch(cluster string, groups iter.Seq2[string, json.RawMessage]) []*kgo.Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.opts.Now()
 	var recs []*kgo.Record
 	seen := map[string]bool{}
-	for _, name := range slices.Sorted(maps.Keys(st.Groups)) {
+	for name, raw := range groups {
 		p := ShardOf(cluster, name, m.parts)
 		if !m.ownedSet[p] {
 			continue
 		}
 		key := groupKey(cluster, name)
 		seen[string(key)] = true
-		gs := st.Groups[name]
-		raw, full, sig, err := fingerprints(gs)
+		w, ok := m.written[string(key)]
+		full := hash64(raw)
+		if ok && w.full == full {
+			continue
+		}
+		sig, err := signature(raw)
 		if err != nil {
 			continue
 		}
-		w, ok := m.written[string(key)]
-		if ok && (w.full == full || (w.sig == sig && now.Sub(w.at) < m.opts.RoutineWriteEvery)) {
+		if ok && w.sig == sig && now.Sub(w.at) < m.opts.RoutineWriteEvery {
 			continue
 		}
 		if len(recs) >= m.opts.MaxWritesPerPoll {
 			m.deferred++
 			continue
 		}
-		val, _ := json.Marshal(struct {
-			Version int             `json:"v"`
-			Written time.Time       `json:"written"`
-			State   json.RawMessage `json:"state"`
-		}{stateVersion, now.UTC(), raw})
+		val, _ := json.Marshal(groupValue{Version: stateVersion, Written: now.UTC(), State: raw})
 		recs = append(recs, &kgo.Record{Topic: m.opts.Topic, Partition: p, Key: key, Value: val})
 		m.written[string(key)] = written{cluster: cluster, partition: p, full: full, sig: sig, at: now}
 	}
@@ -646,10 +648,7 @@ func (m *Member) Stats() Stats {
 		Rebalances: m.rebalances, LastRestore: m.lastRest, Restores: m.restores, DeferredWrites: m.deferred}
 }
 
-var (
-	_ exporter.Owner = (*Member)(nil)
-	_ Target         = (*exporter.Exporter)(nil)
-)
+var _ exporter.Owner = (*Member)(nil)
 
 // Replica is one member of the replicas' group as the coordinator sees it.
 type Replica struct {

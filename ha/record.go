@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"time"
-
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 // Record keys are JSON arrays: ["g", cluster, group] for a group's expiry
@@ -21,11 +19,13 @@ const (
 // are skipped with a warning (the group's predictions restart).
 const stateVersion = 1
 
-// groupValue is the value of a group record.
+// groupValue is the value of a group record. State is the group's expiry
+// state as the tracker hands it out (expiry.Options.Share) and takes it
+// back (expiry.Tracker.Restore): the group's entry of the state file.
 type groupValue struct {
-	Version int                `json:"v"`
-	Written time.Time          `json:"written"`
-	State   *expiry.GroupState `json:"state"`
+	Version int             `json:"v"`
+	Written time.Time       `json:"written"`
+	State   json.RawMessage `json:"state"`
 }
 
 // barrierValue is the value of a barrier record (for people reading the
@@ -64,9 +64,10 @@ func decodeKey(k []byte) (decodedKey, error) {
 	return decodedKey{}, fmt.Errorf("record key %q: unknown kind", k)
 }
 
-// decodeGroup parses a group record's value; nil value (tombstone) is a nil
-// state and no error.
-func decodeGroup(v []byte) (*expiry.GroupState, error) {
+// decodeGroup parses a group record's value and returns its state; nil
+// value (tombstone) is a nil state and no error. The state itself is
+// decoded by the tracker (Restore).
+func decodeGroup(v []byte) (json.RawMessage, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -77,52 +78,48 @@ func decodeGroup(v []byte) (*expiry.GroupState, error) {
 	if gv.Version != stateVersion {
 		return nil, fmt.Errorf("decode group state: version %d, want %d", gv.Version, stateVersion)
 	}
-	if gv.State == nil {
+	if len(gv.State) == 0 || string(gv.State) == "null" {
 		return nil, errors.New("decode group state: no state")
 	}
-	if gv.State.Topics == nil {
-		gv.State.Topics = map[string]*expiry.TopicState{}
-	}
-	for t, ts := range gv.State.Topics {
-		if ts == nil {
-			delete(gv.State.Topics, t)
-		}
+	if gv.State[0] != '{' {
+		return nil, errors.New("decode group state: not a JSON object")
 	}
 	return gv.State, nil
 }
 
-// fingerprints of a group state: full changes with every committed offset,
-// sig only when something a restart must not lose changes (the group's
-// state, empty_since, gone_since, missing, and per topic expired and out of
-// range). Routine changes (commits moving, last_change, the expires_at of
-// simple groups derived from it) are written at most every
+// Fingerprints of a group state (its JSON, as the tracker hands it out):
+// the full one, hash64 of the JSON, changes with every committed offset;
+// the signature only when something a restart must not lose changes (the
+// group's state, empty_since, gone_since, missing, and per topic expired
+// and out of range). Routine changes (commits moving, last_change, the
+// expires_at of simple groups derived from it) are written at most every
 // RoutineWriteEvery: losing them only makes a prediction earlier (the safe
-// side), as with the state file.
-func fingerprints(gs *expiry.GroupState) (raw []byte, full, sig uint64, err error) {
-	raw, err = json.Marshal(gs)
-	if err != nil {
-		return nil, 0, 0, err
-	}
+// side), as with the state file. The signature reads those fields by
+// their names in the state format (exporter/expiry state.go, where the
+// names are part of the file format); it is needed only when the full
+// fingerprint changed.
+func signature(raw json.RawMessage) (uint64, error) {
 	type topicSig struct {
-		Expired    time.Time `json:"e,omitzero"`
-		OutOfRange []int32   `json:"o,omitempty"`
+		Expired    time.Time `json:"expired,omitzero"`
+		OutOfRange []int32   `json:"out_of_range,omitempty"`
 	}
-	s := struct {
-		Type, State     string
-		EmptySince      time.Time
-		EmptySinceExact bool
-		GoneSince       time.Time
-		Missing         bool
-		Topics          map[string]topicSig
-	}{gs.Type, gs.State, gs.EmptySince, gs.EmptySinceExact, gs.GoneSince, gs.Missing, map[string]topicSig{}}
-	for t, ts := range gs.Topics {
-		s.Topics[t] = topicSig{ts.Expired, ts.OutOfRange}
+	var s struct {
+		Type            string              `json:"type,omitempty"`
+		State           string              `json:"state,omitempty"`
+		EmptySince      time.Time           `json:"empty_since,omitzero"`
+		EmptySinceExact bool                `json:"empty_since_exact,omitempty"`
+		GoneSince       time.Time           `json:"gone_since,omitzero"`
+		Missing         bool                `json:"missing,omitempty"`
+		Topics          map[string]topicSig `json:"topics,omitempty"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, err
 	}
 	sraw, err := json.Marshal(s)
 	if err != nil {
-		return nil, 0, 0, err
+		return 0, err
 	}
-	return raw, hash64(raw), hash64(sraw), nil
+	return hash64(sraw), nil
 }
 
 func hash64(b []byte) uint64 {

@@ -5,9 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 func TestShardOf(t *testing.T) {
@@ -58,48 +55,49 @@ func TestKeysAndValues(t *testing.T) {
 	if gs, err := decodeGroup(nil); gs != nil || err != nil {
 		t.Errorf("tombstone: %v %v", gs, err)
 	}
-	for _, bad := range []string{`{"v":2,"state":{}}`, `{"v":1}`, `{`} {
+	for _, bad := range []string{`{"v":2,"state":{}}`, `{"v":1}`, `{"v":1,"state":null}`, `{"v":1,"state":5}`, `{`} {
 		if _, err := decodeGroup([]byte(bad)); err == nil {
 			t.Errorf("value %q decoded", bad)
 		}
 	}
-	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	gs, err := decodeGroup([]byte(`{"v":1,"state":{"state":"Empty","empty_since":"2026-11-30T12:00:00Z","topics":{"t":null,"u":{"last_change":"2026-11-30T12:00:00Z"}}}}`))
-	if err != nil || !gs.EmptySince.Equal(at) || len(gs.Topics) != 1 || gs.Topics["u"] == nil {
-		t.Fatalf("value: %+v %v", gs, err)
+	// The state is handed to the tracker as written (expiry.Tracker.Restore
+	// decodes it; its tests cover null topics and the fields).
+	state := `{"state":"Empty","empty_since":"2026-11-30T12:00:00Z","topics":{"t":null,"u":{"last_change":"2026-11-30T12:00:00Z"}}}`
+	gs, err := decodeGroup([]byte(`{"v":1,"written":"2026-11-30T12:00:01Z","state":` + state + `}`))
+	if err != nil || string(gs) != state {
+		t.Fatalf("value: %s %v", gs, err)
 	}
 }
 
-// Routine changes (commits moving) keep the signature; transitions change it.
+// Routine changes (commits moving) keep the signature; transitions change
+// it. States are in the tracker's JSON form (exporter/expiry state.go).
 func TestFingerprints(t *testing.T) {
-	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	gs := &expiry.GroupState{State: "Stable", Topics: map[string]*expiry.TopicState{"t": topicState(t, at, `{"0":5}`)}}
-	_, full1, sig1, _ := fingerprints(gs)
-	gs.Topics["t"] = topicState(t, at.Add(time.Second), `{"0":6}`)
-	_, full2, sig2, _ := fingerprints(gs)
+	sig := func(state string) (full, sig uint64) {
+		t.Helper()
+		s, err := signature(json.RawMessage(state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hash64([]byte(state)), s
+	}
+	full1, sig1 := sig(`{"state":"Stable","topics":{"t":{"last_change":"2026-11-30T12:00:00Z","offsets":{"0":5}}}}`)
+	full2, sig2 := sig(`{"state":"Stable","topics":{"t":{"last_change":"2026-11-30T12:00:01Z","offsets":{"0":6}}}}`)
 	if full1 == full2 || sig1 != sig2 {
 		t.Errorf("a commit moving: full %v->%v (want changed), sig %v->%v (want same)", full1, full2, sig1, sig2)
 	}
-	gs.State, gs.EmptySince = "Empty", at
-	_, _, sig3, _ := fingerprints(gs)
+	_, sig3 := sig(`{"state":"Empty","empty_since":"2026-11-30T12:00:00Z","topics":{"t":{"last_change":"2026-11-30T12:00:01Z","offsets":{"0":6}}}}`)
 	if sig3 == sig2 {
 		t.Error("the group becoming Empty did not change the signature")
 	}
-	gs.Topics["t"].Expired = at
-	_, _, sig4, _ := fingerprints(gs)
+	_, sig4 := sig(`{"state":"Empty","empty_since":"2026-11-30T12:00:00Z","topics":{"t":{"last_change":"2026-11-30T12:00:01Z","offsets":{"0":6},"expired":"2026-11-30T12:00:00Z"}}}`)
 	if sig4 == sig3 {
 		t.Error("commits expiring did not change the signature")
 	}
-}
-
-// topicState builds a topic's state last changed at with the committed
-// offsets given in their JSON form (the state format).
-func topicState(t *testing.T, at time.Time, offsets string) *expiry.TopicState {
-	t.Helper()
-	var ts expiry.TopicState
-	if err := json.Unmarshal([]byte(`{"offsets":`+offsets+`}`), &ts); err != nil {
-		t.Fatal(err)
+	_, sig5 := sig(`{"state":"Empty","empty_since":"2026-11-30T12:00:00Z","topics":{"t":{"last_change":"2026-11-30T12:00:01Z","offsets":{"0":6},"expired":"2026-11-30T12:00:00Z","out_of_range":[0]}}}`)
+	if sig5 == sig4 {
+		t.Error("a commit falling below the log start did not change the signature")
 	}
-	ts.LastChange = at
-	return &ts
+	if _, err := signature(json.RawMessage(`{"topics":5}`)); err == nil {
+		t.Error("a state of the wrong shape has a signature")
+	}
 }

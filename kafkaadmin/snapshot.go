@@ -186,6 +186,20 @@ func (e RequestError) Unwrap() error { return e.Err }
 // Complete reports whether every request of the round succeeded.
 func (s *Snapshot) Complete() bool { return len(s.Errors) == 0 }
 
+// GroupAnswerTrusted reports whether a group's answer in the snapshot can
+// be taken to say that commits missing from it are gone: the snapshot is
+// complete, the group was described and fetched without error, its
+// coordinator is the one of the previous poll (coordinatorKnown and
+// prevCoordinator, remembered by the caller), and the answer holds at
+// least one commit (a coordinator that is loading or unloading the group,
+// as a broker shutting down does, answers without any). The expiry
+// tracker (exporter/expiry) and the carrying of lag series
+// (exporter/carry.go) judge vanished commits by it.
+func (s *Snapshot) GroupAnswerTrusted(g *Group, coordinatorKnown bool, prevCoordinator int32) bool {
+	return s.Complete() && g.DescribeErr == nil && g.FetchErr == nil &&
+		coordinatorKnown && prevCoordinator == g.Coordinator && len(g.Offsets) > 0
+}
+
 // TopicByName returns the topic with that name, using binary search over
 // the sorted Topics.
 func (s *Snapshot) TopicByName(name string) (*Topic, bool) {

@@ -227,7 +227,7 @@ func (d *Discoverer) RefreshInterval() time.Duration { return d.cfg.RefreshInter
 func (d *Discoverer) Snapshot() *Snapshot { return d.snap.Load() }
 
 // ExpectedGroups returns the expected groups of a cluster (for
-// exporter.Options.ExpectedGroups). Safe for concurrent use; no I/O.
+// expiry.Options.Expected). Safe for concurrent use; no I/O.
 func (d *Discoverer) ExpectedGroups(cluster string) []expiry.ExpectedGroup {
 	return d.snap.Load().expected[cluster]
 }

@@ -10,7 +10,7 @@
 // listing KAFKA_BOOTSTRAP_SERVERS. Each is matched to a configured cluster,
 // by its MSK cluster ARN (clusters[].msk-cluster-arn) or by an overlap of
 // its bootstrap servers with the cluster's brokers, and becomes an expected
-// group of that cluster (exporter.Options.ExpectedGroups): its consumer
+// group of that cluster (expiry.Options.Expected): its consumer
 // group id, topics and real StartingPosition (TRIM_HORIZON earliest, LATEST
 // latest, AT_TIMESTAMP timestamp), with the function, UUID and state
 // attached (exporter.LambdaESM).

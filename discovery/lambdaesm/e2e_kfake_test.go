@@ -1,8 +1,6 @@
 package lambdaesm_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"log/slog"
 	"strings"
@@ -16,8 +14,9 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
-	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
 // TestDisabledESMKfake runs the feature end to end: two "disabled" event
@@ -32,16 +31,10 @@ import (
 func TestDisabledESMKfake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"),
-		kfake.BrokerConfigs(map[string]string{"offset.retention.ms": "1500", "offsets.retention.check.interval.ms": "250"}))
-	prod := c.Client
+	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers"), kfaketest.ExpiringOffsets(1500*time.Millisecond))
 	produce := func(perPartition int) {
 		for p := int32(0); p < 2; p++ {
-			for i := 0; i < perPartition; i++ {
-				if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "numbers", Partition: p, Value: []byte("42")}).FirstErr(); err != nil {
-					t.Fatal(err)
-				}
-			}
+			c.Produce(t, "numbers", p, perPartition)
 		}
 	}
 	produce(10)
@@ -73,29 +66,26 @@ func TestDisabledESMKfake(t *testing.T) {
 		members = append(members, cons)
 	}
 
-	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
+	ac := c.Source(t, "c")
+	warner := d.NewWarner(logger) // records at risk on the mappings' topics
+	const interval = 100 * time.Millisecond
+	tracker, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: map[string]time.Duration{"c": 1500 * time.Millisecond},
+		Interval: interval, Expected: d.ExpectedGroups})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ac.Close()
-	warner := d.NewWarner(logger) // records at risk on the mappings' topics
-	const interval = 100 * time.Millisecond
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-		Config: exporter.Config{Interval: interval}, Logger: logger, OnResult: warner.OnResult, ExpectedGroups: d.ExpectedGroups,
-		Expiry: map[string]expiry.ExpiryConfig{"c": {Retention: 1500 * time.Millisecond}},
+		Config: exporter.Config{Interval: interval}, Logger: logger, OnResult: warner.OnResult, Expiry: tracker,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	group := func(r *result.Result, name string) *result.GroupExpiry {
-		cr, _ := r.Cluster("c")
-		for i := range cr.Expiry {
-			if cr.Expiry[i].Group == name {
-				return &cr.Expiry[i]
-			}
+		g := resulttest.GroupExpiry(r, "c", name)
+		if g == nil {
+			t.Fatalf("group %s not tracked", name)
 		}
-		t.Fatalf("group %s not tracked", name)
-		return nil
+		return g
 	}
 
 	// With members: no clock, no warning.

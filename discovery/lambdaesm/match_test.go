@@ -13,6 +13,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
@@ -72,8 +73,13 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	if eg := d.ExpectedGroups("c"); len(eg) != 0 {
 		t.Fatalf("matched before any Metadata: %+v", eg)
 	}
+	tracker, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: map[string]time.Duration{"c": 0},
+		Interval: time.Hour, Expected: d.ExpectedGroups})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: time.Hour},
-		OnResult: func(*result.Result) { d.Rematch() }, ExpectedGroups: d.ExpectedGroups})
+		OnResult: func(*result.Result) { d.Rematch() }, Expiry: tracker})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ package expiry
 //     and a group whose DescribeGroups or OffsetFetch failed keeps its
 //     previous commits;
 //   - commits missing from a group's answer are gone at once when that
-//     answer is trusted (groupAnswerTrusted: the group was described and
+//     answer is trusted (kafkaadmin Snapshot.GroupAnswerTrusted: the group was described and
 //     fetched without error, by the same coordinator as in the previous
 //     poll, and the answer holds other commits of the group);
 //   - otherwise (the coordinator changed, the description failed, the
@@ -105,47 +105,34 @@ const (
 	retentionFromDefault = "default"
 )
 
-// ExpectedGroup is a group watched even before it has been seen.
-type ExpectedGroup struct {
-	Group string
-	// StartingPosition is the consumer's position without commits; empty
-	// when unknown (records at risk are then given for both earliest and
-	// latest).
-	StartingPosition result.StartingPosition
-	// Topics the group consumes; a configured topic without commits counts
-	// as expired. May be empty.
-	Topics []string
-	// Lambda are the event source mappings consuming with this group id
-	// (discovered, see Options.ExpectedGroups); passed on to GroupExpiry.
-	Lambda []result.LambdaESM
-}
-
-// ExpiryConfig configures expiry tracking of one cluster.
-type ExpiryConfig struct {
+// clusterConfig configures one observation of a cluster (Tracker.Observe
+// assembles it from Config and Options).
+type clusterConfig struct {
 	// Retention overrides the brokers' offsets.retention.minutes when > 0.
 	Retention time.Duration
-	// Expected groups of this cluster.
+	// Expected groups of this cluster (configured and found at run time,
+	// those of other replicas left out).
 	Expected []ExpectedGroup
 	// Tolerance: commits that vanish no earlier than ExpiresAt - Tolerance
-	// expired; earlier, they were deleted on purpose. The exporter sets it
-	// to two poll intervals when 0.
+	// expired; earlier, they were deleted on purpose (never 0: NewTracker
+	// sets two poll intervals).
 	Tolerance time.Duration
 	// IncludeGroup, when set, says which groups are tracked (the groups
 	// filter); state of other groups is dropped.
 	IncludeGroup func(string) bool
 }
 
-// ExpiryState is what the tracker remembers of one cluster between polls.
+// clusterState is what the tracker remembers of one cluster between polls.
 // It is persisted as JSON (state.go); field names are part of the file
 // format.
-type ExpiryState struct {
+type clusterState struct {
 	// LastPoll is the last snapshot observed.
 	LastPoll time.Time              `json:"last_poll,omitzero"`
-	Groups   map[string]*GroupState `json:"groups"`
+	Groups   map[string]*groupState `json:"groups"`
 }
 
-// GroupState is the tracker's memory of one group.
-type GroupState struct {
+// groupState is the tracker's memory of one group.
+type groupState struct {
 	Type  string `json:"type,omitempty"`
 	State string `json:"state,omitempty"`
 	// EmptySince: see GroupExpiry.
@@ -162,11 +149,11 @@ type GroupState struct {
 	Coordinator *int32 `json:"coordinator,omitempty"`
 	// Missing: an expected group without commits (logged once).
 	Missing bool                   `json:"missing,omitempty"`
-	Topics  map[string]*TopicState `json:"topics,omitempty"`
+	Topics  map[string]*topicState `json:"topics,omitempty"`
 }
 
-// TopicState is the tracker's memory of one group's commits on one topic.
-type TopicState struct {
+// topicState is the tracker's memory of one group's commits on one topic.
+type topicState struct {
 	LastChange time.Time `json:"last_change,omitzero"`
 	// Offsets are the last committed offsets seen, by partition.
 	Offsets commitOffsets `json:"offsets,omitzero"`
@@ -252,8 +239,8 @@ func (ev event) write(log *slog.Logger) {
 	}
 }
 
-// ExpiryOutcome is the result of one observation.
-type ExpiryOutcome struct {
+// outcome is the result of one observation.
+type outcome struct {
 	Retention       time.Duration
 	RetentionSource string
 	Groups          []result.GroupExpiry
@@ -264,10 +251,10 @@ type ExpiryOutcome struct {
 	Changed, Transition bool
 }
 
-// LogEvents logs what happened in the observation (commits expired or
+// logEvents logs what happened in the observation (commits expired or
 // deleted, expected groups missing, ...), one line each: every event is
 // reported once, by the observation that saw it happen.
-func (o *ExpiryOutcome) LogEvents(log *slog.Logger) {
+func (o *outcome) logEvents(log *slog.Logger) {
 	for _, ev := range o.events {
 		ev.write(log)
 	}
@@ -286,12 +273,13 @@ func resolveRetention(override, broker time.Duration) (time.Duration, string) {
 	}
 }
 
-// ObserveExpiry advances st by one snapshot of its cluster, taken at now,
-// and returns the cluster's expiry view. It is a pure function of st, the
+// observe advances st by one snapshot of its cluster, taken at now,
+// and returns the cluster's expiry view (Tracker.Observe runs it under
+// the tracker's lock). It is a pure function of st, the
 // snapshot, the configuration and now (no clock, no I/O); it mutates st.
-func ObserveExpiry(st *ExpiryState, snap *kafkaadmin.Snapshot, cfg ExpiryConfig, now time.Time) ExpiryOutcome {
+func observe(st *clusterState, snap *kafkaadmin.Snapshot, cfg clusterConfig, now time.Time) outcome {
 	if st.Groups == nil {
-		st.Groups = map[string]*GroupState{}
+		st.Groups = map[string]*groupState{}
 	}
 	o := &observation{st: st, snap: snap, cfg: cfg, now: now, complete: snap.Complete(),
 		expected: map[string]ExpectedGroup{}}
@@ -332,13 +320,13 @@ func ObserveExpiry(st *ExpiryState, snap *kafkaadmin.Snapshot, cfg ExpiryConfig,
 }
 
 type observation struct {
-	st       *ExpiryState
+	st       *clusterState
 	snap     *kafkaadmin.Snapshot
-	cfg      ExpiryConfig
+	cfg      clusterConfig
 	now      time.Time
 	complete bool
 	expected map[string]ExpectedGroup
-	out      ExpiryOutcome
+	out      outcome
 	// commits and readTopics are present's scratch: a group's commits
 	// and the topics it read, sorted.
 	commits    []partOffset
@@ -391,7 +379,7 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 	}
 	read := o.commitsRead(name, gs, g)
 	if o.complete {
-		trusted := GroupAnswerTrusted(o.snap, g, coordKnown, prevCoord)
+		trusted := o.snap.GroupAnswerTrusted(g, coordKnown, prevCoord)
 		for _, topic := range slices.Sorted(maps.Keys(gs.Topics)) {
 			if _, ok := slices.BinarySearch(read, topic); !ok {
 				o.missing(name, gs, topic, trusted, prevPoll)
@@ -406,15 +394,15 @@ func (o *observation) present(name string, g *kafkaadmin.Group, prevPoll time.Ti
 }
 
 // presentState returns the state of a listed group, creating it.
-func (o *observation) presentState(name string) *GroupState {
+func (o *observation) presentState(name string) *groupState {
 	gs := o.st.Groups[name]
 	if gs == nil {
-		gs = &GroupState{Topics: map[string]*TopicState{}}
+		gs = &groupState{Topics: map[string]*topicState{}}
 		o.st.Groups[name] = gs
 		o.transition()
 	}
 	if gs.Topics == nil {
-		gs.Topics = map[string]*TopicState{}
+		gs.Topics = map[string]*topicState{}
 	}
 	return gs
 }
@@ -422,7 +410,7 @@ func (o *observation) presentState(name string) *GroupState {
 // described updates a group's type, state and EmptySince from its
 // description (g.DescribeErr is nil). wasGone is true when the group had
 // been gone until this poll.
-func (o *observation) described(gs *GroupState, g *kafkaadmin.Group, prevPoll time.Time, wasGone bool) {
+func (o *observation) described(gs *groupState, g *kafkaadmin.Group, prevPoll time.Time, wasGone bool) {
 	typ := string(g.Type)
 	if typ != string(kafkaadmin.GroupSimple) && isEmptyState(g.State) {
 		if gs.EmptySince.IsZero() {
@@ -444,7 +432,7 @@ func (o *observation) described(gs *GroupState, g *kafkaadmin.Group, prevPoll ti
 
 // commitsRead records the commits the snapshot read of a group (its
 // OffsetFetch answered) and returns the topics read, sorted.
-func (o *observation) commitsRead(name string, gs *GroupState, g *kafkaadmin.Group) []string {
+func (o *observation) commitsRead(name string, gs *groupState, g *kafkaadmin.Group) []string {
 	// The group's commits by topic, in a scratch reused from group to
 	// group: no map per group topic per poll.
 	cs := o.commits[:0]
@@ -481,11 +469,11 @@ func (o *observation) commitsRead(name string, gs *GroupState, g *kafkaadmin.Gro
 }
 
 // topicCommits records one topic's commits read of a group (run).
-func (o *observation) topicCommits(name string, gs *GroupState, topic string, run []partOffset) {
+func (o *observation) topicCommits(name string, gs *groupState, topic string, run []partOffset) {
 	ts := gs.Topics[topic]
 	same := ts != nil && ts.Offsets.equal(run)
 	if ts == nil {
-		ts = &TopicState{LastChange: o.now}
+		ts = &topicState{LastChange: o.now}
 		gs.Topics[topic] = ts
 		o.transition()
 	} else if !same {
@@ -509,7 +497,7 @@ func (o *observation) topicCommits(name string, gs *GroupState, topic string, ru
 
 // outOfRange logs once each partition whose commit falls below the log
 // start.
-func (o *observation) outOfRange(group, topic string, ts *TopicState) {
+func (o *observation) outOfRange(group, topic string, ts *topicState) {
 	t, _ := o.snap.TopicByName(topic)
 	var now []int32
 	for i, p := range ts.Offsets.partitions() {
@@ -541,7 +529,7 @@ func (o *observation) outOfRange(group, topic string, ts *TopicState) {
 // settled reports whether commits seen before and missing now need no
 // verdict: already expired (they stay so), or their topic is gone (the
 // topic's state is dropped, not expired).
-func (o *observation) settled(gs *GroupState, topic string) bool {
+func (o *observation) settled(gs *groupState, topic string) bool {
 	if !gs.Topics[topic].Expired.IsZero() {
 		return true
 	}
@@ -556,7 +544,7 @@ func (o *observation) settled(gs *GroupState, topic string) bool {
 // missing handles commits seen before and missing from a complete
 // snapshot's answer for their group: gone at once when the answer is
 // trusted, else when the previous poll already saw them missing.
-func (o *observation) missing(group string, gs *GroupState, topic string, trusted bool, prevPoll time.Time) {
+func (o *observation) missing(group string, gs *groupState, topic string, trusted bool, prevPoll time.Time) {
 	if o.settled(gs, topic) {
 		return
 	}
@@ -575,7 +563,7 @@ func (o *observation) missing(group string, gs *GroupState, topic string, truste
 
 // vanished decides about commits seen before and gone since at (complete
 // and consistent snapshots only).
-func (o *observation) vanished(group string, gs *GroupState, topic string, at time.Time) {
+func (o *observation) vanished(group string, gs *groupState, topic string, at time.Time) {
 	if o.settled(gs, topic) {
 		return
 	}
@@ -656,12 +644,12 @@ func (o *observation) expectedGroup(name string) {
 		return
 	}
 	if gs == nil {
-		gs = &GroupState{Topics: map[string]*TopicState{}, GoneSince: o.now}
+		gs = &groupState{Topics: map[string]*topicState{}, GoneSince: o.now}
 		o.st.Groups[name] = gs
 		o.transition()
 	}
 	if gs.Topics == nil {
-		gs.Topics = map[string]*TopicState{}
+		gs.Topics = map[string]*topicState{}
 	}
 	for _, topic := range eg.Topics {
 		if gs.Topics[topic] != nil {
@@ -673,7 +661,7 @@ func (o *observation) expectedGroup(name string) {
 		if running {
 			continue
 		}
-		ts := &TopicState{Expired: o.now}
+		ts := &topicState{Expired: o.now}
 		gs.Topics[topic] = ts
 		o.transition()
 		o.event(event{Kind: eventExpired, Group: name, Topic: topic, Partition: -1,
@@ -712,7 +700,7 @@ func runningMapping(eg ExpectedGroup) bool {
 func (o *observation) tolerance() time.Duration { return o.cfg.Tolerance }
 
 // predict computes each topic's ExpiresAt from the broker's rule.
-func (o *observation) predict(name string, gs *GroupState) {
+func (o *observation) predict(name string, gs *groupState) {
 	for _, ts := range gs.Topics {
 		if !ts.Expired.IsZero() {
 			continue
@@ -741,7 +729,7 @@ func (o *observation) predict(name string, gs *GroupState) {
 // would cost, for the configured starting position or, when unknown, for
 // both earliest and latest. Partitions whose log bounds are unknown are
 // left out.
-func (o *observation) atRisk(group, topic string, ts *TopicState) []result.RecordsAtRisk {
+func (o *observation) atRisk(group, topic string, ts *topicState) []result.RecordsAtRisk {
 	t, ok := o.snap.TopicByName(topic)
 	if !ok {
 		return nil
@@ -839,7 +827,7 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []result.GroupE
 	for _, name := range names {
 		gs := o.st.Groups[name]
 		if gs == nil {
-			gs = &GroupState{}
+			gs = &groupState{}
 		}
 		eg, expected := o.expected[name]
 		ge := result.GroupExpiry{Group: name, Type: gs.Type, State: gs.State, Present: present[name] != nil,

@@ -63,7 +63,7 @@ func partial(s *kafkaadmin.Snapshot) *kafkaadmin.Snapshot {
 	return s
 }
 
-func findGroup(t *testing.T, o ExpiryOutcome, name string) *result.GroupExpiry {
+func findGroup(t *testing.T, o outcome, name string) *result.GroupExpiry {
 	t.Helper()
 	for i := range o.Groups {
 		if o.Groups[i].Group == name {
@@ -73,7 +73,7 @@ func findGroup(t *testing.T, o ExpiryOutcome, name string) *result.GroupExpiry {
 	return nil
 }
 
-func kinds(o ExpiryOutcome) []eventKind {
+func kinds(o outcome) []eventKind {
 	var ks []eventKind
 	for _, ev := range o.events {
 		ks = append(ks, ev.Kind)
@@ -84,15 +84,15 @@ func kinds(o ExpiryOutcome) []eventKind {
 type poll struct {
 	at    time.Duration // after expT0
 	snap  *kafkaadmin.Snapshot
-	cfg   *ExpiryConfig // nil: the case's config
-	check func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry)
+	cfg   *clusterConfig // nil: the case's config
+	check func(t *testing.T, o outcome, g *result.GroupExpiry)
 	// restart round-trips the state through the file encoding before this
 	// poll, as an exporter restart does.
 	restart bool
 }
 
-func wantExpires(want time.Time) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
-	return func(t *testing.T, _ ExpiryOutcome, g *result.GroupExpiry) {
+func wantExpires(want time.Time) func(*testing.T, outcome, *result.GroupExpiry) {
+	return func(t *testing.T, _ outcome, g *result.GroupExpiry) {
 		t.Helper()
 		if g == nil || !g.ExpiresAt.Equal(want) {
 			t.Fatalf("group = %+v, want expires at %s", g, want)
@@ -100,15 +100,15 @@ func wantExpires(want time.Time) func(*testing.T, ExpiryOutcome, *result.GroupEx
 	}
 }
 
-func wantNoExpiry(t *testing.T, _ ExpiryOutcome, g *result.GroupExpiry) {
+func wantNoExpiry(t *testing.T, _ outcome, g *result.GroupExpiry) {
 	t.Helper()
 	if g == nil || !g.ExpiresAt.IsZero() || !g.EmptySince.IsZero() {
 		t.Fatalf("group = %+v, want no expiry clock", g)
 	}
 }
 
-func wantExpired(expired bool, events ...eventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
-	return func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+func wantExpired(expired bool, events ...eventKind) func(*testing.T, outcome, *result.GroupExpiry) {
+	return func(t *testing.T, o outcome, g *result.GroupExpiry) {
 		t.Helper()
 		got := g != nil && len(g.Topics) > 0 && g.Topics[0].Expired
 		if got != expired {
@@ -124,7 +124,7 @@ func TestObserveExpiry(t *testing.T) {
 	R := testRetention
 	cases := []struct {
 		name  string
-		cfg   ExpiryConfig
+		cfg   clusterConfig
 		polls []poll
 	}{
 		{
@@ -133,7 +133,7 @@ func TestObserveExpiry(t *testing.T) {
 			name: "classic Empty then Stable then Empty again",
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
-				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact {
 						t.Fatalf("empty since %s exact %v", g.EmptySince, g.EmptySinceExact)
 					}
@@ -155,7 +155,7 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			name: "already Empty when first seen is not exact",
 			polls: []poll{
-				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if !g.EmptySince.Equal(expT0) || g.EmptySinceExact {
 						t.Fatalf("empty since %s exact %v", g.EmptySince, g.EmptySinceExact)
 					}
@@ -182,7 +182,7 @@ func TestObserveExpiry(t *testing.T) {
 			name: "simple group counts from the last commit change",
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: wantExpires(expT0.Add(R))},
-				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60)), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					wantExpires(expT0.Add(R))(t, o, g)
 					if !g.EmptySince.IsZero() {
 						t.Fatal("simple group has an empty_since")
@@ -201,7 +201,7 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Stable", 1, 50, 60)), check: wantNoExpiry},
 				{at: time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Stable", 1, 50, 60)), check: wantNoExpiry},
-				{at: 5 * time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Empty", 0, 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 5 * time.Hour, snap: snapT(grp("g", kafkaadmin.GroupConsumer, "Empty", 0, 50, 60)), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					wantExpires(expT0.Add(R))(t, o, g)
 					if !g.EmptySince.Equal(expAt(5 * time.Hour)) {
 						t.Fatalf("empty since %s", g.EmptySince)
@@ -220,14 +220,14 @@ func TestObserveExpiry(t *testing.T) {
 					s := snapT(classic("Empty", 50, 60))
 					s.OffsetsRetention = 24 * time.Hour
 					return s
-				}(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				}(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					wantExpires(expAt(testInterval+24*time.Hour))(t, o, g)
 					if o.RetentionSource != retentionFromBroker {
 						t.Fatalf("source %s", o.RetentionSource)
 					}
 				}},
-				{at: 2 * time.Hour, cfg: &ExpiryConfig{Retention: time.Hour, Tolerance: 2 * testInterval}, snap: snapT(classic("Empty", 50, 60)),
-					check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 2 * time.Hour, cfg: &clusterConfig{Retention: time.Hour, Tolerance: 2 * testInterval}, snap: snapT(classic("Empty", 50, 60)),
+					check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 						wantExpires(expAt(testInterval+time.Hour))(t, o, g)
 						if g.ExpiresIn != 0 || o.RetentionSource != retentionFromConfig {
 							t.Fatalf("expires in %s (want clamped at 0), source %s", g.ExpiresIn, o.RetentionSource)
@@ -241,12 +241,12 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
-				{at: R / 2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: R / 2, snap: snapT(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if g == nil || len(o.events) != 0 || g.ExpiresAt.IsZero() {
 						t.Fatalf("first poll without the group: %+v %v, want still tracked, its countdown kept, no event", g, kinds(o))
 					}
 				}},
-				{at: R/2 + testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: R/2 + testInterval, snap: snapT(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("deleted group still tracked: %+v", g)
 					}
@@ -261,7 +261,7 @@ func TestObserveExpiry(t *testing.T) {
 			polls: []poll{
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(), check: wantExpired(false)},
-				{at: 2 * testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 2 * testInterval, snap: snapT(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if g != nil || !slices.Equal(kinds(o), []eventKind{eventDeleted}) {
 						t.Fatalf("group %+v events %v", g, kinds(o))
 					}
@@ -276,7 +276,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(classic("Stable", 50, 60)), check: wantNoExpiry},
 				{at: testInterval, snap: snapT(classic("Empty", 50, 60)), check: wantExpires(expAt(testInterval + R))},
 				{at: R, snap: snapT(), check: wantExpired(false)},
-				{at: R + testInterval/2, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: R + testInterval/2, snap: snapT(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					wantExpired(true, eventExpired)(t, o, g)
 					if g.Present || !g.ExpiresAt.IsZero() || g.Topics[0].ExpiredAt != expAt(R) {
 						t.Fatalf("expired group %+v", g)
@@ -339,15 +339,15 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			// A disabled Lambda ESM: configured, never seen.
 			name: "expected group never seen",
-			cfg: ExpiryConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: result.StartEarliest, Topics: []string{"t", "not-yet"}}},
+			cfg: clusterConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: result.StartEarliest, Topics: []string{"t", "not-yet"}}},
 				Tolerance: 2 * testInterval},
 			polls: []poll{
-				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if g == nil || !g.Expected || g.Missing || len(o.events) != 0 {
 						t.Fatalf("before a complete poll: %+v %v", g, kinds(o))
 					}
 				}},
-				{at: testInterval, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: testInterval, snap: snapT(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					wantExpired(true, eventExpired, eventMissing)(t, o, g)
 					if !g.Missing || g.StartingPosition != "earliest" || len(g.Topics) != 1 {
 						t.Fatalf("group %+v", g)
@@ -358,7 +358,7 @@ func TestObserveExpiry(t *testing.T) {
 					}
 				}},
 				{at: 2 * testInterval, restart: true, snap: snapT(), check: wantExpired(true)},
-				{at: 3 * testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1, 100, 200)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 3 * testInterval, snap: snapT(grp("g", kafkaadmin.GroupClassic, "Stable", 1, 100, 200)), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					wantExpired(false, eventCommitsBack)(t, o, g)
 					if g.Missing {
 						t.Fatal("still missing")
@@ -369,7 +369,7 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			name: "commit below the log start is logged once",
 			polls: []poll{
-				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o ExpiryOutcome, _ *result.GroupExpiry) {
+				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 5, 60)), check: func(t *testing.T, o outcome, _ *result.GroupExpiry) {
 					if len(o.events) != 1 || o.events[0].Kind != eventOutOfRange || o.events[0].Partition != 0 ||
 						o.events[0].Committed != 5 || o.events[0].LogStart != 10 {
 						t.Fatalf("events %+v", o.events)
@@ -385,7 +385,7 @@ func TestObserveExpiry(t *testing.T) {
 				{at: 0, snap: snapT(grp("g", kafkaadmin.GroupSimple, "Empty", 0, 50, 60))},
 				{at: R, snap: snapT()},
 				{at: R + testInterval, snap: snapT(), check: wantExpired(true, eventExpired)},
-				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 2*R + time.Minute, snap: snapT(), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("not pruned: %+v", g)
 					}
@@ -394,9 +394,9 @@ func TestObserveExpiry(t *testing.T) {
 		},
 		{
 			name: "groups filtered out are not tracked",
-			cfg:  ExpiryConfig{IncludeGroup: func(string) bool { return false }, Tolerance: 2 * testInterval},
+			cfg:  clusterConfig{IncludeGroup: func(string) bool { return false }, Tolerance: 2 * testInterval},
 			polls: []poll{
-				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+				{at: 0, snap: snapT(classic("Empty", 50, 60)), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
 					if g != nil {
 						t.Fatalf("filtered group tracked: %+v", g)
 					}
@@ -410,7 +410,7 @@ func TestObserveExpiry(t *testing.T) {
 			if cfg.Tolerance == 0 {
 				cfg.Tolerance = 2 * testInterval
 			}
-			st := &ExpiryState{Groups: map[string]*GroupState{}}
+			st := &clusterState{Groups: map[string]*groupState{}}
 			for i, p := range tc.polls {
 				if p.restart {
 					st = restarted(t, st, expAt(p.at))
@@ -419,7 +419,7 @@ func TestObserveExpiry(t *testing.T) {
 				if p.cfg != nil {
 					c = *p.cfg
 				}
-				o := ObserveExpiry(st, p.snap, c, expAt(p.at))
+				o := observe(st, p.snap, c, expAt(p.at))
 				if p.check != nil {
 					t.Run(string(rune('0'+i)), func(t *testing.T) { p.check(t, o, findGroup(t, o, "g")) })
 				}
@@ -452,9 +452,9 @@ func TestResolveRetention(t *testing.T) {
 // reported expired or missing; once the mapping is Disabled without
 // commits, it is.
 func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
-	st := &ExpiryState{Groups: map[string]*GroupState{}}
-	cfg := func(state string) ExpiryConfig {
-		return ExpiryConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: result.StartLatest, Topics: []string{"t"},
+	st := &clusterState{Groups: map[string]*groupState{}}
+	cfg := func(state string) clusterConfig {
+		return clusterConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: result.StartLatest, Topics: []string{"t"},
 			Lambda: []result.LambdaESM{{FunctionName: "f", UUID: "esm", State: state}}}}}
 	}
 	expired := func(g result.GroupExpiry) int {
@@ -466,7 +466,7 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 		}
 		return n
 	}
-	find := func(out ExpiryOutcome) (result.GroupExpiry, bool) {
+	find := func(out outcome) (result.GroupExpiry, bool) {
 		for _, g := range out.Groups {
 			if g.Group == "esm" {
 				return g, true
@@ -475,7 +475,7 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 		return result.GroupExpiry{}, false
 	}
 	for i, state := range []string{"Creating", "Enabled"} {
-		out := ObserveExpiry(st, snapT(), cfg(state), expAt(time.Duration(i)*testInterval))
+		out := observe(st, snapT(), cfg(state), expAt(time.Duration(i)*testInterval))
 		if g, ok := find(out); ok && (g.Missing || expired(g) > 0) {
 			t.Fatalf("%s mapping without commits reported missing/expired: %+v", state, g)
 		}
@@ -483,7 +483,7 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 			t.Errorf("%s mapping without commits: unexpected event %+v", state, ev)
 		}
 	}
-	out := ObserveExpiry(st, snapT(), cfg("Disabled"), expAt(3*testInterval))
+	out := observe(st, snapT(), cfg("Disabled"), expAt(3*testInterval))
 	g, ok := find(out)
 	if !ok || !g.Missing || expired(g) != 1 {
 		t.Errorf("Disabled mapping without commits not reported missing and expired: %+v", g)
@@ -568,8 +568,8 @@ func topicExpired(g *result.GroupExpiry, topic string) (expired, tracked bool) {
 // wantT checks the state of g's commits on t: "tracked" (still there, not
 // concluded), "expired", or "forgotten" (deleted on purpose), and the
 // events of the poll.
-func wantT(state string, events ...eventKind) func(*testing.T, ExpiryOutcome, *result.GroupExpiry) {
-	return func(t *testing.T, o ExpiryOutcome, g *result.GroupExpiry) {
+func wantT(state string, events ...eventKind) func(*testing.T, outcome, *result.GroupExpiry) {
+	return func(t *testing.T, o outcome, g *result.GroupExpiry) {
 		t.Helper()
 		exp, tracked := topicExpired(g, "t")
 		got := "forgotten"
@@ -712,8 +712,8 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := ExpiryConfig{Tolerance: 2 * testInterval}
-			st := &ExpiryState{Groups: map[string]*GroupState{}}
+			cfg := clusterConfig{Tolerance: 2 * testInterval}
+			st := &clusterState{Groups: map[string]*groupState{}}
 			for i, p := range tc.polls {
 				if p.restart && tc.name == "coordinator unknown (state file of an older version): unknown for one poll" {
 					for _, gs := range st.Groups {
@@ -723,7 +723,7 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 				if p.restart {
 					st = restarted(t, st, expAt(p.at))
 				}
-				o := ObserveExpiry(st, p.snap, cfg, expAt(p.at))
+				o := observe(st, p.snap, cfg, expAt(p.at))
 				t.Run(string(rune('0'+i)), func(t *testing.T) { p.check(t, o, findGroup(t, o, "g")) })
 			}
 		})
@@ -732,9 +732,9 @@ func TestObserveExpiryDegradedAnswers(t *testing.T) {
 
 // restarted is st after a round trip through the state file written at
 // now, as after a restart of the exporter.
-func restarted(t *testing.T, st *ExpiryState, now time.Time) *ExpiryState {
+func restarted(t *testing.T, st *clusterState, now time.Time) *clusterState {
 	t.Helper()
-	raw, err := encodeState(map[string]*ExpiryState{"c": st}, now)
+	raw, err := encodeState(map[string]*clusterState{"c": st}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// StateStore persists the expiry tracker's state (ExpiryState of every
+// stateStore persists the expiry tracker's state (clusterState of every
 // cluster) in one JSON file, stateFileName in its directory, so that
 // empty_since and the last commit changes, and with them the predictions and
 // the expired flags, survive a restart.
@@ -25,12 +25,12 @@ import (
 // atomically (a temporary file in the same directory, fsync, rename over the
 // old file, fsync of the directory) is never torn: after a crash at any
 // point there is either the old or the new file, complete. It needs no
-// dependency and no locking beyond the exporter's own mutex, and it can be
+// dependency and no locking beyond the Tracker's own mutex, and it can be
 // read (and repaired) with jq. A file that cannot be read or decoded is
 // moved aside (stateFileName.corrupt-<unix time>) with a warning, and the
 // exporter starts fresh: losing the prediction state is better than not
 // exporting lag.
-type StateStore struct {
+type stateStore struct {
 	dir, path string
 	log       *slog.Logger
 	saveErr   string // the last save failure, logged once
@@ -45,13 +45,13 @@ const stateVersion = 1
 
 // stateFile is the file's content.
 type stateFile struct {
-	Version  int                     `json:"version"`
-	Saved    time.Time               `json:"saved"`
-	Clusters map[string]*ExpiryState `json:"clusters"`
+	Version  int                      `json:"version"`
+	Saved    time.Time                `json:"saved"`
+	Clusters map[string]*clusterState `json:"clusters"`
 }
 
-// NewStateStore returns a store in dir, creating the directory if needed.
-func NewStateStore(dir string, log *slog.Logger) (*StateStore, error) {
+// newStateStore returns a store in dir, creating the directory if needed.
+func newStateStore(dir string, log *slog.Logger) (*stateStore, error) {
 	if dir == "" {
 		return nil, errors.New("state directory is empty")
 	}
@@ -61,19 +61,19 @@ func NewStateStore(dir string, log *slog.Logger) (*StateStore, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &StateStore{dir: dir, path: filepath.Join(dir, stateFileName), log: log.With("component", "state")}, nil
+	return &stateStore{dir: dir, path: filepath.Join(dir, stateFileName), log: log.With("component", "state")}, nil
 }
 
-// Load reads the state. A missing file is an empty state. A file that cannot
+// load reads the state. A missing file is an empty state. A file that cannot
 // be read or decoded is moved aside and logged, and Load returns an empty
 // state: it never fails the exporter.
-func (s *StateStore) Load(now time.Time) map[string]*ExpiryState {
+func (s *stateStore) load(now time.Time) map[string]*clusterState {
 	raw, err := os.ReadFile(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]*ExpiryState{}
+		return map[string]*clusterState{}
 	}
 	if err == nil {
-		var st map[string]*ExpiryState
+		var st map[string]*clusterState
 		if st, err = decodeState(raw); err == nil {
 			if n, first := dropImplausibleTimes(st, now); n > 0 {
 				s.log.Warn("state file: dropped timestamps in the future or before the Kafka epoch; the predictions they fed restart from the next poll",
@@ -91,12 +91,12 @@ func (s *StateStore) Load(now time.Time) map[string]*ExpiryState {
 		s.log.Warn("state file unreadable, moved aside; starting with an empty expiry state (predictions restart from now)",
 			"path", s.path, "moved_to", aside, "err", err)
 	}
-	return map[string]*ExpiryState{}
+	return map[string]*clusterState{}
 }
 
 // decodeState parses a state file. It rejects other versions and drops null
 // entries, so the tracker never sees a nil group or topic.
-func decodeState(raw []byte) (map[string]*ExpiryState, error) {
+func decodeState(raw []byte) (map[string]*clusterState, error) {
 	var f stateFile
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("decode state: %w", err)
@@ -104,28 +104,51 @@ func decodeState(raw []byte) (map[string]*ExpiryState, error) {
 	if f.Version != stateVersion {
 		return nil, fmt.Errorf("decode state: version %d, want %d", f.Version, stateVersion)
 	}
-	out := make(map[string]*ExpiryState, len(f.Clusters))
+	out := make(map[string]*clusterState, len(f.Clusters))
 	for name, cs := range f.Clusters {
 		if cs == nil {
 			continue
 		}
 		if cs.Groups == nil {
-			cs.Groups = map[string]*GroupState{}
+			cs.Groups = map[string]*groupState{}
 		}
 		for g, gs := range cs.Groups {
 			if gs == nil {
 				delete(cs.Groups, g)
 				continue
 			}
-			for t, ts := range gs.Topics {
-				if ts == nil {
-					delete(gs.Topics, t)
-				}
-			}
+			gs.tidy()
 		}
 		out[name] = cs
 	}
 	return out, nil
+}
+
+// tidy drops null topic entries of a decoded group state, so the tracker
+// never sees a nil topic, and gives it a topic map.
+func (gs *groupState) tidy() {
+	if gs.Topics == nil {
+		gs.Topics = map[string]*topicState{}
+	}
+	for t, ts := range gs.Topics {
+		if ts == nil {
+			delete(gs.Topics, t)
+		}
+	}
+}
+
+// decodeGroup parses one group's state in the form Share hands it out
+// (and the state file holds it).
+func decodeGroup(raw []byte) (*groupState, error) {
+	var gs *groupState
+	if err := json.Unmarshal(raw, &gs); err != nil {
+		return nil, fmt.Errorf("decode group state: %w", err)
+	}
+	if gs == nil {
+		return nil, errors.New("decode group state: null")
+	}
+	gs.tidy()
+	return gs, nil
 }
 
 // kafkaEpoch is the earliest timestamp a state file may hold (Kafka's
@@ -145,7 +168,7 @@ const stateClockSkew = 10 * time.Minute
 // sees its commits as new); a bad empty_since, gone_since or expires_at is
 // cleared (the tracker sets it again from the next poll); a bad last_poll
 // is cleared.
-func dropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, first string) {
+func dropImplausibleTimes(st map[string]*clusterState, now time.Time) (n int, first string) {
 	latest := now.Add(stateClockSkew)
 	bad := func(t time.Time) bool { return !t.IsZero() && (t.Before(kafkaEpoch) || t.After(latest)) }
 	note := func(where, field string, t time.Time) {
@@ -193,17 +216,17 @@ func dropImplausibleTimes(st map[string]*ExpiryState, now time.Time) (n int, fir
 }
 
 // encodeState renders the state file.
-func encodeState(clusters map[string]*ExpiryState, now time.Time) ([]byte, error) {
+func encodeState(clusters map[string]*clusterState, now time.Time) ([]byte, error) {
 	return json.Marshal(stateFile{Version: stateVersion, Saved: now.UTC(), Clusters: clusters})
 }
 
-// Save writes the state atomically: temporary file, fsync, rename, fsync of
+// save writes the state atomically: temporary file, fsync, rename, fsync of
 // the directory (so the rename itself survives a power loss). A failure is
 // logged once (a failure with the same text again is not) and once more
-// when a save works again; it is also returned. Save is not for concurrent
-// use (the exporter calls it under its tracker lock).
-func (s *StateStore) Save(clusters map[string]*ExpiryState, now time.Time) error {
-	err := s.save(clusters, now)
+// when a save works again; it is also returned. save is not for concurrent
+// use (the Tracker calls it under its lock).
+func (s *stateStore) save(clusters map[string]*clusterState, now time.Time) error {
+	err := s.write(clusters, now)
 	if err != nil {
 		if msg := err.Error(); msg != s.saveErr {
 			s.log.Warn("cannot save the expiry state; predictions will not survive a restart", "path", s.path, "err", err)
@@ -218,7 +241,7 @@ func (s *StateStore) Save(clusters map[string]*ExpiryState, now time.Time) error
 	return nil
 }
 
-func (s *StateStore) save(clusters map[string]*ExpiryState, now time.Time) error {
+func (s *stateStore) write(clusters map[string]*clusterState, now time.Time) error {
 	raw, err := encodeState(clusters, now)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
@@ -228,7 +251,7 @@ func (s *StateStore) save(clusters map[string]*ExpiryState, now time.Time) error
 
 // stateErr wraps err for the log without the file names it carries (the
 // temporary file's name changes at every attempt): the same failure gives
-// the same text, so it is logged once, not at every save. Save logs the
+// the same text, so it is logged once, not at every save. save logs the
 // state file's path beside it.
 func stateErr(op string, err error) error {
 	var pe *fs.PathError

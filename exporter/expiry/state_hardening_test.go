@@ -19,11 +19,11 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	future := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 	prehistoric := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	good := now.Add(-time.Hour)
-	st := map[string]*ExpiryState{"c": {LastPoll: future, Groups: map[string]*GroupState{
-		"ok":     {Type: "classic", State: "Empty", EmptySince: good, Topics: map[string]*TopicState{"t": {LastChange: good, Offsets: commitOffsetsOf(map[int32]int64{0: 5})}}},
-		"future": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: future, Offsets: commitOffsetsOf(map[int32]int64{0: 5})}, "u": {LastChange: good, ExpiresAt: future}}},
-		"old":    {Type: "classic", State: "Empty", EmptySince: prehistoric, EmptySinceExact: true, GoneSince: future, Topics: map[string]*TopicState{"t": {LastChange: good, Expired: prehistoric}}},
-		"skewed": {Type: "simple", Topics: map[string]*TopicState{"t": {LastChange: now.Add(stateClockSkew / 2)}}},
+	st := map[string]*clusterState{"c": {LastPoll: future, Groups: map[string]*groupState{
+		"ok":     {Type: "classic", State: "Empty", EmptySince: good, Topics: map[string]*topicState{"t": {LastChange: good, Offsets: commitOffsetsOf(map[int32]int64{0: 5})}}},
+		"future": {Type: "simple", Topics: map[string]*topicState{"t": {LastChange: future, Offsets: commitOffsetsOf(map[int32]int64{0: 5})}, "u": {LastChange: good, ExpiresAt: future}}},
+		"old":    {Type: "classic", State: "Empty", EmptySince: prehistoric, EmptySinceExact: true, GoneSince: future, Topics: map[string]*topicState{"t": {LastChange: good, Expired: prehistoric}}},
+		"skewed": {Type: "simple", Topics: map[string]*topicState{"t": {LastChange: now.Add(stateClockSkew / 2)}}},
 	}}}
 	raw, err := encodeState(st, now)
 	if err != nil {
@@ -31,14 +31,14 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var logs bytes.Buffer
-	s, err := NewStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	s, err := newStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(s.path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := s.Load(now)["c"]
+	got := s.load(now)["c"]
 	if got == nil {
 		t.Fatal("cluster c dropped; only its bad timestamps should be")
 	}
@@ -70,7 +70,7 @@ func TestStateLoadDropsImplausibleTimes(t *testing.T) {
 	snap := &kafkaadmin.Snapshot{Cluster: "c", Topics: []kafkaadmin.Topic{{Name: "t", Partitions: []kafkaadmin.Partition{{ID: 0, End: 10}}}},
 		Groups: []kafkaadmin.Group{{Name: "future", Type: kafkaadmin.GroupSimple, State: "Empty",
 			Offsets: []kafkaadmin.CommittedOffset{{Topic: "t", Partition: 0, Offset: 5}}}}}
-	ObserveExpiry(got, snap, ExpiryConfig{Retention: 7 * 24 * time.Hour, Tolerance: time.Minute}, now)
+	observe(got, snap, clusterConfig{Retention: 7 * 24 * time.Hour, Tolerance: time.Minute}, now)
 	if at := got.Groups["future"].Topics["t"].ExpiresAt; !at.Equal(now.Add(7 * 24 * time.Hour)) {
 		t.Errorf("expires_at = %s, want now + 7 days", at)
 	}

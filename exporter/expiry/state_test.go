@@ -14,20 +14,20 @@ import (
 
 func TestStateStoreRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nested", "state")
-	s, err := NewStateStore(dir, nil)
+	s, err := newStateStore(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.Load(expT0); len(got) != 0 {
+	if got := s.load(expT0); len(got) != 0 {
 		t.Fatalf("missing file loaded as %v", got)
 	}
-	st := &ExpiryState{Groups: map[string]*GroupState{}}
-	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
-	ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Tolerance: time.Minute}, expAt(testInterval))
-	if err := s.Save(map[string]*ExpiryState{"c": st}, expAt(time.Minute)); err != nil {
+	st := &clusterState{Groups: map[string]*groupState{}}
+	observe(st, snapT(classic("Stable", 50, 60)), clusterConfig{}, expT0)
+	observe(st, snapT(classic("Empty", 50, 60)), clusterConfig{Tolerance: time.Minute}, expAt(testInterval))
+	if err := s.save(map[string]*clusterState{"c": st}, expAt(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got := s.Load(expAt(time.Hour))["c"]
+	got := s.load(expAt(time.Hour))["c"]
 	g := got.Groups["g"]
 	if g == nil || !g.EmptySince.Equal(expAt(testInterval)) || !g.EmptySinceExact || g.Topics["t"].Offsets.asMap()[1] != 60 {
 		t.Fatalf("loaded %+v", g)
@@ -52,14 +52,14 @@ func TestStateStoreCorruptFileMovedAside(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			var logs bytes.Buffer
-			s, err := NewStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
+			s, err := newStateStore(dir, slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(s.path, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if got := s.Load(expT0); len(got) != 0 {
+			if got := s.load(expT0); len(got) != 0 {
 				t.Fatalf("corrupt file loaded as %v", got)
 			}
 			aside := s.path + ".corrupt-" + "1772366400"
@@ -73,10 +73,10 @@ func TestStateStoreCorruptFileMovedAside(t *testing.T) {
 				t.Fatalf("corrupt file still in place: %v", err)
 			}
 			// Fresh start: saving works again.
-			if err := s.Save(map[string]*ExpiryState{"c": &ExpiryState{Groups: map[string]*GroupState{}}}, expT0); err != nil {
+			if err := s.save(map[string]*clusterState{"c": &clusterState{Groups: map[string]*groupState{}}}, expT0); err != nil {
 				t.Fatal(err)
 			}
-			if got := s.Load(expT0); got["c"] == nil {
+			if got := s.load(expT0); got["c"] == nil {
 				t.Fatalf("after fresh save: %v", got)
 			}
 		})
@@ -96,7 +96,7 @@ func TestDecodeStateDropsNulls(t *testing.T) {
 	}
 	// The tracker accepts what decodeState returns.
 	for _, st := range m {
-		ObserveExpiry(st, snapT(), ExpiryConfig{}, expT0)
+		observe(st, snapT(), clusterConfig{}, expT0)
 	}
 }
 
@@ -104,10 +104,10 @@ func TestDecodeStateDropsNulls(t *testing.T) {
 // tracker can run on (and that encodes and decodes again) or is an error;
 // it never panics.
 func FuzzDecodeState(f *testing.F) {
-	st := &ExpiryState{Groups: map[string]*GroupState{}}
-	ObserveExpiry(st, snapT(classic("Stable", 50, 60)), ExpiryConfig{}, expT0)
-	ObserveExpiry(st, snapT(classic("Empty", 5, 60)), ExpiryConfig{}, expAt(time.Minute))
-	good, _ := encodeState(map[string]*ExpiryState{"c": st}, expT0)
+	st := &clusterState{Groups: map[string]*groupState{}}
+	observe(st, snapT(classic("Stable", 50, 60)), clusterConfig{}, expT0)
+	observe(st, snapT(classic("Empty", 5, 60)), clusterConfig{}, expAt(time.Minute))
+	good, _ := encodeState(map[string]*clusterState{"c": st}, expT0)
 	f.Add(good)
 	f.Add([]byte(`{"version":1,"clusters":{"c":{"groups":{"g":null}}}}`))
 	f.Add([]byte(`{"version":1}`))
@@ -118,8 +118,8 @@ func FuzzDecodeState(f *testing.F) {
 			return
 		}
 		for _, st := range m {
-			ObserveExpiry(st, snapT(classic("Empty", 50, 60)), ExpiryConfig{Expected: []ExpectedGroup{{Group: "e", Topics: []string{"t"}}}}, expAt(time.Hour))
-			ObserveExpiry(st, snapT(), ExpiryConfig{}, expAt(30*24*time.Hour))
+			observe(st, snapT(classic("Empty", 50, 60)), clusterConfig{Expected: []ExpectedGroup{{Group: "e", Topics: []string{"t"}}}}, expAt(time.Hour))
+			observe(st, snapT(), clusterConfig{}, expAt(30*24*time.Hour))
 		}
 		again, err := encodeState(m, expT0)
 		if err != nil {
@@ -135,7 +135,7 @@ func FuzzDecodeState(f *testing.F) {
 // map[int32]int64 they replaced was ({"partition": offset}, keys in
 // encoding/json's order), an empty set is left out, and both read back.
 func TestCommitOffsetsJSON(t *testing.T) {
-	ts := map[string]*TopicState{
+	ts := map[string]*topicState{
 		"t": {Offsets: commitOffsetsOf(map[int32]int64{10: 7, 0: 5, 2: 3})},
 		"u": {},
 	}
@@ -146,7 +146,7 @@ func TestCommitOffsetsJSON(t *testing.T) {
 	if want := `{"t":{"offsets":{"0":5,"10":7,"2":3}},"u":{}}`; string(b) != want {
 		t.Fatalf("encoded %s, want %s", b, want)
 	}
-	var back map[string]*TopicState
+	var back map[string]*topicState
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/offsetlag/offsetlag/exporter"
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/appconfig"
 	"github.com/offsetlag/offsetlag/internal/httpapi"
@@ -174,11 +173,9 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	if a.rep, err = newReplicas(cfg, logger); err != nil {
 		return nil, err
 	}
-	var store *expiry.StateStore
-	if cfg.State.Dir != "" {
-		if store, err = expiry.NewStateStore(cfg.State.Dir, logger); err != nil {
-			return nil, err
-		}
+	tracker, err := a.newTracker(includeGroup, own)
+	if err != nil {
+		return nil, err
 	}
 	sources, err := a.newSources(includeGroup, topics, h.wrapSource)
 	if err != nil {
@@ -212,14 +209,13 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	a.exp, err = exporter.New(sources, exporter.Options{
 		Config: cfg.Poll, Logger: logger,
 		Trends: cfg.Trends, OnResult: onResults(sinks...),
-		Expiry: a.rep.expiry(cfg.ShardExpiry(cfg.ExpiryOptions(includeGroup))), State: store, Owner: a.rep.owner(),
-		ExpectedGroups: a.esm.expectedGroups(own),
+		Expiry: tracker, Owner: a.rep.owner(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	if a.rep != nil {
-		a.rep.exp = a.exp
+		a.rep.target = haTarget{tracker, a.exp}
 	}
 	// The HA membership starts before the polls and leaves after them, as
 	// the first Component.

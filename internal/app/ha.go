@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net/http"
 	"os"
@@ -23,7 +24,16 @@ import (
 type replicas struct {
 	m   *ha.Member
 	log *slog.Logger
-	exp *exporter.Exporter // the target of restored state, set once built
+	// target restores state into the tracker and republishes through the
+	// exporter; set once both are built.
+	target haTarget
+}
+
+// haTarget is the Member's ha.Target: the expiry tracker restores, the
+// exporter republishes.
+type haTarget struct {
+	*expiry.Tracker
+	*exporter.Exporter
 }
 
 var _ Component = (*replicas)(nil)
@@ -53,20 +63,22 @@ func (r *replicas) owns(cluster string, include func(string) bool) func(string) 
 	return func(g string) bool { return r.m.OwnsGroup(cluster, g) && include(g) }
 }
 
-// expiry applies owns to each cluster's expiry options.
-func (r *replicas) expiry(m map[string]expiry.ExpiryConfig) map[string]expiry.ExpiryConfig {
+// include is the expiry tracker's Options.Include: include, with HA only
+// for the groups this replica owns.
+func (r *replicas) include(include func(string) bool) func(cluster, group string) bool {
 	if r == nil {
-		return m
+		return func(_, g string) bool { return include(g) }
 	}
-	for name, ec := range m {
-		if ec.IncludeGroup != nil {
-			ec.IncludeGroup = r.owns(name, ec.IncludeGroup)
-		} else {
-			ec.IncludeGroup = r.owns(name, func(string) bool { return true })
-		}
-		m[name] = ec
+	return func(cluster, g string) bool { return r.m.OwnsGroup(cluster, g) && include(g) }
+}
+
+// share is the expiry tracker's Options.Share: with HA, the membership
+// writes the state where the next owner reads it.
+func (r *replicas) share() func(cluster string, groups iter.Seq2[string, json.RawMessage]) {
+	if r == nil {
+		return nil
 	}
-	return m
+	return r.m.ObserveExpiry
 }
 
 // owner is the exporter's Owner (nil interface when off).
@@ -82,7 +94,7 @@ func (r *replicas) Name() string { return "ha" }
 
 // Start joins the group (a Component: before the first poll); polls export
 // nothing until shards are assigned and restored.
-func (r *replicas) Start(ctx context.Context) error { return r.m.Start(ctx, r.exp) }
+func (r *replicas) Start(ctx context.Context) error { return r.m.Start(ctx, r.target) }
 
 // Stop leaves the group (a Component: after the polls returned, within the
 // shutdown deadline): the shards move at once.

@@ -36,7 +36,7 @@ func newLambdaESM(ctx context.Context, cfg *appconfig.Config, logger *slog.Logge
 // hasGroup reports whether a discovered mapping consumes with group.
 func (l *lambdaESM) hasGroup(group string) bool { return l != nil && l.d.HasGroup(group) }
 
-// expectedGroups is exporter.Options.ExpectedGroups: the discovered groups
+// expectedGroups is expiry.Options.Expected: the discovered groups
 // of a cluster that include keeps (this replica's shard).
 func (l *lambdaESM) expectedGroups(include func(string) bool) func(string) []expiry.ExpectedGroup {
 	if l == nil {

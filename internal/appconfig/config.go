@@ -8,10 +8,10 @@
 // section's SetDefaults. Sections used by one package are that package's
 // own Config (exporter.Config for poll.*, status.Config for timelag.* and
 // status.*, namefilter.Config for the groups and topics filters,
-// exporter.Shard, cloudwatch.Config, metrics.Options, httpserver.Limits,
-// lambdaesm.Settings, kafkasec's TLS and SASL), embedded here; the
-// sections that compose several packages (kafka and clusters, web, log,
-// expiry, state, ha) are declared here.
+// exporter.Shard, expiry.Config for expiry and state, cloudwatch.Config,
+// metrics.Options, httpserver.Limits, lambdaesm.Settings, kafkasec's TLS
+// and SASL), embedded here; the sections that compose several packages
+// (kafka and clusters, web, log, ha) are declared here.
 package appconfig
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
@@ -54,10 +55,9 @@ type Config struct {
 	Metrics MetricsConfig `mapstructure:"metrics"`
 	Web     WebConfig     `mapstructure:"web"`
 	Log     LogConfig     `mapstructure:"log"`
-	// Expiry configures offset-expiry prediction and State where its state
-	// is kept (expiry.go).
-	Expiry ExpiryConfig `mapstructure:"expiry"`
-	State  StateConfig  `mapstructure:"state"`
+	// Config is the expiry.* and state.* sections: expiry.Config,
+	// owned by exporter/expiry (expiry.go).
+	expiry.Config `mapstructure:",squash"`
 	// CloudWatch configures the CloudWatch publisher (cloudwatch.go).
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
 	// LambdaESM configures Lambda event source mapping discovery (esm.go).
@@ -79,7 +79,6 @@ func (c *Config) SetDefaults() {
 	c.Metrics.SetDefaults()
 	c.Web.SetDefaults()
 	c.Log.SetDefaults()
-	c.Expiry.SetDefaults()
 	c.CloudWatch.SetDefaults()
 	c.LambdaESM.SetDefaults()
 	c.Sharding.SetDefaults()

@@ -41,18 +41,19 @@ expiry:
 	if c.State.Dir != "/var/lib/offsetlag" || c.Expiry.Tolerance != 2*time.Minute {
 		t.Errorf("state %+v expiry %+v", c.State, c.Expiry)
 	}
-	opts := c.ExpiryOptions(nil)
-	if d, o, th := opts["default"], opts["other"], opts["third"]; d.Retention != 48*time.Hour || o.Retention != time.Minute || th.Retention != 48*time.Hour {
-		t.Errorf("retention overrides: default %s, other %s, third (inherits) %s", d.Retention, o.Retention, th.Retention)
+	retention := map[string]time.Duration{}
+	for _, cl := range c.ClusterList() {
+		retention[cl.Name] = cl.OffsetsRetention
 	}
-	if got := opts["default"].Expected; len(got) != 1 || got[0].Group != "esm-orders" || got[0].StartingPosition != "latest" || got[0].Topics[0] != "orders" {
-		t.Errorf("default expected %+v", got)
+	if d, o, th := retention["default"], retention["other"], retention["third"]; d != 48*time.Hour || o != time.Minute || th != 48*time.Hour {
+		t.Errorf("retention overrides: default %s, other %s, third (inherits) %s", d, o, th)
 	}
-	if got := opts["other"].Expected; len(got) != 2 || got[1].Group != "replayer" {
-		t.Errorf("other expected %+v", got)
+	got := c.Expiry.ExpectedGroups
+	if len(got) != 2 || got[0].Group != "esm-orders" || got[0].Cluster != "" || got[0].StartingPosition != "latest" || got[0].Topics[0] != "orders" {
+		t.Errorf("expected groups %+v", got)
 	}
-	if opts["other"].Tolerance != 2*time.Minute {
-		t.Errorf("tolerance %s", opts["other"].Tolerance)
+	if len(got) == 2 && (got[1].Group != "replayer" || got[1].Cluster != "other" || got[1].StartingPosition != "earliest") {
+		t.Errorf("expected group of cluster other %+v", got[1])
 	}
 
 	// Flags and environment.
@@ -61,7 +62,7 @@ expiry:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.State.Dir != "/tmp/s" || c.ExpiryOptions(nil)["default"].Retention != 10*time.Minute || c.Expiry.Tolerance != time.Minute {
+	if c.State.Dir != "/tmp/s" || c.ClusterList()[0].OffsetsRetention != 10*time.Minute || c.Expiry.Tolerance != time.Minute {
 		t.Errorf("flags: %+v %+v", c.State, c.Expiry)
 	}
 }

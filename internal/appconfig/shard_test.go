@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/offsetlag/offsetlag/exporter"
-	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 func TestShardFlags(t *testing.T) {
@@ -62,25 +61,5 @@ func TestShardFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%v: err %v, want %q", bad.args, err, bad.want)
 		}
-	}
-}
-
-func TestShardExpiry(t *testing.T) {
-	c, err := load(t, []string{"--kafka.brokers", "a:1", "--shard.index", "1", "--shard.count", "2"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var groups []expiry.ExpectedGroup
-	for _, g := range []string{"a", "b", "c", "d", "e", "f"} {
-		groups = append(groups, expiry.ExpectedGroup{Group: g})
-	}
-	m := c.ShardExpiry(map[string]expiry.ExpiryConfig{"default": {Expected: groups}})
-	for _, eg := range m["default"].Expected {
-		if !(exporter.Shard{Index: 1, Count: 2}).Match(eg.Group) {
-			t.Errorf("expected group %s of shard 0 kept on shard 1", eg.Group)
-		}
-	}
-	if n := len(m["default"].Expected); n == 0 || n == len(groups) {
-		t.Errorf("kept %d of %d expected groups", n, len(groups))
 	}
 }

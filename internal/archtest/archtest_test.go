@@ -163,9 +163,12 @@ func TestImportRules(t *testing.T) {
 	// ha coordinates replicas with its own franz-go client: it polls no lag
 	// (no sarama, no kafkaadmin), exports nothing itself (no Prometheus, no
 	// AWS, no sink) and hooks into the exporter only through exporter's
-	// Owner interface and the expiry state types.
+	// Owner interface; the expiry tracker's state passes through it as
+	// JSON the tracker encodes (expiry.Options.Share, Tracker.Restore), so
+	// it imports no expiry type.
 	forbid("ha", "ha speaks only the coordination protocol (franz-go) and hands state to the exporter",
-		sarama, mod("kafkaadmin"), prometheus, aws, smithy, mod("metrics"), mod("internal/statuspage"), mod("internal/httpapi"), mod("cmd"))
+		sarama, mod("kafkaadmin"), prometheus, aws, smithy, mod("metrics"), mod("internal/statuspage"), mod("internal/httpapi"), mod("cmd"),
+		mod("exporter/expiry"))
 	for name := range pkgs {
 		if hasPrefix(mod(name), mod("exporter"), mod("kafkaadmin"), mod("metrics")) {
 			forbid(name, "the poll path and the sinks never depend on the HA membership", mod("ha"))

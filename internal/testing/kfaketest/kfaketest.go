@@ -2,19 +2,23 @@
 // cluster (github.com/twmb/franz-go/pkg/kfake) with a franz-go client that
 // produces to the partition each record names and an admin client on it,
 // all closed when the test ends, and helpers that fail the test on any
-// error: produce records, commit a group's offsets, delete records.
+// error: produce records, commit a group's offsets, delete records, open a
+// kafkaadmin client (the exporter's Source) on the cluster.
 //
 // For tests only (internal/testing): product code never imports it.
 package kfaketest
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
 // Timeout bounds each helper's requests.
@@ -41,9 +45,40 @@ func New(t testing.TB, opts ...kfake.Opt) *Cluster {
 	}
 	t.Cleanup(c.Close)
 	kc := &Cluster{Cluster: c}
-	kc.Client = kc.NewClient(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	kc.Admin = kadm.NewClient(kc.Client)
+	kc.Reconnect(t)
 	return kc
+}
+
+// Reconnect replaces Client and Admin by new ones (a topic recreated or
+// grown behind a client's back confuses its cached metadata); t.Cleanup
+// closes the old and the new.
+func (c *Cluster) Reconnect(t testing.TB) {
+	t.Helper()
+	c.Client = c.NewClient(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	c.Admin = kadm.NewClient(c.Client)
+}
+
+// ExpiringOffsets makes the brokers expire committed offsets after
+// retention (offset.retention.ms), checking every 250 ms: offset expiry
+// within a test's time.
+func ExpiringOffsets(retention time.Duration) kfake.Opt {
+	return kfake.BrokerConfigs(map[string]string{
+		"offset.retention.ms":                 strconv.FormatInt(retention.Milliseconds(), 10),
+		"offsets.retention.check.interval.ms": "250",
+	})
+}
+
+// Source returns a kafkaadmin client of the cluster named name (the
+// exporter's Source, as the exporter binary builds it from a cluster's
+// config); t.Cleanup closes it.
+func (c *Cluster) Source(t testing.TB, name string) *kafkaadmin.Client {
+	t.Helper()
+	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: name, Brokers: c.ListenAddrs()}, nil)
+	if err != nil {
+		t.Fatalf("kafkaadmin client of %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = ac.Close() })
+	return ac
 }
 
 // NewClient returns another client of the cluster with opts (a consumer,

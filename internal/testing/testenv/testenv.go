@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -171,3 +172,27 @@ func (l *LockedBuffer) String() string {
 func (l *LockedBuffer) Count(sub string) int {
 	return strings.Count(l.String(), sub)
 }
+
+// Concurrency counts the goroutines inside a section (a stand-in source's
+// Snapshot, say) and the most that were ever inside at once; safe for
+// concurrent use.
+type Concurrency struct{ inside, peak atomic.Int32 }
+
+// Enter counts one more goroutine inside and returns the func that counts
+// it out (defer c.Enter()()).
+func (c *Concurrency) Enter() (leave func()) {
+	n := c.inside.Add(1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	return func() { c.inside.Add(-1) }
+}
+
+// Inside is how many are inside now.
+func (c *Concurrency) Inside() int32 { return c.inside.Load() }
+
+// Peak is the most that were inside at once so far.
+func (c *Concurrency) Peak() int32 { return c.peak.Load() }

@@ -59,3 +59,39 @@ func TestLockedBufferConcurrent(t *testing.T) {
 		t.Errorf("Count = %d, want 800", n)
 	}
 }
+
+func TestConcurrency(t *testing.T) {
+	var c Concurrency
+	leaveA := c.Enter()
+	leaveB := c.Enter()
+	if c.Inside() != 2 || c.Peak() != 2 {
+		t.Fatalf("two inside: inside %d peak %d", c.Inside(), c.Peak())
+	}
+	leaveA()
+	leaveB()
+	c.Enter()()
+	if c.Inside() != 0 || c.Peak() != 2 {
+		t.Fatalf("all left: inside %d peak %d, want 0 and 2", c.Inside(), c.Peak())
+	}
+	// n goroutines held inside together: the peak is n.
+	const n = 8
+	var all Concurrency
+	var entered, done sync.WaitGroup
+	release := make(chan struct{})
+	entered.Add(n)
+	done.Add(n)
+	for range n {
+		go func() {
+			defer done.Done()
+			defer all.Enter()()
+			entered.Done()
+			<-release
+		}()
+	}
+	entered.Wait()
+	close(release)
+	done.Wait()
+	if all.Peak() != n || all.Inside() != 0 {
+		t.Errorf("peak %d inside %d, want %d and 0", all.Peak(), all.Inside(), n)
+	}
+}

@@ -6,7 +6,7 @@
 #     --build-arg REVISION=$(git rev-parse --short HEAD) \
 #     --build-arg BUILD_DATE=$(date -u +%Y%m%d-%H:%M:%S) -t offsetlag .
 #   docker run --rm -p 9745:9745 offsetlag --kafka.brokers kafka:9092
-#   docker run --rm --entrypoint factor-worker offsetlag run --brokers kafka:9092
+#   docker run --rm --entrypoint factor-worker offsetlag run --kafka.brokers kafka:9092
 #
 # scripts/dockerfile-check.sh runs this file's `go build` lines on the host
 # (deploy/deploy_test.go calls it in CI), so they cannot rot unnoticed.

@@ -17,6 +17,9 @@ import (
 // releaseCmds are the binaries every archive carries.
 var releaseCmds = []string{"offsetlag-exporter", "factor-worker", "offsetlag-demo", "offsetlag-cloudwatch"}
 
+// releaseConfigs are the example configurations every archive carries.
+var releaseConfigs = []string{"configs/exporter.yaml", "configs/factor-worker.yaml"}
+
 // TestReleaseArchive runs scripts/release.sh (what `make release` runs) for
 // this machine's target only (cross-building all four takes minutes on 2
 // cores; `make release` builds them all), checks SHA256SUMS, unpacks the
@@ -98,9 +101,19 @@ func TestReleaseArchive(t *testing.T) {
 		f.Close()
 		files[strings.TrimPrefix(h.Name, name+"/")] = true
 	}
-	for _, want := range append([]string{"README.md", "configs/exporter.yaml"}, releaseCmds...) {
+	for _, want := range append([]string{"README.md"}, append(releaseConfigs, releaseCmds...)...) {
 		if !files[want] {
 			t.Errorf("archive lacks %s (has %v)", want, files)
+		}
+	}
+	// The example configurations are the repository's, which their tests
+	// check against --help (configs/exporter.yaml: internal/appconfig,
+	// configs/factor-worker.yaml: cmd/factor-worker).
+	for _, c := range releaseConfigs {
+		shipped, err1 := os.ReadFile(filepath.Join(dir, name, c))
+		repo, err2 := os.ReadFile(filepath.Join("..", c))
+		if err1 != nil || err2 != nil || string(shipped) != string(repo) {
+			t.Errorf("%s in the archive differs from the repository's (%v, %v)", c, err1, err2)
 		}
 	}
 	for _, c := range releaseCmds {

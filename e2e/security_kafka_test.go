@@ -47,9 +47,9 @@ func TestSecurity(t *testing.T) {
 
 	// The worker produces over SCRAM (password from its environment) ...
 	worker := workerBinary(t)
-	prod := exec.Command(worker, "produce", "--brokers", b.SASLAddr, "--topic", topic, "--count", "60", "--max", "100000",
-		"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", "worker")
-	prod.Env = append(os.Environ(), "FACTOR_WORKER_SASL_PASSWORD=worker-secret-2")
+	prod := exec.Command(worker, "produce", "--kafka.brokers", b.SASLAddr, "--topic", topic, "--count", "60", "--max", "100000",
+		"--kafka.sasl.mechanism", "SCRAM-SHA-256", "--kafka.sasl.username", "worker")
+	prod.Env = append(os.Environ(), "FACTOR_WORKER_KAFKA_SASL_PASSWORD=worker-secret-2")
 	out, err := prod.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "produced 60 records") {
 		t.Fatalf("produce over SCRAM: %v\n%s", err, out)
@@ -66,10 +66,10 @@ func TestSecurity(t *testing.T) {
 	}, "end offsets of "+topic+" sum to 60")
 
 	// The worker consumes over mutual TLS until its group caught up.
-	run := exec.Command(worker, "run", "--brokers", b.TLSAddr, "--topic", topic, "--group", group,
+	run := exec.Command(worker, "run", "--kafka.brokers", b.TLSAddr, "--topic", topic, "--group", group,
 		"--failure-topic", topic+"-failed", "--sqlite-path", filepath.Join(t.TempDir(), "r.db"),
-		"--metrics-listen", "", "--batch-window", "50ms",
-		"--tls", "--tls-ca-file", pki.CAFile, "--tls-cert-file", pki.ClientCert, "--tls-key-file", pki.ClientKey)
+		"--web.listen-address", "", "--batch-window", "50ms",
+		"--kafka.tls.enable", "--kafka.tls.ca-file", pki.CAFile, "--kafka.tls.cert-file", pki.ClientCert, "--kafka.tls.key-file", pki.ClientKey)
 	runLogs := &testenv.LockedBuffer{}
 	run.Stdout, run.Stderr = runLogs, runLogs
 	setProcAttrs(run)

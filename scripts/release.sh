@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make release: cross-builds every binary for each target into
 # dist/offsetlag-<version>.<os>-<arch>.tar.gz (binaries, README.md,
-# configs/exporter.yaml) and writes dist/SHA256SUMS. Version, revision,
+# configs/exporter.yaml, configs/factor-worker.yaml) and writes
+# dist/SHA256SUMS. Version, revision,
 # branch, build date and user are stamped into prometheus/common/version,
 # so `<binary> --version` shows them.
 #
@@ -46,7 +47,7 @@ for target in $TARGETS; do
     CGO_ENABLED=0 GOOS="$goos" GOARCH="$goarch" "$GO" build -trimpath -ldflags "$ldflags" -o "$stage/$name/$c" "./cmd/$c"
   done
   cp README.md "$stage/$name/"
-  mkdir -p "$stage/$name/configs" && cp configs/exporter.yaml "$stage/$name/configs/"
+  mkdir -p "$stage/$name/configs" && cp configs/exporter.yaml configs/factor-worker.yaml "$stage/$name/configs/"
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$mtime" -C "$stage" -cf - "$name" | gzip -n -9 > "$OUT/$name.tar.gz"
   rm -rf "$stage"
   archives+=("$name.tar.gz")

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -108,27 +110,36 @@ func parseFlags(fs *pflag.FlagSet, args []string, stdout io.Writer, summary stri
 
 // newLogger is the logger of every offsetlag binary (internal/cli);
 // "text" is the deprecated spelling of logfmt.
-func newLogger(w io.Writer, args []string, level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, l LogOptions) (*slog.Logger, error) {
+	format := l.Format
 	if format == "text" {
 		format = conv.DefaultLogFormat
 	}
-	log, err := conv.NewLogger(w, level, format)
+	log, err := conv.NewLogger(w, l.Level, format)
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	for _, old := range conv.Aliased(args, "log-level", "log-format") {
-		log.Warn("--" + old + " is deprecated: use --" + logAliases[old])
-	}
 	return log, nil
+}
+
+// warnDeprecated logs one warning for each deprecated flag spelling in
+// args; called once the command line is known to be good, so that bad
+// input stays one line.
+func warnDeprecated(log *slog.Logger, args []string) {
+	used := conv.Aliased(args, slices.Collect(maps.Keys(deprecatedFlags))...)
+	slices.Sort(used)
+	for _, old := range slices.Compact(used) {
+		log.Warn("--" + old + " is deprecated: use --" + deprecatedFlags[old])
+	}
 }
 
 func parseKafkaVersion(s string) (sarama.KafkaVersion, error) {
 	v, err := sarama.ParseKafkaVersion(s)
 	if err != nil {
-		return v, usageError{fmt.Sprintf("--kafka-version %q: %v", s, err)}
+		return v, usageError{fmt.Sprintf("--kafka.version %q: %v", s, err)}
 	}
 	if !v.IsAtLeast(sarama.V2_1_0_0) {
-		return v, usageError{fmt.Sprintf("--kafka-version %s: want >= 2.1.0 (Kafka 4 removed older protocols)", s)}
+		return v, usageError{fmt.Sprintf("--kafka.version %s: want >= 2.1.0 (Kafka 4 removed older protocols)", s)}
 	}
 	return v, nil
 }
@@ -165,15 +176,15 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := loadConfig(c, &produceConfig{}, "run", args, environ, stdout, runSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, args, c.LogLevel, c.LogFormat)
+	log, err := newLogger(stderr, c.Log)
 	if err != nil {
 		return err
 	}
-	customize, err := applySecurity(c.security(), log)
+	customize, err := applySecurity(c.Kafka.security(), log)
 	if err != nil {
 		return err
 	}
-	kv, err := parseKafkaVersion(c.KafkaVersion)
+	kv, err := parseKafkaVersion(c.Kafka.Version)
 	if err != nil {
 		return err
 	}
@@ -188,7 +199,7 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg := worker.Config{
-		Brokers: c.Brokers, Topics: c.Topics, Group: c.Group, ClientID: c.ClientID, FailureTopic: c.FailureTopic,
+		Brokers: c.Kafka.Brokers, Topics: c.Topics, Group: c.Group, ClientID: c.Kafka.ClientID, FailureTopic: c.FailureTopic,
 		BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, MaxRetries: c.MaxRetries, MaxRecordAge: c.MaxRecordAge,
 		RetryBackoff: c.RetryBackoff, MaxRetryBackoff: c.MaxRetryBackoff, StoreTimeout: c.StoreTimeout,
 		BisectOnError: c.BisectOnError, ConnectBackoff: c.ConnectBackoff, MaxConnectBackoff: c.MaxConnectBackoff,
@@ -198,18 +209,13 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 		TransactionalID: c.TransactionalID,
 		Customize:       customize,
 	}
-	// SetDefaults fills zero values; zero is never a valid flag value here.
-	if c.MaxNumber == 0 {
-		return usageError{"--max-number must be >= 1"}
+	// The range tags (settings.Check in loadConfig) keep zero out where
+	// SetDefaults would fill it; what spans two options is checked here.
+	if c.MaxRetryBackoff < c.RetryBackoff {
+		return usageError{fmt.Sprintf("--max-retry-backoff %s: want at least --retry-backoff %s", c.MaxRetryBackoff, c.RetryBackoff)}
 	}
-	if c.MaxRecordBytes < 16 {
-		return usageError{fmt.Sprintf("--max-record-bytes %d: want >= 16", c.MaxRecordBytes)}
-	}
-	if c.RetryBackoff <= 0 || c.MaxRetryBackoff <= 0 || c.StoreTimeout <= 0 {
-		return usageError{"--retry-backoff, --max-retry-backoff and --store-timeout must be > 0"}
-	}
-	if c.ConnectBackoff <= 0 || c.MaxConnectBackoff < c.ConnectBackoff {
-		return usageError{"--connect-backoff must be > 0 and --max-connect-backoff >= --connect-backoff"}
+	if c.MaxConnectBackoff < c.ConnectBackoff {
+		return usageError{fmt.Sprintf("--max-connect-backoff %s: want at least --connect-backoff %s", c.MaxConnectBackoff, c.ConnectBackoff)}
 	}
 	if c.BatchWindow == 0 {
 		cfg.BatchWindow = time.Nanosecond // SetDefaults treats 0 as unset
@@ -230,6 +236,7 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 			return usageError{"--max-number with --store dynamodb: " + err.Error()}
 		}
 	}
+	warnDeprecated(log, args)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -251,8 +258,8 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	wctx := ctx
-	if c.MetricsListen != "" {
-		srv, failed, err := serveMetrics(c.MetricsListen, reg, log, w.Status)
+	if addr := c.Web.ListenAddress; addr != "" {
+		srv, failed, err := serveMetrics(addr, reg, log, w.Status)
 		if err != nil {
 			return err
 		}
@@ -270,8 +277,8 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 		go func() {
 			select {
 			case err := <-failed:
-				log.Error("metrics server failed: stopping the worker", "addr", c.MetricsListen, "err", err)
-				stop(fmt.Errorf("metrics server on %s: %w", c.MetricsListen, err))
+				log.Error("metrics server failed: stopping the worker", "addr", addr, "err", err)
+				stop(fmt.Errorf("metrics server on %s: %w", addr, err))
 			case <-wctx.Done():
 			}
 		}()
@@ -371,26 +378,27 @@ func produceCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := loadConfig(c, &runConfig{}, "produce", args, environ, stdout, produceSummary); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, args, c.LogLevel, c.LogFormat)
+	log, err := newLogger(stderr, c.Log)
 	if err != nil {
 		return err
 	}
-	customize, err := applySecurity(c.security(), log)
+	customize, err := applySecurity(c.Kafka.security(), log)
 	if err != nil {
 		return err
 	}
-	kv, err := parseKafkaVersion(c.KafkaVersion)
+	kv, err := parseKafkaVersion(c.Kafka.Version)
 	if err != nil {
 		return err
 	}
 	cfg := loadgen.Config{
-		Brokers: c.Brokers, Topic: c.Topic, Count: c.Count, Rate: c.Rate, Distribution: loadgen.Distribution(c.Distribution),
+		Brokers: c.Kafka.Brokers, Topic: c.Topic, Count: c.Count, Rate: c.Rate, Distribution: loadgen.Distribution(c.Distribution),
 		Min: c.Min, Max: c.Max, LargeShare: c.LargeShare, Malformed: c.Malformed, Seed: c.Seed, KafkaVersion: kv,
 		Customize: customize,
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
+	warnDeprecated(log, args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	st, err := loadgen.Produce(ctx, cfg, log)

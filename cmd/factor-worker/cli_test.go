@@ -35,7 +35,16 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--batch-size", "0"}, "--batch-size 0"},
 		{[]string{"run", "--starting-position", "EARLIEST"}, "starting position"},
 		{[]string{"run", "--starting-position", "AT_TIMESTAMP", "--starting-timestamp", "yesterday"}, "RFC 3339"},
-		{[]string{"run", "--kafka-version", "2.0.0"}, ">= 2.1.0"},
+		{[]string{"run", "--kafka.version", "2.0.0"}, "--kafka.version 2.0.0: want >= 2.1.0"},
+		{[]string{"run", "--kafka-version", "2.0.0"}, "--kafka.version 2.0.0: want >= 2.1.0"},    // deprecated spelling
+		{[]string{"run", "--kafka-version", "2.0.0", "--log-level", "debug"}, "--kafka.version"}, // no warning before the error
+		{[]string{"run", "--kafka.tls.ca-file", "/ca.pem"}, "--kafka.tls.* options are set but --kafka.tls.enable is false"},
+		{[]string{"run", "--max-retries", "-2"}, "--max-retries -2: out of range, want at least -1"},
+		{[]string{"run", "--max-number", "0"}, "--max-number 0: out of range, want at least 1"},
+		{[]string{"run", "--max-record-bytes", "15"}, "--max-record-bytes 15: out of range, want at least 16"},
+		{[]string{"run", "--retry-backoff", "0s"}, "--retry-backoff 0: out of range, want 1ms to 1h"},
+		{[]string{"run", "--retry-backoff", "2s", "--max-retry-backoff", "1s"}, "--max-retry-backoff 1s: want at least --retry-backoff 2s"},
+		{[]string{"produce", "--min", "0"}, "--min 0: out of range, want at least 1"},
 		{[]string{"run", "--store", "redis"}, "--store"},
 		{[]string{"run", "--store", "dynamodb", "--max-number", "1000000000000000000"}, "above DynamoDB's 409600-byte item limit (largest accepted: 8086598962041599)"},
 		{[]string{"run", "--store", "dynamodb", "--dynamodb-concurrency", "0"}, "--dynamodb-concurrency 0"},
@@ -69,7 +78,8 @@ func TestHelp(t *testing.T) {
 			t.Fatalf("%s --help: exit %d", cmd, code)
 		}
 		out := stdout.String()
-		for _, f := range []string{"--brokers", "--topic", "--kafka-version"} {
+		for _, f := range []string{"--kafka.brokers", "--topic", "--kafka.version", "--kafka.tls.enable", "--kafka.sasl.mechanism",
+			"--log.level", "(range: at least 1)", "FACTOR_WORKER_<KEY>", "OFFSETLAG_<KEY>", "--brokers (--kafka.brokers)"} {
 			if !strings.Contains(out, f) {
 				t.Fatalf("%s --help lacks %s", cmd, f)
 			}
@@ -100,7 +110,7 @@ func TestBinarySIGTERM(t *testing.T) {
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers", "numbers-failed"))
 	brokers := strings.Join(c.ListenAddrs(), ",")
 
-	out, err := exec.Command(bin, "produce", "--brokers", brokers, "--count", "300", "--malformed", "0.05",
+	out, err := exec.Command(bin, "produce", "--kafka.brokers", brokers, "--count", "300", "--malformed", "0.05",
 		"--seed", "3", "--max", "1000000").CombinedOutput()
 	if err != nil {
 		t.Fatalf("produce: %v\n%s", err, out)
@@ -111,8 +121,8 @@ func TestBinarySIGTERM(t *testing.T) {
 	}
 
 	db := filepath.Join(dir, "results.db")
-	cmd := exec.Command(bin, "run", "--brokers", brokers, "--group", "g-bin", "--sqlite-path", db,
-		"--batch-size", "10000", "--batch-window", "5m", "--metrics-listen", "127.0.0.1:0", "--log-format", "json")
+	cmd := exec.Command(bin, "run", "--kafka.brokers", brokers, "--group", "g-bin", "--sqlite-path", db,
+		"--batch-size", "10000", "--batch-window", "5m", "--web.listen-address", "127.0.0.1:0", "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +251,7 @@ func TestMetricsServerFailureStopsWorker(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cliEnv([]string{"run", "--brokers", strings.Join(c.ListenAddrs(), ","), "--metrics-listen", "127.0.0.1:0",
+		done <- cliEnv([]string{"run", "--kafka.brokers", strings.Join(c.ListenAddrs(), ","), "--web.listen-address", "127.0.0.1:0",
 			"--sqlite-path", filepath.Join(t.TempDir(), "r.db"), "--log.format", "json"}, nil, &stdout, &lockedStderr{b: &stderr})
 	}()
 	var ln net.Listener

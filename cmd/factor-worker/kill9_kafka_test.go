@@ -35,7 +35,7 @@ type workerProc struct {
 
 func startWorker(t *testing.T, bin string, args ...string) *workerProc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"run", "--metrics-listen", "127.0.0.1:0", "--log-format", "json"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"run", "--web.listen-address", "127.0.0.1:0", "--log.format", "json"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func kill9Run(t *testing.T, bin string, brokers []string, adm *kadm.Client, txn 
 	if _, err := adm.CreateTopic(ctx, 2, 1, nil, failed); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "produce", "--brokers", strings.Join(brokers, ","), "--topic", src, "--count", strconv.Itoa(total),
+	out, err := exec.Command(bin, "produce", "--kafka.brokers", strings.Join(brokers, ","), "--topic", src, "--count", strconv.Itoa(total),
 		"--malformed", "0.01", "--large-share", "0.05", "--seed", "11").CombinedOutput()
 	if err != nil {
 		t.Fatalf("produce: %v\n%s", err, out)
@@ -178,7 +178,7 @@ func kill9Run(t *testing.T, bin string, brokers []string, adm *kadm.Client, txn 
 	}
 
 	db := filepath.Join(t.TempDir(), "results.db")
-	args := []string{"--brokers", strings.Join(brokers, ","), "--group", group, "--topic", src, "--failure-topic", failed,
+	args := []string{"--kafka.brokers", strings.Join(brokers, ","), "--group", group, "--topic", src, "--failure-topic", failed,
 		"--sqlite-path", db, "--batch-size", "500", "--batch-window", "50ms"}
 	if txn {
 		args = append(args, "--transactional-id", "kill9-worker-0")

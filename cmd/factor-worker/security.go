@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"strings"
 
 	"github.com/IBM/sarama"
 
@@ -12,8 +11,8 @@ import (
 // applySecurity validates sec (a usage error when wrong), logs its
 // warnings and returns the sarama hook, nil for plaintext without SASL.
 func applySecurity(sec kafkasec.Config, log *slog.Logger) (func(*sarama.Config) error, error) {
-	if err := sec.Validate("--"); err != nil {
-		return nil, usageError{flagNames(err.Error())}
+	if err := sec.Validate("--kafka."); err != nil {
+		return nil, usageError{err.Error()}
 	}
 	for _, w := range sec.Warnings() {
 		log.Warn(w)
@@ -24,7 +23,3 @@ func applySecurity(sec kafkasec.Config, log *slog.Logger) (func(*sarama.Config) 
 	log.Info("kafka security", "security", sec)
 	return sec.Apply, nil
 }
-
-// flagNames turns kafkasec's option names ("--tls.ca-file",
-// "--sasl.aws-region") into this command's flags ("--tls-ca-file").
-var flagNames = strings.NewReplacer("--tls.enable", "--tls", "--tls.", "--tls-", "--sasl.", "--sasl-").Replace

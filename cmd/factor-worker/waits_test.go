@@ -52,7 +52,7 @@ func TestBinaryWaitsForKafka(t *testing.T) {
 	broker := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	bin := buildBinary(t)
 	db := filepath.Join(t.TempDir(), "results.db")
-	w := startWorker(t, bin, "--brokers", broker, "--group", "g-wait", "--sqlite-path", db, "--batch-window", "50ms")
+	w := startWorker(t, bin, "--kafka.brokers", broker, "--group", "g-wait", "--sqlite-path", db, "--batch-window", "50ms")
 
 	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(w.logText(), `"msg":"kafka state: connecting"`) {

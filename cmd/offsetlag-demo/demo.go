@@ -39,7 +39,7 @@ const (
 
 // kafkaVersion is the protocol version the demo's producer and worker
 // speak: the default of every offsetlag binary (kafkaadmin.DefaultVersion,
-// the exporter's --kafka.version and factor-worker's --kafka-version).
+// the exporter's --kafka.version and factor-worker's --kafka.version).
 var kafkaVersion = func() sarama.KafkaVersion {
 	v, err := sarama.ParseKafkaVersion(kafkaadmin.DefaultVersion)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,17 +32,30 @@ type binary struct {
 	// has none (the demo uses the same default internally).
 	kafkaFlag string
 	// deprecated are old flag spellings that must still parse, hidden from
-	// --help.
-	deprecated map[string]string
+	// --help but listed there as "--old (--new)", each with a bad value
+	// that the new flag's check reports.
+	deprecated []alias
+	// shares are the sections of the exporter's options (kafka, log, ...)
+	// the binary takes too: spelled as the exporter spells them.
+	shares []string
 }
+
+// alias is a deprecated spelling, the flag it sets and a value that flag
+// rejects.
+type alias struct{ old, now, bad string }
 
 var binaries = []binary{
 	{name: "offsetlag-exporter", commands: [][]string{nil}, logFlags: true, valid: []string{"--kafka.brokers", "127.0.0.1:1"},
 		kafkaFlag: "--kafka.version"},
-	{name: "factor-worker", commands: [][]string{{"run"}, {"produce"}}, logFlags: true, kafkaFlag: "--kafka-version",
-		deprecated: map[string]string{"--log-level": "--log.level", "--log-format": "--log.format"}},
-	{name: "offsetlag-demo", commands: [][]string{nil}, logFlags: true},
-	{name: "offsetlag-cloudwatch", commands: [][]string{nil}, logFlags: true},
+	{name: "factor-worker", commands: [][]string{{"run"}, {"produce"}}, logFlags: true, kafkaFlag: "--kafka.version",
+		shares: []string{"kafka", "log", "web"},
+		deprecated: []alias{{"--log-level", "--log.level", "loud"}, {"--log-format", "--log.format", "xml"},
+			{"--kafka-version", "--kafka.version", "2.0.0"}, {"--tls-ca-file", "--kafka.tls", "/ca.pem"},
+			{"--sasl-mechanism", "--kafka.sasl.mechanism", "NTLM"}}},
+	{name: "offsetlag-demo", commands: [][]string{nil}, logFlags: true, shares: []string{"log", "web", "poll"}},
+	// Its --namespace, --region, ... are the dashboards' and alarms', not
+	// the exporter's cloudwatch.* (which publish metrics).
+	{name: "offsetlag-cloudwatch", commands: [][]string{nil}, logFlags: true, shares: []string{"log"}},
 	{name: "offsetlag-bench", commands: [][]string{nil}},
 }
 
@@ -127,6 +141,10 @@ func TestConvention(t *testing.T) {
 		t.Skip("builds every binary")
 	}
 	dir := build(t)
+	exporterFlags := visibleFlags(runBin(t, dir, "offsetlag-exporter", "--help").stdout)
+	if len(exporterFlags) < 50 {
+		t.Fatalf("offsetlag-exporter --help lists %d flags", len(exporterFlags))
+	}
 	kafkaDefaults := map[string]string{}
 	for _, b := range binaries {
 		t.Run(b.name, func(t *testing.T) {
@@ -135,7 +153,7 @@ func TestConvention(t *testing.T) {
 			for _, cmd := range b.commands {
 				label := strings.Join(append([]string{"cmd"}, cmd...), "-")
 				t.Run(label, func(t *testing.T) {
-					if v := checkCommand(t, dir, b, cmd); v != "" {
+					if v := checkCommand(t, dir, b, cmd, exporterFlags); v != "" {
 						kafkaDefaults[b.name+" "+label] = v
 					}
 				})
@@ -180,7 +198,7 @@ func checkHelp(t *testing.T, dir string, b binary) {
 
 // checkCommand checks the flag rules under the argument prefix cmd and
 // returns the Kafka protocol default its --help shows ("" without one).
-func checkCommand(t *testing.T, dir string, b binary, cmd []string) string {
+func checkCommand(t *testing.T, dir string, b binary, cmd []string, exporterFlags []string) string {
 	args := func(a ...string) []string { return append(append(append([]string{}, cmd...), b.valid...), a...) }
 	help := runBin(t, dir, b.name, append(cmd, "--help")...)
 	if help.code != 0 || help.stderr != "" || !strings.Contains(help.stdout, "Flags:") {
@@ -197,15 +215,21 @@ func checkCommand(t *testing.T, dir string, b binary, cmd []string) string {
 		oneLine(t, runBin(t, dir, b.name, args("--log.level", "loud")...), b.name, `log.level "loud": want debug, info, warn or error`)
 		oneLine(t, runBin(t, dir, b.name, args("--log.format", "xml")...), b.name, `log.format "xml": want logfmt or json`)
 	}
-	for old, now := range b.deprecated {
-		if regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(old) + `\b`).MatchString(help.stdout) {
-			t.Errorf("--help lists the deprecated %s", old)
+	visible := visibleFlags(help.stdout)
+	for _, f := range visible {
+		if e := exporterSpelling(f, exporterFlags, b.shares); e != "" {
+			t.Errorf("--%s: the exporter spells this option --%s (one spelling for every binary)", f, e)
 		}
-		if !strings.Contains(help.stdout, old+": deprecated") {
-			t.Errorf("--help does not say %s is deprecated", old)
+	}
+	for _, a := range b.deprecated {
+		if slices.Contains(visible, strings.TrimPrefix(a.old, "--")) {
+			t.Errorf("--help lists the deprecated %s", a.old)
 		}
-		// The old spelling still sets the new flag.
-		oneLine(t, runBin(t, dir, b.name, args(old, "loud")...), b.name, now)
+		if !strings.Contains(help.stdout, a.old+" ("+a.now) {
+			t.Errorf("--help does not list %s as a deprecated spelling of %s", a.old, a.now)
+		}
+		// The old spelling still sets the new flag: its check answers.
+		oneLine(t, runBin(t, dir, b.name, args(a.old, a.bad)...), b.name, a.now)
 	}
 	if b.kafkaFlag == "" {
 		return ""
@@ -216,4 +240,57 @@ func checkCommand(t *testing.T, dir string, b binary, cmd []string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// visibleFlags are the long flags --help lists, without "--".
+func visibleFlags(help string) []string {
+	_, flags, _ := strings.Cut(help, "\nFlags:\n")
+	var out []string
+	for _, m := range regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([\w.-]+)`).FindAllStringSubmatch(flags, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// exporterSpelling returns the exporter's flag that f spells otherwise, ""
+// when f follows the convention: an option of a section the binary shares
+// with the exporter is written as the exporter's, dotted (--kafka.version,
+// not --kafka-version; --kafka.brokers, not --brokers; --kafka.tls.ca-file,
+// not --tls-ca-file), and no flag starts with such a section and a dash.
+func exporterSpelling(f string, exporterFlags, shares []string) string {
+	dash := func(s string) string { return strings.ReplaceAll(s, ".", "-") }
+	for _, e := range exporterFlags {
+		section, rest, dotted := strings.Cut(e, ".")
+		if !dotted || !slices.Contains(shares, section) || f == e {
+			continue
+		}
+		if dash(f) == dash(e) || !strings.Contains(f, ".") && dash(f) == dash(rest) {
+			return e
+		}
+	}
+	for _, s := range shares {
+		if strings.HasPrefix(f, s+"-") {
+			return s + "." + strings.TrimPrefix(f, s+"-")
+		}
+	}
+	return ""
+}
+
+// The spelling rule on factor-worker's flags before the convention and
+// after, without building anything.
+func TestExporterSpelling(t *testing.T) {
+	exporter := []string{"config", "web.config-file", "kafka.brokers", "kafka.version", "kafka.client-id", "kafka.tls.ca-file",
+		"kafka.sasl.password-file", "log.level", "web.listen-address", "ha.group", "shard.count"}
+	shares := []string{"kafka", "log", "web"}
+	for f, want := range map[string]string{
+		"brokers": "kafka.brokers", "kafka-version": "kafka.version", "client-id": "kafka.client-id",
+		"tls-ca-file": "kafka.tls.ca-file", "sasl-password-file": "kafka.sasl.password-file", "log-level": "log.level",
+		"kafka-isolation": "kafka.isolation", "web-listen-address": "web.listen-address",
+		"kafka.brokers": "", "log.level": "", "group": "", "count": "", "topic": "", "config.file": "", "batch-size": "",
+		"web.config-file": "", "kafka.tls-ca-file": "kafka.tls.ca-file",
+	} {
+		if got := exporterSpelling(f, exporter, shares); got != want {
+			t.Errorf("--%s: %q, want %q", f, got, want)
+		}
+	}
 }

@@ -8,8 +8,12 @@
 //     and the Go version on stdout and exits 0;
 //   - --log.level (debug, info, warn, error; default info) and --log.format
 //     (logfmt or json; default logfmt) set the logger, one implementation
-//     (promslog) for all; older spellings stay as hidden, deprecated
-//     aliases (factor-worker's --log-level and --log-format);
+//     (promslog) for all;
+//   - an option a binary shares with the exporter (a kafka., log., web.
+//     section) is spelled as the exporter's: --kafka.brokers,
+//     --kafka.tls.ca-file, --web.listen-address; older spellings stay as
+//     hidden, deprecated aliases (factor-worker's --brokers, --tls-ca-file,
+//     --log-level, ...: Alias);
 //   - a bad flag, value or argument prints one line on stderr, naming the
 //     binary and the problem, and exits 2; a runtime failure exits 1.
 //

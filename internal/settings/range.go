@@ -18,7 +18,8 @@ type Range struct {
 
 type interval struct{ min, max int64 }
 
-// ParseRange parses a range tag: "100ms..5m", "0|1s..168h", "1|60".
+// ParseRange parses a range tag: "100ms..5m", "0|1s..168h", "1|60"; an
+// interval without a max ("16..") is open.
 func ParseRange(tag string, dur bool) (Range, error) {
 	r := Range{dur: dur}
 	parse := func(s string) (int64, error) {
@@ -37,7 +38,10 @@ func ParseRange(tag string, dur bool) (Range, error) {
 		if err != nil {
 			return r, fmt.Errorf("range %q: %w", tag, err)
 		}
-		b, err := parse(strings.TrimSpace(hi))
+		b, err := int64(math.MaxInt64), error(nil)
+		if !isInterval || strings.TrimSpace(hi) != "" {
+			b, err = parse(strings.TrimSpace(hi))
+		}
 		if err != nil || b < a {
 			return r, fmt.Errorf("range %q: bad interval %q", tag, alt)
 		}
@@ -81,13 +85,16 @@ func (r Range) Max() int64 {
 func (r Range) Duration() bool { return r.dur }
 
 // Text is the range as --help and errors show it: "100ms to 1h",
-// "0 or 1 to 1000", "1 or 60".
+// "0 or 1 to 1000", "1 or 60", "at least 16".
 func (r Range) Text() string {
 	var parts []string
 	for _, a := range r.alts {
-		if a.min == a.max {
+		switch {
+		case a.min == a.max:
 			parts = append(parts, r.Format(a.min))
-		} else {
+		case a.max == math.MaxInt64:
+			parts = append(parts, "at least "+r.Format(a.min))
+		default:
 			parts = append(parts, r.Format(a.min)+" to "+r.Format(a.max))
 		}
 	}

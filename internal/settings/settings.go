@@ -27,9 +27,9 @@
 // Spec.Sep; its environment variable is Spec.EnvPrefix and the path in
 // upper case, "." and "-" replaced by "_".
 //
-// Load layers the file, the environment and the flags (in rising
-// precedence) over the defaults, strictly: unknown keys and unknown
-// variables with the prefix are errors, durations need a unit, integers
+// Load layers the file, the environment (Spec.AltEnvPrefix, then
+// Spec.EnvPrefix) and the flags (in rising precedence) over the defaults,
+// strictly: unknown keys and unknown variables with a prefix are errors, durations need a unit, integers
 // must be whole. Messages are one line and name the option.
 //
 // This package imports no product package: product packages declare
@@ -53,6 +53,12 @@ import (
 type Spec struct {
 	// EnvPrefix starts every environment variable ("OFFSETLAG_").
 	EnvPrefix string
+	// AltEnvPrefix, when set, is a second prefix for the same variables,
+	// read under EnvPrefix: with "FACTOR_WORKER_" and "OFFSETLAG_",
+	// OFFSETLAG_GROUP sets the option of FACTOR_WORKER_GROUP unless that
+	// is set too. Unknown variables of either prefix are errors; IgnoreEnv
+	// applies to both.
+	AltEnvPrefix string
 	// IgnoreEnv are prefixes of variables that are not options
 	// ("OFFSETLAG_TEST_").
 	IgnoreEnv []string
@@ -268,15 +274,15 @@ func (s Spec) Load(dst any, fs *pflag.FlagSet, environ []string) error {
 		return err
 	}
 	for _, o := range opts {
-		if val, ok := env[o.Env]; ok {
-			setPath(tree, o.Key, val)
+		if v, ok := env[o.Env]; ok {
+			setPath(tree, o.Key, v.val)
 			delete(env, o.Env)
 		}
 	}
 	if len(env) > 0 {
 		names := make([]string, 0, len(env))
-		for k := range env {
-			names = append(names, k)
+		for _, v := range env {
+			names = append(names, v.name)
 		}
 		slices.Sort(names)
 		return fmt.Errorf("environment variable %s: unknown option", names[0])
@@ -296,32 +302,42 @@ func (s Spec) Load(dst any, fs *pflag.FlagSet, environ []string) error {
 	return decode(dst, tree)
 }
 
-// environment returns the variables with the prefix, but those ignored.
-func (s Spec) environment(environ []string) map[string]string {
-	env := map[string]string{}
-	for _, kv := range environ {
-		k, val, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(k, s.EnvPrefix) || s.EnvPrefix == "" {
+// envVar is a variable as set (name) and its value.
+type envVar struct{ name, val string }
+
+// environment returns the variables with the prefixes, but those ignored,
+// keyed by their name with EnvPrefix: one with EnvPrefix wins over the
+// same with AltEnvPrefix.
+func (s Spec) environment(environ []string) map[string]envVar {
+	env := map[string]envVar{}
+	for _, prefix := range []string{s.AltEnvPrefix, s.EnvPrefix} {
+		if prefix == "" || s.EnvPrefix == "" {
 			continue
 		}
-		if slices.ContainsFunc(s.IgnoreEnv, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			continue
+		for _, kv := range environ {
+			k, val, ok := strings.Cut(kv, "=")
+			if !ok || !strings.HasPrefix(k, prefix) {
+				continue
+			}
+			if slices.ContainsFunc(s.IgnoreEnv, func(p string) bool { return strings.HasPrefix(k, p) }) {
+				continue
+			}
+			env[s.EnvPrefix+strings.TrimPrefix(k, prefix)] = envVar{k, val}
 		}
-		env[k] = val
 	}
 	return env
 }
 
 // readFile returns the options of the YAML file named by the file flag, or
 // else its environment variable (taken out of env), as nested maps.
-func (s Spec) readFile(fs *pflag.FlagSet, env map[string]string) (map[string]any, error) {
+func (s Spec) readFile(fs *pflag.FlagSet, env map[string]envVar) (map[string]any, error) {
 	if s.FileFlag == "" {
 		return map[string]any{}, nil
 	}
 	fileEnv := s.envName(s.FileFlag)
 	file, _ := fs.GetString(s.FileFlag)
 	if f, ok := env[fileEnv]; ok && !fs.Changed(s.FileFlag) {
-		file = f
+		file = f.val
 	}
 	delete(env, fileEnv)
 	if file == "" {

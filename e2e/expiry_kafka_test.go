@@ -74,7 +74,7 @@ func TestExpiryKafka(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Interval: interval, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
+			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)

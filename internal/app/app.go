@@ -207,9 +207,8 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	sinks := append([]func(*result.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
 	a.exp, err = exporter.New(sources, exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter,
-		MaxConcurrentPolls: cfg.Poll.MaxConcurrentClusters, Logger: logger,
-		Trends: cfg.Trends().Options(), OnResult: onResults(sinks...),
+		Config: cfg.Poll, Logger: logger,
+		Trends: cfg.Trends, OnResult: onResults(sinks...),
 		Expiry: tracker, Owner: a.rep.owner(),
 	})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
@@ -75,23 +74,14 @@ func TestSQLitePartialBatch(t *testing.T) {
 // ValidationException; the store writes that chunk item by item and
 // reports only the oversized item, every other item is stored once.
 func TestDynamoDBPartialBatchAgainstMoto(t *testing.T) {
-	ep := mototest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	table := mototest.TableName("partial-")
-	d, err := OpenDynamoDB(mototest.AWSConfig(ep), DynamoDBConfig{Table: table, Endpoint: ep})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := d.api.(*dynamodb.Client)
-	if err := CreateDynamoDBTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	d, client, table := motoStore(t, "partial-")
 	rs := sampleResults("numbers", 60)
 	for _, i := range []int{3, 40} {
 		rs[i].Number, rs[i].Factors = poisonNumber, factor.Divisors(poisonNumber)
 	}
-	err = d.Put(ctx, rs)
+	err := d.Put(ctx, rs)
 	if got := failedIndexes(t, err); len(got) != 2 || !got[3] || !got[40] {
 		t.Fatalf("failed = %v, want {3, 40} (err %v)", got, err)
 	}

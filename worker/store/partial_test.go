@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -34,18 +33,14 @@ func failedIndexes(t *testing.T, err error) map[int]bool {
 // as an operator might add) fail alone; the rest of the batch is stored.
 func TestSQLitePartialBatch(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempSQLite(t)
 	if _, err := s.db.ExecContext(ctx, `CREATE TRIGGER reject_poison BEFORE INSERT ON results
 		WHEN NEW.number LIKE '777%' BEGIN SELECT RAISE(ABORT, 'poison number'); END`); err != nil {
 		t.Fatal(err)
 	}
 	rs := sampleResults("numbers", 30)
 	rs[4].Number, rs[17].Number = 7771, 7772
-	err = s.Put(ctx, rs)
+	err := s.Put(ctx, rs)
 	if got := failedIndexes(t, err); len(got) != 2 || !got[4] || !got[17] {
 		t.Fatalf("failed = %v, want {4, 17} (err %v)", got, err)
 	}

@@ -166,7 +166,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		own = func(g string) bool { return shard.Match(g) && opts.IncludeGroup(g) }
 	}
 	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups(g)) }
-	if shard.Enabled() {
+	if shard.Count > 1 {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
 	// With --ha.enabled this replica polls the groups of the shards it owns.

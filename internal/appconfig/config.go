@@ -258,7 +258,7 @@ func (c *Config) Validate() error {
 	if err := c.validateLambdaESM(); err != nil {
 		return err
 	}
-	if err := c.validateShard(); err != nil {
+	if err := c.Sharding.Validate(); err != nil {
 		return err
 	}
 	if err := c.validateHA(); err != nil {

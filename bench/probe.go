@@ -273,7 +273,7 @@ func (p *exporterProbe) setup(_ context.Context, brokers []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: time.Hour, Timeout: 10 * time.Minute})
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: time.Hour, Timeout: 10 * time.Minute}})
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,6 @@
 package deploy_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/promtest"
-
 	"bytes"
 	"context"
 	"debug/elf"
@@ -38,16 +35,12 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 	"github.com/offsetlag/offsetlag/metrics"
 )
-
-// promtool returns the promtool binary, skipping (failing in CI) without it.
-func promtool(t *testing.T) string {
-	t.Helper()
-	return testenv.LookPath(t, "promtool", "scripts/ci-deps.sh installs it: Debian package prometheus")
-}
 
 // knownMetrics are the offsetlag_* families the exporter can emit.
 func knownMetrics(t *testing.T) map[string]bool {
@@ -333,7 +326,7 @@ func TestAlertRules(t *testing.T) {
 		raw, _ := os.ReadFile(f)
 		checkNames(t, f, string(raw), known)
 	}
-	pt := promtool(t)
+	pt := promtest.Promtool(t)
 	for _, args := range [][]string{append([]string{"check", "rules"}, base(rules)...), append([]string{"test", "rules"}, base(tests)...)} {
 		cmd := exec.Command(pt, args...)
 		cmd.Dir = "alerts"
@@ -419,7 +412,7 @@ func TestDockerfile(t *testing.T) {
 // with a lagging group and feeds its real /metrics to promtool check
 // metrics.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	pt := promtool(t)
+	pt := promtest.Promtool(t)
 	cluster := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -157,6 +157,18 @@ func decodeAll(t *testing.T, out map[string]string) rendered {
 	for name := range out {
 		names = append(names, name)
 	}
+	// The objects the chart may render, by apiVersion/kind: each decodes
+	// into a new value, kept in its field of r.
+	kinds := map[string]func() any{
+		"v1/ConfigMap":             into(&r.configMap),
+		"v1/Secret":                func() any { return &corev1.Secret{} },
+		"v1/Service":               into(&r.service),
+		"v1/ServiceAccount":        into(&r.serviceAcct),
+		"v1/PersistentVolumeClaim": into(&r.pvc),
+		"apps/v1/Deployment":       into(&r.deployment),
+		"monitoring.coreos.com/v1/ServiceMonitor": into(&r.monitor),
+		"monitoring.coreos.com/v1/PrometheusRule": into(&r.rule),
+	}
 	sort.Strings(names)
 	for _, name := range names {
 		if !strings.HasSuffix(name, ".yaml") {
@@ -173,34 +185,11 @@ func decodeAll(t *testing.T, out map[string]string) rendered {
 			if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
 				t.Fatalf("%s: %v\n%s", name, err, doc)
 			}
-			var obj any
-			switch meta.APIVersion + "/" + meta.Kind {
-			case "v1/ConfigMap":
-				r.configMap = &corev1.ConfigMap{}
-				obj = r.configMap
-			case "v1/Secret":
-				obj = &corev1.Secret{}
-			case "v1/Service":
-				r.service = &corev1.Service{}
-				obj = r.service
-			case "v1/ServiceAccount":
-				r.serviceAcct = &corev1.ServiceAccount{}
-				obj = r.serviceAcct
-			case "v1/PersistentVolumeClaim":
-				r.pvc = &corev1.PersistentVolumeClaim{}
-				obj = r.pvc
-			case "apps/v1/Deployment":
-				r.deployment = &appsv1.Deployment{}
-				obj = r.deployment
-			case "monitoring.coreos.com/v1/ServiceMonitor":
-				r.monitor = &monitoringv1.ServiceMonitor{}
-				obj = r.monitor
-			case "monitoring.coreos.com/v1/PrometheusRule":
-				r.rule = &monitoringv1.PrometheusRule{}
-				obj = r.rule
-			default:
+			newObj, ok := kinds[meta.APIVersion+"/"+meta.Kind]
+			if !ok {
 				t.Fatalf("%s: unexpected object %s %s", name, meta.APIVersion, meta.Kind)
 			}
+			obj := newObj()
 			if err := strictDecode(doc, obj); err != nil {
 				t.Fatalf("%s: %s %s does not decode strictly: %v\n%s", name, meta.APIVersion, meta.Kind, err, doc)
 			}
@@ -211,6 +200,11 @@ func decodeAll(t *testing.T, out map[string]string) rendered {
 		}
 	}
 	return r
+}
+
+// into returns a func that sets *dst to a new T and returns it.
+func into[T any](dst **T) func() any {
+	return func() any { *dst = new(T); return *dst }
 }
 
 // shippedRuleGroups parses deploy/alerts/<file> strictly into rule groups.

@@ -21,9 +21,7 @@ import (
 // system and runs the entry point from it (chrooted into it when root) with
 // --version. Without buildah it skips, except with CI=true, where it fails.
 func TestImage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds every binary and an image (-short)")
-	}
+	testenv.SkipShort(t, "builds every binary and an image")
 	testenv.LookPath(t, "buildah", "scripts/ci-deps.sh installs it: Debian package buildah")
 	if runtime.GOOS != "linux" {
 		t.Skip("the image is linux")

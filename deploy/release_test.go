@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // releaseCmds are the binaries every archive carries.
@@ -26,9 +28,7 @@ var releaseConfigs = []string{"configs/exporter.yaml", "configs/factor-worker.ya
 // archive and runs every binary's --version: version, revision, branch,
 // build date and user must be the stamped ones.
 func TestReleaseArchive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds every binary (-short)")
-	}
+	testenv.SkipShort(t, "builds every binary")
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("release targets are linux and darwin")
 	}

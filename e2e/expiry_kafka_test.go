@@ -43,7 +43,7 @@ func TestExpiryKafka(t *testing.T) {
 		behind   = "expiry-behind"
 		interval = 2 * time.Second
 	)
-	adm, err := sarama.NewClusterAdmin(b.Bootstrap(), expiryConfig("expiry-admin"))
+	adm, err := sarama.NewClusterAdmin(b.Bootstrap(), saramaConfig("expiry-admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestExpiryKafka(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Interval: interval, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
+			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestExpiryKafka(t *testing.T) {
 	// sees it with its member; then it leaves: Empty from now on.
 	// (The classic group is created after the DeleteRecords above, so it
 	// starts at the log start.)
-	cg, err := sarama.NewConsumerGroup(b.Bootstrap(), group, expiryConfig("expiry-consumer"))
+	cg, err := sarama.NewConsumerGroup(b.Bootstrap(), group, saramaConfig("expiry-consumer"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,19 +208,6 @@ func TestExpiryKafka(t *testing.T) {
 	}
 }
 
-// expiryConfig is the sarama configuration of this test's clients.
-func expiryConfig(clientID string) *sarama.Config {
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V3_7_0_0
-	cfg.ClientID = clientID
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.Partitioner = sarama.NewManualPartitioner
-	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
-	cfg.Consumer.Offsets.AutoCommit.Enable = false
-	cfg.Metadata.Retry.Backoff = 100 * time.Millisecond
-	return cfg
-}
-
 // expiryCommit commits offset on topic/partition for group (a standalone
 // commit: a simple group) and waits until the coordinator accepted it. This
 // is the group's first commit, usually the broker's first group request:
@@ -268,7 +255,7 @@ func expiryTopic(t *testing.T, b *kafkatest.Broker, adm sarama.ClusterAdmin, top
 	if err := adm.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: parts, ReplicationFactor: 1}, false); err != nil {
 		t.Fatal(err)
 	}
-	prod, err := sarama.NewSyncProducer(b.Bootstrap(), expiryConfig("expiry-producer"))
+	prod, err := sarama.NewSyncProducer(b.Bootstrap(), saramaConfig("expiry-producer"))
 	if err != nil {
 		t.Fatal(err)
 	}

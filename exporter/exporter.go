@@ -29,27 +29,17 @@ type Source interface {
 
 // Options configure the exporter.
 type Options struct {
-	// Interval between the starts of two polls of a cluster.
-	Interval time.Duration
-	// Timeout is the deadline of one poll; at most Interval.
-	Timeout time.Duration
-	// StaleAfter bounds how long a value a partial poll could not read is
-	// carried from its last good read (carry.go); 0 means
-	// defaultStaleAfterPolls intervals.
-	StaleAfter time.Duration
-	// MaxConcurrentPolls, when > 0, is the most clusters polled at a time
-	// (for fleets of many clusters in one process): a poll waits for a
-	// free slot before its Snapshot and before its exact time-lag reads,
-	// and its deadline keeps running while it waits (shard.go).
-	MaxConcurrentPolls int
-	Logger             *slog.Logger
+	// Config is the poll.* options (config.go).
+	Config
+	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// OnResult, when set, is called after each poll with the new Result
 	// (from the polling goroutine: it must not block).
 	OnResult func(*result.Result)
-	// Trends configure time lag and status (trends.go).
-	Trends status.TrendOptions
+	// Trends configure time lag and status (exporter/status): the
+	// timelag.* and status.* options; the zero value is the defaults.
+	Trends status.Config
 	// Expiry is the committed-offset expiry tracker of the clusters
 	// (exporter/expiry: its configuration, expected groups and state
 	// file); nil: one with the defaults, in memory only (expiry_poll.go).
@@ -58,11 +48,6 @@ type Options struct {
 	// exports (owner.go, package ha).
 	Owner Owner
 }
-
-// Defaults.
-const (
-	DefaultInterval = 30 * time.Second
-)
 
 // Exporter polls clusters and publishes Results.
 type Exporter struct {
@@ -95,9 +80,12 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		return nil, errors.New("no clusters")
 	}
 	if opts.Interval <= 0 {
-		opts.Interval = DefaultInterval
+		opts.Interval = defaultInterval
 	}
-	if opts.Timeout <= 0 || opts.Timeout > opts.Interval {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Timeout <= 0 {
 		opts.Timeout = opts.Interval
 	}
 	if opts.StaleAfter <= 0 {
@@ -109,11 +97,13 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	opts.Trends.SetDefaults()
+	if opts.Trends == (status.Config{}) {
+		opts.Trends.SetDefaults()
+	}
 	if err := opts.Trends.Validate(); err != nil {
 		return nil, err
 	}
-	sources = limitPolls(sources, opts.MaxConcurrentPolls)
+	sources = limitPolls(sources, opts.MaxConcurrentClusters)
 	e := &Exporter{sources: sources, opts: opts, log: opts.Logger.With("component", "exporter"),
 		clusters: map[string]*clusterState{}}
 	seen := map[string]bool{}

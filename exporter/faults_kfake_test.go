@@ -377,7 +377,7 @@ func slowBroker(c *kfaketest.Cluster, key kmsg.Key, d time.Duration, on *atomic.
 // polls never overlap.
 func TestFaultSlowBroker(t *testing.T) {
 	const interval = 300 * time.Millisecond
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval})
+	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
 	var slow atomic.Bool
 	var slept atomic.Int32
 	slowBroker(r.c, kmsg.Metadata, 2*time.Second, &slow, &slept)
@@ -457,7 +457,7 @@ func TestFaultSlowBroker(t *testing.T) {
 func TestFaultSlowListOffsets(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	const staleAfter = exporter.DefaultStaleAfterPolls * interval
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval})
+	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
 	var slow atomic.Bool
 	var slept atomic.Int32
 	slowBroker(r.c, kmsg.ListOffsets, 2*time.Second, &slow, &slept)
@@ -534,7 +534,7 @@ func TestFaultOutage(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	var results []result.ClusterResult
 	var mu sync.Mutex
-	r := newFaultRig(t, exporter.Options{Interval: interval, Timeout: interval, OnResult: func(res *result.Result) {
+	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}, OnResult: func(res *result.Result) {
 		cr, _ := res.Cluster("c")
 		mu.Lock()
 		results = append(results, *cr)
@@ -764,7 +764,7 @@ func TestFaultOldBroker(t *testing.T) {
 	}{{"0.8.0", kversion.V0_8_0()}, {"0.10.0", kversion.V0_10_0()}, {"2.0.0", kversion.V2_0_0()}} {
 		t.Run("kafka-"+v.name, func(t *testing.T) {
 			c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
-			e, err := exporter.New([]exporter.Source{c.Source(t, "c")}, exporter.Options{Interval: 2 * time.Second})
+			e, err := exporter.New([]exporter.Source{c.Source(t, "c")}, exporter.Options{Config: exporter.Config{Interval: 2 * time.Second}})
 			if err != nil {
 				t.Fatal(err)
 			}

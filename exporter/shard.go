@@ -36,19 +36,16 @@ func (s *Shard) SetDefaults() {
 	}
 }
 
-// Validate reports a shard that cannot exist.
+// Validate reports a shard that cannot exist, naming the shard.* option.
 func (s Shard) Validate() error {
 	if s.Count < 0 {
-		return fmt.Errorf("shard count %d: must not be negative", s.Count)
+		return fmt.Errorf("shard.count %d: must not be negative", s.Count)
 	}
 	if s.Index < 0 || (s.Count > 0 && s.Index >= s.Count) || (s.Count == 0 && s.Index != 0) {
-		return fmt.Errorf("shard index %d: want 0 <= index < count (%d)", s.Index, max(s.Count, 1))
+		return fmt.Errorf("shard.index %d: want 0 to shard.count-1 (%d)", s.Index, max(s.Count, 1)-1)
 	}
 	return nil
 }
-
-// Enabled reports whether the shard leaves some groups out.
-func (s Shard) Enabled() bool { return s.Count > 1 }
 
 // Match reports whether group belongs to this shard.
 func (s Shard) Match(group string) bool {

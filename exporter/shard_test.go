@@ -73,8 +73,8 @@ func TestShardValidate(t *testing.T) {
 			t.Errorf("%+v: no error", s)
 		}
 	}
-	if !(Shard{}).Match("anything") || (Shard{}).Enabled() {
-		t.Error("zero Shard must match everything and not be enabled")
+	if !(Shard{}).Match("anything") {
+		t.Error("zero Shard must match everything")
 	}
 }
 

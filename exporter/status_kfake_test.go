@@ -23,8 +23,8 @@ func TestStatusTransitions(t *testing.T) {
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "events"))
 	ac := c.Source(t, "c")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: 30 * time.Second,
-		Now: func() time.Time { return now }, Trends: status.TrendOptions{Mode: "interpolate", Window: 3}})
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: 30 * time.Second},
+		Now: func() time.Time { return now }, Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "interpolate"}, Status: status.RulesConfig{Window: 3}}})
 	if err != nil {
 		t.Fatal(err)
 	}

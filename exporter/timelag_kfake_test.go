@@ -98,8 +98,11 @@ func TestTimeLagAccuracy(t *testing.T) {
 	newExporters := func() []*exporter.Exporter {
 		var out []*exporter.Exporter
 		for _, m := range modes {
-			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Interval: pollEvery, Now: clk.Now,
-				Trends: status.TrendOptions{Mode: m, ExactAboveRecords: 1000}})
+			var trends status.Config
+			trends.SetDefaults() // exact-above-records 1000
+			trends.TimeLag.Mode = m
+			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Config: exporter.Config{Interval: pollEvery}, Now: clk.Now,
+				Trends: trends})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -57,7 +57,7 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: pollInterval, Owner: m, Expiry: tr})
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollInterval}, Owner: m, Expiry: tr})
 	if err != nil {
 		t.Fatal(err)
 	}

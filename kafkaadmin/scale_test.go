@@ -1,8 +1,6 @@
 package kafkaadmin_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"fmt"
 	"testing"
@@ -13,6 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/exporter/lag"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -21,9 +21,7 @@ import (
 // committed offsets). After warm-up a poll sends at most 3 x brokers + 3 x
 // coordinators requests and every lag equals log end - committed.
 func TestScaleRequestsAndLag(t *testing.T) {
-	if testing.Short() {
-		t.Skip("scale test skipped with -short")
-	}
+	testenv.SkipShort(t, "scale test")
 	const topics, parts, groups, perGroup = 100, 100, 500, 200
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -6,12 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
@@ -93,9 +91,8 @@ func BenchmarkDrain(b *testing.B) {
 				motoEP = mototest.Start(parent) // one server for every DynamoDB row
 			}
 			ctx := context.Background()
-			cfg := mototest.AWSConfig(motoEP)
-			client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(motoEP) })
-			table := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			client := mototest.DynamoDB(motoEP)
+			table := mototest.TableName("bench-")
 			if err := store.CreateDynamoDBTable(ctx, client, table); err != nil {
 				b.Fatal(err)
 			}

@@ -1,9 +1,6 @@
 package worker
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/testenv"
-
 	"context"
 	"database/sql"
 	"fmt"
@@ -13,13 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 
@@ -183,9 +179,9 @@ func TestPartialBatchDynamoDB(t *testing.T) {
 	poison := poisonRun(e, parts, perPart, func(int) string { return fmt.Sprintf(`{"number": %d}`, uint64(bigPoison)) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	table := "poison-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	table := mototest.TableName("poison-")
 	awsCfg := mototest.AWSConfig(ep)
-	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(ep) })
+	client := mototest.DynamoDB(ep)
 	if err := store.CreateDynamoDBTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}
@@ -203,21 +199,7 @@ func TestPartialBatchDynamoDB(t *testing.T) {
 	}
 	checkFailures(t, e, poison)
 	good := parts*perPart - len(poison)
-	ids := map[string]int{}
-	var start map[string]types.AttributeValue
-	for {
-		out, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), ExclusiveStartKey: start,
-			ProjectionExpression: aws.String("msg_id")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range out.Items {
-			ids[it["msg_id"].(*types.AttributeValueMemberS).Value]++
-		}
-		if start = out.LastEvaluatedKey; len(start) == 0 {
-			break
-		}
-	}
+	ids := mototest.Keys(t, client, table, "msg_id")
 	if len(ids) != good {
 		t.Fatalf("table holds %d items, want %d", len(ids), good)
 	}

@@ -43,9 +43,9 @@ func run() int {
 	showVersion := fs.Bool("version", false, "print the version, revision, build date and Go version, then exit")
 	sizes := fs.String("sizes", "S,M,L,XL", "cluster sizes to measure (S, M, L, XL)")
 	polls := fs.Int("polls", 3, "measured polls per strategy, after the warm-up polls")
-	var trendDefaults status.TrendOptions
+	var trendDefaults status.Config
 	trendDefaults.SetDefaults()
-	warmup := fs.Int("warmup", trendDefaults.Window+1, "exporter polls before the measured ones (steady state: the status window has filled)")
+	warmup := fs.Int("warmup", trendDefaults.Status.Window+1, "exporter polls before the measured ones (steady state: the status window has filled)")
 	naivePolls := fs.Int("naive-polls", 3, "measured polls of the kminion and kafka_exporter request patterns")
 	naiveSample := fs.Int("naive-sample", 10000, "most partitions and group partitions the kafka_exporter pattern reads per poll; beyond, it samples and extrapolates")
 	loadClients := fs.Int("load-clients", 200, "clients scraping the exporter of -load-size continuously for -load-for (0: skip)")

@@ -104,9 +104,7 @@ func waitGroups(t *testing.T, url string, timeout time.Duration, ok func(map[str
 // group's chart and its words, the group page of the worker, and a 400 px
 // wide layout where the Status column stays on screen.
 func TestDemoInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
+	testenv.SkipShort(t, "runs the demo in Chromium")
 	exe := chromium(t)
 	cfg := defaultConfig()
 	cfg.ListenAddress = "127.0.0.1:0"

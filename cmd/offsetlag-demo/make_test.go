@@ -25,9 +25,7 @@ import (
 // job of its own, so the terminal's SIGINT reaches the demo, not make, which
 // would otherwise re-raise it on itself.)
 func TestMakeDemo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the demo (-short)")
-	}
+	testenv.SkipShort(t, "builds and runs the demo")
 	mk := testenv.LookPath(t, "make", "Debian package make")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -75,7 +75,7 @@ func TestDisabledESMKfake(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-		Interval: interval, Logger: logger, OnResult: warner.OnResult, Expiry: tracker,
+		Config: exporter.Config{Interval: interval}, Logger: logger, OnResult: warner.OnResult, Expiry: tracker,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -78,7 +78,7 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Interval: time.Hour,
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: time.Hour},
 		OnResult: func(*result.Result) { d.Rematch() }, Expiry: tracker})
 	if err != nil {
 		t.Fatal(err)

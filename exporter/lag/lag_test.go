@@ -1,26 +1,13 @@
 package lag
 
 import (
-	"errors"
 	"testing"
 
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-func testSnapshot() *kafkaadmin.Snapshot {
-	return &kafkaadmin.Snapshot{
-		Cluster: "c",
-		Topics: []kafkaadmin.Topic{
-			{Name: "a", Partitions: []kafkaadmin.Partition{
-				{ID: 0, Start: 0, End: 100},
-				{ID: 1, Start: 50, End: 80},
-				{ID: 2, Start: 0, End: -1, EndErr: errors.New("leader gone")},
-			}},
-			{Name: "b", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 10}}},
-			{Name: "c", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 3}, {ID: 1, Start: 0, End: 3}}},
-		},
-	}
-}
+var testSnapshot = resulttest.Snapshot
 
 func TestComputeGroup(t *testing.T) {
 	s := testSnapshot()

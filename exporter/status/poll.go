@@ -13,10 +13,11 @@ import (
 // by the cluster's poll only, never concurrently.
 type Trends struct{ tr *trends }
 
-// NewTrends returns the trend memory of one cluster; clock times the exact
-// reads (time.Now when nil).
-func NewTrends(opts TrendOptions, clock func() time.Time) *Trends {
-	return &Trends{tr: newTrendsClock(opts, clock)}
+// NewTrends returns the trend memory of one cluster, configured by a
+// valid cfg (see Config.Validate); clock times the exact reads (time.Now
+// when nil).
+func NewTrends(cfg Config, clock func() time.Time) *Trends {
+	return &Trends{tr: newTrendsClock(cfg, clock)}
 }
 
 // Apply records this poll's observations and fills the time lag, status

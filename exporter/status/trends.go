@@ -2,85 +2,12 @@ package status
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
-
-// Time-lag modes (TrendOptions.Mode).
-const (
-	// modeInterpolate uses only the end-offset history: no extra
-	// requests, no value until two polls, none for commits older than the
-	// history.
-	modeInterpolate = "interpolate"
-	// modeExact reads the timestamp of the record at every lagging
-	// committed offset (one Fetch per leader, within the budget).
-	modeExact = "exact"
-	// modeHybrid interpolates, and reads exact timestamps where the
-	// history cannot tell or the lag is at least ExactAboveRecords.
-	modeHybrid = "hybrid"
-)
-
-// TrendOptions configure time lag and status evaluation. The zero value
-// with SetDefaults is the default configuration.
-type TrendOptions struct {
-	// Mode selects how time lag is estimated: interpolate (end-offset
-	// history only), exact (the timestamp of the record at every lagging
-	// commit) or hybrid (interpolate, and read exactly where the history
-	// cannot tell or the lag is at least ExactAboveRecords).
-	Mode string
-	// ExactBudget is the most partitions whose record timestamp is read
-	// per poll (largest lag first).
-	ExactBudget int
-	// ExactAboveRecords: in hybrid mode, partitions lagging at least this
-	// many records are read exactly (interpolation is least precise for
-	// large gaps that span bursts).
-	ExactAboveRecords int64
-	// Window is how many polls the status rules and rates look back.
-	Window int
-}
-
-// Trend defaults.
-const (
-	defaultExactBudget       = 1000
-	defaultExactAboveRecords = 1000
-	defaultStatusWindow      = 10
-)
-
-// SetDefaults fills unset fields.
-func (o *TrendOptions) SetDefaults() {
-	if o.Mode == "" {
-		o.Mode = modeHybrid
-	}
-	if o.ExactBudget == 0 {
-		o.ExactBudget = defaultExactBudget
-	}
-	if o.ExactBudget < 0 {
-		o.ExactBudget = 0 // explicitly none
-	}
-	if o.ExactAboveRecords == 0 {
-		o.ExactAboveRecords = defaultExactAboveRecords
-	}
-	if o.Window == 0 {
-		o.Window = defaultStatusWindow
-	}
-}
-
-// Validate reports the first problem.
-func (o *TrendOptions) Validate() error {
-	switch o.Mode {
-	case modeInterpolate, modeExact, modeHybrid:
-	default:
-		return fmt.Errorf("timelag.mode %q: want interpolate, exact or hybrid", o.Mode)
-	}
-	if o.Window < minWindow {
-		return fmt.Errorf("status.window %d: must be at least %d polls", o.Window, minWindow)
-	}
-	return nil
-}
 
 // RecordTimer is implemented by sources that can read record timestamps
 // (kafkaadmin.Client). Without it, exact time lag is not available.
@@ -113,7 +40,7 @@ type RecordTimer interface {
 // 8-byte offsets and a generation, and ~700 with a 40-byte Observation
 // slice grown to 16 slots).
 type trends struct {
-	opts    TrendOptions
+	opts    Config
 	ends    map[string]*topicEnds
 	windows map[gtKey]*topicWindows
 	obsEnds map[string]*endRing
@@ -278,7 +205,7 @@ func (tr *trends) window(group, topic string) *topicWindows {
 
 // newTrendsClock is newTrends with the clock that times the exact reads
 // (time.Now when nil).
-func newTrendsClock(opts TrendOptions, clock func() time.Time) *trends {
+func newTrendsClock(opts Config, clock func() time.Time) *trends {
 	tr := newTrends(opts)
 	if clock != nil {
 		tr.clock = clock
@@ -286,9 +213,9 @@ func newTrendsClock(opts TrendOptions, clock func() time.Time) *trends {
 	return tr
 }
 
-func newTrends(opts TrendOptions) *trends {
-	w := max(opts.Window, 1)
-	opts.Window = w
+func newTrends(opts Config) *trends {
+	w := max(opts.Status.Window, 1)
+	opts.Status.Window = w
 	return &trends{opts: opts, ends: map[string]*topicEnds{}, windows: map[gtKey]*topicWindows{}, obsEnds: map[string]*endRing{},
 		times: make([]time.Time, w), scratch: make([]observation, 0, w), clock: time.Now}
 }
@@ -300,7 +227,7 @@ func newTrends(opts TrendOptions) *trends {
 func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
 	tr.gen++
 	tr.exactTook = 0
-	slot := int(tr.gen % uint64(tr.opts.Window))
+	slot := int(tr.gen % uint64(tr.opts.Status.Window))
 	tr.times[slot] = now
 	tr.recordEnds(snap, now)
 	requests := tr.timeLag(ctx, snap, groups, now, exact)
@@ -403,7 +330,7 @@ func (tr *trends) topicTimeLag(snap *kafkaadmin.Snapshot, groups []result.GroupR
 		if st == nil || int(pl.Partition) >= len(st.Partitions) {
 			continue // not in this poll's snapshot (carried): no leader to ask
 		}
-		cands = pushCand(cands, tr.opts.ExactBudget, exactCand{lag: pl.Lag, order: order, gi: int32(gi), ti: int32(ti), pi: int32(pi)})
+		cands = pushCand(cands, tr.opts.TimeLag.ExactBudget, exactCand{lag: pl.Lag, order: order, gi: int32(gi), ti: int32(ti), pi: int32(pi)})
 		order++
 	}
 	return cands, order
@@ -418,13 +345,13 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 		h = te.parts[pl.Partition]
 	}
 	d, src := h.timeLag(pl.End, pl.Committed, now)
-	if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
+	if tr.opts.TimeLag.Mode == modeExact && src != result.LagSourceCaughtUp {
 		src = result.LagSourceNone
 	}
 	pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 	wantExact := src == result.LagSourceNone ||
-		(tr.opts.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-	return tr.opts.Mode != modeInterpolate && wantExact && pl.Lag > 0
+		(tr.opts.TimeLag.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.TimeLag.ExactAboveRecords)
+	return tr.opts.TimeLag.Mode != modeInterpolate && wantExact && pl.Lag > 0
 }
 
 // readExact reads the record timestamps of the selected candidates in one
@@ -465,7 +392,7 @@ func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, grou
 		default:
 			pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(rt.Timestamp).Seconds()), result.LagSourceExact
 			tw := tr.window(g.Name, gt.Topic)
-			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Window)
+			tw.grow(int(pl.Partition)+1+gt.PartitionsWithoutCommit, tr.opts.Status.Window)
 			tw.exactOf(pl.Partition).set(pl.Committed, rt.Timestamp)
 		}
 	}
@@ -505,7 +432,7 @@ func (tr *trends) evaluate(groups []result.GroupResult, slot int) {
 // the partitions' statuses, the topic's rates and its largest time lag, and
 // returns the topic's (worst) status.
 func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult, slot int) result.Status {
-	W := tr.opts.Window
+	W := tr.opts.Status.Window
 	tStatus := result.StatusOK
 	tw := tr.window(g.Name, gt.Topic)
 	tw.gen = tr.gen
@@ -575,7 +502,7 @@ func (tr *trends) topicStatus(g *result.GroupResult, gt *result.GroupTopicResult
 // first) from the rings into the reused scratch slice, for
 // evaluatePartition.
 func (tr *trends) observations(p, n int, tw *topicWindows, er *endRing) []observation {
-	W := tr.opts.Window
+	W := tr.opts.Status.Window
 	w := tr.scratch[:n]
 	s := int((tr.gen + uint64(W) - uint64(n-1)) % uint64(W)) // the oldest's slot
 	ends := er.ring[p*W : p*W+W]

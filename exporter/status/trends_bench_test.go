@@ -98,8 +98,9 @@ func BenchmarkTrendsApply(b *testing.B) {
 	} {
 		for _, impl := range []string{"ring", "reference"} {
 			b.Run(sc.name+"/"+impl, func(b *testing.B) {
-				opts := TrendOptions{Mode: sc.mode, Window: defaultStatusWindow}
+				var opts Config
 				opts.SetDefaults()
+				opts.TimeLag.Mode = sc.mode
 				var tr trendsApplier = newTrends(opts)
 				if impl == "reference" {
 					tr = newRefTrends(opts)
@@ -133,7 +134,7 @@ func BenchmarkTrendsMemory(b *testing.B) {
 	for _, impl := range []string{"ring", "reference"} {
 		b.Run(impl, func(b *testing.B) {
 			for b.Loop() {
-				opts := TrendOptions{Mode: modeHybrid, Window: defaultStatusWindow}
+				var opts Config
 				opts.SetDefaults()
 				before := liveHeap()
 				var tr trendsApplier = newTrends(opts)

@@ -141,11 +141,11 @@ func randomPolls(rng *rand.Rand, polls int, big bool) []*kafkaadmin.Snapshot {
 func TestTrendsMatchReference(t *testing.T) {
 	for _, mode := range []string{modeInterpolate, modeExact, modeHybrid} {
 		for _, window := range []int{minWindow, 5, defaultStatusWindow} {
-			for _, budget := range []int{-1, 1, 4, 1000} {
+			for _, budget := range []int{0, 1, 4, 1000} {
 				for _, big := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/window=%d/budget=%d/big=%v", mode, window, budget, big), func(t *testing.T) {
-						opts := TrendOptions{Mode: mode, Window: window, ExactBudget: budget, ExactAboveRecords: 30}
-						opts.SetDefaults()
+						opts := Config{TimeLag: TimeLagConfig{Mode: mode, ExactBudget: budget, ExactAboveRecords: 30},
+							Status: RulesConfig{Window: window}}
 						rng := rand.New(rand.NewPCG(uint64(window), uint64(budget+10)))
 						got, want := newTrends(opts), newRefTrends(opts)
 						gotT, wantT := &scriptedTimer{}, &scriptedTimer{}

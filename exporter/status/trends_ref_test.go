@@ -24,7 +24,7 @@ import (
 // (BenchmarkTrendsApply: at 100,000 committed offsets the per-partition maps
 // cost most of the poll's CPU).
 type refTrends struct {
-	opts    TrendOptions
+	opts    Config
 	ends    map[string]*refTopicEnds
 	windows map[refGTKey]*refTopicWindows
 	gen     uint64 // this poll's generation
@@ -74,7 +74,7 @@ func (tr *refTrends) part(group, topic string, partition int32, partitions int) 
 	return &tw.parts[partition]
 }
 
-func newRefTrends(opts TrendOptions) *refTrends {
+func newRefTrends(opts Config) *refTrends {
 	return &refTrends{opts: opts, ends: map[string]*refTopicEnds{}, windows: map[refGTKey]*refTopicWindows{}}
 }
 
@@ -139,13 +139,13 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 					h = te.parts[pl.Partition]
 				}
 				d, src := h.timeLag(pl.End, pl.Committed, now)
-				if tr.opts.Mode == modeExact && src != result.LagSourceCaughtUp {
+				if tr.opts.TimeLag.Mode == modeExact && src != result.LagSourceCaughtUp {
 					src = result.LagSourceNone
 				}
 				pl.LagSeconds, pl.LagSecondsSource = d.Seconds(), src
 				wantExact := src == result.LagSourceNone ||
-					(tr.opts.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.ExactAboveRecords)
-				if tr.opts.Mode != modeInterpolate && exact != nil && wantExact && pl.Lag > 0 {
+					(tr.opts.TimeLag.Mode == modeHybrid && src == result.LagSourceInterpolated && pl.Lag >= tr.opts.TimeLag.ExactAboveRecords)
+				if tr.opts.TimeLag.Mode != modeInterpolate && exact != nil && wantExact && pl.Lag > 0 {
 					pw := tr.part(groups[gi].Name, gt.Topic, pl.Partition, len(t.Partitions))
 					if pw.exactOK && pw.exactAt == pl.Committed {
 						pl.LagSeconds, pl.LagSecondsSource = max(0, now.Sub(pw.exactTime).Seconds()), result.LagSourceExact
@@ -161,8 +161,8 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 	var requests map[string]int
 	if len(needs) > 0 {
 		sort.SliceStable(needs, func(i, j int) bool { return needs[i].lag > needs[j].lag })
-		if len(needs) > tr.opts.ExactBudget {
-			needs = needs[:tr.opts.ExactBudget]
+		if len(needs) > tr.opts.TimeLag.ExactBudget {
+			needs = needs[:tr.opts.TimeLag.ExactBudget]
 		}
 		reqs := make([]kafkaadmin.RecordTimeRequest, len(needs))
 		for i, n := range needs {
@@ -214,8 +214,8 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 				}
 				pw := &tw.parts[pl.Partition]
 				w := append(pw.obs, observation{At: now, Committed: pl.Committed, End: pl.End})
-				if len(w) > tr.opts.Window {
-					w = append(w[:0], w[len(w)-tr.opts.Window:]...)
+				if len(w) > tr.opts.Status.Window {
+					w = append(w[:0], w[len(w)-tr.opts.Status.Window:]...)
 				}
 				pw.obs, pw.gen = w, tr.gen
 				st := evaluatePartition(w, g.Members)

@@ -166,7 +166,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		own = func(g string) bool { return shard.Match(g) && opts.IncludeGroup(g) }
 	}
 	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups(g)) }
-	if shard.Enabled() {
+	if shard.Count > 1 {
 		logger.Info("sharding groups", "shard_index", shard.Index, "shard_count", shard.Count)
 	}
 	// With --ha.enabled this replica polls the groups of the shards it owns.
@@ -207,9 +207,8 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	sinks := append([]func(*result.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
 	a.exp, err = exporter.New(sources, exporter.Options{
-		Interval: cfg.Poll.Interval, Timeout: cfg.Poll.Timeout, StaleAfter: cfg.Poll.StaleAfter,
-		MaxConcurrentPolls: cfg.Poll.MaxConcurrentClusters, Logger: logger,
-		Trends: cfg.Trends().Options(), OnResult: onResults(sinks...),
+		Config: cfg.Poll, Logger: logger,
+		Trends: cfg.Trends, OnResult: onResults(sinks...),
 		Expiry: tracker, Owner: a.rep.owner(),
 	})
 	if err != nil {

@@ -6,11 +6,12 @@
 // Each option is one tagged struct field (internal/settings derives its
 // flag, environment variable and YAML key), its default set by its
 // section's SetDefaults. Sections used by one package are that package's
-// own Config (cloudwatch.Config, metrics.Options, httpserver.Limits,
-// lambdaesm.Settings, exporter.Shard, namefilter.Config for the groups and
-// topics filters, expiry.Config for expiry and state, kafkasec's TLS and
-// SASL), embedded here; the sections that compose several packages
-// (clusters, poll, time lag, status) are declared here.
+// own Config (exporter.Config for poll.*, status.Config for timelag.* and
+// status.*, namefilter.Config for the groups and topics filters,
+// exporter.Shard, expiry.Config for expiry and state, cloudwatch.Config,
+// metrics.Options, httpserver.Limits, lambdaesm.Settings, kafkasec's TLS
+// and SASL), embedded here; the sections that compose several packages
+// (kafka and clusters, web, log, ha) are declared here.
 package appconfig
 
 import (
@@ -23,6 +24,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
+	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/internal/httpserver"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
 	"github.com/offsetlag/offsetlag/internal/namefilter"
@@ -42,13 +44,14 @@ type Config struct {
 	// settings are also the defaults of every cluster in Clusters.
 	Kafka KafkaConfig `mapstructure:"kafka"`
 	// Clusters are more clusters (file only).
-	Clusters []ClusterConfig   `mapstructure:"clusters"`
-	Poll     PollConfig        `mapstructure:"poll"`
-	Groups   namefilter.Config `mapstructure:"groups" help:"consumer groups"`
-	Topics   namefilter.Config `mapstructure:"topics" help:"topics"`
-	// TimeLag and Status configure trends (trends.go).
-	TimeLag TimeLagConfig `mapstructure:"timelag"`
-	Status  StatusConfig  `mapstructure:"status"`
+	Clusters []ClusterConfig `mapstructure:"clusters"`
+	// Poll is the poll loop's Config (exporter.Config).
+	Poll   exporter.Config   `mapstructure:"poll"`
+	Groups namefilter.Config `mapstructure:"groups" help:"consumer groups"`
+	Topics namefilter.Config `mapstructure:"topics" help:"topics"`
+	// Trends are the timelag.* and status.* sections: exporter/status's
+	// Config.
+	Trends  status.Config `mapstructure:",squash"`
 	Metrics MetricsConfig `mapstructure:"metrics"`
 	Web     WebConfig     `mapstructure:"web"`
 	Log     LogConfig     `mapstructure:"log"`
@@ -72,8 +75,7 @@ func (c *Config) SetDefaults() {
 	c.Poll.SetDefaults()
 	c.Groups.SetDefaults()
 	c.Topics.SetDefaults()
-	c.TimeLag.SetDefaults()
-	c.Status.SetDefaults()
+	c.Trends.SetDefaults()
 	c.Metrics.SetDefaults()
 	c.Web.SetDefaults()
 	c.Log.SetDefaults()
@@ -124,21 +126,6 @@ type ClusterConfig struct {
 	Name            string `mapstructure:"name"`
 	ClusterSettings `mapstructure:",squash"`
 }
-
-// PollConfig sets how often clusters are polled.
-type PollConfig struct {
-	Interval time.Duration `mapstructure:"interval" range:"100ms..1h" help:"time between two polls of a cluster; /metrics serves the last poll's data"`
-	Timeout  time.Duration `mapstructure:"timeout" range:"0|100ms..1h" help:"deadline of one poll (0: the poll interval)"`
-	// StaleAfter bounds how long data a partial poll could not read is
-	// carried from its last good read; 0 means 3 poll intervals.
-	StaleAfter time.Duration `mapstructure:"stale-after" range:"0|100ms..24h" help:"what a partial poll could not read is carried from its last good read for at most this long, then dropped (0: 3 poll intervals)"`
-	// MaxConcurrentClusters limits the clusters polled at once (shard.go);
-	// 0 polls all at once.
-	MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters" range:"0..10000" help:"most clusters polled at the same time (0: all at once); for fleets of many clusters in one process"`
-}
-
-// SetDefaults sets the poll.* defaults.
-func (p *PollConfig) SetDefaults() { p.Interval = exporter.DefaultInterval }
 
 // MetricsConfig shapes the Prometheus output: metrics.Options, owned by
 // the metrics package.
@@ -262,7 +249,7 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.Web.TelemetryPath, "/") || c.Web.TelemetryPath == "/" {
 		return fmt.Errorf("web.telemetry-path %q: must start with / and not be /", c.Web.TelemetryPath)
 	}
-	if err := c.Trends().Validate(); err != nil {
+	if err := c.Trends.Validate(); err != nil {
 		return err
 	}
 	if err := c.validateExpiry(); err != nil {
@@ -271,7 +258,7 @@ func (c *Config) Validate() error {
 	if err := c.validateLambdaESM(); err != nil {
 		return err
 	}
-	if err := c.validateShard(); err != nil {
+	if err := c.Sharding.Validate(); err != nil {
 		return err
 	}
 	if err := c.validateHA(); err != nil {
@@ -291,6 +278,3 @@ func (cl ClusterConfig) Admin() kafkaadmin.Config {
 	kc.SetDefaults()
 	return kc
 }
-
-// Trends returns the time lag and status settings.
-func (c *Config) Trends() TrendsConfig { return TrendsConfig{TimeLag: c.TimeLag, Status: c.Status} }

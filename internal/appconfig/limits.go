@@ -14,7 +14,7 @@ import (
 //   - poll.interval: a poll is a handful of round trips to every broker;
 //     below 100 ms the exporter only loads the brokers (a YAML "30" once
 //     meant 30 ns: 18,000 polls in 5 s). poll.timeout is at most the
-//     interval (checked in validateBounds).
+//     interval (checked by exporter.Config.Validate).
 //   - kafka.dial-timeout: a TCP and TLS handshake needs more than 100 ms
 //     on a real network.
 //   - status.window: every partition keeps a window of samples; 1,000 polls
@@ -47,10 +47,7 @@ func (c *Config) validateBounds() error {
 			}
 		}
 	}
-	if c.Poll.Timeout > c.Poll.Interval {
-		return fmt.Errorf("poll.timeout %s: must not exceed poll.interval %s (polls of a cluster never overlap)", c.Poll.Timeout, c.Poll.Interval)
-	}
-	return nil
+	return c.Poll.Validate()
 }
 
 // checkPort reports an address whose port is not a number from minPort

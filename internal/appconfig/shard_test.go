@@ -14,7 +14,7 @@ func TestShardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Shard(); s.Enabled() || s.Count != 1 || s.Index != 0 || c.Poll.MaxConcurrentClusters != 0 {
+	if s := c.Shard(); s.Count != 1 || s.Index != 0 || c.Poll.MaxConcurrentClusters != 0 {
 		t.Errorf("defaults: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
 	}
 

@@ -20,8 +20,7 @@ func TestLambdaESMShown(t *testing.T) {
 				StartingPosition: result.StartLatest, Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}}
 		}
 	}
-	src.r.Store(r)
-	p.Record(r)
+	src.poll(p, r)
 	_, body := get(t, p, "/")
 	if !strings.Contains(body, `<span class="badge lambda expiring" title="Lambda event source mapping 6d9bce8e (Disabled, starting position latest): disabled, its offsets expire within the horizon">λ nightly-report</span>`) {
 		t.Errorf("index: no lambda badge:\n%s", body)

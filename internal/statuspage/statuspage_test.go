@@ -71,6 +71,13 @@ type source struct {
 	r atomic.Pointer[result.Result]
 }
 
+// poll is one poll of the exporter: r becomes the latest Result and p
+// records it.
+func (s *source) poll(p *Page, r *result.Result) {
+	s.r.Store(r)
+	p.Record(r)
+}
+
 func newPage(t *testing.T) (*Page, *source) {
 	t.Helper()
 	src := &source{}
@@ -178,8 +185,7 @@ func TestAPIGroupDetailAndHistory(t *testing.T) {
 	p, src := newPage(t)
 	for i := 1; i <= 8; i++ {
 		r := fixture(i)
-		src.r.Store(r)
-		p.Record(r)
+		src.poll(p, r)
 		p.Record(r) // the same poll again (another cluster's poll): no new point
 	}
 	d := getJSON[GroupDetail](t, p, "/api/v1/groups/prod/billing", 200)
@@ -257,9 +263,7 @@ func TestRecordConcurrent(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := 0; i < 300; i++ {
-			r := fixture(i)
-			src.r.Store(r)
-			p.Record(r)
+			src.poll(p, fixture(i))
 		}
 	}()
 	for i := 0; i < 20; i++ {
@@ -355,8 +359,7 @@ func TestHTMLEscapesHostileNames(t *testing.T) {
 	p, src := newPage(t)
 	r := fixture(1)
 	r.Clusters[0].Groups[0].Topics[0].Topic = `<img src=x onerror=alert(1)>`
-	src.r.Store(r)
-	p.Record(r)
+	src.poll(p, r)
 	for _, path := range []string{"/", groupPath("prod", hostile), "/groups/prod/billing", "/groups/prod/" + url.PathEscape("<b>nope</b>")} {
 		_, body := get(t, p, path)
 		for _, bad := range []string{"<script>alert", "<img src=x", "<b>nope"} {
@@ -421,9 +424,7 @@ func TestFormat(t *testing.T) {
 func TestExpiredGroupChart(t *testing.T) {
 	p, src := newPage(t)
 	for i := 1; i <= 3; i++ {
-		r := fixture(i)
-		src.r.Store(r)
-		p.Record(r)
+		src.poll(p, fixture(i))
 	}
 	for i := 4; i <= 100; i++ {
 		r := fixture(i)
@@ -431,8 +432,7 @@ func TestExpiredGroupChart(t *testing.T) {
 		c.Groups = c.Groups[:1] // nightly (and the others) no longer listed
 		c.Expiry[2].Present, c.Expiry[2].ExpiresAt, c.Expiry[2].ExpiresIn = false, time.Time{}, 0
 		c.Expiry[2].Topics[0].Expired, c.Expiry[2].Topics[0].ExpiredAt = true, t0.Add(4*time.Second)
-		src.r.Store(r)
-		p.Record(r)
+		src.poll(p, r)
 	}
 	d := getJSON[GroupDetail](t, p, "/api/v1/groups/prod/nightly", 200)
 	if d.Present || len(d.History) != 3 || d.History[2].Time != t0.Add(3*time.Second) {

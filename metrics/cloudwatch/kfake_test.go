@@ -91,7 +91,7 @@ func (f *kafkaFixture) exporter(t *testing.T, name string, onResult func(*result
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	e, err := exporter.New([]exporter.Source{c}, exporter.Options{Interval: time.Hour, OnResult: onResult})
+	e, err := exporter.New([]exporter.Source{c}, exporter.Options{Config: exporter.Config{Interval: time.Hour}, OnResult: onResult})
 	if err != nil {
 		t.Fatal(err)
 	}

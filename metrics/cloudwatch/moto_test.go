@@ -207,65 +207,64 @@ func TestFiveThousandPartitions(t *testing.T) {
 }
 
 // Throttling, 5xx and a dropped connection are retried until CloudWatch
-// accepts; a validation error is not retried.
+// accepts; a validation error is not retried (the request is split).
 func TestRetries(t *testing.T) {
 	ep := mototest.Start(t)
 	cw := mototest.CloudWatch(ep)
-	t.Run("throttling, 5xx and network errors", func(t *testing.T) {
-		proxy := newFaultProxy(t, ep)
-		p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.MaxAttempts = 6 })
-		proxy.inject(faultThrottle, faultInternal, faultUnavail, faultClose, faultThrottle)
-		cluster := uniqueName("retry")
-		ts := time.Now().Add(-time.Minute)
-		p.Enqueue(synthResult(cluster, ts, 3))
-		waitFor(t, "datums sent", 30*time.Second, func() bool {
-			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 13
-		})
-		if c := proxy.counts(); c.puts != 6 || c.faulted != 5 || c.datums != 13 {
-			t.Errorf("proxy %+v, want 6 requests of which 5 faulted", c)
-		}
-		if r := selfMetric(t, p, "offsetlag_cloudwatch_retries_total", ""); r != 5 {
-			t.Errorf("retries %v, want 5", r)
-		}
-		if n := selfMetric(t, p, "offsetlag_cloudwatch_request_duration_seconds", ""); n != 6 {
-			t.Errorf("request duration observations %v, want 6", n)
-		}
-		s := series{"MaxOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")}
-		if v := getValues(t, cw, "", ts, []series{s})[s.String()]; len(v) != 1 || v[0] != 3 {
-			t.Errorf("%s = %v", s, v)
-		}
-	})
-	t.Run("gives up after MaxAttempts", func(t *testing.T) {
-		proxy := newFaultProxy(t, ep)
-		p := newPublisher(t, proxy.URL(), func(o *cloudwatch.Options) { o.MaxAttempts = 3 })
-		proxy.inject(faultInternal, faultInternal, faultInternal)
-		p.Enqueue(synthResult(uniqueName("giveup"), time.Now(), 3))
-		waitFor(t, "datums failed", 30*time.Second, func() bool {
-			return selfMetric(t, p, "offsetlag_cloudwatch_datums_failed_total", "") == 13
-		})
-		if c := proxy.counts(); c.puts != 3 {
-			t.Errorf("proxy %+v, want 3 attempts", c)
-		}
-	})
-	t.Run("validation error is split, not retried", func(t *testing.T) {
-		proxy := newFaultProxy(t, ep)
-		p := newPublisher(t, proxy.URL(), nil)
-		proxy.inject(faultValidation)
-		p.Enqueue(synthResult(uniqueName("invalid"), time.Now(), 3))
-		waitFor(t, "datums sent", 30*time.Second, func() bool {
-			return selfMetric(t, p, "offsetlag_cloudwatch_datums_sent_total", "") == 13
-		})
+	for _, tc := range []struct {
+		name        string
+		maxAttempts int // 0: the publisher's default
+		faults      []fault
+		// until is the self-metric that counts all 13 datums once the
+		// publisher is done with them (sent or failed).
+		until                 string
+		puts, faulted, datums int                // seen by the proxy; datums forwarded
+		self                  map[string]float64 // other self-metrics
+	}{
+		{"throttling, 5xx and network errors", 6,
+			[]fault{faultThrottle, faultInternal, faultUnavail, faultClose, faultThrottle},
+			"offsetlag_cloudwatch_datums_sent_total", 6, 5, 13,
+			map[string]float64{"offsetlag_cloudwatch_retries_total": 5, "offsetlag_cloudwatch_request_duration_seconds": 6}},
+		{"gives up after MaxAttempts", 3,
+			[]fault{faultInternal, faultInternal, faultInternal},
+			"offsetlag_cloudwatch_datums_failed_total", 3, 3, 0, nil},
 		// The rejected request of 13 datums, then its halves of 6 and 7.
-		if c := proxy.counts(); c.puts != 3 || c.faulted != 1 || c.datums != 13 {
-			t.Errorf("proxy %+v, want 3 requests", c)
-		}
-		if r := selfMetric(t, p, "offsetlag_cloudwatch_retries_total", ""); r != 0 {
-			t.Errorf("retries %v", r)
-		}
-		if s := selfMetric(t, p, "offsetlag_cloudwatch_requests_split_total", ""); s != 1 {
-			t.Errorf("splits %v", s)
-		}
-	})
+		{"validation error is split, not retried", 0,
+			[]fault{faultValidation},
+			"offsetlag_cloudwatch_datums_sent_total", 3, 1, 13,
+			map[string]float64{"offsetlag_cloudwatch_retries_total": 0, "offsetlag_cloudwatch_requests_split_total": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy := newFaultProxy(t, ep)
+			var opt func(o *cloudwatch.Options)
+			if tc.maxAttempts > 0 {
+				opt = func(o *cloudwatch.Options) { o.MaxAttempts = tc.maxAttempts }
+			}
+			p := newPublisher(t, proxy.URL(), opt)
+			proxy.inject(tc.faults...)
+			cluster := uniqueName("retry")
+			ts := time.Now().Add(-time.Minute)
+			p.Enqueue(synthResult(cluster, ts, 3))
+			waitFor(t, tc.until, 30*time.Second, func() bool {
+				return selfMetric(t, p, tc.until, "") == 13
+			})
+			if c := proxy.counts(); c.puts != tc.puts || c.faulted != tc.faulted || c.datums != tc.datums {
+				t.Errorf("proxy %+v, want %d requests of which %d faulted, %d datums forwarded", c, tc.puts, tc.faulted, tc.datums)
+			}
+			for name, want := range tc.self {
+				if v := selfMetric(t, p, name, ""); v != want {
+					t.Errorf("%s %v, want %v", name, v, want)
+				}
+			}
+			if tc.datums == 0 {
+				return
+			}
+			s := series{"MaxOffsetLag", dims("Cluster Name", cluster, "Consumer Group", "g1", "Topic", "t1")}
+			if v := getValues(t, cw, "", ts, []series{s})[s.String()]; len(v) != 1 || v[0] != 3 {
+				t.Errorf("%s = %v", s, v)
+			}
+		})
+	}
 }
 
 // The budget drops per-partition datums first and counts them; totals and

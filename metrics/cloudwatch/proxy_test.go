@@ -26,6 +26,17 @@ const (
 	faultClose                       // close the connection without an answer
 )
 
+// awsFaults are the faults answered with an AWS JSON error.
+var awsFaults = map[fault]struct {
+	status    int
+	code, msg string
+}{
+	faultThrottle:   {http.StatusBadRequest, "Throttling", "Rate exceeded"},
+	faultInternal:   {http.StatusInternalServerError, "InternalFailure", "injected"},
+	faultUnavail:    {http.StatusServiceUnavailable, "ServiceUnavailable", "injected"},
+	faultValidation: {http.StatusBadRequest, "InvalidParameterValue", "injected"},
+}
+
 // faultProxy is a reverse proxy in front of moto that counts PutMetricData
 // requests and their datums and injects faults into them: a queue of
 // one-shot faults, or a "hang" state that holds every PutMetricData until
@@ -120,20 +131,11 @@ func (p *faultProxy) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch f {
-	case faultThrottle:
-		awsError(w, http.StatusBadRequest, "Throttling", "Rate exceeded")
+	if e, ok := awsFaults[f]; ok {
+		awsError(w, e.status, e.code, e.msg)
 		return
-	case faultInternal:
-		awsError(w, http.StatusInternalServerError, "InternalFailure", "injected")
-		return
-	case faultUnavail:
-		awsError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "injected")
-		return
-	case faultValidation:
-		awsError(w, http.StatusBadRequest, "InvalidParameterValue", "injected")
-		return
-	case faultClose:
+	}
+	if f == faultClose {
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
 				conn.Close()

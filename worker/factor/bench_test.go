@@ -3,6 +3,8 @@ package factor
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // benchInputs are numbers up to 10^12: random values plus the worst case
@@ -47,9 +49,7 @@ func BenchmarkDivisors(b *testing.B) {
 // TestBenchInputsAgree makes sure both benchmarked algorithms agree on the
 // benchmark inputs, so the speed comparison compares equal work.
 func TestBenchInputsAgree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("O(sqrt n) oracle on 10^12 inputs")
-	}
+	testenv.SkipShort(t, "O(sqrt n) oracle on 10^12 inputs")
 	for _, n := range benchInputs()[:8] {
 		checkDivisors(t, n)
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -104,7 +103,7 @@ func TestDynamoDBAgainstMoto(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	awsCfg := mototest.AWSConfig(ep)
-	table := "factor-results-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	table := mototest.TableName("factor-results-")
 	d, err := OpenDynamoDB(awsCfg, DynamoDBConfig{Table: table, Endpoint: ep})
 	if err != nil {
 		t.Fatal(err)
@@ -120,25 +119,15 @@ func TestDynamoDBAgainstMoto(t *testing.T) {
 	if err := d.Put(ctx, rs[:30]); err != nil { // redelivery
 		t.Fatal(err)
 	}
-	out, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
-	if err != nil {
-		t.Fatal(err)
+	if ids := mototest.Keys(t, client, table, "msg_id"); len(ids) != 40 {
+		t.Fatalf("table holds %d items, want 40", len(ids))
 	}
-	if out.Count != 40 {
-		t.Fatalf("table holds %d items, want 40", out.Count)
-	}
-	got, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key:       map[string]types.AttributeValue{"msg_id": &types.AttributeValueMemberS{Value: rs[5].MsgID}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, ok := got.Item["factors"].(*types.AttributeValueMemberL)
+	got := mototest.Item(t, client, table, "msg_id", rs[5].MsgID)
+	fs, ok := got["factors"].(*types.AttributeValueMemberL)
 	if !ok || len(fs.Value) != 6 || fs.Value[5].(*types.AttributeValueMemberN).Value != "12" {
-		t.Fatalf("factors = %#v", got.Item["factors"])
+		t.Fatalf("factors = %#v", got["factors"])
 	}
-	if n := got.Item["number"].(*types.AttributeValueMemberN).Value; n != strconv.FormatUint(rs[5].Number, 10) {
+	if n := got["number"].(*types.AttributeValueMemberN).Value; n != strconv.FormatUint(rs[5].Number, 10) {
 		t.Fatalf("number = %s", n)
 	}
 }

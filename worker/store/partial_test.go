@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -80,7 +78,7 @@ func TestDynamoDBPartialBatchAgainstMoto(t *testing.T) {
 	ep := mototest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	table := "partial-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	table := mototest.TableName("partial-")
 	d, err := OpenDynamoDB(mototest.AWSConfig(ep), DynamoDBConfig{Table: table, Endpoint: ep})
 	if err != nil {
 		t.Fatal(err)
@@ -97,18 +95,12 @@ func TestDynamoDBPartialBatchAgainstMoto(t *testing.T) {
 	if got := failedIndexes(t, err); len(got) != 2 || !got[3] || !got[40] {
 		t.Fatalf("failed = %v, want {3, 40} (err %v)", got, err)
 	}
-	out, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.Count != 58 {
-		t.Fatalf("table holds %d items, want 58", out.Count)
+	if ids := mototest.Keys(t, client, table, "msg_id"); len(ids) != 58 {
+		t.Fatalf("table holds %d items, want 58", len(ids))
 	}
 	for _, i := range []int{3, 40} {
-		got, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table),
-			Key: map[string]types.AttributeValue{"msg_id": &types.AttributeValueMemberS{Value: rs[i].MsgID}}})
-		if err != nil || got.Item != nil {
-			t.Fatalf("poison item %d: %v, %v", i, got.Item != nil, err)
+		if got := mototest.Item(t, client, table, "msg_id", rs[i].MsgID); got != nil {
+			t.Fatalf("poison item %d stored: %v", i, got)
 		}
 	}
 }

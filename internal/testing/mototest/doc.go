@@ -3,7 +3,8 @@
 //
 //	ep := mototest.Start(t)                      // a fresh server on a free 127.0.0.1 port, stopped at cleanup
 //	cw := mototest.CloudWatch(ep)                // CloudWatch client on the AWS JSON 1.0 protocol
-//	ddb := dynamodb.NewFromConfig(mototest.AWSConfig(ep))
+//	ddb := mototest.DynamoDB(ep)                 // DynamoDB client
+//	mototest.Keys(t, ddb, table, "id")           // every item's string key (Scan), and Item(t, ddb, table, "id", v)
 //	mototest.Reset(ep)                           // POST /moto-api/reset: drop all state
 //
 // With OFFSETLAG_TEST_MOTO_ENDPOINT set (for example from `eval "$(scripts/moto.sh env)"`), Start uses

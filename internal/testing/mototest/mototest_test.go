@@ -2,7 +2,6 @@ package mototest_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -20,8 +19,8 @@ import (
 func TestDynamoDB(t *testing.T) {
 	ep := mototest.Start(t)
 	ctx := context.Background()
-	db := dynamodb.NewFromConfig(mototest.AWSConfig(ep))
-	table := fmt.Sprintf("factors-%d", time.Now().UnixNano())
+	db := mototest.DynamoDB(ep)
+	table := mototest.TableName("factors-")
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("n"), AttributeType: ddbtypes.ScalarAttributeTypeN}},
@@ -48,7 +47,36 @@ func TestDynamoDB(t *testing.T) {
 		t.Fatalf("GetItem = %#v", out.Item)
 	}
 
-	// Reset drops the table.
+	// Keys and Item on a table with a string hash key.
+	strTable := mototest.TableName("ids-")
+	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(strTable),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(strTable), Item: map[string]ddbtypes.AttributeValue{
+			"id": &ddbtypes.AttributeValueMemberS{Value: id}, "v": &ddbtypes.AttributeValueMemberS{Value: id + id},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys := mototest.Keys(t, db, strTable, "id"); len(keys) != 3 || keys["a"] != 1 || keys["b"] != 1 || keys["c"] != 1 {
+		t.Errorf("Keys = %v, want a, b and c once each", keys)
+	}
+	if it := mototest.Item(t, db, strTable, "id", "b"); it == nil || it["v"].(*ddbtypes.AttributeValueMemberS).Value != "bb" {
+		t.Errorf("Item b = %v", it)
+	}
+	if it := mototest.Item(t, db, strTable, "id", "zz"); it != nil {
+		t.Errorf("Item zz = %v, want none", it)
+	}
+
+	// Reset drops the tables.
 	if err := mototest.Reset(ep); err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,20 @@ import (
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
+const install = "scripts/ci-deps.sh installs it: Debian package prometheus"
+
 // Binary returns the Prometheus server binary, skipping the test (failing
 // it with CI=true) without it.
 func Binary(t *testing.T) string {
 	t.Helper()
-	return testenv.LookPath(t, "prometheus", "scripts/ci-deps.sh installs it: Debian package prometheus")
+	return testenv.LookPath(t, "prometheus", install)
+}
+
+// Promtool returns the promtool binary, skipping the test (failing it with
+// CI=true) without it.
+func Promtool(t testing.TB) string {
+	t.Helper()
+	return testenv.LookPath(t, "promtool", install)
 }
 
 // TestFor is the `for:` duration the rendered rules use instead of the

@@ -1,10 +1,36 @@
-// Package resulttest looks up what the tests assert on in an exporter
-// Result (exporter/result), where the Result itself offers no accessor.
+// Package resulttest holds what the exporter's tests share about its input
+// and output: a small kafkaadmin.Snapshot fixture, and lookups of what the
+// tests assert on in a Result (exporter/result) where the Result itself
+// offers no accessor.
 //
 // For tests only (internal/testing): product code never imports it.
 package resulttest
 
-import "github.com/offsetlag/offsetlag/exporter/result"
+import (
+	"errors"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/kafkaadmin"
+)
+
+// Snapshot is a fresh copy of a poll of cluster "c": topic a with
+// partitions of ends 100, 80 (log start 50) and an unknown end (its
+// ListOffsets failed, EndErr), topic b with one partition ending at 10,
+// topic c with two ending at 3. No groups: tests add their own.
+func Snapshot() *kafkaadmin.Snapshot {
+	return &kafkaadmin.Snapshot{
+		Cluster: "c",
+		Topics: []kafkaadmin.Topic{
+			{Name: "a", Partitions: []kafkaadmin.Partition{
+				{ID: 0, Start: 0, End: 100},
+				{ID: 1, Start: 50, End: 80},
+				{ID: 2, Start: 0, End: -1, EndErr: errors.New("leader gone")},
+			}},
+			{Name: "b", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 10}}},
+			{Name: "c", Partitions: []kafkaadmin.Partition{{ID: 0, Start: 0, End: 3}, {ID: 1, Start: 0, End: 3}}},
+		},
+	}
+}
 
 // GroupExpiry returns the expiry entry of group in cluster, or nil when r
 // has no such cluster or the cluster does not track the group.

@@ -1,0 +1,40 @@
+package exporter
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/offsetlag/offsetlag/exporter/status"
+)
+
+// TestNewChecksConfig: New takes the poll.* and timelag.*/status.* Configs
+// as the configuration declares them, and refuses what their Validate
+// refuses, with the option's name.
+func TestNewChecksConfig(t *testing.T) {
+	src := &fakeSource{name: "c", snap: testSnapshot()}
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"timeout beyond interval", Options{Config: Config{Interval: time.Second, Timeout: 2 * time.Second}}, "poll.timeout 2s: must not exceed poll.interval 1s"},
+		{"bad mode", Options{Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "guess"}, Status: status.RulesConfig{Window: 10}}}, `timelag.mode "guess"`},
+		{"short window", Options{Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "exact"}, Status: status.RulesConfig{Window: 2}}}, "status.window 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New([]Source{src}, tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+	var cfg Config
+	cfg.SetDefaults()
+	if cfg.Interval != defaultInterval || cfg.Validate() != nil {
+		t.Errorf("defaults %+v: interval %s, want %s, valid", cfg, cfg.Interval, defaultInterval)
+	}
+	if _, err := New([]Source{src}, Options{Config: cfg}); err != nil {
+		t.Errorf("New with the defaults: %v", err)
+	}
+}

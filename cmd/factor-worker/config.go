@@ -187,12 +187,12 @@ func init() {
 // envUsage is the part of --help on the environment and the file.
 const envUsage = `Configuration, highest precedence first: flags; FACTOR_WORKER_<KEY>;
 OFFSETLAG_<KEY> (the exporter's prefix: OFFSETLAG_KAFKA_BROKERS serves both);
-the YAML file of --config.file (or FACTOR_WORKER_CONFIG_FILE, OFFSETLAG_CONFIG_FILE);
-the defaults.
-KEY is the flag in upper case with "." and "-" as "_": --kafka.sasl.password
-is FACTOR_WORKER_KAFKA_SASL_PASSWORD. A variable with either prefix that is no
-option of this command (or of the other one) is an error, exit 2;
-FACTOR_WORKER_TEST_* and OFFSETLAG_TEST_* are ignored.`
+the YAML file of --config.file (or FACTOR_WORKER_CONFIG_FILE,
+OFFSETLAG_CONFIG_FILE); the defaults. KEY is the flag in upper case with "."
+and "-" as "_": --kafka.sasl.password is FACTOR_WORKER_KAFKA_SASL_PASSWORD.
+A variable with either prefix that is no option of this command (or of the
+other one) is an error, exit 2; FACTOR_WORKER_TEST_* and OFFSETLAG_TEST_* are
+ignored.`
 
 // deprecatedUsage is the part of --help that lists the deprecated
 // spellings of the flags fs has.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/offsetlag/offsetlag/internal/statuspage"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
@@ -228,9 +230,11 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatalf("group page: %v", err)
 	}
 	// The page refreshes every second from the API: wait (bounded) for a
-	// refresh that lists every partition. The worker commits after each
-	// batch; a poll that caught the group between an offset expiry of an
-	// idle partition and its next commit would show fewer rows for a moment.
+	// refresh that lists every partition. (kfake keeps the commits of a
+	// Stable consumer group on the topics it subscribes to, idle partitions
+	// included: it drops them only once the group has been Empty, without
+	// a commit, for the whole retention. On failure the message shows both
+	// the exporter's view and the brokers' own, to tell which lost them.)
 	rowsJS := `document.querySelectorAll("table.partitions tbody tr").length`
 	pctx, pcancel := context.WithTimeout(bctx, 20*time.Second)
 	err = chromedp.Run(pctx, chromedp.Poll(fmt.Sprintf("%s === %d", rowsJS, cfg.Partitions), nil,
@@ -243,8 +247,8 @@ func TestDemoInBrowser(t *testing.T) {
 		t.Fatalf("group page: %v", err)
 	}
 	if partitions != cfg.Partitions {
-		t.Errorf("group page shows %d partitions, want %d (wait: %v); the API says:\n%s\ndemo log:\n%s",
-			partitions, cfg.Partitions, err, apiGroup(d.URL, workerGroup), logw.String())
+		t.Errorf("group page shows %d partitions, want %d (wait: %v); the API says:\n%s\nthe brokers say: %s\ndemo log:\n%s",
+			partitions, cfg.Partitions, err, apiGroup(d.URL, workerGroup), brokersGroup(d.cluster.ListenAddrs(), workerGroup), logw.String())
 	}
 	saveScreenshot(t, groupShot, "status-page-group.png")
 
@@ -341,6 +345,32 @@ func saveScreenshot(t *testing.T, png []byte, name string) {
 
 // apiGroup returns the API's answer for one group of the demo cluster, for
 // failure messages.
+// brokersGroup is the brokers' own view of group: state, members and
+// committed partitions (for a failure message).
+func brokersGroup(brokers []string, group string) string {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return err.Error()
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dg, err := adm.DescribeGroups(ctx, group)
+	if err != nil {
+		return "describe: " + err.Error()
+	}
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return "offsets: " + err.Error()
+	}
+	var committed []string
+	offs.Each(func(o kadm.OffsetResponse) {
+		committed = append(committed, fmt.Sprintf("%s/%d@%d", o.Topic, o.Partition, o.At))
+	})
+	return fmt.Sprintf("state %s, %d members, committed %v", dg[group].State, len(dg[group].Members), committed)
+}
+
 func apiGroup(url, group string) string {
 	res, err := http.Get(url + "/api/v1/groups/demo/" + group)
 	if err != nil {

@@ -63,12 +63,24 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 	}()
 
+	// No fixed client timeout: a request ends with its answer, a hang with
+	// the test's deadline. The answers cost very different CPU: an unknown
+	// user costs one bcrypt comparison at cost 10 (exporter-toolkit's fixed
+	// hash, against user enumeration by timing), 64 times the cost-4 hash
+	// of the known user and about 1 s under -race on a busy 2-core machine,
+	// where a 5 s client timeout was once exceeded.
+	reqCtx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancelReqs context.CancelFunc
+		reqCtx, cancelReqs = context.WithDeadline(reqCtx, d.Add(-10*time.Second))
+		defer cancelReqs()
+	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pki.CAPEM)
-	trusted := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	trusted := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
 	get := func(c *http.Client, url, user, pass string) (int, string, error) {
-		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req, _ := http.NewRequestWithContext(reqCtx, http.MethodGet, url, nil)
 		if user != "" {
 			req.SetBasicAuth(user, pass)
 		}
@@ -103,14 +115,16 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		{"no credentials, health", "/healthz", "", "", 401},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
 			code, _, err := get(trusted, url+tt.path, tt.user, tt.pass)
 			if err != nil || code != tt.want {
 				t.Fatalf("GET %s = %d, %v; want %d", tt.path, code, err, tt.want)
 			}
+			t.Logf("answered in %s", time.Since(start).Round(time.Millisecond))
 		})
 	}
 	t.Run("plain HTTP to the TLS port", func(t *testing.T) {
-		code, body, err := get(&http.Client{Timeout: 5 * time.Second}, strings.Replace(url, "https", "http", 1)+"/metrics", "prometheus", "scrape-secret")
+		code, body, err := get(&http.Client{}, strings.Replace(url, "https", "http", 1)+"/metrics", "prometheus", "scrape-secret")
 		// Go's TLS server answers a plain request with 400 and a hint.
 		if err == nil && (code != 400 || !strings.Contains(body, "HTTP request to an HTTPS server")) {
 			t.Fatalf("plain HTTP got %d: %.200s", code, body)
@@ -118,7 +132,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		t.Logf("plain HTTP: status %d, err %v, body %.80q", code, err, body)
 	})
 	t.Run("untrusted certificate", func(t *testing.T) {
-		_, _, err := get(&http.Client{Timeout: 5 * time.Second}, url+"/metrics", "prometheus", "scrape-secret")
+		_, _, err := get(&http.Client{}, url+"/metrics", "prometheus", "scrape-secret")
 		if err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("system roots accepted the test CA: %v", err)
 		}

@@ -9,6 +9,8 @@ package exporter_test
 // ("| scenario | expected | observed |", see reliabilityRow).
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -29,7 +31,6 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"

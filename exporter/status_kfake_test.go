@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"testing"
 	"time"
@@ -10,7 +12,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // TestStatusTransitions scripts a consumer over real polls of an

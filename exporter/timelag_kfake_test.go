@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"math"
@@ -15,7 +17,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // scenario produces records with known create times on its own topic and

@@ -1,6 +1,8 @@
 package ha_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,7 +18,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/ha"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"

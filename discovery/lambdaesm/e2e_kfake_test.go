@@ -1,6 +1,8 @@
 package lambdaesm_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -14,7 +16,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )

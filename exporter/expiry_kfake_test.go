@@ -55,7 +55,7 @@ func TestExpiryKfake(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(logs, nil)), Expiry: tracker,
+			Config: exporter.PollEvery(interval, 0), Logger: slog.New(slog.NewTextHandler(logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -102,7 +102,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 			var trends status.Config
 			trends.SetDefaults() // exact-above-records 1000
 			trends.TimeLag.Mode = m
-			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Config: exporter.Config{Interval: pollEvery}, Now: clk.Now,
+			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Config: exporter.PollEvery(pollEvery, 0), Now: clk.Now,
 				Trends: trends})
 			if err != nil {
 				t.Fatal(err)

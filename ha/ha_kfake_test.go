@@ -58,7 +58,9 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollInterval}, Owner: m, Expiry: tr})
+	opts := exporter.Options{Owner: m, Expiry: tr}
+	opts.Poll.Interval = pollInterval
+	e, err := exporter.New([]exporter.Source{ac}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,9 +75,9 @@ func TestDisabledESMKfake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-		Config: exporter.Config{Interval: interval}, Logger: logger, OnResult: warner.OnResult, Expiry: tracker,
-	})
+	opts := exporter.Options{Logger: logger, OnResult: warner.OnResult, Expiry: tracker}
+	opts.Poll.Interval = interval
+	e, err := exporter.New([]exporter.Source{ac}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -273,7 +273,9 @@ func (p *exporterProbe) setup(_ context.Context, brokers []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: time.Hour, Timeout: 10 * time.Minute}})
+	var opts exporter.Options
+	opts.Poll.Interval, opts.Poll.Timeout = time.Hour, 10*time.Minute
+	e, err := exporter.New([]exporter.Source{ac}, opts)
 	if err != nil {
 		return err
 	}

@@ -73,9 +73,9 @@ func TestExpiryKafka(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker,
-		})
+		opts := exporter.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Expiry: tracker}
+		opts.Poll.Interval = interval
+		e, err := exporter.New([]exporter.Source{ac}, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -603,13 +603,7 @@ func getText(url string) (string, error) {
 // waitProm polls cond (Prometheus queries) until it holds.
 func waitProm(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	testenv.WaitFor(t, what, 2*time.Minute, 250*time.Millisecond, cond)
 }
 
 // checkHAPanels runs the queries of the dashboard's HA panels (those that

@@ -70,7 +70,7 @@ func TestCarryPartialPoll(t *testing.T) {
 	src := &fakeSource{name: "c"}
 	now := at(0)
 	const interval = 10 * time.Second
-	e, err := New([]Source{src}, Options{Config: Config{Interval: interval}, Now: func() time.Time { return now }})
+	e, err := New([]Source{src}, Options{Config: pollEvery(interval, 0), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestCarryPartialPoll(t *testing.T) {
 func TestCarryGroupFailures(t *testing.T) {
 	src := &fakeSource{name: "c"}
 	now := at(0)
-	e, err := New([]Source{src}, Options{Config: Config{Interval: time.Second}, Now: func() time.Time { return now }})
+	e, err := New([]Source{src}, Options{Config: pollEvery(time.Second, 0), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
-// TestNewChecksConfig: New takes the poll.* and timelag.*/status.* Configs
+// TestNewChecksConfig: New takes the poll.*/shard.* and timelag.*/status.* Configs
 // as the configuration declares them, and refuses what their Validate
 // refuses, with the option's name.
 func TestNewChecksConfig(t *testing.T) {
@@ -18,7 +18,8 @@ func TestNewChecksConfig(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"timeout beyond interval", Options{Config: Config{Interval: time.Second, Timeout: 2 * time.Second}}, "poll.timeout 2s: must not exceed poll.interval 1s"},
+		{"timeout beyond interval", Options{Config: pollEvery(time.Second, 2*time.Second)}, "poll.timeout 2s: must not exceed poll.interval 1s"},
+		{"shard beyond count", Options{Config: Config{Shard: Shard{Index: 2, Count: 2}}}, "shard.index 2: want 0 to shard.count-1 (1)"},
 		{"bad mode", Options{Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "guess"}, Status: status.RulesConfig{Window: 10}}}, `timelag.mode "guess"`},
 		{"short window", Options{Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "exact"}, Status: status.RulesConfig{Window: 2}}}, "status.window 2"},
 	} {
@@ -31,8 +32,8 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	var cfg Config
 	cfg.SetDefaults()
-	if cfg.Interval != defaultInterval || cfg.Validate() != nil {
-		t.Errorf("defaults %+v: interval %s, want %s, valid", cfg, cfg.Interval, defaultInterval)
+	if cfg.Poll.Interval != defaultInterval || cfg.Shard != (Shard{Count: 1}) || cfg.Validate() != nil {
+		t.Errorf("defaults %+v: interval %s, want %s, one shard, valid", cfg, cfg.Poll.Interval, defaultInterval)
 	}
 	if _, err := New([]Source{src}, Options{Config: cfg}); err != nil {
 		t.Errorf("New with the defaults: %v", err)

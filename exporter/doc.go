@@ -9,8 +9,8 @@
 // pointer. Readers (metrics sinks, HTTP handlers) call Latest and never
 // cause a Kafka request. Sharding (shard.go) selects the groups a replica
 // polls; the groups and topics filters are internal/namefilter's. Its
-// Config (config.go) is the poll.* options; exporter/status's Config the
-// timelag.* and status.* ones (Options.Trends).
+// Config (config.go) is the poll.* and shard.* options; exporter/status's
+// Config the timelag.* and status.* ones (Options.Trends).
 //
 // Of this module it imports only kafkaadmin and exporter/...; never a sink
 // (metrics, internal/statuspage, internal/httpapi), cmd/, a Kafka client,

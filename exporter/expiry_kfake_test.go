@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"testing"
@@ -11,7 +13,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
@@ -54,7 +55,7 @@ func TestExpiryKfake(t *testing.T) {
 			t.Fatal(err)
 		}
 		e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-			Config: exporter.Config{Interval: interval}, Logger: slog.New(slog.NewTextHandler(logs, nil)), Expiry: tracker,
+			Config: exporter.PollEvery(interval, 0), Logger: slog.New(slog.NewTextHandler(logs, nil)), Expiry: tracker,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -29,7 +29,7 @@ func (e *Exporter) initExpiry() error {
 	for name := range e.clusters {
 		clusters[name] = 0
 	}
-	t, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: clusters, Interval: e.opts.Interval,
+	t, err := expiry.NewTracker(expiry.Config{}, expiry.Options{Clusters: clusters, Interval: e.opts.Poll.Interval,
 		Logger: e.opts.Logger, Now: e.opts.Now})
 	e.opts.Expiry = t
 	return err

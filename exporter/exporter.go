@@ -29,7 +29,8 @@ type Source interface {
 
 // Options configure the exporter.
 type Options struct {
-	// Config is the poll.* options (config.go).
+	// Config is the poll.* and shard.* options (config.go); the exporter
+	// uses Poll (its caller applies Shard to the groups it polls).
 	Config
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
@@ -79,17 +80,17 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	if len(sources) == 0 {
 		return nil, errors.New("no clusters")
 	}
-	if opts.Interval <= 0 {
-		opts.Interval = defaultInterval
+	if opts.Poll.Interval <= 0 {
+		opts.Poll.Interval = defaultInterval
 	}
 	if err := opts.Config.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = opts.Interval
+	if opts.Poll.Timeout <= 0 {
+		opts.Poll.Timeout = opts.Poll.Interval
 	}
-	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = defaultStaleAfterPolls * opts.Interval
+	if opts.Poll.StaleAfter <= 0 {
+		opts.Poll.StaleAfter = defaultStaleAfterPolls * opts.Poll.Interval
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -103,7 +104,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 	if err := opts.Trends.Validate(); err != nil {
 		return nil, err
 	}
-	sources = limitPolls(sources, opts.MaxConcurrentClusters)
+	sources = limitPolls(sources, opts.Poll.MaxConcurrentClusters)
 	e := &Exporter{sources: sources, opts: opts, log: opts.Logger.With("component", "exporter"),
 		clusters: map[string]*clusterState{}}
 	seen := map[string]bool{}
@@ -116,7 +117,7 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 			result:   result.ClusterResult{Name: s.Name(), Requests: map[string]uint64{}},
 			requests: map[string]uint64{},
 			trends:   status.NewTrends(opts.Trends, opts.Now),
-			carry:    newCarry(opts.StaleAfter),
+			carry:    newCarry(opts.Poll.StaleAfter),
 		}
 	}
 	if err := e.initExpiry(); err != nil {
@@ -149,7 +150,7 @@ func (e *Exporter) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(e.opts.Interval)
+			t := time.NewTicker(e.opts.Poll.Interval)
 			defer t.Stop()
 			for {
 				e.poll(ctx, s)
@@ -182,7 +183,7 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 		return
 	}
 	log := e.log.With("cluster_name", s.Name())
-	pctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	pctx, cancel := context.WithTimeout(ctx, e.opts.Poll.Timeout)
 	start := e.opts.Now()
 	defer cancel()
 	snap, err := s.Snapshot(pctx)
@@ -243,9 +244,9 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 		phases[len(phases)-1].Duration -= exactTook
 		phases = append(phases, result.PollPhase{Phase: "record_times", Duration: exactTook})
 	}
-	if took := done.Sub(start); e.opts.Interval > 0 && took > e.opts.Interval {
+	if took := done.Sub(start); e.opts.Poll.Interval > 0 && took > e.opts.Poll.Interval {
 		log.Warn("poll took longer than the poll interval: polls run back to back and data is older than the interval",
-			"duration", took, "interval", e.opts.Interval, "phases", phaseText(phases))
+			"duration", took, "interval", e.opts.Poll.Interval, "phases", phaseText(phases))
 	}
 
 	e.mu.Lock()

@@ -42,7 +42,7 @@ func withGroup(s *kafkaadmin.Snapshot) *kafkaadmin.Snapshot {
 func TestExporterUpDownRecover(t *testing.T) {
 	src := &fakeSource{name: "c"}
 	var results int
-	e, err := New([]Source{src}, Options{Config: Config{Interval: time.Second}, OnResult: func(*result.Result) { results++ }})
+	e, err := New([]Source{src}, Options{Config: pollEvery(time.Second, 0), OnResult: func(*result.Result) { results++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestExporterRejectsDuplicateClusters(t *testing.T) {
 func TestRunStopsOnCancel(t *testing.T) {
 	src := &fakeSource{name: "c"}
 	src.set(withGroup(testSnapshot()), nil)
-	e, _ := New([]Source{src}, Options{Config: Config{Interval: 10 * time.Millisecond}})
+	e, _ := New([]Source{src}, Options{Config: pollEvery(10*time.Millisecond, 0)})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { e.Run(ctx); close(done) }()
@@ -135,7 +135,7 @@ func TestExactTimeLagCachedWhileCommitStands(t *testing.T) {
 	src := &timedSource{fakeSource: fakeSource{name: "c"}}
 	src.set(withGroup(testSnapshot()), nil)
 	now := at(600)
-	e, err := New([]Source{src}, Options{Config: Config{Interval: time.Minute}, Now: func() time.Time { return now }})
+	e, err := New([]Source{src}, Options{Config: pollEvery(time.Minute, 0), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestFailureLoggedOncePerChange(t *testing.T) {
 	rec, logger := newLogRecorder()
 	src := &fakeSource{name: "c"}
 	now := at(0)
-	e, err := New([]Source{src}, Options{Config: Config{Interval: time.Second}, Logger: logger, Now: func() time.Time { return now }})
+	e, err := New([]Source{src}, Options{Config: pollEvery(time.Second, 0), Logger: logger, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestFailureLoggedOncePerChange(t *testing.T) {
 func TestFailureLoggedAgainWhenItChanges(t *testing.T) {
 	rec, logger := newLogRecorder()
 	src := &fakeSource{name: "c"}
-	e, err := New([]Source{src}, Options{Config: Config{Interval: time.Second}, Logger: logger})
+	e, err := New([]Source{src}, Options{Config: pollEvery(time.Second, 0), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ package exporter_test
 // ("| scenario | expected | observed |", see reliabilityRow).
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -29,7 +31,6 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
@@ -92,8 +93,8 @@ func newFaultRig(t *testing.T, opts exporter.Options, kopts ...kfake.Opt) *fault
 
 	r.ac = c.Source(t, "c")
 	r.src = &countingSource{Source: r.ac}
-	if opts.Interval == 0 {
-		opts.Interval = time.Minute // tests call Poll themselves
+	if opts.Poll.Interval == 0 {
+		opts.Poll.Interval = time.Minute // tests call Poll themselves
 	}
 	var err error
 	r.e, err = exporter.New([]exporter.Source{r.src}, opts)
@@ -377,7 +378,7 @@ func slowBroker(c *kfaketest.Cluster, key kmsg.Key, d time.Duration, on *atomic.
 // polls never overlap.
 func TestFaultSlowBroker(t *testing.T) {
 	const interval = 300 * time.Millisecond
-	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
+	r := newFaultRig(t, exporter.Options{Config: exporter.PollEvery(interval, interval)})
 	var slow atomic.Bool
 	var slept atomic.Int32
 	slowBroker(r.c, kmsg.Metadata, 2*time.Second, &slow, &slept)
@@ -457,7 +458,7 @@ func TestFaultSlowBroker(t *testing.T) {
 func TestFaultSlowListOffsets(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	const staleAfter = exporter.DefaultStaleAfterPolls * interval
-	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
+	r := newFaultRig(t, exporter.Options{Config: exporter.PollEvery(interval, interval)})
 	var slow atomic.Bool
 	var slept atomic.Int32
 	slowBroker(r.c, kmsg.ListOffsets, 2*time.Second, &slow, &slept)
@@ -534,7 +535,7 @@ func TestFaultOutage(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	var results []result.ClusterResult
 	var mu sync.Mutex
-	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}, OnResult: func(res *result.Result) {
+	r := newFaultRig(t, exporter.Options{Config: exporter.PollEvery(interval, interval), OnResult: func(res *result.Result) {
 		cr, _ := res.Cluster("c")
 		mu.Lock()
 		results = append(results, *cr)
@@ -764,7 +765,7 @@ func TestFaultOldBroker(t *testing.T) {
 	}{{"0.8.0", kversion.V0_8_0()}, {"0.10.0", kversion.V0_10_0()}, {"2.0.0", kversion.V2_0_0()}} {
 		t.Run("kafka-"+v.name, func(t *testing.T) {
 			c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.MaxVersions(v.vs))
-			e, err := exporter.New([]exporter.Source{c.Source(t, "c")}, exporter.Options{Config: exporter.Config{Interval: 2 * time.Second}})
+			e, err := exporter.New([]exporter.Source{c.Source(t, "c")}, exporter.Options{Config: exporter.PollEvery(2*time.Second, 0)})
 			if err != nil {
 				t.Fatal(err)
 			}

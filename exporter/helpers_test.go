@@ -13,3 +13,11 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
 // testSnapshot is the poll fixture exporter/lag's tests use too.
 var testSnapshot = resulttest.Snapshot
+
+// pollEvery returns a Config that polls every interval, with the given
+// poll timeout (0: the interval), the rest at its zero value.
+func pollEvery(interval, timeout time.Duration) Config {
+	var c Config
+	c.Poll.Interval, c.Poll.Timeout = interval, timeout
+	return c
+}

@@ -20,7 +20,7 @@ import (
 func TestFaultHungCoordinator(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	const staleAfter = exporter.DefaultStaleAfterPolls * interval
-	r := newFaultRig(t, exporter.Options{Config: exporter.Config{Interval: interval, Timeout: interval}})
+	r := newFaultRig(t, exporter.Options{Config: exporter.PollEvery(interval, interval)})
 	// One group per coordinator: groups until every broker coordinates
 	// one.
 	byCoord := map[int32]string{}

@@ -33,7 +33,7 @@ func TestPollDurationCoversTheWholePoll(t *testing.T) {
 	src.set(withGroup(testSnapshot()), nil)
 	clock := &tickingClock{now: at(600)}
 	var logs bytes.Buffer
-	e, err := New([]Source{src}, Options{Config: Config{Interval: 3 * time.Second}, Now: clock.Now,
+	e, err := New([]Source{src}, Options{Config: pollEvery(3*time.Second, 0), Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

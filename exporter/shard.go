@@ -22,29 +22,12 @@ import (
 // divided by Count. Topic-level series (log start and end offsets) are
 // exported by every replica.
 //
-// The fields are also the exporter's shard.* options: the tags give their
-// key, help and range (internal/settings).
+// The fields are also the exporter's shard.* options (Config.Shard): the
+// tags give their key, help and range (internal/settings); Config's
+// SetDefaults and Validate set and check them.
 type Shard struct {
 	Index int `mapstructure:"index" range:"0..999" help:"this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"`
 	Count int `mapstructure:"count" range:"1..1000" help:"number of exporter replicas sharing the groups of every cluster (1: no sharding)"`
-}
-
-// SetDefaults makes the zero value one shard (Count 1).
-func (s *Shard) SetDefaults() {
-	if s.Count == 0 {
-		s.Count = 1
-	}
-}
-
-// Validate reports a shard that cannot exist, naming the shard.* option.
-func (s Shard) Validate() error {
-	if s.Count < 0 {
-		return fmt.Errorf("shard.count %d: must not be negative", s.Count)
-	}
-	if s.Index < 0 || (s.Count > 0 && s.Index >= s.Count) || (s.Count == 0 && s.Index != 0) {
-		return fmt.Errorf("shard.index %d: want 0 to shard.count-1 (%d)", s.Index, max(s.Count, 1)-1)
-	}
-	return nil
 }
 
 // Match reports whether group belongs to this shard.

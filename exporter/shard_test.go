@@ -62,14 +62,21 @@ func TestShardDistribution(t *testing.T) {
 	}
 }
 
+// TestShardValidate: Config.Validate checks the shard.* section.
 func TestShardValidate(t *testing.T) {
+	validate := func(s Shard) error {
+		var c Config
+		c.SetDefaults()
+		c.Shard = s
+		return c.Validate()
+	}
 	for _, s := range []Shard{{0, 0}, {0, 1}, {2, 3}} {
-		if err := s.Validate(); err != nil {
+		if err := validate(s); err != nil {
 			t.Errorf("%+v: %v", s, err)
 		}
 	}
 	for _, s := range []Shard{{-1, 2}, {2, 2}, {1, 0}, {0, -1}} {
-		if err := s.Validate(); err == nil {
+		if err := validate(s); err == nil {
 			t.Errorf("%+v: no error", s)
 		}
 	}

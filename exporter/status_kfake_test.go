@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"testing"
 	"time"
@@ -10,7 +12,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // TestStatusTransitions scripts a consumer over real polls of an
@@ -23,7 +24,7 @@ func TestStatusTransitions(t *testing.T) {
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "events"))
 	ac := c.Source(t, "c")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: 30 * time.Second},
+	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.PollEvery(30*time.Second, 0),
 		Now: func() time.Time { return now }, Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "interpolate"}, Status: status.RulesConfig{Window: 3}}})
 	if err != nil {
 		t.Fatal(err)

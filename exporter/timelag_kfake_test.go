@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"math"
@@ -15,7 +17,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // scenario produces records with known create times on its own topic and
@@ -101,7 +102,7 @@ func TestTimeLagAccuracy(t *testing.T) {
 			var trends status.Config
 			trends.SetDefaults() // exact-above-records 1000
 			trends.TimeLag.Mode = m
-			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Config: exporter.Config{Interval: pollEvery}, Now: clk.Now,
+			e, err := exporter.New([]exporter.Source{c.Source(t, "sim")}, exporter.Options{Config: exporter.PollEvery(pollEvery, 0), Now: clk.Now,
 				Trends: trends})
 			if err != nil {
 				t.Fatal(err)

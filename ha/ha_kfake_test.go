@@ -1,6 +1,8 @@
 package ha_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,7 +18,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/ha"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
@@ -57,7 +58,9 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: pollInterval}, Owner: m, Expiry: tr})
+	opts := exporter.Options{Owner: m, Expiry: tr}
+	opts.Poll.Interval = pollInterval
+	e, err := exporter.New([]exporter.Source{ac}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
 )
@@ -19,33 +18,13 @@ var enumFamilies = []string{
 	"offsetlag_consumergroup_topic_status", "offsetlag_consumergroup_topic_lag_seconds_partitions",
 }
 
-// gathered renders c through a registry: family name -> series (label
-// pairs as text) -> value.
+// gathered renders c through a pedantic registry: family name -> series
+// (label pairs as text) -> value.
 func gathered(t *testing.T, c *Collector) map[string]map[string]float64 {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]map[string]float64{}
-	for _, mf := range mfs {
-		series := map[string]float64{}
-		for _, m := range mf.GetMetric() {
-			series[labelText(m)] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
-		}
-		out[mf.GetName()] = series
-	}
-	return out
-}
-
-func labelText(m *dto.Metric) string {
-	var parts []string
-	for _, l := range m.GetLabel() {
-		parts = append(parts, l.GetName()+"="+l.GetValue())
-	}
-	return strings.Join(parts, ",")
+	return series(t, reg)
 }
 
 // TestEnumsCurrent: with metrics.enums=current the enum-like families keep

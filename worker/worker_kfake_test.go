@@ -2,6 +2,7 @@ package worker
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 
 	"context"
 	"errors"
@@ -266,13 +267,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.WaitFor(t, what, 2*time.Minute, 20*time.Millisecond, cond)
 }
 
 func TestBatchingAndCommit(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 
 	"bufio"
 	"bytes"
@@ -99,9 +100,7 @@ func TestHelp(t *testing.T) {
 // while the batch is in flight, and checks: exit 0, every valid record
 // stored once, every malformed one dead-lettered, offsets committed.
 func TestBinarySIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	testenv.SkipShort(t, "builds and runs the binary")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "factor-worker")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

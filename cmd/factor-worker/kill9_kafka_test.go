@@ -70,6 +70,23 @@ func startWorker(t *testing.T, bin string, args ...string) *workerProc {
 	return w
 }
 
+// terminate sends SIGTERM and fails t unless the worker exits cleanly
+// within a minute.
+func (w *workerProc) terminate(t *testing.T) {
+	t.Helper()
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-w.exited:
+		if err != nil {
+			t.Fatalf("worker exit after SIGTERM: %v\n%s", err, w.logText())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("worker did not exit within a minute of SIGTERM\n%s", w.logText())
+	}
+}
+
 func (w *workerProc) logText() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -242,17 +259,7 @@ func kill9Run(t *testing.T, bin string, brokers []string, adm *kadm.Client, txn 
 		time.Sleep(50 * time.Millisecond)
 	}
 	second := time.Since(w2.started)
-	if err := w2.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-w2.exited:
-		if err != nil {
-			t.Fatalf("worker exit after SIGTERM: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("worker did not exit after SIGTERM")
-	}
+	w2.terminate(t)
 	t.Logf("end to end: %d records in %s (%.0f records/s incl. restart)", total, (first + second).Round(time.Millisecond),
 		float64(total)/(first+second).Seconds())
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 
 	"context"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,9 +39,7 @@ func get(t *testing.T, url string) (int, string) {
 // on the configured address, consume every record, answer /readyz 200 and
 // exit 0 on SIGTERM.
 func TestBinaryWaitsForKafka(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary for 30 s")
-	}
+	testenv.SkipShort(t, "builds and runs the binary for 30 s")
 	const before = 30 * time.Second
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -115,17 +113,7 @@ func TestBinaryWaitsForKafka(t *testing.T) {
 	if got := scrape(t, w.addr, "factor_worker_consuming"); got != 1 {
 		t.Fatalf("factor_worker_consuming = %v", got)
 	}
-	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-w.exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("no exit after SIGTERM")
-	}
+	w.terminate(t)
 	st, err := store.OpenSQLite(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)

@@ -135,7 +135,7 @@ func waitSentAndStop(t *testing.T, url string, stop func() int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if m := sentRE.FindStringSubmatch(scrape(t, url)); m != nil && m[1] != "0" {
+		if m := sentRE.FindStringSubmatch(testenv.Body(url)); m != nil && m[1] != "0" {
 			break
 		}
 		if time.Now().After(deadline) {

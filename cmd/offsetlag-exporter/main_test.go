@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -82,24 +81,13 @@ func seed(t *testing.T, c *kfaketest.Cluster) {
 	c.Commit(t, "g", "t", map[int32]int64{0: 3, 1: 5, 2: 10})
 }
 
-func scrape(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
 // waitFor scrapes until every line is present, or fails after 20 s.
 func waitFor(t *testing.T, url string, lines ...string) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var body string
 	for time.Now().Before(deadline) {
-		body = scrape(t, url)
+		body = testenv.Body(url)
 		ok := true
 		for _, l := range lines {
 			if !strings.Contains(body, l+"\n") {
@@ -137,7 +125,7 @@ func TestServeOutageAndRecovery(t *testing.T) {
 	}
 	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7), lag(1, 5), lag(2, 0),
 		`offsetlag_consumergroup_sum_lag{cluster_name="default",group="g"} 12`)
-	if body := scrape(t, base+"/readyz"); !strings.Contains(body, "ready") {
+	if body := testenv.Body(base + "/readyz"); !strings.Contains(body, "ready") {
 		t.Errorf("/readyz = %q", body)
 	}
 

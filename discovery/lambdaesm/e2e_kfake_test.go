@@ -1,6 +1,8 @@
 package lambdaesm_test
 
 import (
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+
 	"context"
 	"log/slog"
 	"strings"
@@ -14,7 +16,6 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
@@ -74,9 +75,9 @@ func TestDisabledESMKfake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{
-		Config: exporter.Config{Interval: interval}, Logger: logger, OnResult: warner.OnResult, Expiry: tracker,
-	})
+	opts := exporter.Options{Logger: logger, OnResult: warner.OnResult, Expiry: tracker}
+	opts.Poll.Interval = interval
+	e, err := exporter.New([]exporter.Source{ac}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

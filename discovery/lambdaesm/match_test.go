@@ -78,8 +78,9 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.Config{Interval: time.Hour},
-		OnResult: func(*result.Result) { d.Rematch() }, Expiry: tracker})
+	opts := exporter.Options{OnResult: func(*result.Result) { d.Rematch() }, Expiry: tracker}
+	opts.Poll.Interval = time.Hour
+	e, err := exporter.New([]exporter.Source{ac}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	}
 	// With --shard.count > 1 (or an IncludeGroup) this process polls only
 	// its own groups.
-	shard := cfg.Shard()
+	shard := cfg.Exporter.Shard
 	own := shard.Match
 	if opts.IncludeGroup != nil {
 		own = func(g string) bool { return shard.Match(g) && opts.IncludeGroup(g) }
@@ -207,7 +207,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		Enums: metrics.Enums(cfg.Metrics.Enums), Compat: metrics.Compat(cfg.Metrics.Compat)})
 	sinks := append([]func(*result.Result){a.cw.onResult(), page.Record, a.esm.onResult(), collector.OnResult}, opts.OnResult...)
 	a.exp, err = exporter.New(sources, exporter.Options{
-		Config: cfg.Poll, Logger: logger,
+		Config: cfg.Exporter, Logger: logger,
 		Trends: cfg.Trends, OnResult: onResults(sinks...),
 		Expiry: tracker, Owner: a.rep.owner(),
 	})

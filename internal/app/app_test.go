@@ -441,9 +441,9 @@ func TestHAMembershipLifecycle(t *testing.T) {
 			t.Fatalf("the replica did not take every shard and export g; /metrics:\n%s\nlogs:\n%s", body, r.logs)
 		}
 		time.Sleep(100 * time.Millisecond)
-		body = get(t, base+"/metrics")
+		body = testenv.Body(base + "/metrics")
 	}
-	if api := get(t, base+"/api/v1/replicas"); !strings.Contains(api, `"owned":[0,1,2,3]`) {
+	if api := testenv.Body(base + "/api/v1/replicas"); !strings.Contains(api, `"owned":[0,1,2,3]`) {
 		t.Errorf("/api/v1/replicas = %s", api)
 	}
 	cancel()
@@ -457,17 +457,6 @@ func TestHAMembershipLifecycle(t *testing.T) {
 	if started < 0 || polled < 0 || stopped < 0 || left < 0 || closed < 0 || !(started < polled && stopped < left && left < closed) {
 		t.Errorf("want ha started < first poll, polls stopped < left the replicas' group < Kafka clients closed:\n%s", logs)
 	}
-}
-
-func get(t *testing.T, url string) string {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		return ""
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return string(b)
 }
 
 // CloudWatch that never answers does not hold the shutdown: the flush is

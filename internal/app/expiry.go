@@ -16,6 +16,6 @@ func (a *App) newTracker(includeGroup, own func(string) bool) (*expiry.Tracker, 
 	for _, cl := range a.cfg.ClusterList() {
 		clusters[cl.Name] = cl.OffsetsRetention
 	}
-	return expiry.NewTracker(a.cfg.Config, expiry.Options{Clusters: clusters, Interval: a.cfg.Poll.Interval,
+	return expiry.NewTracker(a.cfg.Config, expiry.Options{Clusters: clusters, Interval: a.cfg.Exporter.Poll.Interval,
 		Logger: a.log, Include: a.rep.include(includeGroup), Expected: a.esm.expectedGroups(own), Share: a.rep.share()})
 }

@@ -40,7 +40,7 @@ func TestExpectedGroupsSharded(t *testing.T) {
 		}
 		var want []string
 		for _, g := range groups {
-			if cfg.Shard().Match(g) {
+			if cfg.Exporter.Shard.Match(g) {
 				want = append(want, g)
 			}
 		}

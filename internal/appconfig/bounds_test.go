@@ -126,7 +126,7 @@ func TestBareNumberDurations(t *testing.T) {
 	}
 	_ = os.WriteFile(f, []byte("kafka: {brokers: [k:1], offsets-retention: 0}\npoll: {timeout: 0, interval: 30s}\n"), 0o600)
 	c, err := load(t, []string{"--config", f}, nil)
-	if err != nil || c.Poll.Timeout != 0 || c.Kafka.OffsetsRetention != 0 || c.Poll.Interval != 30*time.Second {
+	if err != nil || c.Exporter.Poll.Timeout != 0 || c.Kafka.OffsetsRetention != 0 || c.Exporter.Poll.Interval != 30*time.Second {
 		t.Errorf("bare 0: %+v %v", c, err)
 	}
 }

@@ -6,9 +6,9 @@
 // Each option is one tagged struct field (internal/settings derives its
 // flag, environment variable and YAML key), its default set by its
 // section's SetDefaults. Sections used by one package are that package's
-// own Config (exporter.Config for poll.*, status.Config for timelag.* and
-// status.*, namefilter.Config for the groups and topics filters,
-// exporter.Shard, expiry.Config for expiry and state, cloudwatch.Config,
+// own Config (exporter.Config for poll.* and shard.*, status.Config for
+// timelag.* and status.*, namefilter.Config for the groups and topics
+// filters, expiry.Config for expiry and state, cloudwatch.Config,
 // metrics.Options, httpserver.Limits, lambdaesm.Settings, kafkasec's TLS
 // and SASL), embedded here; the sections that compose several packages
 // (kafka and clusters, web, log, ha) are declared here.
@@ -45,10 +45,11 @@ type Config struct {
 	Kafka KafkaConfig `mapstructure:"kafka"`
 	// Clusters are more clusters (file only).
 	Clusters []ClusterConfig `mapstructure:"clusters"`
-	// Poll is the poll loop's Config (exporter.Config).
-	Poll   exporter.Config   `mapstructure:"poll"`
-	Groups namefilter.Config `mapstructure:"groups" help:"consumer groups"`
-	Topics namefilter.Config `mapstructure:"topics" help:"topics"`
+	// Exporter is the poll.* and shard.* sections: exporter.Config,
+	// owned by the exporter (Poll, Shard).
+	Exporter exporter.Config   `mapstructure:",squash"`
+	Groups   namefilter.Config `mapstructure:"groups" help:"consumer groups"`
+	Topics   namefilter.Config `mapstructure:"topics" help:"topics"`
 	// Trends are the timelag.* and status.* sections: exporter/status's
 	// Config.
 	Trends  status.Config `mapstructure:",squash"`
@@ -62,8 +63,6 @@ type Config struct {
 	CloudWatch CloudWatchConfig `mapstructure:"cloudwatch"`
 	// LambdaESM configures Lambda event source mapping discovery (esm.go).
 	LambdaESM LambdaESMConfig `mapstructure:"lambda-esm"`
-	// Sharding splits the groups across replicas (shard.go).
-	Sharding ShardConfig `mapstructure:"shard"`
 	// HA runs replicas coordinated through Kafka (ha.go).
 	HA HAConfig `mapstructure:"ha"`
 }
@@ -72,7 +71,7 @@ type Config struct {
 // section sets its own).
 func (c *Config) SetDefaults() {
 	c.Kafka.SetDefaults()
-	c.Poll.SetDefaults()
+	c.Exporter.SetDefaults()
 	c.Groups.SetDefaults()
 	c.Topics.SetDefaults()
 	c.Trends.SetDefaults()
@@ -81,7 +80,6 @@ func (c *Config) SetDefaults() {
 	c.Log.SetDefaults()
 	c.CloudWatch.SetDefaults()
 	c.LambdaESM.SetDefaults()
-	c.Sharding.SetDefaults()
 	c.HA.SetDefaults()
 }
 
@@ -256,9 +254,6 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateLambdaESM(); err != nil {
-		return err
-	}
-	if err := c.Sharding.Validate(); err != nil {
 		return err
 	}
 	if err := c.validateHA(); err != nil {

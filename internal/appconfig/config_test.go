@@ -73,8 +73,8 @@ func TestExporterYAML(t *testing.T) {
 	if cl[1].Isolation != "read_committed" || cl[1].Version != "4.1.0" || cl[1].DialTimeout != 10*time.Second {
 		t.Errorf("analytics did not inherit kafka.* defaults or keep its own: %+v", cl[1])
 	}
-	if c.Poll.Interval != 30*time.Second || c.Groups.Deny[0] != "console-consumer-.*" {
-		t.Errorf("poll/groups = %+v %+v", c.Poll, c.Groups)
+	if c.Exporter.Poll.Interval != 30*time.Second || c.Groups.Deny[0] != "console-consumer-.*" {
+		t.Errorf("poll/groups = %+v %+v", c.Exporter.Poll, c.Groups)
 	}
 }
 
@@ -89,14 +89,14 @@ func TestPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Poll.Interval != 20*time.Second {
-		t.Errorf("interval = %s, want the flag's 20s", c.Poll.Interval)
+	if c.Exporter.Poll.Interval != 20*time.Second {
+		t.Errorf("interval = %s, want the flag's 20s", c.Exporter.Poll.Interval)
 	}
-	if c.Poll.Timeout != 4*time.Second {
-		t.Errorf("timeout = %s, want the file's 4s", c.Poll.Timeout)
+	if c.Exporter.Poll.Timeout != 4*time.Second {
+		t.Errorf("timeout = %s, want the file's 4s", c.Exporter.Poll.Timeout)
 	}
-	if c.Poll.StaleAfter != 45*time.Second {
-		t.Errorf("stale-after = %s, want the environment's 45s", c.Poll.StaleAfter)
+	if c.Exporter.Poll.StaleAfter != 45*time.Second {
+		t.Errorf("stale-after = %s, want the environment's 45s", c.Exporter.Poll.StaleAfter)
 	}
 	if got := c.Kafka.Brokers; len(got) != 2 || got[0] != "env:1" {
 		t.Errorf("brokers = %v, want the environment's", got)

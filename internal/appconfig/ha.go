@@ -31,7 +31,7 @@ func (c *Config) validateHA() error {
 	if !h.Enabled {
 		return nil
 	}
-	if c.Sharding.Count > 1 || c.Sharding.Index != 0 {
+	if c.Exporter.Shard.Count > 1 || c.Exporter.Shard.Index != 0 {
 		return errors.New("ha.enabled and shard.index/shard.count are exclusive: HA replicas share the groups dynamically")
 	}
 	if c.State.Dir != "" {

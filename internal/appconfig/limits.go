@@ -14,7 +14,8 @@ import (
 //   - poll.interval: a poll is a handful of round trips to every broker;
 //     below 100 ms the exporter only loads the brokers (a YAML "30" once
 //     meant 30 ns: 18,000 polls in 5 s). poll.timeout is at most the
-//     interval (checked by exporter.Config.Validate).
+//     interval, shard.index below shard.count (checked by
+//     exporter.Config.Validate).
 //   - kafka.dial-timeout: a TCP and TLS handshake needs more than 100 ms
 //     on a real network.
 //   - status.window: every partition keeps a window of samples; 1,000 polls
@@ -47,7 +48,7 @@ func (c *Config) validateBounds() error {
 			}
 		}
 	}
-	return c.Poll.Validate()
+	return c.Exporter.Validate()
 }
 
 // checkPort reports an address whose port is not a number from minPort

@@ -14,8 +14,8 @@ func TestShardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Shard(); s.Count != 1 || s.Index != 0 || c.Poll.MaxConcurrentClusters != 0 {
-		t.Errorf("defaults: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	if s := c.Exporter.Shard; s.Count != 1 || s.Index != 0 || c.Exporter.Poll.MaxConcurrentClusters != 0 {
+		t.Errorf("defaults: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 
 	c, err = load(t, []string{"--kafka.brokers", "a:1", "--shard.index", "2", "--shard.count", "3",
@@ -23,8 +23,8 @@ func TestShardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Shard(); s != (exporter.Shard{Index: 2, Count: 3}) || c.Poll.MaxConcurrentClusters != 4 {
-		t.Errorf("flags: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	if s := c.Exporter.Shard; s != (exporter.Shard{Index: 2, Count: 3}) || c.Exporter.Poll.MaxConcurrentClusters != 4 {
+		t.Errorf("flags: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 
 	c, err = load(t, []string{"--kafka.brokers", "a:1"}, []string{"OFFSETLAG_SHARD_INDEX=1", "OFFSETLAG_SHARD_COUNT=2",
@@ -32,8 +32,8 @@ func TestShardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Shard(); s != (exporter.Shard{Index: 1, Count: 2}) || c.Poll.MaxConcurrentClusters != 8 {
-		t.Errorf("environment: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	if s := c.Exporter.Shard; s != (exporter.Shard{Index: 1, Count: 2}) || c.Exporter.Poll.MaxConcurrentClusters != 8 {
+		t.Errorf("environment: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 
 	f := filepath.Join(t.TempDir(), "c.yaml")
@@ -44,8 +44,8 @@ func TestShardFlags(t *testing.T) {
 	if c, err = load(t, []string{"--config", f}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Shard(); s != (exporter.Shard{Index: 0, Count: 2}) || c.Poll.MaxConcurrentClusters != 2 {
-		t.Errorf("file: shard %+v, max concurrent %d", s, c.Poll.MaxConcurrentClusters)
+	if s := c.Exporter.Shard; s != (exporter.Shard{Index: 0, Count: 2}) || c.Exporter.Poll.MaxConcurrentClusters != 2 {
+		t.Errorf("file: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 
 	for _, bad := range []struct {

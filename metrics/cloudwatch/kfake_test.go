@@ -91,7 +91,9 @@ func (f *kafkaFixture) exporter(t *testing.T, name string, onResult func(*result
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	e, err := exporter.New([]exporter.Source{c}, exporter.Options{Config: exporter.Config{Interval: time.Hour}, OnResult: onResult})
+	opts := exporter.Options{OnResult: onResult}
+	opts.Poll.Interval = time.Hour
+	e, err := exporter.New([]exporter.Source{c}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"
 )
 
@@ -49,13 +50,7 @@ func selfMetric(t *testing.T, p *cloudwatch.Publisher, name, reason string) floa
 
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.WaitFor(t, what, timeout, 20*time.Millisecond, cond)
 }
 
 func newPublisher(t *testing.T, endpoint string, mod func(*cloudwatch.Options)) *cloudwatch.Publisher {

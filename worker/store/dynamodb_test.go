@@ -96,15 +96,17 @@ func TestDynamoDBGivesUp(t *testing.T) {
 	}
 }
 
-func TestDynamoDBAgainstMoto(t *testing.T) {
-	// OFFSETLAG_TEST_MOTO_ENDPOINT if set, else a moto server started for this
-	// test; skipped when moto cannot run, except with CI=true (fatal).
-	ep := mototest.Start(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// motoStore opens the store on a new table of a moto server
+// (OFFSETLAG_TEST_MOTO_ENDPOINT if set, else one started for the test;
+// skipped when moto cannot run, except with CI=true: fatal), created as the
+// worker creates it, and returns the store, its client and the table's name.
+func motoStore(t *testing.T, prefix string) (*DynamoDB, *dynamodb.Client, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	awsCfg := mototest.AWSConfig(ep)
-	table := mototest.TableName("factor-results-")
-	d, err := OpenDynamoDB(awsCfg, DynamoDBConfig{Table: table, Endpoint: ep})
+	ep := mototest.Start(t)
+	table := mototest.TableName(prefix)
+	d, err := OpenDynamoDB(mototest.AWSConfig(ep), DynamoDBConfig{Table: table, Endpoint: ep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +114,13 @@ func TestDynamoDBAgainstMoto(t *testing.T) {
 	if err := CreateDynamoDBTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}
+	return d, client, table
+}
+
+func TestDynamoDBAgainstMoto(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, client, table := motoStore(t, "factor-results-")
 	rs := sampleResults("numbers", 40)
 	if err := d.Put(ctx, rs); err != nil {
 		t.Fatal(err)

@@ -3,11 +3,9 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
@@ -35,18 +33,14 @@ func failedIndexes(t *testing.T, err error) map[int]bool {
 // as an operator might add) fail alone; the rest of the batch is stored.
 func TestSQLitePartialBatch(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempSQLite(t)
 	if _, err := s.db.ExecContext(ctx, `CREATE TRIGGER reject_poison BEFORE INSERT ON results
 		WHEN NEW.number LIKE '777%' BEGIN SELECT RAISE(ABORT, 'poison number'); END`); err != nil {
 		t.Fatal(err)
 	}
 	rs := sampleResults("numbers", 30)
 	rs[4].Number, rs[17].Number = 7771, 7772
-	err = s.Put(ctx, rs)
+	err := s.Put(ctx, rs)
 	if got := failedIndexes(t, err); len(got) != 2 || !got[4] || !got[17] {
 		t.Fatalf("failed = %v, want {4, 17} (err %v)", got, err)
 	}
@@ -75,23 +69,14 @@ func TestSQLitePartialBatch(t *testing.T) {
 // ValidationException; the store writes that chunk item by item and
 // reports only the oversized item, every other item is stored once.
 func TestDynamoDBPartialBatchAgainstMoto(t *testing.T) {
-	ep := mototest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	table := mototest.TableName("partial-")
-	d, err := OpenDynamoDB(mototest.AWSConfig(ep), DynamoDBConfig{Table: table, Endpoint: ep})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := d.api.(*dynamodb.Client)
-	if err := CreateDynamoDBTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	d, client, table := motoStore(t, "partial-")
 	rs := sampleResults("numbers", 60)
 	for _, i := range []int{3, 40} {
 		rs[i].Number, rs[i].Factors = poisonNumber, factor.Divisors(poisonNumber)
 	}
-	err = d.Put(ctx, rs)
+	err := d.Put(ctx, rs)
 	if got := failedIndexes(t, err); len(got) != 2 || !got[3] || !got[40] {
 		t.Fatalf("failed = %v, want {3, 40} (err %v)", got, err)
 	}

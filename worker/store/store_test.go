@@ -28,6 +28,18 @@ func TestMsgID(t *testing.T) {
 	}
 }
 
+// tempSQLite opens a store in a new file of the test's directory, closed
+// when the test ends.
+func tempSQLite(t *testing.T) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 func TestSQLiteIdempotentRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "results.db")
@@ -85,11 +97,7 @@ func TestSQLiteIdempotentRoundTrip(t *testing.T) {
 
 func TestSQLiteConcurrentPut(t *testing.T) {
 	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempSQLite(t)
 	errc := make(chan error, 4)
 	for g := 0; g < 4; g++ {
 		go func() { errc <- s.Put(ctx, sampleResults(fmt.Sprintf("t%d", g), 50)) }()
@@ -105,11 +113,7 @@ func TestSQLiteConcurrentPut(t *testing.T) {
 }
 
 func TestSQLitePutCanceled(t *testing.T) {
-	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tempSQLite(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := s.Put(ctx, sampleResults("t", 3)); err == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(kafkatest.Main(m)) }
@@ -135,16 +136,10 @@ func (h *markHandler) finish(s sarama.ConsumerGroupSession) {
 	}
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor polls cond every 500 ms until it holds or the timeout passes.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	testenv.WaitFor(t, what, timeout, 500*time.Millisecond, cond)
 }
 
 func checkOffsetsKept(t *testing.T, b *kafkatest.Broker, topic, group string) {

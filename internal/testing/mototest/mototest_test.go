@@ -20,17 +20,8 @@ func TestDynamoDB(t *testing.T) {
 	ep := mototest.Start(t)
 	ctx := context.Background()
 	db := mototest.DynamoDB(ep)
-	table := mototest.TableName("factors-")
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("n"), AttributeType: ddbtypes.ScalarAttributeTypeN}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("n"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+	table := createTable(t, db, "factors-", "n", ddbtypes.ScalarAttributeTypeN)
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
 		"n":       &ddbtypes.AttributeValueMemberN{Value: "12"},
 		"factors": &ddbtypes.AttributeValueMemberS{Value: "1,2,3,4,6,12"},
 	}})
@@ -48,16 +39,7 @@ func TestDynamoDB(t *testing.T) {
 	}
 
 	// Keys and Item on a table with a string hash key.
-	strTable := mototest.TableName("ids-")
-	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(strTable),
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	strTable := createTable(t, db, "ids-", "id", ddbtypes.ScalarAttributeTypeS)
 	for _, id := range []string{"a", "b", "c"} {
 		_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(strTable), Item: map[string]ddbtypes.AttributeValue{
 			"id": &ddbtypes.AttributeValueMemberS{Value: id}, "v": &ddbtypes.AttributeValueMemberS{Value: id + id},
@@ -87,6 +69,23 @@ func TestDynamoDB(t *testing.T) {
 	if len(tables.TableNames) != 0 {
 		t.Fatalf("tables after reset: %v", tables.TableNames)
 	}
+}
+
+// createTable creates a table named prefix plus a unique suffix with the
+// hash key attribute key of type typ, and returns its name.
+func createTable(t *testing.T, db *dynamodb.Client, prefix, key string, typ ddbtypes.ScalarAttributeType) string {
+	t.Helper()
+	name := mototest.TableName(prefix)
+	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: typ}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String(key), KeyType: ddbtypes.KeyTypeHash}},
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
 
 func TestCloudWatchJSON(t *testing.T) {

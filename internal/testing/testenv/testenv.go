@@ -11,7 +11,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the tests run in CI (CI=true, as .ci/run sets it):
@@ -196,3 +199,28 @@ func (c *Concurrency) Inside() int32 { return c.inside.Load() }
 
 // Peak is the most that were inside at once so far.
 func (c *Concurrency) Peak() int32 { return c.peak.Load() }
+
+// WaitFor polls cond every interval until it holds, and fails t when it
+// still does not after timeout.
+func WaitFor(t testing.TB, what string, timeout, every time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(every)
+	}
+}
+
+// Body returns the body of a GET of url, or "" when the request fails (a
+// server not up yet: callers poll until it holds what they wait for).
+func Body(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

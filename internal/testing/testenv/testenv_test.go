@@ -1,11 +1,18 @@
 package testenv
 
 import (
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestRepoRoot(t *testing.T) {
@@ -93,5 +100,50 @@ func TestConcurrency(t *testing.T) {
 	done.Wait()
 	if all.Peak() != n || all.Inside() != 0 {
 		t.Errorf("peak %d inside %d, want %d and 0", all.Peak(), all.Inside(), n)
+	}
+}
+
+func TestWaitFor(t *testing.T) {
+	n := 0
+	WaitFor(t, "the third call", time.Minute, time.Millisecond, func() bool { n++; return n == 3 })
+	if n != 3 {
+		t.Errorf("cond called %d times, want 3 (until it held)", n)
+	}
+	// A cond that never holds fails the test (run in a goroutine of its
+	// own: Fatalf ends it with runtime.Goexit).
+	ft := &fakeT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		WaitFor(ft, "never", 20*time.Millisecond, time.Millisecond, func() bool { return false })
+	}()
+	<-done
+	if !strings.Contains(ft.fatal, "timed out after 20ms waiting for never") {
+		t.Errorf("Fatalf %q", ft.fatal)
+	}
+}
+
+// fakeT records Fatalf and ends the goroutine, as testing.T does.
+type fakeT struct {
+	testing.TB
+	fatal string
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func TestBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "path "+r.URL.Path)
+	}))
+	if got := Body(srv.URL + "/x"); got != "path /x" {
+		t.Errorf("Body = %q", got)
+	}
+	srv.Close()
+	if got := Body(srv.URL + "/x"); got != "" {
+		t.Errorf("Body of a closed server = %q, want empty", got)
 	}
 }

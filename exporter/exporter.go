@@ -46,7 +46,8 @@ type Options struct {
 	// file); nil: one with the defaults, in memory only (expiry_poll.go).
 	Expiry *expiry.Tracker
 	// Owner, when set, decides which groups and topics this replica
-	// exports (owner.go, package ha).
+	// exports (owner.go, package ha); New registers with it to republish
+	// when it loses some.
 	Owner Owner
 }
 
@@ -124,6 +125,9 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		return nil, err
 	}
 	e.publish()
+	if opts.Owner != nil {
+		opts.Owner.OnLoss(e.republish)
+	}
 	return e, nil
 }
 

@@ -27,6 +27,13 @@ type Source interface {
 	Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error)
 }
 
+// recordTimer is a Source that can also read record timestamps
+// (kafkaadmin.Client): its clusters can have exact time lag
+// (exporter/status, Trends.Apply). It is optional: the poll loop asserts it.
+type recordTimer interface {
+	RecordTimes(ctx context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)
+}
+
 // Options configure the exporter.
 type Options struct {
 	// Config is the poll.* and shard.* options (config.go); the exporter
@@ -238,9 +245,12 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}
-		timer, _ := s.(status.RecordTimer)
+		var exact func(context.Context, []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)
+		if rt, ok := s.(recordTimer); ok {
+			exact = rt.RecordTimes
+		}
 		tr := e.clusters[s.Name()].trends
-		reqs, exactTook := tr.Apply(pctx, snap, groups, end, timer)
+		reqs, exactTook := tr.Apply(pctx, snap, groups, end, exact)
 		for api, n := range reqs {
 			snap.Requests[api] += n
 		}

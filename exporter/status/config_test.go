@@ -34,7 +34,7 @@ func TestConfigZeroMeansWhatHelpSays(t *testing.T) {
 		tr, timer := newTrends(cfg), &scriptedTimer{}
 		for i, end := range []int64{100, 200, 300} {
 			snap := snapAt(end)
-			tr.apply(context.Background(), snap, groupsOf(snap), at(30*i), timer)
+			tr.apply(context.Background(), snap, groupsOf(snap), at(30*i), timer.RecordTimes)
 		}
 		n := 0
 		for _, reqs := range timer.seen {

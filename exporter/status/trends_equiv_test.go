@@ -158,8 +158,8 @@ func TestTrendsMatchReference(t *testing.T) {
 							// the raw snapshot the groups were computed with.
 							g1, g2 := groupsOf(snap), groupsOf(snap)
 							raw := rawOf(snap, rng)
-							r1 := got.apply(context.Background(), raw, g1, now, gotT)
-							r2 := want.apply(context.Background(), raw, g2, now, wantT)
+							r1 := got.apply(context.Background(), raw, g1, now, gotT.RecordTimes)
+							r2 := want.apply(context.Background(), raw, g2, now, wantT.RecordTimes)
 							if !reflect.DeepEqual(g1, g2) {
 								t.Fatalf("poll %d: groups differ\n got %+v\nwant %+v", i, g1, g2)
 							}

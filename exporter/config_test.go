@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
 // TestNewChecksConfig: New takes the poll.*/shard.* and timelag.*/status.* Configs
@@ -20,8 +18,8 @@ func TestNewChecksConfig(t *testing.T) {
 	}{
 		{"timeout beyond interval", Options{Config: pollEvery(time.Second, 2*time.Second)}, "poll.timeout 2s: must not exceed poll.interval 1s"},
 		{"shard beyond count", Options{Config: Config{Shard: Shard{Index: 2, Count: 2}}}, "shard.index 2: want 0 to shard.count-1 (1)"},
-		{"bad mode", Options{Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "guess"}, Status: status.RulesConfig{Window: 10}}}, `timelag.mode "guess"`},
-		{"short window", Options{Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "exact"}, Status: status.RulesConfig{Window: 2}}}, "status.window 2"},
+		{"bad mode", Options{Trends: trendsConfig("guess", 10)}, `timelag.mode "guess"`},
+		{"short window", Options{Trends: trendsConfig("exact", 2)}, "status.window 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New([]Source{src}, tc.opts)

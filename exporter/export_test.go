@@ -6,3 +6,6 @@ const DefaultStaleAfterPolls = defaultStaleAfterPolls
 
 // PollEvery is pollEvery for the external tests.
 var PollEvery = pollEvery
+
+// TrendsConfig is trendsConfig for the external tests.
+var TrendsConfig = trendsConfig

@@ -27,6 +27,13 @@ type Source interface {
 	Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, error)
 }
 
+// recordTimer is a Source that can also read record timestamps
+// (kafkaadmin.Client): its clusters can have exact time lag
+// (exporter/status, Trends.Apply). It is optional: the poll loop asserts it.
+type recordTimer interface {
+	RecordTimes(ctx context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)
+}
+
 // Options configure the exporter.
 type Options struct {
 	// Config is the poll.* and shard.* options (config.go); the exporter
@@ -46,7 +53,8 @@ type Options struct {
 	// file); nil: one with the defaults, in memory only (expiry_poll.go).
 	Expiry *expiry.Tracker
 	// Owner, when set, decides which groups and topics this replica
-	// exports (owner.go, package ha).
+	// exports (owner.go, package ha); New registers with it to republish
+	// when it loses some.
 	Owner Owner
 }
 
@@ -124,6 +132,9 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 		return nil, err
 	}
 	e.publish()
+	if opts.Owner != nil {
+		opts.Owner.OnLoss(e.republish)
+	}
 	return e, nil
 }
 
@@ -234,9 +245,12 @@ func (e *Exporter) poll(ctx context.Context, s Source) {
 		if snap.Requests == nil {
 			snap.Requests = map[string]int{}
 		}
-		timer, _ := s.(status.RecordTimer)
+		var exact func(context.Context, []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)
+		if rt, ok := s.(recordTimer); ok {
+			exact = rt.RecordTimes
+		}
 		tr := e.clusters[s.Name()].trends
-		reqs, exactTook := tr.Apply(pctx, snap, groups, end, timer)
+		reqs, exactTook := tr.Apply(pctx, snap, groups, end, exact)
 		for api, n := range reqs {
 			snap.Requests[api] += n
 		}

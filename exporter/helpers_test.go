@@ -3,6 +3,7 @@ package exporter
 import (
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
@@ -19,5 +20,14 @@ var testSnapshot = resulttest.Snapshot
 func pollEvery(interval, timeout time.Duration) Config {
 	var c Config
 	c.Poll.Interval, c.Poll.Timeout = interval, timeout
+	return c
+}
+
+// trendsConfig returns the default timelag.* and status.* options with
+// the given time-lag mode and status window.
+func trendsConfig(mode string, window int) status.Config {
+	var c status.Config
+	c.SetDefaults()
+	c.TimeLag.Mode, c.Status.Window = mode, window
 	return c
 }

@@ -9,10 +9,10 @@ import (
 // Owner decides which groups and topics this replica exports when several
 // replicas share the clusters dynamically (package ha: HA replicas
 // coordinated through a Kafka consumer group). The exporter asks it at every
-// publish, so a group whose shard moved away leaves the Result at once, not
-// at the next poll. (The owner persists the expiry state where the next
-// owner will read it through the tracker: expiry.Options.Share and
-// expiry.Tracker.Restore.)
+// publish, and republishes when the Owner reports a loss, so a group whose
+// shard moved away leaves the Result at once, not at the next poll. (The
+// owner persists the expiry state where the next owner will read it through
+// the tracker: expiry.Options.Share and expiry.Tracker.Restore.)
 type Owner interface {
 	// OwnsGroup and OwnsTopic report whether this replica exports the
 	// group's (topic's) series of the cluster now. They are called often,
@@ -20,12 +20,18 @@ type Owner interface {
 	// be fast and must not call back into the exporter.
 	OwnsGroup(cluster, group string) bool
 	OwnsTopic(cluster, topic string) bool
+	// OnLoss registers lost, which the Owner calls (outside its own locks)
+	// each time OwnsGroup or OwnsTopic has started to report false for
+	// something it owned. New registers the exporter's republish, which
+	// publishes the latest Result again (through OnResult) without what
+	// was lost.
+	OnLoss(lost func())
 }
 
-// Republish publishes the latest Result again (through OnResult), with the
-// groups and topics the Owner no longer owns left out. The Owner calls it
-// when it loses shards.
-func (e *Exporter) Republish() {
+// republish publishes the latest Result again (through OnResult), with the
+// groups and topics the Owner no longer owns left out: the Owner calls it
+// when it loses shards (Owner.OnLoss).
+func (e *Exporter) republish() {
 	e.mu.Lock()
 	res := e.publishLocked()
 	e.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 
-	"github.com/offsetlag/offsetlag/exporter/status"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -52,7 +51,7 @@ func shardOf(group string, count int) int {
 // limitPolls returns sources that share a limit of n polls at a time (for
 // fleets of many clusters in one process): a poll waits for a free slot
 // before its Snapshot (and before its exact time-lag reads), and its deadline keeps running while it waits. n <= 0
-// returns the sources unchanged. The wrappers keep the RecordTimer of the
+// returns the sources unchanged. The wrappers keep the recordTimer of the
 // source (exact time lag).
 func limitPolls(sources []Source, n int) []Source {
 	if n <= 0 || n >= len(sources) {
@@ -62,7 +61,7 @@ func limitPolls(sources []Source, n int) []Source {
 	out := make([]Source, len(sources))
 	for i, s := range sources {
 		ls := limitedSource{Source: s, sem: sem}
-		if rt, ok := s.(status.RecordTimer); ok {
+		if rt, ok := s.(recordTimer); ok {
 			out[i] = limitedTimer{ls, rt}
 		} else {
 			out[i] = ls
@@ -88,7 +87,7 @@ func (l limitedSource) Snapshot(ctx context.Context) (*kafkaadmin.Snapshot, erro
 
 type limitedTimer struct {
 	limitedSource
-	rt status.RecordTimer
+	rt recordTimer
 }
 
 // RecordTimes takes a slot too: it is the poll's other burst of requests.

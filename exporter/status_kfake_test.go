@@ -11,7 +11,6 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
-	"github.com/offsetlag/offsetlag/exporter/status"
 )
 
 // TestStatusTransitions scripts a consumer over real polls of an
@@ -25,7 +24,7 @@ func TestStatusTransitions(t *testing.T) {
 	ac := c.Source(t, "c")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	e, err := exporter.New([]exporter.Source{ac}, exporter.Options{Config: exporter.PollEvery(30*time.Second, 0),
-		Now: func() time.Time { return now }, Trends: status.Config{TimeLag: status.TimeLagConfig{Mode: "interpolate"}, Status: status.RulesConfig{Window: 3}}})
+		Now: func() time.Time { return now }, Trends: exporter.TrendsConfig("interpolate", 3)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,9 @@
 // partition from the start up to that barrier (so it has everything the
 // previous owner flushed before it let go), hands the groups' state back
 // to the tracker (expiry.Tracker.Restore), and only then owns the shard.
+// A Member is the exporter's exporter.Owner: the exporter publishes only
+// what it owns, and republishes without a shard as soon as the Member
+// loses it (OnLoss).
 //
 // Lifecycle (the Burrow contract): New connects nowhere; Start creates the
 // topic if needed and joins the group; Stop flushes the last writes and

@@ -65,10 +65,7 @@ func startReplica(t *testing.T, name string, brokers []string) *replica {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Start(ctx, struct {
-		*expiry.Tracker
-		*exporter.Exporter
-	}{tr, e}); err != nil {
+	if err := m.Start(ctx, tr); err != nil {
 		t.Fatal(err)
 	}
 	r := &replica{t: t, name: name, m: m, e: e, cancel: cancel, done: make(chan struct{}), ac: ac}

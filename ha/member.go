@@ -61,18 +61,15 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Target is the exporter side of a Member: the expiry tracker
-// (*expiry.Tracker) restores, the exporter (*exporter.Exporter)
-// republishes (internal/app joins the two).
+// Target is the exporter side of a Member that restores: the expiry
+// tracker (*expiry.Tracker). (The exporter learns of lost shards through
+// OnLoss: a Member is its exporter.Owner.)
 type Target interface {
 	// Restore installs restored group states (each group's state as the
 	// tracker handed it to ObserveExpiry); commit runs under the tracker's
 	// lock once they are in (the Member marks the shard owned there, so
 	// no poll sees the shard owned without its state).
 	Restore(cluster string, groups map[string]json.RawMessage, commit func())
-	// Republish publishes the latest Result again, without the shards
-	// just lost.
-	Republish()
 }
 
 // Member is one replica's membership in the replicas' group.
@@ -82,6 +79,8 @@ type Member struct {
 
 	cl     *kgo.Client
 	target Target
+	// onLoss is called when shards are lost or revoked (OnLoss).
+	onLoss atomic.Pointer[func()]
 	parts  int // P, set by Start
 	done   chan struct{}
 
@@ -166,12 +165,17 @@ func New(opts Options) (*Member, error) {
 	return m, nil
 }
 
+// OnLoss registers lost, called after shards were lost or revoked, once
+// OwnsGroup and OwnsTopic report them gone (exporter.Owner: the exporter
+// republishes without them). It replaces an earlier registration.
+func (m *Member) OnLoss(lost func()) { m.onLoss.Store(&lost) }
+
 // Partitions is P, the shard count (known after Start).
 func (m *Member) Partitions() int { return m.parts }
 
 // Start makes sure the coordination topic exists (compacted, Partitions
 // partitions), joins the group and consumes the assigned partitions until
-// Stop. target receives restored state and republishes on loss. It returns
+// Stop. target receives restored state (nil: none is restored). It returns
 // once the client is running; shards come with the first assignment.
 func (m *Member) Start(ctx context.Context, target Target) error {
 	m.target = target
@@ -539,8 +543,8 @@ func (m *Member) drop(ps []int32, why string) bool {
 	m.publishOwnedLocked()
 	m.mu.Unlock()
 	m.log.Info("shards "+why, "shards", ps)
-	if m.target != nil {
-		m.target.Republish()
+	if lost := m.onLoss.Load(); lost != nil {
+		(*lost)()
 	}
 	return true
 }

@@ -23,18 +23,18 @@ func TestConfigZeroMeansWhatHelpSays(t *testing.T) {
 				Offsets: []kafkaadmin.CommittedOffset{{Topic: "t", Partition: 0, Offset: 150}}}}}
 	}
 	// reads is the number of record times read over the three polls.
-	reads := func(mode string, edit func(*TimeLagConfig)) int {
+	reads := func(mode string, edit func(*Config)) int {
 		var cfg Config
 		cfg.SetDefaults()
 		cfg.TimeLag.Mode = mode
-		edit(&cfg.TimeLag)
+		edit(&cfg)
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
 		tr, timer := newTrends(cfg), &scriptedTimer{}
 		for i, end := range []int64{100, 200, 300} {
 			snap := snapAt(end)
-			tr.apply(context.Background(), snap, groupsOf(snap), at(30*i), timer)
+			tr.apply(context.Background(), snap, groupsOf(snap), at(30*i), timer.RecordTimes)
 		}
 		n := 0
 		for _, reqs := range timer.seen {
@@ -42,17 +42,17 @@ func TestConfigZeroMeansWhatHelpSays(t *testing.T) {
 		}
 		return n
 	}
-	keep := func(*TimeLagConfig) {}
+	keep := func(*Config) {}
 	if n := reads(modeHybrid, keep); n != 0 {
 		t.Errorf("hybrid, defaults: %d reads, want none (lag below 1000 records, interpolated)", n)
 	}
-	if n := reads(modeHybrid, func(c *TimeLagConfig) { c.ExactAboveRecords = 0 }); n == 0 {
+	if n := reads(modeHybrid, func(c *Config) { c.TimeLag.ExactAboveRecords = 0 }); n == 0 {
 		t.Error("hybrid, exact-above-records 0: no read, want every lagging partition read")
 	}
 	if n := reads(modeExact, keep); n == 0 {
 		t.Error("exact, defaults: no read")
 	}
-	if n := reads(modeExact, func(c *TimeLagConfig) { c.ExactBudget = 0 }); n != 0 {
+	if n := reads(modeExact, func(c *Config) { c.TimeLag.ExactBudget = 0 }); n != 0 {
 		t.Errorf("exact, exact-budget 0: %d reads, want none", n)
 	}
 }

@@ -22,8 +22,11 @@ func NewTrends(cfg Config, clock func() time.Time) *Trends {
 
 // Apply records this poll's observations and fills the time lag, status
 // and rate fields of groups; it returns the Kafka requests the exact reads
-// sent, by API, and how long those reads took. exact may be nil.
-func (t *Trends) Apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) (map[string]int, time.Duration) {
+// sent, by API, and how long those reads took. exact reads record
+// timestamps (the source's kafkaadmin.(*Client).RecordTimes); nil when the
+// source cannot, and exact time lag is then not available.
+func (t *Trends) Apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time,
+	exact func(context.Context, []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)) (map[string]int, time.Duration) {
 	reqs := t.tr.apply(ctx, snap, groups, now, exact)
 	return reqs, t.tr.exactTook
 }

@@ -9,11 +9,10 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// RecordTimer is implemented by sources that can read record timestamps
-// (kafkaadmin.Client). Without it, exact time lag is not available.
-type RecordTimer interface {
-	RecordTimes(ctx context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)
-}
+// recordTimes reads record timestamps: the RecordTimes method of a source
+// that can (kafkaadmin.(*Client).RecordTimes), handed in by the poll loop
+// (Trends.Apply). Without it (nil), exact time lag is not available.
+type recordTimes func(ctx context.Context, reqs []kafkaadmin.RecordTimeRequest) ([]kafkaadmin.RecordTime, map[string]int)
 
 // trends is one cluster's memory between polls: end-offset histories per
 // partition and observation windows per group partition. It belongs to
@@ -224,7 +223,7 @@ func newTrends(opts Config) *trends {
 // and rate fields of groups. exact may be nil. It runs three phases:
 // end-offset histories (recordEnds), time lag with exact reads (timeLag),
 // status windows and rates (evaluate).
-func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
+func (tr *trends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact recordTimes) map[string]int {
 	tr.gen++
 	tr.exactTook = 0
 	slot := int(tr.gen % uint64(tr.opts.Status.Window))
@@ -281,7 +280,7 @@ func (tr *trends) recordEnds(snap *kafkaadmin.Snapshot, now time.Time) {
 // ExactBudget largest lags (earlier first among equals), selected with a
 // bounded heap: at 3.5M lagging partitions a full sort was a third of the
 // poll's CPU. It returns the requests the exact reads sent.
-func (tr *trends) timeLag(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
+func (tr *trends) timeLag(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact recordTimes) map[string]int {
 	cands := tr.cands[:0]
 	order := 0
 	for gi := range groups {
@@ -355,8 +354,8 @@ func (tr *trends) interpolate(pl *result.PartitionLag, te *topicEnds, now time.T
 }
 
 // readExact reads the record timestamps of the selected candidates in one
-// RecordTimes call, sets their time lag and caches what was read.
-func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer, cands []exactCand) map[string]int {
+// exact call, sets their time lag and caches what was read.
+func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact recordTimes, cands []exactCand) map[string]int {
 	slices.SortFunc(cands, func(a, b exactCand) int {
 		if a.lag != b.lag {
 			if a.lag > b.lag {
@@ -377,7 +376,7 @@ func (tr *trends) readExact(ctx context.Context, snap *kafkaadmin.Snapshot, grou
 			Offset: pl.Committed, Leader: p.Leader, Start: p.Start}
 	}
 	t0 := tr.clock()
-	times, requests := exact.RecordTimes(ctx, reqs)
+	times, requests := exact(ctx, reqs)
 	tr.exactTook = tr.clock().Sub(t0)
 	for i, rt := range times {
 		c := cands[i]

@@ -67,7 +67,7 @@ func (failingTimer) RecordTimes(_ context.Context, reqs []kafkaadmin.RecordTimeR
 // trendsApplier is the ring-based trends or the reference implementation
 // (trends_ref_test.go), measured side by side in one run.
 type trendsApplier interface {
-	apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int
+	apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact recordTimes) map[string]int
 }
 
 func cpuTime() time.Duration {
@@ -91,10 +91,10 @@ func BenchmarkTrendsApply(b *testing.B) {
 	for _, sc := range []struct {
 		name  string
 		mode  string
-		timer RecordTimer
+		timer recordTimes
 	}{
 		{"interpolate", modeInterpolate, nil},
-		{"exact-failing", modeExact, failingTimer{}},
+		{"exact-failing", modeExact, failingTimer{}.RecordTimes},
 	} {
 		for _, impl := range []string{"ring", "reference"} {
 			b.Run(sc.name+"/"+impl, func(b *testing.B) {

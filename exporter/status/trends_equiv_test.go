@@ -144,8 +144,10 @@ func TestTrendsMatchReference(t *testing.T) {
 			for _, budget := range []int{0, 1, 4, 1000} {
 				for _, big := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/window=%d/budget=%d/big=%v", mode, window, budget, big), func(t *testing.T) {
-						opts := Config{TimeLag: TimeLagConfig{Mode: mode, ExactBudget: budget, ExactAboveRecords: 30},
-							Status: RulesConfig{Window: window}}
+						var opts Config
+						opts.SetDefaults()
+						opts.TimeLag.Mode, opts.TimeLag.ExactBudget, opts.TimeLag.ExactAboveRecords = mode, budget, 30
+						opts.Status.Window = window
 						rng := rand.New(rand.NewPCG(uint64(window), uint64(budget+10)))
 						got, want := newTrends(opts), newRefTrends(opts)
 						gotT, wantT := &scriptedTimer{}, &scriptedTimer{}
@@ -158,8 +160,8 @@ func TestTrendsMatchReference(t *testing.T) {
 							// the raw snapshot the groups were computed with.
 							g1, g2 := groupsOf(snap), groupsOf(snap)
 							raw := rawOf(snap, rng)
-							r1 := got.apply(context.Background(), raw, g1, now, gotT)
-							r2 := want.apply(context.Background(), raw, g2, now, wantT)
+							r1 := got.apply(context.Background(), raw, g1, now, gotT.RecordTimes)
+							r2 := want.apply(context.Background(), raw, g2, now, wantT.RecordTimes)
 							if !reflect.DeepEqual(g1, g2) {
 								t.Fatalf("poll %d: groups differ\n got %+v\nwant %+v", i, g1, g2)
 							}

@@ -80,7 +80,7 @@ func newRefTrends(opts Config) *refTrends {
 
 // apply records this poll's observations and fills the time lag, status
 // and rate fields of groups. exact may be nil.
-func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact RecordTimer) map[string]int {
+func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, groups []result.GroupResult, now time.Time, exact recordTimes) map[string]int {
 	tr.gen++
 	// End-offset histories: one sample per partition per poll.
 	for _, t := range snap.Topics {
@@ -169,7 +169,7 @@ func (tr *refTrends) apply(ctx context.Context, snap *kafkaadmin.Snapshot, group
 			reqs[i] = n.req
 		}
 		var times []kafkaadmin.RecordTime
-		times, requests = exact.RecordTimes(ctx, reqs)
+		times, requests = exact(ctx, reqs)
 		for i, rt := range times {
 			pl := needs[i].pl
 			switch {

@@ -215,7 +215,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 		return nil, err
 	}
 	if a.rep != nil {
-		a.rep.target = haTarget{tracker, a.exp}
+		a.rep.target = tracker
 	}
 	// The HA membership starts before the polls and leaves after them, as
 	// the first Component.

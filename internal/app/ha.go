@@ -24,16 +24,10 @@ import (
 type replicas struct {
 	m   *ha.Member
 	log *slog.Logger
-	// target restores state into the tracker and republishes through the
-	// exporter; set once both are built.
-	target haTarget
-}
-
-// haTarget is the Member's ha.Target: the expiry tracker restores, the
-// exporter republishes.
-type haTarget struct {
-	*expiry.Tracker
-	*exporter.Exporter
+	// target is the Member's ha.Target: the expiry tracker, which
+	// restores the state of shards the replica gains (the exporter, whose
+	// Owner the Member is, republishes when it loses some).
+	target *expiry.Tracker
 }
 
 var _ Component = (*replicas)(nil)

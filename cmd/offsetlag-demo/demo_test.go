@@ -152,8 +152,14 @@ func TestDemoInBrowser(t *testing.T) {
 	defer acancel()
 	bctx, bcancel := chromedp.NewContext(actx)
 	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
-	defer tcancel()
+	// Every browser step waits for what it needs (an element, a refresh);
+	// they are bounded by the test's deadline, not by a fixed 90 s that a
+	// loaded machine (Chromium's start included) could exceed.
+	if dl, ok := t.Deadline(); ok {
+		var tcancel context.CancelFunc
+		bctx, tcancel = context.WithDeadline(bctx, dl.Add(-30*time.Second))
+		defer tcancel()
+	}
 
 	// The countdown.
 	var countdown, lastPollTitle string

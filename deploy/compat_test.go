@@ -3,10 +3,8 @@ package deploy_test
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 
-	"context"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -60,15 +58,8 @@ var compatQueries = []struct{ name, kafkaExporter, native string }{
 func TestKafkaExporterCompat(t *testing.T) {
 	testenv.SkipShort(t, "runs Prometheus")
 	promtest.Binary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	cluster := kfaketest.New(t, kfake.NumBrokers(3), kfake.SeedTopics(3, "orders"), kfake.SeedTopics(2, "payments"))
 	brokers := cluster.ListenAddrs()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	var rs []*kgo.Record
 	for _, tp := range []struct {
 		topic string
@@ -80,10 +71,7 @@ func TestKafkaExporterCompat(t *testing.T) {
 			}
 		}
 	}
-	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	adm := kadm.NewClient(cl)
+	cluster.ProduceRecords(t, rs...)
 	commit := func(group string, at map[string]map[int32]int64) {
 		os := kadm.Offsets{}
 		for topic, ps := range at {
@@ -91,9 +79,7 @@ func TestKafkaExporterCompat(t *testing.T) {
 				os.Add(kadm.Offset{Topic: topic, Partition: p, At: o, LeaderEpoch: -1})
 			}
 		}
-		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
-			t.Fatalf("commit %s: %v", group, err)
-		}
+		cluster.CommitOffsets(t, group, os)
 	}
 	// billing lags on every partition of orders; audit committed on
 	// orders/0 and payments/1 only (kafka_exporter: -1 elsewhere).
@@ -101,35 +87,10 @@ func TestKafkaExporterCompat(t *testing.T) {
 	commit("audit", map[string]map[int32]int64{"orders": {0: 150}, "payments": {1: 5}})
 
 	// live: a consumer that keeps up with a producer on payments.
-	live, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("live"), kgo.ConsumeTopics("payments"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AutoCommitInterval(300*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	lctx, stop := context.WithCancel(ctx)
-	defer func() { stop(); wg.Wait(); live.Close() }()
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for lctx.Err() == nil {
-			live.PollFetches(lctx)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-lctx.Done():
-				return
-			case <-tick.C:
-				_ = cl.ProduceSync(lctx, &kgo.Record{Topic: "payments", Partition: int32(i % 2), Value: []byte("y")},
-					&kgo.Record{Topic: "orders", Partition: int32(i % 3), Value: []byte("z")})
-			}
-		}
-	}()
+	defer cluster.KeepUp(t, "live", []string{"payments"}, 50*time.Millisecond, func(i int) []*kgo.Record {
+		return []*kgo.Record{{Topic: "payments", Partition: int32(i % 2), Value: []byte("y")},
+			{Topic: "orders", Partition: int32(i % 3), Value: []byte("z")}}
+	})()
 
 	exp := startExporter(t, brokers, "--poll.interval", "500ms", "--metrics.compat", "kafka_exporter",
 		"--kafka.cluster-name", "kfake")

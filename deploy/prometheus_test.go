@@ -6,11 +6,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -71,12 +69,9 @@ func TestRealPrometheus(t *testing.T) {
 	defer cancel()
 
 	cluster := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "orders", "events", "archive"),
-		kfake.BrokerConfigs(map[string]string{
-			"offset.retention.ms":                 strconv.FormatInt(retention.Milliseconds(), 10),
-			"offsets.retention.check.interval.ms": "250",
-		}))
+		kfaketest.ExpiringOffsets(retention))
 	brokers := cluster.ListenAddrs()
-	cl, adm := cluster.Client, cluster.Admin
+	cl := cluster.Client
 	produce := func(topic string, perPartition int, ts time.Time) {
 		t.Helper()
 		var rs []*kgo.Record
@@ -87,21 +82,13 @@ func TestRealPrometheus(t *testing.T) {
 		}
 		for len(rs) > 0 {
 			n := min(len(rs), 1000)
-			if err := cl.ProduceSync(ctx, rs[:n]...).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
+			cluster.ProduceRecords(t, rs[:n]...)
 			rs = rs[n:]
 		}
 	}
 	commit := func(group, topic string, at map[int32]int64) {
 		t.Helper()
-		os := kadm.Offsets{}
-		for p, o := range at {
-			os.Add(kadm.Offset{Topic: topic, Partition: p, At: o, LeaderEpoch: -1})
-		}
-		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
-			t.Fatalf("commit %s: %v", group, err)
-		}
+		cluster.Commit(t, group, topic, at)
 	}
 
 	exp := startExporter(t, brokers, "--poll.interval", pollInterval.String(), "--status.window", statusWindow,
@@ -126,11 +113,7 @@ func TestRealPrometheus(t *testing.T) {
 	// behind: committed at 2, log start moved to 5, a member that never
 	// commits (so that its commits do not expire meanwhile).
 	commit("behind", "archive", map[int32]int64{0: 2})
-	del := kadm.Offsets{}
-	del.Add(kadm.Offset{Topic: "archive", Partition: 0, At: 5, LeaderEpoch: -1})
-	if _, err := adm.DeleteRecords(ctx, del); err != nil {
-		t.Fatal(err)
-	}
+	cluster.DeleteRecords(t, "archive", 0, 5)
 	behind, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("behind"), kgo.ConsumeTopics("archive"),
 		kgo.DisableAutoCommit())
 	if err != nil {
@@ -154,35 +137,9 @@ func TestRealPrometheus(t *testing.T) {
 
 	// steady: a producer and a consumer that keeps up on events, and has
 	// caught up on archive (lag 0: a known catch-up time of 0).
-	var wg sync.WaitGroup
-	steadyCtx, stopSteady := context.WithCancel(ctx)
-	defer func() { stopSteady(); wg.Wait() }()
-	steady, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup("steady"), kgo.ConsumeTopics("events", "archive"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AutoCommitInterval(300*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		defer steady.Close()
-		for steadyCtx.Err() == nil {
-			steady.PollFetches(steadyCtx)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for p := int32(0); ; p = 1 - p {
-			select {
-			case <-steadyCtx.Done():
-				return
-			case <-tick.C:
-				_ = cl.ProduceSync(steadyCtx, &kgo.Record{Topic: "events", Partition: p, Value: []byte(`{"number":7}`)})
-			}
-		}
-	}()
+	stopSteady := cluster.KeepUp(t, "steady", []string{"events", "archive"}, 100*time.Millisecond, func(i int) []*kgo.Record {
+		return []*kgo.Record{{Topic: "events", Partition: int32(i % 2), Value: []byte(`{"number":7}`)}}
+	})
 
 	// nightly: reads what is there, commits and leaves (Empty).
 	consumeAndCommit := func(group string, keep bool) *kgo.Client {
@@ -252,7 +209,6 @@ func TestRealPrometheus(t *testing.T) {
 
 	// The exporter-health alerts: the cluster goes away, then the exporter.
 	stopSteady()
-	wg.Wait()
 	back.Close()
 	cl.Close()
 	cluster.Close()

@@ -1,7 +1,8 @@
 package e2e
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -204,7 +205,7 @@ func TestLagMatchesKafkaCLI(t *testing.T) {
 		if len(cmpGroups) < 3 || len(cmpTopics) < 2 {
 			t.Errorf("compared %d groups on %d topics; want at least 3 groups and 2 topics", len(cmpGroups), len(cmpTopics))
 		}
-		gs, ts := keys(cmpGroups), keys(cmpTopics)
+		gs, ts := slices.Sorted(maps.Keys(cmpGroups)), slices.Sorted(maps.Keys(cmpTopics))
 		t.Logf("groups %v, topics %v; %d rows without commit (\"-\") checked absent", gs, ts, dashes)
 		t.Logf("Kafka %s: compared %d partitions in %d groups on %d topics: %d mismatches (setup %s, total %s)",
 			b.Version, compared, len(cmpGroups), len(cmpTopics), mismatches, ready.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
@@ -215,7 +216,7 @@ func TestLagMatchesKafkaCLI(t *testing.T) {
 // members, each with an assignment (per the broker's DescribeGroups).
 func waitGroupStates(t *testing.T, adm sarama.ClusterAdmin, states map[string]string, members map[string]int) {
 	t.Helper()
-	names := keys(boolSet(states))
+	names := slices.Sorted(maps.Keys(states))
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		descs, err := adm.DescribeConsumerGroups(names)
@@ -240,21 +241,4 @@ func waitGroupStates(t *testing.T, adm sarama.ClusterAdmin, states map[string]st
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func boolSet[V any](m map[string]V) map[string]bool {
-	out := map[string]bool{}
-	for k := range m {
-		out[k] = true
-	}
-	return out
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
-
-	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
 // TestOffsetsRetention reads offsets.retention.minutes with one
@@ -17,11 +15,7 @@ import (
 func TestOffsetsRetention(t *testing.T) {
 	c := kfaketest.New(t, kfake.NumBrokers(2), kfake.SeedTopics(1, "t"),
 		kfake.BrokerConfigs(map[string]string{"offsets.retention.minutes": "3"}))
-	cl, err := kafkaadmin.New(kafkaadmin.Config{Name: "c", Brokers: c.ListenAddrs()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cl.Close() })
+	cl := c.Source(t, "c")
 
 	s := snapshot(t, cl)
 	if s.OffsetsRetention != 3*time.Minute || s.ConfigErr != nil {

@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlag/offsetlag/kafkaadmin"
@@ -317,24 +315,22 @@ func TestSnapshotGroupDead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
-	cl := c.Client
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Partition: 0, Value: []byte("x")}).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	os := kadm.Offsets{}
-	os.Add(kadm.Offset{Topic: "t", Partition: 0, At: 1, LeaderEpoch: -1})
-	if err := kadm.NewClient(cl).CommitAllOffsets(ctx, "g", os); err != nil {
-		t.Fatal(err)
-	}
+	c.Produce(t, "t", 0, 1)
+	c.Commit(t, "g", "t", map[int32]int64{0: 1})
 	// unloading answers g's DescribeGroups with Dead and its OffsetFetch
 	// with nothing, count times each (-1: always).
 	unloading := func(count int) (described, fetched *atomic.Int32) {
 		described, fetched = new(atomic.Int32), new(atomic.Int32)
-		c.ControlKey(int16(kmsg.DescribeGroups), func(kr kmsg.Request) (kmsg.Response, error, bool) {
-			if count < 0 {
-				c.KeepControl()
-			}
-			described.Add(1)
+		answer := func(key kmsg.Key, n *atomic.Int32, resp func(kmsg.Request) kmsg.Response) {
+			c.ControlKey(int16(key), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+				if count < 0 {
+					c.KeepControl()
+				}
+				n.Add(1)
+				return resp(kr), nil, true
+			})
+		}
+		answer(kmsg.DescribeGroups, described, func(kr kmsg.Request) kmsg.Response {
 			req := kr.(*kmsg.DescribeGroupsRequest)
 			resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
 			for _, name := range req.Groups {
@@ -342,13 +338,9 @@ func TestSnapshotGroupDead(t *testing.T) {
 				g.Group, g.State = name, "Dead"
 				resp.Groups = append(resp.Groups, g)
 			}
-			return resp, nil, true
+			return resp
 		})
-		c.ControlKey(int16(kmsg.OffsetFetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
-			if count < 0 {
-				c.KeepControl()
-			}
-			fetched.Add(1)
+		answer(kmsg.OffsetFetch, fetched, func(kr kmsg.Request) kmsg.Response {
 			req := kr.(*kmsg.OffsetFetchRequest)
 			resp := req.ResponseKind().(*kmsg.OffsetFetchResponse)
 			for _, rg := range req.Groups {
@@ -356,15 +348,11 @@ func TestSnapshotGroupDead(t *testing.T) {
 				g.Group = rg.Group
 				resp.Groups = append(resp.Groups, g)
 			}
-			return resp, nil, true
+			return resp
 		})
 		return described, fetched
 	}
-	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "dead", Brokers: c.ListenAddrs()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ac.Close()
+	ac := c.Source(t, "dead")
 	snap := func() (*kafkaadmin.Group, map[string]int) {
 		t.Helper()
 		s, err := ac.Snapshot(ctx)

@@ -43,7 +43,6 @@ func newFixture(t *testing.T, opts ...kfake.Opt) *fixture {
 	c := kfaketest.New(t, opts...)
 	f := &fixture{cluster: c, ends: map[string][]int64{}}
 
-	cl := c.Client
 	produce := func(topic string, partitions int, count func(p int) int) {
 		f.ends[topic] = make([]int64, partitions)
 		var rs []*kgo.Record
@@ -53,20 +52,13 @@ func newFixture(t *testing.T, opts ...kfake.Opt) *fixture {
 			}
 			f.ends[topic][p] = int64(count(p))
 		}
-		if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
-			t.Fatalf("produce %s: %v", topic, err)
-		}
+		c.ProduceRecords(t, rs...)
 	}
 	produce("orders", 6, func(p int) int { return 10 + p })
 	produce("payments", 4, func(p int) int { return 5 + p })
 	produce("audit", 2, func(int) int { return 8 })
 
-	adm := kadm.NewClient(cl)
-	commit := func(group string, os kadm.Offsets) {
-		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
-			t.Fatalf("commit %s: %v", group, err)
-		}
-	}
+	commit := func(group string, os kadm.Offsets) { c.CommitOffsets(t, group, os) }
 	os := kadm.Offsets{}
 	for p := 0; p < 6; p++ {
 		os.Add(kadm.Offset{Topic: "orders", Partition: int32(p), At: f.ends["orders"][p] - 3, LeaderEpoch: -1})
@@ -82,11 +74,7 @@ func newFixture(t *testing.T, opts ...kfake.Opt) *fixture {
 	os = kadm.Offsets{}
 	os.Add(kadm.Offset{Topic: "audit", Partition: 0, At: 2, LeaderEpoch: -1})
 	commit("retained", os)
-	del := kadm.Offsets{}
-	del.Add(kadm.Offset{Topic: "audit", Partition: 0, At: 5, LeaderEpoch: -1})
-	if _, err := adm.DeleteRecords(ctx, del); err != nil {
-		t.Fatalf("delete records: %v", err)
-	}
+	c.DeleteRecords(t, "audit", 0, 5)
 
 	// A live classic member that consumes payments to the end and commits.
 	live, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("live"),

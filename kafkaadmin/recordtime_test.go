@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -19,7 +18,6 @@ func TestRecordTimes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c := kfaketest.New(t, kfake.NumBrokers(2), kfake.SeedTopics(2, "ts"))
-	cl := c.Client
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	// Partition p: 20 records, record i created at base + i minutes, with
 	// a 40 KiB value every 5th record so some batches exceed the small fetch.
@@ -30,22 +28,12 @@ func TestRecordTimes(t *testing.T) {
 				v = make([]byte, 40<<10)
 			}
 			r := &kgo.Record{Topic: "ts", Partition: p, Value: v, Timestamp: base.Add(time.Duration(i) * time.Minute)}
-			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
-				t.Fatal(err)
-			}
+			c.ProduceRecords(t, r) // one record a batch
 		}
 	}
-	del := kadm.Offsets{}
-	del.Add(kadm.Offset{Topic: "ts", Partition: 1, At: 6, LeaderEpoch: -1})
-	if _, err := kadm.NewClient(cl).DeleteRecords(ctx, del); err != nil {
-		t.Fatal(err)
-	}
+	c.DeleteRecords(t, "ts", 1, 6)
 
-	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "t", Brokers: c.ListenAddrs()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ac.Close()
+	ac := c.Source(t, "t")
 	s, err := ac.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)

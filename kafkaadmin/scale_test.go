@@ -14,7 +14,6 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter/lag"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
-	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
 // TestScaleRequestsAndLag is the acceptance size: 3 brokers, 10,000
@@ -51,7 +50,6 @@ func TestScaleRequestsAndLag(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Group g commits on 2 topics x 100 partitions, at offset (g+p)%end.
-	adm := kadm.NewClient(cl)
 	committed := map[string]int64{}
 	for g := 0; g < groups; g++ {
 		os := kadm.Offsets{}
@@ -64,16 +62,10 @@ func TestScaleRequestsAndLag(t *testing.T) {
 				committed[fmt.Sprintf("%s/%s/%d", group, names[ti], p)] = at
 			}
 		}
-		if err := adm.CommitAllOffsets(ctx, group, os); err != nil {
-			t.Fatal(err)
-		}
+		c.CommitOffsets(t, group, os)
 	}
 
-	ac, err := kafkaadmin.New(kafkaadmin.Config{Name: "scale", Brokers: c.ListenAddrs()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ac.Close()
+	ac := c.Source(t, "scale")
 	if _, err := ac.Snapshot(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,15 @@ func buildInfo(t *testing.T) *prometheus.Registry {
 
 const buildInfoText = "# HELP offsetlag_build_info Build information.\n# TYPE offsetlag_build_info gauge\noffsetlag_build_info{version=\"test\"} 1\n"
 
+// gunzip returns the decompressed gzip stream b.
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}
+
 func scrapeWith(t *testing.T, h http.Handler, acceptEncoding string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
@@ -69,11 +78,7 @@ func TestHandlerGzipAndPlain(t *testing.T) {
 			if cl := rec.Header().Get("Content-Length"); cl != itoa(rec.Body.Len()) {
 				t.Errorf("Content-Length %s, body %d bytes", cl, rec.Body.Len())
 			}
-			zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(zr)
+			got, err := gunzip(rec.Body.Bytes())
 			if err != nil {
 				t.Fatalf("gunzip: %v", err)
 			}
@@ -181,12 +186,8 @@ func TestScrapesWhileResultsChange(t *testing.T) {
 				rec := scrapeWith(t, h, ae)
 				body := rec.Body.Bytes()
 				if ae == "gzip" {
-					zr, err := gzip.NewReader(bytes.NewReader(body))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if body, err = io.ReadAll(zr); err != nil {
+					var err error
+					if body, err = gunzip(body); err != nil {
 						t.Error(err)
 						return
 					}

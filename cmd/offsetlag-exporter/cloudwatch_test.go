@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,24 +29,9 @@ func runExporter(t *testing.T, extra ...string) (string, func() int) {
 	cluster := kfaketest.New(t, kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 	webPort := testenv.FreePorts(t, 1)[0]
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	args := append([]string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
-		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}, extra...)
-	var logs testenv.LockedBuffer
-	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
-	stop := func() int {
-		cancel()
-		select {
-		case code := <-done:
-			return code
-		case <-time.After(20 * time.Second):
-			t.Fatalf("did not shut down; logs:\n%s", logs.String())
-			return -1
-		}
-	}
-	t.Cleanup(func() { cancel() })
-	return fmt.Sprintf("http://127.0.0.1:%d/metrics", webPort), stop
+	m := startRun(t, append([]string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}, extra...)...)
+	return fmt.Sprintf("http://127.0.0.1:%d/metrics", webPort), func() int { return m.stop(t, 20*time.Second) }
 }
 
 var sentRE = regexp.MustCompile(`(?m)^offsetlag_cloudwatch_datums_sent_total ([0-9.e+]+)$`)

@@ -112,12 +112,8 @@ func TestServeOutageAndRecovery(t *testing.T) {
 	cluster := kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs testenv.LockedBuffer
-	done := make(chan int)
-	args := []string{"--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
-		"--kafka.dial-timeout", "1s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort)}
-	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
+	m := startRun(t, "--kafka.brokers", strings.Join(cluster.ListenAddrs(), ","), "--poll.interval", "300ms",
+		"--kafka.dial-timeout", "1s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", webPort))
 	base := fmt.Sprintf("http://127.0.0.1:%d", webPort)
 
 	lag := func(p, v int) string {
@@ -131,25 +127,51 @@ func TestServeOutageAndRecovery(t *testing.T) {
 
 	cluster.Close()
 	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 0`)
-	if !strings.Contains(logs.String(), "poll failed") {
-		t.Errorf("outage not logged; logs:\n%s", logs.String())
+	if !strings.Contains(m.logs.String(), "poll failed") {
+		t.Errorf("outage not logged; logs:\n%s", m.logs.String())
 	}
 
 	cluster = kfaketest.New(t, kfake.Ports(kports...), kfake.SeedTopics(3, "t"))
 	seed(t, cluster)
 	waitFor(t, base+"/metrics", `offsetlag_up{cluster_name="default"} 1`, lag(0, 7))
-	if !strings.Contains(logs.String(), "poll succeeded again") {
-		t.Errorf("recovery not logged; logs:\n%s", logs.String())
+	if !strings.Contains(m.logs.String(), "poll succeeded again") {
+		t.Errorf("recovery not logged; logs:\n%s", m.logs.String())
 	}
 
-	cancel()
+	if code := m.stop(t, 15*time.Second); code != 0 {
+		t.Errorf("exit code after shutdown = %d, want 0", code)
+	}
+}
+
+// mainLoop is run, the binary's main loop, going in a goroutine of the
+// test.
+type mainLoop struct {
+	cancel context.CancelFunc
+	done   chan int
+	logs   testenv.LockedBuffer
+}
+
+// startRun calls run with args (no environment, its log into logs); the
+// test's end cancels it.
+func startRun(t *testing.T, args ...string) *mainLoop {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &mainLoop{cancel: cancel, done: make(chan int, 1)}
+	go func() { m.done <- run(ctx, args, nil, io.Discard, &m.logs) }()
+	t.Cleanup(cancel)
+	return m
+}
+
+// stop cancels run's context (as SIGTERM does) and returns its exit code;
+// it fails t when run has not returned within timeout.
+func (m *mainLoop) stop(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	m.cancel()
 	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit code after shutdown = %d, want 0", code)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("did not shut down within 15 s")
+	case code := <-m.done:
+		return code
+	case <-time.After(timeout):
+		t.Fatalf("run did not return within %s of the cancel; logs:\n%s", timeout, m.logs.String())
+		return -1
 	}
 }
 

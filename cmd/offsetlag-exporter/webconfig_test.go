@@ -40,26 +40,15 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := testenv.FreePorts(t, 1)[0]
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs testenv.LockedBuffer
-	done := make(chan int, 1)
 	// No Kafka behind 127.0.0.1:1: polls fail, the endpoint serves anyway.
-	args := []string{"--kafka.brokers", "127.0.0.1:1", "--poll.interval", "1s", "--kafka.dial-timeout", "200ms",
-		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--web.config-file", webConfig}
-	go func() { done <- run(ctx, args, nil, io.Discard, &logs) }()
+	m := startRun(t, "--kafka.brokers", "127.0.0.1:1", "--poll.interval", "1s", "--kafka.dial-timeout", "200ms",
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--web.config-file", webConfig)
 	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("exit code %d", code)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("no shutdown within 15 s")
+		if code := m.stop(t, 15*time.Second); code != 0 {
+			t.Errorf("exit code %d", code)
 		}
 		if t.Failed() {
-			t.Logf("exporter log:\n%s", logs.String())
+			t.Logf("exporter log:\n%s", m.logs.String())
 		}
 	}()
 
@@ -137,7 +126,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 			t.Fatalf("system roots accepted the test CA: %v", err)
 		}
 	})
-	if strings.Contains(logs.String(), "scrape-secret") {
+	if strings.Contains(m.logs.String(), "scrape-secret") {
 		t.Error("the log shows the basic-auth password")
 	}
 }

@@ -2,7 +2,9 @@ package kafkatest
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,7 +89,7 @@ func (b *Broker) securityProps(props map[string]string) {
 		}
 		// PLAIN users live in the JAAS line itself.
 		var users []string
-		for _, u := range sortedKeys(b.opts.SASLUsers) {
+		for _, u := range slices.Sorted(maps.Keys(b.opts.SASLUsers)) {
 			users = append(users, fmt.Sprintf("user_%s=%q", u, b.opts.SASLUsers[u]))
 		}
 		props["listener.name.sasl_plaintext.plain.sasl.jaas.config"] =
@@ -130,19 +132,10 @@ func (b *Broker) keystorePEM() []byte {
 // users (both SHA-256 and SHA-512).
 func (b *Broker) scramFormatArgs() []string {
 	var args []string
-	for _, u := range sortedKeys(b.opts.SASLUsers) {
+	for _, u := range slices.Sorted(maps.Keys(b.opts.SASLUsers)) {
 		for _, m := range scramMechanisms {
 			args = append(args, "--add-scram", fmt.Sprintf("%s=[name=%s,password=%s]", m, u, b.opts.SASLUsers[u]))
 		}
 	}
 	return args
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

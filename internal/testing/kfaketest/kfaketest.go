@@ -11,6 +11,7 @@ package kfaketest
 import (
 	"context"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,6 +113,47 @@ func (c *Cluster) Member(t testing.TB, group string, n int, topics ...string) *k
 		read += fs.NumRecords()
 	}
 	return cons
+}
+
+// KeepUp starts a member of group that reads topics from their start and
+// commits every 300 ms, and a producer that writes the records next(i), i =
+// 0, 1, ..., every interval (errors ignored: a test may stop the cluster
+// under it): a group that keeps up with its topics. stop ends both and
+// closes the member; t.Cleanup calls it too.
+func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval time.Duration, next func(i int) []*kgo.Record) (stop func()) {
+	t.Helper()
+	member, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AutoCommitInterval(300*time.Millisecond))
+	if err != nil {
+		t.Fatalf("kfake client: %v", err)
+	}
+	producer := c.Client
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			member.PollFetches(ctx)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				_ = producer.ProduceSync(ctx, next(i)...)
+			}
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); wg.Wait(); member.Close() }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 // Produce writes n records with value "x" to topic/partition and waits for

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestFixture(t *testing.T) {
@@ -79,5 +81,57 @@ func TestSourceReconnectExpiry(t *testing.T) {
 			t.Fatal("the commit did not expire")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// KeepUp's member follows its producer: the group's commits reach the log
+// end while records keep coming; after stop nothing is produced.
+func TestKeepUp(t *testing.T) {
+	c := New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
+	stop := c.KeepUp(t, "live", []string{"t"}, 10*time.Millisecond, func(i int) []*kgo.Record {
+		return []*kgo.Record{{Topic: "t", Partition: int32(i % 2), Value: []byte("x")}}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	for {
+		ends, err := c.Admin.ListEndOffsets(ctx, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		committed, err := c.Admin.FetchOffsets(ctx, "live")
+		if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+			t.Fatal(err)
+		}
+		caughtUp := 0
+		ends.Each(func(e kadm.ListedOffset) {
+			if o, ok := committed.Lookup("t", e.Partition); ok && e.Offset >= 5 && o.At >= 5 {
+				caughtUp++
+			}
+		})
+		if caughtUp == 2 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the member did not commit 5 records on each partition: ends %v, committed %v", ends, committed)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	stop() // idempotent
+	before, err := c.Admin.ListEndOffsets(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // 10 intervals: nothing may come
+	after, err := c.Admin.ListEndOffsets(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < 2; p++ {
+		b, _ := before.Lookup("t", p)
+		a, _ := after.Lookup("t", p)
+		if a.Offset != b.Offset {
+			t.Errorf("t/%d grew from %d to %d after stop", p, b.Offset, a.Offset)
+		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 // The options of run and produce are declared once each, as tagged struct
 // fields (internal/settings): the mapstructure path is the key in the YAML
-// file given with --config.file (kafka: {brokers: ...}), the flag joins it
+// file given with --config (kafka: {brokers: ...}), the flag joins it
 // with "." as every offsetlag binary does (--kafka.brokers, --batch-size)
 // and, upper case with "." and "-" as "_", it names the environment
 // variable (FACTOR_WORKER_KAFKA_BROKERS, FACTOR_WORKER_BATCH_SIZE; also
@@ -158,7 +158,7 @@ var spec = settings.Spec{
 	// FACTOR_WORKER_TEST_* and OFFSETLAG_TEST_* belong to the test rigs.
 	IgnoreEnv: []string{"FACTOR_WORKER_TEST_", "OFFSETLAG_TEST_"},
 	Sep:       ".",
-	FileFlag:  "config.file",
+	FileFlag:  "config",
 	FileHelp:  "YAML file of this command's options (see configs/factor-worker.yaml); flags, FACTOR_WORKER_* and OFFSETLAG_* variables override it",
 }
 
@@ -173,6 +173,7 @@ var deprecatedFlags = map[string]string{
 	"metrics-listen": "web.listen-address",
 	"log-level":      "log.level",
 	"log-format":     "log.format",
+	"config.file":    "config",
 }
 
 func init() {
@@ -187,9 +188,9 @@ func init() {
 // envUsage is the part of --help on the environment and the file.
 const envUsage = `Configuration, highest precedence first: flags; FACTOR_WORKER_<KEY>;
 OFFSETLAG_<KEY> (the exporter's prefix: OFFSETLAG_KAFKA_BROKERS serves both);
-the YAML file of --config.file (or FACTOR_WORKER_CONFIG_FILE,
-OFFSETLAG_CONFIG_FILE); the defaults. KEY is the flag in upper case with "."
-and "-" as "_": --kafka.sasl.password is FACTOR_WORKER_KAFKA_SASL_PASSWORD.
+the YAML file of --config (or FACTOR_WORKER_CONFIG, OFFSETLAG_CONFIG); the
+defaults. KEY is the flag in upper case with "." and "-" as "_":
+--kafka.sasl.password is FACTOR_WORKER_KAFKA_SASL_PASSWORD.
 A variable with either prefix that is no option of this command (or of the
 other one) is an error, exit 2; FACTOR_WORKER_TEST_* and OFFSETLAG_TEST_* are
 ignored.`

@@ -26,8 +26,8 @@ func loadRun(t *testing.T, args, env []string) (*runConfig, error) {
 	return c, err
 }
 
-// The worker reads a YAML file (--config.file, FACTOR_WORKER_CONFIG_FILE
-// or OFFSETLAG_CONFIG_FILE), FACTOR_WORKER_* and OFFSETLAG_* variables:
+// The worker reads a YAML file (--config, FACTOR_WORKER_CONFIG
+// or OFFSETLAG_CONFIG), FACTOR_WORKER_* and OFFSETLAG_* variables:
 // flags over FACTOR_WORKER_* over OFFSETLAG_* over the file, with the
 // exporter's strictness.
 func TestConfigFileAndEnvironment(t *testing.T) {
@@ -37,7 +37,7 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := loadRun(t, []string{"--config.file", f, "--batch-size", "70"},
+	c, err := loadRun(t, []string{"--config", f, "--batch-size", "70"},
 		[]string{"FACTOR_WORKER_BATCH_SIZE=60", "OFFSETLAG_BATCH_SIZE=65", // under the flag
 			"FACTOR_WORKER_GROUP=g-env", "OFFSETLAG_GROUP=g-offsetlag", // FACTOR_WORKER_ wins
 			"OFFSETLAG_MAX_RETRIES=7",                   // over the file
@@ -55,11 +55,15 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 	if sec := c.Kafka.security(); !sec.TLS.Enable || sec.TLS.CAFile != "/ca.pem" || sec.SASL.Username != "w" || sec.SASL.Password != "s3cret" {
 		t.Errorf("security %s", sec)
 	}
-	for _, v := range []string{"FACTOR_WORKER_CONFIG_FILE", "OFFSETLAG_CONFIG_FILE"} {
+	for _, v := range []string{"FACTOR_WORKER_CONFIG", "OFFSETLAG_CONFIG"} {
 		c, err = loadRun(t, nil, []string{v + "=" + f})
 		if err != nil || c.BatchSize != 50 {
 			t.Errorf("file from %s: %+v %v", v, c, err)
 		}
+	}
+	// --config.file, the spelling before the convention, still reads it.
+	if c, err = loadRun(t, []string{"--config.file", f}, nil); err != nil || c.BatchSize != 50 {
+		t.Errorf("--config.file: %+v %v", c, err)
 	}
 	// OFFSETLAG_* alone sets an option (the exporter's variables of the
 	// same key serve both).
@@ -85,7 +89,7 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 		{"bare duration in the environment", "", []string{"FACTOR_WORKER_STORE_TIMEOUT=30"}, "store-timeout: bare number 30"},
 		{"range", "batch-size: 0\n", nil, "--batch-size 0: out of range, want 1 to 10000"},
 		{"fraction", "batch-size: 2.5\n", nil, "want a whole number"},
-		{"missing file", "", []string{"FACTOR_WORKER_CONFIG_FILE=/nonexistent.yaml"}, "config file"},
+		{"missing file", "", []string{"FACTOR_WORKER_CONFIG=/nonexistent.yaml"}, "config file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var args []string
@@ -94,7 +98,7 @@ func TestConfigFileAndEnvironment(t *testing.T) {
 				if err := os.WriteFile(g, []byte(tc.yaml), 0o600); err != nil {
 					t.Fatal(err)
 				}
-				args = []string{"--config.file", g}
+				args = []string{"--config", g}
 			}
 			// Through the whole command line: exit 2, one line.
 			var stdout, stderr bytes.Buffer
@@ -115,7 +119,7 @@ func TestProduceConfig(t *testing.T) {
 	}
 	c := &produceConfig{}
 	var out bytes.Buffer
-	err := loadConfig(c, &runConfig{}, "produce", []string{"--config.file", f},
+	err := loadConfig(c, &runConfig{}, "produce", []string{"--config", f},
 		[]string{"FACTOR_WORKER_SEED=9", "OFFSETLAG_SEED=8", "FACTOR_WORKER_BATCH_SIZE=1", "OFFSETLAG_KAFKA_CLIENT_ID=x"}, &out, produceSummary)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +137,7 @@ func TestShippedConfigMatchesHelp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, err := loadRun(t, []string{"--config.file", path}, nil)
+	shipped, err := loadRun(t, []string{"--config", path}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +147,7 @@ func TestShippedConfigMatchesHelp(t *testing.T) {
 		t.Errorf("%s: %s", path, m)
 	}
 	// Its header names produce's options (top-level keys).
-	_, produceKeys, _ := strings.Cut(string(raw), "`factor-worker produce --config.file`")
+	_, produceKeys, _ := strings.Cut(string(raw), "`factor-worker produce --config`")
 	produceKeys, _, _ = strings.Cut(produceKeys, "\n\n")
 	p := &produceConfig{}
 	p.SetDefaults()

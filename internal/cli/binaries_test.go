@@ -259,6 +259,10 @@ func visibleFlags(help string) []string {
 // not --tls-ca-file), and no flag starts with such a section and a dash.
 func exporterSpelling(f string, exporterFlags, shares []string) string {
 	dash := func(s string) string { return strings.ReplaceAll(s, ".", "-") }
+	// The YAML file of every binary is --config, as the exporter's.
+	if (strings.HasPrefix(f, "config.") || strings.HasPrefix(f, "config-")) && slices.Contains(exporterFlags, "config") {
+		return "config"
+	}
 	for _, e := range exporterFlags {
 		section, rest, dotted := strings.Cut(e, ".")
 		if !dotted || !slices.Contains(shares, section) || f == e {
@@ -286,7 +290,7 @@ func TestExporterSpelling(t *testing.T) {
 		"brokers": "kafka.brokers", "kafka-version": "kafka.version", "client-id": "kafka.client-id",
 		"tls-ca-file": "kafka.tls.ca-file", "sasl-password-file": "kafka.sasl.password-file", "log-level": "log.level",
 		"kafka-isolation": "kafka.isolation", "web-listen-address": "web.listen-address",
-		"kafka.brokers": "", "log.level": "", "group": "", "count": "", "topic": "", "config.file": "", "batch-size": "",
+		"kafka.brokers": "", "log.level": "", "group": "", "count": "", "topic": "", "config.file": "config", "config-file": "config", "config": "", "batch-size": "",
 		"web.config-file": "", "kafka.tls-ca-file": "kafka.tls.ca-file",
 	} {
 		if got := exporterSpelling(f, exporter, shares); got != want {

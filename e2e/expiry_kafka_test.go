@@ -13,7 +13,6 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
-	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/internal/testing/kafkatest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
@@ -66,7 +65,7 @@ func TestExpiryKafka(t *testing.T) {
 		}
 		var cfg expiry.Config
 		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{
-			{Group: "expiry-esm-disabled", StartingPosition: result.StartLatest, Topics: []string{topic}},
+			{Group: "expiry-esm-disabled", StartingPosition: "latest", Topics: []string{topic}},
 		}
 		cfg.State.Dir = dir
 		tracker, err := expiry.NewTracker(cfg, expiry.Options{Clusters: map[string]time.Duration{"kafka": 0}, Interval: interval})

@@ -47,7 +47,7 @@ func TestExpiryKfake(t *testing.T) {
 		ac := c.Source(t, "c")
 		var cfg expiry.Config
 		cfg.Expiry.Tolerance = tolerance
-		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{{Group: "esm", StartingPosition: result.StartEarliest, Topics: []string{"t"}}}
+		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{{Group: "esm", StartingPosition: "earliest", Topics: []string{"t"}}}
 		cfg.State.Dir = dir
 		tracker, err := expiry.NewTracker(cfg, expiry.Options{Clusters: map[string]time.Duration{"c": 1500 * time.Millisecond},
 			Interval: interval})

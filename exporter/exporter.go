@@ -141,17 +141,6 @@ func New(sources []Source, opts Options) (*Exporter, error) {
 // Latest returns the latest Result. It never blocks on Kafka.
 func (e *Exporter) Latest() *result.Result { return e.latest.Load() }
 
-// Ready reports whether every cluster has had a successful poll.
-func (e *Exporter) Ready() bool {
-	r := e.Latest()
-	for _, c := range r.Clusters {
-		if c.LastSuccess.IsZero() {
-			return false
-		}
-	}
-	return true
-}
-
 // Run polls every cluster on its own goroutine until ctx ends. The first
 // poll starts at once; a poll slower than the interval delays the next one
 // (polls of a cluster never overlap or pile up).

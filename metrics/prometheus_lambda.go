@@ -37,7 +37,7 @@ func (c *Collector) walkLambda(s sink, lv [4]string, ge *result.GroupExpiry) {
 		l := &ge.Lambda[i]
 		v[2], v[3] = validLabel(l.FunctionName), validLabel(l.UUID)
 		s.emit(c.esmWithinHorizon, boolFloat(l.ExpiresWithinHorizon), v[:4])
-		v[4], v[5] = validLabel(l.State), validLabel(string(l.StartingPosition))
+		v[4], v[5] = validLabel(l.State), validLabel(l.StartingPosition)
 		s.emit(c.esmInfo, 1, v[:6])
 	}
 }

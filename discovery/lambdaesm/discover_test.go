@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/discovery/lambdaesm"
-	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/exporter/expiry"
 )
 
 func TestDiscoverAgainstStandIn(t *testing.T) {
@@ -74,16 +74,16 @@ func TestDiscoverAgainstStandIn(t *testing.T) {
 	if len(msk) != 2 {
 		t.Fatalf("msk expected groups: %+v", msk)
 	}
-	if eg := msk[0]; eg.Group != "11111111-msk-uuid-group" || eg.StartingPosition != result.StartLatest ||
+	if eg := msk[0]; eg.Group != "11111111-msk-uuid-group" || eg.StartingPosition != "latest" ||
 		!slices.Equal(eg.Topics, []string{"numbers"}) || len(eg.Lambda) != 1 || eg.Lambda[0].FunctionName != "factor" ||
 		eg.Lambda[0].State != "Disabled" || eg.Lambda[0].Horizon != 36*time.Hour {
 		t.Errorf("msk[0] = %+v", eg)
 	}
-	if eg := msk[1]; eg.Group != "audit-esm" || eg.StartingPosition != result.StartEarliest || len(eg.Topics) != 2 {
+	if eg := msk[1]; eg.Group != "audit-esm" || eg.StartingPosition != "earliest" || len(eg.Topics) != 2 {
 		t.Errorf("msk[1] = %+v", eg)
 	}
 	if self := d.ExpectedGroups("self"); len(self) != 1 || self[0].Group != "billing-esm" ||
-		self[0].StartingPosition != result.StartTimestamp {
+		self[0].StartingPosition != "timestamp" {
 		t.Errorf("self expected groups: %+v", self)
 	}
 	if !d.HasGroup("audit-esm") || d.HasGroup("66666666-deleting") || d.HasGroup("44444444-other") {
@@ -151,11 +151,23 @@ func TestFromConfigurationRules(t *testing.T) {
 			t.Errorf("FunctionName(%q) = %q, want %q", in, got, want)
 		}
 	}
-	for in, want := range map[string]result.StartingPosition{
-		"TRIM_HORIZON": "earliest", "LATEST": "latest", "AT_TIMESTAMP": "timestamp", "": "",
+	// Lambda's starting positions map to the strings of the configuration's
+	// expiry.expected-groups, which exporter/expiry validates and
+	// interprets: an expected group fed from any mapping is a valid one.
+	for in, want := range map[string]string{
+		"TRIM_HORIZON": "earliest", "LATEST": "latest", "AT_TIMESTAMP": "timestamp", "": "", "trim_horizon": "",
 	} {
 		if got := lambdaesm.Position(in); got != want {
-			t.Errorf("Position(%q) = %q", in, got)
+			t.Errorf("Position(%q) = %q, want %q", in, got, want)
+		}
+		m := lambdaesm.Mapping{GroupID: "g", StartingPosition: in}
+		var cfg expiry.Config
+		cfg.Expiry.ExpectedGroups = []expiry.ExpectedGroup{m.Expected(time.Hour)}
+		if eg := cfg.Expiry.ExpectedGroups[0]; eg.StartingPosition != want || eg.Lambda[0].StartingPosition != want {
+			t.Errorf("Expected of a %q mapping: starting positions %q and %q, want %q", in, eg.StartingPosition, eg.Lambda[0].StartingPosition, want)
+		}
+		if err := cfg.Validate(nil); err != nil {
+			t.Errorf("Expected of a %q mapping: %v", in, err)
 		}
 	}
 	c := lambdaesm.Cluster{Name: "c", Brokers: []string{"a:1"}}

@@ -113,16 +113,25 @@ func FunctionName(arn string) string {
 	return arn
 }
 
+// The exporter's starting positions (expiry.ExpectedGroup and
+// result.LambdaESM StartingPosition, as in expiry.expected-groups) that
+// Position maps Lambda's to.
+const (
+	posEarliest  = "earliest"
+	posLatest    = "latest"
+	posTimestamp = "timestamp"
+)
+
 // Position maps Lambda's StartingPosition to the exporter's: TRIM_HORIZON
 // earliest, LATEST latest, AT_TIMESTAMP timestamp; empty when unknown.
-func Position(sp string) result.StartingPosition {
+func Position(sp string) string {
 	switch sp {
 	case TrimHorizon:
-		return result.StartEarliest
+		return posEarliest
 	case Latest:
-		return result.StartLatest
+		return posLatest
 	case AtTimestamp:
-		return result.StartTimestamp
+		return posTimestamp
 	}
 	return ""
 }

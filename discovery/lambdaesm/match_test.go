@@ -115,7 +115,7 @@ func TestRecordsAtRiskOnMappingTopics(t *testing.T) {
 		{Topic: "orders", RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "latest", Records: 9}}},
 		{Topic: "audit", RecordsAtRisk: []result.RecordsAtRisk{{StartingPosition: "latest", Records: 12}}},
 	}}
-	l := result.LambdaESM{FunctionName: "f", StartingPosition: result.StartLatest, State: "Disabled"}
+	l := result.LambdaESM{FunctionName: "f", StartingPosition: "latest", State: "Disabled"}
 	if n, ok := lambdaesm.RecordsAtRisk(ge, l, "orders"); !ok || n != 9 {
 		t.Fatalf("mapping on orders: %d %v, want 9", n, ok)
 	}

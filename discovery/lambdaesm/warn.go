@@ -113,7 +113,7 @@ func RecordsAtRisk(ge *result.GroupExpiry, l result.LambdaESM, topics ...string)
 			continue
 		}
 		for _, r := range t.RecordsAtRisk {
-			if r.StartingPosition == string(l.StartingPosition) && r.Records >= 0 {
+			if r.StartingPosition == l.StartingPosition && r.Records >= 0 {
 				n += r.Records
 				ok = true
 			}
@@ -129,18 +129,18 @@ func Warning(cluster string, ge *result.GroupExpiry, l result.LambdaESM, topics 
 	n, known := RecordsAtRisk(ge, l, topics...)
 	var msg string
 	switch {
-	case l.StartingPosition == result.StartLatest && known:
+	case l.StartingPosition == posLatest && known:
 		msg = fmt.Sprintf("function %s will skip (LATEST) about %d records if enabled after %s", l.FunctionName, n, at)
-	case l.StartingPosition == result.StartEarliest && known:
+	case l.StartingPosition == posEarliest && known:
 		msg = fmt.Sprintf("function %s will reprocess (TRIM_HORIZON) about %d records if enabled after %s", l.FunctionName, n, at)
-	case l.StartingPosition == result.StartTimestamp:
+	case l.StartingPosition == posTimestamp:
 		msg = fmt.Sprintf("function %s will restart from its AT_TIMESTAMP position %s if enabled after %s",
 			l.FunctionName, l.StartingPositionTimestamp.UTC().Format(time.RFC3339), at)
 	default:
 		msg = fmt.Sprintf("function %s will restart from its StartingPosition if enabled after %s", l.FunctionName, at)
 	}
 	attrs := []any{"cluster_name", cluster, "group", ge.Group, "function_name", l.FunctionName, "esm_uuid", l.UUID,
-		"esm_state", l.State, "region", l.Region, "starting_position", string(l.StartingPosition),
+		"esm_state", l.State, "region", l.Region, "starting_position", l.StartingPosition,
 		"expires_at", at, "expires_in", ge.ExpiresIn.Round(time.Second).String(), "horizon", l.Horizon.String()}
 	if known {
 		attrs = append(attrs, "records_at_risk", n)

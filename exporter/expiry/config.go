@@ -42,9 +42,9 @@ type ExpectedGroup struct {
 	Group   string `mapstructure:"group"`
 	// StartingPosition is where the consumer starts without commits:
 	// earliest (Lambda TRIM_HORIZON), latest (LATEST) or timestamp
-	// (AT_TIMESTAMP). Empty: unknown (records at risk are then given for
-	// both earliest and latest).
-	StartingPosition result.StartingPosition `mapstructure:"starting-position"`
+	// (AT_TIMESTAMP), checked by Config.Validate. Empty: unknown (records
+	// at risk are then given for both earliest and latest).
+	StartingPosition string `mapstructure:"starting-position"`
 	// Topics the group consumes; a topic without commits counts as
 	// expired. May be empty.
 	Topics []string `mapstructure:"topics"`
@@ -53,6 +53,16 @@ type ExpectedGroup struct {
 	// GroupExpiry.
 	Lambda []result.LambdaESM `mapstructure:"-"`
 }
+
+// Starting positions (ExpectedGroup.StartingPosition, and the strings of
+// result.GroupExpiry, RecordsAtRisk and LambdaESM): where a consumer
+// without committed offsets starts (Lambda: TRIM_HORIZON, LATEST,
+// AT_TIMESTAMP).
+const (
+	startEarliest  = "earliest"
+	startLatest    = "latest"
+	startTimestamp = "timestamp"
+)
 
 // Validate reports the first problem with the expected groups; clusters
 // are the configured cluster names. The tolerance's range is its range
@@ -68,7 +78,7 @@ func (c *Config) Validate(clusters []string) error {
 			return fmt.Errorf("%s (%s): unknown cluster %q", where, eg.Group, eg.Cluster)
 		}
 		switch eg.StartingPosition {
-		case "", result.StartEarliest, result.StartLatest, result.StartTimestamp:
+		case "", startEarliest, startLatest, startTimestamp:
 		default:
 			return fmt.Errorf("%s (%s): starting-position %q: want earliest, latest or timestamp", where, eg.Group, eg.StartingPosition)
 		}

@@ -734,9 +734,9 @@ func (o *observation) atRisk(group, topic string, ts *topicState) []result.Recor
 	if !ok {
 		return nil
 	}
-	positions := []result.StartingPosition{result.StartEarliest, result.StartLatest}
+	positions := []string{startEarliest, startLatest}
 	if eg, ok := o.expected[group]; ok && eg.StartingPosition != "" {
-		positions = []result.StartingPosition{eg.StartingPosition}
+		positions = []string{eg.StartingPosition}
 	}
 	var out []result.RecordsAtRisk
 	parts, offs := ts.Offsets.parts, ts.Offsets.offs
@@ -765,7 +765,7 @@ func (o *observation) atRisk(group, topic string, ts *topicState) []result.Recor
 			}
 		}
 		if known {
-			out = append(out, result.RecordsAtRisk{StartingPosition: string(pos), Records: n})
+			out = append(out, result.RecordsAtRisk{StartingPosition: pos, Records: n})
 		}
 	}
 	return out
@@ -792,21 +792,21 @@ func (o *observation) atRisk(group, topic string, ts *topicState) []result.Recor
 // (timestamp), or latest for a partition without a commit (nothing to
 // skip that a commit would have saved) and earliest for an uncommitted
 // partition of a topic with commits on other partitions.
-func partitionRecordsAtRisk(pos result.StartingPosition, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
+func partitionRecordsAtRisk(pos string, start, end, committed int64, hasCommit, topicCommitted bool) (int64, bool) {
 	if start < 0 || end < 0 {
 		return 0, false
 	}
 	end = max(end, start) // a log end below its start is a torn read
 	c := min(max(committed, start), end)
 	switch pos {
-	case result.StartEarliest:
+	case startEarliest:
 		switch {
 		case hasCommit:
 			return c - start, true
 		case !topicCommitted:
 			return end - start, true
 		}
-	case result.StartLatest:
+	case startLatest:
 		if hasCommit {
 			return end - c, true
 		}
@@ -831,7 +831,7 @@ func (o *observation) view(present map[string]*kafkaadmin.Group) []result.GroupE
 		}
 		eg, expected := o.expected[name]
 		ge := result.GroupExpiry{Group: name, Type: gs.Type, State: gs.State, Present: present[name] != nil,
-			Expected: expected, StartingPosition: string(eg.StartingPosition), Missing: gs.Missing,
+			Expected: expected, StartingPosition: eg.StartingPosition, Missing: gs.Missing,
 			EmptySince: gs.EmptySince, EmptySinceExact: gs.EmptySinceExact}
 		// A group not listed by the last poll keeps its view until it is
 		// concluded gone (a partial poll, or the first of two polls).

@@ -339,7 +339,7 @@ func TestObserveExpiry(t *testing.T) {
 		{
 			// A disabled Lambda ESM: configured, never seen.
 			name: "expected group never seen",
-			cfg: clusterConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: result.StartEarliest, Topics: []string{"t", "not-yet"}}},
+			cfg: clusterConfig{Expected: []ExpectedGroup{{Group: "g", StartingPosition: startEarliest, Topics: []string{"t", "not-yet"}}},
 				Tolerance: 2 * testInterval},
 			polls: []poll{
 				{at: 0, snap: partial(snapT()), check: func(t *testing.T, o outcome, g *result.GroupExpiry) {
@@ -454,7 +454,7 @@ func TestResolveRetention(t *testing.T) {
 func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 	st := &clusterState{Groups: map[string]*groupState{}}
 	cfg := func(state string) clusterConfig {
-		return clusterConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: result.StartLatest, Topics: []string{"t"},
+		return clusterConfig{Expected: []ExpectedGroup{{Group: "esm", StartingPosition: startLatest, Topics: []string{"t"},
 			Lambda: []result.LambdaESM{{FunctionName: "f", UUID: "esm", State: state}}}}}
 	}
 	expired := func(g result.GroupExpiry) int {
@@ -494,30 +494,30 @@ func TestExpectedGroupOfRunningMappingWithoutCommits(t *testing.T) {
 func TestPartitionRecordsAtRisk(t *testing.T) {
 	for _, tc := range []struct {
 		name                      string
-		pos                       result.StartingPosition
+		pos                       string
 		start, end, committed     int64
 		hasCommit, topicCommitted bool
 		want                      int64
 		ok                        bool
 	}{
 		// The case: a commit at 1,737 on a log spanning 100-781.
-		{"earliest, commit beyond the log end: at most the log", result.StartEarliest, 100, 781, 1737, true, true, 681, true},
-		{"latest, commit beyond the log end: nothing skipped", result.StartLatest, 100, 781, 1737, true, true, 0, true},
-		{"earliest, commit inside the log", result.StartEarliest, 100, 781, 500, true, true, 400, true},
-		{"latest, commit inside the log", result.StartLatest, 100, 781, 500, true, true, 281, true},
+		{"earliest, commit beyond the log end: at most the log", startEarliest, 100, 781, 1737, true, true, 681, true},
+		{"latest, commit beyond the log end: nothing skipped", startLatest, 100, 781, 1737, true, true, 0, true},
+		{"earliest, commit inside the log", startEarliest, 100, 781, 500, true, true, 400, true},
+		{"latest, commit inside the log", startLatest, 100, 781, 500, true, true, 281, true},
 		// Records below the log start are gone already: records_lost.
-		{"earliest, commit below the log start: nothing to re-read", result.StartEarliest, 100, 781, 40, true, true, 0, true},
-		{"latest, commit below the log start: only retained records", result.StartLatest, 100, 781, 40, true, true, 681, true},
-		{"earliest, commit at the log end", result.StartEarliest, 100, 781, 781, true, true, 681, true},
-		{"latest, commit at the log end", result.StartLatest, 100, 781, 781, true, true, 0, true},
-		{"earliest, topic never committed: the whole log", result.StartEarliest, 100, 781, 0, false, false, 681, true},
-		{"earliest, uncommitted partition of a committed topic: unknown", result.StartEarliest, 100, 781, 0, false, true, 0, false},
-		{"latest, no commit: unknown", result.StartLatest, 100, 781, 0, false, false, 0, false},
-		{"unknown log start", result.StartEarliest, -1, 781, 500, true, true, 0, false},
-		{"unknown log end", result.StartLatest, 100, -1, 500, true, true, 0, false},
-		{"empty log", result.StartEarliest, 781, 781, 1737, true, true, 0, true},
-		{"torn read: end below start", result.StartLatest, 800, 781, 500, true, true, 0, true},
-		{"timestamp is not estimated", result.StartTimestamp, 100, 781, 500, true, true, 0, false},
+		{"earliest, commit below the log start: nothing to re-read", startEarliest, 100, 781, 40, true, true, 0, true},
+		{"latest, commit below the log start: only retained records", startLatest, 100, 781, 40, true, true, 681, true},
+		{"earliest, commit at the log end", startEarliest, 100, 781, 781, true, true, 681, true},
+		{"latest, commit at the log end", startLatest, 100, 781, 781, true, true, 0, true},
+		{"earliest, topic never committed: the whole log", startEarliest, 100, 781, 0, false, false, 681, true},
+		{"earliest, uncommitted partition of a committed topic: unknown", startEarliest, 100, 781, 0, false, true, 0, false},
+		{"latest, no commit: unknown", startLatest, 100, 781, 0, false, false, 0, false},
+		{"unknown log start", startEarliest, -1, 781, 500, true, true, 0, false},
+		{"unknown log end", startLatest, 100, -1, 500, true, true, 0, false},
+		{"empty log", startEarliest, 781, 781, 1737, true, true, 0, true},
+		{"torn read: end below start", startLatest, 800, 781, 500, true, true, 0, true},
+		{"timestamp is not estimated", startTimestamp, 100, 781, 500, true, true, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := partitionRecordsAtRisk(tc.pos, tc.start, tc.end, tc.committed, tc.hasCommit, tc.topicCommitted)

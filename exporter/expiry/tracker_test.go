@@ -19,20 +19,20 @@ import (
 
 func TestMergeExpected(t *testing.T) {
 	configured := []ExpectedGroup{
-		{Group: "cfg-only", StartingPosition: result.StartEarliest, Topics: []string{"a"}},
-		{Group: "both-fixed", StartingPosition: result.StartEarliest, Topics: []string{"a"}},
+		{Group: "cfg-only", StartingPosition: startEarliest, Topics: []string{"a"}},
+		{Group: "both-fixed", StartingPosition: startEarliest, Topics: []string{"a"}},
 		{Group: "both-open", Topics: []string{"a"}},
 	}
-	esm := func(group string, pos result.StartingPosition, uuid string, topics ...string) ExpectedGroup {
+	esm := func(group string, pos string, uuid string, topics ...string) ExpectedGroup {
 		return ExpectedGroup{Group: group, StartingPosition: pos, Topics: topics,
 			Lambda: []result.LambdaESM{{UUID: uuid, State: "Disabled", StartingPosition: pos}}}
 	}
 	runtime := []ExpectedGroup{
-		esm("both-fixed", result.StartLatest, "1", "b"),
-		esm("both-open", result.StartLatest, "2", "a", "b"),
-		esm("esm-only", result.StartLatest, "3", "c"),
-		esm("two-esms", result.StartLatest, "4", "c"),
-		esm("two-esms", result.StartEarliest, "5", "d"),
+		esm("both-fixed", startLatest, "1", "b"),
+		esm("both-open", startLatest, "2", "a", "b"),
+		esm("esm-only", startLatest, "3", "c"),
+		esm("two-esms", startLatest, "4", "c"),
+		esm("two-esms", startEarliest, "5", "d"),
 	}
 	got := mergeExpected(configured, runtime)
 	if len(configured[1].Topics) != 1 || configured[1].Lambda != nil {
@@ -44,14 +44,14 @@ func TestMergeExpected(t *testing.T) {
 	}
 	for _, c := range []struct {
 		group  string
-		pos    result.StartingPosition
+		pos    string
 		topics []string
 		uuids  []string
 	}{
-		{"cfg-only", result.StartEarliest, []string{"a"}, nil},
-		{"both-fixed", result.StartEarliest, []string{"a", "b"}, []string{"1"}}, // the configured position wins
-		{"both-open", result.StartLatest, []string{"a", "b"}, []string{"2"}},    // the mapping fills it in
-		{"esm-only", result.StartLatest, []string{"c"}, []string{"3"}},
+		{"cfg-only", startEarliest, []string{"a"}, nil},
+		{"both-fixed", startEarliest, []string{"a", "b"}, []string{"1"}}, // the configured position wins
+		{"both-open", startLatest, []string{"a", "b"}, []string{"2"}},    // the mapping fills it in
+		{"esm-only", startLatest, []string{"c"}, []string{"3"}},
 		{"two-esms", "", []string{"c", "d"}, []string{"4", "5"}}, // disagreeing mappings: unknown
 	} {
 		g := byName[c.group]

@@ -119,10 +119,11 @@ type LambdaESM struct {
 	// State as Lambda names it: Creating, Enabling, Enabled, Disabling,
 	// Disabled, Updating, Deleting.
 	State string
-	// StartingPosition is Lambda's StartingPosition mapped: TRIM_HORIZON
-	// earliest, LATEST latest, AT_TIMESTAMP timestamp (at
-	// StartingPositionTimestamp).
-	StartingPosition          StartingPosition
+	// StartingPosition is Lambda's StartingPosition mapped to the
+	// exporter's (as in GroupExpiry): TRIM_HORIZON earliest, LATEST
+	// latest, AT_TIMESTAMP timestamp (at StartingPositionTimestamp); empty
+	// when unknown.
+	StartingPosition          string
 	StartingPositionTimestamp time.Time
 	// Horizon: a Disabled or Disabling mapping whose group's offsets are
 	// predicted to expire within it is flagged (0: never).
@@ -313,13 +314,3 @@ func OutOfRange(start, committed int64) (bool, int64) {
 	}
 	return true, start - committed
 }
-
-// StartingPosition is where a consumer without committed offsets starts.
-type StartingPosition string
-
-// Starting positions (Lambda: LATEST, TRIM_HORIZON, AT_TIMESTAMP).
-const (
-	StartEarliest  StartingPosition = "earliest"
-	StartLatest    StartingPosition = "latest"
-	StartTimestamp StartingPosition = "timestamp"
-)

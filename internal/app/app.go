@@ -232,7 +232,7 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 			return nil, fmt.Errorf("register collector: %w", err)
 		}
 	}
-	mux, err := httpapi.NewMux(a.exp, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath,
+	mux, err := httpapi.NewMux(latest, collector.Handler(reg), httpapi.Options{TelemetryPath: cfg.Web.TelemetryPath,
 		Version: version.Info(), StatusPage: page})
 	if err != nil {
 		return nil, err

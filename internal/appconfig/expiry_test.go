@@ -69,7 +69,7 @@ expiry:
 
 func TestExpiryConfigBad(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"bad starting position", "expiry:\n  expected-groups:\n    - group: g\n      starting-position: TRIM_HORIZON\n", "starting-position"},
+		{"bad starting position", "expiry:\n  expected-groups:\n    - group: g\n      starting-position: TRIM_HORIZON\n", `expiry.expected-groups[0] (g): starting-position "TRIM_HORIZON": want earliest, latest or timestamp`},
 		{"unknown cluster", "expiry:\n  expected-groups:\n    - group: g\n      cluster: nope\n", "unknown cluster"},
 		{"empty group", "expiry:\n  expected-groups:\n    - starting-position: latest\n", "group is empty"},
 		{"twice", "expiry:\n  expected-groups:\n    - group: g\n    - group: g\n", "twice"},

@@ -26,14 +26,9 @@ type Options struct {
 	StatusPage http.Handler
 }
 
-// Latest is the part of the exporter the handlers need.
-type Latest interface {
-	Latest() *result.Result
-	Ready() bool
-}
-
-// NewMux returns the exporter's routes; metrics serves the telemetry path.
-func NewMux(src Latest, metrics http.Handler, opts Options) (*http.ServeMux, error) {
+// NewMux returns the exporter's routes; latest is the exporter's latest
+// Result (exporter.Latest), metrics serves the telemetry path.
+func NewMux(latest func() *result.Result, metrics http.Handler, opts Options) (*http.ServeMux, error) {
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"
 	}
@@ -43,14 +38,13 @@ func NewMux(src Latest, metrics http.Handler, opts Options) (*http.ServeMux, err
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	// Ready once every cluster has had a successful poll (a later failed
+	// poll keeps it ready: /metrics then says up 0): the published Result
+	// says so, with the reason of each cluster still waiting.
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if src.Ready() {
-			fmt.Fprintln(w, "ready")
-			return
-		}
 		var waiting []string
-		for _, c := range src.Latest().Clusters {
+		for _, c := range latest().Clusters {
 			if c.LastSuccess.IsZero() {
 				reason := "no poll yet"
 				if c.LastError != "" {
@@ -58,6 +52,10 @@ func NewMux(src Latest, metrics http.Handler, opts Options) (*http.ServeMux, err
 				}
 				waiting = append(waiting, c.Name+": "+reason)
 			}
+		}
+		if len(waiting) == 0 {
+			fmt.Fprintln(w, "ready")
+			return
 		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "not ready: no successful poll yet of %s\n", strings.Join(waiting, "; "))

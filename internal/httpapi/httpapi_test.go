@@ -15,14 +15,6 @@ import (
 type fakeLatest struct{ r *result.Result }
 
 func (f fakeLatest) Latest() *result.Result { return f.r }
-func (f fakeLatest) Ready() bool {
-	for _, c := range f.r.Clusters {
-		if c.LastSuccess.IsZero() {
-			return false
-		}
-	}
-	return true
-}
 
 func serve(t *testing.T, h http.Handler, path string) (int, string, string) {
 	t.Helper()
@@ -43,11 +35,11 @@ func TestRoutes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withPage, err := NewMux(ready, metrics, Options{StatusPage: page})
+	withPage, err := NewMux(ready.Latest, metrics, Options{StatusPage: page})
 	if err != nil {
 		t.Fatal(err)
 	}
-	landing, err := NewMux(waiting, metrics, Options{TelemetryPath: "/m", Version: "v1"})
+	landing, err := NewMux(waiting.Latest, metrics, Options{TelemetryPath: "/m", Version: "v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,5 +71,48 @@ func TestRoutes(t *testing.T) {
 				t.Fatalf("GET %s: %d %q\n%.300s", tc.path, code, ctype, body)
 			}
 		})
+	}
+}
+
+// TestReadyzFlipsOnFirstSuccess: /readyz is 200 exactly when every cluster
+// of the published Result has had a successful poll (LastSuccess set), the
+// rule the exporter's Ready method had: not before the last cluster's first
+// success, and not undone by a later failed poll.
+func TestReadyzFlipsOnFirstSuccess(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	never := func(name string) result.ClusterResult { return result.ClusterResult{Name: name} }
+	failing := func(name string) result.ClusterResult {
+		return result.ClusterResult{Name: name, LastPoll: at, LastError: "dial tcp: refused", PollErrors: 1, Polls: 1}
+	}
+	good := func(name string) result.ClusterResult {
+		return result.ClusterResult{Name: name, Up: true, LastPoll: at, LastSuccess: at, Polls: 1}
+	}
+	failingSince := func(name string) result.ClusterResult { // succeeded once, failing now
+		c := failing(name)
+		c.LastSuccess, c.Polls = at.Add(-time.Minute), 2
+		return c
+	}
+	r := &result.Result{}
+	mux, err := NewMux(func() *result.Result { return r }, http.NotFoundHandler(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		name     string
+		clusters []result.ClusterResult
+		code     int
+		body     string
+	}{
+		{"before any poll", []result.ClusterResult{never("a"), never("b")}, 503, "not ready: no successful poll yet of a: no poll yet; b: no poll yet\n"},
+		{"first polls failed", []result.ClusterResult{failing("a"), never("b")}, 503, "not ready: no successful poll yet of a: dial tcp: refused; b: no poll yet\n"},
+		{"one of two up", []result.ClusterResult{good("a"), failing("b")}, 503, "not ready: no successful poll yet of b: dial tcp: refused\n"},
+		{"both had a success", []result.ClusterResult{good("a"), good("b")}, 200, "ready\n"},
+		{"failing after a success", []result.ClusterResult{failingSince("a"), good("b")}, 200, "ready\n"},
+		{"all failing after a success", []result.ClusterResult{failingSince("a"), failingSince("b")}, 200, "ready\n"},
+	} {
+		r = &result.Result{Generated: at, Clusters: step.clusters}
+		if code, _, body := serve(t, mux, "/readyz"); code != step.code || body != step.body {
+			t.Errorf("%s: /readyz %d %q, want %d %q", step.name, code, body, step.code, step.body)
+		}
 	}
 }

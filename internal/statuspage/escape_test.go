@@ -21,7 +21,6 @@ var oddNames = []string{"..", ".", "a/b", "50%", "café", "with space", "a/../b"
 type latest struct{ r *result.Result }
 
 func (l latest) Latest() *result.Result { return l.r }
-func (l latest) Ready() bool            { return true }
 
 // Every group, whatever its name, is linked from the index to a working
 // detail page and has a working API entry, through the exporter's real
@@ -46,7 +45,7 @@ func TestOddNamesLinkToWorkingPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux, err := httpapi.NewMux(latest{r}, http.NotFoundHandler(), httpapi.Options{StatusPage: p})
+	mux, err := httpapi.NewMux(latest{r}.Latest, http.NotFoundHandler(), httpapi.Options{StatusPage: p})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func expiryView(e *result.GroupExpiry) *Expiry {
 	}
 	for _, l := range e.Lambda {
 		out.Lambda = append(out.Lambda, LambdaESM{FunctionName: l.FunctionName, UUID: l.UUID, State: l.State,
-			StartingPosition: string(l.StartingPosition), ExpiresWithinHorizon: l.ExpiresWithinHorizon})
+			StartingPosition: l.StartingPosition, ExpiresWithinHorizon: l.ExpiresWithinHorizon})
 	}
 	risk := map[string]int64{}
 	for _, t := range e.Topics {

@@ -17,7 +17,7 @@ func TestLambdaESMShown(t *testing.T) {
 	for i := range r.Clusters[0].Expiry {
 		if e := &r.Clusters[0].Expiry[i]; e.Group == "nightly" {
 			e.Lambda = []result.LambdaESM{{FunctionName: "nightly-report", UUID: "6d9bce8e", State: "Disabled",
-				StartingPosition: result.StartLatest, Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}}
+				StartingPosition: "latest", Horizon: 48 * time.Hour, ExpiresWithinHorizon: true}}
 		}
 	}
 	src.poll(p, r)

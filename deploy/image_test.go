@@ -46,7 +46,7 @@ func TestImage(t *testing.T) {
 
 	// The OCI layout: index.json -> manifest -> config and layers.
 	layout := t.TempDir()
-	untar(t, archive, layout, false)
+	untar(t, archive, layout, false, nil)
 	blob := func(digest string) []byte {
 		alg, hex, ok := strings.Cut(digest, ":")
 		if !ok {
@@ -119,7 +119,7 @@ func TestImage(t *testing.T) {
 	rootfs := t.TempDir()
 	for _, l := range manifest.Layers {
 		p := filepath.Join(layout, "blobs", strings.Replace(l.Digest, ":", "/", 1))
-		untar(t, p, rootfs, strings.HasSuffix(l.MediaType, "+gzip"))
+		untar(t, p, rootfs, strings.HasSuffix(l.MediaType, "+gzip"), nil)
 	}
 	for _, f := range []string{"usr/local/bin/offsetlag-exporter", "usr/local/bin/factor-worker", "usr/local/bin/offsetlag-demo",
 		"usr/local/bin/offsetlag-cloudwatch", "etc/ssl/certs/ca-certificates.crt", "etc/passwd", "etc/group", "home/nonroot"} {
@@ -166,8 +166,9 @@ func readJSON(t *testing.T, path string, v any) {
 }
 
 // untar extracts a (gzip) tar archive into dir: regular files, directories
-// and symlinks, refusing paths that leave dir.
-func untar(t *testing.T, archive, dir string, gz bool) {
+// and symlinks, refusing paths that leave dir. check, when not nil, sees
+// every entry first.
+func untar(t *testing.T, archive, dir string, gz bool, check func(*tar.Header)) {
 	t.Helper()
 	f, err := os.Open(archive)
 	if err != nil {
@@ -190,6 +191,9 @@ func untar(t *testing.T, archive, dir string, gz bool) {
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", archive, err)
+		}
+		if check != nil {
+			check(h)
 		}
 		name := filepath.Clean(strings.TrimPrefix(h.Name, "/"))
 		if name == "." {

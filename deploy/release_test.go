@@ -2,10 +2,8 @@ package deploy_test
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,44 +61,20 @@ func TestReleaseArchive(t *testing.T) {
 	}
 	t.Logf("%s: %d bytes", filepath.Base(archive), len(raw))
 
-	// Unpack.
+	// Unpack: every entry under name/, owned by root.
 	dir := t.TempDir()
-	gz, err := gzip.NewReader(strings.NewReader(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
 	files := map[string]bool{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	untar(t, archive, dir, true, func(h *tar.Header) {
 		if !strings.HasPrefix(h.Name, name+"/") || strings.Contains(h.Name, "..") {
 			t.Fatalf("archive entry %q outside %s/", h.Name, name)
 		}
 		if h.Uid != 0 || h.Gid != 0 {
 			t.Errorf("%s: owner %d:%d, want 0:0", h.Name, h.Uid, h.Gid)
 		}
-		p := filepath.Join(dir, h.Name)
-		if h.Typeflag == tar.TypeDir {
-			_ = os.MkdirAll(p, 0o755)
-			continue
+		if h.Typeflag != tar.TypeDir {
+			files[strings.TrimPrefix(h.Name, name+"/")] = true
 		}
-		_ = os.MkdirAll(filepath.Dir(p), 0o755)
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, os.FileMode(h.Mode))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(f, tr); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		files[strings.TrimPrefix(h.Name, name+"/")] = true
-	}
+	})
 	for _, want := range append([]string{"README.md"}, append(releaseConfigs, releaseCmds...)...) {
 		if !files[want] {
 			t.Errorf("archive lacks %s (has %v)", want, files)

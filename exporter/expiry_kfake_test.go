@@ -75,7 +75,7 @@ func TestExpiryKfake(t *testing.T) {
 		var r *result.Result
 		for i := 0; i < 20; i++ {
 			r = e.PollAll(ctx)
-			if c, _ := r.Cluster("c"); c.Up {
+			if c, _ := resulttest.Cluster(r, "c"); c.Up {
 				break
 			}
 		}

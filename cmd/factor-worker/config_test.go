@@ -166,24 +166,12 @@ func TestDeprecatedFlags(t *testing.T) {
 			var cfg, other configurable = &runConfig{}, &produceConfig{}
 			name, summary := "run", runSummary
 			cfg.SetDefaults()
-			opt, ok := option(cfg, now)
-			if !ok {
-				t.Fatalf("--%s: no option --%s", old, now)
-			}
-			val := map[reflect.Kind]string{reflect.Bool: "true", reflect.Slice: "k9:9092", reflect.String: "/x/" + old}[opt.Type.Kind()]
-			if val == "" {
-				t.Fatalf("--%s: type %s", now, opt.Type)
-			}
 			var out bytes.Buffer
-			if err := loadConfig(cfg, other, name, []string{"--" + old + "=" + val}, nil, &out, summary); err != nil {
-				t.Fatal(err)
-			}
-			got := fmt.Sprint(opt.Get(cfg))
-			if v := reflect.ValueOf(opt.Get(cfg)); v.Kind() == reflect.String {
-				got = v.String() // a Secret prints redacted
-			}
-			if got != val && got != "["+val+"]" {
-				t.Errorf("--%s=%s: --%s is %s", old, val, now, got)
+			val := "/x/" + old
+			// The file flag is no option: TestConfigFileAndEnvironment
+			// reads a file through --config.file.
+			if now != spec.FileFlag {
+				val = setThroughAlias(t, cfg, other, old, now, &out)
 			}
 			if err := loadConfig(cfg, other, name, []string{"--help"}, nil, &out, summary); !errors.Is(err, pflag.ErrHelp) {
 				t.Fatal(err)
@@ -211,4 +199,29 @@ func option(cfg configurable, name string) (settings.Option, bool) {
 		}
 	}
 	return settings.Option{}, false
+}
+
+// setThroughAlias sets option now of cfg through its deprecated spelling
+// old and checks it took the value, which it returns.
+func setThroughAlias(t *testing.T, cfg, other configurable, old, now string, out *bytes.Buffer) string {
+	t.Helper()
+	opt, ok := option(cfg, now)
+	if !ok {
+		t.Fatalf("--%s: no option --%s", old, now)
+	}
+	val := map[reflect.Kind]string{reflect.Bool: "true", reflect.Slice: "k9:9092", reflect.String: "/x/" + old}[opt.Type.Kind()]
+	if val == "" {
+		t.Fatalf("--%s: type %s", now, opt.Type)
+	}
+	if err := loadConfig(cfg, other, "run", []string{"--" + old + "=" + val}, nil, out, runSummary); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(opt.Get(cfg))
+	if v := reflect.ValueOf(opt.Get(cfg)); v.Kind() == reflect.String {
+		got = v.String() // a Secret prints redacted
+	}
+	if got != val && got != "["+val+"]" {
+		t.Errorf("--%s=%s: --%s is %s", old, val, now, got)
+	}
+	return val
 }

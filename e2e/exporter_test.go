@@ -121,6 +121,17 @@ func launchExporter(t *testing.T, addr string, env []string, args ...string) *ex
 	return p
 }
 
+// exited returns an error with the exit status and the log's tail once the
+// process has exited, nil while it runs.
+func (p *exporterProc) exited() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("exporter exited: %v\n%s", p.cmd.ProcessState, testenv.TailLines(p.logs.String(), 30))
+	default:
+		return nil
+	}
+}
+
 // waitPoll waits until offsetlag_up is 1 and the last successful poll
 // started after since (its end timestamp minus its duration; since zero:
 // any successful poll).
@@ -130,10 +141,8 @@ func (p *exporterProc) waitPoll(t *testing.T, since time.Time, timeout time.Dura
 	want := float64(since.UnixNano()) / 1e9
 	var last error
 	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			return fmt.Errorf("exporter exited: %v\n%s", p.cmd.ProcessState, testenv.TailLines(p.logs.String(), 30))
-		default:
+		if err := p.exited(); err != nil {
+			return err
 		}
 		ms, err := p.scrape()
 		if err == nil {

@@ -148,10 +148,8 @@ func TestReliabilityBrokerRestart(t *testing.T) {
 			t.Errorf("false event in the exporter log (nothing was deleted): %s", line)
 		}
 	}
-	select {
-	case <-p.done:
-		t.Fatal("exporter exited")
-	default:
+	if err := p.exited(); err != nil {
+		t.Fatal(err)
 	}
 	if t.Failed() {
 		return
@@ -168,10 +166,8 @@ func (p *exporterProc) watchPolls(t *testing.T, n int, what string, check func(m
 	deadline := time.Now().Add(time.Duration(n)*5*time.Second + 30*time.Second)
 	start, scrapes := -1.0, 0
 	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			t.Fatalf("%s: exporter exited: %v", what, p.cmd.ProcessState)
-		default:
+		if err := p.exited(); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
 		ms, err := p.scrape()
 		if err != nil {

@@ -164,10 +164,8 @@ func waitMetric(t *testing.T, p *exporterProc, ok func(metricSet) bool, what str
 	deadline := time.Now().Add(60 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			t.Fatalf("waiting for %s: exporter exited: %v", what, p.cmd.ProcessState)
-		default:
+		if err := p.exited(); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
 		}
 		ms, err := p.scrape()
 		if err == nil && ok(ms) {

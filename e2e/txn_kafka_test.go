@@ -72,13 +72,16 @@ func TestTransactions(t *testing.T) {
 		expRC := startExporter(t, b, "--groups.allow", pre+".*", "--kafka.isolation", "read_committed")
 
 		// Phase 1: committed and aborted transactions only; everyone caught up.
-		waitCommitted(t, adm, saramaRC, parts, map[tp]int64{p0: 14})
 		waitCommitted(t, adm, saramaRU, parts, map[tp]int64{p0: 14})
-		waitCommitted(t, adm, console, parts, map[tp]int64{p0: 15})
 		ru.stop()
-		phase := func(name string, hw, lso int64, want map[string][3]int64) {
+		// phase waits until the running groups committed what want says,
+		// then compares both exporters and Kafka's CLI with want.
+		phase := func(name string, hw, lso int64, want map[string][3]int64, running ...string) {
 			t.Helper()
 			// want: group -> committed, lag to HW, lag to LSO
+			for _, g := range running {
+				waitCommitted(t, adm, g, parts, map[tp]int64{p0: want[g][0]})
+			}
 			waitEndOffset(t, b, topic, sarama.ReadUncommitted, hw, name)
 			waitEndOffset(t, b, topic, sarama.ReadCommitted, lso, name)
 			msRU, msRC := expRU.settled(t), expRC.settled(t)
@@ -122,7 +125,7 @@ func TestTransactions(t *testing.T) {
 			saramaRC: {14, 1, 1}, // sarama commits 13+1: the COMMIT marker at 14 is lag
 			saramaRU: {14, 1, 1},
 			console:  {15, 0, 0}, // the Java consumer's position is past the marker
-		})
+		}, saramaRC, console)
 
 		// Phase 2: an open transaction. The read_committed consumers cannot
 		// move (the LSO stays at 15); the HW moves to 18.
@@ -131,25 +134,21 @@ func TestTransactions(t *testing.T) {
 		}
 		sendTxnRecords(t, prod, topic, 3)
 		time.Sleep(time.Second) // give the consumers a chance to (wrongly) move
-		waitCommitted(t, adm, saramaRC, parts, map[tp]int64{p0: 14})
-		waitCommitted(t, adm, console, parts, map[tp]int64{p0: 15})
 		phase("open transaction", 18, 15, map[string][3]int64{
 			saramaRC: {14, 4, 1},
 			saramaRU: {14, 4, 1},
 			console:  {15, 3, 0},
-		})
+		}, saramaRC, console)
 
 		// Phase 3: the transaction commits; the marker takes offset 18.
 		if err := prod.CommitTxn(); err != nil {
 			t.Fatal(err)
 		}
-		waitCommitted(t, adm, saramaRC, parts, map[tp]int64{p0: 18})
-		waitCommitted(t, adm, console, parts, map[tp]int64{p0: 19})
 		phase("after commit", 19, 19, map[string][3]int64{
 			saramaRC: {18, 1, 1},
 			saramaRU: {14, 5, 5},
 			console:  {19, 0, 0},
-		})
+		}, saramaRC, console)
 		t.Logf("Kafka %s: transactions checked in %s", b.Version, time.Since(start).Round(time.Millisecond))
 	})
 }

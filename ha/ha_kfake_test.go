@@ -168,11 +168,7 @@ type liveSet struct {
 
 func watchLive(t *testing.T) *liveSet {
 	l := &liveSet{}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	testenv.Go(t, func(ctx context.Context) {
 		for ctx.Err() == nil {
 			owner := map[int32]string{}
 			for _, r := range l.current() {
@@ -186,8 +182,7 @@ func watchLive(t *testing.T) *liveSet {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	})
 	return l
 }
 

@@ -101,11 +101,7 @@ func TestHelp(t *testing.T) {
 // stored once, every malformed one dead-lettered, offsets committed.
 func TestBinarySIGTERM(t *testing.T) {
 	testenv.SkipShort(t, "builds and runs the binary")
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "factor-worker")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	c := kfaketest.New(t, kfake.NumBrokers(1), kfake.SeedTopics(2, "numbers", "numbers-failed"))
 	brokers := strings.Join(c.ListenAddrs(), ",")
 
@@ -119,7 +115,7 @@ func TestBinarySIGTERM(t *testing.T) {
 		t.Fatalf("produce output %q", out)
 	}
 
-	db := filepath.Join(dir, "results.db")
+	db := filepath.Join(t.TempDir(), "results.db")
 	cmd := exec.Command(bin, "run", "--kafka.brokers", brokers, "--group", "g-bin", "--sqlite-path", db,
 		"--batch-size", "10000", "--batch-window", "5m", "--web.listen-address", "127.0.0.1:0", "--log-format", "json")
 	stderr, err := cmd.StderrPipe()

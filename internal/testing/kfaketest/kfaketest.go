@@ -11,7 +11,6 @@ package kfaketest
 import (
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -119,7 +119,7 @@ func (c *Cluster) Member(t testing.TB, group string, n int, topics ...string) *k
 // commits every 300 ms, and a producer that writes the records next(i), i =
 // 0, 1, ..., every interval (errors ignored: a test may stop the cluster
 // under it): a group that keeps up with its topics. stop ends both and
-// closes the member; t.Cleanup calls it too.
+// closes the member; t.Cleanup calls it too (testenv.Go).
 func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval time.Duration, next func(i int) []*kgo.Record) (stop func()) {
 	t.Helper()
 	member, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics...),
@@ -128,17 +128,12 @@ func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval t
 		t.Fatalf("kfake client: %v", err)
 	}
 	producer := c.Client
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
+	return testenv.Go(t, func(ctx context.Context) {
+		defer member.Close()
 		for ctx.Err() == nil {
 			member.PollFetches(ctx)
 		}
-	}()
-	go func() {
-		defer wg.Done()
+	}, func(ctx context.Context) {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for i := 0; ; i++ {
@@ -149,11 +144,7 @@ func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval t
 				_ = producer.ProduceSync(ctx, next(i)...)
 			}
 		}
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); wg.Wait(); member.Close() }) }
-	t.Cleanup(stop)
-	return stop
+	})
 }
 
 // Produce writes n records with value "x" to topic/partition and waits for

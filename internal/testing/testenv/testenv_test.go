@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -146,4 +148,26 @@ func TestBody(t *testing.T) {
 	if got := Body(srv.URL + "/x"); got != "" {
 		t.Errorf("Body of a closed server = %q, want empty", got)
 	}
+}
+
+func TestGo(t *testing.T) {
+	var running atomic.Int32
+	started := make(chan struct{}, 2)
+	loop := func(ctx context.Context) {
+		running.Add(1)
+		defer running.Add(-1)
+		started <- struct{}{}
+		<-ctx.Done()
+	}
+	stop := Go(t, loop, loop)
+	<-started
+	<-started
+	if n := running.Load(); n != 2 {
+		t.Fatalf("%d running, want 2", n)
+	}
+	stop()
+	if n := running.Load(); n != 0 {
+		t.Errorf("%d still running after stop", n)
+	}
+	stop() // idempotent
 }

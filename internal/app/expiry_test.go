@@ -41,7 +41,7 @@ func TestExpectedGroupsSharded(t *testing.T) {
 		}
 		var want []string
 		for _, g := range groups {
-			if cfg.Exporter.Shard.Match(g) {
+			if cfg.Exporter.InShard(g) {
 				want = append(want, g)
 			}
 		}

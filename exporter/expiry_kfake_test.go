@@ -17,7 +17,7 @@ import (
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
-// TestExpiryKfake runs the tracker end to end through exporter.Poll against
+// TestExpiryKfake runs the tracker end to end through the exporter's poll against
 // an in-process cluster that expires offsets after 1.5 s: a classic
 // consumer that leaves (expires, predicted from when it became Empty), a
 // simple group (predicted from its commit), a group deleted on purpose

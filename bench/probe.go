@@ -29,7 +29,7 @@ import (
 
 // Strategies measured by a probe.
 const (
-	ModeExporter = "exporter" // exporter.Poll: the kafkaadmin round plus lag, trends and expiry
+	ModeExporter = "exporter" // Exporter.PollAll: the kafkaadmin round plus lag, trends and expiry
 	ModeBare     = "bare"     // the batched requests alone, prebuilt, raw sarama brokers
 	// ModeKminion is kminion's request pattern (not its code): ListOffsets
 	// latest and earliest batched per leader, one OffsetFetch per group.
@@ -258,7 +258,7 @@ func procStatus(field string) int64 {
 	return -1
 }
 
-// exporterProbe polls through exporter.Poll with production defaults and
+// exporterProbe polls through Exporter.PollAll with production defaults and
 // serves /metrics from its Collector on a loopback HTTP server.
 type exporterProbe struct {
 	ac  *kafkaadmin.Client

@@ -485,7 +485,7 @@ func (r *Report) Markdown(command string) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n", f.Size, mode, lat, perPoll(f.Requests),
 			apis(f.ByAPI), ms(f.Wall), round, ms(f.CPU), count(float64(f.Mallocs)), float64(f.AllocBytes)/(1<<20), mb(f.PeakRSS))
 	}
-	b.WriteString("\nStrategies: **exporter** = `exporter.Poll` with production defaults (kafkaadmin round, lag, trends with " +
+	b.WriteString("\nStrategies: **exporter** = `Exporter.PollAll` with production defaults (kafkaadmin round, lag, trends with " +
 		"hybrid time lag, expiry), measured at steady state (after its warm-up polls filled the status window), *of which " +
 		"requests* being its requests phase (the kafkaadmin Snapshot); **bare** = only the batched requests (ListOffsets latest per leader, OffsetFetch v8 per " +
 		"coordinator and chunk of 1,000 groups), prebuilt, raw sarama connections, all at once: the floor; " +

@@ -135,7 +135,7 @@ func TestExpiryKafka(t *testing.T) {
 	}()
 
 	r = e.PollAll(ctx)
-	c, _ := r.Cluster("kafka")
+	c, _ := resulttest.Cluster(r, "kafka")
 	if c.OffsetsRetention != time.Minute || c.OffsetsRetentionSource != "broker" {
 		t.Errorf("retention %s from %s, want 1m from the broker", c.OffsetsRetention, c.OffsetsRetentionSource)
 	}
@@ -149,7 +149,7 @@ func TestExpiryKafka(t *testing.T) {
 	if esm := resulttest.GroupExpiry(r, "kafka", "expiry-esm-disabled"); esm == nil || !esm.Missing || len(esm.Topics) != 1 || !esm.Topics[0].Expired {
 		t.Errorf("expected group that does not exist: %+v", esm)
 	}
-	if gr, ok := c.Group(behind); !ok || gr.OutOfRange != 1 || gr.RecordsLost != 5 {
+	if gr, ok := resulttest.Group(c, behind); !ok || gr.OutOfRange != 1 || gr.RecordsLost != 5 {
 		t.Errorf("group %s: %+v, want 1 partition out of range, 5 records lost", behind, gr)
 	}
 

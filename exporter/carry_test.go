@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -48,7 +49,7 @@ func hung2(end0 int64) *kafkaadmin.Snapshot {
 
 func lagOf(t *testing.T, c *result.ClusterResult, group string) map[int32]int64 {
 	t.Helper()
-	g, ok := c.Group(group)
+	g, ok := resulttest.Group(c, group)
 	if !ok {
 		return nil
 	}
@@ -77,7 +78,7 @@ func TestCarryPartialPoll(t *testing.T) {
 	poll := func(s *kafkaadmin.Snapshot) *result.ClusterResult {
 		now = now.Add(interval)
 		src.set(s, nil)
-		c, _ := e.PollAll(context.Background()).Cluster("c")
+		c, _ := resulttest.Cluster(e.PollAll(context.Background()), "c")
 		return c
 	}
 	good := poll(carrySnap(100, 200))
@@ -101,11 +102,11 @@ func TestCarryPartialPoll(t *testing.T) {
 		if h[0] != 90+int64(i) {
 			t.Errorf("poll %d: h lag on the healthy partition %d, want the fresh %d", i, h[0], 90+i)
 		}
-		hg, _ := c.Group("h")
+		hg, _ := resulttest.Group(c, "h")
 		if !hg.ReadAt.Equal(c.LastPoll) {
 			t.Errorf("poll %d: h read at %s, want the last poll %s", i, hg.ReadAt, c.LastPoll)
 		}
-		xg, xok := c.Group("x")
+		xg, xok := resulttest.Group(c, "x")
 		if carried {
 			if h[1] != 190 {
 				t.Errorf("poll %d: h lag on the hung broker's partition %v, want 190 from the carried end", i, h[1])
@@ -135,11 +136,11 @@ func TestCarryPartialPoll(t *testing.T) {
 	}
 	// A poll that reads nothing changes no data: the last result is
 	// served as it is (no stale-after bound), every known broker down.
-	last, _ := e.Latest().Cluster("c")
+	last, _ := resulttest.Cluster(e.Latest(), "c")
 	lastOldest, lastGroups := last.OldestRead, len(last.Groups)
 	now = now.Add(time.Minute)
 	src.set(nil, errors.New("metadata: no broker answered"))
-	down, _ := e.PollAll(context.Background()).Cluster("c")
+	down, _ := resulttest.Cluster(e.PollAll(context.Background()), "c")
 	if !down.OldestRead.Equal(lastOldest) || len(down.Groups) != lastGroups || lagOf(t, down, "h")[0] != 94 {
 		t.Errorf("poll that read nothing: oldest read %s (want %s), %d groups (want %d), h %v",
 			down.OldestRead, lastOldest, len(down.Groups), lastGroups, lagOf(t, down, "h"))
@@ -166,7 +167,7 @@ func TestCarryGroupFailures(t *testing.T) {
 	poll := func(s *kafkaadmin.Snapshot) *result.ClusterResult {
 		now = now.Add(time.Second)
 		src.set(s, nil)
-		c, _ := e.PollAll(context.Background()).Cluster("c")
+		c, _ := resulttest.Cluster(e.PollAll(context.Background()), "c")
 		return c
 	}
 	s := carrySnap(100, 200)
@@ -179,11 +180,11 @@ func TestCarryGroupFailures(t *testing.T) {
 	s.Groups[0].DescribeErr = errors.New("COORDINATOR_LOAD_IN_PROGRESS")
 	s.Groups[1].Offsets, s.Groups[1].FetchErr = nil, errors.New("i/o timeout")
 	c := poll(s)
-	h, _ := c.Group("h")
+	h, _ := resulttest.Group(c, "h")
 	if h.Members != 1 || h.State != "Stable" || !h.ReadAt.Equal(first.LastPoll) {
 		t.Errorf("describe failed: h = %+v, want the last description (1 member, Stable) read at %s", h, first.LastPoll)
 	}
-	x, _ := c.Group("x")
+	x, _ := resulttest.Group(c, "x")
 	if got := lagOf(t, c, "x"); got[0] != 95 || got[1] != 195 || x.Status != result.StatusErr.String() {
 		t.Errorf("fetch failed: x lag %v status %s, want the last commits (95, 195) and ERR", got, x.Status)
 	}
@@ -196,7 +197,7 @@ func TestCarryGroupFailures(t *testing.T) {
 		t.Errorf("first complete poll without x: lag %v, want carried", got)
 	}
 	c = poll(s)
-	if _, ok := c.Group("x"); ok {
+	if _, ok := resulttest.Group(c, "x"); ok {
 		t.Error("x still served after two complete polls without it")
 	}
 }

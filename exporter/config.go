@@ -6,7 +6,7 @@ import (
 )
 
 // Config is the exporter package's configuration: the poll.* options of
-// the poll loop and the shard.* options of sharding (shard.go). The tags
+// the poll loop and the shard.* options of sharding (InShard). The tags
 // declare them (key, help, range; internal/settings derives the flag, the
 // environment variable and the YAML key), SetDefaults sets their defaults
 // and Validate checks what the tags cannot say. A zero value means what
@@ -31,10 +31,12 @@ type Config struct {
 		// (shard.go).
 		MaxConcurrentClusters int `mapstructure:"max-concurrent-clusters" range:"0..10000" help:"most clusters polled at the same time (0: all at once); for fleets of many clusters in one process"`
 	} `mapstructure:"poll"`
-	// Shard is this replica's share of the groups: the shard.* options
-	// (shard.go). The exporter's caller applies it when it chooses the
-	// groups to poll (Shard.Match).
-	Shard Shard `mapstructure:"shard"`
+	// Shard is this replica's share of the groups when replicas split
+	// them statically: the shard.* options (InShard, shard.go).
+	Shard struct {
+		Index int `mapstructure:"index" range:"0..999" help:"this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"`
+		Count int `mapstructure:"count" range:"1..1000" help:"number of exporter replicas sharing the groups of every cluster (1: no sharding)"`
+	} `mapstructure:"shard"`
 }
 
 // defaultInterval is the default poll interval.

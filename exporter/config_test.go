@@ -17,7 +17,7 @@ func TestNewChecksConfig(t *testing.T) {
 		want string
 	}{
 		{"timeout beyond interval", Options{Config: pollEvery(time.Second, 2*time.Second)}, "poll.timeout 2s: must not exceed poll.interval 1s"},
-		{"shard beyond count", Options{Config: Config{Shard: Shard{Index: 2, Count: 2}}}, "shard.index 2: want 0 to shard.count-1 (1)"},
+		{"shard beyond count", Options{Config: shardConfig(2, 2)}, "shard.index 2: want 0 to shard.count-1 (1)"},
 		{"bad mode", Options{Trends: trendsConfig("guess", 10)}, `timelag.mode "guess"`},
 		{"short window", Options{Trends: trendsConfig("exact", 2)}, "status.window 2"},
 	} {
@@ -30,7 +30,7 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	var cfg Config
 	cfg.SetDefaults()
-	if cfg.Poll.Interval != defaultInterval || cfg.Shard != (Shard{Count: 1}) || cfg.Validate() != nil {
+	if cfg.Poll.Interval != defaultInterval || cfg.Shard.Index != 0 || cfg.Shard.Count != 1 || cfg.Validate() != nil {
 		t.Errorf("defaults %+v: interval %s, want %s, one shard, valid", cfg, cfg.Poll.Interval, defaultInterval)
 	}
 	if _, err := New([]Source{src}, Options{Config: cfg}); err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
-// TestExpiryKfake runs the tracker end to end through exporter.Poll against
+// TestExpiryKfake runs the tracker end to end through the exporter's poll against
 // an in-process cluster that expires offsets after 1.5 s: a classic
 // consumer that leaves (expires, predicted from when it became Empty), a
 // simple group (predicted from its commit), a group deleted on purpose
@@ -75,7 +75,7 @@ func TestExpiryKfake(t *testing.T) {
 		var r *result.Result
 		for i := 0; i < 20; i++ {
 			r = e.PollAll(ctx)
-			if c, _ := r.Cluster("c"); c.Up {
+			if c, _ := resulttest.Cluster(r, "c"); c.Up {
 				break
 			}
 		}

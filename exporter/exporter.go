@@ -37,7 +37,7 @@ type recordTimer interface {
 // Options configure the exporter.
 type Options struct {
 	// Config is the poll.* and shard.* options (config.go); the exporter
-	// uses Poll (its caller applies Shard to the groups it polls).
+	// uses Poll (its caller applies InShard to the groups it polls).
 	Config
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -53,35 +54,35 @@ func TestExporterUpDownRecover(t *testing.T) {
 
 	src.set(withGroup(testSnapshot()), nil)
 	r := e.PollAll(ctx)
-	c, _ := r.Cluster("c")
+	c, _ := resulttest.Cluster(r, "c")
 	if !c.Up || c.LastSuccess.IsZero() {
 		t.Fatalf("after a good poll: up=%v last success %v", c.Up, c.LastSuccess)
 	}
-	g, ok := c.Group("g")
+	g, ok := resulttest.Group(c, "g")
 	if !ok || g.SumLag != 10 {
 		t.Fatalf("group g = %+v, want lag 10", g)
 	}
 
 	src.set(nil, errors.New("dial tcp: connection refused"))
 	r = e.PollAll(ctx)
-	c, _ = r.Cluster("c")
+	c, _ = resulttest.Cluster(r, "c")
 	if c.Up || c.LastError == "" || c.PollErrors != 1 || c.Polls != 2 {
 		t.Fatalf("after a failed poll: %+v", c)
 	}
-	if g, ok := c.Group("g"); !ok || g.SumLag != 10 {
+	if g, ok := resulttest.Group(c, "g"); !ok || g.SumLag != 10 {
 		t.Errorf("last good data not kept while down: %+v", g)
 	}
 
 	partial := withGroup(testSnapshot())
 	partial.Errors = []kafkaadmin.RequestError{{API: "ListOffsets", Broker: 2, Err: errors.New("timeout")}}
 	src.set(partial, nil)
-	c, _ = e.PollAll(ctx).Cluster("c")
+	c, _ = resulttest.Cluster(e.PollAll(ctx), "c")
 	if c.Up || c.PollErrors != 2 {
 		t.Errorf("partial snapshot reported up: %+v", c)
 	}
 
 	src.set(withGroup(testSnapshot()), nil)
-	c, _ = e.PollAll(ctx).Cluster("c")
+	c, _ = resulttest.Cluster(e.PollAll(ctx), "c")
 	if !c.Up || c.LastError != "" || c.Requests["Metadata"] != 3 {
 		t.Errorf("after recovery: up=%v err=%q requests=%v", c.Up, c.LastError, c.Requests)
 	}
@@ -142,8 +143,8 @@ func TestExactTimeLagCachedWhileCommitStands(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		now = now.Add(time.Minute)
 		src.set(withGroup(testSnapshot()), nil)
-		c, _ := e.PollAll(context.Background()).Cluster("c")
-		g, _ := c.Group("g")
+		c, _ := resulttest.Cluster(e.PollAll(context.Background()), "c")
+		g, _ := resulttest.Group(c, "g")
 		pl := g.Topics[0].Partitions[0]
 		if pl.LagSecondsSource != result.LagSourceExact || pl.LagSeconds != now.Sub(at(0)).Seconds() {
 			t.Fatalf("poll %d: time lag %v (%s), want %v exact", i, pl.LagSeconds, pl.LagSecondsSource, now.Sub(at(0)).Seconds())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
@@ -60,7 +61,7 @@ func TestFailureLoggedOncePerChange(t *testing.T) {
 	poll := func(s *kafkaadmin.Snapshot, err error) result.ClusterResult {
 		now = now.Add(time.Second)
 		src.set(s, err)
-		c, _ := e.PollAll(ctx).Cluster("c")
+		c, _ := resulttest.Cluster(e.PollAll(ctx), "c")
 		return *c
 	}
 	poll(withGroup(testSnapshot()), nil)

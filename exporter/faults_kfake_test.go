@@ -10,6 +10,7 @@ package exporter_test
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 
 	"bufio"
 	"bytes"
@@ -138,9 +139,9 @@ func (r *faultRig) recovered() time.Duration {
 
 func (r *faultRig) poll() (result.ClusterResult, map[string]uint64) {
 	r.t.Helper()
-	before, _ := r.e.Latest().Cluster("c")
+	before, _ := resulttest.Cluster(r.e.Latest(), "c")
 	r.e.PollAll(r.ctx) // its only source, r.src
-	cr, _ := r.e.Latest().Cluster("c")
+	cr, _ := resulttest.Cluster(r.e.Latest(), "c")
 	reqs := map[string]uint64{}
 	for api, n := range cr.Requests {
 		if d := n - before.Requests[api]; d > 0 {
@@ -168,7 +169,7 @@ func (r *faultRig) pollUntilUp() result.ClusterResult {
 // lags returns group's lag per topic and partition (only partitions with a
 // known lag).
 func lags(cr result.ClusterResult, group string) map[string]map[int32]int64 {
-	g, ok := cr.Group(group)
+	g, ok := resulttest.Group(&cr, group)
 	if !ok {
 		return nil
 	}
@@ -350,7 +351,7 @@ func TestFaultCoordinatorMoves(t *testing.T) {
 		if reqs["ListGroups"] != 6 {
 			t.Errorf("NOT_COORDINATOR on %s: requests %v, want ListGroups 6 (listed again once)", key.Name(), reqs)
 		}
-		if g, _ := cr.Group("g"); g.State != "Empty" {
+		if g, _ := resulttest.Group(&cr, "g"); g.State != "Empty" {
 			t.Errorf("g state %q after NOT_COORDINATOR on %s", g.State, key.Name())
 		}
 		reliabilityRow(t, "NOT_COORDINATOR injected on "+key.Name()+" (and coordinators rehashed between polls)",
@@ -536,7 +537,7 @@ func TestFaultOutage(t *testing.T) {
 	var results []result.ClusterResult
 	var mu sync.Mutex
 	r := newFaultRig(t, exporter.Options{Config: exporter.PollEvery(interval, interval), OnResult: func(res *result.Result) {
-		cr, _ := res.Cluster("c")
+		cr, _ := resulttest.Cluster(res, "c")
 		mu.Lock()
 		results = append(results, *cr)
 		mu.Unlock()
@@ -703,7 +704,7 @@ func TestLifecyclePartitionsAdded(t *testing.T) {
 	if len(ends) != 6 {
 		t.Errorf("end offset series after adding 2 partitions: %d, want 6", len(ends))
 	}
-	g, _ := cr.Group("g")
+	g, _ := resulttest.Group(&cr, "g")
 	if g.PartitionsWithoutCommit != 1 {
 		t.Errorf("partitions without commit %d, want 1", g.PartitionsWithoutCommit)
 	}
@@ -747,7 +748,7 @@ func TestLifecycleGroupDeleted(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := cr.Group("gone"); ok {
+	if _, ok := resulttest.Group(&cr, "gone"); ok {
 		t.Error("deleted group still in the result")
 	}
 	reliabilityRow(t, "group deleted with DeleteGroups (well before its predicted expiry)",
@@ -771,7 +772,7 @@ func TestFaultOldBroker(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			cr, _ := e.PollAll(ctx).Cluster("c")
+			cr, _ := resulttest.Cluster(e.PollAll(ctx), "c")
 			observed := "up 1: read with the versions the broker advertises"
 			if !cr.Up {
 				if cr.LastError == "" {

@@ -31,3 +31,10 @@ func trendsConfig(mode string, window int) status.Config {
 	c.TimeLag.Mode, c.Status.Window = mode, window
 	return c
 }
+
+// shardConfig returns a Config of shard index of count, the rest zero.
+func shardConfig(index, count int) Config {
+	var c Config
+	c.Shard.Index, c.Shard.Count = index, count
+	return c
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
 // lossOwner owns the groups in owned; lose drops one and reports the loss
@@ -47,15 +48,15 @@ func TestOwnerLossRepublishes(t *testing.T) {
 		t.Fatal("New did not register with the Owner (OnLoss)")
 	}
 	r := e.PollAll(context.Background())
-	if c, _ := r.Cluster("c"); len(c.Groups) != 1 || len(published) != 1 {
+	if c, _ := resulttest.Cluster(r, "c"); len(c.Groups) != 1 || len(published) != 1 {
 		t.Fatalf("after a poll: groups %+v, %d published", c.Groups, len(published))
 	}
 	o.lose("g")
 	if len(published) != 2 || published[1] != e.Latest() {
 		t.Fatalf("after the loss: %d published, want the republished Result as the latest", len(published))
 	}
-	c, _ := e.Latest().Cluster("c")
-	if _, ok := c.Group("g"); ok || c.Polls != 1 {
+	c, _ := resulttest.Cluster(e.Latest(), "c")
+	if _, ok := resulttest.Group(c, "g"); ok || c.Polls != 1 {
 		t.Errorf("after the loss: group g still published (%v) or a poll ran (polls %d)", ok, c.Polls)
 	}
 	if len(c.Topics) == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/offsetlag/offsetlag/exporter"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
 // TestFaultHungCoordinator: one of three brokers stops answering (every
@@ -107,7 +108,7 @@ func TestFaultHungCoordinator(t *testing.T) {
 				}
 				continue
 			}
-			gr, ok := cr.Group(g)
+			gr, ok := resulttest.Group(&cr, g)
 			switch {
 			case ok && cr.LastPoll.Sub(gr.ReadAt) <= staleAfter:
 				hungCarried++

@@ -18,6 +18,7 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
@@ -158,7 +159,7 @@ func TestFaultCoordinatorAnswersWithoutGroup(t *testing.T) {
 	}
 	r.poll()
 	cr, _ = r.poll()
-	if _, ok := cr.Group("h"); ok || len(r.seriesWith(`group="h"`)) != 0 {
+	if _, ok := resulttest.Group(&cr, "h"); ok || len(r.seriesWith(`group="h"`)) != 0 {
 		t.Errorf("deleted group h still served two polls after DeleteGroups")
 	}
 	deleted := verdictLines(logs.String())

@@ -3,6 +3,7 @@ package exporter
 import (
 	"bytes"
 	"context"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ func TestPollDurationCoversTheWholePoll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := e.PollAll(context.Background()).Cluster("c")
+	c, _ := resulttest.Cluster(e.PollAll(context.Background()), "c")
 	if src.asked == 0 {
 		t.Fatal("no exact read: the poll does not exercise record_times")
 	}
@@ -72,7 +73,7 @@ func TestPollDurationCoversTheWholePoll(t *testing.T) {
 	// A failed poll has only its requests.
 	src.set(nil, context.DeadlineExceeded)
 	logs.Reset()
-	c, _ = e.PollAll(context.Background()).Cluster("c")
+	c, _ = resulttest.Cluster(e.PollAll(context.Background()), "c")
 	if len(c.PollPhases) != 1 || c.PollPhases[0].Phase != "requests" || c.PollDuration != c.PollPhases[0].Duration {
 		t.Errorf("failed poll: duration %s, phases %+v", c.PollDuration, c.PollPhases)
 	}

@@ -8,33 +8,26 @@ import (
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
-// Shard splits the groups of every cluster across exporter replicas: the
-// replica with Index i of Count exports the groups whose stable hash
-// (FNV-1a 64 of the group name) is i modulo Count. The hash depends on the
-// name alone, so every replica agrees without talking to the others, and a
-// restart or a new group never moves other groups. The zero value (Count 0
-// or 1) is one shard that matches every group.
+// InShard reports whether group belongs to this replica's shard
+// (Config.Shard, the shard.* options). Sharding splits the groups of every
+// cluster across exporter replicas: the replica with Shard.Index i of
+// Shard.Count exports the groups whose stable hash (FNV-1a 64 of the group
+// name) is i modulo Count. The hash depends on the name alone, so every
+// replica agrees without talking to the others, and a restart or a new
+// group never moves other groups. A Count of 0 or 1 (a zero Config
+// included) is one shard that holds every group.
 //
 // Each replica still reads every partition's offsets (one ListOffsets per
 // leader, cheap) but describes and fetches only its own groups, and
 // exports only their series: the per-group work and the /metrics size are
 // divided by Count. Topic-level series (log start and end offsets) are
-// exported by every replica.
-//
-// The fields are also the exporter's shard.* options (Config.Shard): the
-// tags give their key, help and range (internal/settings); Config's
-// SetDefaults and Validate set and check them.
-type Shard struct {
-	Index int `mapstructure:"index" range:"0..999" help:"this replica's shard, 0 to shard.count-1: it exports the groups whose FNV-1a hash modulo shard.count is this index"`
-	Count int `mapstructure:"count" range:"1..1000" help:"number of exporter replicas sharing the groups of every cluster (1: no sharding)"`
-}
-
-// Match reports whether group belongs to this shard.
-func (s Shard) Match(group string) bool {
-	if s.Count <= 1 {
+// exported by every replica. The exporter's caller applies InShard when it
+// chooses the groups to poll (internal/app).
+func (c *Config) InShard(group string) bool {
+	if c.Shard.Count <= 1 {
 		return true
 	}
-	return shardOf(group, s.Count) == s.Index
+	return shardOf(group, c.Shard.Count) == c.Shard.Index
 }
 
 // shardOf is the shard (0 to count-1) of group: FNV-1a 64 of the name,

@@ -32,7 +32,7 @@ func TestShardOfStable(t *testing.T) {
 		g := fmt.Sprintf("group-%d", i)
 		n := 0
 		for idx := 0; idx < 4; idx++ {
-			if (Shard{Index: idx, Count: 4}).Match(g) {
+			if sc := shardConfig(idx, 4); sc.InShard(g) {
 				n++
 				if shardOf(g, 4) != idx {
 					t.Fatalf("%s: Match on shard %d but shardOf %d", g, idx, shardOf(g, 4))
@@ -64,24 +64,24 @@ func TestShardDistribution(t *testing.T) {
 
 // TestShardValidate: Config.Validate checks the shard.* section.
 func TestShardValidate(t *testing.T) {
-	validate := func(s Shard) error {
-		var c Config
-		c.SetDefaults()
-		c.Shard = s
+	validate := func(s [2]int) error {
+		c := shardConfig(s[0], s[1])
+		c.Poll.Interval = defaultInterval
 		return c.Validate()
 	}
-	for _, s := range []Shard{{0, 0}, {0, 1}, {2, 3}} {
+	for _, s := range [][2]int{{0, 0}, {0, 1}, {2, 3}} {
 		if err := validate(s); err != nil {
-			t.Errorf("%+v: %v", s, err)
+			t.Errorf("index, count %v: %v", s, err)
 		}
 	}
-	for _, s := range []Shard{{-1, 2}, {2, 2}, {1, 0}, {0, -1}} {
+	for _, s := range [][2]int{{-1, 2}, {2, 2}, {1, 0}, {0, -1}} {
 		if err := validate(s); err == nil {
-			t.Errorf("%+v: no error", s)
+			t.Errorf("index, count %v: no error", s)
 		}
 	}
-	if !(Shard{}).Match("anything") {
-		t.Error("zero Shard must match everything")
+	var zero Config
+	if !zero.InShard("anything") {
+		t.Error("a zero Config's shard must hold every group")
 	}
 }
 

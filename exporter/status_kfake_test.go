@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 
 	"context"
 	"testing"
@@ -37,8 +38,8 @@ func TestStatusTransitions(t *testing.T) {
 			c.Commit(t, "app", "events", map[int32]int64{0: commit})
 		}
 		now = now.Add(30 * time.Second)
-		cr, _ := e.PollAll(ctx).Cluster("c")
-		g, ok := cr.Group("app")
+		cr, _ := resulttest.Cluster(e.PollAll(ctx), "c")
+		g, ok := resulttest.Group(cr, "app")
 		if !ok {
 			t.Fatalf("group app missing: %+v err %q", cr.Groups, cr.LastError)
 		}

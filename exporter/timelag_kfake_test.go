@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 
 	"context"
 	"fmt"
@@ -169,11 +170,11 @@ func TestTimeLagAccuracy(t *testing.T) {
 		}
 		// Compare with the truth, partition by partition.
 		for i, m := range modes {
-			cr, _ := r[i].Cluster("sim")
+			cr, _ := resulttest.Cluster(r[i], "sim")
 			if !cr.Up {
 				t.Fatalf("poll failed: %s", cr.LastError)
 			}
-			g, ok := cr.Group("consumer")
+			g, ok := resulttest.Group(cr, "consumer")
 			if !ok {
 				t.Fatal("group missing")
 			}

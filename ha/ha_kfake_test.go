@@ -87,7 +87,7 @@ func (r *replica) stop() {
 }
 
 func (r *replica) groups() []string {
-	c, _ := r.e.Latest().Cluster("c")
+	c, _ := resulttest.Cluster(r.e.Latest(), "c")
 	var out []string
 	for _, g := range c.Groups {
 		out = append(out, g.Name)

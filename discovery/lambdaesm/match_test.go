@@ -2,6 +2,7 @@ package lambdaesm_test
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 
 	"context"
 	"log/slog"
@@ -98,7 +99,7 @@ func TestMappingMatchesAnyBrokerOfTheCluster(t *testing.T) {
 	}
 	// The next poll finds the group expected (polled by name).
 	r := e.PollAll(ctx)
-	cr, _ := r.Cluster("c")
+	cr, _ := resulttest.Cluster(r, "c")
 	found := false
 	for _, ge := range cr.Expiry {
 		found = found || (ge.Group == "factor-esm" && ge.Expected && len(ge.Lambda) == 1)

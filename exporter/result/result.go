@@ -273,26 +273,6 @@ type PartitionLag struct {
 	LagSeconds float64
 }
 
-// Cluster returns the named cluster's result.
-func (r *Result) Cluster(name string) (*ClusterResult, bool) {
-	for i := range r.Clusters {
-		if r.Clusters[i].Name == name {
-			return &r.Clusters[i], true
-		}
-	}
-	return nil, false
-}
-
-// Group returns the named group's result.
-func (c *ClusterResult) Group(name string) (*GroupResult, bool) {
-	for i := range c.Groups {
-		if c.Groups[i].Name == name {
-			return &c.Groups[i], true
-		}
-	}
-	return nil, false
-}
-
 // Lag is records between a committed offset and the log end, clamped at 0:
 // the two offsets are read by different requests, so a commit can be seen
 // ahead of the end it was compared with (or be beyond it for real, after a

@@ -161,9 +161,9 @@ func newApp(ctx context.Context, cfg *appconfig.Config, opts Options, h hooks) (
 	// With --shard.count > 1 (or an IncludeGroup) this process polls only
 	// its own groups.
 	shard := cfg.Exporter.Shard
-	own := shard.Match
+	own := cfg.Exporter.InShard
 	if opts.IncludeGroup != nil {
-		own = func(g string) bool { return shard.Match(g) && opts.IncludeGroup(g) }
+		own = func(g string) bool { return cfg.Exporter.InShard(g) && opts.IncludeGroup(g) }
 	}
 	includeGroup := func(g string) bool { return own(g) && (expected[g] || a.esm.hasGroup(g) || groups(g)) }
 	if shard.Count > 1 {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +31,7 @@ func TestExpectedGroupsSharded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cr, _ := a.exp.PollAll(context.Background()).Cluster(cfg.ClusterList()[0].Name)
+		cr, _ := resulttest.Cluster(a.exp.PollAll(context.Background()), cfg.ClusterList()[0].Name)
 		a.release()
 		var watched []string
 		for _, g := range cr.Expiry {
@@ -40,7 +41,7 @@ func TestExpectedGroupsSharded(t *testing.T) {
 		}
 		var want []string
 		for _, g := range groups {
-			if cfg.Exporter.Shard.Match(g) {
+			if cfg.Exporter.InShard(g) {
 				want = append(want, g)
 			}
 		}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/offsetlag/offsetlag/exporter"
 )
 
 func TestShardFlags(t *testing.T) {
@@ -23,7 +21,7 @@ func TestShardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Exporter.Shard; s != (exporter.Shard{Index: 2, Count: 3}) || c.Exporter.Poll.MaxConcurrentClusters != 4 {
+	if s := c.Exporter.Shard; s.Index != 2 || s.Count != 3 || c.Exporter.Poll.MaxConcurrentClusters != 4 {
 		t.Errorf("flags: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 
@@ -32,7 +30,7 @@ func TestShardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Exporter.Shard; s != (exporter.Shard{Index: 1, Count: 2}) || c.Exporter.Poll.MaxConcurrentClusters != 8 {
+	if s := c.Exporter.Shard; s.Index != 1 || s.Count != 2 || c.Exporter.Poll.MaxConcurrentClusters != 8 {
 		t.Errorf("environment: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 
@@ -44,7 +42,7 @@ func TestShardFlags(t *testing.T) {
 	if c, err = load(t, []string{"--config", f}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if s := c.Exporter.Shard; s != (exporter.Shard{Index: 0, Count: 2}) || c.Exporter.Poll.MaxConcurrentClusters != 2 {
+	if s := c.Exporter.Shard; s.Index != 0 || s.Count != 2 || c.Exporter.Poll.MaxConcurrentClusters != 2 {
 		t.Errorf("file: shard %+v, max concurrent %d", s, c.Exporter.Poll.MaxConcurrentClusters)
 	}
 

@@ -200,10 +200,30 @@ func groupsView(r *result.Result, cluster string) GroupsResponse {
 	return out
 }
 
+// clusterNamed returns the named cluster of r, nil when r has none.
+func clusterNamed(r *result.Result, name string) *result.ClusterResult {
+	for i := range r.Clusters {
+		if r.Clusters[i].Name == name {
+			return &r.Clusters[i]
+		}
+	}
+	return nil
+}
+
+// groupNamed returns the named listed group of c, nil when c has none.
+func groupNamed(c *result.ClusterResult, name string) *result.GroupResult {
+	for i := range c.Groups {
+		if c.Groups[i].Name == name {
+			return &c.Groups[i]
+		}
+	}
+	return nil
+}
+
 // groupDetail finds one group (listed or known to the expiry tracker).
 func groupDetail(r *result.Result, cluster, group string, hist []Point) (GroupDetail, bool) {
-	c, ok := r.Cluster(cluster)
-	if !ok {
+	c := clusterNamed(r, cluster)
+	if c == nil {
 		return GroupDetail{}, false
 	}
 	d := GroupDetail{Generated: r.Generated, TopicDetails: []GroupTopic{}, History: hist}
@@ -220,7 +240,7 @@ func groupDetail(r *result.Result, cluster, group string, hist []Point) (GroupDe
 	if !found {
 		return GroupDetail{}, false
 	}
-	if g, ok := c.Group(group); ok {
+	if g := groupNamed(c, group); g != nil {
 		for i := range g.Topics {
 			d.TopicDetails = append(d.TopicDetails, topicView(&g.Topics[i]))
 		}

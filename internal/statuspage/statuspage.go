@@ -162,7 +162,7 @@ func (p *Page) apiGroups(w http.ResponseWriter, r *http.Request) {
 	res := p.result()
 	cluster := r.URL.Query().Get("cluster")
 	if cluster != "" {
-		if _, ok := res.Cluster(cluster); !ok {
+		if clusterNamed(res, cluster) == nil {
 			writeJSON(w, http.StatusNotFound, ErrorResponse{Error: fmt.Sprintf("unknown cluster %q", cluster)})
 			return
 		}

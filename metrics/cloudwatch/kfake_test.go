@@ -2,6 +2,7 @@ package cloudwatch_test
 
 import (
 	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 
 	"context"
 	"fmt"
@@ -210,7 +211,7 @@ func TestKafkaPollsReachCloudWatch(t *testing.T) {
 			time.Sleep(1100 * time.Millisecond) // the second poll in another second than the first
 		}
 		res := e.PollAll(context.Background())
-		cr, _ := res.Cluster(cluster)
+		cr, _ := resulttest.Cluster(res, cluster)
 		if !cr.Up {
 			t.Fatalf("poll %d: %s", poll, cr.LastError)
 		}
@@ -280,7 +281,7 @@ func TestOutageDropsOldestAndResumes(t *testing.T) {
 	const polls = 8
 	for i := range polls {
 		res := e.PollAll(context.Background())
-		if cr, _ := res.Cluster(cluster); !cr.Up || cr.Polls != uint64(i+1) {
+		if cr, _ := resulttest.Cluster(res, cluster); !cr.Up || cr.Polls != uint64(i+1) {
 			t.Fatalf("poll %d: up=%v polls=%d", i+1, cr.Up, cr.Polls)
 		}
 		time.Sleep(5 * time.Millisecond) // distinct LastSuccess per poll
@@ -310,7 +311,7 @@ func TestOutageDropsOldestAndResumes(t *testing.T) {
 	// CloudWatch is back: the queued polls go out, and so does a new one.
 	proxy.setHang(false)
 	last := e.PollAll(context.Background())
-	cr, _ := last.Cluster(cluster)
+	cr, _ := resulttest.Cluster(last, cluster)
 	waitFor(t, "queue drained", 30*time.Second, func() bool {
 		return selfMetric(t, p, "offsetlag_cloudwatch_queue_length", "") == 0
 	})

@@ -1,7 +1,7 @@
 // Package resulttest holds what the exporter's tests share about its input
-// and output: a small kafkaadmin.Snapshot fixture, and lookups of what the
-// tests assert on in a Result (exporter/result) where the Result itself
-// offers no accessor.
+// and output: a small kafkaadmin.Snapshot fixture, and lookups by name of
+// what the tests assert on in a Result (exporter/result: plain data the
+// sinks walk, with no accessors of its own).
 //
 // For tests only (internal/testing): product code never imports it.
 package resulttest
@@ -35,7 +35,7 @@ func Snapshot() *kafkaadmin.Snapshot {
 // GroupExpiry returns the expiry entry of group in cluster, or nil when r
 // has no such cluster or the cluster does not track the group.
 func GroupExpiry(r *result.Result, cluster, group string) *result.GroupExpiry {
-	c, ok := r.Cluster(cluster)
+	c, ok := Cluster(r, cluster)
 	if !ok {
 		return nil
 	}
@@ -45,4 +45,25 @@ func GroupExpiry(r *result.Result, cluster, group string) *result.GroupExpiry {
 		}
 	}
 	return nil
+}
+
+// Cluster returns the named cluster's result in r (a Result is the data
+// the sinks walk; lookups by name are what tests assert on).
+func Cluster(r *result.Result, name string) (*result.ClusterResult, bool) {
+	for i := range r.Clusters {
+		if r.Clusters[i].Name == name {
+			return &r.Clusters[i], true
+		}
+	}
+	return nil, false
+}
+
+// Group returns the named group's result in c.
+func Group(c *result.ClusterResult, name string) (*result.GroupResult, bool) {
+	for i := range c.Groups {
+		if c.Groups[i].Name == name {
+			return &c.Groups[i], true
+		}
+	}
+	return nil, false
 }

@@ -27,3 +27,25 @@ func TestGroupExpiry(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterAndGroup(t *testing.T) {
+	r := &result.Result{Clusters: []result.ClusterResult{
+		{Name: "a", Groups: []result.GroupResult{{Name: "g", SumLag: 1}, {Name: "h", SumLag: 2}}},
+		{Name: "b"},
+	}}
+	c, ok := Cluster(r, "a")
+	if !ok || c != &r.Clusters[0] {
+		t.Fatalf("cluster a = %p %v, want the entry in r", c, ok)
+	}
+	if g, ok := Group(c, "h"); !ok || g != &r.Clusters[0].Groups[1] {
+		t.Errorf("a/h = %+v %v, want the entry in r", g, ok)
+	}
+	if _, ok := Cluster(r, "c"); ok {
+		t.Error("unknown cluster found")
+	}
+	if b, _ := Cluster(r, "b"); b == nil {
+		t.Error("cluster b not found")
+	} else if _, ok := Group(b, "g"); ok {
+		t.Error("b/g found: b has no groups")
+	}
+}

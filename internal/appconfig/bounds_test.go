@@ -2,8 +2,6 @@ package appconfig
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -96,19 +94,15 @@ func TestClusterRanges(t *testing.T) {
 		{"offsets-retention: 500ms", "clusters[0].offsets-retention 500ms"},
 		{"offsets-retention: -1h", "clusters[0].offsets-retention -1h"},
 	} {
-		f := filepath.Join(t.TempDir(), "c.yaml")
-		_ = os.WriteFile(f, []byte("clusters:\n  - name: a\n    brokers: [k:1]\n    "+c.yaml+"\n"), 0o600)
-		if _, err := load(t, []string{"--config", f}, nil); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: err = %v, want %q", c.yaml, err, c.want)
-		}
+		f := configFile(t, "clusters:\n  - name: a\n    brokers: [k:1]\n    "+c.yaml+"\n")
+		wantLoadError(t, c.yaml, []string{"--config", f}, nil, c.want)
 	}
 }
 
 // A bare number is refused for a duration in every source; 0 is the one
 // number that means the same in every unit.
 func TestBareNumberDurations(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "c.yaml")
-	_ = os.WriteFile(f, []byte("kafka: {brokers: [k:1]}\npoll: {interval: 30}\n"), 0o600)
+	f := configFile(t, "kafka: {brokers: [k:1]}\npoll: {interval: 30}\n")
 	for name, load1 := range map[string]func() error{
 		"yaml": func() error { _, err := load(t, []string{"--config", f}, nil); return err },
 		"env": func() error {
@@ -124,7 +118,7 @@ func TestBareNumberDurations(t *testing.T) {
 	if err := fs.Parse([]string{"--poll.interval", "30"}); err == nil || !strings.Contains(err.Error(), "--poll.interval") {
 		t.Errorf("flag: err = %v, want one naming --poll.interval", err)
 	}
-	_ = os.WriteFile(f, []byte("kafka: {brokers: [k:1], offsets-retention: 0}\npoll: {timeout: 0, interval: 30s}\n"), 0o600)
+	f = configFile(t, "kafka: {brokers: [k:1], offsets-retention: 0}\npoll: {timeout: 0, interval: 30s}\n")
 	c, err := load(t, []string{"--config", f}, nil)
 	if err != nil || c.Exporter.Poll.Timeout != 0 || c.Kafka.OffsetsRetention != 0 || c.Exporter.Poll.Interval != 30*time.Second {
 		t.Errorf("bare 0: %+v %v", c, err)
@@ -143,9 +137,7 @@ func TestPortRanges(t *testing.T) {
 		{[]string{"--kafka.brokers", "k:http"}, `broker "k:http": port "http" out of range`},
 		{[]string{"--kafka.brokers", "k:1", "--web.listen-address", ":70000"}, `web.listen-address ":70000": port "70000" out of range, want 0 to 65535`},
 	} {
-		if _, err := load(t, c.args, nil); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%v: err = %v, want %q", c.args, err, c.want)
-		}
+		wantLoadError(t, fmt.Sprint(c.args), c.args, nil, c.want)
 	}
 	for _, args := range [][]string{{"--kafka.brokers", "k:1,k:65535", "--web.listen-address", "127.0.0.1:0"}, {"--kafka.brokers", "[::1]:9092"}} {
 		if _, err := load(t, args, nil); err != nil {

@@ -1,7 +1,6 @@
 package appconfig
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -9,10 +8,7 @@ import (
 func TestCloudWatchConfig(t *testing.T) {
 	base := []string{"--kafka.brokers", "b:9092", "--kafka.cluster-name", "prod"}
 	t.Run("defaults: off", func(t *testing.T) {
-		c, err := load(t, base, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustLoad(t, base, nil)
 		cw := c.CloudWatch
 		if cw.Mode != CloudWatchOff || cw.Namespace != "offsetlag" || cw.StorageResolution != 60 || cw.PartitionMetrics ||
 			cw.MaxMetrics != 5000 || cw.PublishPeriod != time.Minute || cw.InvalidNames != "map" || cw.QueueSize != 10 || cw.Protocol != "default" || cw.EMFOutput != "stdout" ||
@@ -21,13 +17,10 @@ func TestCloudWatchConfig(t *testing.T) {
 		}
 	})
 	t.Run("flags and environment", func(t *testing.T) {
-		c, err := load(t, append(base, "--cloudwatch.mode", "api", "--cloudwatch.partition-metrics",
+		c := mustLoad(t, append(base, "--cloudwatch.mode", "api", "--cloudwatch.partition-metrics",
 			"--cloudwatch.storage-resolution", "1", "--cloudwatch.protocol", "json"),
 			[]string{"OFFSETLAG_CLOUDWATCH_NAMESPACE=team/lag", "OFFSETLAG_CLOUDWATCH_MAX_METRICS=100",
 				"OFFSETLAG_CLOUDWATCH_ENDPOINT=http://127.0.0.1:5000"})
-		if err != nil {
-			t.Fatal(err)
-		}
 		cw := c.CloudWatch
 		if cw.Mode != "api" || !cw.PartitionMetrics || cw.StorageResolution != 1 || cw.Protocol != "json" ||
 			cw.Namespace != "team/lag" || cw.MaxMetrics != 100 || cw.Endpoint != "http://127.0.0.1:5000" {
@@ -39,20 +32,14 @@ func TestCloudWatchConfig(t *testing.T) {
 		}
 	})
 	t.Run("deprecated max-datums-per-poll", func(t *testing.T) {
-		c, err := load(t, append(base, "--cloudwatch.mode", "api", "--cloudwatch.max-datums-per-poll", "300"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustLoad(t, append(base, "--cloudwatch.mode", "api", "--cloudwatch.max-datums-per-poll", "300"), nil)
 		if po := c.CloudWatch.PublisherOptions(); po.MaxMetrics != 300 {
 			t.Fatalf("budget %d, want 300", po.MaxMetrics)
 		}
 	})
 	t.Run("Cluster Name from the MSK ARN", func(t *testing.T) {
-		c, err := load(t, append(base, "--cloudwatch.mode", "api", "--kafka.cluster-name", "prod",
+		c := mustLoad(t, append(base, "--cloudwatch.mode", "api", "--kafka.cluster-name", "prod",
 			"--kafka.msk-cluster-arn", "arn:aws:kafka:us-east-1:123456789012:cluster/analytics/0e4d4f5c-1111-2222-3333-444455556666-2"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if got := c.CloudWatchClusterNames(); got["prod"] != "analytics" || len(got) != 1 {
 			t.Fatalf("cluster names %v", got)
 		}
@@ -74,10 +61,7 @@ func TestCloudWatchConfig(t *testing.T) {
 		{"no cluster name", []string{"--cloudwatch.mode", "api", "--kafka.cluster-name", "default"}, "set kafka.cluster-name"},
 	} {
 		t.Run("bad "+tc.name, func(t *testing.T) {
-			_, err := load(t, append(base, tc.args...), nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want %q", err, tc.want)
-			}
+			wantLoadError(t, tc.name, append(base, tc.args...), nil, tc.want)
 		})
 	}
 }

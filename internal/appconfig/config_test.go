@@ -18,6 +18,36 @@ func load(t *testing.T, args []string, env []string) (*Config, error) {
 	return Load(fs, env)
 }
 
+// mustLoad is load, failing t on an error.
+func mustLoad(t *testing.T, args []string, env []string) *Config {
+	t.Helper()
+	c, err := load(t, args, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// wantLoadError fails t unless load fails with an error that contains
+// want; what names the case in the message.
+func wantLoadError(t *testing.T, what string, args, env []string, want string) {
+	t.Helper()
+	if _, err := load(t, args, env); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: err = %v, want one containing %q", what, err, want)
+	}
+}
+
+// configFile writes text to a YAML file in the test's directory and
+// returns its path.
+func configFile(t *testing.T, text string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // Every exporter example in configs/ must load, so the documentation never
 // rots (configs/factor-worker.yaml: cmd/factor-worker TestShippedConfigMatchesHelp).
 func TestExampleConfigsLoad(t *testing.T) {
@@ -27,10 +57,7 @@ func TestExampleConfigsLoad(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			c, err := load(t, []string{"--config", f}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := mustLoad(t, []string{"--config", f}, nil)
 			if len(c.ClusterList()) == 0 {
 				t.Error("no clusters")
 			}
@@ -41,10 +68,7 @@ func TestExampleConfigsLoad(t *testing.T) {
 func TestExporterYAML(t *testing.T) {
 	// As shipped: one cluster (the clusters: example needs files and is
 	// commented out; cmd/offsetlag-exporter starts the exporter with it).
-	shipped, err := load(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shipped := mustLoad(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
 	if cl := shipped.ClusterList(); len(cl) != 1 || cl[0].Name != "default" {
 		t.Fatalf("shipped clusters = %+v", cl)
 	}
@@ -58,14 +82,8 @@ func TestExporterYAML(t *testing.T) {
 	if !strings.Contains(text, "  - name: analytics\n    brokers:") {
 		t.Fatal("configs/exporter.yaml: the commented clusters: example changed shape; adapt this test")
 	}
-	f := filepath.Join(t.TempDir(), "uncommented.yaml")
-	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := load(t, []string{"--config", f}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := configFile(t, text)
+	c := mustLoad(t, []string{"--config", f}, nil)
 	cl := c.ClusterList()
 	if len(cl) != 2 || cl[0].Name != "default" || cl[1].Name != "analytics" {
 		t.Fatalf("clusters = %+v", cl)
@@ -79,16 +97,9 @@ func TestExporterYAML(t *testing.T) {
 }
 
 func TestPrecedence(t *testing.T) {
-	dir := t.TempDir()
-	f := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(f, []byte("kafka:\n  brokers: [file:1]\npoll:\n  interval: 10s\n  timeout: 4s\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := load(t, []string{"--config", f, "--poll.interval", "20s"},
+	f := configFile(t, "kafka:\n  brokers: [file:1]\npoll:\n  interval: 10s\n  timeout: 4s\n")
+	c := mustLoad(t, []string{"--config", f, "--poll.interval", "20s"},
 		[]string{"OFFSETLAG_POLL_INTERVAL=15s", "OFFSETLAG_POLL_STALE_AFTER=45s", "OFFSETLAG_KAFKA_BROKERS=env:1,env:2", "PATH=/bin"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if c.Exporter.Poll.Interval != 20*time.Second {
 		t.Errorf("interval = %s, want the flag's 20s", c.Exporter.Poll.Interval)
 	}
@@ -104,8 +115,7 @@ func TestPrecedence(t *testing.T) {
 }
 
 func TestUnknownKeyInFile(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "c.yaml")
-	_ = os.WriteFile(f, []byte("kafka:\n  brokers: [a:1]\npol:\n  interval: 1s\n"), 0o600)
+	f := configFile(t, "kafka:\n  brokers: [a:1]\npol:\n  interval: 1s\n")
 	if _, err := load(t, []string{"--config", f}, nil); err == nil {
 		t.Error("unknown key accepted")
 	}

@@ -1,9 +1,6 @@
 package appconfig
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,10 +8,7 @@ import (
 )
 
 func TestLambdaESMConfig(t *testing.T) {
-	c, err := load(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustLoad(t, []string{"--config", "../../configs/exporter.yaml"}, nil)
 	if c.LambdaESM.Enabled || c.LambdaESMOptions() != nil {
 		t.Error("lambda-esm is on by default")
 	}
@@ -22,18 +16,12 @@ func TestLambdaESMConfig(t *testing.T) {
 		t.Errorf("defaults: %+v", c.LambdaESM)
 	}
 
-	f := filepath.Join(t.TempDir(), "c.yaml")
 	const arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0e4d4f5c-1111-2222-3333-444455556666-2"
 	yaml := "kafka:\n  brokers: [b1:9092]\n  msk-cluster-arn: " + arn + "\n" +
 		"clusters:\n  - name: self\n    brokers: [k1:9092, k2:9092]\n" +
 		"lambda-esm:\n  enabled: true\n  regions: [eu-west-1, us-east-1]\n  function-deny: [\"test-.*\"]\n  horizon: 72h\n"
-	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err = load(t, []string{"--config", f}, []string{"OFFSETLAG_LAMBDA_ESM_REFRESH_INTERVAL=1m"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := configFile(t, yaml)
+	c = mustLoad(t, []string{"--config", f}, []string{"OFFSETLAG_LAMBDA_ESM_REFRESH_INTERVAL=1m"})
 	o := c.LambdaESMOptions()
 	if o == nil || o.Horizon != 72*time.Hour || o.RefreshInterval != time.Minute || len(o.Regions) != 2 {
 		t.Fatalf("options = %+v", o)
@@ -53,9 +41,6 @@ func TestLambdaESMConfig(t *testing.T) {
 		// One ARN check for CloudWatch and discovery alike, whether either is on.
 		{"--kafka.msk-cluster-arn=arn:aws:kafka:eu-west-1:1:cluster/orders", "cluster/<name>/<uuid>"},
 	} {
-		_, err := load(t, []string{"--kafka.brokers=a:1", bad.args}, nil)
-		if err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("%s: err = %v, want %q", bad.args, err, bad.want)
-		}
+		wantLoadError(t, bad.args, []string{"--kafka.brokers=a:1", bad.args}, nil, bad.want)
 	}
 }

@@ -24,10 +24,7 @@ func TestExampleMatchesHelp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shipped, err := load(t, []string{"--config", path}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shipped := mustLoad(t, []string{"--config", path}, nil)
 	for _, m := range spec.ExampleMismatches(Defaults(), shipped, raw, shippedNotDefault) {
 		t.Errorf("%s: %s", path, m)
 	}

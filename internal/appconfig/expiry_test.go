@@ -1,15 +1,12 @@
 package appconfig
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestExpiryConfig(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "c.yaml")
 	yaml := `kafka:
   brokers: [a:1]
   offsets-retention: 48h
@@ -31,13 +28,8 @@ expiry:
       group: replayer
       starting-position: earliest
 `
-	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, err := load(t, []string{"--config", f}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := configFile(t, yaml)
+	c := mustLoad(t, []string{"--config", f}, nil)
 	if c.State.Dir != "/var/lib/offsetlag" || c.Expiry.Tolerance != 2*time.Minute {
 		t.Errorf("state %+v expiry %+v", c.State, c.Expiry)
 	}
@@ -57,11 +49,8 @@ expiry:
 	}
 
 	// Flags and environment.
-	c, err = load(t, []string{"--kafka.brokers", "a:1", "--state.dir", "/tmp/s", "--kafka.offsets-retention", "10m"},
+	c = mustLoad(t, []string{"--kafka.brokers", "a:1", "--state.dir", "/tmp/s", "--kafka.offsets-retention", "10m"},
 		[]string{"OFFSETLAG_EXPIRY_TOLERANCE=1m"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if c.State.Dir != "/tmp/s" || c.ClusterList()[0].OffsetsRetention != 10*time.Minute || c.Expiry.Tolerance != time.Minute {
 		t.Errorf("flags: %+v %+v", c.State, c.Expiry)
 	}
@@ -78,18 +67,12 @@ func TestExpiryConfigBad(t *testing.T) {
 		{"unknown key", "expiry:\n  expected-groups:\n    - group: g\n      position: latest\n", "position"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := filepath.Join(t.TempDir(), "c.yaml")
 			yaml := "kafka:\n  brokers: [a:1]\n" + tc.yaml
 			if strings.HasPrefix(tc.yaml, "kafka:") {
 				yaml = tc.yaml
 			}
-			if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			_, err := load(t, []string{"--config", f}, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
-			}
+			f := configFile(t, yaml)
+			wantLoadError(t, tc.name, []string{"--config", f}, nil, tc.want)
 		})
 	}
 }

@@ -1,17 +1,13 @@
 package appconfig
 
 import (
-	"strings"
 	"testing"
 )
 
 // TestHAOptions: --ha.* flags, defaults, the coordinating cluster, and the
 // exclusions with static sharding and the state directory.
 func TestHAOptions(t *testing.T) {
-	c, err := load(t, []string{"--kafka.brokers", "a:1", "--ha.enabled"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustLoad(t, []string{"--kafka.brokers", "a:1", "--ha.enabled"}, nil)
 	o, err := c.HAOptions()
 	if err != nil {
 		t.Fatal(err)
@@ -30,10 +26,7 @@ func TestHAOptions(t *testing.T) {
 		{"partitions", []string{"--ha.partitions", "0"}, "ha.partitions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := load(t, append([]string{"--kafka.brokers", "a:1", "--ha.enabled"}, tc.args...), nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err %v, want %q", err, tc.want)
-			}
+			wantLoadError(t, tc.name, append([]string{"--kafka.brokers", "a:1", "--ha.enabled"}, tc.args...), nil, tc.want)
 		})
 	}
 }

@@ -2,8 +2,6 @@ package appconfig
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,12 +12,9 @@ import (
 
 func TestSecurityOptions(t *testing.T) {
 	t.Run("flags and environment", func(t *testing.T) {
-		c, err := load(t, []string{"--kafka.brokers", "b:9096", "--kafka.tls.enable", "--kafka.tls.ca-file", "/ca.pem",
+		c := mustLoad(t, []string{"--kafka.brokers", "b:9096", "--kafka.tls.enable", "--kafka.tls.ca-file", "/ca.pem",
 			"--kafka.sasl.mechanism", "SCRAM-SHA-512", "--kafka.sasl.username", "lag"},
 			[]string{"OFFSETLAG_KAFKA_SASL_PASSWORD=s3cret", "OFFSETLAG_KAFKA_TLS_SERVER_NAME=kafka.internal"})
-		if err != nil {
-			t.Fatal(err)
-		}
 		sec := c.ClusterList()[0].Security()
 		want := kafkasec.Config{TLS: kafkasec.TLSConfig{Enable: true, CAFile: "/ca.pem", ServerName: "kafka.internal"},
 			SASL: kafkasec.SASLConfig{Mechanism: kafkasec.MechanismSCRAMSHA512, Username: "lag", Password: "s3cret"}}
@@ -31,7 +26,6 @@ func TestSecurityOptions(t *testing.T) {
 		}
 	})
 	t.Run("clusters inherit kafka.tls and kafka.sasl unless they set their own", func(t *testing.T) {
-		f := filepath.Join(t.TempDir(), "c.yaml")
 		yaml := `kafka:
   tls: {enable: true}
   sasl: {mechanism: AWS_MSK_IAM, aws-region: eu-west-1}
@@ -42,13 +36,8 @@ clusters:
     tls: {enable: true, ca-file: /onprem-ca.pem}
     sasl: {mechanism: SCRAM-SHA-256, username: lag, password-file: /pw}
 `
-		if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		c, err := load(t, []string{"--config", f}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := configFile(t, yaml)
+		c := mustLoad(t, []string{"--config", f}, nil)
 		cl := c.ClusterList()
 		if s := cl[0].Security(); s.SASL.Mechanism != kafkasec.MechanismAWSMSKIAM || s.SASL.AWSRegion != "eu-west-1" || !s.TLS.Enable {
 			t.Errorf("msk security = %s", s)
@@ -61,11 +50,8 @@ clusters:
 		}
 	})
 	t.Run("admin applies them", func(t *testing.T) {
-		c, err := load(t, []string{"--kafka.brokers", "b:9096", "--kafka.sasl.mechanism", "PLAIN", "--kafka.sasl.username", "u",
+		c := mustLoad(t, []string{"--kafka.brokers", "b:9096", "--kafka.sasl.mechanism", "PLAIN", "--kafka.sasl.username", "u",
 			"--kafka.tls.enable"}, []string{"OFFSETLAG_KAFKA_SASL_PASSWORD=p"})
-		if err != nil {
-			t.Fatal(err)
-		}
 		kc := c.ClusterList()[0].Admin()
 		sc := sarama.NewConfig()
 		if err := kc.Customize(sc); err != nil {
@@ -102,10 +88,7 @@ clusters:
 		})
 	}
 	t.Run("listed cluster error names it", func(t *testing.T) {
-		f := filepath.Join(t.TempDir(), "c.yaml")
-		if err := os.WriteFile(f, []byte("clusters:\n  - {name: a, brokers: [\"k:1\"], sasl: {mechanism: PLAIN}}\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		f := configFile(t, "clusters:\n  - {name: a, brokers: [\"k:1\"], sasl: {mechanism: PLAIN}}\n")
 		_, err := load(t, []string{"--config", f}, nil)
 		if err == nil || !strings.Contains(err.Error(), `cluster "a": clusters[0].sasl.mechanism PLAIN needs clusters[0].sasl.username`) {
 			t.Fatalf("Load = %v", err)

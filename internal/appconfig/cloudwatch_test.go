@@ -44,11 +44,7 @@ func TestCloudWatchConfig(t *testing.T) {
 			t.Fatalf("cluster names %v", got)
 		}
 	})
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	wantLoadErrors(t, base, []badArgs{
 		{"mode", []string{"--cloudwatch.mode", "sns"}, "cloudwatch.mode"},
 		{"AWS namespace", []string{"--cloudwatch.mode", "api", "--cloudwatch.namespace", "AWS/Kafka"}, "cloudwatch.namespace"},
 		{"protocol", []string{"--cloudwatch.mode", "api", "--cloudwatch.protocol", "cbor2"}, "cloudwatch.protocol"},
@@ -59,9 +55,5 @@ func TestCloudWatchConfig(t *testing.T) {
 		{"invalid names", []string{"--cloudwatch.mode", "api", "--cloudwatch.invalid-names", "keep"}, "cloudwatch.invalid-names"},
 		{"msk arn", []string{"--cloudwatch.mode", "emf", "--kafka.msk-cluster-arn", "arn:aws:kafka:us-east-1:1:topic/x"}, "msk-cluster-arn"},
 		{"no cluster name", []string{"--cloudwatch.mode", "api", "--kafka.cluster-name", "default"}, "set kafka.cluster-name"},
-	} {
-		t.Run("bad "+tc.name, func(t *testing.T) {
-			wantLoadError(t, tc.name, append(base, tc.args...), nil, tc.want)
-		})
-	}
+	})
 }

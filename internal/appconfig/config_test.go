@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,25 @@ func wantLoadError(t *testing.T, what string, args, env []string, want string) {
 	t.Helper()
 	if _, err := load(t, args, env); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("%s: err = %v, want one containing %q", what, err, want)
+	}
+}
+
+// badArgs is a command line that must not load: args after a test's base
+// arguments, and what the error must contain.
+type badArgs struct {
+	name string
+	args []string
+	want string
+}
+
+// wantLoadErrors runs each case as a subtest "bad <name>": base plus its
+// args must fail to load with an error containing want.
+func wantLoadErrors(t *testing.T, base []string, cases []badArgs) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run("bad "+c.name, func(t *testing.T) {
+			wantLoadError(t, c.name, append(slices.Clone(base), c.args...), nil, c.want)
+		})
 	}
 }
 

@@ -15,18 +15,10 @@ func TestHAOptions(t *testing.T) {
 	if o.Group != "offsetlag-replicas" || o.Topic != "offsetlag-replicas" || o.Partitions != 64 || len(o.Brokers) != 1 || o.Brokers[0] != "a:1" {
 		t.Errorf("defaults: %+v", o)
 	}
-	for _, tc := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	wantLoadErrors(t, []string{"--kafka.brokers", "a:1", "--ha.enabled"}, []badArgs{
 		{"shard", []string{"--shard.count", "2"}, "ha.enabled and shard.index/shard.count are exclusive"},
 		{"state", []string{"--state.dir", "/tmp/x"}, "ha.enabled and state.dir are exclusive"},
 		{"cluster", []string{"--ha.cluster", "nope"}, `ha.cluster "nope": no such cluster`},
 		{"partitions", []string{"--ha.partitions", "0"}, "ha.partitions"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			wantLoadError(t, tc.name, append([]string{"--kafka.brokers", "a:1", "--ha.enabled"}, tc.args...), nil, tc.want)
-		})
-	}
+	})
 }

@@ -144,18 +144,31 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 
 func checkOffsetsKept(t *testing.T, b *kafkatest.Broker, topic, group string) {
 	t.Helper()
-	found := 0
-	for _, r := range b.ConsumerGroups(t) {
-		if r.Group == group && r.Topic == topic {
-			found++
-			if (r.Partition == 0 && (r.CurrentOffset != 6 || r.LogEndOffset != 10)) ||
-				(r.Partition == 1 && (r.CurrentOffset != 2 || r.LogEndOffset != 3)) {
-				t.Errorf("after restart: %+v", r)
+	// The restarted broker answers before its group coordinator has
+	// loaded __consumer_offsets (asynchronously): until then the CLI shows
+	// no rows of the group. Wait for the rows, then check their offsets.
+	var rows []kafkatest.GroupOffset
+	deadline := time.Now().Add(time.Minute)
+	for {
+		rows = rows[:0]
+		for _, r := range b.ConsumerGroups(t) {
+			if r.Group == group && r.Topic == topic {
+				rows = append(rows, r)
 			}
 		}
+		if len(rows) == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
 	}
-	if found != 2 {
-		t.Fatalf("after restart: %d rows of %s/%s, want 2", found, group, topic)
+	if len(rows) != 2 {
+		t.Fatalf("after restart: %d rows of %s/%s, want 2", len(rows), group, topic)
+	}
+	for _, r := range rows {
+		if (r.Partition == 0 && (r.CurrentOffset != 6 || r.LogEndOffset != 10)) ||
+			(r.Partition == 1 && (r.CurrentOffset != 2 || r.LogEndOffset != 3)) {
+			t.Errorf("after restart: %+v", r)
+		}
 	}
 }
 

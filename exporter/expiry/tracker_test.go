@@ -245,3 +245,40 @@ func TestTrackerDefaultTolerance(t *testing.T) {
 		t.Errorf("retention %s from %s, want the cluster's override", r, src)
 	}
 }
+
+// The keys of a shared group state are the state file's, and package ha
+// reads some of them by name to tell a transition from a routine commit
+// (ha/record.go signature): renaming one would make ha write transitions
+// only at its routine pace. This pins every key of a filled-in state.
+func TestSharedStateKeys(t *testing.T) {
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	coord := int32(1)
+	gs := &groupState{Type: "consumer", State: "Empty", EmptySince: at, EmptySinceExact: true, GoneSince: at,
+		AbsentSince: at, AbsentLast: at, Coordinator: &coord, Missing: true,
+		Topics: map[string]*topicState{"t": {LastChange: at, ExpiresAt: at, Expired: at, OutOfRange: []int32{0},
+			MissingSince: at, MissingLast: at}}}
+	raw, err := json.Marshal(gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		t.Fatal(err)
+	}
+	var topic map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(keys["topics"], &topic); err != nil {
+		t.Fatal(err)
+	}
+	// The ones ha's signature reads, then the rest of the file format.
+	for _, k := range []string{"type", "state", "empty_since", "empty_since_exact", "gone_since", "missing", "topics",
+		"absent_since", "absent_last", "coordinator"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("group state has no %q: %s", k, raw)
+		}
+	}
+	for _, k := range []string{"expired", "out_of_range", "last_change", "expires_at", "missing_since", "missing_last"} {
+		if _, ok := topic["t"][k]; !ok {
+			t.Errorf("topic state has no %q: %s", k, raw)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 
 // TestWorkerCommandLines runs every factor-worker command line of deploy/
@@ -20,9 +22,7 @@ import (
 // through the built binary: it must parse (exit 0), and every flag it
 // gives must be one --help lists, not a deprecated spelling.
 func TestWorkerCommandLines(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds factor-worker (-short)")
-	}
+	testenv.SkipShort(t, "builds factor-worker")
 	bin := filepath.Join(t.TempDir(), "factor-worker")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/factor-worker").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 
@@ -137,9 +138,7 @@ var versionRE = regexp.MustCompile(`(?m)^(\S+), version (\S+) \(branch: (\S+), r
 // TestConvention builds every binary and checks each rule of the
 // convention (package comment) on it.
 func TestConvention(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds every binary")
-	}
+	testenv.SkipShort(t, "builds every binary")
 	dir := build(t)
 	exporterFlags := visibleFlags(runBin(t, dir, "offsetlag-exporter", "--help").stdout)
 	if len(exporterFlags) < 50 {

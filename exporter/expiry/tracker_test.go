@@ -191,10 +191,8 @@ func TestTrackerShareRestore(t *testing.T) {
 		t.Errorf("undecodable state restored or not logged:\n%s", logs.String())
 	}
 	_, _, groups, _ = b.Observe("c", snapT(classic("Empty", 50, 60)), expAt(2*testInterval))
-	for _, g := range groups {
-		if g.Group == "g" && !g.ExpiresAt.Equal(want) {
-			t.Errorf("restored countdown: expires %s, want %s", g.ExpiresAt, want)
-		}
+	if i := slices.IndexFunc(groups, func(g result.GroupExpiry) bool { return g.Group == "g" }); i < 0 || !groups[i].ExpiresAt.Equal(want) {
+		t.Errorf("restored countdown of g: %+v, want it to expire at %s", groups, want)
 	}
 	// Unchanged by the poll, the state is handed out again byte for byte
 	// as it was restored: ha compares fingerprints of these bytes, so a

@@ -2,12 +2,13 @@ package app
 
 import (
 	"context"
-	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
 // Expected groups are watched (and reported missing) by the process whose

@@ -440,30 +440,23 @@ func (b *Broker) stopLocked(kill bool) error {
 
 // Pause freezes the broker with SIGSTOP (its whole process group): connections stay open, nothing
 // answers, as with a hung machine. Resume (SIGCONT) undoes it; Stop and Kill resume it first.
-func (b *Broker) Pause() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.proc == nil || b.proc.exited() {
-		return errors.New("broker not running")
-	}
-	if err := testenv.SignalGroup(b.proc.cmd, syscall.SIGSTOP); err != nil {
-		return fmt.Errorf("SIGSTOP: %w", err)
-	}
-	b.paused = true
-	return nil
-}
+func (b *Broker) Pause() error { return b.freeze(syscall.SIGSTOP, "SIGSTOP", true) }
 
 // Resume sends SIGCONT to a broker frozen by Pause.
-func (b *Broker) Resume() error {
+func (b *Broker) Resume() error { return b.freeze(syscall.SIGCONT, "SIGCONT", false) }
+
+// freeze sends sig to the running broker's process group and records
+// whether it is now paused (Pause and Resume).
+func (b *Broker) freeze(sig syscall.Signal, name string, paused bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.proc == nil || b.proc.exited() {
 		return errors.New("broker not running")
 	}
-	if err := testenv.SignalGroup(b.proc.cmd, syscall.SIGCONT); err != nil {
-		return fmt.Errorf("SIGCONT: %w", err)
+	if err := testenv.SignalGroup(b.proc.cmd, sig); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	b.paused = false
+	b.paused = paused
 	return nil
 }
 
@@ -548,12 +541,22 @@ func (b *Broker) DescribeConsumerGroups(ctx context.Context, selection ...string
 	if len(selection) == 0 {
 		selection = []string{"--all-groups"}
 	}
-	args := append([]string{"--bootstrap-server", b.Addr, "--describe"}, selection...)
-	out, errOut, err := b.run(ctx, MainConsumerGroupCommand, args...)
+	out, err := b.groupCommand(ctx, append([]string{"--describe"}, selection...)...)
 	if err != nil {
-		return nil, fmt.Errorf("ConsumerGroupCommand %v: %v\nstdout: %s\nstderr: %s", args, err, out, errOut)
+		return nil, err
 	}
 	return ParseConsumerGroups(out)
+}
+
+// groupCommand runs Kafka's ConsumerGroupCommand against the broker with
+// args and returns its standard output; the error carries both outputs.
+func (b *Broker) groupCommand(ctx context.Context, args ...string) (string, error) {
+	args = append([]string{"--bootstrap-server", b.Addr}, args...)
+	out, errOut, err := b.run(ctx, MainConsumerGroupCommand, args...)
+	if err != nil {
+		return "", fmt.Errorf("ConsumerGroupCommand %v: %v\nstdout: %s\nstderr: %s", args, err, out, errOut)
+	}
+	return out, nil
 }
 
 // ConsumerGroups is DescribeConsumerGroups(--all-groups) that fails the test on error.

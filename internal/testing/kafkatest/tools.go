@@ -35,13 +35,13 @@ type GroupListing struct {
 
 // ListGroups runs ConsumerGroupCommand --list --state (and --type on 4.x) and parses the table.
 func (b *Broker) ListGroups(ctx context.Context) ([]GroupListing, error) {
-	args := []string{"--bootstrap-server", b.Addr, "--list", "--state"}
+	args := []string{"--list", "--state"}
 	if !strings.HasPrefix(b.Version, "3.") {
 		args = append(args, "--type")
 	}
-	out, errOut, err := b.run(ctx, MainConsumerGroupCommand, args...)
+	out, err := b.groupCommand(ctx, args...)
 	if err != nil {
-		return nil, fmt.Errorf("ConsumerGroupCommand %v: %v\nstdout: %s\nstderr: %s", args, err, out, errOut)
+		return nil, err
 	}
 	return ParseGroupListing(out)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -200,22 +201,14 @@ func (s *CloudWatchStandin) ProtocolErrors() []string {
 func (s *CloudWatchStandin) Dashboards() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]string{}
-	for k, v := range s.dashboards {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.dashboards) // made in StartCloudWatchStandin: never nil
 }
 
 // Alarms returns the accepted alarms by name.
 func (s *CloudWatchStandin) Alarms() map[string]StandinAlarm {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]StandinAlarm{}
-	for k, v := range s.alarms {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.alarms) // made in StartCloudWatchStandin: never nil
 }
 
 // apiError is an error answer.

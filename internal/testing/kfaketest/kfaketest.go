@@ -11,6 +11,8 @@ package kfaketest
 import (
 	"context"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,7 +121,8 @@ func (c *Cluster) Member(t testing.TB, group string, n int, topics ...string) *k
 // commits every 300 ms, and a producer that writes the records next(i), i =
 // 0, 1, ..., every interval (errors ignored: a test may stop the cluster
 // under it): a group that keeps up with its topics. stop ends both and
-// closes the member; t.Cleanup calls it too (testenv.Go).
+// closes the member, and fails t if not one batch was produced (a group
+// that kept up with nothing proves nothing); t.Cleanup calls it too.
 func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval time.Duration, next func(i int) []*kgo.Record) (stop func()) {
 	t.Helper()
 	member, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topics...),
@@ -128,7 +131,8 @@ func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval t
 		t.Fatalf("kfake client: %v", err)
 	}
 	producer := c.Client
-	return testenv.Go(t, func(ctx context.Context) {
+	var produced atomic.Int64
+	stopBoth := testenv.Go(t, func(ctx context.Context) {
 		defer member.Close()
 		for ctx.Err() == nil {
 			member.PollFetches(ctx)
@@ -141,10 +145,23 @@ func (c *Cluster) KeepUp(t testing.TB, group string, topics []string, interval t
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				_ = producer.ProduceSync(ctx, next(i)...)
+				if producer.ProduceSync(ctx, next(i)...).FirstErr() == nil {
+					produced.Add(1)
+				}
 			}
 		}
 	})
+	var once sync.Once
+	stop = func() {
+		stopBoth()
+		once.Do(func() {
+			if produced.Load() == 0 {
+				t.Errorf("kfaketest: KeepUp(%s): no batch of records was produced before stop", group)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // Produce writes n records with value "x" to topic/partition and waits for

@@ -1,8 +1,6 @@
 package deploy_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )

@@ -11,9 +11,6 @@
 package deploy_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/promtest"
-
 	"bytes"
 	"context"
 	"debug/elf"
@@ -38,6 +35,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/promtest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/internal/testing/testpki"
 	"github.com/offsetlag/offsetlag/metrics"

@@ -1,8 +1,6 @@
 package exporter_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"log/slog"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )

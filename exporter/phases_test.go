@@ -3,12 +3,13 @@ package exporter
 import (
 	"bytes"
 	"context"
-	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
 // tickingClock advances by a second at every reading, so that every part

@@ -1,9 +1,6 @@
 package exporter_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
-
 	"context"
 	"testing"
 	"time"
@@ -12,6 +9,8 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
 // TestStatusTransitions scripts a consumer over real polls of an

@@ -1,9 +1,6 @@
 package exporter_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
-
 	"context"
 	"fmt"
 	"math"
@@ -18,6 +15,8 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
 	"github.com/offsetlag/offsetlag/exporter/status"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 )
 
 // scenario produces records with known create times on its own topic and

@@ -1,12 +1,12 @@
 package kafkaadmin_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 )
 
 // TestOffsetsRetention reads offsets.retention.minutes with one

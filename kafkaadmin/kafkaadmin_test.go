@@ -1,8 +1,6 @@
 package kafkaadmin_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"fmt"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 

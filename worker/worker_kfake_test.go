@@ -1,9 +1,6 @@
 package worker
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/testenv"
-
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/testenv"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -23,6 +20,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
+	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/offsetlag/offsetlag/internal/appconfig"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )
 

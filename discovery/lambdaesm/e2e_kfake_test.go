@@ -1,8 +1,6 @@
 package lambdaesm_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"log/slog"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/expiry"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/internal/testing/testenv"
 )

@@ -2,8 +2,9 @@ package expiry
 
 import (
 	"fmt"
-	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"testing"
+
+	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 )
 
 // TestNormalizeCommits: an answer out of order, or naming a partition

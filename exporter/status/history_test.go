@@ -1,9 +1,10 @@
 package status
 
 import (
-	"github.com/offsetlag/offsetlag/exporter/result"
 	"testing"
 	"time"
+
+	"github.com/offsetlag/offsetlag/exporter/result"
 )
 
 // history builds an endHistory from (second, end offset) pairs.

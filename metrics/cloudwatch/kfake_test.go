@@ -1,9 +1,6 @@
 package cloudwatch_test
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
-
 	"context"
 	"fmt"
 	"math"
@@ -17,7 +14,9 @@ import (
 
 	"github.com/offsetlag/offsetlag/exporter"
 	"github.com/offsetlag/offsetlag/exporter/result"
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/internal/testing/mototest"
+	"github.com/offsetlag/offsetlag/internal/testing/resulttest"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 	"github.com/offsetlag/offsetlag/metrics"
 	"github.com/offsetlag/offsetlag/metrics/cloudwatch"

@@ -1,8 +1,6 @@
 package loadgen
 
 import (
-	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
-
 	"context"
 	"log/slog"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/offsetlag/offsetlag/internal/testing/kfaketest"
 	"github.com/offsetlag/offsetlag/worker/message"
 )
 

@@ -116,16 +116,10 @@ func TestCloudWatchDefaultProtocol(t *testing.T) {
 // datum sent to CloudWatch, then stops it and wants exit code 0.
 func waitSentAndStop(t *testing.T, url string, stop func() int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if m := sentRE.FindStringSubmatch(testenv.Body(url)); m != nil && m[1] != "0" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nothing sent to CloudWatch")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testenv.WaitFor(t, "a datum sent to CloudWatch", 20*time.Second, 100*time.Millisecond, func() bool {
+		m := sentRE.FindStringSubmatch(testenv.Body(url))
+		return m != nil && m[1] != "0"
+	})
 	if code := stop(); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}

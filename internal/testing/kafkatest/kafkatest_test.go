@@ -225,7 +225,10 @@ func TestKafka41(t *testing.T) {
 
 func TestKafka41Restart(t *testing.T) {
 	b := kafkatest.Shared(t, opts41)
-	exercise(t, b, "t41r", "g41r")
+	// Names of this run's own: the shared broker outlives a run (-count).
+	run := time.Now().UnixNano()
+	topic, group := fmt.Sprintf("t41r-%d", run), fmt.Sprintf("g41r-%d", run)
+	exercise(t, b, topic, group)
 	addr := b.Addr
 	t0 := time.Now()
 	if err := b.Restart(); err != nil {
@@ -235,7 +238,7 @@ func TestKafka41Restart(t *testing.T) {
 	if b.Addr != addr {
 		t.Fatalf("address changed across restart: %s -> %s", addr, b.Addr)
 	}
-	checkOffsetsKept(t, b, "t41r", "g41r")
+	checkOffsetsKept(t, b, topic, group)
 }
 
 func TestSharedIsShared(t *testing.T) {

@@ -224,9 +224,6 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
-	if c.Store != "sqlite" && c.Store != "dynamodb" {
-		return usageError{fmt.Sprintf("--store %q: want sqlite or dynamodb", c.Store)}
-	}
 	if c.Store == "dynamodb" {
 		longest := 0
 		for _, t := range c.Topics {

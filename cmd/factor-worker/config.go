@@ -86,7 +86,7 @@ type runConfig struct {
 	MaxNumber         uint64        `mapstructure:"max-number" range:"1.." help:"largest N accepted; larger numbers are dead-lettered with reason above_max"`
 	MaxRecordBytes    int           `mapstructure:"max-record-bytes" range:"16.." help:"largest record value accepted; larger ones are dead-lettered with reason payload_too_large"`
 	TransactionalID   string        `mapstructure:"transactional-id" help:"write each batch's dead letters and its offset commit in one Kafka transaction with this transactional.id (exactly-once failure topic for read_committed readers); stable per instance, unique across instances; empty = at-least-once"`
-	Store             string        `mapstructure:"store" help:"result store: sqlite or dynamodb"`
+	Store             string        `mapstructure:"store" oneof:"sqlite|dynamodb" help:"result store: sqlite or dynamodb"`
 	SQLitePath        string        `mapstructure:"sqlite-path" help:"SQLite database file (--store sqlite)"`
 	DynamoDBTable     string        `mapstructure:"dynamodb-table" help:"DynamoDB table, hash key msg_id (S) (--store dynamodb)"`
 	DynamoDBEndpoint  string        `mapstructure:"dynamodb-endpoint" help:"DynamoDB endpoint override, e.g. http://127.0.0.1:5000 for moto (default: AWS; region and credentials from the usual AWS environment)"`

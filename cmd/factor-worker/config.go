@@ -232,7 +232,7 @@ type configurable interface {
 // FACTOR_WORKER_* and the flags). Options of the other command in the
 // environment are left alone; other variables with either prefix are an
 // error. --help prints the usage to stdout and returns pflag.ErrHelp; any
-// other problem is a usageError.
+// other problem is a conv.UsageError.
 func loadConfig(cfg, other configurable, name string, args, environ []string, stdout io.Writer, summary string) error {
 	cfg.SetDefaults()
 	fs := spec.FlagSet(name, cfg)
@@ -250,10 +250,10 @@ func loadConfig(cfg, other configurable, name string, args, environ []string, st
 		env = append(env, kv)
 	}
 	if err := spec.Load(cfg, fs, env); err != nil {
-		return usageError{err.Error()}
+		return conv.UsageError{Msg: err.Error()}
 	}
 	if err := settings.Check(cfg, "--"); err != nil {
-		return usageError{err.Error()}
+		return conv.UsageError{Msg: err.Error()}
 	}
 	return nil
 }

@@ -35,11 +35,11 @@ package exporter
 
 import (
 	"errors"
-	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"maps"
 	"slices"
 	"time"
 
+	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"github.com/offsetlag/offsetlag/kafkaadmin"
 )
 

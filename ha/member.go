@@ -114,7 +114,7 @@ type restore struct {
 	groups  map[string]map[string]json.RawMessage
 	bad     int // records that could not be decoded
 	// finishing: the barrier was reached and the state is being handed
-	// to the exporter.
+	// to the tracker (Target.Restore).
 	finishing bool
 }
 
@@ -388,7 +388,8 @@ func (m *Member) apply(r *kgo.Record) bool {
 	return rs.barrier >= 0 && rs.maxSeen >= rs.barrier
 }
 
-// finish hands a restored shard's state to the exporter and owns the shard.
+// finish hands a restored shard's state to the tracker (Target.Restore)
+// and owns the shard.
 func (m *Member) finish(p int32) {
 	m.mu.Lock()
 	rs := m.restoring[p]

@@ -70,9 +70,10 @@ package expiry
 //     and a group whose DescribeGroups or OffsetFetch failed keeps its
 //     previous commits;
 //   - commits missing from a group's answer are gone at once when that
-//     answer is trusted (kafkaadmin Snapshot.GroupAnswerTrusted: the group was described and
-//     fetched without error, by the same coordinator as in the previous
-//     poll, and the answer holds other commits of the group);
+//     answer is trusted (kafkaadmin's Snapshot.GroupAnswerTrusted: the
+//     group was described and fetched without error, by the same
+//     coordinator as in the previous poll, and the answer holds other
+//     commits of the group);
 //   - otherwise (the coordinator changed, the description failed, the
 //     answer holds no commit at all, or the group is not listed), they are
 //     gone only when a second consecutive complete poll agrees; the vanish

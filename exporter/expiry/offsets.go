@@ -3,9 +3,10 @@ package expiry
 import (
 	"cmp"
 	"encoding/json"
-	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 	"maps"
 	"slices"
+
+	"github.com/offsetlag/offsetlag/exporter/internal/dense"
 )
 
 // commitOffsets are a group's last committed offsets on one topic, by

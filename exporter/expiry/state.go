@@ -65,7 +65,7 @@ func newStateStore(dir string, log *slog.Logger) (*stateStore, error) {
 }
 
 // load reads the state. A missing file is an empty state. A file that cannot
-// be read or decoded is moved aside and logged, and Load returns an empty
+// be read or decoded is moved aside and logged, and load returns an empty
 // state: it never fails the exporter.
 func (s *stateStore) load(now time.Time) map[string]*clusterState {
 	raw, err := os.ReadFile(s.path)

@@ -24,19 +24,20 @@ type recordTimes func(ctx context.Context, reqs []kafkaadmin.RecordTimeRequest) 
 // (BenchmarkTrendsApply: at 100,000 committed offsets the per-partition maps
 // cost most of the poll's CPU).
 //
-// A status window is a fixed ring of Window committed offsets per group
-// partition, 4 bytes a poll: each kept as its distance to the end offset it
-// was compared with (topicWindows.setCommitted). The other two fields of an Observation are
-// shared: the poll's time is the same for every partition (times), and the
-// end offset a group partition was compared with is the same for every
-// group on that partition in a poll (ComputeGroup takes End from the one
-// snapshot, carried values included), so it is kept once per topic
+// A status window is a fixed ring of Status.Window committed offsets per
+// group partition, 4 bytes a poll: each kept as its distance to the end
+// offset it was compared with (topicWindows.setCommitted). The other two
+// fields of an observation are shared: the poll's time is the same for
+// every partition (times), and the end offset a group partition was
+// compared with is the same for every group on that partition in a poll
+// (lag.Compute takes End from the one snapshot, carried values included),
+// so it is kept once per topic
 // partition (obsEnds, written from the groups' End, not from the raw
 // snapshot). A window only ever holds consecutive polls ending with the
 // current one (a poll without lag restarts it), so observation i of a
 // window of n sits in slot (gen-n+1+i) mod Window of every ring. With the
 // default window of 10 this is 44 bytes per group partition (it was 88 with
-// 8-byte offsets and a generation, and ~700 with a 40-byte Observation
+// 8-byte offsets and a generation, and ~700 with a 40-byte observation
 // slice grown to 16 slots).
 type trends struct {
 	opts    Config

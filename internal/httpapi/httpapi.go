@@ -27,7 +27,7 @@ type Options struct {
 }
 
 // NewMux returns the exporter's routes; latest is the exporter's latest
-// Result (exporter.Latest), metrics serves the telemetry path.
+// Result ((*exporter.Exporter).Latest), metrics serves the telemetry path.
 func NewMux(latest func() *result.Result, metrics http.Handler, opts Options) (*http.ServeMux, error) {
 	if opts.TelemetryPath == "" {
 		opts.TelemetryPath = "/metrics"

@@ -32,11 +32,11 @@ import (
 	"github.com/offsetlag/offsetlag/worker/store"
 )
 
-// Exit codes.
+// Exit codes: every offsetlag binary's (internal/cli).
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK      = conv.ExitOK
+	exitFailure = conv.ExitFailure
+	exitUsage   = conv.ExitUsage
 )
 
 const topUsage = `factor-worker: factor {"number": N} Kafka records with Lambda event-source-mapping semantics.
@@ -46,11 +46,6 @@ Usage:
   factor-worker produce [flags]   generate load (see factor-worker produce --help)
   factor-worker --version         print the version
 `
-
-// usageError is a bad command line: one line on stderr, exit 2.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
 
 func cli(args []string, stdout, stderr io.Writer) int {
 	return cliEnv(args, os.Environ(), stdout, stderr)
@@ -75,14 +70,14 @@ func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, topUsage)
 		return exitOK
 	default:
-		err = usageError{fmt.Sprintf("unknown command %q: want run or produce", args[0])}
+		err = conv.UsageError{Msg: fmt.Sprintf("unknown command %q: want run or produce", args[0])}
 	}
-	var ue usageError
+	var ue conv.UsageError
 	switch {
 	case err == nil || errors.Is(err, pflag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "factor-worker %s: %s (see --help)\n", args[0], ue.msg)
+		fmt.Fprintf(stderr, "factor-worker %s: %s (see --help)\n", args[0], ue.Msg)
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "factor-worker %s: %v\n", args[0], err)
@@ -91,19 +86,19 @@ func cliEnv(args, environ []string, stdout, stderr io.Writer) int {
 }
 
 // parseFlags parses args; --help prints the usage to stdout and returns
-// pflag.ErrHelp; any other problem is a usageError.
+// pflag.ErrHelp; any other problem is a conv.UsageError.
 func parseFlags(fs *pflag.FlagSet, args []string, stdout io.Writer, summary string) error {
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprintf(stdout, "%s\n\nFlags:\n%s", summary, fs.FlagUsages())
+			conv.PrintUsage(stdout, fs, summary)
 			return err
 		}
-		return usageError{err.Error()}
+		return conv.UsageError{Msg: err.Error()}
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return conv.UsageError{Msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
 }
@@ -117,7 +112,7 @@ func newLogger(w io.Writer, l LogOptions) (*slog.Logger, error) {
 	}
 	log, err := conv.NewLogger(w, l.Level, format)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, conv.UsageError{Msg: err.Error()}
 	}
 	return log, nil
 }
@@ -136,10 +131,10 @@ func warnDeprecated(log *slog.Logger, args []string) {
 func parseKafkaVersion(s string) (sarama.KafkaVersion, error) {
 	v, err := sarama.ParseKafkaVersion(s)
 	if err != nil {
-		return v, usageError{fmt.Sprintf("--kafka.version %q: %v", s, err)}
+		return v, conv.UsageError{Msg: fmt.Sprintf("--kafka.version %q: %v", s, err)}
 	}
 	if !v.IsAtLeast(sarama.V2_1_0_0) {
-		return v, usageError{fmt.Sprintf("--kafka.version %s: want >= 2.1.0 (Kafka 4 removed older protocols)", s)}
+		return v, conv.UsageError{Msg: fmt.Sprintf("--kafka.version %s: want >= 2.1.0 (Kafka 4 removed older protocols)", s)}
 	}
 	return v, nil
 }
@@ -190,12 +185,12 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	}
 	pos, err := worker.ParseStartingPosition(c.StartingPosition)
 	if err != nil {
-		return usageError{"--starting-position: " + err.Error()}
+		return conv.UsageError{Msg: "--starting-position: " + err.Error()}
 	}
 	var ts time.Time
 	if c.StartingTimestamp != "" {
 		if ts, err = time.Parse(time.RFC3339, c.StartingTimestamp); err != nil {
-			return usageError{fmt.Sprintf("--starting-timestamp %q: want RFC 3339", c.StartingTimestamp)}
+			return conv.UsageError{Msg: fmt.Sprintf("--starting-timestamp %q: want RFC 3339", c.StartingTimestamp)}
 		}
 	}
 	cfg := worker.Config{
@@ -212,20 +207,17 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 	// The range tags (settings.Check in loadConfig) keep zero out where
 	// SetDefaults would fill it; what spans two options is checked here.
 	if c.MaxRetryBackoff < c.RetryBackoff {
-		return usageError{fmt.Sprintf("--max-retry-backoff %s: want at least --retry-backoff %s", c.MaxRetryBackoff, c.RetryBackoff)}
+		return conv.UsageError{Msg: fmt.Sprintf("--max-retry-backoff %s: want at least --retry-backoff %s", c.MaxRetryBackoff, c.RetryBackoff)}
 	}
 	if c.MaxConnectBackoff < c.ConnectBackoff {
-		return usageError{fmt.Sprintf("--max-connect-backoff %s: want at least --connect-backoff %s", c.MaxConnectBackoff, c.ConnectBackoff)}
+		return conv.UsageError{Msg: fmt.Sprintf("--max-connect-backoff %s: want at least --connect-backoff %s", c.MaxConnectBackoff, c.ConnectBackoff)}
 	}
 	if c.BatchWindow == 0 {
 		cfg.BatchWindow = time.Nanosecond // SetDefaults treats 0 as unset
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
-		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
-	}
-	if c.Store != "sqlite" && c.Store != "dynamodb" {
-		return usageError{fmt.Sprintf("--store %q: want sqlite or dynamodb", c.Store)}
+		return conv.UsageError{Msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	if c.Store == "dynamodb" {
 		longest := 0
@@ -233,7 +225,7 @@ func runCmd(args, environ []string, stdout, stderr io.Writer) error {
 			longest = max(longest, len(t))
 		}
 		if err := store.CheckDynamoDBMaxNumber(c.MaxNumber, longest); err != nil {
-			return usageError{"--max-number with --store dynamodb: " + err.Error()}
+			return conv.UsageError{Msg: "--max-number with --store dynamodb: " + err.Error()}
 		}
 	}
 	warnDeprecated(log, args)
@@ -396,7 +388,7 @@ func produceCmd(args, environ []string, stdout, stderr io.Writer) error {
 		Customize: customize,
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{strings.ReplaceAll(err.Error(), "\n", "; ")}
+		return conv.UsageError{Msg: strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	warnDeprecated(log, args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -86,7 +86,7 @@ type runConfig struct {
 	MaxNumber         uint64        `mapstructure:"max-number" range:"1.." help:"largest N accepted; larger numbers are dead-lettered with reason above_max"`
 	MaxRecordBytes    int           `mapstructure:"max-record-bytes" range:"16.." help:"largest record value accepted; larger ones are dead-lettered with reason payload_too_large"`
 	TransactionalID   string        `mapstructure:"transactional-id" help:"write each batch's dead letters and its offset commit in one Kafka transaction with this transactional.id (exactly-once failure topic for read_committed readers); stable per instance, unique across instances; empty = at-least-once"`
-	Store             string        `mapstructure:"store" help:"result store: sqlite or dynamodb"`
+	Store             string        `mapstructure:"store" oneof:"sqlite|dynamodb" help:"result store: sqlite or dynamodb"`
 	SQLitePath        string        `mapstructure:"sqlite-path" help:"SQLite database file (--store sqlite)"`
 	DynamoDBTable     string        `mapstructure:"dynamodb-table" help:"DynamoDB table, hash key msg_id (S) (--store dynamodb)"`
 	DynamoDBEndpoint  string        `mapstructure:"dynamodb-endpoint" help:"DynamoDB endpoint override, e.g. http://127.0.0.1:5000 for moto (default: AWS; region and credentials from the usual AWS environment)"`
@@ -232,7 +232,7 @@ type configurable interface {
 // FACTOR_WORKER_* and the flags). Options of the other command in the
 // environment are left alone; other variables with either prefix are an
 // error. --help prints the usage to stdout and returns pflag.ErrHelp; any
-// other problem is a usageError.
+// other problem is a conv.UsageError.
 func loadConfig(cfg, other configurable, name string, args, environ []string, stdout io.Writer, summary string) error {
 	cfg.SetDefaults()
 	fs := spec.FlagSet(name, cfg)
@@ -250,10 +250,10 @@ func loadConfig(cfg, other configurable, name string, args, environ []string, st
 		env = append(env, kv)
 	}
 	if err := spec.Load(cfg, fs, env); err != nil {
-		return usageError{err.Error()}
+		return conv.UsageError{Msg: err.Error()}
 	}
 	if err := settings.Check(cfg, "--"); err != nil {
-		return usageError{err.Error()}
+		return conv.UsageError{Msg: err.Error()}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	conv "github.com/offsetlag/offsetlag/internal/cli"
 	"github.com/offsetlag/offsetlag/internal/kafkasec"
 )
 
@@ -12,7 +13,7 @@ import (
 // warnings and returns the sarama hook, nil for plaintext without SASL.
 func applySecurity(sec kafkasec.Config, log *slog.Logger) (func(*sarama.Config) error, error) {
 	if err := sec.Validate("--kafka."); err != nil {
-		return nil, usageError{err.Error()}
+		return nil, conv.UsageError{Msg: err.Error()}
 	}
 	for _, w := range sec.Warnings() {
 		log.Warn(w)

@@ -53,15 +53,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	region := fs.String("region", "", "AWS region (default: the AWS default chain); also the dashboard widgets' region")
 	endpoint := fs.String("endpoint", "", "CloudWatch endpoint override")
 	protocol := fs.String("protocol", string(cloudwatch.ProtocolDefault), "wire protocol: default, json or query")
-	level, format := cli.LogFlags(fs)
+	cli.LogFlags(fs)
 	help := "Usage: " + name + " [flags]\n\n" +
 		"Provisions the offsetlag CloudWatch dashboard and alarms (PutDashboard,\n" +
 		"PutMetricAlarm). Credentials come from the AWS default chain.\n" +
 		"Exit codes: 0 done, 1 an AWS call failed, 2 bad flags (one line on stderr)."
-	if err := cli.Parse(fs, name, args, stdout, help); err != nil {
-		return cli.Exit(name, err, stderr)
-	}
-	log, err := cli.NewLogger(stderr, *level, *format)
+	log, err := cli.ParseLog(fs, name, args, stdout, stderr, help)
 	if err != nil {
 		return cli.Exit(name, err, stderr)
 	}

@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.NightlyAfter, "nightly.start-after", cfg.NightlyAfter, "when the nightly-report consumer starts")
 	fs.DurationVar(&cfg.NightlyFor, "nightly.run-for", cfg.NightlyFor, "how long the nightly-report consumer reads before it stops for good")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "directory of the factor-worker's SQLite store (default: a temporary directory, removed at exit)")
-	level := fs.String("log.level", "warn", "log level of the components (worker, exporter): "+cli.LogLevels+"; the demo's own messages are always shown")
+	fs.String("log.level", "warn", "log level of the components (worker, exporter): "+cli.LogLevels+"; the demo's own messages are always shown")
 	format := fs.String("log.format", cli.DefaultLogFormat, "log format: "+cli.LogFormats)
 	usage := "Usage: " + name + " [flags]\n\n" +
 		"Runs offsetlag with no Kafka of your own: an in-process Kafka-protocol cluster\n" +
@@ -56,10 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Open the printed status page URL. Ctrl-C stops everything (exit 0).\n" +
 		"Exit codes: 0 after Ctrl-C or SIGTERM, 1 when a component failed, 2 for bad\n" +
 		"flags (one line on stderr)."
-	if err := cli.Parse(fs, name, args, stdout, usage); err != nil {
-		return cli.Exit(name, err, stderr)
-	}
-	log, err := cli.NewLogger(stderr, *level, *format)
+	log, err := cli.ParseLog(fs, name, args, stdout, stderr, usage)
 	if err != nil {
 		return cli.Exit(name, err, stderr)
 	}

@@ -184,6 +184,18 @@ func Aliased(args []string, old ...string) []string {
 	return used
 }
 
+// ParseLog is Parse, then NewLogger (on stderr) of fs's --log.level and
+// --log.format flags (LogFlags, or the binary's own with those names):
+// the start of a binary whose log flags are plain flags.
+func ParseLog(fs *pflag.FlagSet, name string, args []string, stdout, stderr io.Writer, usage string) (*slog.Logger, error) {
+	if err := Parse(fs, name, args, stdout, usage); err != nil {
+		return nil, err
+	}
+	level, _ := fs.GetString("log.level")
+	format, _ := fs.GetString("log.format")
+	return NewLogger(stderr, level, format)
+}
+
 // NewLogger returns the logger of level and format (promslog, on w); a
 // bad value is a UsageError naming the flag.
 func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {

@@ -186,10 +186,13 @@ var opts41 = kafkatest.Options{Version: "4.1"}
 func TestKafka41(t *testing.T) {
 	b := kafkatest.Shared(t, opts41)
 	wantVersion(t, b, "4.1")
-	exercise(t, b, "t41", "g41")
+	// Names of this run's own: the shared broker outlives a run (-count).
+	run := time.Now().UnixNano()
+	topic, g848 := fmt.Sprintf("t41-%d", run), fmt.Sprintf("g848-%d", run)
+	exercise(t, b, topic, fmt.Sprintf("g41-%d", run))
 
-	cmd := b.Command(t, kafkatest.MainConsoleConsumer, "--bootstrap-server", b.Addr, "--topic", "t41",
-		"--group", "g848", "--from-beginning",
+	cmd := b.Command(t, kafkatest.MainConsoleConsumer, "--bootstrap-server", b.Addr, "--topic", topic,
+		"--group", g848, "--from-beginning",
 		"--consumer-property", "group.protocol=consumer",
 		"--consumer-property", "auto.commit.interval.ms=200")
 	stdout, err := cmd.StdoutPipe()
@@ -206,7 +209,7 @@ func TestKafka41(t *testing.T) {
 	waitFor(t, 30*time.Second, "g848 commits 10+3", func() bool {
 		sum := int64(0)
 		for _, r := range b.ConsumerGroups(t) {
-			if r.Group == "g848" && r.ConsumerID != "-" && r.Lag == 0 {
+			if r.Group == g848 && r.ConsumerID != "-" && r.Lag == 0 {
 				sum += r.CurrentOffset
 			}
 		}
@@ -214,7 +217,7 @@ func TestKafka41(t *testing.T) {
 	})
 	var got kafkatest.GroupListing
 	for _, g := range b.Groups(t) {
-		if g.Group == "g848" {
+		if g.Group == g848 {
 			got = g
 		}
 	}
